@@ -1,0 +1,5 @@
+"""Entry point for ``python -m remediate``."""
+
+from remediate.cli import main
+
+main()

@@ -1,0 +1,180 @@
+"""Session factory: one boto3 session per account, adaptive retries, call counts, dry-run guard."""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
+from typing import Any
+
+import boto3
+import botocore.exceptions
+from botocore.config import Config
+
+from remediate import __version__
+from remediate.errors import InputError, WriteRefusedError
+
+# IAM is a global service: its endpoint lives in one region per partition.
+IAM_REGION = {
+    "aws": "us-east-1",
+    "aws-us-gov": "us-gov-west-1",
+    "aws-cn": "cn-north-1",
+    "aws-iso": "us-iso-east-1",
+    "aws-iso-b": "us-isob-east-1",
+}
+DEFAULT_REGION = "us-east-1"
+DEFAULT_MAX_ATTEMPTS = 8
+
+# Operations that change nothing in the account; everything else is a write and refused in dry run.
+_READ_PREFIXES = ("Get", "List", "Describe")
+_READ_OPERATIONS = frozenset({"GenerateCredentialReport", "AssumeRole"})
+
+
+def is_write(operation: str) -> bool:
+    """Whether an API operation (e.g. ``CreateUser``) can change the account."""
+    return not (operation.startswith(_READ_PREFIXES) or operation in _READ_OPERATIONS)
+
+
+def partition_of_region(region: str) -> str:
+    """The partition a region belongs to (``aws``, ``aws-us-gov``, ``aws-cn``, ...)."""
+    if region.startswith("us-gov-"):
+        return "aws-us-gov"
+    if region.startswith("cn-"):
+        return "aws-cn"
+    if region.startswith("us-isob-"):
+        return "aws-iso-b"
+    if region.startswith("us-iso-"):
+        return "aws-iso"
+    return "aws"
+
+
+@dataclass(frozen=True)
+class AwsOptions:
+    """How to reach AWS: ``None`` everywhere means boto3's standard chain and environment."""
+
+    profile: str | None = None
+    region: str | None = None
+    endpoint_url: str | None = None
+
+
+@dataclass
+class CallStats:
+    """API calls made through one session, for benchmarks and for the clock check."""
+
+    operations: Counter[str] = field(default_factory=Counter)
+    server_date: datetime | None = None
+    local_date: datetime | None = None
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    @property
+    def reads(self) -> int:
+        return sum(n for op, n in self.operations.items() if not is_write(op.split(":")[1]))
+
+    @property
+    def writes(self) -> int:
+        return sum(n for op, n in self.operations.items() if is_write(op.split(":")[1]))
+
+    def record(self, service: str, operation: str) -> None:
+        with self._lock:
+            self.operations[f"{service}:{operation}"] += 1
+
+
+class Aws:
+    """One account's boto3 session and its clients.
+
+    With ``read_only`` the session itself refuses every write call before it is sent, so a dry
+    run cannot change the account whatever the code above it does.
+    """
+
+    def __init__(
+        self,
+        options: AwsOptions,
+        *,
+        read_only: bool = False,
+        session: boto3.Session | None = None,
+    ) -> None:
+        self.options = options
+        self.read_only = read_only
+        self.stats = CallStats()
+        try:
+            self._session = session or boto3.Session(
+                profile_name=options.profile, region_name=options.region
+            )
+        except botocore.exceptions.ProfileNotFound as exc:
+            raise InputError(
+                f"AWS profile {options.profile!r} not found",
+                tip="list profiles with `aws configure list-profiles`",
+            ) from exc
+        self.region = options.region or self._session.region_name or DEFAULT_REGION
+        self.partition = partition_of_region(self.region)
+        self._clients: dict[str, Any] = {}
+        self._lock = threading.Lock()
+        events = self._session.events
+        events.register("before-call", self._before_call)
+        events.register("after-call", self._after_call)
+
+    @classmethod
+    def from_credentials(
+        cls, options: AwsOptions, credentials: dict[str, str], *, read_only: bool = False
+    ) -> Aws:
+        """A session for explicit credentials (an assumed role, or the sandbox's fake keys)."""
+        session = boto3.Session(
+            aws_access_key_id=credentials["AccessKeyId"],
+            aws_secret_access_key=credentials["SecretAccessKey"],
+            aws_session_token=credentials.get("SessionToken"),
+            region_name=options.region,
+        )
+        return cls(options, read_only=read_only, session=session)
+
+    def _before_call(self, model: Any, **_: Any) -> None:
+        service = model.service_model.endpoint_prefix
+        if self.read_only and is_write(model.name):
+            raise WriteRefusedError(
+                f"dry run: refused the write call {service}:{model.name}",
+                tip="this is a bug in remediate; nothing was changed",
+                action=f"{service}:{model.name}",
+            )
+        self.stats.record(service, model.name)
+
+    def _after_call(self, http_response: Any = None, **_: Any) -> None:
+        date = getattr(http_response, "headers", {}).get("Date") if http_response else None
+        if date:
+            try:
+                self.stats.server_date = parsedate_to_datetime(date)
+                self.stats.local_date = datetime.now(UTC)
+            except (TypeError, ValueError):
+                pass
+
+    def _config(self) -> Config:
+        attempts = int(os.environ.get("AWS_MAX_ATTEMPTS") or DEFAULT_MAX_ATTEMPTS)
+        return Config(
+            retries={"mode": "adaptive", "max_attempts": attempts},
+            connect_timeout=5,
+            read_timeout=30,
+            user_agent_extra=f"remediate/{__version__}",
+        )
+
+    def client(self, service: str) -> Any:
+        """A client for ``service`` (cached: one per service and session, never across threads)."""
+        with self._lock:
+            if service not in self._clients:
+                region = IAM_REGION.get(self.partition, DEFAULT_REGION)
+                if service != "iam" and service != "organizations":
+                    region = self.region
+                kwargs: dict[str, Any] = {"region_name": region, "config": self._config()}
+                if self.options.endpoint_url:
+                    kwargs["endpoint_url"] = self.options.endpoint_url
+                make_client: Any = self._session.client
+                self._clients[service] = make_client(service, **kwargs)
+            return self._clients[service]
+
+    @property
+    def iam(self) -> Any:
+        return self.client("iam")
+
+    @property
+    def sts(self) -> Any:
+        return self.client("sts")

@@ -1,0 +1,71 @@
+"""The core jobs, driven by an injected AWS session: detect root use (and, later, remediate it)."""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from remediate.detect.judge import Verdict, judge_root_use
+from remediate.detect.report import parse_credential_report
+from remediate.errors import AwsError, InputError, ReportFormatError
+
+if TYPE_CHECKING:
+    from remediate.aws.session import Aws
+
+log = logging.getLogger(__name__)
+
+MAX_REPORT_BYTES = 64 * 1024 * 1024
+
+
+def caller_identity(aws: Aws) -> dict[str, str]:
+    """``sts:GetCallerIdentity``: the account id and the caller's ARN."""
+    from remediate.aws.calls import call
+
+    answer = call(aws.sts, "GetCallerIdentity")
+    return {"Account": str(answer["Account"]), "Arn": str(answer["Arn"])}
+
+
+def detect(
+    aws: Aws,
+    *,
+    days: int,
+    report_timeout: float,
+    now: datetime | None = None,
+    identity: dict[str, str] | None = None,
+) -> Verdict:
+    """Judge root use from the account's credential report and the caller's identity."""
+    from remediate.detect.fetch import fetch_credential_report
+
+    identity = identity or caller_identity(aws)
+    fetched = fetch_credential_report(aws.iam, timeout=report_timeout)
+    try:
+        report = parse_credential_report(fetched.content, fetched.generated_at)
+    except ReportFormatError as exc:
+        raise AwsError(
+            f"AWS returned a credential report that cannot be read: {exc.message}",
+            action="iam:GetCredentialReport",
+        ) from exc
+    return judge_root_use(
+        report,
+        now=now or datetime.now(UTC),
+        days=days,
+        caller_arn=identity["Arn"],
+        account_id=identity["Account"],
+    )
+
+
+def detect_from_file(path: Path, *, days: int, now: datetime | None = None) -> Verdict:
+    """Judge root use from a credential report CSV downloaded from the console (no AWS call)."""
+    try:
+        if path.stat().st_size > MAX_REPORT_BYTES:
+            raise InputError(f"{path}: larger than {MAX_REPORT_BYTES // 2**20} MiB: not a report")
+        content = path.read_bytes()
+    except OSError as exc:
+        raise InputError(f"cannot read the credential report {path}: {exc.strerror}") from exc
+    try:
+        report = parse_credential_report(content)
+    except ReportFormatError as exc:
+        raise ReportFormatError(f"{path}: {exc.message}", tip=exc.tip) from exc
+    return judge_root_use(report, now=now or datetime.now(UTC), days=days)

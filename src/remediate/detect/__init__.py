@@ -1,0 +1,1 @@
+"""Root-user detection from the IAM credential report."""

@@ -1,0 +1,86 @@
+"""Fetch the IAM credential report: generate, then poll with bounded backoff until it is ready."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from remediate.aws.calls import THROTTLING_CODES, call
+from remediate.errors import AwsError
+
+log = logging.getLogger(__name__)
+
+DEFAULT_TIMEOUT = 60.0
+FIRST_DELAY = 1.0
+MAX_DELAY = 8.0
+
+# Codes that mean "not ready yet: wait and ask again"; the rest of AWS's answers are final.
+_WAIT_CODES = frozenset({"ReportInProgress", "LimitExceeded", *THROTTLING_CODES})
+_REGENERATE_CODES = frozenset({"ReportNotPresent", "ReportExpired"})
+
+
+@dataclass(frozen=True)
+class FetchedReport:
+    """The report's CSV bytes and when AWS generated it."""
+
+    content: bytes
+    generated_at: datetime | None
+
+
+def _as_utc(value: Any) -> datetime | None:
+    if isinstance(value, datetime):
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+    return None
+
+
+def fetch_credential_report(
+    iam: Any,
+    *,
+    timeout: float = DEFAULT_TIMEOUT,
+    sleep: Callable[[float], None] = time.sleep,
+    clock: Callable[[], float] = time.monotonic,
+) -> FetchedReport:
+    """GenerateCredentialReport, then GetCredentialReport until ready or ``timeout`` seconds pass.
+
+    With a ready report this makes exactly two calls.
+    """
+    deadline = clock() + timeout
+    delay = FIRST_DELAY
+    need_generate = True
+    while True:
+        # Right after a STARTED answer the report cannot be ready yet: wait before asking.
+        wait_first = False
+        if need_generate:
+            try:
+                state = call(iam, "GenerateCredentialReport").get("State")
+                need_generate, wait_first = False, state != "COMPLETE"
+            except AwsError as exc:
+                if exc.code not in _WAIT_CODES:
+                    raise
+                log.info("credential report generation deferred (%s)", exc.code)
+        if not (need_generate or wait_first):
+            try:
+                answer = call(iam, "GetCredentialReport")
+                return FetchedReport(
+                    content=answer["Content"],
+                    generated_at=_as_utc(answer.get("GeneratedTime")),
+                )
+            except AwsError as exc:
+                if exc.code in _REGENERATE_CODES:
+                    need_generate = True
+                elif exc.code not in _WAIT_CODES:
+                    raise
+                log.info("credential report not ready (%s)", exc.code)
+        if clock() + delay > deadline:
+            raise AwsError(
+                f"the credential report was not ready within {timeout:g} s",
+                tip="rerun in a minute, or raise --report-timeout",
+                code="Timeout",
+                action="iam:GetCredentialReport",
+            )
+        sleep(delay)
+        delay = min(delay * 2, MAX_DELAY)

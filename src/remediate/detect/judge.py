@@ -1,0 +1,252 @@
+"""Decide from a credential report (and the caller's identity) whether the root user is in use."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from remediate.detect.report import CredentialReport, CredentialRow
+from remediate.errors import InputError
+
+CREDENTIALS = ("password", "access_key_1", "access_key_2", "caller")
+
+STALE_AFTER_SECONDS = 3600.0
+
+NO_ROOT_ROW_NOTE = (
+    "The credential report has no <root_account> row (GovCloud, or an emulator): "
+    "root use cannot be determined."
+)
+
+_ROOT_ARN = re.compile(r"arn:([a-z][a-z0-9-]*):iam::([0-9]{12}):root")
+_ANY_ARN = re.compile(r"arn:([a-z][a-z0-9-]*):[^:]*:[^:]*:([0-9]{12}):.*", re.DOTALL)
+
+_LABELS = {
+    "password": "password",
+    "access_key_1": "access key 1",
+    "access_key_2": "access key 2",
+    "caller": "caller identity",
+}
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """One root credential used within the window, and when and where it was last used."""
+
+    credential: str
+    last_used: datetime
+    region: str | None = None
+    service: str | None = None
+
+    def to_json(self) -> dict[str, object]:
+        """Return a JSON-ready mapping with the timestamp as ISO 8601."""
+        return {
+            "credential": self.credential,
+            "last_used": self.last_used.isoformat(),
+            "region": self.region,
+            "service": self.service,
+        }
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """The outcome of detection: whether root is in use, the evidence, and root hygiene."""
+
+    account_id: str | None
+    root_arn: str | None
+    window_days: int
+    root_in_use: bool | None
+    last_used: datetime | None
+    evidence: tuple[Evidence, ...]
+    root_mfa_active: bool | None
+    root_access_keys_active: int | None
+    root_signing_certificates_active: int | None
+    report_generated_at: datetime | None
+    report_age_seconds: float | None
+    report_stale: bool
+    caller_is_root: bool
+    notes: tuple[str, ...]
+
+    def to_json(self) -> dict[str, object]:
+        """Return a JSON-ready mapping with timestamps as ISO 8601 strings."""
+        return {
+            "account_id": self.account_id,
+            "root_arn": self.root_arn,
+            "window_days": self.window_days,
+            "root_in_use": self.root_in_use,
+            "last_used": _iso(self.last_used),
+            "evidence": [item.to_json() for item in self.evidence],
+            "root_mfa_active": self.root_mfa_active,
+            "root_access_keys_active": self.root_access_keys_active,
+            "root_signing_certificates_active": self.root_signing_certificates_active,
+            "report_generated_at": _iso(self.report_generated_at),
+            "report_age_seconds": self.report_age_seconds,
+            "report_stale": self.report_stale,
+            "caller_is_root": self.caller_is_root,
+            "notes": list(self.notes),
+        }
+
+
+def _iso(value: datetime | None) -> str | None:
+    return None if value is None else value.isoformat()
+
+
+def _to_utc(value: datetime) -> datetime:
+    if value.tzinfo is None:
+        return value.replace(tzinfo=UTC)
+    return value.astimezone(UTC)
+
+
+def is_root_arn(arn: str) -> bool:
+    """Tell whether an ARN is an account root user's, `arn:<partition>:iam::<12 digits>:root`."""
+    return _ROOT_ARN.fullmatch(arn) is not None
+
+
+def _arn_parts(arn: str | None) -> tuple[str, str] | None:
+    """Return (partition, account id) of an ARN that names an account, else None."""
+    if not arn:
+        return None
+    match = _ANY_ARN.fullmatch(arn)
+    return None if match is None else (match.group(1), match.group(2))
+
+
+def _count_active(flags: tuple[bool | None, ...]) -> int | None:
+    if all(flag is None for flag in flags):
+        return None
+    return sum(flag is True for flag in flags)
+
+
+def _duration(seconds: float) -> str:
+    minutes = int(seconds // 60)
+    hours, minutes = divmod(minutes, 60)
+    if hours == 0:
+        return f"{minutes} minute{'s' if minutes != 1 else ''}"
+    text = f"{hours} hour{'s' if hours != 1 else ''}"
+    if minutes:
+        text += f" {minutes} minute{'s' if minutes != 1 else ''}"
+    return text
+
+
+def _candidates(row: CredentialRow) -> list[Evidence]:
+    """Every root credential the row shows as ever used."""
+    found: list[Evidence] = []
+    if row.password_last_used is not None:
+        found.append(Evidence("password", row.password_last_used))
+    for number, key in enumerate(row.access_keys, start=1):
+        # A key counts whether or not it is active now: it was used.
+        if key.last_used is not None:
+            found.append(
+                Evidence(
+                    f"access_key_{number}",
+                    key.last_used,
+                    region=key.last_used_region,
+                    service=key.last_used_service,
+                )
+            )
+    return found
+
+
+def judge_root_use(
+    report: CredentialReport | None,
+    *,
+    now: datetime,
+    days: int,
+    caller_arn: str | None = None,
+    account_id: str | None = None,
+) -> Verdict:
+    """Judge whether any root credential was used within `days` days before `now`."""
+    if isinstance(days, bool) or not isinstance(days, int) or days < 1:
+        raise InputError(f"The window must be a whole number of days >= 1, not {days!r}")
+    now = _to_utc(now)
+    # Beyond timedelta's range every datetime difference fits the window anyway.
+    window = timedelta(days=min(days, timedelta.max.days))
+    notes: list[str] = []
+
+    row = report.root() if report is not None else None
+    caller_is_root = caller_arn is not None and is_root_arn(caller_arn)
+
+    evidence: list[Evidence] = []
+    last_used: datetime | None = None
+    if row is not None:
+        for item in _candidates(row):
+            age = now - item.last_used
+            if last_used is None or item.last_used > last_used:
+                last_used = item.last_used
+            if age < timedelta(0):
+                notes.append(
+                    f"The root {_LABELS[item.credential]} last-used time "
+                    f"{item.last_used.isoformat()} is in the future (clock skew): "
+                    "counted as used now."
+                )
+                evidence.append(item)
+            elif age <= window:
+                evidence.append(item)
+    if caller_is_root:
+        evidence.append(Evidence("caller", now))
+        if last_used is None or now > last_used:
+            last_used = now
+    evidence.sort(key=lambda item: item.last_used, reverse=True)
+
+    if row is None:
+        if caller_is_root:
+            notes.append(
+                "The credential report has no <root_account> row (GovCloud, or an emulator): "
+                "only the caller identity shows root use."
+            )
+        else:
+            notes.append(NO_ROOT_ROW_NOTE)
+        root_in_use: bool | None = True if caller_is_root else None
+    else:
+        root_in_use = bool(evidence)
+
+    generated_at = report.generated_at if report is not None else None
+    age_seconds: float | None = None
+    stale = False
+    if generated_at is not None:
+        generated_at = _to_utc(generated_at)
+        age_seconds = (now - generated_at).total_seconds()
+        if age_seconds < 0:
+            notes.append(
+                f"The credential report was generated at {generated_at.isoformat()}, "
+                "after the current time (clock skew)."
+            )
+        elif age_seconds > STALE_AFTER_SECONDS:
+            stale = True
+            notes.append(
+                f"The credential report is {_duration(age_seconds)} old (IAM serves reports "
+                "up to 4 hours old): root use since it was generated is not shown."
+            )
+
+    caller_parts = _arn_parts(caller_arn)
+    row_parts = _arn_parts(row.arn) if row is not None else None
+    if account_id is None:
+        parts = row_parts or caller_parts
+        account_id = parts[1] if parts is not None else None
+    if row is not None and row.arn:
+        root_arn: str | None = row.arn
+    elif account_id is not None:
+        partition = caller_parts[0] if caller_parts is not None else "aws"
+        root_arn = f"arn:{partition}:iam::{account_id}:root"
+    else:
+        root_arn = None
+
+    return Verdict(
+        account_id=account_id,
+        root_arn=root_arn,
+        window_days=days,
+        root_in_use=root_in_use,
+        last_used=last_used,
+        evidence=tuple(evidence),
+        root_mfa_active=row.mfa_active if row is not None else None,
+        root_access_keys_active=(
+            _count_active(tuple(key.active for key in row.access_keys)) if row is not None else None
+        ),
+        root_signing_certificates_active=(
+            _count_active(row.certs_active) if row is not None else None
+        ),
+        report_generated_at=generated_at,
+        report_age_seconds=age_seconds,
+        report_stale=stale,
+        caller_is_root=caller_is_root,
+        notes=tuple(notes),
+    )

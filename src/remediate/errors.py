@@ -1,0 +1,61 @@
+"""The error tree: every failure the CLI reports maps to one of these and an exit code."""
+
+from __future__ import annotations
+
+EXIT_OK = 0
+EXIT_ROOT_IN_USE = 1
+EXIT_INPUT = 2
+EXIT_AWS = 3
+
+
+class RemediateError(Exception):
+    """Base of every error the CLI turns into one line, a tip and an exit code."""
+
+    exit_code = EXIT_AWS
+
+    def __init__(self, message: str, tip: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.tip = tip
+
+
+class InputError(RemediateError):
+    """Invalid input (option, file, variable): detected before anything was changed."""
+
+    exit_code = EXIT_INPUT
+
+
+class PlaybookError(InputError):
+    """A playbook that does not load or validate."""
+
+
+class ReportFormatError(InputError):
+    """A credential report that cannot be parsed."""
+
+
+class AwsError(RemediateError):
+    """An AWS call failed (credentials, access denied, unreachable endpoint, timeout)."""
+
+    exit_code = EXIT_AWS
+
+    def __init__(
+        self,
+        message: str,
+        tip: str | None = None,
+        *,
+        code: str | None = None,
+        action: str | None = None,
+    ) -> None:
+        super().__init__(message, tip)
+        self.code = code
+        self.action = action
+
+
+class WriteRefusedError(AwsError):
+    """A write call was attempted through a read-only (dry-run) session."""
+
+
+class StepFailedError(RemediateError):
+    """A playbook step failed after earlier steps were applied; a rerun continues from there."""
+
+    exit_code = EXIT_AWS

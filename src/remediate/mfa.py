@@ -1,0 +1,280 @@
+"""Virtual MFA enrolment helpers: otpauth URI, QR rendering (terminal and PNG) and code checks."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import contextlib
+import os
+import re
+from pathlib import Path
+from typing import Literal
+
+from remediate.errors import InputError
+
+# qrcode, png, pyotp (and tempfile, hmac) are imported inside the functions that use them:
+# together they cost ~60 ms of import time and `remediate --help` must stay fast.
+
+ISSUER = "Amazon Web Services"
+
+TOTP_PERIOD = 30
+# How far (in steps) around "now" we look when explaining a rejection; acceptance itself only
+# ever uses steps n-1 and n. 20 steps = 10 minutes of phone clock drift either way.
+_DIAGNOSE_STEPS = 20
+# RFC 4226 R6: the shared secret MUST be at least 128 bits.
+_MIN_SEED_BYTES = 16
+
+_CODE_RE = re.compile(r"[0-9]{6}")  # [0-9], not \d: \d also matches non-ASCII digits
+_SEED_RE = re.compile(r"[A-Z2-7]+=*")
+_O_CLOEXEC: int = getattr(os, "O_CLOEXEC", 0)  # absent on Windows
+
+# Half blocks: index = (top is ink) * 2 + (bottom is ink).
+_HALF_BLOCKS = (" ", "▄", "▀", "█")
+_HALF_BLOCK_INK = {ch: (i >= 2, i % 2 == 1) for i, ch in enumerate(_HALF_BLOCKS)}
+
+MfaCodeReason = Literal["malformed", "same", "not_consecutive", "not_current", "wrong"]
+
+
+class MfaCodeError(InputError):
+    """The two MFA codes were rejected; the message never contains the seed or the codes."""
+
+    def __init__(self, message: str, tip: str | None = None, *, reason: MfaCodeReason) -> None:
+        super().__init__(message, tip)
+        self.reason: MfaCodeReason = reason
+
+
+def seed_is_valid(seed: str) -> bool:
+    """True for an upper-case base32 seed (optional '=' padding) of at least 128 bits."""
+    if not _SEED_RE.fullmatch(seed):
+        return False
+    body = seed.rstrip("=")
+    try:
+        decoded = base64.b32decode(body + "=" * (-len(body) % 8))
+    except (binascii.Error, ValueError):
+        return False
+    return len(decoded) >= _MIN_SEED_BYTES
+
+
+def _require_seed(seed: str) -> None:
+    # The seed comes from AWS, not the user, so a bad one is a bug: ValueError, never echoed.
+    if not seed_is_valid(seed):
+        raise ValueError("the virtual MFA seed is not a valid base32 secret")
+
+
+def otpauth_uri(seed: str, user: str, account_id: str) -> str:
+    """Key URI in the shape the AWS console encodes, with a literal '@' in the label."""
+    from urllib.parse import quote
+
+    _require_seed(seed)
+    # pyotp's provisioning_uri percent-encodes the '@' (%40); authenticator apps show the
+    # label verbatim-decoded either way, but we match the console's URI byte for byte.
+    issuer = quote(ISSUER, safe="")
+    label = f"{issuer}:{quote(user, safe='@')}@{quote(account_id, safe='')}"
+    # Padding is omitted in key URIs (Google's Key Uri Format).
+    return f"otpauth://totp/{label}?secret={seed.rstrip('=')}&issuer={issuer}"
+
+
+def qr_matrix(uri: str) -> list[list[bool]]:
+    """QR modules for *uri* (error correction M) including a 4-module quiet zone; True = dark."""
+    import qrcode
+    import qrcode.constants
+
+    qr = qrcode.QRCode(error_correction=qrcode.constants.ERROR_CORRECT_M, border=4)
+    qr.add_data(uri)
+    qr.make(fit=True)
+    return [[bool(m) for m in row] for row in qr.get_matrix()]
+
+
+def render_qr_terminal(uri: str) -> str:
+    """Compact text QR: two module rows per line, light modules drawn as ink.
+
+    Terminals usually draw light glyphs on a dark background, so printing the *light* modules
+    as blocks makes the quiet zone light and the code reads like black-on-white to a camera.
+    """
+    matrix = qr_matrix(uri)
+    size = len(matrix)
+    lines: list[str] = []
+    for y in range(0, size, 2):
+        top = matrix[y]
+        # An odd-sized matrix leaves a half row; pad it light so the quiet zone stays solid.
+        bottom = matrix[y + 1] if y + 1 < size else [False] * size
+        lines.append(
+            "".join(_HALF_BLOCKS[(not t) * 2 + (not b)] for t, b in zip(top, bottom, strict=True))
+        )
+    return "\n".join(lines) + "\n"
+
+
+def terminal_to_matrix(text: str) -> list[list[bool]]:
+    """Inverse of render_qr_terminal; raises ValueError on text it could not have produced."""
+    lines = text.splitlines()
+    if not lines:
+        raise ValueError("no QR code in text")
+    size = len(lines[0])
+    if any(len(line) != size for line in lines) or len(lines) != (size + 1) // 2:
+        raise ValueError("QR text is not a square of half-block rows")
+    matrix: list[list[bool]] = []
+    for line in lines:
+        try:
+            cells = [_HALF_BLOCK_INK[ch] for ch in line]
+        except KeyError as exc:
+            raise ValueError(f"unexpected character {exc.args[0]!r} in QR text") from None
+        # Ink = light module, so dark = not ink.
+        matrix.append([not top for top, _ in cells])
+        matrix.append([not bottom for _, bottom in cells])
+    return matrix[:size]  # drop the padding half row of an odd-sized matrix
+
+
+def _write_png(fd: int, matrix: list[list[bool]], scale: int) -> None:
+    import png
+
+    # fdopen first so the descriptor is closed whatever fails below.
+    with os.fdopen(fd, "wb") as fh:
+        # The umask can only take bits away from 0o600; chmod pins it exactly where supported.
+        if os.chmod in os.supports_fd:
+            os.chmod(fh.fileno(), 0o600)
+        size = len(matrix) * scale
+        writer = png.Writer(size, size, greyscale=True, bitdepth=1)
+        # Greyscale bit depth 1: 0 = black (dark module), 1 = white (light module).
+        rows = [[0 if dark else 1 for dark in row for _ in range(scale)] for row in matrix]
+        writer.write(fh, (r for r in rows for _ in range(scale)))
+
+
+def write_qr_png(uri: str, path: Path, *, overwrite: bool = False, scale: int = 8) -> None:
+    """Write the QR for *uri* as a black-on-white PNG readable only by its owner (mode 0600).
+
+    The image holds the MFA seed, so the file is never created with wider permissions, not
+    even for an instant: a new file is opened O_EXCL with mode 0600, and an overwrite goes
+    through a 0600 temporary file in the same directory that is renamed over the old one.
+    """
+    import tempfile
+
+    if scale < 1:
+        raise ValueError("scale must be at least 1")
+    matrix = qr_matrix(uri)
+    path = Path(path)
+    try:
+        if overwrite:
+            # mkstemp opens O_EXCL with mode 0600; the rename keeps that inode's mode and
+            # replaces a symlink itself rather than writing through it.
+            fd, tmp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+            tmp = Path(tmp_name)
+        else:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _O_CLOEXEC, 0o600)
+            tmp = path
+    except FileExistsError:
+        raise InputError(f"{path} already exists; choose another --qr-file path") from None
+    except OSError as exc:
+        raise InputError(f"cannot create {path}: {exc.strerror}") from None
+    try:
+        _write_png(fd, matrix, scale)
+        if tmp != path:
+            os.replace(tmp, path)
+    except BaseException as exc:
+        # The file at `tmp` is one we created, so a half-written PNG is ours to remove.
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+        if isinstance(exc, OSError):
+            raise InputError(f"cannot write {path}: {exc.strerror}") from None
+        raise
+
+
+def png_to_matrix(path: Path, *, scale: int = 8) -> list[list[bool]]:
+    """Read a PNG written by write_qr_png back into modules by sampling each module's centre."""
+    import png
+
+    width, height, rows, info = png.Reader(filename=str(path)).asDirect()
+    if width != height or width % scale:
+        raise ValueError(f"{path} is not a square QR image at scale {scale}")
+    planes: int = info["planes"]
+    threshold = (2 ** info["bitdepth"] - 1) / 2
+    pixels = [list(r) for r in rows]
+    size = width // scale
+    centre = scale // 2
+    # Only the first plane is sampled: grey for greyscale, red for RGB(A); ours is greyscale.
+    return [
+        [pixels[y * scale + centre][(x * scale + centre) * planes] < threshold for x in range(size)]
+        for y in range(size)
+    ]
+
+
+def totp_step(now: float) -> int:
+    """The 30-second TOTP time step containing *now* (Unix seconds)."""
+    return int(now // TOTP_PERIOD)
+
+
+def _code_at(seed: str, step: int) -> str:
+    import pyotp
+
+    return str(pyotp.TOTP(seed).generate_otp(step))
+
+
+def _matches(code: str, expected: str) -> bool:
+    import hmac
+
+    return hmac.compare_digest(code.encode("ascii"), expected.encode("ascii"))
+
+
+def check_codes(seed: str, code1: str, code2: str, *, now: float) -> None:
+    """Accept two consecutive codes from the app (steps n-1,n or n,n+1) or raise MfaCodeError."""
+    _require_seed(seed)
+    codes: list[str] = []
+    for label, raw in (("code 1", code1), ("code 2", code2)):
+        code = raw.strip()
+        if not _CODE_RE.fullmatch(code):
+            # Never echo the input: a near-miss code is still a secret-derived value.
+            raise MfaCodeError(
+                f"{label} must be exactly 6 digits",
+                "enter the 6-digit number the authenticator app shows, without spaces",
+                reason="malformed",
+            )
+        codes.append(code)
+    first, second = codes
+    if _matches(first, second):
+        raise MfaCodeError(
+            "code 1 and code 2 are the same code twice",
+            "wait until the app shows a new code (up to 30 seconds) and enter that as code 2",
+            reason="same",
+        )
+
+    n = totp_step(now)
+    lo = max(n - _DIAGNOSE_STEPS, 0)
+    window = {step: _code_at(seed, step) for step in range(lo, n + _DIAGNOSE_STEPS + 2)}
+    # Compare against every step (no early exit) so timing does not depend on where a code sits.
+    steps1 = {s for s, expected in window.items() if _matches(first, expected)}
+    steps2 = {s for s, expected in window.items() if _matches(second, expected)}
+
+    if any(c in steps1 and c + 1 in steps2 for c in (n - 1, n)):
+        return
+    pairs = [s for s in steps1 if s + 1 in steps2]
+    if pairs:
+        # Old codes may just mean a slow typist; newer ones can only be a fast phone clock.
+        older = all(s < n - 1 for s in pairs)
+        raise MfaCodeError(
+            "the codes belong to this device but are not current "
+            f"({'older' if older else 'newer'} than this computer's clock allows); "
+            "check the phone's clock",
+            "set the phone to automatic date and time, then enter the two newest codes",
+            reason="not_current",
+        )
+    if steps1 and steps2:
+        raise MfaCodeError(
+            "the codes are not consecutive: code 2 is not the code right after code 1",
+            "enter the code shown now as code 1, then wait for the next one and enter it as code 2",
+            reason="not_consecutive",
+        )
+    # Name the bad code when the other one is valid; otherwise both are unknown to this seed.
+    which = {(True, False): "code 2 does", (False, True): "code 1 does"}.get(
+        (bool(steps1), bool(steps2)), "the codes do"
+    )
+    raise MfaCodeError(
+        f"wrong MFA code: {which} not match this virtual MFA device",
+        "scan the QR code just shown (an older entry in the app for this user has another secret)",
+        reason="wrong",
+    )
+
+
+def auto_codes(seed: str, *, now: float) -> tuple[str, str]:
+    """The codes for steps n-1 and n: both already issued, so AWS accepts them as consecutive."""
+    _require_seed(seed)
+    n = totp_step(now)
+    return _code_at(seed, n - 1), _code_at(seed, n)

@@ -1,0 +1,162 @@
+"""The built-in sandbox: a local moto server on loopback, seeded with a root user in use.
+
+moto's credential report has no ``<root_account>`` row and a fixed generation time; the sandbox
+(and the test suite, which reuses it) adds the root row the way real IAM shows it.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from types import TracebackType
+from typing import Any
+
+SANDBOX_ACCOUNT_ID = "123456789012"
+SANDBOX_REGION = "us-east-1"
+# Static, fake credentials: the sandbox never talks to AWS.
+SANDBOX_CREDENTIALS = {"AccessKeyId": "AKIASANDBOXEXAMPLE00", "SecretAccessKey": "sandbox"}
+
+_ISO = "%Y-%m-%dT%H:%M:%S+00:00"
+
+
+@dataclass(frozen=True)
+class RootState:
+    """What the emulated ``<root_account>`` row says."""
+
+    password_last_used: datetime | None = None
+    mfa_active: bool = False
+    key_1_last_used: datetime | None = None
+    key_1_active: bool = False
+    key_2_last_used: datetime | None = None
+    key_2_active: bool = False
+    region: str = "us-east-1"
+    service: str = "iam"
+    created: datetime = datetime(2019, 5, 14, 8, 30, tzinfo=UTC)
+
+
+def root_row_csv(account_id: str, state: RootState, partition: str = "aws") -> str:
+    """A ``<root_account>`` row shaped as real IAM writes it (password_enabled not_supported)."""
+
+    def date(value: datetime | None, missing: str = "N/A") -> str:
+        return value.astimezone(UTC).strftime(_ISO) if value else missing
+
+    def flag(value: bool) -> str:
+        return "true" if value else "false"
+
+    def key(active: bool, last_used: datetime | None) -> list[str]:
+        if not (active or last_used):
+            return ["false", "N/A", "N/A", "N/A", "N/A"]
+        return [
+            flag(active),
+            date(state.created),
+            date(last_used),
+            state.region if last_used else "N/A",
+            state.service if last_used else "N/A",
+        ]
+
+    fields = [
+        "<root_account>",
+        f"arn:{partition}:iam::{account_id}:root",
+        date(state.created),
+        "not_supported",
+        date(state.password_last_used, "no_information"),
+        "not_supported",
+        "not_supported",
+        flag(state.mfa_active),
+        *key(state.key_1_active, state.key_1_last_used),
+        *key(state.key_2_active, state.key_2_last_used),
+        "false",
+        "N/A",
+        "false",
+        "N/A",
+    ]
+    return ",".join(fields) + "\n"
+
+
+_root_states: dict[str, RootState] = {}
+_patch_lock = threading.Lock()
+_patched = False
+
+
+def set_root_state(account_id: str, state: RootState | None) -> None:
+    """Seed (or, with ``None``, remove) the root row of an emulated account's credential report."""
+    if state is None:
+        _root_states.pop(account_id, None)
+    else:
+        _root_states[account_id] = state
+
+
+def clear_root_states() -> None:
+    _root_states.clear()
+
+
+def install_root_rows() -> None:
+    """Teach moto's IAM backend to put the seeded root row first, with a real generation time."""
+    global _patched
+    with _patch_lock:
+        if _patched:
+            return
+        from moto.iam.models import IAMBackend
+        from moto.iam.responses import IamResponse
+
+        original_report = IAMBackend.get_credential_report
+        original_response = IamResponse.get_credential_report
+
+        def get_credential_report(self: Any) -> str:
+            content: str = original_report(self)
+            state = _root_states.get(self.account_id)
+            if state is None:
+                return content
+            header, _, users = content.partition("\n")
+            return header + "\n" + root_row_csv(self.account_id, state, self.partition) + users
+
+        def get_credential_report_response(self: Any) -> Any:
+            result: Any = original_response(self)
+            result.result["GeneratedTime"] = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+            return result
+
+        setattr(IAMBackend, "get_credential_report", get_credential_report)  # noqa: B010
+        setattr(IamResponse, "get_credential_report", get_credential_report_response)  # noqa: B010
+        _patched = True
+
+
+class Sandbox:
+    """A moto server on a free loopback port, seeded with an account whose root password was used
+    two days ago. Use as a context manager; ``endpoint_url`` is where to send requests."""
+
+    def __init__(self, root_state: RootState | None = None) -> None:
+        now = datetime.now(UTC)
+        self.root_state = root_state or RootState(password_last_used=now - timedelta(days=2))
+        self._server: Any = None
+        self.endpoint_url = ""
+
+    def start(self) -> Sandbox:
+        # AdministratorAccess exists in moto only when AWS managed policies are loaded.
+        os.environ["MOTO_IAM_LOAD_MANAGED_POLICIES"] = "true"
+        from moto.server import ThreadedMotoServer
+
+        install_root_rows()
+        self._server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+        self._server.start()
+        host, port = self._server.get_host_and_port()
+        self.endpoint_url = f"http://{host}:{port}"
+        set_root_state(SANDBOX_ACCOUNT_ID, self.root_state)
+        return self
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.stop()
+            self._server = None
+
+    def __enter__(self) -> Sandbox:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()

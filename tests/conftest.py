@@ -1,0 +1,110 @@
+"""Shared fixtures: a moto server on a free loopback port, fake credentials, a test keyring."""
+
+from __future__ import annotations
+
+import json
+import os
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+
+from remediate.cli import run
+from remediate.sandbox import (
+    SANDBOX_ACCOUNT_ID,
+    RootState,
+    Sandbox,
+    clear_root_states,
+    set_root_state,
+)
+
+ACCOUNT_ID = SANDBOX_ACCOUNT_ID
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _no_real_aws(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """Fake keys, no profile, no shared config: no test can reach a real AWS account."""
+    home = tmp_path_factory.mktemp("home")
+    saved = dict(os.environ)
+    for name in list(os.environ):
+        if name.startswith("AWS_"):
+            del os.environ[name]
+    os.environ.update(
+        {
+            "AWS_ACCESS_KEY_ID": "AKIATESTEXAMPLE00000",
+            "AWS_SECRET_ACCESS_KEY": "testing-secret",
+            "AWS_DEFAULT_REGION": "us-east-1",
+            "AWS_CONFIG_FILE": str(home / "config"),
+            "AWS_SHARED_CREDENTIALS_FILE": str(home / "credentials"),
+            "AWS_EC2_METADATA_DISABLED": "true",
+            "AWS_MAX_ATTEMPTS": "2",
+            "XDG_STATE_HOME": str(home / "state"),
+            "XDG_DATA_HOME": str(home / "data"),
+        }
+    )
+    yield
+    os.environ.clear()
+    os.environ.update(saved)
+
+
+@dataclass
+class Moto:
+    """The running emulator: its endpoint, and helpers to seed and reset it."""
+
+    endpoint_url: str
+
+    def reset(self) -> None:
+        url = f"{self.endpoint_url}/moto-api/reset"
+        req = urllib.request.Request(url, method="POST")  # noqa: S310 (loopback only)
+        with urllib.request.urlopen(req, timeout=10) as resp:  # noqa: S310
+            resp.read()
+        clear_root_states()
+
+    def set_root(self, state: RootState | None, account_id: str = ACCOUNT_ID) -> None:
+        set_root_state(account_id, state)
+
+    def client(self, service: str) -> Any:
+        import boto3
+
+        return boto3.client(service, region_name="us-east-1", endpoint_url=self.endpoint_url)
+
+
+@pytest.fixture(scope="session")
+def moto_server(_no_real_aws: None) -> Iterator[Moto]:
+    with Sandbox() as sb:
+        yield Moto(sb.endpoint_url)
+
+
+@pytest.fixture
+def moto(moto_server: Moto) -> Iterator[Moto]:
+    """A reset emulator whose root password was last used 2 days ago (as in the sandbox)."""
+    moto_server.reset()
+    moto_server.set_root(RootState(password_last_used=datetime.now(UTC) - timedelta(days=2)))
+    yield moto_server
+    moto_server.reset()
+
+
+@dataclass
+class Result:
+    code: int
+    out: str
+    err: str
+
+    def json(self) -> Any:
+        return json.loads(self.out)
+
+
+@pytest.fixture
+def cli(capsys: pytest.CaptureFixture[str]) -> Any:
+    """Run the CLI in-process: ``cli("root-use", "--days", "3")`` -> Result."""
+
+    def invoke(*args: str) -> Result:
+        capsys.readouterr()
+        code = run(list(args))
+        captured = capsys.readouterr()
+        return Result(code, captured.out, captured.err)
+
+    return invoke

@@ -1,0 +1,325 @@
+"""Tests for the credential report parser: every value form and every malformed input."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta, timezone
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from remediate.detect.report import (
+    ROOT_USER,
+    AccessKeyUse,
+    CredentialReport,
+    parse_credential_report,
+    parse_flag,
+    parse_timestamp,
+)
+from remediate.errors import EXIT_INPUT, InputError, ReportFormatError
+
+HEADER = (
+    "user,arn,user_creation_time,password_enabled,password_last_used,password_last_changed,"
+    "password_next_rotation,mfa_active,access_key_1_active,access_key_1_last_rotated,"
+    "access_key_1_last_used_date,access_key_1_last_used_region,access_key_1_last_used_service,"
+    "access_key_2_active,access_key_2_last_rotated,access_key_2_last_used_date,"
+    "access_key_2_last_used_region,access_key_2_last_used_service,cert_1_active,"
+    "cert_1_last_rotated,cert_2_active,cert_2_last_rotated"
+)
+ROOT_ROW = (
+    "<root_account>,arn:aws:iam::123456789012:root,2017-03-01T10:00:00+00:00,not_supported,"
+    "2026-11-27T09:12:44+00:00,not_supported,not_supported,true,false,N/A,N/A,N/A,N/A,"
+    "false,N/A,N/A,N/A,N/A,false,N/A,false,N/A"
+)
+USER_ROW = (
+    "alice,arn:aws:iam::123456789012:user/alice,2020-01-01T00:00:00+00:00,true,"
+    "2026-11-28T08:00:00+00:00,2020-01-01T00:00:00+00:00,N/A,true,true,"
+    "2020-01-01T00:00:00+00:00,2026-11-28T07:00:00+00:00,eu-west-1,s3,false,N/A,N/A,N/A,N/A,"
+    "false,N/A,false,N/A"
+)
+
+
+def root_row(**overrides: str) -> str:
+    """A real-shaped root row with some columns replaced."""
+    names = HEADER.split(",")
+    values = dict(zip(names, ROOT_ROW.split(","), strict=True))
+    unknown = set(overrides) - set(names)
+    assert not unknown, unknown
+    values.update(overrides)
+    return ",".join(values[name] for name in names)
+
+
+def report(*rows: str, newline: str = "\n") -> str:
+    return newline.join((HEADER, *rows)) + newline
+
+
+def test_real_report_parses() -> None:
+    parsed = parse_credential_report(report(ROOT_ROW, USER_ROW).encode())
+    assert isinstance(parsed, CredentialReport)
+    assert len(parsed.rows) == 2
+    root = parsed.root()
+    assert root is not None
+    assert root.user == ROOT_USER
+    assert root.arn == "arn:aws:iam::123456789012:root"
+    assert root.password_enabled is None
+    assert root.password_last_used == datetime(2026, 11, 27, 9, 12, 44, tzinfo=UTC)
+    assert root.mfa_active is True
+    assert root.access_keys == (
+        AccessKeyUse(False, None, None, None),
+        AccessKeyUse(False, None, None, None),
+    )
+    assert root.certs_active == (False, False)
+    alice = parsed.rows[1]
+    assert alice.password_enabled is True
+    assert alice.access_keys[0] == AccessKeyUse(
+        True, datetime(2026, 11, 28, 7, tzinfo=UTC), "eu-west-1", "s3"
+    )
+    assert parsed.generated_at is None
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("2026-11-27T09:12:44+00:00", datetime(2026, 11, 27, 9, 12, 44, tzinfo=UTC)),
+        ("2026-11-27T09:12:44Z", datetime(2026, 11, 27, 9, 12, 44, tzinfo=UTC)),
+        ("2026-11-27T11:12:44+02:00", datetime(2026, 11, 27, 9, 12, 44, tzinfo=UTC)),
+        ("2026-11-27T04:12:44-05:00", datetime(2026, 11, 27, 9, 12, 44, tzinfo=UTC)),
+        ("2026-11-27T09:12:44", datetime(2026, 11, 27, 9, 12, 44, tzinfo=UTC)),
+        ("  2026-11-27T09:12:44+00:00  ", datetime(2026, 11, 27, 9, 12, 44, tzinfo=UTC)),
+        ("N/A", None),
+        ("no_information", None),
+        ("not_supported", None),
+        ("", None),
+    ],
+)
+def test_timestamp_forms(raw: str, expected: datetime | None) -> None:
+    parsed = parse_timestamp(raw, field="password_last_used")
+    assert parsed == expected
+    if parsed is not None:
+        assert parsed.utcoffset() == timedelta(0)
+    row = parse_credential_report(report(root_row(password_last_used=raw))).root()
+    assert row is not None
+    assert row.password_last_used == expected
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("true", True),
+        ("TRUE", True),
+        ("True", True),
+        ("false", False),
+        ("FALSE", False),
+        (" false ", False),
+        ("not_supported", None),
+        ("N/A", None),
+        ("", None),
+    ],
+)
+def test_flag_forms(raw: str, expected: bool | None) -> None:
+    assert parse_flag(raw, field="mfa_active") is expected
+    row = parse_credential_report(report(root_row(mfa_active=raw))).root()
+    assert row is not None
+    assert row.mfa_active is expected
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        pytest.param(report(ROOT_ROW), id="trailing-newline"),
+        pytest.param(report(ROOT_ROW).rstrip("\n"), id="no-trailing-newline"),
+        pytest.param(report(ROOT_ROW, newline="\r\n"), id="crlf"),
+        pytest.param(report(ROOT_ROW) + "\n\n", id="blank-lines-at-end"),
+        pytest.param("\ufeff" + report(ROOT_ROW), id="bom-str"),
+        pytest.param(("\ufeff" + report(ROOT_ROW)).encode(), id="bom-bytes"),
+        pytest.param(report(ROOT_ROW, newline="\r\n").encode(), id="crlf-bytes"),
+        pytest.param(
+            report(",".join(f" {value} " for value in ROOT_ROW.split(","))), id="padded-values"
+        ),
+    ],
+)
+def test_framing_forms(content: str | bytes) -> None:
+    parsed = parse_credential_report(content)
+    assert len(parsed.rows) == 1
+    root = parsed.root()
+    assert root is not None
+    assert root.user == ROOT_USER
+    assert root.arn == "arn:aws:iam::123456789012:root"
+    assert root.password_last_used == datetime(2026, 11, 27, 9, 12, 44, tzinfo=UTC)
+    assert root.certs_active == (False, False)
+
+
+def test_key_region_and_service() -> None:
+    row = root_row(
+        access_key_2_active="true",
+        access_key_2_last_used_date="2026-11-28T10:00:00Z",
+        access_key_2_last_used_region="us-east-1",
+        access_key_2_last_used_service="iam",
+    )
+    root = parse_credential_report(report(row)).root()
+    assert root is not None
+    assert root.access_keys[1] == AccessKeyUse(
+        True, datetime(2026, 11, 28, 10, tzinfo=UTC), "us-east-1", "iam"
+    )
+    assert root.access_keys[0].last_used_region is None
+
+
+def test_optional_columns_default_to_none() -> None:
+    content = (
+        "user,arn,password_last_used,mfa_active,access_key_1_active,"
+        "access_key_1_last_used_date,access_key_2_active,access_key_2_last_used_date\n"
+        "<root_account>,arn:aws:iam::123456789012:root,N/A,false,false,N/A,true,"
+        "2026-11-28T10:00:00+00:00\n"
+    )
+    root = parse_credential_report(content).root()
+    assert root is not None
+    assert root.password_enabled is None
+    assert root.certs_active == (None, None)
+    assert root.access_keys[1] == AccessKeyUse(
+        True, datetime(2026, 11, 28, 10, tzinfo=UTC), None, None
+    )
+
+
+def test_columns_in_any_order() -> None:
+    names = HEADER.split(",")
+    values = ROOT_ROW.split(",")
+    content = ",".join(reversed(names)) + "\n" + ",".join(reversed(values)) + "\n"
+    assert parse_credential_report(content) == parse_credential_report(report(ROOT_ROW))
+
+
+def test_no_root_row() -> None:
+    parsed = parse_credential_report(report(USER_ROW))
+    assert parsed.root() is None
+    assert len(parsed.rows) == 1
+
+
+def test_header_only() -> None:
+    parsed = parse_credential_report(HEADER + "\n")
+    assert parsed.rows == ()
+    assert parsed.root() is None
+
+
+@pytest.mark.parametrize(
+    ("given_at", "expected"),
+    [
+        (datetime(2026, 11, 29, 11, tzinfo=UTC), datetime(2026, 11, 29, 11, tzinfo=UTC)),
+        (
+            datetime(2026, 11, 29, 13, tzinfo=timezone(timedelta(hours=2))),
+            datetime(2026, 11, 29, 11, tzinfo=UTC),
+        ),
+        (datetime(2026, 11, 29, 11), datetime(2026, 11, 29, 11, tzinfo=UTC)),
+    ],
+)
+def test_generated_at_is_utc(given_at: datetime, expected: datetime) -> None:
+    parsed = parse_credential_report(report(ROOT_ROW), generated_at=given_at)
+    assert parsed.generated_at == expected
+    assert parsed.generated_at is not None
+    assert parsed.generated_at.utcoffset() == timedelta(0)
+
+
+@pytest.mark.parametrize(
+    ("content", "fragments"),
+    [
+        pytest.param(b"", ["empty"], id="empty-bytes"),
+        pytest.param("", ["empty"], id="empty-str"),
+        pytest.param(" \r\n\n ", ["empty"], id="whitespace"),
+        pytest.param("\ufeff", ["empty"], id="bom-only"),
+        pytest.param(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", ["UTF-8"], id="binary"),
+        pytest.param(b"\xff\xfe\x00u\x00s", ["UTF-8"], id="utf16"),
+        pytest.param(report(ROOT_ROW).replace("true", "tr\x00ue"), ["NUL"], id="nul-str"),
+        pytest.param(report(ROOT_ROW).encode() + b"\x00", ["NUL"], id="nul-bytes"),
+        pytest.param(
+            "name,age\nbob,3\n",
+            ["user, arn, password_last_used", "access_key_2_last_used_date"],
+            id="wrong-header",
+        ),
+        pytest.param(
+            report(ROOT_ROW).replace("mfa_active", "mfa"), ["mfa_active"], id="missing-column"
+        ),
+        pytest.param(
+            report(ROOT_ROW, ROOT_ROW.rsplit(",", 5)[0]), ["line 3", "17"], id="truncated-row"
+        ),
+        pytest.param(report(ROOT_ROW + ",extra"), ["line 2", "23"], id="long-row"),
+        pytest.param(
+            report(root_row(password_last_used="yesterday")),
+            ["line 2", "password_last_used", "'yesterday'"],
+            id="bad-timestamp",
+        ),
+        pytest.param(
+            report(USER_ROW, root_row(access_key_1_last_used_date="2026-13-01T00:00:00Z")),
+            ["line 3", "access_key_1_last_used_date"],
+            id="bad-month",
+        ),
+        pytest.param(
+            report(root_row(password_last_used="9999-12-31T23:00:00-05:00")),
+            ["password_last_used"],
+            id="timestamp-overflow",
+        ),
+        pytest.param(
+            report(root_row(mfa_active="yes")), ["line 2", "mfa_active", "'yes'"], id="bad-flag"
+        ),
+        pytest.param(
+            report(root_row(password_last_used="x" * 200_000)), ["line 2", "CSV"], id="huge-field"
+        ),
+        pytest.param(
+            report(root_row(password_last_used="x" * 10_000)),
+            ["password_last_used", "..."],
+            id="long-bad-value",
+        ),
+        pytest.param(report(root_row(user='"<root_account>')), ["line 2"], id="unterminated-quote"),
+        pytest.param(
+            report(root_row(mfa_active='"a\nb"')), ["line 3", "mfa_active"], id="quoted-newline"
+        ),
+    ],
+)
+def test_malformed_reports(content: str | bytes, fragments: list[str]) -> None:
+    with pytest.raises(ReportFormatError) as caught:
+        parse_credential_report(content)
+    error = caught.value
+    assert isinstance(error, InputError)
+    assert error.exit_code == EXIT_INPUT
+    assert "\n" not in error.message
+    assert "\r" not in error.message
+    assert len(error.message) < 300
+    for fragment in fragments:
+        assert fragment in error.message
+
+
+@pytest.mark.parametrize("value", ["yes", "1", "maybe"])
+def test_parse_flag_rejects(value: str) -> None:
+    with pytest.raises(ReportFormatError, match="mfa_active"):
+        parse_flag(value, field="mfa_active")
+
+
+@pytest.mark.parametrize("value", ["yesterday", "2026-02-30T00:00:00Z", "1700000000"])
+def test_parse_timestamp_rejects(value: str) -> None:
+    with pytest.raises(ReportFormatError, match="password_last_used"):
+        parse_timestamp(value, field="password_last_used")
+
+
+_ROOT_FIELDS = ROOT_ROW.split(",")
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.one_of(
+        st.binary(max_size=400),
+        st.text(max_size=400),
+        st.lists(
+            st.one_of(st.sampled_from(_ROOT_FIELDS), st.text(max_size=30)),
+            min_size=18,
+            max_size=26,
+        ).map(lambda fields: HEADER + "\n" + ",".join(fields) + "\n"),
+    )
+)
+def test_never_crashes(content: str | bytes) -> None:
+    try:
+        parsed = parse_credential_report(content)
+    except ReportFormatError as exc:
+        message = exc.message
+    else:
+        message = ""
+        for row in parsed.rows:
+            for stamp in (row.password_last_used, *(key.last_used for key in row.access_keys)):
+                assert stamp is None or stamp.utcoffset() == timedelta(0)
+    assert "\n" not in message
