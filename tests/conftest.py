@@ -108,3 +108,21 @@ def cli(capsys: pytest.CaptureFixture[str]) -> Any:
         return Result(code, captured.out, captured.err)
 
     return invoke
+
+
+@pytest.fixture(autouse=True)
+def test_keyring(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory) -> Any:
+    """An in-memory keyring for in-process runs; never the developer's real keyring.
+
+    Subprocesses get keyrings.alt's plaintext file backend in a temporary folder instead.
+    """
+    import keyring
+
+    from remediate.secrets import memory_keyring
+
+    backend = memory_keyring()
+    keyring.set_keyring(backend)
+    data = tmp_path_factory.mktemp("keyring-data")
+    monkeypatch.setenv("PYTHON_KEYRING_BACKEND", "keyrings.alt.file.PlaintextKeyring")
+    monkeypatch.setenv("XDG_DATA_HOME", str(data))
+    return backend

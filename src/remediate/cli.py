@@ -5,12 +5,12 @@ from __future__ import annotations
 import contextlib
 import logging
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 import typer
 
@@ -22,10 +22,14 @@ from remediate.errors import (
     EXIT_ROOT_IN_USE,
     InputError,
     RemediateError,
+    StepFailedError,
 )
 
 if TYPE_CHECKING:
     from remediate.aws.session import Aws, AwsOptions
+    from remediate.playbook.runner import RunReport
+    from remediate.secrets import SecretStore
+    from remediate.steps.base import RunOptions
 
 log = logging.getLogger("remediate")
 
@@ -164,6 +168,246 @@ def _options(profile: str | None, region: str | None, endpoint_url: str | None) 
     return AwsOptions(profile, region, endpoint_url)
 
 
+REMEDIATION_PANEL = "Remediation"
+MFA_PANEL = "MFA enrollment"
+
+
+class Access(StrEnum):
+    console = "console"
+    programmatic = "programmatic"
+    both = "both"
+
+
+DryRunOpt = Annotated[
+    bool,
+    typer.Option(
+        "--dry-run",
+        help="Print the plan; make no write call at all.",
+        rich_help_panel=REMEDIATION_PANEL,
+    ),
+]
+YesOpt = Annotated[
+    bool,
+    typer.Option("--yes", "-y", help="Apply without asking.", rich_help_panel=REMEDIATION_PANEL),
+]
+ShowSecretsOpt = Annotated[
+    bool,
+    typer.Option(
+        "--show-secrets",
+        help="Print generated passwords, secret keys and MFA seeds once.",
+        rich_help_panel=REMEDIATION_PANEL,
+    ),
+]
+PasswordPromptOpt = Annotated[
+    bool,
+    typer.Option(
+        "--password-prompt",
+        help="Type the console password (twice).",
+        rich_help_panel=REMEDIATION_PANEL,
+    ),
+]
+PasswordStdinOpt = Annotated[
+    bool,
+    typer.Option(
+        "--password-stdin",
+        help="Read the console password from standard input.",
+        rich_help_panel=REMEDIATION_PANEL,
+    ),
+]
+TagOpt = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--tag",
+        metavar="KEY=VALUE",
+        help="Tag for the user (repeatable).",
+        rich_help_panel=REMEDIATION_PANEL,
+    ),
+]
+MfaAutoOpt = Annotated[
+    bool,
+    typer.Option(
+        "--mfa-auto",
+        help="Compute the two MFA codes from the seed (unattended).",
+        rich_help_panel=MFA_PANEL,
+    ),
+]
+MfaCodesOpt = Annotated[
+    tuple[str, str] | None,
+    typer.Option(
+        "--mfa-codes",
+        metavar="CODE1 CODE2",
+        help="Two consecutive codes for a device pending from an earlier run.",
+        rich_help_panel=MFA_PANEL,
+    ),
+]
+QrFileOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--qr-file",
+        metavar="PATH",
+        help="Also write the QR code as a PNG (mode 0600).",
+        rich_help_panel=MFA_PANEL,
+    ),
+]
+ShowMfaSecretOpt = Annotated[
+    bool,
+    typer.Option(
+        "--show-mfa-secret",
+        help="Also print the MFA secret key for manual entry.",
+        rich_help_panel=MFA_PANEL,
+    ),
+]
+
+
+@dataclass
+class RemediationArgs:
+    """The command-line choices of a remediation run (root-use --create-admin, playbook run)."""
+
+    dry_run: bool = False
+    yes: bool = False
+    show_secrets: bool = False
+    password_prompt: bool = False
+    password_stdin: bool = False
+    mfa_auto: bool = False
+    mfa_codes: tuple[str, str] | None = None
+    qr_file: Path | None = None
+    show_mfa_secret: bool = False
+
+
+def _interactive() -> bool:
+    return sys.stdin.isatty()
+
+
+def _run_options(args: RemediationArgs, *, uses_password: bool) -> RunOptions:
+    """Check the remediation options against each other and read a given password."""
+    from remediate.steps.base import MfaOptions, RunOptions
+
+    if args.password_prompt and args.password_stdin:
+        raise InputError("give only one of --password-prompt and --password-stdin")
+    if (args.password_prompt or args.password_stdin) and not uses_password:
+        raise InputError("a password option needs console access (--access console or both)")
+    if args.mfa_auto and args.mfa_codes:
+        raise InputError("give only one of --mfa-auto and --mfa-codes")
+    if args.mfa_codes:
+        from remediate.mfa import CODE_FORMAT_HELP, code_is_well_formed
+
+        for n, code in enumerate(args.mfa_codes, 1):
+            if not code_is_well_formed(code):
+                raise InputError(f"invalid --mfa-codes: code {n} {CODE_FORMAT_HELP}")
+    mode: Literal["interactive", "codes", "auto"] = (
+        "auto" if args.mfa_auto else "codes" if args.mfa_codes else "interactive"
+    )
+    password = None
+    if args.password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+        if not password:
+            raise InputError("--password-stdin: standard input held no password")
+    elif args.password_prompt:
+        if not _interactive():
+            raise InputError("--password-prompt needs a terminal", tip="use --password-stdin")
+        password = typer.prompt(
+            "Console password", hide_input=True, confirmation_prompt=True, err=True
+        )
+    return RunOptions(
+        password=password,
+        show_secrets=args.show_secrets,
+        mfa=MfaOptions(
+            mode=mode,
+            codes=args.mfa_codes,
+            qr_file=str(args.qr_file) if args.qr_file else None,
+            show_secret=args.show_mfa_secret,
+        ),
+        interactive=_interactive(),
+    )
+
+
+def _confirmer(args: RemediationArgs, account_id: str) -> Callable[[RunReport], bool]:
+    def confirm(report: RunReport) -> bool:
+        if args.yes:
+            return True
+        if not _interactive():
+            raise InputError(
+                "no terminal to confirm on, and --yes was not given: nothing was changed",
+                tip="review the plan with --dry-run, then rerun with --yes",
+            )
+        n = len(report.pending)
+        return typer.confirm(
+            f"Apply {n} change{'s' * (n != 1)} to account {account_id}?", default=False, err=True
+        )
+
+    return confirm
+
+
+def _remediate(
+    aws: Aws,
+    playbook_ref: str,
+    variables: dict[str, Any],
+    args: RemediationArgs,
+    output: Output,
+    document: dict[str, Any],
+    identity: dict[str, str],
+    *,
+    sandbox: bool,
+) -> int:
+    """Run a playbook in one account and add its ``remediation`` object to ``document``."""
+    from remediate.core import run_playbook
+    from remediate.output import (
+        print_json,
+        render_outcome,
+        render_plan,
+        secrets_json,
+        stderr_console,
+        stdout_console,
+    )
+    from remediate.playbook.model import bind, instantiate, load_playbook
+    from remediate.secrets import SecretStore, memory_keyring
+    from remediate.steps.base import StepContext
+
+    playbook = load_playbook(playbook_ref)
+    values = bind(playbook, variables)
+    steps = instantiate(playbook, values)
+    options = _run_options(args, uses_password=any(s.kind == "login-profile" for s in steps))
+    out = stderr_console() if output is Output.json else stdout_console()
+    store = SecretStore(memory_keyring() if sandbox else None)
+    if sandbox:
+        print(
+            "SANDBOX: secrets go to an in-memory keyring that is gone when this command ends.",
+            file=sys.stderr,
+        )
+    ctx = StepContext(
+        aws=aws,
+        account_id=identity["Account"],
+        partition=aws.partition,
+        secrets=store,
+        options=options,
+        ui=stderr_console(),
+    )
+    failure: StepFailedError | None = None
+    try:
+        report = run_playbook(
+            steps,
+            ctx,
+            playbook.name,
+            dry_run=args.dry_run,
+            confirm=_confirmer(args, ctx.account_id),
+            show_plan=lambda r: render_plan(out, r, ctx.account_id),
+        )
+    except StepFailedError as exc:
+        if exc.report is None:
+            raise
+        report, failure = exc.report, exc
+    render_outcome(out, report, ctx.produced, ctx.results, show_secrets=args.show_secrets)
+    if output is Output.json:
+        document["remediation"] = report.to_json()
+        document["secrets"] = secrets_json(ctx.produced, show_secrets=args.show_secrets)
+        document["mfa"] = ctx.results.get("mfa")
+        document["console_sign_in_url"] = ctx.results.get("console_sign_in_url")
+        print_json(document)
+    if failure is not None:
+        raise failure
+    return EXIT_OK
+
+
 @app.command("root-use", epilog=EXIT_CODES_HELP)
 def root_use(
     days: Annotated[
@@ -189,27 +433,111 @@ def root_use(
             help="Judge a credential report CSV from the console; no AWS call.",
         ),
     ] = None,
+    create_admin: Annotated[
+        str | None,
+        typer.Option(
+            "--create-admin",
+            metavar="NAME",
+            help="Remediate: run the root-use playbook for this IAM user.",
+            rich_help_panel=REMEDIATION_PANEL,
+        ),
+    ] = None,
+    group: Annotated[
+        str,
+        typer.Option(
+            "--group", help="The administrators group.", rich_help_panel=REMEDIATION_PANEL
+        ),
+    ] = "Administrators",
+    access: Annotated[
+        Access,
+        typer.Option(
+            "--access",
+            help="Console (login profile), programmatic (access key), both.",
+            rich_help_panel=REMEDIATION_PANEL,
+        ),
+    ] = Access.console,
+    tag: TagOpt = None,
+    no_mfa: Annotated[
+        bool,
+        typer.Option(
+            "--no-mfa", help="Skip enrolling a virtual MFA device.", rich_help_panel=MFA_PANEL
+        ),
+    ] = False,
+    dry_run: DryRunOpt = False,
+    yes: YesOpt = False,
+    show_secrets: ShowSecretsOpt = False,
+    password_prompt: PasswordPromptOpt = False,
+    password_stdin: PasswordStdinOpt = False,
+    mfa_auto: MfaAutoOpt = False,
+    mfa_codes: MfaCodesOpt = None,
+    qr_file: QrFileOpt = None,
+    show_mfa_secret: ShowMfaSecretOpt = False,
     output: OutputOpt = Output.text,
     profile: ProfileOpt = None,
     region: RegionOpt = None,
     endpoint_url: EndpointOpt = None,
     sandbox: SandboxOpt = False,
 ) -> None:
-    """Detect use of the root user from the IAM credential report and the caller's identity."""
-    from remediate.core import detect, detect_from_file
-    from remediate.output import print_json, render_verdict, stdout_console
+    """Detect use of the root user; with --create-admin NAME, also fix it: an administrators
+    group with AdministratorAccess, and an IAM user in it with console and/or programmatic
+    access and a virtual MFA device."""
+    from remediate import validate
+    from remediate.core import caller_identity, detect, detect_from_file
+    from remediate.output import print_json, render_verdict, stderr_console, stdout_console
 
     now = datetime.now(UTC)
+    remediation = RemediationArgs(
+        dry_run,
+        yes,
+        show_secrets,
+        password_prompt,
+        password_stdin,
+        mfa_auto,
+        mfa_codes,
+        qr_file,
+        show_mfa_secret,
+    )
+    variables: dict[str, Any] = {}
+    if create_admin is not None:
+        variables = {
+            "user": validate.user_name(create_admin),
+            "group": validate.group_name(group),
+            "access": access.value,
+            "tags": validate.tag_options(tag or []),
+            "mfa": not no_mfa,
+        }
+    elif tag or dry_run or yes or password_prompt or password_stdin or mfa_auto or mfa_codes:
+        raise InputError("remediation options need --create-admin NAME")
     if credential_report is not None:
-        if sandbox or profile or endpoint_url:
+        if sandbox or profile or endpoint_url or create_admin:
             raise InputError("--credential-report reads a file: it takes no AWS option")
         verdict = detect_from_file(credential_report, days=days, now=now)
         document: dict[str, Any] = verdict.to_json()
+        document["sandbox"] = False
     else:
-        with aws_context(profile, region, endpoint_url, sandbox) as aws:
-            verdict = detect(aws, days=days, report_timeout=report_timeout, now=now)
-        document = verdict.to_json()
-    document["sandbox"] = sandbox
+        with aws_context(profile, region, endpoint_url, sandbox, read_only=dry_run) as aws:
+            identity = caller_identity(aws)
+            verdict = detect(aws, days=days, report_timeout=report_timeout, identity=identity)
+            now = datetime.now(UTC)
+            document = verdict.to_json()
+            document["sandbox"] = sandbox
+            if create_admin is not None:
+                if output is Output.text:
+                    render_verdict(stdout_console(), verdict, now)
+                else:
+                    render_verdict(stderr_console(), verdict, now)
+                raise typer.Exit(
+                    _remediate(
+                        aws,
+                        "root-use",
+                        variables,
+                        remediation,
+                        output,
+                        document,
+                        identity,
+                        sandbox=sandbox,
+                    )
+                )
     if output is Output.json:
         print_json(document)
     else:
@@ -217,6 +545,234 @@ def root_use(
     if verdict.root_in_use is None:
         raise typer.Exit(EXIT_AWS)
     raise typer.Exit(EXIT_ROOT_IN_USE if verdict.root_in_use else EXIT_OK)
+
+
+playbook_app = typer.Typer(
+    help="List, show and run playbooks.", no_args_is_help=True, rich_markup_mode=None
+)
+app.add_typer(playbook_app, name="playbook")
+
+
+@playbook_app.command("list")
+def playbook_list(output: OutputOpt = Output.text) -> None:
+    """List the shipped playbooks."""
+    from remediate.output import print_json
+    from remediate.playbook.model import load_playbook, shipped_names
+
+    books = [load_playbook(name) for name in shipped_names()]
+    if output is Output.json:
+        print_json({"playbooks": [{"name": b.name, "description": b.description} for b in books]})
+        return
+    for b in books:
+        print(f"{b.name}: {' '.join(b.description.split())}")
+
+
+@playbook_app.command("show")
+def playbook_show(
+    name: Annotated[str, typer.Argument(metavar="NAME|PATH", help="A shipped name or a file.")],
+) -> None:
+    """Print a playbook (after validating it)."""
+    from remediate.playbook.model import load_playbook
+
+    sys.stdout.write(load_playbook(name).text)
+
+
+@playbook_app.command("run", epilog=EXIT_CODES_HELP)
+def playbook_run(
+    name: Annotated[str, typer.Argument(metavar="NAME|PATH", help="A shipped name or a file.")],
+    var: Annotated[
+        list[str] | None,
+        typer.Option("--var", metavar="KEY=VALUE", help="A playbook variable (repeatable)."),
+    ] = None,
+    tag: TagOpt = None,
+    dry_run: DryRunOpt = False,
+    yes: YesOpt = False,
+    show_secrets: ShowSecretsOpt = False,
+    password_prompt: PasswordPromptOpt = False,
+    password_stdin: PasswordStdinOpt = False,
+    mfa_auto: MfaAutoOpt = False,
+    mfa_codes: MfaCodesOpt = None,
+    qr_file: QrFileOpt = None,
+    show_mfa_secret: ShowMfaSecretOpt = False,
+    output: OutputOpt = Output.text,
+    profile: ProfileOpt = None,
+    region: RegionOpt = None,
+    endpoint_url: EndpointOpt = None,
+    sandbox: SandboxOpt = False,
+) -> None:
+    """Run a playbook: plan, confirm, apply. Rerunning changes nothing."""
+    from remediate import validate
+    from remediate.core import caller_identity
+    from remediate.playbook.model import bind, load_playbook
+
+    variables: dict[str, Any] = {}
+    for text in var or []:
+        key, value = validate.key_value(text, "--var")
+        if key in variables:
+            raise InputError(f"--var {key} given twice")
+        variables[key] = value
+    if tag:
+        if "tags" in variables:
+            raise InputError("give tags with --tag or --var tags=..., not both")
+        variables["tags"] = validate.tag_options(tag)
+    bind(load_playbook(name), variables)  # every input error before any AWS call
+    remediation = RemediationArgs(
+        dry_run,
+        yes,
+        show_secrets,
+        password_prompt,
+        password_stdin,
+        mfa_auto,
+        mfa_codes,
+        qr_file,
+        show_mfa_secret,
+    )
+    with aws_context(profile, region, endpoint_url, sandbox, read_only=dry_run) as aws:
+        identity = caller_identity(aws)
+        document: dict[str, Any] = {"account_id": identity["Account"], "sandbox": sandbox}
+        raise typer.Exit(
+            _remediate(
+                aws, name, variables, remediation, output, document, identity, sandbox=sandbox
+            )
+        )
+
+
+secrets_app = typer.Typer(
+    help="Secrets remediate keeps in the system keyring (passwords, access keys, MFA seeds).",
+    no_args_is_help=True,
+    rich_markup_mode=None,
+)
+app.add_typer(secrets_app, name="secrets")
+
+
+class What(StrEnum):
+    password = "password"  # noqa: S105 (a name, not a secret)
+    access_key = "access-key"
+    mfa_qr = "mfa-qr"
+    mfa_secret = "mfa-secret"  # noqa: S105
+
+
+AccountOpt = Annotated[
+    str | None,
+    typer.Option("--account", metavar="ID", help="The account id (needed if USER is in several)."),
+]
+
+
+def _account_for(store: SecretStore, user: str, account: str | None) -> str:
+    """The account whose secrets for ``user`` are meant: given, or the only one there is."""
+    from remediate import validate
+
+    validate.user_name(user)
+    if account is not None and not (len(account) == 12 and account.isdigit()):
+        raise InputError(f"invalid --account {account[:40]!r}: expected a 12-digit account id")
+    accounts = sorted({a for a, u, _ in store.entries() if u == user})
+    if account is not None:
+        if account not in accounts:
+            raise InputError(f"the keyring holds no secret of {user} in account {account}")
+        return account
+    if not accounts:
+        raise InputError(
+            f"the keyring holds no secret of {user}", tip="see `remediate secrets list`"
+        )
+    if len(accounts) > 1:
+        raise InputError(
+            f"{user} has secrets in several accounts ({', '.join(accounts)})",
+            tip="choose one with --account ID",
+        )
+    return accounts[0]
+
+
+def _store() -> SecretStore:
+    from remediate.secrets import SecretStore
+
+    store = SecretStore()
+    store.require_usable()
+    return store
+
+
+@secrets_app.command("list")
+def secrets_list(output: OutputOpt = Output.text) -> None:
+    """Which secrets the keyring holds, by account and user (never the values)."""
+    from remediate.output import print_json
+
+    store = _store()
+    grouped: dict[tuple[str, str], list[str]] = {}
+    for account, user, kind in store.entries():
+        grouped.setdefault((account, user), []).append(kind)
+    if output is Output.json:
+        print_json(
+            {
+                "keyring": store.description(),
+                "secrets": [
+                    {"account_id": a, "user": u, "kinds": kinds}
+                    for (a, u), kinds in sorted(grouped.items())
+                ],
+            }
+        )
+        return
+    if not grouped:
+        print(f"No secrets in {store.description()}.")
+    for (account, user), kinds in sorted(grouped.items()):
+        print(f"{account}  {user}  {', '.join(kinds)}")
+
+
+@secrets_app.command("show")
+def secrets_show(
+    user: Annotated[str, typer.Argument(help="The IAM user.")],
+    what: Annotated[What, typer.Option("--what", help="Which secret to hand over.")],
+    account: AccountOpt = None,
+    qr_file: QrFileOpt = None,
+) -> None:
+    """Print (or render) a secret, to hand it to its owner."""
+    import json
+
+    store = _store()
+    account_id = _account_for(store, user, account)
+    kind = {"password": "password", "access-key": "access-key"}.get(what.value, "mfa-seed")
+    value = store.get(account_id, user, kind)
+    if value is None:
+        raise InputError(f"the keyring holds no {kind} for {user} in account {account_id}")
+    if what is What.password:
+        print(value)
+    elif what is What.access_key:
+        key = json.loads(value)
+        print(f"AccessKeyId={key['AccessKeyId']}")
+        print(f"SecretAccessKey={key['SecretAccessKey']}")
+    elif what is What.mfa_secret:
+        print(value)
+    else:
+        from remediate.mfa import otpauth_uri, render_qr_terminal, write_qr_png
+
+        uri = otpauth_uri(value, user, account_id)
+        if qr_file is not None:
+            write_qr_png(uri, qr_file)
+            print(f"QR code written to {qr_file} (mode 0600).", file=sys.stderr)
+        else:
+            sys.stdout.write(render_qr_terminal(uri))
+
+
+@secrets_app.command("forget")
+def secrets_forget(
+    user: Annotated[str, typer.Argument(help="The IAM user.")],
+    account: AccountOpt = None,
+    yes: YesOpt = False,
+) -> None:
+    """Delete a user's secrets from the keyring (after a confirmation)."""
+    store = _store()
+    account_id = _account_for(store, user, account)
+    kinds = [k for a, u, k in store.entries() if a == account_id and u == user]
+    if not yes:
+        if not _interactive():
+            raise InputError("no terminal to confirm on, and --yes was not given")
+        if not typer.confirm(
+            f"Delete {', '.join(kinds)} of {user} (account {account_id}) from the keyring?",
+            default=False,
+            err=True,
+        ):
+            raise InputError("not confirmed: nothing was deleted")
+    for kind in kinds:
+        store.delete(account_id, user, kind)
+    print(f"Deleted {', '.join(kinds)} of {user} (account {account_id}).")
 
 
 def _report(exc: RemediateError) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -13,6 +14,8 @@ from remediate.errors import AwsError, InputError, ReportFormatError
 
 if TYPE_CHECKING:
     from remediate.aws.session import Aws
+    from remediate.playbook.runner import RunReport
+    from remediate.steps.base import Step, StepContext
 
 log = logging.getLogger(__name__)
 
@@ -35,7 +38,11 @@ def detect(
     now: datetime | None = None,
     identity: dict[str, str] | None = None,
 ) -> Verdict:
-    """Judge root use from the account's credential report and the caller's identity."""
+    """Judge root use from the account's credential report and the caller's identity.
+
+    ``now`` is the time to judge at; by default the moment the report arrived. A ``now`` taken
+    before the call is earlier than a report generated during it, which would read as clock skew.
+    """
     from remediate.detect.fetch import fetch_credential_report
 
     identity = identity or caller_identity(aws)
@@ -59,13 +66,40 @@ def detect(
 def detect_from_file(path: Path, *, days: int, now: datetime | None = None) -> Verdict:
     """Judge root use from a credential report CSV downloaded from the console (no AWS call)."""
     try:
-        if path.stat().st_size > MAX_REPORT_BYTES:
-            raise InputError(f"{path}: larger than {MAX_REPORT_BYTES // 2**20} MiB: not a report")
-        content = path.read_bytes()
+        # Read at most one byte past the limit: a size from stat() says nothing for a device
+        # or a pipe (``/dev/zero`` would never end).
+        with path.open("rb") as file:
+            content = file.read(MAX_REPORT_BYTES + 1)
     except OSError as exc:
-        raise InputError(f"cannot read the credential report {path}: {exc.strerror}") from exc
+        reason = exc.strerror or str(exc)
+        raise InputError(f"cannot read the credential report {path}: {reason}") from exc
+    if len(content) > MAX_REPORT_BYTES:
+        raise InputError(f"{path}: larger than {MAX_REPORT_BYTES // 2**20} MiB: not a report")
     try:
         report = parse_credential_report(content)
     except ReportFormatError as exc:
         raise ReportFormatError(f"{path}: {exc.message}", tip=exc.tip) from exc
     return judge_root_use(report, now=now or datetime.now(UTC), days=days)
+
+
+def run_playbook(
+    steps: list[Step],
+    ctx: StepContext,
+    playbook: str,
+    *,
+    dry_run: bool,
+    confirm: Callable[[RunReport], bool],
+    show_plan: Callable[[RunReport], None],
+) -> RunReport:
+    """Plan, show, confirm and apply. Raises InputError before any write, StepFailedError after."""
+    from remediate.playbook import runner
+
+    report = runner.plan(steps, ctx, playbook, dry_run=dry_run)
+    show_plan(report)
+    if dry_run or not report.pending:
+        return report
+    runner.preflight(report, ctx)
+    if not confirm(report):
+        raise InputError("not confirmed: nothing was changed")
+    runner.apply(report, ctx)
+    return report

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 EXIT_OK = 0
 EXIT_ROOT_IN_USE = 1
 EXIT_INPUT = 2
@@ -59,3 +61,7 @@ class StepFailedError(RemediateError):
     """A playbook step failed after earlier steps were applied; a rerun continues from there."""
 
     exit_code = EXIT_AWS
+
+    def __init__(self, message: str, tip: str | None = None, *, report: Any = None) -> None:
+        super().__init__(message, tip)
+        self.report = report  # the runner's RunReport: what was planned and applied

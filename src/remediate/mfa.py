@@ -197,6 +197,14 @@ def png_to_matrix(path: Path, *, scale: int = 8) -> list[list[bool]]:
     ]
 
 
+CODE_FORMAT_HELP = "must be exactly 6 digits"
+
+
+def code_is_well_formed(code: str) -> bool:
+    """Whether a code has the shape of a TOTP code (6 ASCII digits), before any seed is known."""
+    return _CODE_RE.fullmatch(code.strip()) is not None
+
+
 def totp_step(now: float) -> int:
     """The 30-second TOTP time step containing *now* (Unix seconds)."""
     return int(now // TOTP_PERIOD)
@@ -223,7 +231,7 @@ def check_codes(seed: str, code1: str, code2: str, *, now: float) -> None:
         if not _CODE_RE.fullmatch(code):
             # Never echo the input: a near-miss code is still a secret-derived value.
             raise MfaCodeError(
-                f"{label} must be exactly 6 digits",
+                f"{label} {CODE_FORMAT_HELP}",
                 "enter the 6-digit number the authenticator app shows, without spaces",
                 reason="malformed",
             )

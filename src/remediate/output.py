@@ -11,6 +11,8 @@ if TYPE_CHECKING:
     from rich.console import Console
 
     from remediate.detect.judge import Verdict
+    from remediate.playbook.runner import RunReport
+    from remediate.steps.base import Secret
 
 NEXT_STEP = "remediate root-use --create-admin NAME"
 
@@ -97,3 +99,62 @@ def render_verdict(console: Console, verdict: Verdict, now: datetime) -> None:
             f"Next step: [bold]{NEXT_STEP}[/] creates an administrator so the root user "
             "can be put away."
         )
+
+
+def render_plan(console: Console, report: RunReport, account_id: str) -> None:
+    """One line per step (``+`` create, ``~`` update, ``=`` no change), then its details."""
+    title = f"Plan for playbook {report.playbook} in account {account_id}"
+    if report.dry_run:
+        title += " (dry run: nothing will be changed)"
+    console.print(f"[bold]{title}[/]:")
+    marks = {"create": "[green]+ create[/]", "update": "[yellow]~ update[/]", "none": "= none  "}
+    for p in report.steps:
+        console.print(
+            f"  {marks[p.change.change]}  {p.step.id} ({p.step.kind}): {p.change.resource}"
+        )
+        for detail in p.change.details:
+            console.print(f"              {detail}")
+    if not report.pending:
+        console.print("Nothing needs changing: everything is already in place.")
+    else:
+        n = len(report.pending)
+        console.print(f"{n} change{'s' * (n != 1)} to apply.")
+
+
+def render_outcome(
+    console: Console,
+    report: RunReport,
+    secrets: list[Secret],
+    results: dict[str, Any],
+    *,
+    show_secrets: bool,
+) -> None:
+    """What was applied, where each secret went, and how the new user signs in."""
+    if report.dry_run or not report.pending:
+        return
+    console.print(f"Applied {report.changed} of {len(report.pending)} change(s).")
+    for s in secrets:
+        where = f"stored in {s.stored_in} as {s.kind}" if s.stored_in else "not stored"
+        console.print(f"  {s.user}'s {s.kind}: {where}")
+        if show_secrets:
+            console.print(f"    {s.kind}: {s.value}")
+    if secrets and not show_secrets:
+        console.print(
+            "  Hand them over with: remediate secrets show USER --what password|access-key|mfa-qr"
+        )
+    mfa = results.get("mfa")
+    if mfa:
+        state = "enabled" if mfa.get("enabled") else "pending (rerun to finish enrolling)"
+        console.print(f"  MFA device {mfa['serial_number']}: {state}")
+    if "console_sign_in_url" in results:
+        console.print(f"  Console sign-in: {results['console_sign_in_url']}")
+
+
+def secrets_json(secrets: list[Secret], *, show_secrets: bool) -> list[dict[str, Any]]:
+    out: list[dict[str, Any]] = []
+    for s in secrets:
+        item: dict[str, Any] = {"user": s.user, "kind": s.kind, "stored_in": s.stored_in}
+        if show_secrets:
+            item["value"] = s.value
+        out.append(item)
+    return out

@@ -6,6 +6,7 @@ moto's credential report has no ``<root_account>`` row and a fixed generation ti
 
 from __future__ import annotations
 
+import logging
 import os
 import threading
 from dataclasses import dataclass
@@ -122,9 +123,20 @@ def install_root_rows() -> None:
         _patched = True
 
 
+def generate_credential_report(
+    account_id: str = SANDBOX_ACCOUNT_ID, partition: str = "aws"
+) -> None:
+    """Have a recent credential report ready in the emulated account, as a real account has after
+    a recent GenerateCredentialReport (which then answers COMPLETE, not STARTED)."""
+    from moto.iam.models import iam_backends
+
+    iam_backends[account_id][partition].generate_report()
+
+
 class Sandbox:
     """A moto server on a free loopback port, seeded with an account whose root password was used
-    two days ago. Use as a context manager; ``endpoint_url`` is where to send requests."""
+    two days ago and a recent credential report. Use as a context manager; ``endpoint_url`` is
+    where to send requests."""
 
     def __init__(self, root_state: RootState | None = None) -> None:
         now = datetime.now(UTC)
@@ -138,11 +150,16 @@ class Sandbox:
         from moto.server import ThreadedMotoServer
 
         install_root_rows()
+        # werkzeug logs every request at INFO through the root logger: that is noise on the
+        # CLI's stderr, wanted only with --debug.
+        if not logging.getLogger("remediate").isEnabledFor(logging.DEBUG):
+            logging.getLogger("werkzeug").setLevel(logging.WARNING)
         self._server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
         self._server.start()
         host, port = self._server.get_host_and_port()
         self.endpoint_url = f"http://{host}:{port}"
         set_root_state(SANDBOX_ACCOUNT_ID, self.root_state)
+        generate_credential_report(SANDBOX_ACCOUNT_ID)
         return self
 
     def stop(self) -> None:

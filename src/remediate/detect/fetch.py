@@ -75,12 +75,15 @@ def fetch_credential_report(
                 elif exc.code not in _WAIT_CODES:
                     raise
                 log.info("credential report not ready (%s)", exc.code)
-        if clock() + delay > deadline:
+        # The last wait is cut to the time left, so the final poll happens at the deadline
+        # instead of giving up up to MAX_DELAY seconds early.
+        remaining = deadline - clock()
+        if remaining <= 0:
             raise AwsError(
                 f"the credential report was not ready within {timeout:g} s",
                 tip="rerun in a minute, or raise --report-timeout",
                 code="Timeout",
                 action="iam:GetCredentialReport",
             )
-        sleep(delay)
+        sleep(min(delay, remaining))
         delay = min(delay * 2, MAX_DELAY)

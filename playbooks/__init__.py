@@ -1,0 +1,1 @@
+"""The shipped playbooks (YAML), installed with remediate as the package remediate.playbooks."""

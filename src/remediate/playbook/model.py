@@ -1,0 +1,386 @@
+"""Load and validate a playbook completely before any AWS call; substitute variables safely."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from remediate.errors import InputError, PlaybookError
+from remediate.steps.base import FieldSpec, Step, registry
+
+MAX_PLAYBOOK_BYTES = 256 * 1024
+VAR_TYPES = ("string", "bool", "int", "tags")
+_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
+_WHOLE_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}\Z")
+_ID = re.compile(r"[a-z][a-z0-9-]{0,62}\Z")
+_TOP_KEYS = {"name", "description", "variables", "steps"}
+_VAR_KEYS = {"type", "required", "default", "allowed", "format", "description"}
+_STEP_KEYS = {"id", "kind", "with", "when", "description"}
+_WHEN_KEYS = {"var", "in", "is"}
+
+
+@dataclass(frozen=True)
+class Variable:
+    name: str
+    type: str
+    required: bool = False
+    default: Any = None
+    allowed: tuple[Any, ...] = ()
+    format: str | None = None
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class StepSpec:
+    id: str
+    kind: str
+    params: Mapping[str, Any]
+    when: Mapping[str, Any] | None = None
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class Playbook:
+    name: str
+    path: str
+    description: str
+    variables: Mapping[str, Variable]
+    steps: tuple[StepSpec, ...] = field(default_factory=tuple)
+    text: str = ""
+
+
+def shipped_dir() -> Any:
+    """The shipped playbooks (installed with the package as ``remediate.playbooks``)."""
+    return resources.files("remediate.playbooks")
+
+
+def shipped_names() -> list[str]:
+    return sorted(p.name[:-5] for p in shipped_dir().iterdir() if p.name.endswith(".yaml"))
+
+
+def _type_ok(kind: str, value: Any) -> bool:
+    if kind == "string":
+        return isinstance(value, str)
+    if kind == "bool":
+        return isinstance(value, bool)
+    if kind == "int":
+        return isinstance(value, int) and not isinstance(value, bool)
+    if kind == "tags":
+        return isinstance(value, dict) and all(
+            isinstance(k, str) and isinstance(v, str) for k, v in value.items()
+        )
+    return False
+
+
+_TYPE_WORDS = {
+    "string": "a string",
+    "bool": "true or false",
+    "int": "an integer",
+    "tags": "a mapping of tag keys to string values",
+}
+
+
+def _check_value(
+    where: str, kind: str, value: Any, fmt: str | None, allowed: tuple[Any, ...]
+) -> Any:
+    from remediate import validate
+
+    if not _type_ok(kind, value):
+        raise PlaybookError(f"{where}: expected {_TYPE_WORDS[kind]}, got {type(value).__name__}")
+    if allowed and value not in allowed:
+        raise PlaybookError(f"{where}: {value!r} is not one of {', '.join(map(str, allowed))}")
+    try:
+        if fmt is not None:
+            validate.FORMATS[fmt](value)
+        if kind == "tags":
+            validate.tags(value)
+    except InputError as exc:
+        raise PlaybookError(f"{where}: {exc.message}") from exc
+    return value
+
+
+class _Loader:
+    """Validates one playbook document; every message names the file, the step and the field."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+
+    def fail(self, message: str) -> PlaybookError:
+        return PlaybookError(f"{self.path}: {message}")
+
+    def mapping(self, value: Any, where: str) -> dict[str, Any]:
+        if not isinstance(value, dict):
+            raise self.fail(f"{where}: expected a mapping, got {type(value).__name__}")
+        return value
+
+    def unknown(self, given: Mapping[str, Any], known: set[str], where: str) -> None:
+        extra = sorted(str(k) for k in given if k not in known)
+        if extra:
+            raise self.fail(
+                f"{where}: unknown key(s) {', '.join(extra)} (valid: {', '.join(sorted(known))})"
+            )
+
+    def variable(self, name: Any, spec: Any) -> Variable:
+        from remediate import validate
+
+        where = f"variable {name!r}"
+        if not isinstance(name, str) or not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", name):
+            raise self.fail(f"{where}: a variable name is letters, digits and _")
+        spec = self.mapping(spec, where)
+        self.unknown(spec, _VAR_KEYS, where)
+        kind = spec.get("type", "string")
+        if kind not in VAR_TYPES:
+            raise self.fail(f"{where}: field 'type': {kind!r} is not one of {', '.join(VAR_TYPES)}")
+        fmt = spec.get("format")
+        if fmt is not None and fmt not in validate.FORMATS:
+            raise self.fail(
+                f"{where}: field 'format': {fmt!r} is not one of {', '.join(validate.FORMATS)}"
+            )
+        allowed = spec.get("allowed", [])
+        if not isinstance(allowed, list) or not all(_type_ok(kind, a) for a in allowed):
+            raise self.fail(f"{where}: field 'allowed': expected a list of {_TYPE_WORDS[kind]}")
+        required = spec.get("required", False)
+        if not isinstance(required, bool):
+            raise self.fail(f"{where}: field 'required': expected true or false")
+        default = spec.get("default")
+        if default is not None:
+            try:
+                _check_value(f"{where}: field 'default'", kind, default, fmt, tuple(allowed))
+            except PlaybookError as exc:
+                raise self.fail(exc.message) from exc
+        if required and default is not None:
+            raise self.fail(f"{where}: a required variable takes no default")
+        return Variable(
+            name, kind, required, default, tuple(allowed), fmt, str(spec.get("description", ""))
+        )
+
+    def step(
+        self, index: int, raw: Any, variables: Mapping[str, Variable], seen: set[str]
+    ) -> StepSpec:
+        kinds = registry()
+        raw = self.mapping(raw, f"step {index + 1}")
+        step_id = raw.get("id")
+        if not isinstance(step_id, str) or not _ID.match(step_id):
+            raise self.fail(
+                f"step {index + 1}: field 'id': expected a lower-case id like 'admin-group'"
+            )
+        where = f"step {step_id!r}"
+        if step_id in seen:
+            raise self.fail(f"{where}: field 'id': the id is used twice")
+        seen.add(step_id)
+        self.unknown(raw, _STEP_KEYS, where)
+        kind = raw.get("kind")
+        if kind not in kinds:
+            raise self.fail(
+                f"{where}: field 'kind': unknown step kind {kind!r} "
+                f"(valid: {', '.join(sorted(kinds))})"
+            )
+        cls = kinds[kind]
+        params = self.mapping(raw.get("with", {}), f"{where}: field 'with'")
+        self.unknown(params, set(cls.fields), f"{where} ({kind}): field 'with'")
+        for name, spec in cls.fields.items():
+            if name not in params:
+                if spec.required:
+                    raise self.fail(f"{where} ({kind}): field 'with.{name}' is required")
+                continue
+            self.field(f"{where} ({kind}): field 'with.{name}'", spec, params[name], variables)
+        when = raw.get("when")
+        if when is not None:
+            when = self.condition(f"{where}: field 'when'", when, variables)
+        return StepSpec(step_id, kind, params, when, str(raw.get("description", "")))
+
+    def field(
+        self, where: str, spec: FieldSpec, value: Any, variables: Mapping[str, Variable]
+    ) -> None:
+        if isinstance(value, str):
+            whole = _WHOLE_REF.match(value)
+            refs = _REF.findall(value)
+            for ref in refs:
+                if ref not in variables:
+                    raise self.fail(f"{where}: unknown variable ${{{ref}}}")
+            if whole:
+                var = variables[whole.group(1)]
+                if var.type != spec.type:
+                    raise self.fail(
+                        f"{where}: variable ${{{var.name}}} is {var.type}, the field takes "
+                        f"{_TYPE_WORDS[spec.type]}"
+                    )
+                return
+            if refs:
+                if spec.type != "string":
+                    raise self.fail(f"{where}: expected {_TYPE_WORDS[spec.type]}")
+                bad = [r for r in refs if variables[r].type != "string"]
+                if bad:
+                    raise self.fail(f"{where}: only string variables can be embedded in text")
+                return
+        try:
+            _check_value(where, spec.type, value, spec.format, spec.allowed)
+        except PlaybookError as exc:
+            raise self.fail(exc.message) from exc
+
+    def condition(self, where: str, raw: Any, variables: Mapping[str, Variable]) -> dict[str, Any]:
+        raw = self.mapping(raw, where)
+        self.unknown(raw, _WHEN_KEYS, where)
+        name = raw.get("var")
+        if name not in variables:
+            raise self.fail(f"{where}: field 'var': unknown variable {name!r}")
+        if ("in" in raw) == ("is" in raw):
+            raise self.fail(f"{where}: give exactly one of 'in' (a list) or 'is' (a value)")
+        values = raw["in"] if "in" in raw else [raw["is"]]
+        if not isinstance(values, list) or not all(
+            _type_ok(variables[name].type, v) for v in values
+        ):
+            raise self.fail(f"{where}: values must be {_TYPE_WORDS[variables[name].type]}")
+        return {"var": name, "in": values}
+
+    def load(self, text: str) -> Playbook:
+        import yaml
+
+        try:
+            doc = yaml.safe_load(text)
+        except yaml.YAMLError as exc:
+            mark = getattr(exc, "problem_mark", None)
+            line = f" at line {mark.line + 1}" if mark is not None else ""
+            problem = getattr(exc, "problem", None) or "malformed YAML"
+            raise self.fail(f"not valid YAML{line}: {problem}") from exc
+        doc = self.mapping(doc, "the playbook")
+        self.unknown(doc, _TOP_KEYS, "the playbook")
+        name = doc.get("name")
+        if not isinstance(name, str) or not _ID.match(name):
+            raise self.fail("field 'name': expected a lower-case name like 'root-use'")
+        raw_vars = self.mapping(doc.get("variables", {}) or {}, "field 'variables'")
+        variables = {str(k): self.variable(k, v) for k, v in raw_vars.items()}
+        raw_steps = doc.get("steps")
+        if not isinstance(raw_steps, list) or not raw_steps:
+            raise self.fail("field 'steps': expected a non-empty list of steps")
+        seen: set[str] = set()
+        steps = tuple(self.step(i, s, variables, seen) for i, s in enumerate(raw_steps))
+        return Playbook(name, self.path, str(doc.get("description", "")), variables, steps, text)
+
+
+def load_text(text: str, path: str) -> Playbook:
+    return _Loader(path).load(text)
+
+
+def load_playbook(ref: str) -> Playbook:
+    """A playbook by shipped NAME (``root-use``) or by PATH to a YAML file."""
+    if "/" not in ref and not ref.endswith((".yaml", ".yml")):
+        candidate = shipped_dir() / f"{ref}.yaml"
+        if not candidate.is_file():
+            raise PlaybookError(
+                f"no shipped playbook named {ref!r} (shipped: {', '.join(shipped_names())})",
+                tip="give a path to a YAML file to run your own playbook",
+            )
+        return load_text(candidate.read_text(encoding="utf-8"), f"playbooks/{ref}.yaml")
+    path = Path(ref)
+    try:
+        if path.stat().st_size > MAX_PLAYBOOK_BYTES:
+            raise PlaybookError(
+                f"{ref}: larger than {MAX_PLAYBOOK_BYTES // 1024} KiB: not a playbook"
+            )
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise PlaybookError(f"{ref}: not UTF-8 text") from exc
+    except OSError as exc:
+        raise PlaybookError(f"cannot read playbook {ref}: {exc.strerror}") from exc
+    return load_text(text, ref)
+
+
+def _convert(var: Variable, text: str) -> Any:
+    """A ``--var`` value (always text on the command line) in the variable's type."""
+    if var.type == "bool":
+        low = text.lower()
+        if low in ("true", "yes", "1", "on"):
+            return True
+        if low in ("false", "no", "0", "off"):
+            return False
+        raise InputError(f"invalid --var {var.name}={text[:40]!r}: expected true or false")
+    if var.type == "int":
+        try:
+            return int(text)
+        except ValueError:
+            raise InputError(
+                f"invalid --var {var.name}={text[:40]!r}: expected an integer"
+            ) from None
+    if var.type == "tags":
+        from remediate import validate
+
+        pairs = [validate.key_value(p, f"--var {var.name}") for p in text.split(",") if p]
+        return dict(pairs)
+    return text
+
+
+def bind(playbook: Playbook, given: Mapping[str, Any]) -> dict[str, Any]:
+    """Variable values: the given ones (text from --var, or typed), defaults, all validated."""
+    unknown = sorted(set(given) - set(playbook.variables))
+    if unknown:
+        raise InputError(
+            f"{playbook.path}: unknown variable(s) {', '.join(unknown)} "
+            f"(valid: {', '.join(sorted(playbook.variables)) or 'none'})"
+        )
+    values: dict[str, Any] = {}
+    for name, var in playbook.variables.items():
+        if name in given:
+            value = given[name]
+            if isinstance(value, str) and var.type != "string":
+                value = _convert(var, value)
+            try:
+                values[name] = _check_value(
+                    f"variable {name!r}", var.type, value, var.format, var.allowed
+                )
+            except PlaybookError as exc:
+                raise InputError(f"{playbook.path}: {exc.message}") from exc
+        elif var.required:
+            raise InputError(
+                f"{playbook.path}: variable {name!r} is required",
+                tip=f"pass --var {name}=VALUE",
+            )
+        else:
+            values[name] = var.default if var.default is not None else _empty(var.type)
+    return values
+
+
+def _empty(kind: str) -> Any:
+    return {"string": "", "bool": False, "int": 0, "tags": {}}[kind]
+
+
+def _substitute(value: Any, values: Mapping[str, Any]) -> Any:
+    # Plain text replacement only: nothing in a playbook is ever evaluated as code.
+    if isinstance(value, str):
+        whole = _WHOLE_REF.match(value)
+        if whole:
+            return values[whole.group(1)]
+        return _REF.sub(lambda m: str(values[m.group(1)]), value)
+    if isinstance(value, dict):
+        return {k: _substitute(v, values) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_substitute(v, values) for v in value]
+    return value
+
+
+def instantiate(playbook: Playbook, values: Mapping[str, Any]) -> list[Step]:
+    """The steps to run, in order, with variables substituted and ``when`` conditions applied."""
+    kinds = registry()
+    steps: list[Step] = []
+    for spec in playbook.steps:
+        if spec.when is not None and values[spec.when["var"]] not in spec.when["in"]:
+            continue
+        cls = kinds[spec.kind]
+        params = {
+            name: _substitute(spec.params[name], values) if name in spec.params else fs.default
+            for name, fs in cls.fields.items()
+        }
+        for name, fs in cls.fields.items():
+            where = f"{playbook.path}: step {spec.id!r} ({spec.kind}): field 'with.{name}'"
+            if params[name] is None and not fs.required:
+                continue
+            try:
+                _check_value(where, fs.type, params[name], fs.format, fs.allowed)
+            except PlaybookError as exc:
+                raise InputError(exc.message) from exc
+        steps.append(cls(spec.id, params))
+    return steps

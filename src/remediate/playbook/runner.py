@@ -1,0 +1,101 @@
+"""The runner: plan every step, confirm, apply in order, report. Dry run is decided here, once."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from remediate.errors import RemediateError, StepFailedError
+from remediate.steps.base import Change, Step, StepContext
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Planned:
+    step: Step
+    change: Change
+    applied: bool = False
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "id": self.step.id,
+            "kind": self.step.kind,
+            "resource": self.change.resource,
+            "change": self.change.change,
+            "applied": self.applied,
+            "details": list(self.change.details),
+        }
+
+
+@dataclass
+class RunReport:
+    """What a run planned and did; the ``remediation`` object of the JSON document."""
+
+    playbook: str
+    dry_run: bool
+    steps: list[Planned] = field(default_factory=list)
+    error: str | None = None
+
+    @property
+    def pending(self) -> list[Planned]:
+        return [p for p in self.steps if p.change.change != "none"]
+
+    @property
+    def changed(self) -> int:
+        return sum(p.applied for p in self.steps)
+
+    def to_json(self) -> dict[str, Any]:
+        doc: dict[str, Any] = {
+            "playbook": self.playbook,
+            "dry_run": self.dry_run,
+            "changed": self.changed,
+            "steps": [p.to_json() for p in self.steps],
+        }
+        if self.error:
+            doc["error"] = self.error
+        return doc
+
+
+def plan(steps: list[Step], ctx: StepContext, playbook: str, *, dry_run: bool) -> RunReport:
+    """Read the current state of every step. Never writes (in dry run the session refuses to)."""
+    report = RunReport(playbook, dry_run)
+    for step in steps:
+        report.steps.append(Planned(step, step.plan(ctx)))
+    return report
+
+
+def preflight(report: RunReport, ctx: StepContext) -> None:
+    """Everything that must hold before the first write: exit 2 here changes nothing."""
+    needs_secret = any(p.change.makes_secret for p in report.pending)
+    if needs_secret and not ctx.options.show_secrets:
+        ctx.secrets.require_usable()
+    for p in report.pending:
+        p.step.preflight(ctx, p.change)
+
+
+def apply(
+    report: RunReport,
+    ctx: StepContext,
+    *,
+    on_applied: Callable[[Planned], None] | None = None,
+) -> None:
+    """Apply the pending steps in order; a failure names the step and what was already applied."""
+    for p in report.pending:
+        try:
+            p.step.apply(ctx, p.change)
+        except (RemediateError, KeyboardInterrupt) as exc:
+            done = [q.step.id for q in report.steps if q.applied]
+            reason = exc.message if isinstance(exc, RemediateError) else "interrupted"
+            report.error = f"step {p.step.id!r} ({p.step.kind}) failed: {reason}"
+            raise StepFailedError(
+                f"{report.error}; already applied: {', '.join(done) or 'nothing'}",
+                tip="fix the cause and rerun: the playbook continues from where it stopped",
+                report=report,
+            ) from exc
+        p.applied = True
+        log.info("applied %s (%s): %s", p.step.id, p.step.kind, p.change.resource)
+        if on_applied is not None:
+            on_applied(p)

@@ -1,0 +1,1 @@
+"""Playbook step kinds: one small class per IAM concern, registered by name."""
