@@ -3,14 +3,11 @@
 from __future__ import annotations
 
 import contextlib
-import logging
 import sys
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
-from datetime import UTC, datetime
 from enum import StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal, NamedTuple
 
 import typer
 
@@ -31,7 +28,6 @@ if TYPE_CHECKING:
     from remediate.secrets import SecretStore
     from remediate.steps.base import RunOptions
 
-log = logging.getLogger("remediate")
 
 EXIT_CODES_HELP = (
     "Exit codes: 0 root not in use, or a remediation completed; 1 root in use (detection only); "
@@ -54,9 +50,9 @@ class Output(StrEnum):
     json = "json"
 
 
-@dataclass
 class _State:
-    debug: bool = False
+    # Plain class, not a dataclass: `remediate --help` must not pay for importing dataclasses.
+    debug = False
 
 
 _state = _State()
@@ -127,6 +123,8 @@ def _main(
 ) -> None:
     """Find and fix use of the AWS account root user."""
     _state.debug = debug
+    import logging
+
     level = logging.DEBUG if debug else logging.INFO if verbose else logging.WARNING
     logging.basicConfig(stream=sys.stderr, level=level, format="remediate: %(message)s")
     if not debug:
@@ -259,8 +257,7 @@ ShowMfaSecretOpt = Annotated[
 ]
 
 
-@dataclass
-class RemediationArgs:
+class RemediationArgs(NamedTuple):
     """The command-line choices of a remediation run (root-use --create-admin, playbook run)."""
 
     dry_run: bool = False
@@ -481,6 +478,8 @@ def root_use(
     """Detect use of the root user; with --create-admin NAME, also fix it: an administrators
     group with AdministratorAccess, and an IAM user in it with console and/or programmatic
     access and a virtual MFA device."""
+    from datetime import UTC, datetime
+
     from remediate import validate
     from remediate.core import caller_identity, detect, detect_from_file
     from remediate.output import print_json, render_verdict, stderr_console, stdout_console
@@ -775,6 +774,22 @@ def secrets_forget(
     print(f"Deleted {', '.join(kinds)} of {user} (account {account_id}).")
 
 
+@app.command("permissions")
+def permissions(
+    playbook: Annotated[
+        str, typer.Argument(metavar="[PLAYBOOK]", help="A shipped playbook name or a file.")
+    ] = "root-use",
+    detect_only: Annotated[
+        bool, typer.Option("--detect-only", help="Only what detection needs.")
+    ] = False,
+) -> None:
+    """Print the least-privilege IAM policy (JSON) for detection and a playbook's steps."""
+    from remediate.output import print_json
+    from remediate.permissions import policy
+
+    print_json(policy(playbook, detect_only=detect_only))
+
+
 def _report(exc: RemediateError) -> None:
     print(f"error: {exc.message}", file=sys.stderr)
     if exc.tip:
@@ -790,7 +805,9 @@ def run(argv: list[str] | None = None) -> int:
         rv = app(args=argv, prog_name="remediate", standalone_mode=False)
     except RemediateError as exc:
         if _state.debug:
-            log.exception("failed")
+            import logging
+
+            logging.getLogger("remediate").exception("failed")
         _report(exc)
         return exc.exit_code
     except ClickException as exc:
