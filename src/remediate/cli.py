@@ -379,6 +379,14 @@ def _remediate(
         options=options,
         ui=stderr_console(),
     )
+    from remediate.journal import Journal
+
+    # The sandbox changes an emulator, not an account: it stays out of the audit trail.
+    journal = None
+    if not sandbox:
+        journal = Journal(
+            account_id=ctx.account_id, caller_arn=identity["Arn"], playbook=playbook.name
+        )
     failure: StepFailedError | None = None
     try:
         report = run_playbook(
@@ -388,6 +396,7 @@ def _remediate(
             dry_run=args.dry_run,
             confirm=_confirmer(args, ctx.account_id),
             show_plan=lambda r: render_plan(out, r, ctx.account_id),
+            on_applied=journal.applied if journal else None,
         )
     except StepFailedError as exc:
         if exc.report is None:
@@ -788,6 +797,30 @@ def permissions(
     from remediate.permissions import policy
 
     print_json(policy(playbook, detect_only=detect_only))
+
+
+@app.command("journal")
+def journal_show(
+    output: OutputOpt = Output.text,
+    limit: Annotated[
+        int, typer.Option("--limit", min=1, help="Show only the newest N entries.")
+    ] = 1000,
+) -> None:
+    """Show the audit trail: one entry per change remediate applied (never a secret)."""
+    from remediate.journal import journal_path, read_journal
+    from remediate.output import print_json
+
+    entries = list(read_journal())[-limit:]
+    if output is Output.json:
+        print_json({"journal": str(journal_path()), "entries": entries})
+        return
+    if not entries:
+        print(f"No changes recorded in {journal_path()}.")
+    for e in entries:
+        print(
+            f"{e.get('time')}  {e.get('account')}  {e.get('playbook')}/{e.get('step')}  "
+            f"{e.get('change')} {e.get('resource')}  by {e.get('caller')}"
+        )
 
 
 def _report(exc: RemediateError) -> None:

@@ -14,7 +14,7 @@ from remediate.errors import AwsError, InputError, ReportFormatError
 
 if TYPE_CHECKING:
     from remediate.aws.session import Aws
-    from remediate.playbook.runner import RunReport
+    from remediate.playbook.runner import Planned, RunReport
     from remediate.steps.base import Step, StepContext
 
 log = logging.getLogger(__name__)
@@ -90,6 +90,7 @@ def run_playbook(
     dry_run: bool,
     confirm: Callable[[RunReport], bool],
     show_plan: Callable[[RunReport], None],
+    on_applied: Callable[[Planned], None] | None = None,
 ) -> RunReport:
     """Plan, show, confirm and apply. Raises InputError before any write, StepFailedError after."""
     from remediate.playbook import runner
@@ -101,5 +102,5 @@ def run_playbook(
     runner.preflight(report, ctx)
     if not confirm(report):
         raise InputError("not confirmed: nothing was changed")
-    runner.apply(report, ctx)
+    runner.apply(report, ctx, on_applied=on_applied)
     return report
