@@ -387,17 +387,21 @@ def _remediate(
         journal = Journal(
             account_id=ctx.account_id, caller_arn=identity["Arn"], playbook=playbook.name
         )
+    from remediate.lock import account_lock
+
     failure: StepFailedError | None = None
+    lock = contextlib.nullcontext() if args.dry_run else account_lock(ctx.account_id)
     try:
-        report = run_playbook(
-            steps,
-            ctx,
-            playbook.name,
-            dry_run=args.dry_run,
-            confirm=_confirmer(args, ctx.account_id),
-            show_plan=lambda r: render_plan(out, r, ctx.account_id),
-            on_applied=journal.applied if journal else None,
-        )
+        with lock:
+            report = run_playbook(
+                steps,
+                ctx,
+                playbook.name,
+                dry_run=args.dry_run,
+                confirm=_confirmer(args, ctx.account_id),
+                show_plan=lambda r: render_plan(out, r, ctx.account_id),
+                on_applied=journal.applied if journal else None,
+            )
     except StepFailedError as exc:
         if exc.report is None:
             raise

@@ -143,7 +143,9 @@ class Aws:
         date = getattr(http_response, "headers", {}).get("Date") if http_response else None
         if date:
             try:
-                self.stats.server_date = parsedate_to_datetime(date)
+                server = parsedate_to_datetime(date)
+                # "-0000" (and a missing zone) parse to a naive datetime: HTTP dates are UTC.
+                self.stats.server_date = server if server.tzinfo else server.replace(tzinfo=UTC)
                 self.stats.local_date = datetime.now(UTC)
             except (TypeError, ValueError):
                 pass

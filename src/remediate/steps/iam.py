@@ -279,15 +279,18 @@ class LoginProfileStep(Step):
 
         user = self.params["user"]
         password = ctx.options.password
-        generated = password is None
         if password is None:
             password = generate_password(change.state["policy"])
+            # Kept before the login profile exists: a run that dies right after creating it
+            # still leaves the password where its owner can find it.
+            _keep_secret(ctx, user, "password", password)
         if not _create_tolerating_race(
             ctx, "CreateLoginProfile", UserName=user, Password=password, PasswordResetRequired=True
         ):
-            return
-        if generated:
-            _keep_secret(ctx, user, "password", password)
+            ctx.ui.print(
+                f"[yellow]Warning:[/] {user} already had a login profile (a concurrent run, or a "
+                "retried request): the password kept by this run may not be the one in effect."
+            )
         ctx.results["console_sign_in_url"] = console_sign_in_url(ctx.account_id, ctx.partition)
 
 
@@ -315,7 +318,17 @@ class AccessKeyStep(Step):
             keys = paginate(ctx.iam, "ListAccessKeys", "AccessKeyMetadata", UserName=user)
             if keys:
                 ids = ", ".join(k["AccessKeyId"] for k in keys)
-                return Change(ids, "none", [f"{user} already has access key(s) {ids}"])
+                details = [f"{user} already has access key(s) {ids}"]
+                if (
+                    ctx.secrets.usable()
+                    and ctx.secrets.get(ctx.account_id, user, "access-key") is None
+                ):
+                    # A run that died right after CreateAccessKey leaves a key whose secret is lost.
+                    details.append(
+                        "the keyring holds no secret for it: if that secret was lost, delete the "
+                        "key and rerun to get a new one"
+                    )
+                return Change(ids, "none", details)
         return Change(
             self.resource(ctx), "create", [f"create an access key for {user}"], makes_secret=True
         )

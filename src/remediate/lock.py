@@ -1,0 +1,39 @@
+"""One remediation per account at a time on this machine: an advisory file lock."""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import os
+import time
+from collections.abc import Iterator
+
+from remediate.errors import AwsError
+from remediate.journal import journal_path
+
+DEFAULT_WAIT = 120.0
+POLL = 0.1
+
+
+@contextlib.contextmanager
+def account_lock(account_id: str, *, wait: float = DEFAULT_WAIT) -> Iterator[None]:
+    """Hold the account's lock; a concurrent run waits for it, then plans on the new state."""
+    directory = journal_path().parent / "locks"
+    directory.mkdir(parents=True, exist_ok=True, mode=0o700)
+    fd = os.open(directory / f"{account_id}.lock", os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        deadline = time.monotonic() + wait
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    raise AwsError(
+                        f"another remediate run is changing account {account_id} on this machine",
+                        tip="wait for it to finish, then rerun: it will continue from its state",
+                    ) from None
+                time.sleep(POLL)
+        yield
+    finally:
+        os.close(fd)

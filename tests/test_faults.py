@@ -1,0 +1,127 @@
+"""Faults: a run stopped right after any of its writes converges on rerun; 30% of requests
+throttled or dropped still completes with no duplicates; two concurrent runs end consistent."""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+import pytest
+
+from faultproxy import FaultProxy, Faults
+
+FIX = ("--create-admin", "alice", "--access", "both", "--mfa-auto", "--yes", "--tag", "Team=sec")
+
+
+def account_state(moto: Any) -> dict[str, Any]:
+    """Everything the playbook manages, in a comparable form (ids and dates left out)."""
+    iam = moto.client("iam")
+    users = sorted(u["UserName"] for u in iam.list_users()["Users"])
+    state: dict[str, Any] = {
+        "users": users,
+        "groups": sorted(g["GroupName"] for g in iam.list_groups()["Groups"]),
+        "virtual_mfa_devices": sorted(
+            d["SerialNumber"] for d in iam.list_virtual_mfa_devices()["VirtualMFADevices"]
+        ),
+    }
+    for group in state["groups"]:
+        attached = iam.list_attached_group_policies(GroupName=group)["AttachedPolicies"]
+        state[f"group:{group}"] = sorted(p["PolicyArn"] for p in attached)
+    for user in users:
+        state[f"user:{user}"] = {
+            "tags": iam.list_user_tags(UserName=user)["Tags"],
+            "groups": sorted(
+                g["GroupName"] for g in iam.list_groups_for_user(UserName=user)["Groups"]
+            ),
+            "access_keys": len(iam.list_access_keys(UserName=user)["AccessKeyMetadata"]),
+            "mfa": sorted(
+                d["SerialNumber"] for d in iam.list_mfa_devices(UserName=user)["MFADevices"]
+            ),
+            "login_profile": _has_login_profile(iam, user),
+        }
+    return state
+
+
+def _has_login_profile(iam: Any, user: str) -> bool:
+    try:
+        iam.get_login_profile(UserName=user)
+    except iam.exceptions.NoSuchEntityException:
+        return False
+    return True
+
+
+@pytest.fixture(scope="module")
+def reference(moto_server: Any) -> dict[str, Any]:
+    """The state after one uninterrupted run, and how many writes it made."""
+    from remediate.cli import run
+
+    moto_server.reset()
+    moto_server.set_root(None)
+    with FaultProxy(moto_server.endpoint_url, Faults()) as proxy:
+        assert run(["root-use", "--endpoint-url", proxy.endpoint_url, *FIX]) == 0
+        writes = proxy.faults.writes
+    state = account_state(moto_server)
+    moto_server.reset()
+    return {"state": state, "writes": writes}
+
+
+def test_reference_run_makes_eight_writes(reference: dict[str, Any]) -> None:
+    # CreateGroup, AttachGroupPolicy, CreateUser, AddUserToGroup, CreateLoginProfile,
+    # CreateAccessKey, CreateVirtualMFADevice, EnableMFADevice
+    assert reference["writes"] == 8
+    alice = reference["state"]["user:alice"]
+    assert alice["access_keys"] == 1
+    assert alice["login_profile"] is True
+    assert len(alice["mfa"]) == 1
+
+
+@pytest.mark.parametrize("k", range(1, 9))
+def test_run_stopped_after_kth_write_converges(
+    k: int, moto: Any, cli: Any, reference: dict[str, Any]
+) -> None:
+    with FaultProxy(moto.endpoint_url, Faults(die_after_writes=k)) as proxy:
+        broken = cli("root-use", "--endpoint-url", proxy.endpoint_url, *FIX)
+        died_after = proxy.faults.operations[-1]
+    assert broken.code == 3, broken.err
+    assert "failed" in broken.err, broken.err
+    assert "step '" in broken.err
+    assert "rerun" in broken.err
+    assert "Traceback" not in broken.err
+    rerun = cli("root-use", "--endpoint-url", moto.endpoint_url, *FIX)
+    assert rerun.code == 0, f"after {died_after}: {rerun.err}"
+    assert account_state(moto) == reference["state"], f"diverged after {died_after}"
+    third = cli("root-use", "--endpoint-url", moto.endpoint_url, *FIX)
+    assert "Nothing needs changing" in third.out
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_thirty_percent_faults_still_complete(
+    seed: int, moto: Any, cli: Any, reference: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("AWS_MAX_ATTEMPTS", "12")
+    faults = Faults(fault_rate=0.3, seed=seed)
+    with FaultProxy(moto.endpoint_url, faults) as proxy:
+        r = cli("root-use", "--endpoint-url", proxy.endpoint_url, *FIX)
+    assert r.code == 0, r.err
+    assert faults.injected > 0
+    assert account_state(moto) == reference["state"]
+
+
+def test_two_concurrent_runs_end_consistent(moto: Any, reference: dict[str, Any]) -> None:
+    from remediate.cli import run
+
+    codes: list[int] = []
+    barrier = threading.Barrier(2)
+
+    def one() -> None:
+        barrier.wait()
+        codes.append(run(["root-use", "--endpoint-url", moto.endpoint_url, *FIX, "-o", "json"]))
+
+    threads = [threading.Thread(target=one) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=120)
+    # One run applies; the other waits for the account lock, then finds nothing to change.
+    assert codes == [0, 0]
+    assert account_state(moto) == reference["state"]
