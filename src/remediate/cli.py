@@ -26,7 +26,7 @@ if TYPE_CHECKING:
     from remediate.aws.session import Aws, AwsOptions
     from remediate.playbook.runner import RunReport
     from remediate.secrets import SecretStore
-    from remediate.steps.base import RunOptions
+    from remediate.steps.base import RunOptions, Step
 
 
 EXIT_CODES_HELP = (
@@ -127,8 +127,10 @@ def _main(
 
     level = logging.DEBUG if debug else logging.INFO if verbose else logging.WARNING
     logging.basicConfig(stream=sys.stderr, level=level, format="remediate: %(message)s")
-    if not debug:
-        logging.getLogger("botocore").setLevel(logging.WARNING)
+    # botocore's and urllib3's debug logs hold request bodies: passwords, secret keys, MFA codes.
+    # --debug logs each call by name instead (remediate.aws.session).
+    for noisy in ("botocore", "urllib3", "boto3"):
+        logging.getLogger(noisy).setLevel(logging.INFO if debug else logging.WARNING)
 
 
 @contextlib.contextmanager
@@ -335,10 +337,27 @@ def _confirmer(args: RemediationArgs, account_id: str) -> Callable[[RunReport], 
     return confirm
 
 
+class Prepared(NamedTuple):
+    """A playbook ready to run: loaded, variables bound, steps built, options read."""
+
+    name: str
+    steps: list[Step]
+    options: RunOptions
+
+
+def _prepare(playbook_ref: str, variables: dict[str, Any], args: RemediationArgs) -> Prepared:
+    """Everything that can be checked without AWS, so bad input exits 2 before any AWS call."""
+    from remediate.playbook.model import bind, instantiate, load_playbook
+
+    playbook = load_playbook(playbook_ref)
+    steps = instantiate(playbook, bind(playbook, variables))
+    options = _run_options(args, uses_password=any(s.kind == "login-profile" for s in steps))
+    return Prepared(playbook.name, steps, options)
+
+
 def _remediate(
     aws: Aws,
-    playbook_ref: str,
-    variables: dict[str, Any],
+    prepared: Prepared,
     args: RemediationArgs,
     output: Output,
     document: dict[str, Any],
@@ -346,7 +365,7 @@ def _remediate(
     *,
     sandbox: bool,
 ) -> int:
-    """Run a playbook in one account and add its ``remediation`` object to ``document``."""
+    """Run a prepared playbook in one account and add ``remediation`` to ``document``."""
     from remediate.core import run_playbook
     from remediate.output import (
         print_json,
@@ -356,14 +375,10 @@ def _remediate(
         stderr_console,
         stdout_console,
     )
-    from remediate.playbook.model import bind, instantiate, load_playbook
     from remediate.secrets import SecretStore, memory_keyring
     from remediate.steps.base import StepContext
 
-    playbook = load_playbook(playbook_ref)
-    values = bind(playbook, variables)
-    steps = instantiate(playbook, values)
-    options = _run_options(args, uses_password=any(s.kind == "login-profile" for s in steps))
+    steps, options = prepared.steps, prepared.options
     out = stderr_console() if output is Output.json else stdout_console()
     store = SecretStore(memory_keyring() if sandbox else None)
     if sandbox:
@@ -385,7 +400,7 @@ def _remediate(
     journal = None
     if not sandbox:
         journal = Journal(
-            account_id=ctx.account_id, caller_arn=identity["Arn"], playbook=playbook.name
+            account_id=ctx.account_id, caller_arn=identity["Arn"], playbook=prepared.name
         )
     from remediate.lock import account_lock
 
@@ -396,7 +411,7 @@ def _remediate(
             report = run_playbook(
                 steps,
                 ctx,
-                playbook.name,
+                prepared.name,
                 dry_run=args.dry_run,
                 confirm=_confirmer(args, ctx.account_id),
                 show_plan=lambda r: render_plan(out, r, ctx.account_id),
@@ -406,7 +421,9 @@ def _remediate(
         if exc.report is None:
             raise
         report, failure = exc.report, exc
-    render_outcome(out, report, ctx.produced, ctx.results, show_secrets=args.show_secrets)
+    # With JSON, the document carries the secrets: print each one once, not on stderr too.
+    shown_on_out = args.show_secrets and output is Output.text
+    render_outcome(out, report, ctx.produced, ctx.results, show_secrets=shown_on_out)
     if output is Output.json:
         document["remediation"] = report.to_json()
         document["secrets"] = secrets_json(ctx.produced, show_secrets=args.show_secrets)
@@ -453,19 +470,21 @@ def root_use(
         ),
     ] = None,
     group: Annotated[
-        str,
+        str | None,
         typer.Option(
-            "--group", help="The administrators group.", rich_help_panel=REMEDIATION_PANEL
-        ),
-    ] = "Administrators",
-    access: Annotated[
-        Access,
-        typer.Option(
-            "--access",
-            help="Console (login profile), programmatic (access key), both.",
+            "--group",
+            help="The administrators group [default: Administrators].",
             rich_help_panel=REMEDIATION_PANEL,
         ),
-    ] = Access.console,
+    ] = None,
+    access: Annotated[
+        Access | None,
+        typer.Option(
+            "--access",
+            help="Console (login profile), programmatic (access key), both [default: console].",
+            rich_help_panel=REMEDIATION_PANEL,
+        ),
+    ] = None,
     tag: TagOpt = None,
     no_mfa: Annotated[
         bool,
@@ -509,16 +528,17 @@ def root_use(
         qr_file,
         show_mfa_secret,
     )
-    variables: dict[str, Any] = {}
+    prepared = None
     if create_admin is not None:
         variables = {
             "user": validate.user_name(create_admin),
-            "group": validate.group_name(group),
-            "access": access.value,
+            "group": validate.group_name(group or "Administrators"),
+            "access": (access or Access.console).value,
             "tags": validate.tag_options(tag or []),
             "mfa": not no_mfa,
         }
-    elif tag or dry_run or yes or password_prompt or password_stdin or mfa_auto or mfa_codes:
+        prepared = _prepare("root-use", variables, remediation)
+    elif any(remediation) or tag or no_mfa or group is not None or access is not None:
         raise InputError("remediation options need --create-admin NAME")
     if credential_report is not None:
         if sandbox or profile or endpoint_url or create_admin:
@@ -538,11 +558,11 @@ def root_use(
                     render_verdict(stdout_console(), verdict, now)
                 else:
                     render_verdict(stderr_console(), verdict, now)
+                assert prepared is not None
                 raise typer.Exit(
                     _remediate(
                         aws,
-                        "root-use",
-                        variables,
+                        prepared,
                         remediation,
                         output,
                         document,
@@ -615,7 +635,6 @@ def playbook_run(
     """Run a playbook: plan, confirm, apply. Rerunning changes nothing."""
     from remediate import validate
     from remediate.core import caller_identity
-    from remediate.playbook.model import bind, load_playbook
 
     variables: dict[str, Any] = {}
     for text in var or []:
@@ -627,7 +646,6 @@ def playbook_run(
         if "tags" in variables:
             raise InputError("give tags with --tag or --var tags=..., not both")
         variables["tags"] = validate.tag_options(tag)
-    bind(load_playbook(name), variables)  # every input error before any AWS call
     remediation = RemediationArgs(
         dry_run,
         yes,
@@ -639,13 +657,12 @@ def playbook_run(
         qr_file,
         show_mfa_secret,
     )
+    prepared = _prepare(name, variables, remediation)  # every input error before any AWS call
     with aws_context(profile, region, endpoint_url, sandbox, read_only=dry_run) as aws:
         identity = caller_identity(aws)
         document: dict[str, Any] = {"account_id": identity["Account"], "sandbox": sandbox}
         raise typer.Exit(
-            _remediate(
-                aws, name, variables, remediation, output, document, identity, sandbox=sandbox
-            )
+            _remediate(aws, prepared, remediation, output, document, identity, sandbox=sandbox)
         )
 
 
@@ -753,8 +770,13 @@ def secrets_show(
     elif what is What.mfa_secret:
         print(value)
     else:
-        from remediate.mfa import otpauth_uri, render_qr_terminal, write_qr_png
+        from remediate.mfa import otpauth_uri, render_qr_terminal, seed_is_valid, write_qr_png
 
+        if not seed_is_valid(value):
+            raise InputError(
+                f"the keyring's mfa-seed for {user} in account {account_id} is not a valid seed",
+                tip=f"remove it with `remediate secrets forget {user}` and rerun to enroll afresh",
+            )
         uri = otpauth_uri(value, user, account_id)
         if qr_file is not None:
             write_qr_png(uri, qr_file)

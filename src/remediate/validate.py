@@ -3,16 +3,23 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Iterable, Mapping
 
 from remediate.errors import InputError
 
 _NAME_CHARS = re.compile(r"[\w+=,.@-]+", re.ASCII)
-# AWS tag characters: letters, digits and spaces in any script, and _ . : / = + - @
-_TAG_CHARS = re.compile(r"[\w\s.:/=+\-@]*")
+_TAG_SYMBOLS = frozenset("_.:/=+-@")
 MAX_TAGS = 50
 MAX_TAG_KEY = 128
 MAX_TAG_VALUE = 256
+
+
+def _tag_chars_ok(text: str) -> bool:
+    """AWS's tag pattern ``[\\p{L}\\p{Z}\\p{N}_.:/=+\\-@]*``: letters, numbers and separators in any
+    script, and ``_.:/=+-@``. Not ``\\s``: tabs, newlines and other control characters are
+    whitespace to Python but rejected by IAM (after earlier steps were applied)."""
+    return all(unicodedata.category(ch)[0] in "LNZ" or ch in _TAG_SYMBOLS for ch in text)
 
 
 def _name(kind: str, value: str, limit: int) -> str:
@@ -44,13 +51,13 @@ def policy_name(value: str) -> str:
 
 def tag(key: str, value: str) -> tuple[str, str]:
     """One IAM tag: AWS's lengths and characters; the ``aws:`` prefix is reserved."""
-    if not 1 <= len(key) <= MAX_TAG_KEY or not _TAG_CHARS.fullmatch(key):
+    if not 1 <= len(key) <= MAX_TAG_KEY or not _tag_chars_ok(key):
         raise InputError(
             f"invalid tag key {key[:80]!r}: 1-{MAX_TAG_KEY} letters, digits, spaces and _.:/=+-@"
         )
     if key.lower().startswith("aws:"):
         raise InputError(f"invalid tag key {key[:80]!r}: the aws: prefix is reserved for AWS")
-    if len(value) > MAX_TAG_VALUE or not _TAG_CHARS.fullmatch(value):
+    if len(value) > MAX_TAG_VALUE or not _tag_chars_ok(value):
         raise InputError(
             f"invalid value for tag {key!r}: at most {MAX_TAG_VALUE} letters, digits, spaces "
             "and _.:/=+-@"

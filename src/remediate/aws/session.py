@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import threading
 from collections import Counter
@@ -16,6 +17,8 @@ from botocore.config import Config
 
 from remediate import __version__
 from remediate.errors import InputError, WriteRefusedError
+
+log = logging.getLogger(__name__)
 
 # IAM is a global service: its endpoint lives in one region per partition.
 IAM_REGION = {
@@ -138,6 +141,7 @@ class Aws:
                 action=f"{service}:{model.name}",
             )
         self.stats.record(service, model.name)
+        log.debug("AWS call %s:%s", service, model.name)
 
     def _after_call(self, http_response: Any = None, **_: Any) -> None:
         date = getattr(http_response, "headers", {}).get("Date") if http_response else None

@@ -117,6 +117,15 @@ class _Loader:
             raise self.fail(f"{where}: expected a mapping, got {type(value).__name__}")
         return value
 
+    def text(self, raw: Mapping[str, Any], where: str, key: str = "description") -> str:
+        # Never str() a YAML value: a tree of aliases renders in exponential time and memory.
+        value = raw.get(key, "")
+        if value is None:
+            return ""
+        if not isinstance(value, str):
+            raise self.fail(f"{where}: field {key!r}: expected text, got {type(value).__name__}")
+        return value
+
     def unknown(self, given: Mapping[str, Any], known: set[str], where: str) -> None:
         extra = sorted(str(k) for k in given if k not in known)
         if extra:
@@ -136,7 +145,7 @@ class _Loader:
         if kind not in VAR_TYPES:
             raise self.fail(f"{where}: field 'type': {kind!r} is not one of {', '.join(VAR_TYPES)}")
         fmt = spec.get("format")
-        if fmt is not None and fmt not in validate.FORMATS:
+        if fmt is not None and (not isinstance(fmt, str) or fmt not in validate.FORMATS):
             raise self.fail(
                 f"{where}: field 'format': {fmt!r} is not one of {', '.join(validate.FORMATS)}"
             )
@@ -154,9 +163,7 @@ class _Loader:
                 raise self.fail(exc.message) from exc
         if required and default is not None:
             raise self.fail(f"{where}: a required variable takes no default")
-        return Variable(
-            name, kind, required, default, tuple(allowed), fmt, str(spec.get("description", ""))
-        )
+        return Variable(name, kind, required, default, tuple(allowed), fmt, self.text(spec, where))
 
     def step(
         self, index: int, raw: Any, variables: Mapping[str, Variable], seen: set[str]
@@ -174,7 +181,7 @@ class _Loader:
         seen.add(step_id)
         self.unknown(raw, _STEP_KEYS, where)
         kind = raw.get("kind")
-        if kind not in kinds:
+        if not isinstance(kind, str) or kind not in kinds:
             raise self.fail(
                 f"{where}: field 'kind': unknown step kind {kind!r} "
                 f"(valid: {', '.join(sorted(kinds))})"
@@ -191,7 +198,7 @@ class _Loader:
         when = raw.get("when")
         if when is not None:
             when = self.condition(f"{where}: field 'when'", when, variables)
-        return StepSpec(step_id, kind, params, when, str(raw.get("description", "")))
+        return StepSpec(step_id, kind, params, when, self.text(raw, where))
 
     def field(
         self, where: str, spec: FieldSpec, value: Any, variables: Mapping[str, Variable]
@@ -226,7 +233,7 @@ class _Loader:
         raw = self.mapping(raw, where)
         self.unknown(raw, _WHEN_KEYS, where)
         name = raw.get("var")
-        if name not in variables:
+        if not isinstance(name, str) or name not in variables:
             raise self.fail(f"{where}: field 'var': unknown variable {name!r}")
         if ("in" in raw) == ("is" in raw):
             raise self.fail(f"{where}: give exactly one of 'in' (a list) or 'is' (a value)")
@@ -259,7 +266,8 @@ class _Loader:
             raise self.fail("field 'steps': expected a non-empty list of steps")
         seen: set[str] = set()
         steps = tuple(self.step(i, s, variables, seen) for i, s in enumerate(raw_steps))
-        return Playbook(name, self.path, str(doc.get("description", "")), variables, steps, text)
+        description = self.text(doc, "the playbook")
+        return Playbook(name, self.path, description, variables, steps, text)
 
 
 def load_text(text: str, path: str) -> Playbook:
@@ -278,15 +286,18 @@ def load_playbook(ref: str) -> Playbook:
         return load_text(candidate.read_text(encoding="utf-8"), f"playbooks/{ref}.yaml")
     path = Path(ref)
     try:
-        if path.stat().st_size > MAX_PLAYBOOK_BYTES:
-            raise PlaybookError(
-                f"{ref}: larger than {MAX_PLAYBOOK_BYTES // 1024} KiB: not a playbook"
-            )
-        text = path.read_text(encoding="utf-8")
+        # Read at most one byte past the limit: a size from stat() says nothing for a device
+        # or a pipe (``/dev/zero`` would never end).
+        with path.open("rb") as file:
+            content = file.read(MAX_PLAYBOOK_BYTES + 1)
+    except OSError as exc:
+        raise PlaybookError(f"cannot read playbook {ref}: {exc.strerror or exc}") from exc
+    if len(content) > MAX_PLAYBOOK_BYTES:
+        raise PlaybookError(f"{ref}: larger than {MAX_PLAYBOOK_BYTES // 1024} KiB: not a playbook")
+    try:
+        text = content.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise PlaybookError(f"{ref}: not UTF-8 text") from exc
-    except OSError as exc:
-        raise PlaybookError(f"cannot read playbook {ref}: {exc.strerror}") from exc
     return load_text(text, ref)
 
 

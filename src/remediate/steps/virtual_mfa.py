@@ -29,9 +29,11 @@ def free_device_name(user: str, taken: set[str]) -> str:
     if user not in taken:
         return user
     n = 2
+    # No truncation: device names may be longer than user names (64), and cutting "-2" off a
+    # 64-character name would give back the very name that is taken.
     while f"{user}-{n}" in taken:
         n += 1
-    return f"{user}-{n}"[:64]
+    return f"{user}-{n}"
 
 
 def clock_skew(ctx: StepContext) -> float | None:
@@ -80,25 +82,30 @@ class VirtualMfaStep(Step):
             ctx.iam, "ListVirtualMFADevices", "VirtualMFADevices", AssignmentStatus="Any"
         )
         taken = {device_name(d["SerialNumber"]) for d in virtual if d.get("User")}
-        pending = [
-            d["SerialNumber"]
-            for d in virtual
-            if not d.get("User") and device_name(d["SerialNumber"]) == user
-        ]
-        state: dict[str, Any] = {"name": free_device_name(user, taken)}
+        unassigned = {
+            device_name(d["SerialNumber"]): d["SerialNumber"] for d in virtual if not d.get("User")
+        }
+        # The pending device of an earlier run has the name that run chose, which is not the
+        # user's own name when another user's device holds it (alice-2): look for that name.
+        name = free_device_name(user, taken)
+        pending = unassigned.get(name)
+        seed = self._seed(ctx, user) if pending else None
+        while pending and seed is None and name != user and self._seed(ctx, name):
+            # The pending enrollment of the user who has this name: not ours to delete.
+            taken.add(name)
+            name = free_device_name(user, taken)
+            pending = unassigned.get(name)
+        state: dict[str, Any] = {"name": name}
         details: list[str] = []
         if pending:
-            seed = (
-                ctx.secrets.get(ctx.account_id, user, "mfa-seed") if ctx.secrets.usable() else None
-            )
             if seed:
-                state.update(serial=pending[0], seed=seed)
-                details.append(f"resume enrolling pending device {pending[0]}")
+                state.update(serial=pending, seed=seed)
+                details.append(f"resume enrolling pending device {pending}")
             else:
-                state["stale"] = pending[0]
+                state["stale"] = pending
                 details.append(
-                    f"delete pending device {pending[0]} (its seed is not in the keyring, so it "
-                    "cannot be enrolled) and create a fresh one"
+                    f"delete pending device {pending} (no valid seed for it in the keyring, so "
+                    "it cannot be enrolled) and create a fresh one"
                 )
         if "serial" not in state:
             details.append(f"create virtual MFA device {state['name']} for {user}")
@@ -111,6 +118,15 @@ class VirtualMfaStep(Step):
             makes_secret="seed" not in state,
             state=state,
         )
+
+    @staticmethod
+    def _seed(ctx: StepContext, user: str) -> str | None:
+        from remediate.mfa import seed_is_valid
+
+        seed = ctx.secrets.get(ctx.account_id, user, "mfa-seed") if ctx.secrets.usable() else None
+        # An entry that is no base32 seed (edited by hand) cannot enroll anything; using it would
+        # stop the run with a traceback on every rerun instead of replacing the device.
+        return seed if seed and seed_is_valid(seed) else None
 
     def _warn_clock(self, ctx: StepContext) -> None:
         skew = clock_skew(ctx)
@@ -148,8 +164,8 @@ class VirtualMfaStep(Step):
         user = self.params["user"]
         if "stale" in change.state:
             ctx.ui.print(
-                f"Deleting pending device {change.state['stale']}: its seed is not in the "
-                "keyring, so nobody can enroll it."
+                f"Deleting pending device {change.state['stale']}: the keyring holds no valid "
+                "seed for it, so nobody can enroll it."
             )
             call(ctx.iam, "DeleteVirtualMFADevice", SerialNumber=change.state["stale"])
         serial, seed = change.state.get("serial"), change.state.get("seed")
@@ -207,12 +223,21 @@ class VirtualMfaStep(Step):
         if mfa.mode == "codes":
             assert mfa.codes is not None
             check_codes(seed, *mfa.codes, now=time.time())
-            return mfa.codes
+            # check_codes accepts surrounding blanks (" 123456" from a pasted line); AWS does not.
+            return mfa.codes[0].strip(), mfa.codes[1].strip()
         from rich.prompt import Prompt
 
         for attempt in range(1, MAX_ATTEMPTS + 1):
-            code1 = Prompt.ask("MFA code 1", console=ctx.ui, password=False)
-            code2 = Prompt.ask("MFA code 2 (the next one the app shows)", console=ctx.ui)
+            try:
+                code1 = Prompt.ask("MFA code 1", console=ctx.ui, password=False)
+                code2 = Prompt.ask("MFA code 2 (the next one the app shows)", console=ctx.ui)
+            except EOFError:
+                # Ctrl-D or a closed terminal. Uncaught, click turns EOFError into an abort:
+                # exit 2 ("nothing was changed") after five steps did change, and no JSON.
+                raise InputError(
+                    "no MFA codes were entered (end of input)",
+                    tip="rerun to enroll the same device, or pass --mfa-codes CODE1 CODE2",
+                ) from None
             try:
                 check_codes(seed, code1, code2, now=time.time())
                 return code1.strip(), code2.strip()

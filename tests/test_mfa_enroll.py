@@ -1,0 +1,883 @@
+"""End to end: the virtual-mfa step of `root-use --create-admin` against moto's server over HTTP.
+
+moto's EnableMFADevice accepts any six digits, so the local TOTP check is the only guard here:
+every rejection test counts the EnableMFADevice calls that reached moto's backend (patched in
+this process, where the threaded server runs) and asserts there were none.
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+import json
+import logging
+import os
+import re
+import select
+import stat
+import subprocess
+import sys
+import time
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
+
+import pyotp
+import pytest
+import qrcode
+import qrcode.constants
+from moto.iam.exceptions import IAMException
+from moto.iam.models import IAMBackend
+from rich.console import Console
+
+from remediate import mfa
+from remediate.aws.session import CallStats, is_write
+from remediate.secrets import SecretStore, memory_keyring
+from remediate.steps.base import RunOptions, StepContext
+from remediate.steps.virtual_mfa import (
+    CLOCK_SKEW_WARNING,
+    VirtualMfaStep,
+    clock_skew,
+    free_device_name,
+)
+
+ACCOUNT = "123456789012"
+USER = "alice"
+SERIAL = f"arn:aws:iam::{ACCOUNT}:mfa/{USER}"
+# Only matters when something hangs: a healthy pty run takes about two seconds.
+PTY_TIMEOUT = 30.0
+
+
+# --- fixtures and helpers ---------------------------------------------------------------------
+
+
+class InvalidAuthenticationCode(IAMException):
+    """What real IAM answers to EnableMFADevice with codes it does not accept (HTTP 403)."""
+
+    code = "InvalidAuthenticationCode"
+
+
+@dataclass
+class Calls:
+    """IAM calls as moto's backend saw them, and every operation the product sent."""
+
+    backend: Counter[str] = field(default_factory=Counter)
+    enabled_with: list[tuple[str, str]] = field(default_factory=list)  # the codes moto got
+    operations: list[str] = field(default_factory=list)
+    enable_failures: int = 0  # how many EnableMFADevice calls to reject before accepting
+
+    @property
+    def writes(self) -> list[str]:
+        return [op for op in self.operations if is_write(op.split(":")[1])]
+
+    def clear(self) -> None:
+        self.backend.clear()
+        self.enabled_with.clear()
+        self.operations.clear()
+
+
+@pytest.fixture
+def calls(monkeypatch: pytest.MonkeyPatch) -> Calls:
+    """Count the MFA writes reaching moto, optionally rejecting EnableMFADevice like IAM does."""
+    seen = Calls()
+
+    def counted(method: str, operation: str) -> None:
+        original = getattr(IAMBackend, method)
+
+        def wrapper(self: Any, *args: Any, **kwargs: Any) -> Any:
+            seen.backend[operation] += 1
+            if operation == "EnableMFADevice":
+                # moto's response handler passes (user, serial, code 1, code 2) positionally.
+                seen.enabled_with.append((args[2], args[3]))
+            if operation == "EnableMFADevice" and seen.enable_failures > 0:
+                seen.enable_failures -= 1
+                raise InvalidAuthenticationCode("Authentication code for device is not valid.")
+            return original(self, *args, **kwargs)
+
+        monkeypatch.setattr(IAMBackend, method, wrapper)
+
+    counted("enable_mfa_device", "EnableMFADevice")
+    counted("create_virtual_mfa_device", "CreateVirtualMFADevice")
+    counted("delete_virtual_mfa_device", "DeleteVirtualMFADevice")
+
+    original_record = CallStats.record
+
+    def record(self: CallStats, service: str, operation: str) -> None:
+        seen.operations.append(f"{service}:{operation}")
+        original_record(self, service, operation)
+
+    monkeypatch.setattr(CallStats, "record", record)
+    return seen
+
+
+@pytest.fixture(autouse=True)
+def _no_terminal(monkeypatch: pytest.MonkeyPatch) -> None:
+    """In-process runs never have a terminal, even under `pytest -s` in a shell."""
+    monkeypatch.setattr(sys, "stdin", io.StringIO())
+
+
+def fix(cli: Any, moto: Any, *extra: str) -> Any:
+    """`root-use --create-admin alice --yes` with extra options, against the moto server."""
+    return cli(
+        "root-use", "--endpoint-url", moto.endpoint_url, "--create-admin", USER, "--yes", *extra
+    )
+
+
+def stored_seed(backend: Any, user: str = USER) -> str | None:
+    return SecretStore(backend).get(ACCOUNT, user, "mfa-seed")
+
+
+def current_codes(seed: str) -> tuple[str, str]:
+    """The code of this step and of the next: consecutive, and still accepted if the step
+    changes before the product checks them (they are then steps n-1 and n)."""
+    step = mfa.totp_step(time.time())
+    totp = pyotp.TOTP(seed)
+    return totp.at(step * 30), totp.at((step + 1) * 30)
+
+
+def codes_around(seed: str, start: float, end: float) -> set[str]:
+    """Every code from the step before ``start`` to the step after ``end``."""
+    totp = pyotp.TOTP(seed)
+    steps = range(mfa.totp_step(start) - 1, mfa.totp_step(end) + 2)
+    return {totp.at(s * 30) for s in steps}
+
+
+def assert_no_secrets(text: str, seed: str, codes: set[str]) -> None:
+    assert seed not in text
+    assert seed.rstrip("=").lower() not in text.lower()
+    for code in codes:
+        # Digit boundaries: the account id 123456789012 holds six-digit runs of its own.
+        assert not re.search(rf"(?<!\d){code}(?!\d)", text), "an MFA code leaked into the output"
+
+
+def virtual_devices(moto: Any, status: str = "Any") -> list[dict[str, Any]]:
+    devices: list[dict[str, Any]] = moto.client("iam").list_virtual_mfa_devices(
+        AssignmentStatus=status
+    )["VirtualMFADevices"]
+    return devices
+
+
+def user_mfa(moto: Any, user: str = USER) -> list[str]:
+    devices = moto.client("iam").list_mfa_devices(UserName=user)["MFADevices"]
+    return [d["SerialNumber"] for d in devices]
+
+
+def user_exists(moto: Any, user: str = USER) -> bool:
+    return any(u["UserName"] == user for u in moto.client("iam").list_users()["Users"])
+
+
+def mfa_step(doc: dict[str, Any]) -> dict[str, Any]:
+    [step] = [s for s in doc["remediation"]["steps"] if s["kind"] == "virtual-mfa"]
+    return step
+
+
+def independent_matrix(data: str) -> list[list[bool]]:
+    """The QR modules of ``data``, built here with qrcode (not through remediate.mfa)."""
+    qr = qrcode.QRCode(error_correction=qrcode.constants.ERROR_CORRECT_M, border=4)
+    qr.add_data(data)
+    qr.make(fit=True)
+    return [[bool(m) for m in row] for row in qr.get_matrix()]
+
+
+def assert_uri_is_for(uri: str, seed: str) -> None:
+    otp = pyotp.parse_uri(uri)
+    assert isinstance(otp, pyotp.TOTP)
+    assert otp.secret == seed.rstrip("=")
+    assert otp.issuer == "Amazon Web Services"
+    assert otp.name == f"{USER}@{ACCOUNT}"
+
+
+def pending_device(moto: Any, backend: Any, calls: Calls) -> str:
+    """A device an earlier run created and stored the seed of, but never enabled: its seed."""
+    created = moto.client("iam").create_virtual_mfa_device(VirtualMFADeviceName=USER)
+    seed: str = created["VirtualMFADevice"]["Base32StringSeed"].decode("ascii")
+    SecretStore(backend).put(ACCOUNT, USER, "mfa-seed", seed)
+    calls.clear()
+    return seed
+
+
+def leave_pending(cli: Any, moto: Any, calls: Calls, *extra: str) -> Any:
+    """A first run whose EnableMFADevice AWS rejects: the device stays pending."""
+    calls.enable_failures = 1
+    r = fix(cli, moto, "--mfa-auto", "--output", "json", *extra)
+    assert r.code == 3, r.err
+    assert calls.enable_failures == 0
+    calls.clear()
+    return r
+
+
+# --- --mfa-auto ---------------------------------------------------------------------------------
+
+
+def test_mfa_auto_enrolls_and_keeps_the_seed(moto: Any, cli: Any, calls: Calls, test_keyring: Any):
+    start = time.time()
+    r = fix(cli, moto, "--mfa-auto", "--output", "json")
+    end = time.time()
+    assert r.code == 0, r.err
+
+    assert user_mfa(moto) == [SERIAL]
+    seed = stored_seed(test_keyring)
+    assert seed is not None
+    assert mfa.seed_is_valid(seed)
+    doc = r.json()
+    assert doc["mfa"] == {"serial_number": SERIAL, "enabled": True}
+    step = mfa_step(doc)
+    assert step["applied"] is True
+    assert step["change"] == "create"
+    assert step["resource"] == SERIAL
+    assert {"user": USER, "kind": "mfa-seed"}.items() <= doc["secrets"][-1].items()
+    assert "value" not in doc["secrets"][-1]
+    assert calls.backend == {"CreateVirtualMFADevice": 1, "EnableMFADevice": 1}
+    # The seed is never shown without --show-mfa-secret, nor the codes computed from it.
+    assert_no_secrets(r.out + r.err, seed, codes_around(seed, start, end))
+    assert "Scan this QR code" not in r.err
+    assert "clock is" not in r.err  # moto's Date header agrees with this machine's clock
+
+
+def test_debug_log_holds_no_secrets(
+    moto: Any, cli: Any, test_keyring: Any, caplog: pytest.LogCaptureFixture
+):
+    # pytest's own log handlers make the CLI's logging.basicConfig a no-op: caplog at DEBUG
+    # sees what --debug would print to stderr.
+    caplog.set_level(logging.DEBUG)
+    start = time.time()
+    r = cli(
+        "--debug",
+        *("root-use", "--endpoint-url", moto.endpoint_url, "--create-admin", USER, "--yes"),
+        "--mfa-auto",
+    )
+    end = time.time()
+    assert r.code == 0, r.err
+    seed = stored_seed(test_keyring)
+    password = SecretStore(test_keyring).get(ACCOUNT, USER, "password")
+    assert seed is not None
+    assert password is not None
+    text = r.out + r.err + caplog.text
+    assert "EnableMFADevice" in caplog.text  # the AWS calls were logged
+    assert password not in text
+    assert base64.b64encode(seed.encode()).decode() not in text
+    assert_no_secrets(text, seed, codes_around(seed, start, end))
+
+
+def test_show_mfa_secret_prints_the_seed_when_asked(moto: Any, cli: Any, test_keyring: Any):
+    r = fix(cli, moto, "--mfa-auto", "--show-mfa-secret")
+    assert r.code == 0, r.err
+    assert f"MFA device {SERIAL}: enabled" in r.out
+    seed = stored_seed(test_keyring)
+    assert seed is not None
+    assert f"Secret key for manual entry: {seed}" in r.err
+    assert r.err.count(seed) == 1
+    assert seed not in r.out
+
+
+def test_rerun_with_mfa_in_place_writes_nothing(moto: Any, cli: Any, calls: Calls):
+    assert fix(cli, moto, "--mfa-auto").code == 0
+    calls.clear()
+
+    r = fix(cli, moto, "--mfa-auto", "--output", "json")
+    assert r.code == 0, r.err
+    doc = r.json()
+    assert mfa_step(doc)["change"] == "none"
+    assert mfa_step(doc)["applied"] is False
+    assert all(s["change"] == "none" for s in doc["remediation"]["steps"])
+    assert doc["remediation"]["changed"] == 0
+    assert doc["mfa"] == {"serial_number": SERIAL, "enabled": True}
+    assert calls.backend == {}
+    assert calls.writes == []
+    assert "iam:ListMFADevices" in calls.operations
+
+
+def test_no_mfa_skips_the_step(moto: Any, cli: Any, calls: Calls):
+    r = fix(cli, moto, "--no-mfa", "--output", "json")
+    assert r.code == 0, r.err
+    doc = r.json()
+    assert "virtual-mfa" not in {s["kind"] for s in doc["remediation"]["steps"]}
+    assert doc["mfa"] is None
+    assert user_exists(moto)
+    assert virtual_devices(moto) == []
+    assert calls.backend == {}
+
+
+def test_no_terminal_and_no_codes_exits_2_before_any_change(moto: Any, cli: Any, calls: Calls):
+    r = fix(cli, moto)
+    assert r.code == 2, r.err
+    assert "no terminal to type the MFA codes on" in r.err
+    assert "Tip:" in r.err
+    assert "--mfa-auto" in r.err
+    assert calls.writes == []
+    assert not user_exists(moto)
+    assert virtual_devices(moto) == []
+
+
+# --- codes rejected locally, before EnableMFADevice -------------------------------------------
+
+
+def _wrong(seed: str) -> tuple[str, str]:
+    return current_codes(pyotp.random_base32(32))
+
+
+def _reused(seed: str) -> tuple[str, str]:
+    code = current_codes(seed)[0]
+    return code, code
+
+
+def _not_consecutive(seed: str) -> tuple[str, str]:
+    step = mfa.totp_step(time.time())
+    return pyotp.TOTP(seed).at(step * 30), pyotp.TOTP(seed).at((step + 2) * 30)
+
+
+def _swapped(seed: str) -> tuple[str, str]:
+    first, second = current_codes(seed)
+    return second, first
+
+
+def _old(seed: str) -> tuple[str, str]:
+    step = mfa.totp_step(time.time()) - 10  # five minutes ago
+    return pyotp.TOTP(seed).at(step * 30), pyotp.TOTP(seed).at((step + 1) * 30)
+
+
+@pytest.mark.parametrize(
+    ("make_codes", "message"),
+    [
+        (_wrong, "wrong MFA code"),
+        (_reused, "the same code twice"),
+        (_not_consecutive, "not consecutive"),
+        (_swapped, "not consecutive"),
+        (_old, "not current"),
+    ],
+    ids=["wrong", "reused", "not-consecutive", "swapped", "old"],
+)
+def test_bad_codes_are_rejected_before_enable(
+    moto: Any, cli: Any, calls: Calls, test_keyring: Any, make_codes: Any, message: str
+):
+    seed = pending_device(moto, test_keyring, calls)
+    code1, code2 = make_codes(seed)
+
+    r = fix(cli, moto, "--mfa-codes", code1, code2)
+    assert r.code == 2, r.err
+    assert message in r.err
+    assert "Tip:" in r.err
+    assert calls.backend["EnableMFADevice"] == 0
+    assert calls.writes == []
+    assert [d["SerialNumber"] for d in virtual_devices(moto, "Unassigned")] == [SERIAL]
+    assert not user_exists(moto)  # exit 2: not even the steps before this one ran
+    assert stored_seed(test_keyring) == seed
+    assert_no_secrets(r.out + r.err, seed, {code1, code2})
+
+
+@pytest.mark.parametrize(
+    "codes",
+    [("12345", "abcdef"), ("1234567", "123456"), ("١٢٣٤٥٦", "123456")],
+    ids=["short-and-letters", "seven-digits", "arabic-indic-digits"],
+)
+def test_malformed_codes_exit_2_before_any_aws_write(
+    moto: Any, cli: Any, calls: Calls, test_keyring: Any, codes: tuple[str, str]
+):
+    pending_device(moto, test_keyring, calls)
+    r = fix(cli, moto, "--mfa-codes", *codes)
+    assert r.code == 2, r.err
+    assert "invalid --mfa-codes" in r.err
+    assert "6 digits" in r.err
+    assert calls.backend["EnableMFADevice"] == 0
+    assert calls.writes == []
+    assert len(virtual_devices(moto, "Unassigned")) == 1
+    assert not user_exists(moto)
+    assert stored_seed(test_keyring) is not None
+    for code in codes:
+        assert code not in r.err
+
+
+# --- --mfa-codes and resuming -------------------------------------------------------------------
+
+
+def test_failed_enable_exits_3_and_leaves_the_device_pending(
+    moto: Any, cli: Any, calls: Calls, test_keyring: Any
+):
+    r = leave_pending(cli, moto, calls)
+    assert "error: step 'mfa' (virtual-mfa) failed" in r.err
+    assert "InvalidAuthenticationCode" in r.err
+    assert "Tip:" in r.err
+    doc = r.json()
+    step = mfa_step(doc)
+    assert step["applied"] is False
+    assert doc["mfa"] == {"serial_number": SERIAL, "enabled": False}
+    assert "virtual-mfa" in doc["remediation"]["error"]
+    # Everything before the step was applied and stays.
+    assert all(s["applied"] for s in doc["remediation"]["steps"] if s["kind"] != "virtual-mfa")
+    assert [d["SerialNumber"] for d in virtual_devices(moto, "Unassigned")] == [SERIAL]
+    assert user_mfa(moto) == []
+    seed = stored_seed(test_keyring)
+    assert seed is not None
+    assert_no_secrets(r.out + r.err, seed, set())
+
+    # The next run picks the same device up: no second one.
+    r = fix(cli, moto, "--mfa-auto", "--output", "json")
+    assert r.code == 0, r.err
+    doc = r.json()
+    assert doc["mfa"] == {"serial_number": SERIAL, "enabled": True}
+    assert f"resume enrolling pending device {SERIAL}" in mfa_step(doc)["details"]
+    assert mfa_step(doc)["applied"] is True
+    assert calls.backend == {"EnableMFADevice": 1}
+    assert [d["SerialNumber"] for d in virtual_devices(moto)] == [SERIAL]
+    assert user_mfa(moto) == [SERIAL]
+    assert stored_seed(test_keyring) == seed
+
+
+def test_mfa_codes_enable_a_pending_device(moto: Any, cli: Any, calls: Calls, test_keyring: Any):
+    leave_pending(cli, moto, calls)
+    seed = stored_seed(test_keyring)
+    assert seed is not None
+    codes = current_codes(seed)
+
+    # Blanks from a pasted line are accepted, and never sent to AWS.
+    r = fix(cli, moto, "--mfa-codes", f" {codes[0]}", f"{codes[1]}\t", "--output", "json")
+    assert r.code == 0, r.err
+    assert r.json()["mfa"] == {"serial_number": SERIAL, "enabled": True}
+    assert calls.backend == {"EnableMFADevice": 1}
+    assert calls.enabled_with == [codes]
+    assert len(virtual_devices(moto)) == 1
+    assert user_mfa(moto) == [SERIAL]
+    assert_no_secrets(r.out + r.err, seed, set(codes))
+
+
+def test_mfa_codes_without_a_pending_device_exit_2_before_any_change(
+    moto: Any, cli: Any, calls: Calls
+):
+    r = fix(cli, moto, "--mfa-codes", "123456", "654321")
+    assert r.code == 2, r.err
+    assert "needs a device pending from an earlier run" in r.err
+    assert "Tip:" in r.err
+    assert calls.writes == []
+    assert not user_exists(moto)
+    assert virtual_devices(moto) == []
+
+
+def test_mfa_auto_and_mfa_codes_together_are_refused(moto: Any, cli: Any, calls: Calls):
+    r = fix(cli, moto, "--mfa-auto", "--mfa-codes", "123456", "654321")
+    assert r.code == 2, r.err
+    assert "only one of --mfa-auto and --mfa-codes" in r.err
+    assert calls.writes == []
+
+
+@pytest.mark.parametrize("kept", [None, "not a base32 seed"], ids=["no-seed", "invalid-seed"])
+def test_stale_unassigned_device_without_seed_is_replaced(
+    moto: Any, cli: Any, calls: Calls, test_keyring: Any, kept: str | None
+):
+    moto.client("iam").create_virtual_mfa_device(VirtualMFADeviceName=USER)
+    if kept is not None:  # an entry edited by hand: it cannot enroll the device either
+        SecretStore(test_keyring).put(ACCOUNT, USER, "mfa-seed", kept)
+    calls.clear()
+
+    r = fix(cli, moto, "--mfa-auto")
+    assert r.code == 0, r.err
+    assert f"delete pending device {SERIAL}" in r.out  # the plan says so...
+    assert f"Deleting pending device {SERIAL}" in r.err  # ...and so does the apply
+    assert calls.backend == {
+        "DeleteVirtualMFADevice": 1,
+        "CreateVirtualMFADevice": 1,
+        "EnableMFADevice": 1,
+    }
+    [device] = virtual_devices(moto)
+    assert device["SerialNumber"] == SERIAL
+    assert device["User"]["UserName"] == USER
+    assert user_mfa(moto) == [SERIAL]
+    seed = stored_seed(test_keyring)
+    assert seed is not None
+    assert mfa.seed_is_valid(seed)
+
+
+def _bob_holds_the_name(moto: Any) -> None:
+    iam = moto.client("iam")
+    iam.create_user(UserName="bob")
+    serial = iam.create_virtual_mfa_device(VirtualMFADeviceName=USER)["VirtualMFADevice"][
+        "SerialNumber"
+    ]
+    iam.enable_mfa_device(
+        UserName="bob",
+        SerialNumber=serial,
+        AuthenticationCode1="123456",
+        AuthenticationCode2="654321",
+    )
+
+
+def test_name_taken_by_another_users_device(moto: Any, cli: Any, calls: Calls):
+    _bob_holds_the_name(moto)
+    r = fix(cli, moto, "--mfa-auto", "--output", "json")
+    assert r.code == 0, r.err
+    assert r.json()["mfa"] == {"serial_number": f"{SERIAL}-2", "enabled": True}
+    assert user_mfa(moto) == [f"{SERIAL}-2"]
+    assert user_mfa(moto, "bob") == [SERIAL]
+    assert calls.backend["DeleteVirtualMFADevice"] == 0
+
+
+def test_pending_device_under_a_suffixed_name_is_resumed(
+    moto: Any, cli: Any, calls: Calls, test_keyring: Any
+):
+    # Regression: resuming only looked for a device named exactly like the user, so the next
+    # run tried to create alice-2 again and failed with EntityAlreadyExists on every rerun.
+    _bob_holds_the_name(moto)
+    leave_pending(cli, moto, calls)
+    assert [d["SerialNumber"] for d in virtual_devices(moto, "Unassigned")] == [f"{SERIAL}-2"]
+
+    r = fix(cli, moto, "--mfa-auto", "--output", "json")
+    assert r.code == 0, r.err
+    assert r.json()["mfa"] == {"serial_number": f"{SERIAL}-2", "enabled": True}
+    assert calls.backend == {"EnableMFADevice": 1}
+    assert len(virtual_devices(moto)) == 2
+    assert user_mfa(moto) == [f"{SERIAL}-2"]
+
+
+def test_another_users_pending_device_is_left_alone(
+    moto: Any, cli: Any, calls: Calls, test_keyring: Any
+):
+    # bob holds "alice"; user alice-2 has a pending device "alice-2" whose seed is in the
+    # keyring. alice's run must not take it for a stale device of its own and delete it.
+    _bob_holds_the_name(moto)
+    other = moto.client("iam").create_virtual_mfa_device(VirtualMFADeviceName=f"{USER}-2")
+    other_seed = other["VirtualMFADevice"]["Base32StringSeed"].decode("ascii")
+    SecretStore(test_keyring).put(ACCOUNT, f"{USER}-2", "mfa-seed", other_seed)
+    calls.clear()
+
+    r = fix(cli, moto, "--mfa-auto", "--output", "json")
+    assert r.code == 0, r.err
+    assert r.json()["mfa"] == {"serial_number": f"{SERIAL}-3", "enabled": True}
+    assert calls.backend["DeleteVirtualMFADevice"] == 0
+    assert [d["SerialNumber"] for d in virtual_devices(moto, "Unassigned")] == [f"{SERIAL}-2"]
+
+
+def test_free_device_name() -> None:
+    assert free_device_name("alice", set()) == "alice"
+    assert free_device_name("alice", {"bob"}) == "alice"
+    assert free_device_name("alice", {"alice"}) == "alice-2"
+    assert free_device_name("alice", {"alice", "alice-2"}) == "alice-3"
+    # A 64-character user name (IAM's maximum) still gets a free name, not its own back.
+    long = "a" * 64
+    assert free_device_name(long, {long}) == f"{long}-2"
+
+
+class TypedAtTerminal(io.StringIO):
+    """Standard input that claims to be a terminal, with the lines a person would type."""
+
+    def isatty(self) -> bool:
+        return True
+
+
+def test_three_wrong_pairs_at_the_prompt_fail_the_step(
+    moto: Any, cli: Any, calls: Calls, test_keyring: Any, monkeypatch: pytest.MonkeyPatch
+):
+    seed = pending_device(moto, test_keyring, calls)
+    first, second = current_codes(seed)
+    # Reused, swapped, then malformed: each refused with its reason, and no fourth prompt.
+    typed = f"{first}\n{first}\n{second}\n{first}\n12345\n{second}\n"
+    monkeypatch.setattr(sys, "stdin", TypedAtTerminal(typed))
+
+    r = fix(cli, moto, "--output", "json")
+    assert r.code == 3, r.err
+    assert "Scan this QR code with an authenticator app:" in r.err
+    assert "the same code twice (2 attempt(s) left)" in r.err
+    assert "not consecutive" in r.err
+    assert "(1 attempt(s) left)" in r.err
+    assert "error: step 'mfa' (virtual-mfa) failed: code 1 must be exactly 6 digits" in r.err
+    assert r.err.count("MFA code 1") == 3
+    assert calls.backend["EnableMFADevice"] == 0
+    doc = r.json()
+    assert mfa_step(doc)["applied"] is False
+    assert doc["mfa"] == {"serial_number": SERIAL, "enabled": False}
+    assert [d["SerialNumber"] for d in virtual_devices(moto, "Unassigned")] == [SERIAL]
+    assert stored_seed(test_keyring) == seed
+    assert seed not in r.out + r.err
+
+
+# --- QR code file -------------------------------------------------------------------------------
+
+
+def test_qr_file_is_a_0600_png_of_the_otpauth_uri(
+    moto: Any, cli: Any, test_keyring: Any, tmp_path: Path
+):
+    png = tmp_path / "alice-mfa.png"
+    r = fix(cli, moto, "--mfa-auto", "--qr-file", str(png))
+    assert r.code == 0, r.err
+    assert f"QR code written to {png}" in r.err
+    assert stat.S_IMODE(png.stat().st_mode) == 0o600
+
+    seed = stored_seed(test_keyring)
+    assert seed is not None
+    uri = mfa.otpauth_uri(seed, USER, ACCOUNT)
+    assert_uri_is_for(uri, seed)
+    modules = mfa.png_to_matrix(png)
+    assert modules == mfa.qr_matrix(uri)
+    assert modules == independent_matrix(uri)
+
+
+def test_existing_qr_file_exits_2_before_any_change(
+    moto: Any, cli: Any, calls: Calls, tmp_path: Path
+):
+    png = tmp_path / "taken.png"
+    png.write_bytes(b"someone else's file")
+    png.chmod(0o644)
+    r = fix(cli, moto, "--mfa-auto", "--qr-file", str(png))
+    assert r.code == 2, r.err
+    assert "already exists" in r.err
+    assert png.read_bytes() == b"someone else's file"
+    assert stat.S_IMODE(png.stat().st_mode) == 0o644
+    assert calls.writes == []
+    assert not user_exists(moto)
+
+
+# --- clock check --------------------------------------------------------------------------------
+
+
+def _context(skew: float | None) -> tuple[StepContext, io.StringIO]:
+    stats = CallStats()
+    if skew is not None:
+        stats.server_date = datetime(2025, 1, 1, 12, 0, 0, tzinfo=UTC)
+        stats.local_date = stats.server_date + timedelta(seconds=skew)
+    ui = io.StringIO()
+    ctx = StepContext(
+        aws=SimpleNamespace(stats=stats),  # type: ignore[arg-type]  # only stats is read
+        account_id=ACCOUNT,
+        partition="aws",
+        secrets=SecretStore(memory_keyring()),
+        options=RunOptions(),
+        ui=Console(file=ui, highlight=False, soft_wrap=True, color_system=None),
+    )
+    return ctx, ui
+
+
+@pytest.mark.parametrize(
+    ("skew", "warning"),
+    [
+        (None, None),
+        (0.0, None),
+        (CLOCK_SKEW_WARNING, None),
+        (-CLOCK_SKEW_WARNING, None),
+        (31.0, "31 s ahead of AWS's"),
+        (-95.0, "95 s behind AWS's"),
+    ],
+)
+def test_clock_warning_above_30_seconds(skew: float | None, warning: str | None) -> None:
+    ctx, ui = _context(skew)
+    assert clock_skew(ctx) == skew
+    VirtualMfaStep("mfa", {"user": USER})._warn_clock(ctx)
+    if warning is None:
+        assert ui.getvalue() == ""
+    else:
+        assert f"Warning: this machine's clock is {warning}" in ui.getvalue()
+        assert "TOTP codes may be rejected" in ui.getvalue()
+
+
+def test_dry_run_warns_of_a_clock_ahead_of_the_date_header(
+    moto: Any, cli: Any, calls: Calls, monkeypatch: pytest.MonkeyPatch
+):
+    import remediate.aws.session
+
+    class FastClock(datetime):
+        """This machine's clock, two minutes ahead of moto's Date header."""
+
+        @classmethod
+        def now(cls, tz: Any = None) -> Any:
+            return datetime.now(tz) + timedelta(seconds=120)
+
+    monkeypatch.setattr(remediate.aws.session, "datetime", FastClock)
+    r = fix(cli, moto, "--mfa-auto", "--dry-run", "--output", "json")
+    assert r.code == 0, r.err
+    assert re.search(r"Warning: this machine's clock is 1[12]\d s ahead of AWS's", r.err), r.err
+    step = mfa_step(r.json())
+    assert (step["change"], step["applied"]) == ("create", False)
+    assert f"create virtual MFA device {USER} for {USER}" in step["details"]
+    assert calls.writes == []
+    assert virtual_devices(moto) == []
+
+
+# --- interactive, through a pseudo-terminal -----------------------------------------------------
+
+_ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]|\x1b\][^\x07]*\x07")
+# The child takes the pty as its controlling terminal, so Ctrl-C typed there is a SIGINT.
+_CHILD = (
+    "import fcntl, runpy, termios; fcntl.ioctl(0, termios.TIOCSCTTY, 0); "
+    "runpy.run_module('remediate', run_name='__main__', alter_sys=True)"
+)
+
+needs_pty = pytest.mark.skipif(sys.platform == "win32", reason="needs a POSIX pseudo-terminal")
+
+
+class Terminal:
+    """`python -m remediate ...` on a pseudo-terminal: type into it and read what it shows."""
+
+    def __init__(self, *args: str) -> None:
+        import codecs
+
+        master, slave = os.openpty()
+        env = dict(os.environ)  # fake AWS keys; the file keyring in this test's XDG_DATA_HOME
+        env.setdefault("TERM", "xterm")
+        self.proc = subprocess.Popen(
+            [sys.executable, "-c", _CHILD, *args],
+            stdin=slave,
+            stdout=slave,
+            stderr=slave,
+            env=env,
+            start_new_session=True,
+        )
+        os.close(slave)
+        self.master = master
+        self.text = ""
+        self._decoder = codecs.getincrementaldecoder("utf-8")("replace")
+        self._closed = False
+
+    def screen(self) -> str:
+        """Everything shown so far, without colours and with plain newlines."""
+        return _ANSI.sub("", self.text).replace("\r\n", "\n")
+
+    def _read(self, deadline: float) -> None:
+        ready, _, _ = select.select([self.master], [], [], max(0.0, deadline - time.monotonic()))
+        if not ready:
+            return
+        try:
+            data = os.read(self.master, 65536)
+        except OSError:  # EIO: the child closed the terminal
+            data = b""
+        if not data:
+            self._closed = True
+        self.text += self._decoder.decode(data, final=not data)
+
+    def expect(self, needle: str, *, count: int = 1, timeout: float = PTY_TIMEOUT) -> None:
+        """Wait until ``needle`` has been shown ``count`` times."""
+        deadline = time.monotonic() + timeout
+        while self.screen().count(needle) < count:
+            if self._closed or time.monotonic() > deadline:
+                raise AssertionError(f"{needle!r} not shown; the terminal shows:\n{self.screen()}")
+            self._read(deadline)
+
+    def type(self, text: str) -> None:
+        os.write(self.master, text.encode())
+
+    def wait(self, timeout: float = PTY_TIMEOUT) -> int:
+        """Read to the end and return the exit code."""
+        deadline = time.monotonic() + timeout
+        while not self._closed and time.monotonic() < deadline:
+            self._read(deadline)
+        return self.proc.wait(timeout=max(1.0, deadline - time.monotonic()))
+
+    def close(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+        os.close(self.master)
+
+
+@pytest.fixture
+def terminal(moto: Any) -> Iterator[Any]:
+    """Start the remediation for alice interactively on a pty (no --mfa-auto, no --mfa-codes)."""
+    started: list[Terminal] = []
+
+    def start(*extra: str) -> Terminal:
+        args = ("root-use", "--endpoint-url", moto.endpoint_url, "--create-admin", USER, "--yes")
+        started.append(Terminal(*args, *extra))
+        return started[-1]
+
+    yield start
+    for t in started:
+        t.close()
+
+
+def file_keyring() -> Any:
+    """The keyring file the child process uses (same XDG_DATA_HOME as this test)."""
+    from keyrings.alt.file import PlaintextKeyring
+
+    return PlaintextKeyring()
+
+
+def qr_block(screen: str) -> str:
+    """The half-block QR code that follows the 'Scan this QR code' line."""
+    after = screen.split("Scan this QR code with an authenticator app:\n", 1)[1]
+    lines = []
+    for line in after.split("\n"):
+        if not line or set(line) - set(" ▄▀█"):
+            break
+        lines.append(line)
+    return "\n".join(lines) + "\n"
+
+
+@needs_pty
+def test_interactive_enrollment_on_a_terminal(moto: Any, terminal: Any):
+    term = terminal()
+    term.expect("MFA code 1")
+    seed = stored_seed(file_keyring())
+    assert seed is not None
+
+    uri = mfa.otpauth_uri(seed, USER, ACCOUNT)
+    shown = qr_block(term.screen())
+    assert mfa.terminal_to_matrix(shown) == mfa.qr_matrix(uri)
+    assert mfa.terminal_to_matrix(shown) == independent_matrix(uri)
+    assert_uri_is_for(uri, seed)
+    assert seed not in term.screen()
+
+    # A mistyped pair (codes of another device) is refused with a reason, then asked again.
+    wrong = current_codes(pyotp.random_base32(32))
+    term.type(wrong[0] + "\n")
+    term.expect("MFA code 2")
+    term.type(wrong[1] + "\n")
+    term.expect("wrong MFA code")
+    term.expect("2 attempt(s) left")
+    term.expect("MFA code 1", count=2)
+    assert user_mfa(moto) == []
+
+    code1, code2 = current_codes(seed)
+    term.type(code1 + "\n")
+    term.expect("MFA code 2", count=2)
+    term.type(code2 + "\n")
+    assert term.wait() == 0, term.screen()
+    assert f"MFA device {SERIAL}: enabled" in term.screen()
+    assert user_mfa(moto) == [SERIAL]
+    assert len(virtual_devices(moto)) == 1
+
+
+@needs_pty
+def test_interrupted_enrollment_resumes_the_same_device(
+    moto: Any, cli: Any, terminal: Any, calls: Calls
+):
+    import keyring
+
+    # Ctrl-C at the code prompt: exit 3 naming the step; the device stays pending.
+    term = terminal()
+    term.expect("MFA code 1")
+    first_qr = qr_block(term.screen())
+    term.type("\x03")
+    assert term.wait() == 3, term.screen()
+    screen = term.screen()
+    assert "error: step 'mfa' (virtual-mfa) failed: interrupted" in screen
+    assert "Traceback" not in screen
+    seed = stored_seed(file_keyring())
+    assert seed is not None
+    assert [d["SerialNumber"] for d in virtual_devices(moto, "Unassigned")] == [SERIAL]
+    assert user_mfa(moto) == []
+    assert calls.backend == {"CreateVirtualMFADevice": 1}
+
+    # The next run shows the same QR code again. Ctrl-D there fails the step like any error
+    # (exit 3, the JSON document says not applied), not as a silent exit-2 abort.
+    term = terminal("--output", "json")
+    term.expect("MFA code 1")
+    assert f"resume enrolling pending device {SERIAL}" in term.screen()
+    assert qr_block(term.screen()) == first_qr
+    term.type("\x04")
+    assert term.wait() == 3, term.screen()
+    screen = term.screen()
+    assert "no MFA codes were entered" in screen
+    assert "Traceback" not in screen
+    doc = json.loads(screen[screen.index("\n{") : screen.rindex("}") + 1])
+    assert mfa_step(doc)["applied"] is False
+    assert doc["mfa"] == {"serial_number": SERIAL, "enabled": False}
+    assert calls.backend == {"CreateVirtualMFADevice": 1}
+
+    # A run with --mfa-auto and the same keyring enables that very device.
+    keyring.set_keyring(file_keyring())
+    r = fix(cli, moto, "--mfa-auto", "--output", "json")
+    assert r.code == 0, r.err
+    assert r.json()["mfa"] == {"serial_number": SERIAL, "enabled": True}
+    assert calls.backend == {"CreateVirtualMFADevice": 1, "EnableMFADevice": 1}
+    assert len(virtual_devices(moto)) == 1
+    assert stored_seed(file_keyring()) == seed

@@ -1,0 +1,280 @@
+"""`remediate secrets list|show|forget`: what the keyring holds, handing it over, deleting it."""
+
+from __future__ import annotations
+
+import io
+import json
+import stat
+import sys
+from pathlib import Path
+from typing import Any
+
+import keyring
+import pytest
+from keyring.backends import fail, null
+
+from remediate import mfa
+from remediate.secrets import SecretStore
+
+ACCOUNT = "123456789012"
+OTHER_ACCOUNT = "210987654321"
+USER = "alice"
+
+
+@pytest.fixture(autouse=True)
+def _no_terminal(monkeypatch: pytest.MonkeyPatch) -> None:
+    """In-process runs never have a terminal, even under `pytest -s` in a shell."""
+    monkeypatch.setattr(sys, "stdin", io.StringIO())
+
+
+@pytest.fixture
+def fixed(moto: Any, cli: Any, test_keyring: Any) -> dict[str, str]:
+    """After `root-use --create-admin alice --access both --mfa-auto`: the secrets it kept."""
+    r = cli(
+        "root-use",
+        "--endpoint-url",
+        moto.endpoint_url,
+        "--create-admin",
+        USER,
+        "--access",
+        "both",
+        "--mfa-auto",
+        "--yes",
+    )
+    assert r.code == 0, r.err
+    store = SecretStore(test_keyring)
+    secrets = {
+        kind: store.get(ACCOUNT, USER, kind) for kind in ("password", "access-key", "mfa-seed")
+    }
+    assert all(secrets.values()), "the run did not keep every secret"
+    return {k: v for k, v in secrets.items() if v}
+
+
+@pytest.fixture
+def store(test_keyring: Any) -> SecretStore:
+    return SecretStore(test_keyring)
+
+
+def values(secrets: dict[str, str]) -> list[str]:
+    """Every secret value, the parts of the access key included."""
+    key = json.loads(secrets["access-key"])
+    return [secrets["password"], secrets["mfa-seed"], key["SecretAccessKey"], secrets["access-key"]]
+
+
+# --- list ---------------------------------------------------------------------------------------
+
+
+def test_list_names_the_secrets_never_the_values(cli: Any, fixed: dict[str, str]):
+    r = cli("secrets", "list")
+    assert r.code == 0, r.err
+    assert r.out == f"{ACCOUNT}  {USER}  access-key, mfa-seed, password\n"
+
+    j = cli("secrets", "list", "--output", "json")
+    assert j.code == 0, j.err
+    doc = j.json()
+    assert doc["secrets"] == [
+        {"account_id": ACCOUNT, "user": USER, "kinds": ["access-key", "mfa-seed", "password"]}
+    ]
+    assert "in-memory" in doc["keyring"]
+    for value in values(fixed):
+        assert value not in r.out + r.err + j.out + j.err
+
+
+def test_list_an_empty_keyring(cli: Any):
+    r = cli("secrets", "list")
+    assert r.code == 0, r.err
+    assert r.out.startswith("No secrets in ")
+    assert cli("secrets", "list", "--output", "json").json()["secrets"] == []
+
+
+def test_list_groups_by_account_and_user(cli: Any, store: SecretStore):
+    store.put(OTHER_ACCOUNT, "bob", "password", "pw-bob")
+    store.put(ACCOUNT, USER, "mfa-seed", "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP")
+    store.put(ACCOUNT, USER, "password", "pw-alice")
+    r = cli("secrets", "list")
+    assert r.code == 0, r.err
+    assert r.out.splitlines() == [
+        f"{ACCOUNT}  {USER}  mfa-seed, password",
+        f"{OTHER_ACCOUNT}  bob  password",
+    ]
+
+
+# --- show ---------------------------------------------------------------------------------------
+
+
+def test_show_hands_over_each_secret(moto: Any, cli: Any, fixed: dict[str, str], tmp_path: Path):
+    r = cli("secrets", "show", USER, "--what", "password")
+    assert (r.code, r.out) == (0, fixed["password"] + "\n"), r.err
+
+    key = json.loads(fixed["access-key"])
+    r = cli("secrets", "show", USER, "--what", "access-key")
+    assert r.code == 0, r.err
+    assert r.out == f"AccessKeyId={key['AccessKeyId']}\nSecretAccessKey={key['SecretAccessKey']}\n"
+    aws_keys = moto.client("iam").list_access_keys(UserName=USER)["AccessKeyMetadata"]
+    assert [k["AccessKeyId"] for k in aws_keys] == [key["AccessKeyId"]]
+
+    seed = fixed["mfa-seed"]
+    r = cli("secrets", "show", USER, "--what", "mfa-secret")
+    assert (r.code, r.out) == (0, seed + "\n"), r.err
+
+    uri = mfa.otpauth_uri(seed, USER, ACCOUNT)
+    r = cli("secrets", "show", USER, "--what", "mfa-qr")
+    assert r.code == 0, r.err
+    assert mfa.terminal_to_matrix(r.out) == mfa.qr_matrix(uri)
+    assert seed not in r.out + r.err
+
+    png = tmp_path / "alice.png"
+    r = cli("secrets", "show", USER, "--what", "mfa-qr", "--qr-file", str(png))
+    assert r.code == 0, r.err
+    assert r.out == ""
+    assert stat.S_IMODE(png.stat().st_mode) == 0o600
+    assert mfa.png_to_matrix(png) == mfa.qr_matrix(uri)
+
+    # Never overwritten silently.
+    r = cli("secrets", "show", USER, "--what", "mfa-qr", "--qr-file", str(png))
+    assert r.code == 2, r.err
+    assert "already exists" in r.err
+
+
+def test_show_a_kind_the_keyring_does_not_hold(cli: Any, store: SecretStore):
+    store.put(ACCOUNT, USER, "password", "pw-alice")
+    for what, kind in (("access-key", "access-key"), ("mfa-qr", "mfa-seed")):
+        r = cli("secrets", "show", USER, "--what", what)
+        assert r.code == 2, r.err
+        assert f"the keyring holds no {kind} for {USER} in account {ACCOUNT}" in r.err
+        assert r.out == ""
+
+
+def test_show_mfa_qr_of_an_invalid_seed_is_an_input_error(cli: Any, store: SecretStore):
+    store.put(ACCOUNT, USER, "mfa-seed", "not a base32 seed")
+    r = cli("secrets", "show", USER, "--what", "mfa-qr")
+    assert r.code == 2, r.err
+    assert "not a base32 seed" not in r.out + r.err
+
+
+def test_show_unknown_kind_is_refused(cli: Any, store: SecretStore):
+    store.put(ACCOUNT, USER, "password", "pw-alice")
+    r = cli("secrets", "show", USER, "--what", "everything")
+    assert r.code == 2, r.err
+    assert "pw-alice" not in r.out + r.err
+
+
+# --- --account ----------------------------------------------------------------------------------
+
+
+def test_user_in_two_accounts_needs_account(cli: Any, store: SecretStore):
+    store.put(ACCOUNT, USER, "password", "pw-in-first")
+    store.put(OTHER_ACCOUNT, USER, "password", "pw-in-other")
+
+    r = cli("secrets", "show", USER, "--what", "password")
+    assert r.code == 2, r.err
+    assert f"several accounts ({ACCOUNT}, {OTHER_ACCOUNT})" in r.err
+    assert "Tip: choose one with --account ID" in r.err
+    assert "pw-in" not in r.out + r.err
+
+    r = cli("secrets", "show", USER, "--what", "password", "--account", OTHER_ACCOUNT)
+    assert (r.code, r.out) == (0, "pw-in-other\n"), r.err
+    r = cli("secrets", "show", USER, "--what", "password", "--account", ACCOUNT)
+    assert (r.code, r.out) == (0, "pw-in-first\n"), r.err
+
+
+def test_unknown_account_and_user(cli: Any, store: SecretStore):
+    store.put(ACCOUNT, USER, "password", "pw-alice")
+    r = cli("secrets", "show", USER, "--what", "password", "--account", "999999999999")
+    assert r.code == 2, r.err
+    assert f"holds no secret of {USER} in account 999999999999" in r.err
+
+    r = cli("secrets", "show", "bob", "--what", "password")
+    assert r.code == 2, r.err
+    assert "holds no secret of bob" in r.err
+    assert "secrets list" in r.err
+    assert "pw-alice" not in r.out + r.err
+
+
+@pytest.mark.parametrize("account", ["12345", "abcdefghijkl", "1234567890123", "12345678901 "])
+def test_bad_account_id(cli: Any, store: SecretStore, account: str):
+    store.put(ACCOUNT, USER, "password", "pw-alice")
+    for args in (("show", USER, "--what", "password"), ("forget", USER, "--yes")):
+        r = cli("secrets", *args, "--account", account)
+        assert r.code == 2, r.err
+        assert "invalid --account" in r.err
+        assert "12-digit" in r.err
+    assert store.get(ACCOUNT, USER, "password") == "pw-alice"
+
+
+def test_bad_user_name(cli: Any, store: SecretStore):
+    store.put(ACCOUNT, USER, "password", "pw-alice")
+    r = cli("secrets", "show", f"{ACCOUNT}/{USER}", "--what", "password")
+    assert r.code == 2, r.err
+    assert "pw-alice" not in r.out + r.err
+
+
+# --- forget -------------------------------------------------------------------------------------
+
+
+def test_forget_with_yes_deletes_the_users_secrets(
+    cli: Any, fixed: dict[str, str], store: SecretStore
+):
+    store.put(OTHER_ACCOUNT, "bob", "password", "pw-bob")
+    r = cli("secrets", "forget", USER, "--yes")
+    assert r.code == 0, r.err
+    assert f"Deleted access-key, mfa-seed, password of {USER} (account {ACCOUNT})" in r.out
+    for value in values(fixed):
+        assert value not in r.out + r.err
+    for kind in ("password", "access-key", "mfa-seed"):
+        assert store.get(ACCOUNT, USER, kind) is None
+    assert store.entries() == [(OTHER_ACCOUNT, "bob", "password")]
+    assert store.get(OTHER_ACCOUNT, "bob", "password") == "pw-bob"
+    assert cli("secrets", "list").out == f"{OTHER_ACCOUNT}  bob  password\n"
+
+    r = cli("secrets", "forget", USER, "--yes")
+    assert r.code == 2, r.err
+    assert f"holds no secret of {USER}" in r.err
+
+
+def test_forget_without_yes_and_no_terminal_deletes_nothing(cli: Any, store: SecretStore):
+    store.put(ACCOUNT, USER, "password", "pw-alice")
+    store.put(ACCOUNT, USER, "mfa-seed", "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP")
+    r = cli("secrets", "forget", USER)
+    assert r.code == 2, r.err
+    assert "no terminal to confirm on" in r.err
+    assert store.get(ACCOUNT, USER, "password") == "pw-alice"
+    assert store.get(ACCOUNT, USER, "mfa-seed") is not None
+    assert len(store.entries()) == 2
+
+
+def test_forget_in_one_of_two_accounts(cli: Any, store: SecretStore):
+    store.put(ACCOUNT, USER, "password", "pw-in-first")
+    store.put(OTHER_ACCOUNT, USER, "password", "pw-in-other")
+    r = cli("secrets", "forget", USER, "--yes")
+    assert r.code == 2, r.err
+    assert "several accounts" in r.err
+    assert len(store.entries()) == 2
+
+    r = cli("secrets", "forget", USER, "--yes", "--account", OTHER_ACCOUNT)
+    assert r.code == 0, r.err
+    assert store.entries() == [(ACCOUNT, USER, "password")]
+
+
+# --- no keyring ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("backend", [fail.Keyring, null.Keyring], ids=["fail", "null"])
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("list",),
+        ("list", "--output", "json"),
+        ("show", USER, "--what", "password"),
+        ("forget", USER, "--yes"),
+    ],
+    ids=["list", "list-json", "show", "forget"],
+)
+def test_no_usable_keyring_exits_2_with_a_tip(cli: Any, backend: Any, args: tuple[str, ...]):
+    keyring.set_keyring(backend())
+    r = cli("secrets", *args)
+    assert r.code == 2, r.err
+    assert r.out == ""
+    assert "error: Cannot store secrets: no usable keyring" in r.err
+    assert "Tip: Install or unlock a keyring backend" in r.err
+    assert "Traceback" not in r.err
