@@ -18,6 +18,7 @@ from remediate.sandbox import (
     RootState,
     Sandbox,
     clear_root_states,
+    generate_credential_report,
     set_root_state,
 )
 
@@ -56,12 +57,16 @@ class Moto:
 
     endpoint_url: str
 
-    def reset(self) -> None:
+    def reset(self, *, report_ready: bool = True) -> None:
+        """Wipe all state; with ``report_ready``, the account then has a recent credential report
+        (GenerateCredentialReport answers COMPLETE, as in an account that ran it lately)."""
         url = f"{self.endpoint_url}/moto-api/reset"
         req = urllib.request.Request(url, method="POST")  # noqa: S310 (loopback only)
         with urllib.request.urlopen(req, timeout=10) as resp:  # noqa: S310
             resp.read()
         clear_root_states()
+        if report_ready:
+            generate_credential_report(ACCOUNT_ID)
 
     def set_root(self, state: RootState | None, account_id: str = ACCOUNT_ID) -> None:
         set_root_state(account_id, state)
@@ -72,10 +77,40 @@ class Moto:
         return boto3.client(service, region_name="us-east-1", endpoint_url=self.endpoint_url)
 
 
+def _speed_up_moto_resets(mp: pytest.MonkeyPatch) -> None:
+    """Make a reset, with the IAM backend built after it, cost ~0.1 s instead of ~1 s; the state
+    after it is the same.
+
+    moto's reset rebuilds every IAM backend, each loading ~1,300 AWS managed policies, and then
+    drops the rebuilt ones from its registry: skip that rebuild, which nothing uses. And parse
+    moto's managed-policy JSON once, not once per backend built after each reset.
+    """
+    import moto.iam.models as iam_models
+    from moto.settings import load_iam_aws_managed_policies
+
+    managed_policies: dict[str, Any] = json.loads(iam_models.aws_managed_policies_data)
+
+    def init_aws_policies(self: Any) -> list[Any]:
+        if not load_iam_aws_managed_policies():
+            return []
+        return [
+            iam_models.AWSManagedPolicy.from_data(name, self.account_id, self.region_name, data)
+            for name, data in managed_policies.items()
+        ]
+
+    mp.setattr(iam_models.IAMBackend, "reset", lambda self: None)
+    mp.setattr(iam_models.IAMBackend, "_init_aws_policies", init_aws_policies)
+
+
 @pytest.fixture(scope="session")
 def moto_server(_no_real_aws: None) -> Iterator[Moto]:
-    with Sandbox() as sb:
-        yield Moto(sb.endpoint_url)
+    mp = pytest.MonkeyPatch()
+    _speed_up_moto_resets(mp)
+    try:
+        with Sandbox() as sb:
+            yield Moto(sb.endpoint_url)
+    finally:
+        mp.undo()
 
 
 @pytest.fixture
@@ -84,7 +119,7 @@ def moto(moto_server: Moto) -> Iterator[Moto]:
     moto_server.reset()
     moto_server.set_root(RootState(password_last_used=datetime.now(UTC) - timedelta(days=2)))
     yield moto_server
-    moto_server.reset()
+    moto_server.reset(report_ready=False)
 
 
 @dataclass

@@ -120,7 +120,28 @@ def install_root_rows() -> None:
 
         setattr(IAMBackend, "get_credential_report", get_credential_report)  # noqa: B010
         setattr(IamResponse, "get_credential_report", get_credential_report_response)  # noqa: B010
+        _find_access_keys_in_existing_backends()
         _patched = True
+
+
+def _find_access_keys_in_existing_backends() -> None:
+    """Look a request's access key up only in the IAM backends that exist.
+
+    moto finds the caller's account by touching the IAM backend of every partition, and so builds
+    five of them, each loading all AWS managed policies: a second of start-up on the first request.
+    A backend not built yet holds no access key, so skipping it changes no answer.
+    """
+    import moto.iam.models as iam_models
+    from moto.core.models import DEFAULT_ACCOUNT_ID
+
+    def get_account_id_from(access_key: str) -> str:
+        for account_id, account in list(iam_models.iam_backends.items()):
+            for backend in list(account.values()):
+                if access_key in backend.access_keys:
+                    return str(account_id)
+        return str(DEFAULT_ACCOUNT_ID)
+
+    setattr(iam_models, "get_account_id_from", get_account_id_from)  # noqa: B010
 
 
 def generate_credential_report(
