@@ -1,6 +1,8 @@
-"""The command line: parse options, build the AWS context, call the core, render, map exit codes."""
+"""The command line: parse options, build the AWS context, call the core, render, map exit codes.
 
-from __future__ import annotations
+No ``from __future__ import annotations`` here: typer would evaluate every annotation string
+when it builds the commands, which `remediate --help` would pay for.
+"""
 
 import contextlib
 import sys
@@ -23,7 +25,7 @@ from remediate.errors import (
 )
 
 if TYPE_CHECKING:
-    from remediate.aws.session import Aws, AwsOptions
+    from remediate.aws.session import Aws
     from remediate.playbook.runner import RunReport
     from remediate.secrets import SecretStore
     from remediate.steps.base import RunOptions, Step
@@ -141,7 +143,7 @@ def aws_context(
     sandbox: bool,
     *,
     read_only: bool = False,
-) -> Iterator[Aws]:
+) -> "Iterator[Aws]":
     """The AWS session for a command; with ``sandbox``, one pointed at a fresh local emulator."""
     from remediate.aws.session import Aws, AwsOptions
 
@@ -160,12 +162,6 @@ def aws_context(
         )
         options = AwsOptions(None, region or SANDBOX_REGION, sb.endpoint_url)
         yield Aws.from_credentials(options, SANDBOX_CREDENTIALS, read_only=read_only)
-
-
-def _options(profile: str | None, region: str | None, endpoint_url: str | None) -> AwsOptions:
-    from remediate.aws.session import AwsOptions
-
-    return AwsOptions(profile, region, endpoint_url)
 
 
 REMEDIATION_PANEL = "Remediation"
@@ -277,7 +273,7 @@ def _interactive() -> bool:
     return sys.stdin.isatty()
 
 
-def _run_options(args: RemediationArgs, *, uses_password: bool) -> RunOptions:
+def _run_options(args: RemediationArgs, *, uses_password: bool) -> "RunOptions":
     """Check the remediation options against each other and read a given password."""
     from remediate.steps.base import MfaOptions, RunOptions
 
@@ -320,8 +316,8 @@ def _run_options(args: RemediationArgs, *, uses_password: bool) -> RunOptions:
     )
 
 
-def _confirmer(args: RemediationArgs, account_id: str) -> Callable[[RunReport], bool]:
-    def confirm(report: RunReport) -> bool:
+def _confirmer(args: RemediationArgs, account_id: str) -> "Callable[[RunReport], bool]":
+    def confirm(report: "RunReport") -> bool:
         if args.yes:
             return True
         if not _interactive():
@@ -341,8 +337,8 @@ class Prepared(NamedTuple):
     """A playbook ready to run: loaded, variables bound, steps built, options read."""
 
     name: str
-    steps: list[Step]
-    options: RunOptions
+    steps: "list[Step]"
+    options: "RunOptions"
 
 
 def _prepare(playbook_ref: str, variables: dict[str, Any], args: RemediationArgs) -> Prepared:
@@ -356,7 +352,7 @@ def _prepare(playbook_ref: str, variables: dict[str, Any], args: RemediationArgs
 
 
 def _remediate(
-    aws: Aws,
+    aws: "Aws",
     prepared: Prepared,
     args: RemediationArgs,
     output: Output,
@@ -687,7 +683,7 @@ AccountOpt = Annotated[
 ]
 
 
-def _account_for(store: SecretStore, user: str, account: str | None) -> str:
+def _account_for(store: "SecretStore", user: str, account: str | None) -> str:
     """The account whose secrets for ``user`` are meant: given, or the only one there is."""
     from remediate import validate
 
@@ -711,7 +707,7 @@ def _account_for(store: SecretStore, user: str, account: str | None) -> str:
     return accounts[0]
 
 
-def _store() -> SecretStore:
+def _store() -> "SecretStore":
     from remediate.secrets import SecretStore
 
     store = SecretStore()
