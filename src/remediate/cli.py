@@ -873,6 +873,13 @@ def run(argv: list[str] | None = None) -> int:
     except typer.Abort:
         print("error: aborted; nothing more was changed", file=sys.stderr)
         return EXIT_INPUT
+    except Exception as exc:
+        # A bug, not a user error: still one line, the traceback only with --debug.
+        if _state.debug:
+            raise
+        print(f"error: internal error: {type(exc).__name__}", file=sys.stderr)
+        print("Tip: rerun with --debug for the traceback, and report it", file=sys.stderr)
+        return EXIT_AWS
     return rv if isinstance(rv, int) else EXIT_OK
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import os
 import threading
@@ -54,25 +55,25 @@ def partition_of_region(region: str) -> str:
     return "aws"
 
 
-_loader_lock = threading.Lock()
-_shared_loader: Any = None
+# Parsed botocore data (service models, endpoints), shared by every session's loader.
+_LOADER_CACHE: dict[Any, Any] = {}
 
 
 def new_session(**kwargs: Any) -> boto3.Session:
-    """A boto3 session that shares one botocore data loader with every other session.
+    """A boto3 session whose loader shares parsed service models with every other session.
 
-    Each session would otherwise parse the service models again (~0.1 s of CPU each): an
-    organization sweep makes one session per account.
+    Each session would otherwise parse them again (~0.1 s of CPU each), and an organization
+    sweep makes one session per account. Each session keeps its own loader (boto3 adds a search
+    path to it per session), sharing only the cache of files it has read.
     """
-    global _shared_loader
     import botocore.loaders
     import botocore.session
 
-    with _loader_lock:
-        if _shared_loader is None:
-            _shared_loader = botocore.loaders.create_loader()
     core = botocore.session.get_session()
-    core.register_component("data_loader", _shared_loader)
+    loader = botocore.loaders.create_loader(core.get_config_variable("data_path"))
+    # botocore's per-loader cache of parsed files, which it only reads after filling.
+    loader._cache = _LOADER_CACHE  # type: ignore[attr-defined]
+    core.register_component("data_loader", loader)
     return boto3.Session(botocore_session=core, **kwargs)
 
 
@@ -155,6 +156,24 @@ class Aws:
             region_name=options.region,
         )
         return cls(options, read_only=read_only, session=session)
+
+    def copy(self, *, read_only: bool) -> Aws:
+        """A new session (its own boto3 session and clients) with these credentials, for
+        another thread: boto3 clients are not shared across threads.
+
+        Frozen credentials, not a new session from the options: the sandbox or an assumed role
+        has no profile to rebuild from, and a profile that assumes a role would prompt again.
+        The region is pinned so the copy stays in this session's partition.
+        """
+        options = dataclasses.replace(self.options, region=self.region)
+        creds = self._session.get_credentials()
+        if creds is None:
+            return Aws(options, read_only=read_only)
+        frozen = creds.get_frozen_credentials()
+        keys = {"AccessKeyId": str(frozen.access_key), "SecretAccessKey": str(frozen.secret_key)}
+        if frozen.token:
+            keys["SessionToken"] = frozen.token
+        return Aws.from_credentials(options, keys, read_only=read_only)
 
     def _before_call(self, model: Any, **_: Any) -> None:
         service = model.service_model.endpoint_prefix
