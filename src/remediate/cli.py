@@ -25,10 +25,14 @@ from remediate.errors import (
 )
 
 if TYPE_CHECKING:
+    from rich.console import Console
+
     from remediate.aws.session import Aws
+    from remediate.journal import Journal
+    from remediate.org import AccountResult, SweepResult
     from remediate.playbook.runner import RunReport
     from remediate.secrets import SecretStore
-    from remediate.steps.base import RunOptions, Step
+    from remediate.steps.base import RunOptions, Step, StepContext
 
 
 EXIT_CODES_HELP = (
@@ -165,6 +169,7 @@ def aws_context(
 
 
 REMEDIATION_PANEL = "Remediation"
+ORG_PANEL = "Across accounts"
 MFA_PANEL = "MFA enrollment"
 
 
@@ -351,6 +356,59 @@ def _prepare(playbook_ref: str, variables: dict[str, Any], args: RemediationArgs
     return Prepared(playbook.name, steps, options)
 
 
+def _secret_store(sandbox: bool) -> "SecretStore":
+    from remediate.secrets import SecretStore, memory_keyring
+
+    if sandbox:
+        print(
+            "SANDBOX: secrets go to an in-memory keyring that is gone when this command ends.",
+            file=sys.stderr,
+        )
+    return SecretStore(memory_keyring() if sandbox else None)
+
+
+def _account_context(
+    aws: "Aws",
+    account_id: str,
+    caller_arn: str | None,
+    prepared: Prepared,
+    store: "SecretStore",
+    *,
+    sandbox: bool,
+) -> "tuple[StepContext, Journal | None]":
+    """The steps' context in one account, and its journal (none for the sandbox, which changes
+    an emulator, not an account)."""
+    from remediate.journal import Journal
+    from remediate.output import stderr_console
+    from remediate.steps.base import StepContext
+
+    ctx = StepContext(
+        aws=aws,
+        account_id=account_id,
+        partition=aws.partition,
+        secrets=store,
+        options=prepared.options,
+        ui=stderr_console(),
+    )
+    journal = None
+    if not sandbox:
+        journal = Journal(
+            account_id=account_id, caller_arn=caller_arn or "unknown", playbook=prepared.name
+        )
+    return ctx, journal
+
+
+def _remediation_json(
+    document: dict[str, Any], report: "RunReport", ctx: "StepContext", *, show_secrets: bool
+) -> None:
+    from remediate.output import secrets_json
+
+    document["remediation"] = report.to_json()
+    document["secrets"] = secrets_json(ctx.produced, show_secrets=show_secrets)
+    document["mfa"] = ctx.results.get("mfa")
+    document["console_sign_in_url"] = ctx.results.get("console_sign_in_url")
+
+
 def _remediate(
     aws: "Aws",
     prepared: Prepared,
@@ -363,49 +421,19 @@ def _remediate(
 ) -> int:
     """Run a prepared playbook in one account and add ``remediation`` to ``document``."""
     from remediate.core import run_playbook
-    from remediate.output import (
-        print_json,
-        render_outcome,
-        render_plan,
-        secrets_json,
-        stderr_console,
-        stdout_console,
-    )
-    from remediate.secrets import SecretStore, memory_keyring
-    from remediate.steps.base import StepContext
-
-    steps, options = prepared.steps, prepared.options
-    out = stderr_console() if output is Output.json else stdout_console()
-    store = SecretStore(memory_keyring() if sandbox else None)
-    if sandbox:
-        print(
-            "SANDBOX: secrets go to an in-memory keyring that is gone when this command ends.",
-            file=sys.stderr,
-        )
-    ctx = StepContext(
-        aws=aws,
-        account_id=identity["Account"],
-        partition=aws.partition,
-        secrets=store,
-        options=options,
-        ui=stderr_console(),
-    )
-    from remediate.journal import Journal
-
-    # The sandbox changes an emulator, not an account: it stays out of the audit trail.
-    journal = None
-    if not sandbox:
-        journal = Journal(
-            account_id=ctx.account_id, caller_arn=identity["Arn"], playbook=prepared.name
-        )
     from remediate.lock import account_lock
+    from remediate.output import print_json, render_outcome, render_plan
 
+    out = _plan_console(output)
+    ctx, journal = _account_context(
+        aws, identity["Account"], identity["Arn"], prepared, _secret_store(sandbox), sandbox=sandbox
+    )
     failure: StepFailedError | None = None
     lock = contextlib.nullcontext() if args.dry_run else account_lock(ctx.account_id)
     try:
         with lock:
             report = run_playbook(
-                steps,
+                prepared.steps,
                 ctx,
                 prepared.name,
                 dry_run=args.dry_run,
@@ -421,14 +449,123 @@ def _remediate(
     shown_on_out = args.show_secrets and output is Output.text
     render_outcome(out, report, ctx.produced, ctx.results, show_secrets=shown_on_out)
     if output is Output.json:
-        document["remediation"] = report.to_json()
-        document["secrets"] = secrets_json(ctx.produced, show_secrets=args.show_secrets)
-        document["mfa"] = ctx.results.get("mfa")
-        document["console_sign_in_url"] = ctx.results.get("console_sign_in_url")
+        _remediation_json(document, report, ctx, show_secrets=args.show_secrets)
         print_json(document)
     if failure is not None:
         raise failure
     return EXIT_OK
+
+
+def _plan_console(output: Output) -> "Console":
+    """Where plans and outcomes go: stdout for people, stderr when stdout holds JSON."""
+    from remediate.output import stderr_console, stdout_console
+
+    return stderr_console() if output is Output.json else stdout_console()
+
+
+class _AccountRun(NamedTuple):
+    account: "AccountResult"
+    ctx: "StepContext"
+    journal: "Journal | None"
+    report: "RunReport"
+
+
+def _remediate_accounts(
+    sweep: "SweepResult",
+    prepared: Prepared,
+    args: RemediationArgs,
+    output: Output,
+    *,
+    every_account: bool,
+    sandbox: bool,
+) -> int:
+    """Plan the playbook in every account that needs it, confirm once, apply account by account.
+
+    A failure stays with its account (its document says why) and the others go on.
+    """
+    from remediate.lock import account_lock
+    from remediate.output import print_json, render_outcome, render_plan
+    from remediate.playbook import runner
+
+    out = _plan_console(output)
+    store = _secret_store(sandbox)
+    documents = {a.account_id: a.to_json() for a in sweep.accounts}
+    targets = [
+        a
+        for a in sweep.accounts
+        if a.aws is not None and a.verdict is not None and (every_account or a.root_in_use)
+    ]
+    if not targets:
+        out.print("No account needs the playbook (pass --all to run it in every account).")
+    runs: list[_AccountRun] = []
+    failed = False
+    for account in targets:
+        assert account.aws is not None
+        ctx, journal = _account_context(
+            account.aws, account.account_id, account.caller_arn, prepared, store, sandbox=sandbox
+        )
+        try:
+            report = runner.plan(prepared.steps, ctx, prepared.name, dry_run=args.dry_run)
+        except RemediateError as exc:
+            if isinstance(exc, InputError):
+                raise
+            documents[account.account_id]["error"] = exc.message
+            out.print(f"[red]Account {account.account_id}: cannot plan: {exc.message}[/]")
+            failed = True
+            continue
+        render_plan(out, report, account.account_id)
+        runs.append(_AccountRun(account, ctx, journal, report))
+    pending = [r for r in runs if r.report.pending]
+    if pending and not args.dry_run:
+        for r in pending:
+            runner.preflight(r.report, r.ctx)
+        changes = sum(len(r.report.pending) for r in pending)
+        ids = ", ".join(r.account.account_id for r in pending)
+        if not args.yes:
+            if not _interactive():
+                raise InputError(
+                    "no terminal to confirm on, and --yes was not given: nothing was changed",
+                    tip="review the plans with --dry-run, then rerun with --yes",
+                )
+            if not typer.confirm(
+                f"Apply {changes} change{'s' * (changes != 1)} in {len(pending)} "
+                f"account{'s' * (len(pending) != 1)} ({ids})?",
+                default=False,
+                err=True,
+            ):
+                raise InputError("not confirmed: nothing was changed")
+        for r in pending:
+            try:
+                with account_lock(r.account.account_id):
+                    runner.apply(
+                        r.report, r.ctx, on_applied=r.journal.applied if r.journal else None
+                    )
+            except StepFailedError as exc:
+                documents[r.account.account_id]["error"] = exc.message
+                out.print(f"[red]Account {r.account.account_id}: {exc.message}[/]")
+                failed = True
+            out.print(f"[bold]Account {r.account.account_id}[/]:")
+            render_outcome(
+                out,
+                r.report,
+                r.ctx.produced,
+                r.ctx.results,
+                show_secrets=args.show_secrets and output is Output.text,
+            )
+    elif runs and not pending:
+        out.print("Nothing needs changing in any account.")
+    for r in runs:
+        _remediation_json(
+            documents[r.account.account_id], r.report, r.ctx, show_secrets=args.show_secrets
+        )
+    if output is Output.json:
+        print_json(
+            {
+                "accounts": [documents[a.account_id] for a in sweep.accounts],
+                "summary": sweep.summary(),
+            }
+        )
+    return EXIT_AWS if failed else EXIT_OK
 
 
 @app.command("root-use", epilog=EXIT_CODES_HELP)
@@ -502,6 +639,54 @@ def root_use(
     region: RegionOpt = None,
     endpoint_url: EndpointOpt = None,
     sandbox: SandboxOpt = False,
+    all_accounts: Annotated[
+        bool,
+        typer.Option(
+            "--all-accounts",
+            help="Every active account of the AWS Organization.",
+            rich_help_panel=ORG_PANEL,
+        ),
+    ] = False,
+    accounts: Annotated[
+        str | None,
+        typer.Option(
+            "--accounts",
+            metavar="ID,ID,...",
+            help="Only these accounts (with or without Organizations).",
+            rich_help_panel=ORG_PANEL,
+        ),
+    ] = None,
+    role_name: Annotated[
+        str,
+        typer.Option(
+            "--role-name", help="Role to assume in member accounts.", rich_help_panel=ORG_PANEL
+        ),
+    ] = "OrganizationAccountAccessRole",
+    external_id: Annotated[
+        str | None,
+        typer.Option(
+            "--external-id", help="External id for AssumeRole.", rich_help_panel=ORG_PANEL
+        ),
+    ] = None,
+    concurrency: Annotated[
+        int,
+        typer.Option(
+            "--concurrency",
+            min=1,
+            max=64,
+            help="Accounts judged at once.",
+            rich_help_panel=ORG_PANEL,
+        ),
+    ] = 8,
+    every_account: Annotated[
+        bool,
+        typer.Option(
+            "--all",
+            help="With --create-admin across accounts: remediate every account, not only those "
+            "where root is in use.",
+            rich_help_panel=ORG_PANEL,
+        ),
+    ] = False,
 ) -> None:
     """Detect use of the root user; with --create-admin NAME, also fix it: an administrators
     group with AdministratorAccess, and an IAM user in it with console and/or programmatic
@@ -536,6 +721,28 @@ def root_use(
         prepared = _prepare("root-use", variables, remediation)
     elif any(remediation) or tag or no_mfa or group is not None or access is not None:
         raise InputError("remediation options need --create-admin NAME")
+    if all_accounts or accounts is not None:
+        raise typer.Exit(
+            _sweep_command(
+                days=days,
+                report_timeout=report_timeout,
+                credential_report=credential_report,
+                all_accounts=all_accounts,
+                accounts=accounts,
+                role_name=role_name,
+                external_id=external_id,
+                concurrency=concurrency,
+                every_account=every_account,
+                prepared=prepared,
+                remediation=remediation,
+                output=output,
+                aws_options=(profile, region, endpoint_url, sandbox),
+            )
+        )
+    if every_account or external_id or concurrency != 8 or role_name != DEFAULT_ROLE_NAME:
+        raise InputError(
+            "--all, --role-name, --external-id and --concurrency need --all-accounts or --accounts"
+        )
     if credential_report is not None:
         if sandbox or profile or endpoint_url or create_admin:
             raise InputError("--credential-report reads a file: it takes no AWS option")
@@ -573,6 +780,94 @@ def root_use(
     if verdict.root_in_use is None:
         raise typer.Exit(EXIT_AWS)
     raise typer.Exit(EXIT_ROOT_IN_USE if verdict.root_in_use else EXIT_OK)
+
+
+DEFAULT_ROLE_NAME = "OrganizationAccountAccessRole"
+
+
+def _sweep_command(
+    *,
+    days: int,
+    report_timeout: float,
+    credential_report: Path | None,
+    all_accounts: bool,
+    accounts: str | None,
+    role_name: str,
+    external_id: str | None,
+    concurrency: int,
+    every_account: bool,
+    prepared: Prepared | None,
+    remediation: RemediationArgs,
+    output: Output,
+    aws_options: tuple[str | None, str | None, str | None, bool],
+) -> int:
+    """``root-use --all-accounts`` / ``--accounts``: judge many accounts, maybe remediate them."""
+    from remediate import org
+    from remediate.output import print_json, stdout_console
+
+    if all_accounts and accounts is not None:
+        raise InputError("give --all-accounts or --accounts, not both")
+    if credential_report is not None:
+        raise InputError("--credential-report judges one file: it takes no account option")
+    account_ids = org.parse_account_ids(accounts) if accounts is not None else None
+    org.role_name(role_name)
+    if external_id is not None:
+        org.external_id(external_id)
+    if every_account and prepared is None:
+        raise InputError("--all needs --create-admin NAME")
+    if prepared is not None:
+        if remediation.mfa_codes or remediation.qr_file or remediation.password_prompt:
+            raise InputError(
+                "--mfa-codes, --qr-file and --password-prompt are for one account at a time"
+            )
+        if any(s.kind == "virtual-mfa" for s in prepared.steps) and not remediation.mfa_auto:
+            raise InputError(
+                "across accounts, MFA enrollment cannot prompt in each account",
+                tip="pass --mfa-auto (the seeds stay in the keyring) or --no-mfa",
+            )
+    profile, region, endpoint_url, sandbox = aws_options
+    with aws_context(profile, region, endpoint_url, sandbox, read_only=remediation.dry_run) as aws:
+        if sandbox:
+            from remediate.sandbox import seed_organization
+
+            seed_organization(aws.client("organizations"))
+        with _progress_bar() as progress:
+            result = org.sweep(
+                aws,
+                account_ids=account_ids,
+                role_name=role_name,
+                external_id=external_id,
+                concurrency=concurrency,
+                days=days,
+                report_timeout=report_timeout,
+                read_only=remediation.dry_run,
+                progress=progress,
+            )
+        if prepared is None:
+            if output is Output.json:
+                print_json(result.to_json())
+            else:
+                org.render_sweep(stdout_console(), result)
+            return result.exit_code()
+        org.render_sweep(_plan_console(output), result)
+        return _remediate_accounts(
+            result, prepared, remediation, output, every_account=every_account, sandbox=sandbox
+        )
+
+
+@contextlib.contextmanager
+def _progress_bar() -> "Iterator[Callable[[AccountResult], None] | None]":
+    """A progress bar on stderr when it is a terminal; the callback advances it."""
+    if not sys.stderr.isatty():
+        yield None
+        return
+    from rich.progress import Progress
+
+    from remediate.output import stderr_console
+
+    with Progress(console=stderr_console(), transient=True) as bar:
+        task = bar.add_task("Judging accounts", total=None)
+        yield lambda _result: bar.advance(task)
 
 
 playbook_app = typer.Typer(

@@ -114,6 +114,8 @@ class AccountResult:
     error: str | None  # one line: why the account could not be judged
     # The account's own session, kept so a remediation can reuse it (None if none was made).
     aws: Aws | None = field(default=None, repr=False, compare=False)
+    # Who the sweep is in that account (the assumed role's ARN), for the audit trail.
+    caller_arn: str | None = field(default=None, repr=False, compare=False)
 
     @property
     def root_in_use(self) -> bool | None:
@@ -290,7 +292,8 @@ def _judge_account(
     except RemediateError as exc:
         log.info("account %s: %s", account_id, exc.message)
         return AccountResult(account_id, account_name, None, _one_line(exc.message), aws)
-    return AccountResult(account_id, account_name, verdict, None, aws)
+    caller_arn = identity["Arn"] if identity else None
+    return AccountResult(account_id, account_name, verdict, None, aws, caller_arn)
 
 
 def sweep(
@@ -391,18 +394,9 @@ def render_sweep(console: Console, result: SweepResult) -> None:
     from rich.markup import escape
     from rich.table import Table
 
-    from remediate.output import when
-
     table = Table(show_edge=False, pad_edge=False)
-    for column in (
-        "Account",
-        "Name",
-        "Verdict",
-        "Most recent root use",
-        "Evidence",
-        "Root MFA",
-        "Root keys",
-    ):
+    table.add_column("Account", no_wrap=True)
+    for column in ("Name", "Verdict", "Last root use", "Evidence", "Root MFA", "Root keys"):
         table.add_column(column, overflow="fold")
     for a in result.accounts:
         v = a.verdict
@@ -412,7 +406,13 @@ def render_sweep(console: Console, result: SweepResult) -> None:
             table.add_row(a.account_id, name, _verdict_label(a), "-", f"[red]{error}[/]", "-", "-")
             continue
         # Without a <root_account> row "never" would claim too much.
-        last = when(v.last_used) if v.last_used or v.root_in_use is not None else "unknown"
+        last = (
+            v.last_used.strftime("%Y-%m-%d %H:%M")
+            if v.last_used
+            else "never"
+            if v.root_in_use is not None
+            else "unknown"
+        )
         keys = v.root_access_keys_active
         table.add_row(
             a.account_id,

@@ -198,3 +198,41 @@ class Sandbox:
         tb: TracebackType | None,
     ) -> None:
         self.stop()
+
+
+# Member accounts of the sandbox's organization, each in a different state.
+SANDBOX_MEMBERS: tuple[tuple[str, str], ...] = (
+    ("dev", "an access key of the root user used yesterday"),
+    ("prod", "root password last used 40 days ago, root MFA active"),
+    ("audit", "root never used, root MFA active"),
+)
+
+
+def _member_state(name: str) -> RootState:
+    now = datetime.now(UTC)
+    if name == "dev":
+        return RootState(key_1_active=True, key_1_last_used=now - timedelta(days=1))
+    if name == "prod":
+        return RootState(password_last_used=now - timedelta(days=40), mfa_active=True)
+    return RootState(mfa_active=True)
+
+
+def seed_organization(organizations: Any) -> list[str]:
+    """Make the sandbox account an organization's management account with three members, whose
+    root users are in different states; returns the member account ids."""
+    from remediate.aws.calls import call
+
+    call(organizations, "CreateOrganization", FeatureSet="ALL")
+    members = []
+    for name, _ in SANDBOX_MEMBERS:
+        status = call(
+            organizations,
+            "CreateAccount",
+            Email=f"{name}@sandbox.example.com",
+            AccountName=name,
+        )["CreateAccountStatus"]
+        account_id = str(status["AccountId"])
+        set_root_state(account_id, _member_state(name))
+        generate_credential_report(account_id)
+        members.append(account_id)
+    return members
