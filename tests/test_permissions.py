@@ -142,3 +142,16 @@ def test_each_action_is_needed(moto: Any, cli: Any, operator: Any, missing: str)
         assert after.get("keys", 0) == 0
     if missing == "iam:EnableMFADevice":
         assert after.get("mfa", 0) == 0
+
+
+def test_organization_statements(cli: Any) -> None:
+    doc = json.loads(cli("permissions", "--organization", "--role-name", "Auditor").out)
+    sids = [s["Sid"] for s in doc["Statement"]]
+    assert sids == [
+        "DetectRootUse",
+        "PlaybookRootUse",
+        "ListOrganizationAccounts",
+        "AssumeMemberAccountRole",
+    ]
+    assert doc["Statement"][-1]["Resource"] == "arn:aws:iam::*:role/Auditor"
+    assert cli("permissions", "--organization", "--role-name", "bad role").code == 2

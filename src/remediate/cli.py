@@ -1108,12 +1108,24 @@ def permissions(
     detect_only: Annotated[
         bool, typer.Option("--detect-only", help="Only what detection needs.")
     ] = False,
+    organization: Annotated[
+        bool,
+        typer.Option(
+            "--organization",
+            help="Add what --all-accounts needs where it runs: list accounts, assume the role.",
+        ),
+    ] = False,
+    role_name: Annotated[
+        str, typer.Option("--role-name", help="The role assumed in member accounts.")
+    ] = DEFAULT_ROLE_NAME,
 ) -> None:
     """Print the least-privilege IAM policy (JSON) for detection and a playbook's steps."""
+    from remediate.org import role_name as check_role_name
     from remediate.output import print_json
     from remediate.permissions import policy
 
-    print_json(policy(playbook, detect_only=detect_only))
+    role = check_role_name(role_name) if organization else None
+    print_json(policy(playbook, detect_only=detect_only, organization_role=role))
 
 
 @app.command("journal")

@@ -19,8 +19,16 @@ def playbook_actions(playbook_ref: str) -> tuple[str, list[str]]:
     return book.name, sorted(actions)
 
 
-def policy(playbook_ref: str, *, detect_only: bool = False) -> dict[str, Any]:
-    """An IAM policy document: detection, plus the playbook's actions unless ``detect_only``."""
+def policy(
+    playbook_ref: str,
+    *,
+    detect_only: bool = False,
+    organization_role: str | None = None,
+    partition: str = "aws",
+) -> dict[str, Any]:
+    """An IAM policy document: detection, plus the playbook's actions unless ``detect_only``,
+    plus (with ``organization_role``) listing the organization's accounts and assuming that role
+    in each; the role in each member account needs the rest of this policy."""
     statements: list[dict[str, Any]] = [
         {
             "Sid": "DetectRootUse",
@@ -33,4 +41,8 @@ def policy(playbook_ref: str, *, detect_only: bool = False) -> dict[str, Any]:
         name, actions = playbook_actions(playbook_ref)
         sid = "Playbook" + "".join(word.capitalize() for word in name.split("-"))
         statements.append({"Sid": sid, "Effect": "Allow", "Action": actions, "Resource": "*"})
+    if organization_role is not None:
+        from remediate.org import policy_statements
+
+        statements.extend(policy_statements(organization_role, partition))
     return {"Version": "2012-10-17", "Statement": statements}
