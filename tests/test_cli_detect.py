@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 
+from remediate.detect.report import COLUMNS
 from remediate.sandbox import RootState, root_row_csv
 
 pytestmark = pytest.mark.e2e
@@ -33,14 +34,7 @@ JSON_KEYS = {
     "report_generated_at",
 }
 EVIDENCE_KEYS = {"credential", "last_used", "region", "service"}
-REPORT_HEADER = (
-    "user,arn,user_creation_time,password_enabled,password_last_used,password_last_changed,"
-    "password_next_rotation,mfa_active,access_key_1_active,access_key_1_last_rotated,"
-    "access_key_1_last_used_date,access_key_1_last_used_region,access_key_1_last_used_service,"
-    "access_key_2_active,access_key_2_last_rotated,access_key_2_last_used_date,"
-    "access_key_2_last_used_region,access_key_2_last_used_service,cert_1_active,"
-    "cert_1_last_rotated,cert_2_active,cert_2_last_rotated\n"
-)
+REPORT_HEADER = ",".join(COLUMNS) + "\n"
 USER_ROW = (
     f"alice,arn:aws:iam::{ACCOUNT_ID}:user/alice,2020-01-01T00:00:00+00:00,true,"
     "2020-01-02T00:00:00+00:00,2020-01-01T00:00:00+00:00,N/A,false,false,N/A,N/A,N/A,N/A,"

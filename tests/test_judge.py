@@ -15,21 +15,14 @@ from remediate.detect.judge import (
     is_root_arn,
     judge_root_use,
 )
-from remediate.detect.report import CredentialReport, parse_credential_report
+from remediate.detect.report import COLUMNS, CredentialReport, parse_credential_report
 from remediate.errors import InputError
 
 NOW = datetime(2026, 11, 29, 12, 0, tzinfo=UTC)
 ACCOUNT = "123456789012"
 ROOT_ARN = f"arn:aws:iam::{ACCOUNT}:root"
 
-HEADER = (
-    "user,arn,user_creation_time,password_enabled,password_last_used,password_last_changed,"
-    "password_next_rotation,mfa_active,access_key_1_active,access_key_1_last_rotated,"
-    "access_key_1_last_used_date,access_key_1_last_used_region,access_key_1_last_used_service,"
-    "access_key_2_active,access_key_2_last_rotated,access_key_2_last_used_date,"
-    "access_key_2_last_used_region,access_key_2_last_used_service,cert_1_active,"
-    "cert_1_last_rotated,cert_2_active,cert_2_last_rotated"
-)
+HEADER = ",".join(COLUMNS)
 ROOT_LINE = (
     "<root_account>,arn:aws:iam::123456789012:root,2017-03-01T10:00:00+00:00,"
     "not_supported,no_information,not_supported,not_supported,true,false,N/A,N/A,N/A,N/A,"

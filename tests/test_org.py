@@ -1,11 +1,6 @@
 """The organization sweep against moto's server: many accounts, per-account failures, exit codes.
 
-moto lets anyone assume any role ARN, even one that does not exist; real STS answers AccessDenied
-when the role is missing (or does not trust the caller). :func:`faithful_moto` patches moto's STS
-backend in this process to refuse AssumeRole on a role that does not exist in the target account.
-The "locked" account is created with a differently named role (as an account that joined by
-invitation has no OrganizationAccountAccessRole), so assuming OrganizationAccountAccessRole there
-fails the way it does in AWS; the product code is the same as against AWS.
+The seeded organization and the faithful moto it runs on are in orgs.py.
 """
 
 from __future__ import annotations
@@ -13,14 +8,13 @@ from __future__ import annotations
 import io
 import json
 from collections.abc import Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import pytest
 from rich.console import Console
 
+from orgs import ROLE, Org, faithful_moto, seed_organization
 from remediate.aws.calls import call
 from remediate.aws.session import Aws, AwsOptions
 from remediate.detect.judge import Verdict
@@ -38,113 +32,15 @@ from remediate.org import (
     sweep,
 )
 from remediate.sandbox import SANDBOX_ACCOUNT_ID as ACCOUNT_ID
-from remediate.sandbox import RootState, generate_credential_report
 
 if TYPE_CHECKING:
     from conftest import Moto
-
-ROLE = "OrganizationAccountAccessRole"
-
-
-@dataclass
-class Org:
-    """A seeded organization: account ids by name, and what STS was asked."""
-
-    ids: dict[str, str]
-    assume_role_calls: list[dict[str, Any]] = field(default_factory=list)
-
-    def id(self, name: str) -> str:
-        return self.ids[name]
-
-
-@contextmanager
-def faithful_moto(calls: list[dict[str, Any]]) -> Iterator[None]:
-    """moto, patched in this process where it is kinder than AWS.
-
-    - AssumeRole on a role that does not exist is AccessDenied (moto hands out credentials for
-      any role ARN); ``calls`` records each AssumeRole's parameters.
-    - ListAccounts without an organization is AWSOrganizationsNotInUseException (moto lists
-      nothing).
-    - ListAccounts answers 2 accounts a page (moto: 100, AWS: at most 20), so that every sweep
-      here goes through several pages.
-    """
-    from moto.core.exceptions import AccessDeniedError
-    from moto.iam.exceptions import NotFoundException
-    from moto.iam.models import iam_backends
-    from moto.organizations.exceptions import AWSOrganizationsNotInUseException
-    from moto.organizations.models import OrganizationsBackend
-    from moto.organizations.utils import PAGINATION_MODEL
-    from moto.sts.models import STSBackend
-
-    assume_role = STSBackend.assume_role
-    list_accounts = OrganizationsBackend.list_accounts
-
-    def faithful_assume_role(self: Any, **kwargs: Any) -> Any:
-        role_arn = str(kwargs["role_arn"])
-        calls.append(kwargs)
-        _, partition, _, _, account_id, resource = role_arn.split(":", 5)
-        try:
-            iam_backends[account_id][partition].get_role(resource.rsplit("/", 1)[-1])
-        except NotFoundException:
-            raise AccessDeniedError(
-                f"arn:{partition}:iam::{self.account_id}:user/moto",
-                f"sts:AssumeRole on resource: {role_arn}",
-            ) from None
-        return assume_role(self, **kwargs)
-
-    def faithful_list_accounts(self: Any, **kwargs: Any) -> Any:
-        if self.org is None:
-            raise AWSOrganizationsNotInUseException
-        return list_accounts(self, **kwargs)
-
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(STSBackend, "assume_role", faithful_assume_role)
-        mp.setattr(OrganizationsBackend, "list_accounts", faithful_list_accounts)
-        mp.setitem(PAGINATION_MODEL["list_accounts"], "limit_default", 2)
-        yield
-
-
-def _create_organization(moto: Moto, accounts: dict[str, str]) -> dict[str, str]:
-    """An organization with member accounts (name -> the role created in it); return every
-    account's id by name (the management account is "master" in moto)."""
-    client = moto.client("organizations")
-    with pytest.MonkeyPatch.context() as mp:
-        # Detection needs no AWS managed policy: skip loading ~1,300 into each new account.
-        mp.setenv("MOTO_IAM_LOAD_MANAGED_POLICIES", "false")
-        client.create_organization(FeatureSet="ALL")
-        for name, role in accounts.items():
-            client.create_account(AccountName=name, Email=f"{name}@example.com", RoleName=role)
-    listed = client.get_paginator("list_accounts").paginate()
-    return {a["Name"]: a["Id"] for page in listed for a in page["Accounts"]}
-
-
-def _seed_organization(moto: Moto) -> Org:
-    """The management account (root password used 2 days ago) and five members: password used
-    2 days ago, key used yesterday, nothing recent, no root row, and one whose
-    OrganizationAccountAccessRole does not exist."""
-    now = datetime.now(UTC)
-    members = {"password": ROLE, "key": ROLE, "quiet": ROLE, "no-root-row": ROLE}
-    ids = _create_organization(moto, {**members, "locked": "SomeOtherRole"})
-    assert ids["master"] == ACCOUNT_ID
-    states = {
-        ACCOUNT_ID: RootState(password_last_used=now - timedelta(days=2)),
-        ids["password"]: RootState(password_last_used=now - timedelta(days=2)),
-        ids["key"]: RootState(key_1_active=True, key_1_last_used=now - timedelta(days=1)),
-        ids["quiet"]: RootState(password_last_used=now - timedelta(days=90), mfa_active=True),
-        ids["locked"]: RootState(password_last_used=now - timedelta(hours=1)),
-    }
-    for account_id, state in states.items():
-        moto.set_root(state, account_id=account_id)
-    for name in members:
-        # A recent report in every account, as after a recent GenerateCredentialReport.
-        generate_credential_report(ids[name])
-    return Org(ids)
 
 
 @pytest.fixture
 def org(moto: Moto) -> Iterator[Org]:
     """The seeded organization on a faithful moto (see :func:`faithful_moto`)."""
-    seeded = _seed_organization(moto)
+    seeded = seed_organization(moto)
     with faithful_moto(seeded.assume_role_calls):
         yield seeded
 
@@ -167,7 +63,7 @@ class Swept:
 def swept(moto_server: Moto) -> Swept:
     moto_server.reset()
     try:
-        seeded = _seed_organization(moto_server)
+        seeded = seed_organization(moto_server)
         progress: list[AccountResult] = []
         with faithful_moto(seeded.assume_role_calls):
             base = Aws(AwsOptions(None, "us-east-1", moto_server.endpoint_url))

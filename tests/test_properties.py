@@ -9,20 +9,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from remediate import validate
-from remediate.detect.report import parse_credential_report
+from remediate.detect.report import COLUMNS, parse_credential_report
 from remediate.errors import InputError, PlaybookError
 from remediate.playbook.model import bind, load_playbook, load_text
 
 FAST = settings(max_examples=200, deadline=None)
 
-HEADER = (
-    "user,arn,user_creation_time,password_enabled,password_last_used,password_last_changed,"
-    "password_next_rotation,mfa_active,access_key_1_active,access_key_1_last_rotated,"
-    "access_key_1_last_used_date,access_key_1_last_used_region,access_key_1_last_used_service,"
-    "access_key_2_active,access_key_2_last_rotated,access_key_2_last_used_date,"
-    "access_key_2_last_used_region,access_key_2_last_used_service,cert_1_active,"
-    "cert_1_last_rotated,cert_2_active,cert_2_last_rotated"
-)
+HEADER = ",".join(COLUMNS)
 VALUES = st.sampled_from(
     ["N/A", "no_information", "not_supported", "true", "FALSE", "2026-11-27T09:12:44+00:00", ""]
 ) | st.text(max_size=30)

@@ -9,6 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from remediate.detect.report import (
+    COLUMNS,
     ROOT_USER,
     AccessKeyUse,
     CredentialReport,
@@ -18,14 +19,7 @@ from remediate.detect.report import (
 )
 from remediate.errors import EXIT_INPUT, InputError, ReportFormatError
 
-HEADER = (
-    "user,arn,user_creation_time,password_enabled,password_last_used,password_last_changed,"
-    "password_next_rotation,mfa_active,access_key_1_active,access_key_1_last_rotated,"
-    "access_key_1_last_used_date,access_key_1_last_used_region,access_key_1_last_used_service,"
-    "access_key_2_active,access_key_2_last_rotated,access_key_2_last_used_date,"
-    "access_key_2_last_used_region,access_key_2_last_used_service,cert_1_active,"
-    "cert_1_last_rotated,cert_2_active,cert_2_last_rotated"
-)
+HEADER = ",".join(COLUMNS)
 ROOT_ROW = (
     "<root_account>,arn:aws:iam::123456789012:root,2017-03-01T10:00:00+00:00,not_supported,"
     "2026-11-27T09:12:44+00:00,not_supported,not_supported,true,false,N/A,N/A,N/A,N/A,"
