@@ -11,7 +11,6 @@ from dataclasses import dataclass, field, fields, replace
 from typing import TYPE_CHECKING, Any
 
 from remediate.aws.calls import call, paginate
-from remediate.aws.session import Aws
 from remediate.detect.judge import Verdict
 from remediate.errors import (
     EXIT_AWS,
@@ -24,6 +23,8 @@ from remediate.errors import (
 
 if TYPE_CHECKING:
     from rich.console import Console
+
+    from remediate.aws.session import Aws
 
 log = logging.getLogger(__name__)
 
@@ -255,6 +256,8 @@ def _open_account(
     credentials = {k: str(v) for k, v in answer["Credentials"].items() if k != "Expiration"}
     options = replace(base.options, region=base.region)
     arn = answer.get("AssumedRoleUser", {}).get("Arn")
+    from remediate.aws.session import Aws
+
     aws = Aws.from_credentials(options, credentials, read_only=read_only)
     return aws, str(arn) if arn else None
 

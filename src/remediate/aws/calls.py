@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-import botocore.exceptions
-from botocore import xform_name
-
 from remediate.errors import AwsError
+
+# botocore is imported inside the functions: step kinds import this module, and commands that
+# only read playbooks (`permissions`, `playbook list`, input checks) must not pay for botocore.
 
 NOT_FOUND_CODES = frozenset({"NoSuchEntity", "NoSuchEntityException", "NotFoundException"})
 ACCESS_DENIED_CODES = frozenset(
@@ -41,6 +41,8 @@ def action_name(client: Any, operation: str) -> str:
 
 def error_code(exc: BaseException) -> str | None:
     """The AWS error code carried by a remediate or botocore error, if any."""
+    import botocore.exceptions
+
     if isinstance(exc, AwsError):
         return exc.code
     if isinstance(exc, botocore.exceptions.ClientError):
@@ -50,6 +52,8 @@ def error_code(exc: BaseException) -> str | None:
 
 def translate(exc: Exception, action: str) -> AwsError:
     """One line and a tip for a botocore failure of ``action``."""
+    import botocore.exceptions
+
     if isinstance(exc, botocore.exceptions.ClientError):
         err = exc.response.get("Error", {})
         code = str(err.get("Code", "Unknown"))
@@ -98,6 +102,9 @@ def translate(exc: Exception, action: str) -> AwsError:
 
 def call(client: Any, operation: str, /, **params: Any) -> dict[str, Any]:
     """Call ``operation`` (e.g. ``"CreateUser"``) and translate any failure to an AwsError."""
+    import botocore.exceptions
+    from botocore import xform_name
+
     try:
         result: dict[str, Any] = getattr(client, xform_name(operation))(**params)
     except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as exc:
@@ -117,6 +124,9 @@ def call_or_none(client: Any, operation: str, /, **params: Any) -> dict[str, Any
 
 def paginate(client: Any, operation: str, key: str, /, **params: Any) -> list[Any]:
     """All items under ``key`` across the pages of ``operation``."""
+    import botocore.exceptions
+    from botocore import xform_name
+
     items: list[Any] = []
     try:
         for page in client.get_paginator(xform_name(operation)).paginate(**params):
