@@ -12,7 +12,9 @@ fails the way it does in AWS; the product code is the same as against AWS.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import functools
+import json
+from collections.abc import Collection, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -90,17 +92,29 @@ def faithful_moto(calls: list[dict[str, Any]]) -> Iterator[None]:
 
 
 def create_organization(
-    moto: Moto, accounts: dict[str, str], *, managed_policies: bool = False
+    moto: Moto, accounts: dict[str, str], *, aws_policies: Collection[str] = ()
 ) -> dict[str, str]:
     """An organization with member accounts (name -> the role created in it); return every
     account's id by name (the management account is "master" in moto).
 
-    Detection needs no AWS managed policy: unless ``managed_policies`` (which remediation needs,
-    for AdministratorAccess), the new accounts skip loading ~1,300 of them each.
+    Each new account gets only the AWS managed policies named in ``aws_policies`` (detection
+    needs none; remediation needs AdministratorAccess), not all ~1,300 of them that moto loads
+    otherwise (0.1 s an account).
     """
+    import moto.iam.models as iam_models
+
+    def init_aws_policies(self: Any) -> list[Any]:
+        data = _aws_managed_policies()
+        return [
+            iam_models.AWSManagedPolicy.from_data(
+                name, self.account_id, self.region_name, data[name]
+            )
+            for name in aws_policies
+        ]
+
     client = moto.client("organizations")
     with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("MOTO_IAM_LOAD_MANAGED_POLICIES", "true" if managed_policies else "false")
+        mp.setattr(iam_models.IAMBackend, "_init_aws_policies", init_aws_policies)
         client.create_organization(FeatureSet="ALL")
         for name, role in accounts.items():
             client.create_account(AccountName=name, Email=f"{name}@example.com", RoleName=role)
@@ -108,15 +122,21 @@ def create_organization(
     return {a["Name"]: a["Id"] for page in listed for a in page["Accounts"]}
 
 
-def seed_organization(moto: Moto, *, managed_policies: bool = False) -> Org:
+@functools.cache
+def _aws_managed_policies() -> dict[str, Any]:
+    from moto.iam.models import aws_managed_policies_data
+
+    data: dict[str, Any] = json.loads(aws_managed_policies_data)
+    return data
+
+
+def seed_organization(moto: Moto, *, aws_policies: Collection[str] = ()) -> Org:
     """The management account (root password used 2 days ago) and five members: password used
     2 days ago, key used yesterday, nothing recent, no root row, and one whose
     OrganizationAccountAccessRole does not exist."""
     now = datetime.now(UTC)
     members = {"password": ROLE, "key": ROLE, "quiet": ROLE, "no-root-row": ROLE}
-    ids = create_organization(
-        moto, {**members, "locked": OTHER_ROLE}, managed_policies=managed_policies
-    )
+    ids = create_organization(moto, {**members, "locked": OTHER_ROLE}, aws_policies=aws_policies)
     assert ids["master"] == ACCOUNT_ID
     states = {
         ACCOUNT_ID: RootState(password_last_used=now - timedelta(days=2)),

@@ -484,21 +484,31 @@ def _remediate_accounts(
     A failure stays with its account (its document says why) and the others go on.
     """
     from remediate.lock import account_lock
+    from remediate.org import AccountResult
     from remediate.output import print_json, render_outcome, render_plan
     from remediate.playbook import runner
 
     out = _plan_console(output)
     store = _secret_store(sandbox)
-    documents = {a.account_id: a.to_json() for a in sweep.accounts}
-    targets = [
-        a
-        for a in sweep.accounts
-        if a.aws is not None and a.verdict is not None and (every_account or a.root_in_use)
-    ]
+    documents = {a.account_id: {**a.to_json(), "sandbox": sandbox} for a in sweep.accounts}
+    targets: list[AccountResult] = []
+    failed = False
+    for a in sweep.accounts:
+        if a.aws is None or a.verdict is None:
+            # Root may be in use there: the run cannot say it completed.
+            out.print(f"[red]Account {a.account_id}: not remediated: {a.error}[/]")
+            failed = True
+        elif every_account or a.root_in_use:
+            targets.append(a)
+        elif a.root_in_use is None:
+            out.print(
+                f"[yellow]Account {a.account_id}: root use undetermined, not remediated "
+                "(--all remediates every account)[/]"
+            )
+            failed = True
     if not targets:
         out.print("No account needs the playbook (pass --all to run it in every account).")
     runs: list[_AccountRun] = []
-    failed = False
     for account in targets:
         assert account.aws is not None
         ctx, journal = _account_context(
@@ -657,11 +667,13 @@ def root_use(
         ),
     ] = None,
     role_name: Annotated[
-        str,
+        str | None,
         typer.Option(
-            "--role-name", help="Role to assume in member accounts.", rich_help_panel=ORG_PANEL
+            "--role-name",
+            help="Role to assume in member accounts [default: OrganizationAccountAccessRole].",
+            rich_help_panel=ORG_PANEL,
         ),
-    ] = "OrganizationAccountAccessRole",
+    ] = None,
     external_id: Annotated[
         str | None,
         typer.Option(
@@ -669,15 +681,15 @@ def root_use(
         ),
     ] = None,
     concurrency: Annotated[
-        int,
+        int | None,
         typer.Option(
             "--concurrency",
             min=1,
             max=64,
-            help="Accounts judged at once.",
+            help="Accounts judged at once [default: 8].",
             rich_help_panel=ORG_PANEL,
         ),
-    ] = 8,
+    ] = None,
     every_account: Annotated[
         bool,
         typer.Option(
@@ -710,6 +722,8 @@ def root_use(
         show_mfa_secret,
     )
     prepared = None
+    if no_mfa and (mfa_auto or mfa_codes or qr_file or show_mfa_secret):
+        raise InputError("--no-mfa skips MFA enrollment: it takes no other MFA option")
     if create_admin is not None:
         variables = {
             "user": validate.user_name(create_admin),
@@ -729,9 +743,9 @@ def root_use(
                 credential_report=credential_report,
                 all_accounts=all_accounts,
                 accounts=accounts,
-                role_name=role_name,
+                role_name=role_name or DEFAULT_ROLE_NAME,
                 external_id=external_id,
-                concurrency=concurrency,
+                concurrency=concurrency or DEFAULT_CONCURRENCY,
                 every_account=every_account,
                 prepared=prepared,
                 remediation=remediation,
@@ -739,7 +753,7 @@ def root_use(
                 aws_options=(profile, region, endpoint_url, sandbox),
             )
         )
-    if every_account or external_id or concurrency != 8 or role_name != DEFAULT_ROLE_NAME:
+    if every_account or external_id is not None or concurrency is not None or role_name is not None:
         raise InputError(
             "--all, --role-name, --external-id and --concurrency need --all-accounts or --accounts"
         )
@@ -783,6 +797,7 @@ def root_use(
 
 
 DEFAULT_ROLE_NAME = "OrganizationAccountAccessRole"
+DEFAULT_CONCURRENCY = 8
 
 
 def _sweep_command(
@@ -845,7 +860,10 @@ def _sweep_command(
             )
         if prepared is None:
             if output is Output.json:
-                print_json(result.to_json())
+                document = result.to_json()
+                for account in document["accounts"]:
+                    account["sandbox"] = sandbox
+                print_json(document)
             else:
                 org.render_sweep(stdout_console(), result)
             return result.exit_code()

@@ -398,8 +398,9 @@ def render_sweep(console: Console, result: SweepResult) -> None:
     from rich.table import Table
 
     table = Table(show_edge=False, pad_edge=False)
-    table.add_column("Account", no_wrap=True)
-    for column in ("Name", "Verdict", "Last root use", "Evidence", "Root MFA", "Root keys"):
+    for column in ("Account", "Name", "Verdict", "Last root use"):
+        table.add_column(column, no_wrap=True)
+    for column in ("Evidence", "Root MFA", "Root keys"):
         table.add_column(column, overflow="fold")
     for a in result.accounts:
         v = a.verdict
