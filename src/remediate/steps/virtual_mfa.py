@@ -44,6 +44,26 @@ def clock_skew(ctx: StepContext) -> float | None:
     return (stats.local_date - stats.server_date).total_seconds()
 
 
+def _ask(ctx: StepContext, prompt: str) -> str:
+    """One line from the person at the terminal.
+
+    Not input(): it flushes stderr first and discards any error raised meanwhile, so a Ctrl-C
+    pressed while the prompt is being written is lost and the read then blocks for good.
+    """
+    import sys
+
+    ctx.ui.print(f"{prompt}: ", end="")
+    ctx.ui.file.flush()
+    line = sys.stdin.readline()
+    if not line:
+        # Ctrl-D or a closed terminal: a step failure (exit 3), since earlier steps did change.
+        raise InputError(
+            "no MFA codes were entered (end of input)",
+            tip="rerun to enroll the same device, or pass --mfa-codes CODE1 CODE2",
+        )
+    return line.rstrip("\r\n")
+
+
 @register
 class VirtualMfaStep(Step):
     """A virtual MFA device is enabled for the user.
@@ -225,19 +245,9 @@ class VirtualMfaStep(Step):
             check_codes(seed, *mfa.codes, now=time.time())
             # check_codes accepts surrounding blanks (" 123456" from a pasted line); AWS does not.
             return mfa.codes[0].strip(), mfa.codes[1].strip()
-        from rich.prompt import Prompt
-
         for attempt in range(1, MAX_ATTEMPTS + 1):
-            try:
-                code1 = Prompt.ask("MFA code 1", console=ctx.ui, password=False)
-                code2 = Prompt.ask("MFA code 2 (the next one the app shows)", console=ctx.ui)
-            except EOFError:
-                # Ctrl-D or a closed terminal. Uncaught, click turns EOFError into an abort:
-                # exit 2 ("nothing was changed") after five steps did change, and no JSON.
-                raise InputError(
-                    "no MFA codes were entered (end of input)",
-                    tip="rerun to enroll the same device, or pass --mfa-codes CODE1 CODE2",
-                ) from None
+            code1 = _ask(ctx, "MFA code 1")
+            code2 = _ask(ctx, "MFA code 2 (the next one the app shows)")
             try:
                 check_codes(seed, code1, code2, now=time.time())
                 return code1.strip(), code2.strip()
