@@ -447,7 +447,9 @@ def _remediate(
         report, failure = exc.report, exc
     # With JSON, the document carries the secrets: print each one once, not on stderr too.
     shown_on_out = args.show_secrets and output is Output.text
-    render_outcome(out, report, ctx.produced, ctx.results, show_secrets=shown_on_out)
+    render_outcome(
+        out, report, ctx.produced, ctx.results, show_secrets=shown_on_out, sandbox=sandbox
+    )
     if output is Output.json:
         _remediation_json(document, report, ctx, show_secrets=args.show_secrets)
         print_json(document)
@@ -561,6 +563,7 @@ def _remediate_accounts(
                 r.ctx.produced,
                 r.ctx.results,
                 show_secrets=args.show_secrets and output is Output.text,
+                sandbox=sandbox,
             )
     elif runs and not pending:
         out.print("Nothing needs changing in any account.")

@@ -128,6 +128,7 @@ def render_outcome(
     results: dict[str, Any],
     *,
     show_secrets: bool,
+    sandbox: bool = False,
 ) -> None:
     """What was applied, where each secret went, and how the new user signs in."""
     if report.dry_run or not report.pending:
@@ -139,9 +140,15 @@ def render_outcome(
         if show_secrets:
             console.print(f"    {s.kind}: {s.value}")
     if secrets and not show_secrets:
-        console.print(
-            "  Hand them over with: remediate secrets show USER --what password|access-key|mfa-qr"
-        )
+        if sandbox:
+            console.print(
+                "  The sandbox's keyring ends with this command: --show-secrets shows them."
+            )
+        else:
+            console.print(
+                "  Hand them over with: remediate secrets show USER --what "
+                "password|access-key|mfa-qr"
+            )
     mfa = results.get("mfa")
     if mfa:
         state = "enabled" if mfa.get("enabled") else "pending (rerun to finish enrolling)"
