@@ -167,3 +167,14 @@ def test_bad_input_exits_2_and_writes_nothing(
     after = (iam.list_users()["Users"], iam.list_groups()["Groups"])
     assert after == before, f"{name} changed the account"
     assert iam.list_virtual_mfa_devices()["VirtualMFADevices"] == []
+
+
+@pytest.mark.parametrize(
+    "args", [(), ("playbook",), ("secrets",)], ids=["top", "playbook", "secrets"]
+)
+def test_no_command_shows_the_help(args: tuple[str, ...], cli: Any) -> None:
+    r = cli(*args)
+    assert r.code == 2
+    assert r.err.startswith("Usage: remediate")
+    assert "error:" not in r.err
+    assert r.out == ""

@@ -1181,7 +1181,7 @@ def _report(exc: RemediateError) -> None:
 
 def run(argv: list[str] | None = None) -> int:
     """Run the CLI with ``argv`` and return the exit code (never raises for expected failures)."""
-    from typer._click.exceptions import ClickException
+    from typer._click.exceptions import ClickException, NoArgsIsHelpError
 
     _state.debug = "--debug" in (argv if argv is not None else sys.argv[1:])
     try:
@@ -1193,6 +1193,10 @@ def run(argv: list[str] | None = None) -> int:
             logging.getLogger("remediate").exception("failed")
         _report(exc)
         return exc.exit_code
+    except NoArgsIsHelpError as exc:
+        # `remediate` or `remediate playbook` alone: the help, as click shows it.
+        print(exc.format_message(), file=sys.stderr)
+        return EXIT_INPUT
     except ClickException as exc:
         # One line, not click's usage block: scripts read the last line of stderr.
         print(f"error: {exc.format_message()}", file=sys.stderr)
