@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 import boto3
 import pytest
 
+from iamstate import snapshot
 from orgs import OTHER_ROLE, ROLE, Org, faithful_moto, seed_organization
 from remediate.sandbox import SANDBOX_ACCOUNT_ID as ACCOUNT_ID
 from remediate.secrets import SecretStore
@@ -161,36 +162,11 @@ class Accounts:
         return {name: snapshot(self.iam(name)) for name in self.org.ids}
 
 
-def snapshot(iam: Any) -> dict[str, Any]:
-    """What the root-use playbook could change in an account."""
-    groups = {}
-    for g in iam.list_groups()["Groups"]:
-        name = g["GroupName"]
-        attached = iam.list_attached_group_policies(GroupName=name)["AttachedPolicies"]
-        groups[name] = {
-            "policies": sorted(p["PolicyArn"] for p in attached),
-            "members": sorted(u["UserName"] for u in iam.get_group(GroupName=name)["Users"]),
-        }
-    users = {}
-    for u in iam.list_users()["Users"]:
-        name = u["UserName"]
-        try:
-            iam.get_login_profile(UserName=name)
-            login = True
-        except iam.exceptions.NoSuchEntityException:
-            login = False
-        users[name] = {
-            "login_profile": login,
-            "mfa": len(iam.list_mfa_devices(UserName=name)["MFADevices"]),
-        }
-    return {"groups": groups, "users": users}
-
-
 def alice(*, mfa: int = 0) -> dict[str, Any]:
     """An account after the playbook: alice in Administrators with AdministratorAccess."""
     return {
         "groups": {"Administrators": {"policies": [ADMIN_ARN], "members": ["alice"]}},
-        "users": {"alice": {"login_profile": True, "mfa": mfa}},
+        "users": {"alice": {"tags": {}, "login_profile": True, "access_keys": [], "mfa": mfa}},
     }
 
 

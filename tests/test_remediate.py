@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 from rich.console import Console
 
+from iamstate import snapshot as iam_snapshot
 from remediate.aws.session import Aws, AwsOptions
 from remediate.core import caller_identity, detect, run_playbook
 from remediate.errors import StepFailedError
@@ -48,33 +49,7 @@ def pb_run(cli: Any, moto: Any, name: str, *args: str) -> Any:
 
 def snapshot(moto: Any) -> dict[str, Any]:
     """Everything the playbooks could change in the account, read with boto3."""
-    iam = moto.client("iam")
-    groups = {}
-    for g in iam.list_groups()["Groups"]:
-        name = g["GroupName"]
-        attached = iam.list_attached_group_policies(GroupName=name)["AttachedPolicies"]
-        members = iam.get_group(GroupName=name)["Users"]
-        groups[name] = {
-            "policies": sorted(p["PolicyArn"] for p in attached),
-            "members": sorted(u["UserName"] for u in members),
-        }
-    users = {}
-    for u in iam.list_users()["Users"]:
-        name = u["UserName"]
-        try:
-            iam.get_login_profile(UserName=name)
-            login = True
-        except iam.exceptions.NoSuchEntityException:
-            login = False
-        users[name] = {
-            "tags": {t["Key"]: t["Value"] for t in iam.list_user_tags(UserName=name)["Tags"]},
-            "login_profile": login,
-            "access_keys": sorted(
-                k["AccessKeyId"] for k in iam.list_access_keys(UserName=name)["AccessKeyMetadata"]
-            ),
-            "mfa": len(iam.list_mfa_devices(UserName=name)["MFADevices"]),
-        }
-    return {"groups": groups, "users": users}
+    return iam_snapshot(moto.client("iam"))
 
 
 EMPTY = {"groups": {}, "users": {}}
