@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 
+from orgs import Org, faithful_moto, seed_organization
 from remediate.cli import run
 from remediate.sandbox import (
     SANDBOX_ACCOUNT_ID,
@@ -161,3 +162,20 @@ def test_keyring(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempP
     monkeypatch.setenv("PYTHON_KEYRING_BACKEND", "keyrings.alt.file.PlaintextKeyring")
     monkeypatch.setenv("XDG_DATA_HOME", str(data))
     return backend
+
+
+@pytest.fixture
+def org(moto: Moto) -> Iterator[Org]:
+    """The seeded organization on a faithful moto (see orgs.faithful_moto), detection only: no
+    AWS managed policies in member accounts."""
+    seeded = seed_organization(moto)
+    with faithful_moto(seeded.assume_role_calls):
+        yield seeded
+
+
+@pytest.fixture
+def admin_org(moto: Moto) -> Iterator[Org]:
+    """The seeded organization with AdministratorAccess in every account, for remediation."""
+    seeded = seed_organization(moto, aws_policies=["AdministratorAccess"])
+    with faithful_moto(seeded.assume_role_calls):
+        yield seeded

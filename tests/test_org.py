@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import io
 import json
-from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -35,14 +34,6 @@ from remediate.sandbox import SANDBOX_ACCOUNT_ID as ACCOUNT_ID
 
 if TYPE_CHECKING:
     from conftest import Moto
-
-
-@pytest.fixture
-def org(moto: Moto) -> Iterator[Org]:
-    """The seeded organization on a faithful moto (see :func:`faithful_moto`)."""
-    seeded = seed_organization(moto)
-    with faithful_moto(seeded.assume_role_calls):
-        yield seeded
 
 
 @pytest.fixture

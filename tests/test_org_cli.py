@@ -11,7 +11,6 @@ from __future__ import annotations
 import io
 import json
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -19,7 +18,7 @@ import boto3
 import pytest
 
 from iamstate import snapshot
-from orgs import OTHER_ROLE, ROLE, Org, faithful_moto, seed_organization
+from orgs import OTHER_ROLE, ROLE, Org, faithful_moto
 from remediate.sandbox import SANDBOX_ACCOUNT_ID as ACCOUNT_ID
 from remediate.secrets import SecretStore
 
@@ -52,22 +51,6 @@ WRITE_PREFIXES = (
 
 
 # --- fixtures and helpers ------------------------------------------------------------------------
-
-
-@pytest.fixture
-def org(moto: Moto) -> Iterator[Org]:
-    """The seeded organization, detection only (no AWS managed policies in member accounts)."""
-    seeded = seed_organization(moto)
-    with faithful_moto(seeded.assume_role_calls):
-        yield seeded
-
-
-@pytest.fixture
-def admin_org(moto: Moto) -> Iterator[Org]:
-    """The seeded organization with AdministratorAccess in every account, for remediation."""
-    seeded = seed_organization(moto, aws_policies=["AdministratorAccess"])
-    with faithful_moto(seeded.assume_role_calls):
-        yield seeded
 
 
 @pytest.fixture
