@@ -264,11 +264,12 @@ def test_access_denied_after_the_role_is_assumed(org: Org, base: Aws) -> None:
 
 
 def test_account_session_for_own_account_uses_own_credentials(moto: Moto, base: Aws) -> None:
-    aws = account_session(
+    aws, role_arn = account_session(
         base, ACCOUNT_ID, ACCOUNT_ID, role_name=ROLE, external_id=None, read_only=True
     )
 
     assert aws is not base
+    assert role_arn is None
     assert aws.read_only
     assert call(aws.sts, "GetCallerIdentity")["Account"] == ACCOUNT_ID
     assert aws.stats.operations["sts:AssumeRole"] == 0

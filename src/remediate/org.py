@@ -210,31 +210,10 @@ def account_session(
     role_name: str,
     external_id: str | None,
     read_only: bool,
-) -> Aws:
-    """A new session in ``account_id``: the caller's own credentials in its own account, else
-    ``sts:AssumeRole`` on ``role_name`` there."""
-    aws, _ = _open_account(
-        base,
-        account_id,
-        own_account_id,
-        role_name=role_name,
-        external_id=external_id,
-        read_only=read_only,
-    )
-    return aws
-
-
-def _open_account(
-    base: Aws,
-    account_id: str,
-    own_account_id: str,
-    *,
-    role_name: str,
-    external_id: str | None,
-    read_only: bool,
 ) -> tuple[Aws, str | None]:
-    """:func:`account_session`, and the assumed role's ARN (what GetCallerIdentity would say in
-    the account; ``None`` for the caller's own account)."""
+    """A new session in ``account_id`` (the caller's own credentials in its own account, else
+    ``sts:AssumeRole`` on ``role_name`` there), and the assumed role's ARN (what
+    GetCallerIdentity would say in the account; ``None`` for the caller's own account)."""
     if account_id == own_account_id:
         return base.copy(read_only=read_only), None
     role_arn = f"arn:{base.partition}:iam::{account_id}:role/{role_name}"
@@ -278,7 +257,7 @@ def _judge_account(
 
     aws: Aws | None = None
     try:
-        aws, role_arn = _open_account(
+        aws, role_arn = account_session(
             caller,
             account_id,
             own_identity["Account"],
