@@ -321,19 +321,23 @@ def _run_options(args: RemediationArgs, *, uses_password: bool) -> "RunOptions":
     )
 
 
+def _confirm(question: str, *, yes: bool) -> bool:
+    """True with --yes; otherwise the answer of the person at the terminal (none: exit 2)."""
+    if yes:
+        return True
+    if not _interactive():
+        raise InputError(
+            "no terminal to confirm on, and --yes was not given: nothing was changed",
+            tip="review the plan with --dry-run, then rerun with --yes",
+        )
+    return typer.confirm(question, default=False, err=True)
+
+
 def _confirmer(args: RemediationArgs, account_id: str) -> "Callable[[RunReport], bool]":
     def confirm(report: "RunReport") -> bool:
-        if args.yes:
-            return True
-        if not _interactive():
-            raise InputError(
-                "no terminal to confirm on, and --yes was not given: nothing was changed",
-                tip="review the plan with --dry-run, then rerun with --yes",
-            )
         n = len(report.pending)
-        return typer.confirm(
-            f"Apply {n} change{'s' * (n != 1)} to account {account_id}?", default=False, err=True
-        )
+        question = f"Apply {n} change{'s' * (n != 1)} to account {account_id}?"
+        return _confirm(question, yes=args.yes)
 
     return confirm
 
@@ -533,19 +537,12 @@ def _remediate_accounts(
             runner.preflight(r.report, r.ctx)
         changes = sum(len(r.report.pending) for r in pending)
         ids = ", ".join(r.account.account_id for r in pending)
-        if not args.yes:
-            if not _interactive():
-                raise InputError(
-                    "no terminal to confirm on, and --yes was not given: nothing was changed",
-                    tip="review the plans with --dry-run, then rerun with --yes",
-                )
-            if not typer.confirm(
-                f"Apply {changes} change{'s' * (changes != 1)} in {len(pending)} "
-                f"account{'s' * (len(pending) != 1)} ({ids})?",
-                default=False,
-                err=True,
-            ):
-                raise InputError("not confirmed: nothing was changed")
+        question = (
+            f"Apply {changes} change{'s' * (changes != 1)} in {len(pending)} "
+            f"account{'s' * (len(pending) != 1)} ({ids})?"
+        )
+        if not _confirm(question, yes=args.yes):
+            raise InputError("not confirmed: nothing was changed")
         for r in pending:
             try:
                 with account_lock(r.account.account_id):
