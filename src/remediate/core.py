@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 from remediate.detect.judge import Verdict, judge_root_use
 from remediate.detect.report import parse_credential_report
 from remediate.errors import AwsError, InputError, ReportFormatError
+from remediate.files import read_limited
 
 if TYPE_CHECKING:
     from remediate.aws.session import Aws
@@ -65,16 +66,7 @@ def detect(
 
 def detect_from_file(path: Path, *, days: int, now: datetime | None = None) -> Verdict:
     """Judge root use from a credential report CSV downloaded from the console (no AWS call)."""
-    try:
-        # Read at most one byte past the limit: a size from stat() says nothing for a device
-        # or a pipe (``/dev/zero`` would never end).
-        with path.open("rb") as file:
-            content = file.read(MAX_REPORT_BYTES + 1)
-    except OSError as exc:
-        reason = exc.strerror or str(exc)
-        raise InputError(f"cannot read the credential report {path}: {reason}") from exc
-    if len(content) > MAX_REPORT_BYTES:
-        raise InputError(f"{path}: larger than {MAX_REPORT_BYTES // 2**20} MiB: not a report")
+    content = read_limited(path, MAX_REPORT_BYTES, what="credential report")
     try:
         report = parse_credential_report(content)
     except ReportFormatError as exc:

@@ -6,10 +6,10 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from importlib import resources
-from pathlib import Path
 from typing import Any
 
 from remediate.errors import InputError, PlaybookError
+from remediate.files import read_limited
 from remediate.steps.base import FieldSpec, Step, registry
 
 MAX_PLAYBOOK_BYTES = 256 * 1024
@@ -284,16 +284,7 @@ def load_playbook(ref: str) -> Playbook:
                 tip="give a path to a YAML file to run your own playbook",
             )
         return load_text(candidate.read_text(encoding="utf-8"), f"playbooks/{ref}.yaml")
-    path = Path(ref)
-    try:
-        # Read at most one byte past the limit: a size from stat() says nothing for a device
-        # or a pipe (``/dev/zero`` would never end).
-        with path.open("rb") as file:
-            content = file.read(MAX_PLAYBOOK_BYTES + 1)
-    except OSError as exc:
-        raise PlaybookError(f"cannot read playbook {ref}: {exc.strerror or exc}") from exc
-    if len(content) > MAX_PLAYBOOK_BYTES:
-        raise PlaybookError(f"{ref}: larger than {MAX_PLAYBOOK_BYTES // 1024} KiB: not a playbook")
+    content = read_limited(ref, MAX_PLAYBOOK_BYTES, what="playbook", error=PlaybookError)
     try:
         text = content.decode("utf-8")
     except UnicodeDecodeError as exc:
