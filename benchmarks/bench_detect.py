@@ -1,9 +1,9 @@
 """Benchmark: detection's wall time and AWS calls per run, against the built-in sandbox (moto).
 
-Starts the sandbox in this process, then runs ``remediate.core.detect`` ``--runs`` times, each
-with a fresh session as a CLI run has, and prints the median wall time and the calls per run by
-operation (reads and writes apart). The first run is reported apart: it includes moto building
-its IAM backend. Then times whole CLI runs (``remediate root-use --endpoint-url``) in
+Starts the sandbox in this process, then runs ``remediate.detect.service.detect`` ``--runs``
+times, each with a fresh session as a CLI run has, and prints the median wall time and the calls
+per run by operation (reads and writes apart). The first run is reported apart: it includes moto
+building its IAM backend. Then times whole CLI runs (``remediate root-use --endpoint-url``) in
 subprocesses against the same server.
 
     python benchmarks/bench_detect.py [--runs 20] [--cli-runs 5]
@@ -20,8 +20,9 @@ import time
 from collections import Counter
 from pathlib import Path
 
+from remediate.aws.identity import caller_identity
 from remediate.aws.session import Aws, AwsOptions
-from remediate.core import detect
+from remediate.detect.service import detect
 from remediate.sandbox import SANDBOX_CREDENTIALS, SANDBOX_REGION, Sandbox
 
 TARGET_CALLS = 3
@@ -33,7 +34,7 @@ def one_detection(endpoint_url: str) -> tuple[float, Counter[str], int, int]:
     aws = Aws.from_credentials(
         AwsOptions(None, SANDBOX_REGION, endpoint_url), SANDBOX_CREDENTIALS, read_only=True
     )
-    verdict = detect(aws, days=7, report_timeout=60)
+    verdict = detect(aws, caller_identity(aws), days=7, report_timeout=60)
     elapsed = time.perf_counter() - start
     assert verdict.root_in_use is True, verdict
     return elapsed, Counter(aws.stats.operations), aws.stats.reads, aws.stats.writes

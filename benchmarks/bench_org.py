@@ -23,8 +23,9 @@ import urllib.request
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from remediate.accounts import MemberAccounts, targets
+from remediate.aws.identity import caller_identity
 from remediate.aws.session import Aws, AwsOptions
-from remediate.org import SweepResult, sweep
 from remediate.sandbox import (
     SANDBOX_CREDENTIALS,
     SANDBOX_REGION,
@@ -34,6 +35,7 @@ from remediate.sandbox import (
     generate_credential_report,
     set_root_state,
 )
+from remediate.sweep import SweepResult, sweep
 
 TARGET_SECONDS_FOR_100 = 10.0
 TRY_1000_BELOW_SECONDS = 5.0
@@ -81,7 +83,14 @@ def add_latency(seconds: float) -> None:
 def timed_sweep(base: Aws, concurrency: int) -> tuple[float, float, SweepResult]:
     """Wall and CPU seconds (this process: the sweep and the emulator) of one sweep."""
     start, cpu = time.perf_counter(), time.process_time()
-    result = sweep(base, account_ids=None, concurrency=concurrency)
+    opener = MemberAccounts(
+        base,
+        caller_identity(base),
+        role_name="OrganizationAccountAccessRole",
+        external_id=None,
+        read_only=True,
+    )
+    result = sweep(opener, targets(base, None), concurrency=concurrency, days=7, report_timeout=60)
     return time.perf_counter() - start, time.process_time() - cpu, result
 
 

@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 
 from orgs import Org, faithful_moto, seed_organization
+from prompters import nobody
 from remediate.cli import run
 from remediate.sandbox import (
     SANDBOX_ACCOUNT_ID,
@@ -135,11 +136,12 @@ class Result:
 
 @pytest.fixture
 def cli(capsys: pytest.CaptureFixture[str]) -> Any:
-    """Run the CLI in-process: ``cli("root-use", "--days", "3")`` -> Result."""
+    """Run the CLI in-process: ``cli("root-use", "--days", "3")`` -> Result. There is no
+    terminal unless a test passes ``prompter=`` (see prompters.py)."""
 
-    def invoke(*args: str) -> Result:
+    def invoke(*args: str, prompter: Any = None) -> Result:
         capsys.readouterr()
-        code = run(list(args))
+        code = run(list(args), prompter=prompter or nobody())
         captured = capsys.readouterr()
         return Result(code, captured.out, captured.err)
 

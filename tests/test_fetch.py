@@ -18,9 +18,10 @@ from moto.core.exceptions import AccessDeniedError
 from moto.iam.exceptions import IAMException
 from moto.iam.responses import IamResponse
 
+from remediate.aws.identity import caller_identity
 from remediate.aws.session import Aws, AwsOptions
-from remediate.core import detect
 from remediate.detect.fetch import MAX_DELAY, fetch_credential_report
+from remediate.detect.service import detect
 from remediate.errors import EXIT_AWS, AwsError
 from remediate.sandbox import SANDBOX_CREDENTIALS
 
@@ -199,7 +200,7 @@ def test_a_final_error_is_raised_at_once(iam_script, aws, fake, fetch):
 
 
 def test_detect_makes_three_calls_and_judges_after_the_report_arrives(aws):
-    verdict = detect(aws, days=7, report_timeout=5)
+    verdict = detect(aws, caller_identity(aws), days=7, report_timeout=5)
     assert verdict.root_in_use is True
     assert dict(aws.stats.operations) == {"sts:GetCallerIdentity": 1, GENERATE: 1, GET: 1}
     assert aws.stats.writes == 0
@@ -215,6 +216,6 @@ def test_detect_with_a_read_only_session_sends_no_write(moto):
         AwsOptions(None, "us-east-1", moto.endpoint_url), SANDBOX_CREDENTIALS, read_only=True
     )
     now = datetime.now(UTC) + timedelta(seconds=5)
-    verdict = detect(aws, days=7, report_timeout=5, now=now)
+    verdict = detect(aws, caller_identity(aws), days=7, report_timeout=5, now=now)
     assert verdict.root_in_use is True
     assert aws.stats.writes == 0

@@ -8,7 +8,6 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from remediate.detect.judge import (
-    CREDENTIALS,
     NO_ROOT_ROW_NOTE,
     Evidence,
     Verdict,
@@ -16,7 +15,6 @@ from remediate.detect.judge import (
     judge_root_use,
 )
 from remediate.detect.report import COLUMNS, CredentialReport, parse_credential_report
-from remediate.errors import InputError
 
 NOW = datetime(2026, 11, 29, 12, 0, tzinfo=UTC)
 ACCOUNT = "123456789012"
@@ -197,7 +195,9 @@ def test_root_use_table(
     assert verdict.root_arn == ROOT_ARN
     assert verdict.caller_is_root is False
     assert verdict.notes == ()
-    assert all(item.credential in CREDENTIALS for item in verdict.evidence)
+    # The evidence kinds the README documents.
+    documented = {"password", "access_key_1", "access_key_2", "caller"}
+    assert all(item.credential in documented for item in verdict.evidence)
 
 
 def test_key_evidence_has_region_and_service() -> None:
@@ -342,12 +342,6 @@ def test_no_generated_at() -> None:
 )
 def test_is_root_arn(arn: str, expected: bool) -> None:
     assert is_root_arn(arn) is expected
-
-
-@pytest.mark.parametrize("days", [0, -1])
-def test_days_must_be_positive(days: int) -> None:
-    with pytest.raises(InputError):
-        judge_root_use(None, now=NOW, days=days)
 
 
 def test_to_json() -> None:

@@ -34,6 +34,7 @@ from moto.iam.exceptions import IAMException
 from moto.iam.models import IAMBackend
 from rich.console import Console
 
+from prompters import Scripted, nobody
 from remediate import mfa
 from remediate.aws.session import CallStats, is_write
 from remediate.secrets import SecretStore, memory_keyring
@@ -114,16 +115,18 @@ def calls(monkeypatch: pytest.MonkeyPatch) -> Calls:
     return seen
 
 
-@pytest.fixture(autouse=True)
-def _no_terminal(monkeypatch: pytest.MonkeyPatch) -> None:
-    """In-process runs never have a terminal, even under `pytest -s` in a shell."""
-    monkeypatch.setattr(sys, "stdin", io.StringIO())
-
-
-def fix(cli: Any, moto: Any, *extra: str) -> Any:
-    """`root-use --create-admin alice --yes` with extra options, against the moto server."""
+def fix(cli: Any, moto: Any, *extra: str, prompter: Any = None) -> Any:
+    """`root-use --create-admin alice --yes` with extra options, against the moto server (no
+    terminal unless ``prompter`` is a person at one)."""
     return cli(
-        "root-use", "--endpoint-url", moto.endpoint_url, "--create-admin", USER, "--yes", *extra
+        "root-use",
+        "--endpoint-url",
+        moto.endpoint_url,
+        "--create-admin",
+        USER,
+        "--yes",
+        *extra,
+        prompter=prompter,
     )
 
 
@@ -559,30 +562,22 @@ def test_free_device_name() -> None:
     assert free_device_name(long, {long}) == f"{long}-2"
 
 
-class TypedAtTerminal(io.StringIO):
-    """Standard input that claims to be a terminal, with the lines a person would type."""
-
-    def isatty(self) -> bool:
-        return True
-
-
 def test_three_wrong_pairs_at_the_prompt_fail_the_step(
     moto: Any, cli: Any, calls: Calls, test_keyring: Any, monkeypatch: pytest.MonkeyPatch
 ):
     seed = pending_device(moto, test_keyring, calls)
     first, second = current_codes(seed)
     # Reused, swapped, then malformed: each refused with its reason, and no fourth prompt.
-    typed = f"{first}\n{first}\n{second}\n{first}\n12345\n{second}\n"
-    monkeypatch.setattr(sys, "stdin", TypedAtTerminal(typed))
+    person = Scripted([first, first, second, first, "12345", second])
 
-    r = fix(cli, moto, "--output", "json")
+    r = fix(cli, moto, "--output", "json", prompter=person)
     assert r.code == 3, r.err
     assert "Scan this QR code with an authenticator app:" in r.err
     assert "the same code twice (2 attempt(s) left)" in r.err
     assert "not consecutive" in r.err
     assert "(1 attempt(s) left)" in r.err
     assert "error: step 'mfa' (virtual-mfa) failed: code 1 must be exactly 6 digits" in r.err
-    assert r.err.count("MFA code 1") == 3
+    assert [q for q in person.asked if q.startswith("MFA code 1")] == ["MFA code 1"] * 3
     assert calls.backend["EnableMFADevice"] == 0
     doc = r.json()
     assert mfa_step(doc)["applied"] is False
@@ -644,6 +639,7 @@ def _context(skew: float | None) -> tuple[StepContext, io.StringIO]:
         secrets=SecretStore(memory_keyring()),
         options=RunOptions(),
         ui=Console(file=ui, highlight=False, soft_wrap=True, color_system=None),
+        prompter=nobody(),
     )
     return ctx, ui
 

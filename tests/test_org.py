@@ -14,23 +14,18 @@ import pytest
 from rich.console import Console
 
 from orgs import ROLE, Org, faithful_moto, seed_organization
+from remediate.accounts import AccountSession, MemberAccounts, role_session_name, targets
 from remediate.aws.calls import call
+from remediate.aws.identity import caller_identity
 from remediate.aws.session import Aws, AwsOptions
 from remediate.detect.judge import Verdict
 from remediate.errors import AwsError, InputError, WriteRefusedError
-from remediate.org import (
-    AccountResult,
-    SweepResult,
-    account_session,
-    external_id,
-    list_accounts,
-    parse_account_ids,
-    policy_statements,
-    render_sweep,
-    role_name,
-    sweep,
-)
+from remediate.output import render_sweep
+from remediate.permissions import organization_statements
 from remediate.sandbox import SANDBOX_ACCOUNT_ID as ACCOUNT_ID
+from remediate.sweep import AccountResult, SweepResult, sweep
+from remediate.validate import account_ids as parse_account_ids
+from remediate.validate import external_id, role_name
 
 if TYPE_CHECKING:
     from conftest import Moto
@@ -41,6 +36,42 @@ def base(moto: Moto) -> Aws:
     return Aws(AwsOptions(None, "us-east-1", moto.endpoint_url))
 
 
+class Recording(MemberAccounts):
+    """MemberAccounts that keeps every session it opened, for the tests to look at."""
+
+    def __init__(self, base: Aws, **kwargs: Any) -> None:
+        super().__init__(base, caller_identity(base), **kwargs)
+        self.opened: list[AccountSession] = []
+
+    def __call__(self, account_id: str) -> AccountSession:
+        session = super().__call__(account_id)
+        self.opened.append(session)
+        return session
+
+
+def run_sweep(
+    base: Aws,
+    account_ids: list[str] | None = None,
+    *,
+    external_id: str | None = None,
+    read_only: bool = False,
+    concurrency: int = 8,
+    progress: Any = None,
+) -> tuple[SweepResult, Recording]:
+    """Sweep as the command does: the targets, then every account judged concurrently."""
+    opener = Recording(base, role_name=ROLE, external_id=external_id, read_only=read_only)
+    ids = tuple(account_ids) if account_ids is not None else None
+    result = sweep(
+        opener,
+        targets(base, ids),
+        concurrency=concurrency,
+        days=7,
+        report_timeout=60,
+        progress=progress,
+    )
+    return result, opener
+
+
 @dataclass
 class Swept:
     """One sweep of the whole seeded organization, shared by the tests that only read it."""
@@ -48,6 +79,7 @@ class Swept:
     org: Org
     result: SweepResult
     progress: list[AccountResult]
+    opened: list[AccountSession]
 
 
 @pytest.fixture(scope="module")
@@ -58,10 +90,10 @@ def swept(moto_server: Moto) -> Swept:
         progress: list[AccountResult] = []
         with faithful_moto(seeded.assume_role_calls):
             base = Aws(AwsOptions(None, "us-east-1", moto_server.endpoint_url))
-            result = sweep(base, account_ids=None, external_id="ext-123", progress=progress.append)
+            result, opener = run_sweep(base, external_id="ext-123", progress=progress.append)
     finally:
         moto_server.reset(report_ready=False)
-    return Swept(seeded, result, progress)
+    return Swept(seeded, result, progress, opener.opened)
 
 
 def _outcome(result: SweepResult) -> list[tuple[str, bool | None, list[str], bool]]:
@@ -141,22 +173,35 @@ def test_sweep_json_document(swept: Swept) -> None:
 
 
 def test_each_account_is_judged_in_its_own_session(swept: Swept) -> None:
-    org, result = swept.org, swept.result
+    org = swept.org
 
-    sessions = [a.aws for a in result.accounts if a.verdict is not None]
-    assert len({id(s) for s in sessions}) == len(sessions) == 5
+    sessions = [s.aws for s in swept.opened]
+    assert len({id(s) for s in sessions}) == len(sessions) == 5  # "locked" never got one
+    assert {s.identity.account_id for s in swept.opened} == set(org.ids.values()) - {
+        org.id("locked")
+    }
     member_ids = set(org.ids.values()) - {ACCOUNT_ID}
     assert {str(c["role_arn"]).split(":")[4] for c in org.assume_role_calls} == member_ids
-    assert {c["role_session_name"] for c in org.assume_role_calls} == {"remediate"}
+    # Named after the caller, so CloudTrail in the member account shows who ran it.
+    assert {c["role_session_name"] for c in org.assume_role_calls} == {"remediate-moto"}
     assert {c["external_id"] for c in org.assume_role_calls} == {"ext-123"}
-    for account in result.accounts:
-        if account.aws is not None:
-            assert not account.aws.read_only
-            # Two calls: the report; the caller's identity in the account came with the role.
-            assert dict(account.aws.stats.operations) == {
-                "iam:GenerateCredentialReport": 1,
-                "iam:GetCredentialReport": 1,
-            }
+    for session in swept.opened:
+        assert not session.aws.read_only
+        # Two calls: the report; the caller's identity in the account came with the role.
+        assert dict(session.aws.stats.operations) == {
+            "iam:GenerateCredentialReport": 1,
+            "iam:GetCredentialReport": 1,
+        }
+
+
+def test_results_carry_facts_not_sessions(swept: Swept) -> None:
+    for account in swept.result.accounts:
+        assert {f for f in vars(account) if not f.startswith("_")} == {
+            "account_id",
+            "account_name",
+            "verdict",
+            "error",
+        }
 
 
 def test_progress_is_called_once_per_account(swept: Swept) -> None:
@@ -188,13 +233,13 @@ def test_render_sweep(swept: Swept) -> None:
 
 
 def test_exit_codes(org: Org, base: Aws) -> None:
-    quiet = sweep(base, account_ids=[org.id("quiet")])
+    quiet, _ = run_sweep(base, [org.id("quiet")])
     assert [(a.account_id, a.account_name) for a in quiet.accounts] == [(org.id("quiet"), "quiet")]
     assert quiet.summary() == {"total": 1, "in_use": 0, "not_in_use": 1, "undetermined": 0}
     assert quiet.exit_code() == 0
 
     for undetermined in ("no-root-row", "locked"):
-        result = sweep(base, account_ids=[org.id("quiet"), org.id(undetermined)])
+        result, _ = run_sweep(base, [org.id("quiet"), org.id(undetermined)])
         assert [a.account_id for a in result.accounts] == [org.id(undetermined), org.id("quiet")]
         assert result.summary() == {"total": 2, "in_use": 0, "not_in_use": 1, "undetermined": 1}
         assert result.exit_code() == 3
@@ -204,8 +249,8 @@ def test_account_ids_limit_the_sweep_and_concurrency_changes_nothing(org: Org, b
     chosen = [org.id("quiet"), org.id("key"), ACCOUNT_ID, org.id("locked")]
     seen: list[AccountResult] = []
 
-    one = sweep(base, account_ids=chosen, concurrency=1, progress=seen.append)
-    eight = sweep(base, account_ids=chosen, concurrency=8)
+    one, _ = run_sweep(base, chosen, concurrency=1, progress=seen.append)
+    eight, _ = run_sweep(base, chosen, concurrency=8)
 
     assert _outcome(one) == _outcome(eight)
     assert [a.account_id for a in one.accounts] == [
@@ -220,19 +265,18 @@ def test_account_ids_limit_the_sweep_and_concurrency_changes_nothing(org: Org, b
 
 
 def test_read_only_sessions_refuse_writes_in_every_account(org: Org, base: Aws) -> None:
-    result = sweep(base, account_ids=None, read_only=True)
+    result, opener = run_sweep(base, read_only=True)
 
     assert result.summary()["in_use"] == 3  # a dry run still detects
-    judged = [a for a in result.accounts if a.aws is not None]
-    assert {a.account_id for a in judged} == set(org.ids.values()) - {org.id("locked")}
-    for account in judged:
-        assert account.aws is not None
-        assert account.aws.read_only
+    judged = opener.opened
+    assert {s.identity.account_id for s in judged} == set(org.ids.values()) - {org.id("locked")}
+    for session in judged:
+        assert session.aws.read_only
         with pytest.raises(WriteRefusedError, match="iam:CreateUser"):
-            call(account.aws.iam, "CreateUser", UserName="should-not-exist")
-        assert account.aws.stats.writes == 0
+            call(session.aws.iam, "CreateUser", UserName="should-not-exist")
+        assert session.aws.stats.writes == 0
         # Nothing reached the account: it has no such user.
-        assert call(account.aws.iam, "ListUsers")["Users"] == []
+        assert call(session.aws.iam, "ListUsers")["Users"] == []
 
 
 def test_access_denied_after_the_role_is_assumed(org: Org, base: Aws) -> None:
@@ -251,7 +295,7 @@ def test_access_denied_after_the_role_is_assumed(org: Org, base: Aws) -> None:
 
     with pytest.MonkeyPatch.context() as mp:
         mp.setattr(IamResponse, "generate_credential_report", denied_in_quiet)
-        result = sweep(base, account_ids=[org.id("quiet"), org.id("key")])
+        result, opener = run_sweep(base, [org.id("quiet"), org.id("key")])
 
     key, quiet = result.accounts
     assert key.root_in_use is True
@@ -259,25 +303,70 @@ def test_access_denied_after_the_role_is_assumed(org: Org, base: Aws) -> None:
     assert quiet.error is not None
     assert quiet.error.startswith("access denied: the caller may not perform")
     assert "iam:GenerateCredentialReport" in quiet.error
-    assert quiet.aws is not None  # the role was assumed; the session is kept
+    # The role was assumed: the refusal came from the account itself.
+    assert org.id("quiet") in {s.identity.account_id for s in opener.opened}
     assert result.exit_code() == 1
 
 
 def test_account_session_for_own_account_uses_own_credentials(moto: Moto, base: Aws) -> None:
-    aws, role_arn = account_session(
-        base, ACCOUNT_ID, ACCOUNT_ID, role_name=ROLE, external_id=None, read_only=True
-    )
+    own = caller_identity(base)
+    opener = MemberAccounts(base, own, role_name=ROLE, external_id=None, read_only=True)
 
-    assert aws is not base
-    assert role_arn is None
-    assert aws.read_only
-    assert call(aws.sts, "GetCallerIdentity")["Account"] == ACCOUNT_ID
-    assert aws.stats.operations["sts:AssumeRole"] == 0
+    session = opener(ACCOUNT_ID)
+
+    assert session.aws is not base
+    assert session.identity == own
+    assert session.aws.read_only
+    assert call(session.aws.sts, "GetCallerIdentity")["Account"] == ACCOUNT_ID
+    assert session.aws.stats.operations["sts:AssumeRole"] == 0
     assert base.stats.operations["sts:AssumeRole"] == 0
 
 
+def test_assumed_role_credentials_renew_before_they_expire(org: Org, base: Aws) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    opener = MemberAccounts(
+        base, caller_identity(base), role_name=ROLE, external_id=None, read_only=False
+    )
+    session = opener(org.id("quiet"))
+    assert len(org.assume_role_calls) == 1
+    assert session.identity.arn.startswith(f"arn:aws:sts::{org.id('quiet')}:assumed-role/{ROLE}/")
+    assert call(session.aws.sts, "GetCallerIdentity")["Account"] == org.id("quiet")
+    assert len(org.assume_role_calls) == 1  # fresh credentials: no renewal
+
+    # An hour later (a slow confirmation): the credentials are about to expire.
+    credentials = session.aws._session.get_credentials()
+    credentials._expiry_time = datetime.now(UTC) + timedelta(seconds=30)
+    assert call(session.aws.sts, "GetCallerIdentity")["Account"] == org.id("quiet")
+    assert len(org.assume_role_calls) == 2
+    assert credentials._expiry_time > datetime.now(UTC) + timedelta(minutes=30)
+
+
+@pytest.mark.parametrize(
+    ("arn", "name"),
+    [
+        ("arn:aws:iam::111122223333:user/alice", "remediate-alice"),
+        (
+            "arn:aws:sts::111122223333:assumed-role/Admin/bob@example.com",
+            "remediate-bob@example.com",
+        ),
+        ("arn:aws:iam::111122223333:root", "remediate-root"),
+        ("arn:aws:sts::111122223333:federated-user/carol", "remediate-carol"),
+        ("arn:aws:iam::111122223333:user/path/to/dave", "remediate-dave"),
+        ("arn:aws:sts::111122223333:assumed-role/R/sé ssion", "remediate-s--ssion"),
+        ("arn:aws:iam::111122223333:user/" + "e" * 64, "remediate-" + "e" * 54),
+    ],
+)
+def test_role_session_name_names_the_caller(arn: str, name: str) -> None:
+    import re
+
+    assert role_session_name(arn) == name
+    # STS's rule for RoleSessionName.
+    assert re.fullmatch(r"[\w+=,.@-]{2,64}", name, re.ASCII)
+
+
 def test_account_ids_without_organizations(moto: Moto, base: Aws) -> None:
-    result = sweep(base, account_ids=[ACCOUNT_ID])
+    result, _ = run_sweep(base, [ACCOUNT_ID])
 
     assert [(a.account_id, a.account_name, a.root_in_use) for a in result.accounts] == [
         (ACCOUNT_ID, None, True)
@@ -287,7 +376,7 @@ def test_account_ids_without_organizations(moto: Moto, base: Aws) -> None:
 
 def test_whole_organization_needs_organizations(moto: Moto, base: Aws) -> None:
     with faithful_moto([]), pytest.raises(AwsError) as caught:
-        sweep(base, account_ids=None)
+        run_sweep(base)
 
     assert caught.value.code == "AWSOrganizationsNotInUseException"
     assert caught.value.tip is not None
@@ -298,29 +387,23 @@ def test_an_empty_account_list_is_not_a_clean_sweep(moto: Moto, base: Aws) -> No
     # Unpatched moto lists no account without an organization; AWS always lists the management
     # account. Either way a sweep of nothing must not say "root not in use" (exit 0).
     with pytest.raises(AwsError, match="no active account"):
-        sweep(base, account_ids=None)
+        run_sweep(base)
 
 
 def test_list_accounts_pages_and_keeps_active_only(moto: Moto, org: Org, base: Aws) -> None:
     moto.client("organizations").close_account(AccountId=org.id("quiet"))
 
-    listed = list_accounts(base)
+    listed = targets(base, None)
 
-    assert sorted(listed) == sorted((i, n) for n, i in org.ids.items() if n != "quiet")
+    assert sorted((t.account_id, t.account_name) for t in listed) == sorted(
+        (i, n) for n, i in org.ids.items() if n != "quiet"
+    )
     assert base.stats.operations["organizations:ListAccounts"] == 3  # 6 accounts, 2 a page
 
 
-@pytest.mark.parametrize("concurrency", [0, -1, 65, True])
-def test_concurrency_out_of_range(concurrency: int) -> None:
-    # Checked before any call: the endpoint is never reached.
-    base = Aws(AwsOptions(None, "us-east-1", "http://127.0.0.1:9"))
-    with pytest.raises(InputError, match="concurrency"):
-        sweep(base, account_ids=[ACCOUNT_ID], concurrency=concurrency)
-
-
 def test_parse_account_ids() -> None:
-    assert parse_account_ids("111122223333") == ["111122223333"]
-    assert parse_account_ids(" 111122223333 , 444455556666") == ["111122223333", "444455556666"]
+    assert parse_account_ids("111122223333") == ("111122223333",)
+    assert parse_account_ids(" 111122223333 , 444455556666") == ("111122223333", "444455556666")
 
 
 @pytest.mark.parametrize(
@@ -380,8 +463,8 @@ def test_failed_account_document_without_server() -> None:
     assert document["account_id"] == "111122223333"
     assert document["root_in_use"] is None
     assert document["error"] == "cannot assume the role"
-    assert SweepResult([failed]).exit_code() == 3
-    assert SweepResult([]).summary() == {
+    assert SweepResult((failed,)).exit_code() == 3
+    assert SweepResult(()).summary() == {
         "total": 0,
         "in_use": 0,
         "not_in_use": 0,
@@ -390,7 +473,7 @@ def test_failed_account_document_without_server() -> None:
 
 
 def test_policy_statements_name_the_role() -> None:
-    statements = policy_statements("AuditRole", "aws-us-gov")
+    statements = organization_statements("AuditRole", "aws-us-gov")
 
     actions = {action for s in statements for action in s["Action"]}
     assert actions == {"organizations:ListAccounts", "sts:AssumeRole"}

@@ -19,6 +19,7 @@ import pytest
 
 from iamstate import snapshot
 from orgs import OTHER_ROLE, ROLE, Org, faithful_moto
+from prompters import Scripted
 from remediate.sandbox import SANDBOX_ACCOUNT_ID as ACCOUNT_ID
 from remediate.secrets import SecretStore
 
@@ -86,18 +87,24 @@ def writes(requests: list[str]) -> list[str]:
     return [r for r in requests if r.split(":", 1)[1].startswith(WRITE_PREFIXES)]
 
 
-def no_terminal(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(sys, "stdin", io.StringIO(""))
-
-
-def root_use(cli: Any, moto: Moto, *args: str) -> Result:
-    result: Result = cli("root-use", "--endpoint-url", moto.endpoint_url, *args)
+def root_use(cli: Any, moto: Moto, *args: str, prompter: Any = None) -> Result:
+    result: Result = cli("root-use", "--endpoint-url", moto.endpoint_url, *args, prompter=prompter)
     return result
 
 
-def fix(cli: Any, moto: Moto, *args: str) -> Result:
+def fix(cli: Any, moto: Moto, *args: str, prompter: Any = None) -> Result:
     """`root-use --all-accounts --create-admin alice ARGS -o json`"""
-    return root_use(cli, moto, "--all-accounts", "--create-admin", "alice", *args, "-o", "json")
+    return root_use(
+        cli,
+        moto,
+        "--all-accounts",
+        "--create-admin",
+        "alice",
+        *args,
+        "-o",
+        "json",
+        prompter=prompter,
+    )
 
 
 def rows(result: Result) -> dict[str, dict[str, Any]]:
@@ -535,7 +542,7 @@ def test_dry_run_then_every_account_with_all(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     org = accounts.org
-    no_terminal(monkeypatch)  # a dry run asks nothing
+    # A dry run asks nothing (and there is no terminal to ask on).
 
     # The dry run plans the playbook in every judged account, whatever its verdict; no write.
     dry = fix(cli, moto, "--all", "--no-mfa", "--dry-run")
@@ -575,18 +582,6 @@ def test_dry_run_then_every_account_with_all(
     assert len(read_journal(journal)) == 5 * len(JUDGED)
 
 
-@pytest.fixture
-def terminal(monkeypatch: pytest.MonkeyPatch) -> Any:
-    """A terminal on standard input, where a person types ``answer``."""
-    import remediate.cli
-
-    def typing(answer: str) -> None:
-        monkeypatch.setattr(remediate.cli, "_interactive", lambda: True)
-        monkeypatch.setattr(sys, "stdin", io.StringIO(answer))
-
-    return typing
-
-
 def test_one_confirmation_for_every_account(
     moto: Moto,
     accounts: Accounts,
@@ -595,13 +590,11 @@ def test_one_confirmation_for_every_account(
     journal: Path,
     sent: list[str],
     monkeypatch: pytest.MonkeyPatch,
-    terminal: Any,
 ) -> None:
     org = accounts.org
     nothing = dict.fromkeys(org.ids, EMPTY)
 
     # No --yes and no terminal: the plans, then exit 2 before any change.
-    no_terminal(monkeypatch)
     r = fix(cli, moto, "--no-mfa")
 
     assert r.code == 2, r.err
@@ -617,24 +610,23 @@ def test_one_confirmation_for_every_account(
     # At a terminal: one question listing the accounts; "n" changes nothing.
     ids = ", ".join(sorted(org.id(n) for n in IN_USE))
     question = f"Apply 15 changes in 3 accounts ({ids})?"
-    terminal("n\n")
-    r = fix(cli, moto, "--no-mfa")
+    person = Scripted(["n"])
+    r = fix(cli, moto, "--no-mfa", prompter=person)
 
     assert r.code == 2, r.err
-    assert r.err.count(question) == 1
+    assert person.asked == [question]
     assert "not confirmed: nothing was changed" in r.err
     assert writes(sent) == []
     assert accounts.state() == nothing
 
     # "y" applies in every account in use, after that one question.
-    terminal("y\n")
-    r = fix(cli, moto, "--no-mfa")
+    person = Scripted(["y"])
+    r = fix(cli, moto, "--no-mfa", prompter=person)
 
     # The locked account could not be entered: the run cannot say it completed.
     assert r.code == 3, r.err
     assert f"Account {org.id('locked')}: not remediated" in r.out + r.err
-    assert r.err.count("Apply ") == 1
-    assert question in r.err
+    assert person.asked == [question]
     assert accounts.state() == {n: alice() if n in IN_USE else EMPTY for n in org.ids}
 
 

@@ -6,24 +6,23 @@ with boto3 as well as the command's output: an exit code alone proves nothing ab
 
 from __future__ import annotations
 
-import io
 import json
-import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
-from rich.console import Console
 
 from iamstate import snapshot as iam_snapshot
+from prompters import nobody
+from remediate.aws.identity import caller_identity
 from remediate.aws.session import Aws, AwsOptions
-from remediate.core import caller_identity, detect, run_playbook
+from remediate.detect.service import detect
 from remediate.errors import StepFailedError
 from remediate.playbook.model import bind, instantiate, load_playbook
 from remediate.playbook.runner import RunReport
 from remediate.sandbox import RootState
 from remediate.secrets import SecretStore
-from remediate.steps.base import MfaOptions, RunOptions, StepContext
+from runs import run_steps
 
 ACCOUNT = "123456789012"
 ADMIN_ARN = "arn:aws:iam::aws:policy/AdministratorAccess"
@@ -34,17 +33,19 @@ STEP_IDS = ["admin-group", "admin-policy", "admin-user", "membership", "console-
 # --- helpers ---------------------------------------------------------------------------------
 
 
-def root_use(cli: Any, moto: Any, *args: str) -> Any:
-    return cli("root-use", "--endpoint-url", moto.endpoint_url, *args)
+def root_use(cli: Any, moto: Any, *args: str, prompter: Any = None) -> Any:
+    return cli("root-use", "--endpoint-url", moto.endpoint_url, *args, prompter=prompter)
 
 
-def admin(cli: Any, moto: Any, *args: str) -> Any:
+def admin(cli: Any, moto: Any, *args: str, prompter: Any = None) -> Any:
     """`root-use --create-admin alice --no-mfa ARGS`"""
-    return root_use(cli, moto, "--create-admin", "alice", "--no-mfa", *args)
+    return root_use(cli, moto, "--create-admin", "alice", "--no-mfa", *args, prompter=prompter)
 
 
-def pb_run(cli: Any, moto: Any, name: str, *args: str) -> Any:
-    return cli("playbook", "run", name, "--endpoint-url", moto.endpoint_url, *args)
+def pb_run(cli: Any, moto: Any, name: str, *args: str, prompter: Any = None) -> Any:
+    return cli(
+        "playbook", "run", name, "--endpoint-url", moto.endpoint_url, *args, prompter=prompter
+    )
 
 
 def snapshot(moto: Any) -> dict[str, Any]:
@@ -93,23 +94,13 @@ def core_run(
     Returns the report, the session (whose stats count every call) and the detection's calls.
     """
     aws = aws or make_aws(moto, read_only=dry_run)
-    identity = caller_identity(aws)
-    detect(aws, days=7, report_timeout=10, identity=identity)
+    detect(aws, caller_identity(aws), days=7, report_timeout=10)
     detection = dict(aws.stats.operations)
     book = load_playbook("root-use")
     steps = instantiate(book, bind(book, {"user": "alice", **variables}))
-    ctx = StepContext(
-        aws=aws,
-        account_id=identity["Account"],
-        partition=aws.partition,
-        secrets=SecretStore(keyring),
-        options=RunOptions(mfa=MfaOptions(mode="auto")),
-        ui=Console(file=io.StringIO()),
-    )
-    report = run_playbook(
-        steps, ctx, book.name, dry_run=dry_run, confirm=lambda r: True, show_plan=lambda r: None
-    )
-    return report, aws, detection
+    run = run_steps(aws, keyring, steps, playbook=book.name, dry_run=dry_run)
+    assert run.report is not None
+    return run.report, aws, detection
 
 
 @pytest.fixture
@@ -130,10 +121,6 @@ def no_aws_session(monkeypatch: pytest.MonkeyPatch) -> list[str]:
 
     monkeypatch.setattr(remediate.aws.session, "Aws", Refused)
     return made
-
-
-def stdin(monkeypatch: pytest.MonkeyPatch, text: str) -> None:
-    monkeypatch.setattr(sys, "stdin", io.StringIO(text))
 
 
 # --- the four beats for the whole playbook ----------------------------------------------------
@@ -289,7 +276,7 @@ def test_a_step_writing_in_a_dry_run_is_stopped_by_the_session(
 
     original = GroupStep.plan
 
-    def writing_plan(self: Any, ctx: StepContext) -> Any:
+    def writing_plan(self: Any, ctx: Any) -> Any:
         call(ctx.iam, "CreateGroup", GroupName="Sneaky")
         return original(self, ctx)
 
@@ -728,8 +715,7 @@ PASSWORD_RULES = {
 def test_password_rules_change_nothing(
     moto: Any, cli: Any, monkeypatch: pytest.MonkeyPatch, args: list[str], expected: str
 ) -> None:
-    stdin(monkeypatch, "short\n")
-    r = admin(cli, moto, "--yes", *args)
+    r = admin(cli, moto, "--yes", *args, prompter=nobody("short\n"))
     assert r.code == 2, r.err
     assert expected in error_line(r.err)
     assert "short" not in r.out + r.err.replace("--password-stdin", "")
@@ -743,8 +729,7 @@ def test_password_checked_against_the_account_policy(
         MinimumPasswordLength=20, RequireSymbols=True, RequireNumbers=True
     )
     password = "Abcdefgh1!xy"  # fine for AWS's default policy, too short for this one
-    stdin(monkeypatch, password + "\n")
-    r = admin(cli, moto, "--yes", "--password-stdin")
+    r = admin(cli, moto, "--yes", "--password-stdin", prompter=nobody(password + "\n"))
     assert r.code == 2, r.err
     line = error_line(r.err)
     assert "the account password policy: at least 20 characters (has 12)" in line
@@ -753,8 +738,7 @@ def test_password_checked_against_the_account_policy(
 
 
 def test_empty_password_stdin(moto: Any, cli: Any, monkeypatch: pytest.MonkeyPatch) -> None:
-    stdin(monkeypatch, "")
-    r = admin(cli, moto, "--yes", "--password-stdin")
+    r = admin(cli, moto, "--yes", "--password-stdin", prompter=nobody(""))
     assert r.code == 2
     assert "standard input held no password" in error_line(r.err)
     assert snapshot(moto) == EMPTY
@@ -767,8 +751,9 @@ def test_password_stdin_sets_that_password(
     moto: Any, cli: Any, monkeypatch: pytest.MonkeyPatch, test_keyring: Any
 ) -> None:
     password = "Given-Passw0rd!xyz"
-    stdin(monkeypatch, password + "\r\n")
-    r = admin(cli, moto, "--yes", "--password-stdin", "-o", "json")
+    r = admin(
+        cli, moto, "--yes", "--password-stdin", "-o", "json", prompter=nobody(password + "\r\n")
+    )
     assert r.code == 0, r.err
     assert moto_password("alice") == password
     assert password not in r.out
@@ -864,8 +849,7 @@ def test_no_keyring_is_fine_when_no_secret_is_made(
     import keyring.backends.fail
 
     keyring.set_keyring(keyring.backends.fail.Keyring())
-    stdin(monkeypatch, "Given-Passw0rd!xyz\n")
-    r = admin(cli, moto, "--yes", "--password-stdin")
+    r = admin(cli, moto, "--yes", "--password-stdin", prompter=nobody("Given-Passw0rd!xyz\n"))
     assert r.code == 0, r.err
 
 

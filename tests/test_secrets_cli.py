@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import io
 import json
 import stat
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -19,12 +17,6 @@ from remediate.secrets import SecretStore
 ACCOUNT = "123456789012"
 OTHER_ACCOUNT = "210987654321"
 USER = "alice"
-
-
-@pytest.fixture(autouse=True)
-def _no_terminal(monkeypatch: pytest.MonkeyPatch) -> None:
-    """In-process runs never have a terminal, even under `pytest -s` in a shell."""
-    monkeypatch.setattr(sys, "stdin", io.StringIO())
 
 
 @pytest.fixture

@@ -14,15 +14,16 @@ from typing import Any
 import pytest
 from rich.console import Console
 
+from prompters import nobody
 from remediate.aws.session import Aws, AwsOptions
-from remediate.core import run_playbook
 from remediate.errors import InputError, WriteRefusedError
 from remediate.playbook import runner
 from remediate.playbook.model import bind, instantiate, load_text
 from remediate.playbook.runner import RunReport
 from remediate.secrets import SecretStore
-from remediate.steps.base import MfaOptions, RunOptions, StepContext
+from remediate.steps.base import RunOptions, RunOutcome, StepContext
 from remediate.steps.iam import console_sign_in_url, managed_policy_arn, tag_changes
+from runs import run_steps as engine_run
 
 ACCOUNT = "123456789012"
 ADMIN_ARN = "arn:aws:iam::aws:policy/AdministratorAccess"
@@ -38,7 +39,7 @@ def make_aws(moto: Any, *, read_only: bool = False) -> Aws:
 class Run:
     report: RunReport
     aws: Aws
-    ctx: StepContext
+    outcome: RunOutcome
 
     @property
     def changes(self) -> list[str]:
@@ -54,22 +55,13 @@ def run_steps(
     dry_run: bool,
     options: RunOptions | None = None,
 ) -> Run:
-    """Load ``text`` as a playbook and run it through the core (plan, confirm yes, apply)."""
+    """Load ``text`` as a playbook and run it through the engine (plan, confirm yes, apply)."""
     book = load_text(text, "steps.yaml")
     steps = instantiate(book, bind(book, values or {}))
     aws = make_aws(moto, read_only=dry_run)
-    ctx = StepContext(
-        aws=aws,
-        account_id=ACCOUNT,
-        partition=aws.partition,
-        secrets=SecretStore(keyring),
-        options=options or RunOptions(mfa=MfaOptions(mode="auto")),
-        ui=Console(file=io.StringIO()),
-    )
-    report = run_playbook(
-        steps, ctx, book.name, dry_run=dry_run, confirm=lambda r: True, show_plan=lambda r: None
-    )
-    return Run(report, aws, ctx)
+    run = engine_run(aws, keyring, steps, playbook=book.name, dry_run=dry_run, options=options)
+    assert run.report is not None
+    return Run(run.report, aws, run.outcome)
 
 
 def one_step(kind: str, params: str) -> str:
@@ -178,7 +170,7 @@ def test_four_beats_per_step(moto: Any, test_keyring: Any, case: Case) -> None:
     assert applied.report.steps[0].applied is True
     assert applied.aws.stats.writes == case.writes
     assert case.done(iam)
-    assert [s.kind for s in applied.ctx.produced] == list(case.secrets)
+    assert [s.kind for s in applied.outcome.secrets] == list(case.secrets)
     store = SecretStore(test_keyring)
     for kind in case.secrets:
         assert store.get(ACCOUNT, "alice", kind)
@@ -194,7 +186,7 @@ def test_four_beats_per_step(moto: Any, test_keyring: Any, case: Case) -> None:
     assert rerun.report.changed == 0
     assert rerun.report.pending == []
     assert rerun.aws.stats.writes == 0
-    assert rerun.ctx.produced == []
+    assert rerun.outcome.secrets == []
     assert case.done(iam)
 
 
@@ -362,13 +354,14 @@ def test_password_reset_is_required_at_first_sign_in(moto: Any, test_keyring: An
         SecretStore(test_keyring),
         RunOptions(),
         Console(file=io.StringIO()),
+        nobody(),
     )
     runner.apply(runner.plan(steps, ctx, "one", dry_run=False), ctx)
     assert len(sent) == 1
     assert sent[0]["PasswordResetRequired"] is True
     assert sent[0]["UserName"] == "alice"
     assert sent[0]["Password"] == SecretStore(test_keyring).get(ACCOUNT, "alice", "password")
-    assert ctx.results["console_sign_in_url"] == f"https://{ACCOUNT}.signin.aws.amazon.com/console"
+    assert ctx.outcome.console_sign_in_url == f"https://{ACCOUNT}.signin.aws.amazon.com/console"
 
 
 # --- plans made for steps earlier in the same run --------------------------------------------
@@ -404,7 +397,13 @@ def plan_only(moto: Any, keyring: Any, text: str) -> tuple[RunReport, StepContex
     book = load_text(text, "steps.yaml")
     aws = make_aws(moto)
     ctx = StepContext(
-        aws, ACCOUNT, aws.partition, SecretStore(keyring), RunOptions(), Console(file=io.StringIO())
+        aws,
+        ACCOUNT,
+        aws.partition,
+        SecretStore(keyring),
+        RunOptions(),
+        Console(file=io.StringIO()),
+        nobody(),
     )
     return runner.plan(instantiate(book, bind(book, {})), ctx, "one", dry_run=False), ctx
 
@@ -504,7 +503,13 @@ def test_policy_step_resource_follows_the_session_partition(moto: Any) -> None:
         AwsOptions(region="us-gov-west-1", endpoint_url=moto.endpoint_url), CREDENTIALS
     )
     ctx = StepContext(
-        aws, ACCOUNT, aws.partition, SecretStore(), RunOptions(), Console(file=io.StringIO())
+        aws,
+        ACCOUNT,
+        aws.partition,
+        SecretStore(),
+        RunOptions(),
+        Console(file=io.StringIO()),
+        nobody(),
     )
     step = GroupPolicyStep("p", {"group": "Admins", "policy": "AdministratorAccess"})
     assert step.resource(ctx) == "arn:aws-us-gov:iam::aws:policy/AdministratorAccess"

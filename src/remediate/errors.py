@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from remediate.playbook.runner import RunReport
 
 EXIT_OK = 0
 EXIT_ROOT_IN_USE = 1
@@ -62,6 +65,6 @@ class StepFailedError(RemediateError):
 
     exit_code = EXIT_AWS
 
-    def __init__(self, message: str, tip: str | None = None, *, report: Any = None) -> None:
+    def __init__(self, message: str, tip: str | None = None, *, report: RunReport) -> None:
         super().__init__(message, tip)
-        self.report = report  # the runner's RunReport: what was planned and applied
+        self.report = report  # what was planned and applied

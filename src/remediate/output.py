@@ -1,9 +1,12 @@
-"""Renderers: the human view (rich) and the JSON document (stdout holds nothing else)."""
+"""The human view (rich): verdicts, plans, outcomes, the sweep table; and printing JSON
+documents (stdout then holds nothing else)."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sys
+from collections.abc import Callable, Iterator
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -11,8 +14,10 @@ if TYPE_CHECKING:
     from rich.console import Console
 
     from remediate.detect.judge import Verdict
+    from remediate.engine import AccountRun
     from remediate.playbook.runner import RunReport
-    from remediate.steps.base import Secret
+    from remediate.steps.base import RunOutcome
+    from remediate.sweep import AccountResult, SweepResult
 
 NEXT_STEP = "remediate root-use --create-admin NAME"
 
@@ -124,8 +129,7 @@ def render_plan(console: Console, report: RunReport, account_id: str) -> None:
 def render_outcome(
     console: Console,
     report: RunReport,
-    secrets: list[Secret],
-    results: dict[str, Any],
+    outcome: RunOutcome,
     *,
     show_secrets: bool,
     sandbox: bool = False,
@@ -134,6 +138,7 @@ def render_outcome(
     if report.dry_run or not report.pending:
         return
     console.print(f"Applied {report.changed} of {len(report.pending)} change(s).")
+    secrets = outcome.secrets
     for s in secrets:
         where = f"stored in {s.stored_in} as {s.kind}" if s.stored_in else "not stored"
         console.print(f"  {s.user}'s {s.kind}: {where}")
@@ -149,19 +154,110 @@ def render_outcome(
                 "  Hand them over with: remediate secrets show USER --what "
                 "password|access-key|mfa-qr"
             )
-    mfa = results.get("mfa")
-    if mfa:
-        state = "enabled" if mfa.get("enabled") else "pending (rerun to finish enrolling)"
-        console.print(f"  MFA device {mfa['serial_number']}: {state}")
-    if "console_sign_in_url" in results:
-        console.print(f"  Console sign-in: {results['console_sign_in_url']}")
+    if outcome.mfa is not None:
+        state = "enabled" if outcome.mfa.enabled else "pending (rerun to finish enrolling)"
+        console.print(f"  MFA device {outcome.mfa.serial_number}: {state}")
+    if outcome.console_sign_in_url is not None:
+        console.print(f"  Console sign-in: {outcome.console_sign_in_url}")
 
 
-def secrets_json(secrets: list[Secret], *, show_secrets: bool) -> list[dict[str, Any]]:
-    out: list[dict[str, Any]] = []
-    for s in secrets:
-        item: dict[str, Any] = {"user": s.user, "kind": s.kind, "stored_in": s.stored_in}
-        if show_secrets:
-            item["value"] = s.value
-        out.append(item)
-    return out
+class TextView:
+    """The engine's view for people: each account's plan, then each outcome."""
+
+    def __init__(self, console: Console, *, many: bool, show_secrets: bool, sandbox: bool) -> None:
+        self.console = console
+        self.many = many
+        self.show_secrets = show_secrets
+        self.sandbox = sandbox
+
+    def planned(self, run: AccountRun) -> None:
+        if run.report is None:
+            if self.many and run.failure is not None:
+                self.console.print(
+                    f"[red]Account {run.account_id}: cannot plan: {run.failure.message}[/]"
+                )
+            return
+        render_plan(self.console, run.report, run.account_id)
+
+    def applied(self, run: AccountRun) -> None:
+        if run.report is None:
+            return
+        if self.many:
+            if run.failure is not None:
+                self.console.print(f"[red]Account {run.account_id}: {run.failure.message}[/]")
+            self.console.print(f"[bold]Account {run.account_id}[/]:")
+        render_outcome(
+            self.console,
+            run.report,
+            run.outcome,
+            show_secrets=self.show_secrets,
+            sandbox=self.sandbox,
+        )
+
+
+def _verdict_label(result: AccountResult) -> str:
+    if result.verdict is None:
+        return "[bold red]error[/]"
+    if result.verdict.root_in_use is None:
+        return "[yellow]undetermined[/]"
+    return "[bold red]IN USE[/]" if result.verdict.root_in_use else "[green]ok[/]"
+
+
+def _yes_no(value: bool | None) -> str:
+    return "-" if value is None else "yes" if value else "[red]no[/]"
+
+
+def render_sweep(console: Console, result: SweepResult) -> None:
+    """One row per account, in the sweep's order, then a summary line."""
+    from rich.markup import escape
+    from rich.table import Table
+
+    table = Table(show_edge=False, pad_edge=False)
+    for column in ("Account", "Name", "Verdict", "Last root use"):
+        table.add_column(column, no_wrap=True)
+    for column in ("Evidence", "Root MFA", "Root keys"):
+        table.add_column(column, overflow="fold")
+    for a in result.accounts:
+        v = a.verdict
+        name = escape(a.account_name) if a.account_name else "-"
+        if v is None:
+            error = escape(a.error or "unknown error")
+            table.add_row(a.account_id, name, _verdict_label(a), "-", f"[red]{error}[/]", "-", "-")
+            continue
+        # Without a <root_account> row "never" would claim too much.
+        last = (
+            v.last_used.strftime("%Y-%m-%d %H:%M")
+            if v.last_used
+            else "never"
+            if v.root_in_use is not None
+            else "unknown"
+        )
+        keys = v.root_access_keys_active
+        table.add_row(
+            a.account_id,
+            name,
+            _verdict_label(a),
+            last,
+            ", ".join(e.credential for e in v.evidence) or "-",
+            _yes_no(v.root_mfa_active),
+            "-" if keys is None else f"[red]{keys}[/]" if keys else "0",
+        )
+    console.print(table)
+    s = result.summary()
+    console.print(
+        f"{s['total']} account{'s' * (s['total'] != 1)}: {s['in_use']} in use, "
+        f"{s['not_in_use']} not in use, {s['undetermined']} undetermined"
+    )
+
+
+@contextlib.contextmanager
+def progress_bar(what: str) -> Iterator[Callable[[object], None] | None]:
+    """A progress bar on stderr when it is a terminal; the callback advances it."""
+    if not sys.stderr.isatty():
+        yield None
+        return
+    from rich.progress import Progress
+
+    with Progress(console=stderr_console(), transient=True) as bar:
+        task = bar.add_task(what, total=None)
+        yield lambda _item: bar.advance(task)

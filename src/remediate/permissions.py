@@ -42,7 +42,24 @@ def policy(
         sid = "Playbook" + "".join(word.capitalize() for word in name.split("-"))
         statements.append({"Sid": sid, "Effect": "Allow", "Action": actions, "Resource": "*"})
     if organization_role is not None:
-        from remediate.org import policy_statements
-
-        statements.extend(policy_statements(organization_role, partition))
+        statements.extend(organization_statements(organization_role, partition))
     return {"Version": "2012-10-17", "Statement": statements}
+
+
+def organization_statements(role: str, partition: str = "aws") -> list[dict[str, Any]]:
+    """What a sweep needs in the account it runs from, besides detection's own actions (which the
+    role in each member account needs too): list the accounts, assume the role in each."""
+    return [
+        {
+            "Sid": "ListOrganizationAccounts",
+            "Effect": "Allow",
+            "Action": ["organizations:ListAccounts"],
+            "Resource": "*",
+        },
+        {
+            "Sid": "AssumeMemberAccountRole",
+            "Effect": "Allow",
+            "Action": ["sts:AssumeRole"],
+            "Resource": f"arn:{partition}:iam::*:role/{role}",
+        },
+    ]

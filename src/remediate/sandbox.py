@@ -156,14 +156,30 @@ def generate_credential_report(
 
 class Sandbox:
     """A moto server on a free loopback port, seeded with an account whose root password was used
-    two days ago and a recent credential report. Use as a context manager; ``endpoint_url`` is
-    where to send requests."""
+    two days ago and a recent credential report, and (``organization``) an organization whose
+    member accounts are in different states. Use as a context manager; ``endpoint_url`` is where
+    to send requests."""
 
-    def __init__(self, root_state: RootState | None = None) -> None:
+    def __init__(self, root_state: RootState | None = None, *, organization: bool = False) -> None:
         now = datetime.now(UTC)
         self.root_state = root_state or RootState(password_last_used=now - timedelta(days=2))
+        self.organization = organization
         self._server: Any = None
         self.endpoint_url = ""
+
+    def client(self, service: str) -> Any:
+        """A client of the sandbox's own, with its fake keys and never read-only: seeding the
+        emulator is set-up, not part of any command (a dry run included)."""
+        import boto3
+
+        make_client: Any = boto3.client
+        return make_client(
+            service,
+            region_name=SANDBOX_REGION,
+            endpoint_url=self.endpoint_url,
+            aws_access_key_id=SANDBOX_CREDENTIALS["AccessKeyId"],
+            aws_secret_access_key=SANDBOX_CREDENTIALS["SecretAccessKey"],
+        )
 
     def start(self) -> Sandbox:
         # AdministratorAccess exists in moto only when AWS managed policies are loaded.
@@ -181,6 +197,8 @@ class Sandbox:
         self.endpoint_url = f"http://{host}:{port}"
         set_root_state(SANDBOX_ACCOUNT_ID, self.root_state)
         generate_credential_report(SANDBOX_ACCOUNT_ID)
+        if self.organization:
+            seed_organization(self.client("organizations"))
         return self
 
     def stop(self) -> None:
@@ -220,16 +238,11 @@ def _member_state(name: str) -> RootState:
 def seed_organization(organizations: Any) -> list[str]:
     """Make the sandbox account an organization's management account with three members, whose
     root users are in different states; returns the member account ids."""
-    from remediate.aws.calls import call
-
-    call(organizations, "CreateOrganization", FeatureSet="ALL")
+    organizations.create_organization(FeatureSet="ALL")
     members = []
     for name, _ in SANDBOX_MEMBERS:
-        status = call(
-            organizations,
-            "CreateAccount",
-            Email=f"{name}@sandbox.example.com",
-            AccountName=name,
+        status = organizations.create_account(
+            Email=f"{name}@sandbox.example.com", AccountName=name
         )["CreateAccountStatus"]
         account_id = str(status["AccountId"])
         set_root_state(account_id, _member_state(name))

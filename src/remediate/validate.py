@@ -9,6 +9,9 @@ from collections.abc import Iterable, Mapping
 from remediate.errors import InputError
 
 _NAME_CHARS = re.compile(r"[\w+=,.@-]+", re.ASCII)
+_ACCOUNT_ID = re.compile(r"[0-9]{12}")  # [0-9], not \d or str.isdigit: those take any script
+_ROLE_NAME = re.compile(r"[\w+=,.@-]{1,64}", re.ASCII)
+_EXTERNAL_ID = re.compile(r"[\w+=,.@:/-]{2,1224}", re.ASCII)
 _TAG_SYMBOLS = frozenset("_.:/=+-@")
 MAX_TAGS = 50
 MAX_TAG_KEY = 128
@@ -87,6 +90,52 @@ def tag_options(texts: Iterable[str]) -> dict[str, str]:
         key, value = key_value(text, "--tag")
         pairs[key] = value
     return tags(pairs)
+
+
+def is_account_id(value: str) -> bool:
+    """Whether ``value`` is an AWS account id: exactly twelve ASCII digits."""
+    return _ACCOUNT_ID.fullmatch(value) is not None
+
+
+def account_id(value: str, option: str) -> str:
+    """An AWS account id given with ``option``."""
+    if not is_account_id(value):
+        raise InputError(f"invalid {option} {value[:40]!r}: expected a 12-digit account id")
+    return value
+
+
+def account_ids(text: str) -> tuple[str, ...]:
+    """``--accounts ID,ID,...``: 12-digit account ids, at least one, none twice, in given order."""
+    items = [item.strip() for item in text.split(",")]
+    if not any(items):
+        raise InputError("--accounts: no account id given", tip="e.g. --accounts 111122223333")
+    seen: set[str] = set()
+    for item in items:
+        if not item:
+            raise InputError(f"--accounts {text[:80]!r}: an empty account id (a stray comma?)")
+        if not is_account_id(item):
+            raise InputError(f"--accounts: {item[:40]!r} is not an AWS account id (12 digits)")
+        if item in seen:
+            raise InputError(f"--accounts: account {item} given twice")
+        seen.add(item)
+    return tuple(items)
+
+
+def role_name(value: str) -> str:
+    """The IAM role to assume in member accounts: 1-64 letters, digits and ``+=,.@_-``."""
+    if not _ROLE_NAME.fullmatch(value):
+        raise InputError(
+            f"invalid --role-name {value[:80]!r}: use 1-64 letters, digits and +=,.@_- "
+            "(a role name, not an ARN or a path)"
+        )
+    return value
+
+
+def external_id(value: str) -> str:
+    """An ``sts:AssumeRole`` external id: 2-1224 letters, digits and ``+=,.@:/-``."""
+    if not _EXTERNAL_ID.fullmatch(value):
+        raise InputError("invalid --external-id: use 2-1224 letters, digits and +=,.@:/_-")
+    return value
 
 
 FORMATS = {

@@ -59,12 +59,13 @@ def partition_of_region(region: str) -> str:
 _LOADER_CACHE: dict[Any, Any] = {}
 
 
-def new_session(**kwargs: Any) -> boto3.Session:
+def new_session(credentials: Any = None, **kwargs: Any) -> boto3.Session:
     """A boto3 session whose loader shares parsed service models with every other session.
 
     Each session would otherwise parse them again (~0.1 s of CPU each), and an organization
     sweep makes one session per account. Each session keeps its own loader (boto3 adds a search
-    path to it per session), sharing only the cache of files it has read.
+    path to it per session), sharing only the cache of files it has read. ``credentials`` is a
+    botocore credentials object to use as is (it may renew itself).
     """
     import botocore.loaders
     import botocore.session
@@ -74,6 +75,9 @@ def new_session(**kwargs: Any) -> boto3.Session:
     # botocore's per-loader cache of parsed files, which it only reads after filling.
     loader._cache = _LOADER_CACHE  # type: ignore[attr-defined]
     core.register_component("data_loader", loader)
+    if credentials is not None:
+        # botocore has no public setter; boto3.Session(aws_access_key_id=...) would freeze them.
+        core._credentials = credentials  # type: ignore[attr-defined]
     return boto3.Session(botocore_session=core, **kwargs)
 
 
@@ -157,23 +161,29 @@ class Aws:
         )
         return cls(options, read_only=read_only, session=session)
 
+    @classmethod
+    def from_credentials_object(
+        cls, options: AwsOptions, credentials: Any, *, read_only: bool = False
+    ) -> Aws:
+        """A session using a botocore credentials object, shared as is: a refreshable one (an
+        assumed role, SSO) renews itself before it expires, for every session sharing it."""
+        session = new_session(credentials, region_name=options.region)
+        return cls(options, read_only=read_only, session=session)
+
     def copy(self, *, read_only: bool) -> Aws:
         """A new session (its own boto3 session and clients) with these credentials, for
         another thread: boto3 clients are not shared across threads.
 
-        Frozen credentials, not a new session from the options: the sandbox or an assumed role
-        has no profile to rebuild from, and a profile that assumes a role would prompt again.
+        The credentials object itself is shared, not rebuilt from the options: the sandbox or an
+        assumed role has no profile to rebuild from, a profile that assumes a role would prompt
+        again, and refreshable credentials keep renewing themselves (they lock while they do).
         The region is pinned so the copy stays in this session's partition.
         """
         options = dataclasses.replace(self.options, region=self.region)
         creds = self._session.get_credentials()
         if creds is None:
             return Aws(options, read_only=read_only)
-        frozen = creds.get_frozen_credentials()
-        keys = {"AccessKeyId": str(frozen.access_key), "SecretAccessKey": str(frozen.secret_key)}
-        if frozen.token:
-            keys["SessionToken"] = frozen.token
-        return Aws.from_credentials(options, keys, read_only=read_only)
+        return Aws.from_credentials_object(options, creds, read_only=read_only)
 
     def _before_call(self, model: Any, **_: Any) -> None:
         service = model.service_model.endpoint_prefix

@@ -6,10 +6,11 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from remediate.aws.calls import THROTTLING_CODES, call
+from remediate.clock import utc
 from remediate.errors import AwsError
 
 log = logging.getLogger(__name__)
@@ -31,10 +32,8 @@ class FetchedReport:
     generated_at: datetime | None
 
 
-def _as_utc(value: Any) -> datetime | None:
-    if isinstance(value, datetime):
-        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
-    return None
+def _generated_at(value: Any) -> datetime | None:
+    return utc(value) if isinstance(value, datetime) else None
 
 
 def fetch_credential_report(
@@ -67,7 +66,7 @@ def fetch_credential_report(
                 answer = call(iam, "GetCredentialReport")
                 return FetchedReport(
                     content=answer["Content"],
-                    generated_at=_as_utc(answer.get("GeneratedTime")),
+                    generated_at=_generated_at(answer.get("GeneratedTime")),
                 )
             except AwsError as exc:
                 if exc.code in _REGENERATE_CODES:

@@ -4,12 +4,10 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
+from remediate.clock import utc
 from remediate.detect.report import CredentialReport, CredentialRow
-from remediate.errors import InputError
-
-CREDENTIALS = ("password", "access_key_1", "access_key_2", "caller")
 
 STALE_AFTER_SECONDS = 3600.0
 
@@ -91,12 +89,6 @@ def _iso(value: datetime | None) -> str | None:
     return None if value is None else value.isoformat()
 
 
-def _to_utc(value: datetime) -> datetime:
-    if value.tzinfo is None:
-        return value.replace(tzinfo=UTC)
-    return value.astimezone(UTC)
-
-
 def is_root_arn(arn: str) -> bool:
     """Tell whether an ARN is an account root user's, `arn:<partition>:iam::<12 digits>:root`."""
     return _ROOT_ARN.fullmatch(arn) is not None
@@ -154,10 +146,9 @@ def judge_root_use(
     caller_arn: str | None = None,
     account_id: str | None = None,
 ) -> Verdict:
-    """Judge whether any root credential was used within `days` days before `now`."""
-    if isinstance(days, bool) or not isinstance(days, int) or days < 1:
-        raise InputError(f"The window must be a whole number of days >= 1, not {days!r}")
-    now = _to_utc(now)
+    """Judge whether any root credential was used within `days` days before `now` (a range the
+    command line checked: remediate.requests)."""
+    now = utc(now)
     # Beyond timedelta's range every datetime difference fits the window anyway.
     window = timedelta(days=min(days, timedelta.max.days))
     notes: list[str] = []
@@ -203,7 +194,7 @@ def judge_root_use(
     age_seconds: float | None = None
     stale = False
     if generated_at is not None:
-        generated_at = _to_utc(generated_at)
+        generated_at = utc(generated_at)
         age_seconds = (now - generated_at).total_seconds()
         if age_seconds < 0:
             notes.append(

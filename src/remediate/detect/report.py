@@ -6,8 +6,9 @@ import csv
 import io
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 
+from remediate.clock import utc
 from remediate.errors import ReportFormatError
 
 ROOT_USER = "<root_account>"
@@ -106,19 +107,13 @@ def _error(message: str) -> ReportFormatError:
     return ReportFormatError(message, tip=_TIP)
 
 
-def _to_utc(value: datetime) -> datetime:
-    if value.tzinfo is None:
-        return value.replace(tzinfo=UTC)
-    return value.astimezone(UTC)
-
-
 def parse_timestamp(value: str, *, field: str) -> datetime | None:
     """Parse an ISO 8601 report timestamp to aware UTC; IAM's placeholders give None."""
     text = value.strip()
     if text.lower() in _ABSENT:
         return None
     try:
-        return _to_utc(datetime.fromisoformat(text))
+        return utc(datetime.fromisoformat(text))
     except (ValueError, OverflowError):
         # OverflowError: a valid date whose UTC conversion leaves year 1..9999.
         raise _error(f"{field}: {_shown(text)} is not an ISO 8601 timestamp") from None
@@ -259,5 +254,5 @@ def parse_credential_report(
         raise _error("The credential report is empty")
     return CredentialReport(
         rows=tuple(rows),
-        generated_at=None if generated_at is None else _to_utc(generated_at),
+        generated_at=None if generated_at is None else utc(generated_at),
     )

@@ -10,7 +10,7 @@ from typing import Any
 
 from remediate.errors import InputError, PlaybookError
 from remediate.files import read_limited
-from remediate.steps.base import FieldSpec, Step, registry
+from remediate.steps.base import AnyStep, FieldSpec, registry
 
 MAX_PLAYBOOK_BYTES = 256 * 1024
 VAR_TYPES = ("string", "bool", "int", "tags")
@@ -364,10 +364,10 @@ def _substitute(value: Any, values: Mapping[str, Any]) -> Any:
     return value
 
 
-def instantiate(playbook: Playbook, values: Mapping[str, Any]) -> list[Step]:
+def instantiate(playbook: Playbook, values: Mapping[str, Any]) -> list[AnyStep]:
     """The steps to run, in order, with variables substituted and ``when`` conditions applied."""
     kinds = registry()
-    steps: list[Step] = []
+    steps: list[AnyStep] = []
     for spec in playbook.steps:
         if spec.when is not None and values[spec.when["var"]] not in spec.when["in"]:
             continue

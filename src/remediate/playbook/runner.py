@@ -1,22 +1,28 @@
-"""The runner: plan every step, confirm, apply in order, report. Dry run is decided here, once."""
+"""The steps of one account: plan every step, check before writing, apply in order, report.
+
+The engine (remediate.engine) decides, once, whether a run applies at all; this module only
+plans and applies what it is handed.
+"""
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from remediate.errors import RemediateError, StepFailedError
-from remediate.steps.base import Change, Step, StepContext
+from remediate.steps.base import AnyStep, Change, StepContext
 
 log = logging.getLogger(__name__)
 
 
 @dataclass
 class Planned:
-    step: Step
-    change: Change
+    """One step and the change its plan found."""
+
+    step: AnyStep
+    change: Change[Any]
     applied: bool = False
 
     def to_json(self) -> dict[str, Any]:
@@ -59,7 +65,7 @@ class RunReport:
         return doc
 
 
-def plan(steps: list[Step], ctx: StepContext, playbook: str, *, dry_run: bool) -> RunReport:
+def plan(steps: Sequence[AnyStep], ctx: StepContext, playbook: str, *, dry_run: bool) -> RunReport:
     """Read the current state of every step. Never writes (in dry run the session refuses to)."""
     report = RunReport(playbook, dry_run)
     for step in steps:

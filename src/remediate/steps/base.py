@@ -2,18 +2,23 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, ClassVar, Literal
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, Literal, TypeVar
 
 if TYPE_CHECKING:
     from rich.console import Console
 
     from remediate.aws.session import Aws
+    from remediate.prompt import Prompter
     from remediate.secrets import SecretStore
 
 ChangeKind = Literal["create", "update", "none"]
 FieldType = Literal["string", "bool", "tags", "int"]
+SecretKind = Literal["password", "access-key", "mfa-seed"]
+MfaMode = Literal["interactive", "codes", "auto"]
+
+S = TypeVar("S")
 
 
 @dataclass(frozen=True)
@@ -29,51 +34,77 @@ class FieldSpec:
 
 
 @dataclass
-class Change:
-    """What a step would do: the resource it manages, ``create``/``update``/``none``, and why."""
+class Change(Generic[S]):
+    """What a step would do: the resource it manages, ``create``/``update``/``none``, and why.
+
+    ``state`` is what the plan learned that apply needs, typed by each step kind (never shown).
+    """
 
     resource: str
     change: ChangeKind
     details: list[str] = field(default_factory=list)
     # Whether applying it generates a secret that must be kept (password, secret key, MFA seed).
     makes_secret: bool = False
-    # Facts the plan learned that apply needs (kept out of output).
-    state: dict[str, Any] = field(default_factory=dict)
+    state: S | None = None
+
+    @property
+    def planned(self) -> S:
+        """The plan's state; only changes that apply anything carry one."""
+        if self.state is None:
+            raise AssertionError(f"no planned state for {self.resource}")
+        return self.state
 
 
-@dataclass
+@dataclass(frozen=True)
 class MfaOptions:
     """How the virtual-mfa step gets its two codes and where it shows the QR code."""
 
-    mode: Literal["interactive", "codes", "auto"] = "interactive"
+    mode: MfaMode = "interactive"
     codes: tuple[str, str] | None = None
     qr_file: str | None = None
     show_secret: bool = False
 
 
-@dataclass
+@dataclass(frozen=True)
 class RunOptions:
     """Choices from the command line that steps need (never part of a playbook)."""
 
     password: str | None = None  # given by --password-prompt / --password-stdin
     show_secrets: bool = False
     mfa: MfaOptions = field(default_factory=MfaOptions)
-    interactive: bool = False  # a person is at a terminal
 
 
-@dataclass
+@dataclass(frozen=True)
 class Secret:
     """A secret a run produced, and where it went (its value leaves only with --show-secrets)."""
 
     user: str
-    kind: str
+    kind: SecretKind
     value: str
     stored_in: str | None
 
 
 @dataclass
+class MfaDevice:
+    """The user's MFA device as the run left it."""
+
+    serial_number: str
+    enabled: bool
+
+
+@dataclass
+class RunOutcome:
+    """What the steps of one account's run produced, for the summary and the JSON document."""
+
+    secrets: list[Secret] = field(default_factory=list)
+    mfa: MfaDevice | None = None
+    console_sign_in_url: str | None = None
+
+
+@dataclass
 class StepContext:
-    """Everything a step may use: the account's AWS session, the keyring, the run's options."""
+    """Everything a step may use: the account's AWS session, the keyring, the run's options, the
+    person at the terminal (if any), and what earlier steps planned and produced."""
 
     aws: Aws
     account_id: str
@@ -81,10 +112,10 @@ class StepContext:
     secrets: SecretStore
     options: RunOptions
     ui: Console
+    prompter: Prompter
     # (kind, name) of resources earlier steps will create in this run: their state is known empty.
     planned: set[tuple[str, str]] = field(default_factory=set)
-    produced: list[Secret] = field(default_factory=list)
-    results: dict[str, Any] = field(default_factory=dict)
+    outcome: RunOutcome = field(default_factory=RunOutcome)
 
     @property
     def iam(self) -> Any:
@@ -93,14 +124,29 @@ class StepContext:
     def will_create(self, kind: str, name: str) -> bool:
         return (kind, name) in self.planned
 
+    def keep_secret(self, user: str, kind: SecretKind, value: str) -> Secret:
+        """Store a generated secret in the keyring (if usable) and remember it for the report."""
+        stored_in = None
+        if self.secrets.usable():
+            self.secrets.put(self.account_id, user, kind, value)
+            stored_in = self.secrets.description()
+        secret = Secret(user, kind, value, stored_in)
+        self.outcome.secrets.append(secret)
+        return secret
 
-class Step:
+
+class Step(Generic[S]):
     """A playbook step kind: subclasses set kind, fields, permissions and a docstring example."""
 
     kind: ClassVar[str]
     fields: ClassVar[Mapping[str, FieldSpec]]
     # IAM actions the step needs to plan and apply; `remediate permissions` is built from these.
     permissions: ClassVar[tuple[str, ...]]
+    # Capabilities the command line wires up: a password it may be given, codes it asks for.
+    takes_password: ClassVar[bool] = False
+    asks_for_codes: ClassVar[bool] = False
+    # Write calls applying one change makes (the call budget in benchmarks/bench_remediate.py).
+    writes_per_change: ClassVar[int] = 1
 
     def __init__(self, step_id: str, params: Mapping[str, Any]) -> None:
         self.id = step_id
@@ -109,23 +155,25 @@ class Step:
     def resource(self, ctx: StepContext) -> str:
         raise NotImplementedError
 
-    def plan(self, ctx: StepContext) -> Change:
+    def plan(self, ctx: StepContext) -> Change[S]:
         """Read the current state and say what would change. Never writes."""
         raise NotImplementedError
 
-    def preflight(self, ctx: StepContext, change: Change) -> None:
+    def preflight(self, ctx: StepContext, change: Change[S]) -> None:
         """Checks that must pass before any step is applied (exit 2 on failure)."""
 
-    def apply(self, ctx: StepContext, change: Change) -> None:
+    def apply(self, ctx: StepContext, change: Change[S]) -> None:
         """Make the change. Called only when ``change.change`` is not ``none``."""
         raise NotImplementedError
 
 
-REGISTRY: dict[str, type[Step]] = {}
+AnyStep = Step[Any]
+
+REGISTRY: dict[str, type[AnyStep]] = {}
 BUILT_IN = ("remediate.steps.iam", "remediate.steps.virtual_mfa")
 
 
-def register(cls: type[Step]) -> type[Step]:
+def register(cls: type[Step[S]]) -> type[Step[S]]:
     """Class decorator: make a step kind available to playbooks by its ``kind`` name."""
     if cls.kind in REGISTRY:
         raise ValueError(f"step kind {cls.kind!r} registered twice")
@@ -133,7 +181,7 @@ def register(cls: type[Step]) -> type[Step]:
     return cls
 
 
-def registry() -> dict[str, type[Step]]:
+def registry() -> dict[str, type[AnyStep]]:
     """All step kinds, with the built-in ones loaded."""
     import importlib
 
@@ -141,6 +189,3 @@ def registry() -> dict[str, type[Step]]:
         importlib.import_module(module)  # importing a module registers its kinds
 
     return REGISTRY
-
-
-StepFactory = Callable[[str, Mapping[str, Any]], Step]

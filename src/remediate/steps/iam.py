@@ -3,11 +3,15 @@ access key. Each reads the current state, computes the change, and writes only i
 
 from __future__ import annotations
 
-from typing import Any
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 from remediate.aws.calls import call, call_or_none, paginate
 from remediate.errors import AwsError, InputError
-from remediate.steps.base import Change, FieldSpec, Secret, Step, StepContext, register
+from remediate.steps.base import Change, FieldSpec, Step, StepContext, register
+
+if TYPE_CHECKING:
+    from remediate.secrets import PasswordPolicy
 
 ALREADY_EXISTS = "EntityAlreadyExists"
 
@@ -34,7 +38,7 @@ def _create_tolerating_race(ctx: StepContext, operation: str, **params: Any) -> 
 
 
 @register
-class GroupStep(Step):
+class GroupStep(Step[None]):
     """An IAM group exists.
 
     ```yaml
@@ -55,7 +59,7 @@ class GroupStep(Step):
     def resource(self, ctx: StepContext) -> str:
         return str(self.params["group"])
 
-    def plan(self, ctx: StepContext) -> Change:
+    def plan(self, ctx: StepContext) -> Change[None]:
         group = self.params["group"]
         if call_or_none(ctx.iam, "GetGroup", GroupName=group, MaxItems=1) is not None:
             return Change(group, "none")
@@ -67,12 +71,12 @@ class GroupStep(Step):
         ctx.planned.add(("group", group))
         return Change(group, "create", [f"create IAM group {group}"])
 
-    def apply(self, ctx: StepContext, change: Change) -> None:
+    def apply(self, ctx: StepContext, change: Change[None]) -> None:
         _create_tolerating_race(ctx, "CreateGroup", GroupName=self.params["group"])
 
 
 @register
-class GroupPolicyStep(Step):
+class GroupPolicyStep(Step[None]):
     """A managed policy is attached to a group (the ARN uses the account's partition).
 
     ```yaml
@@ -92,9 +96,9 @@ class GroupPolicyStep(Step):
     def resource(self, ctx: StepContext) -> str:
         return managed_policy_arn(self.params["policy"], ctx.partition)
 
-    def plan(self, ctx: StepContext) -> Change:
+    def plan(self, ctx: StepContext) -> Change[None]:
         group, arn = self.params["group"], self.resource(ctx)
-        attach = Change(arn, "create", [f"attach {arn} to group {group}"])
+        attach: Change[None] = Change(arn, "create", [f"attach {arn} to group {group}"])
         if ctx.will_create("group", group):
             return attach
         attached = paginate(
@@ -104,14 +108,21 @@ class GroupPolicyStep(Step):
             return Change(arn, "none")
         return attach
 
-    def apply(self, ctx: StepContext, change: Change) -> None:
+    def apply(self, ctx: StepContext, change: Change[None]) -> None:
         call(
             ctx.iam, "AttachGroupPolicy", GroupName=self.params["group"], PolicyArn=change.resource
         )
 
 
+@dataclass(frozen=True)
+class UserPlan:
+    """The tags to set on the user (all of them for a new user, the changed ones otherwise)."""
+
+    tags: dict[str, str]
+
+
 @register
-class UserStep(Step):
+class UserStep(Step[UserPlan]):
     """An IAM user exists with the given tags (added or updated, never removed).
 
     ```yaml
@@ -131,14 +142,14 @@ class UserStep(Step):
     def resource(self, ctx: StepContext) -> str:
         return str(self.params["user"])
 
-    def plan(self, ctx: StepContext) -> Change:
+    def plan(self, ctx: StepContext) -> Change[UserPlan]:
         user, desired = self.params["user"], dict(self.params.get("tags") or {})
         found = call_or_none(ctx.iam, "GetUser", UserName=user)
         if found is None:
             ctx.planned.add(("user", user))
             details = [f"create IAM user {user}"]
             details += [f"tag {k}={v}" for k, v in sorted(desired.items())]
-            return Change(user, "create", details, state={"tags": desired})
+            return Change(user, "create", details, state=UserPlan(desired))
         current = {t["Key"]: t["Value"] for t in found["User"].get("Tags", [])}
         changes = tag_changes(current, desired)
         if not changes:
@@ -147,11 +158,11 @@ class UserStep(Step):
             f"tag {k}={v}" + (f" (was {current[k]})" if k in current else "")
             for k, v in sorted(changes.items())
         ]
-        return Change(found["User"]["Arn"], "update", details, state={"tags": changes})
+        return Change(found["User"]["Arn"], "update", details, state=UserPlan(changes))
 
-    def apply(self, ctx: StepContext, change: Change) -> None:
+    def apply(self, ctx: StepContext, change: Change[UserPlan]) -> None:
         user = self.params["user"]
-        tags = [{"Key": k, "Value": v} for k, v in sorted(change.state["tags"].items())]
+        tags = [{"Key": k, "Value": v} for k, v in sorted(change.planned.tags.items())]
         if change.change == "create":
             params: dict[str, Any] = {"UserName": user}
             if tags:
@@ -162,7 +173,7 @@ class UserStep(Step):
 
 
 @register
-class MembershipStep(Step):
+class MembershipStep(Step[None]):
     """A user is a member of a group.
 
     ```yaml
@@ -182,9 +193,9 @@ class MembershipStep(Step):
     def resource(self, ctx: StepContext) -> str:
         return f"{self.params['user']} in {self.params['group']}"
 
-    def plan(self, ctx: StepContext) -> Change:
+    def plan(self, ctx: StepContext) -> Change[None]:
         user, group = self.params["user"], self.params["group"]
-        add = Change(self.resource(ctx), "create", [f"add {user} to group {group}"])
+        add: Change[None] = Change(self.resource(ctx), "create", [f"add {user} to group {group}"])
         if ctx.will_create("user", user):
             return add
         groups = paginate(ctx.iam, "ListGroupsForUser", "Groups", UserName=user)
@@ -192,13 +203,13 @@ class MembershipStep(Step):
             return Change(self.resource(ctx), "none")
         return add
 
-    def apply(self, ctx: StepContext, change: Change) -> None:
+    def apply(self, ctx: StepContext, change: Change[None]) -> None:
         call(
             ctx.iam, "AddUserToGroup", UserName=self.params["user"], GroupName=self.params["group"]
         )
 
 
-def _password_policy(ctx: StepContext) -> Any:
+def _password_policy(ctx: StepContext) -> PasswordPolicy:
     from remediate.secrets import PasswordPolicy
 
     found = call_or_none(ctx.iam, "GetAccountPasswordPolicy")
@@ -214,17 +225,15 @@ def console_sign_in_url(account_id: str, partition: str) -> str:
     return f"https://{account_id}.{domain}/console"
 
 
-def _keep_secret(ctx: StepContext, user: str, kind: str, value: str) -> None:
-    """Store a generated secret in the keyring (if usable) and remember it for the report."""
-    stored_in = None
-    if ctx.secrets.usable():
-        ctx.secrets.put(ctx.account_id, user, kind, value)
-        stored_in = ctx.secrets.description()
-    ctx.produced.append(Secret(user, kind, value, stored_in))
+@dataclass(frozen=True)
+class LoginProfilePlan:
+    """The password policy the new password must meet."""
+
+    policy: PasswordPolicy
 
 
 @register
-class LoginProfileStep(Step):
+class LoginProfileStep(Step[LoginProfilePlan]):
     """Console access: a login profile whose password must be reset at first sign-in.
 
     ```yaml
@@ -244,11 +253,12 @@ class LoginProfileStep(Step):
         "iam:GetAccountPasswordPolicy",
         "iam:CreateLoginProfile",
     )
+    takes_password = True
 
     def resource(self, ctx: StepContext) -> str:
         return f"login profile of {self.params['user']}"
 
-    def plan(self, ctx: StepContext) -> Change:
+    def plan(self, ctx: StepContext) -> Change[LoginProfilePlan]:
         from remediate.secrets import check_password
 
         user = self.params["user"]
@@ -271,19 +281,19 @@ class LoginProfileStep(Step):
             "create",
             [f"console access for {user} with {how}, to be reset at first sign-in"],
             makes_secret=given is None,
-            state={"policy": policy},
+            state=LoginProfilePlan(policy),
         )
 
-    def apply(self, ctx: StepContext, change: Change) -> None:
+    def apply(self, ctx: StepContext, change: Change[LoginProfilePlan]) -> None:
         from remediate.secrets import generate_password
 
         user = self.params["user"]
         password = ctx.options.password
         if password is None:
-            password = generate_password(change.state["policy"])
+            password = generate_password(change.planned.policy)
             # Kept before the login profile exists: a run that dies right after creating it
             # still leaves the password where its owner can find it.
-            _keep_secret(ctx, user, "password", password)
+            ctx.keep_secret(user, "password", password)
         if not _create_tolerating_race(
             ctx, "CreateLoginProfile", UserName=user, Password=password, PasswordResetRequired=True
         ):
@@ -291,11 +301,11 @@ class LoginProfileStep(Step):
                 f"[yellow]Warning:[/] {user} already had a login profile (a concurrent run, or a "
                 "retried request): the password kept by this run may not be the one in effect."
             )
-        ctx.results["console_sign_in_url"] = console_sign_in_url(ctx.account_id, ctx.partition)
+        ctx.outcome.console_sign_in_url = console_sign_in_url(ctx.account_id, ctx.partition)
 
 
 @register
-class AccessKeyStep(Step):
+class AccessKeyStep(Step[None]):
     """Programmatic access: one access key, created only when the user has none.
 
     ```yaml
@@ -312,7 +322,7 @@ class AccessKeyStep(Step):
     def resource(self, ctx: StepContext) -> str:
         return f"access key of {self.params['user']}"
 
-    def plan(self, ctx: StepContext) -> Change:
+    def plan(self, ctx: StepContext) -> Change[None]:
         user = self.params["user"]
         if not ctx.will_create("user", user):
             keys = paginate(ctx.iam, "ListAccessKeys", "AccessKeyMetadata", UserName=user)
@@ -333,7 +343,7 @@ class AccessKeyStep(Step):
             self.resource(ctx), "create", [f"create an access key for {user}"], makes_secret=True
         )
 
-    def apply(self, ctx: StepContext, change: Change) -> None:
+    def apply(self, ctx: StepContext, change: Change[None]) -> None:
         import json
 
         user = self.params["user"]
@@ -342,4 +352,4 @@ class AccessKeyStep(Step):
             {"AccessKeyId": key["AccessKeyId"], "SecretAccessKey": key["SecretAccessKey"]}
         )
         change.resource = key["AccessKeyId"]
-        _keep_secret(ctx, user, "access-key", value)
+        ctx.keep_secret(user, "access-key", value)

@@ -6,12 +6,12 @@ from __future__ import annotations
 
 import logging
 import time
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from remediate.aws.calls import call, paginate
 from remediate.errors import InputError
-from remediate.steps.base import Change, FieldSpec, Secret, Step, StepContext, register
+from remediate.steps.base import Change, FieldSpec, MfaDevice, Step, StepContext, register
 
 log = logging.getLogger(__name__)
 
@@ -45,27 +45,30 @@ def clock_skew(ctx: StepContext) -> float | None:
 
 
 def _ask(ctx: StepContext, prompt: str) -> str:
-    """One line from the person at the terminal.
-
-    Not input(): it flushes stderr first and discards any error raised meanwhile, so a Ctrl-C
-    pressed while the prompt is being written is lost and the read then blocks for good.
-    """
-    import sys
-
-    ctx.ui.print(f"{prompt}: ", end="")
-    ctx.ui.file.flush()
-    line = sys.stdin.readline()
-    if not line:
+    """One line from the person at the terminal."""
+    line = ctx.prompter.line(prompt)
+    if line is None:
         # Ctrl-D or a closed terminal: a step failure (exit 3), since earlier steps did change.
         raise InputError(
             "no MFA codes were entered (end of input)",
             tip="rerun to enroll the same device, or pass --mfa-codes CODE1 CODE2",
         )
-    return line.rstrip("\r\n")
+    return line
+
+
+@dataclass(frozen=True)
+class MfaPlan:
+    """The device to enroll: a new one named ``name``, or the pending ``serial`` whose ``seed``
+    the keyring holds; ``stale`` is a pending device nobody can enroll, to delete first."""
+
+    name: str
+    serial: str | None = None
+    seed: str | None = None
+    stale: str | None = None
 
 
 @register
-class VirtualMfaStep(Step):
+class VirtualMfaStep(Step[MfaPlan]):
     """A virtual MFA device is enabled for the user.
 
     ```yaml
@@ -86,17 +89,19 @@ class VirtualMfaStep(Step):
         "iam:DeleteVirtualMFADevice",
         "iam:EnableMFADevice",
     )
+    asks_for_codes = True
+    writes_per_change = 2  # CreateVirtualMFADevice, then EnableMFADevice
 
     def resource(self, ctx: StepContext) -> str:
         return f"virtual MFA device of {self.params['user']}"
 
-    def plan(self, ctx: StepContext) -> Change:
+    def plan(self, ctx: StepContext) -> Change[MfaPlan]:
         user = self.params["user"]
         if not ctx.will_create("user", user):
             devices = paginate(ctx.iam, "ListMFADevices", "MFADevices", UserName=user)
             if devices:
                 serial = devices[0]["SerialNumber"]
-                ctx.results["mfa"] = {"serial_number": serial, "enabled": True}
+                ctx.outcome.mfa = MfaDevice(serial, enabled=True)
                 return Change(serial, "none", [f"{user} already has MFA device {serial}"])
         virtual = paginate(
             ctx.iam, "ListVirtualMFADevices", "VirtualMFADevices", AssignmentStatus="Any"
@@ -115,27 +120,25 @@ class VirtualMfaStep(Step):
             taken.add(name)
             name = free_device_name(user, taken)
             pending = unassigned.get(name)
-        state: dict[str, Any] = {"name": name}
         details: list[str] = []
-        if pending:
-            if seed:
-                state.update(serial=pending, seed=seed)
-                details.append(f"resume enrolling pending device {pending}")
-            else:
-                state["stale"] = pending
+        if pending and seed:
+            state = MfaPlan(name, serial=pending, seed=seed)
+            details.append(f"resume enrolling pending device {pending}")
+        else:
+            state = MfaPlan(name, stale=pending)
+            if pending:
                 details.append(
                     f"delete pending device {pending} (no valid seed for it in the keyring, so "
                     "it cannot be enrolled) and create a fresh one"
                 )
-        if "serial" not in state:
-            details.append(f"create virtual MFA device {state['name']} for {user}")
+            details.append(f"create virtual MFA device {name} for {user}")
         details.append("enable it with two consecutive codes")
         self._warn_clock(ctx)
         return Change(
-            state.get("serial", self.resource(ctx)),
+            state.serial or self.resource(ctx),
             "create",
             details,
-            makes_secret="seed" not in state,
+            makes_secret=state.seed is None,
             state=state,
         )
 
@@ -156,17 +159,17 @@ class VirtualMfaStep(Step):
                 f"{'ahead of' if skew > 0 else 'behind'} AWS's; TOTP codes may be rejected."
             )
 
-    def preflight(self, ctx: StepContext, change: Change) -> None:
+    def preflight(self, ctx: StepContext, change: Change[MfaPlan]) -> None:
         from remediate.mfa import check_codes
 
         mfa = ctx.options.mfa
-        if mfa.mode == "interactive" and not ctx.options.interactive:
+        if mfa.mode == "interactive" and not ctx.prompter.interactive:
             raise InputError(
                 "no terminal to type the MFA codes on",
                 tip="pass --mfa-auto, --mfa-codes CODE1 CODE2, or --no-mfa",
             )
         if mfa.mode == "codes":
-            seed = change.state.get("seed")
+            seed = change.planned.seed
             if seed is None:
                 raise InputError(
                     f"--mfa-codes needs a device pending from an earlier run for "
@@ -178,35 +181,29 @@ class VirtualMfaStep(Step):
         if mfa.qr_file and Path(mfa.qr_file).exists():
             raise InputError(f"{mfa.qr_file} already exists; choose another --qr-file path")
 
-    def apply(self, ctx: StepContext, change: Change) -> None:
+    def apply(self, ctx: StepContext, change: Change[MfaPlan]) -> None:
         from remediate.mfa import otpauth_uri
 
         user = self.params["user"]
-        if "stale" in change.state:
+        plan = change.planned
+        if plan.stale:
             ctx.ui.print(
-                f"Deleting pending device {change.state['stale']}: the keyring holds no valid "
+                f"Deleting pending device {plan.stale}: the keyring holds no valid "
                 "seed for it, so nobody can enroll it."
             )
-            call(ctx.iam, "DeleteVirtualMFADevice", SerialNumber=change.state["stale"])
-        serial, seed = change.state.get("serial"), change.state.get("seed")
+            call(ctx.iam, "DeleteVirtualMFADevice", SerialNumber=plan.stale)
+        serial, seed = plan.serial, plan.seed
         if serial is None or seed is None:
-            created = call(
-                ctx.iam, "CreateVirtualMFADevice", VirtualMFADeviceName=change.state["name"]
-            )
+            created = call(ctx.iam, "CreateVirtualMFADevice", VirtualMFADeviceName=plan.name)
             device = created["VirtualMFADevice"]
             serial = str(device["SerialNumber"])
             raw = device["Base32StringSeed"]
             seed = raw.decode("ascii") if isinstance(raw, bytes) else str(raw)
             # Keep the seed before anything else can fail, so the next run can resume.
-            stored_in = None
-            if ctx.secrets.usable():
-                ctx.secrets.put(ctx.account_id, user, "mfa-seed", seed)
-                stored_in = ctx.secrets.description()
-            else:
+            if ctx.keep_secret(user, "mfa-seed", seed).stored_in is None:
                 ctx.ui.print("[yellow]Warning:[/] no keyring: this device cannot be resumed.")
-            ctx.produced.append(Secret(user, "mfa-seed", seed, stored_in))
         change.resource = serial
-        ctx.results["mfa"] = {"serial_number": serial, "enabled": False}
+        device_state = ctx.outcome.mfa = MfaDevice(serial, enabled=False)
         uri = otpauth_uri(seed, user, ctx.account_id)
         self._show(ctx, uri, seed)
         code1, code2 = self._codes(ctx, seed)
@@ -218,7 +215,7 @@ class VirtualMfaStep(Step):
             AuthenticationCode1=code1,
             AuthenticationCode2=code2,
         )
-        ctx.results["mfa"]["enabled"] = True
+        device_state.enabled = True
 
     def _show(self, ctx: StepContext, uri: str, seed: str) -> None:
         from remediate.mfa import render_qr_terminal, write_qr_png
@@ -227,7 +224,7 @@ class VirtualMfaStep(Step):
         if mfa.qr_file:
             write_qr_png(uri, Path(mfa.qr_file))
             ctx.ui.print(f"QR code written to {mfa.qr_file} (mode 0600).")
-        if ctx.options.interactive and mfa.mode != "auto":
+        if ctx.prompter.interactive and mfa.mode != "auto":
             ctx.ui.print("Scan this QR code with an authenticator app:")
             ctx.ui.file.write(render_qr_terminal(uri))
             ctx.ui.file.flush()

@@ -1,0 +1,357 @@
+"""The typer app: each command parses its options, builds a request (remediate.requests) and
+hands it to remediate.commands. Nothing else happens here."""
+
+import sys
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from remediate import __version__, limits
+from remediate.cli import options as o
+from remediate.errors import EXIT_AWS, EXIT_INPUT, EXIT_OK, RemediateError
+
+if TYPE_CHECKING:
+    from remediate.prompt import Prompter
+    from remediate.requests import AwsChoice
+
+EXIT_CODES_HELP = (
+    "Exit codes: 0 root not in use, or a remediation completed; 1 root in use (detection only); "
+    "2 invalid input, nothing was changed; 3 root use could not be determined, or AWS failed."
+)
+
+app = typer.Typer(
+    name="remediate",
+    help="Find and fix use of the AWS account root user.",
+    epilog=EXIT_CODES_HELP,
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+)
+
+
+class _State:
+    # Plain class, not a dataclass: `remediate --help` must not pay for importing dataclasses.
+    debug = False
+    prompter: "Prompter | None" = None
+
+
+_state = _State()
+
+
+def _prompter() -> "Prompter":
+    from remediate.prompt import TerminalPrompter
+
+    return _state.prompter or TerminalPrompter()
+
+
+def _aws(
+    profile: str | None, region: str | None, endpoint_url: str | None, sandbox: bool
+) -> "AwsChoice":
+    from remediate.requests import AwsChoice
+
+    return AwsChoice(profile=profile, region=region, endpoint_url=endpoint_url, sandbox=sandbox)
+
+
+def _version(value: bool) -> None:
+    if value:
+        print(f"remediate {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _main(
+    debug: Annotated[
+        bool, typer.Option("--debug", help="Log AWS calls; tracebacks on error.")
+    ] = False,
+    verbose: Annotated[
+        bool, typer.Option("--verbose", "-v", help="Log progress to stderr.")
+    ] = False,
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Show the version.")
+    ] = False,
+) -> None:
+    """Find and fix use of the AWS account root user."""
+    _state.debug = debug
+    import logging
+
+    level = logging.DEBUG if debug else logging.INFO if verbose else logging.WARNING
+    logging.basicConfig(stream=sys.stderr, level=level, format="remediate: %(message)s")
+    # botocore's and urllib3's debug logs hold request bodies: passwords, secret keys, MFA codes.
+    # --debug logs each call by name instead (remediate.aws.session).
+    for noisy in ("botocore", "urllib3", "boto3"):
+        logging.getLogger(noisy).setLevel(logging.INFO if debug else logging.WARNING)
+
+
+@app.command("root-use", epilog=EXIT_CODES_HELP)
+def root_use(
+    days: o.Days = limits.DEFAULT_DAYS,
+    report_timeout: o.ReportTimeout = limits.DEFAULT_REPORT_TIMEOUT,
+    credential_report: o.CredentialReport = None,
+    create_admin: o.CreateAdmin = None,
+    group: o.Group = None,
+    access: o.AccessKind = None,
+    tag: o.Tags = None,
+    no_mfa: o.NoMfa = False,
+    dry_run: o.DryRun = False,
+    yes: o.Yes = False,
+    show_secrets: o.ShowSecrets = False,
+    password_prompt: o.PasswordPrompt = False,
+    password_stdin: o.PasswordStdin = False,
+    mfa_auto: o.MfaAuto = False,
+    mfa_codes: o.MfaCodes = None,
+    qr_file: o.QrFile = None,
+    show_mfa_secret: o.ShowMfaSecret = False,
+    output: o.OutputFormat = o.Output.text,
+    profile: o.Profile = None,
+    region: o.Region = None,
+    endpoint_url: o.EndpointUrl = None,
+    sandbox: o.SandboxFlag = False,
+    all_accounts: o.AllAccounts = False,
+    accounts: o.Accounts = None,
+    role_name: o.RoleName = None,
+    external_id: o.ExternalId = None,
+    concurrency: o.Concurrency = None,
+    every_account: o.EveryAccount = False,
+) -> None:
+    """Detect use of the root user; with --create-admin NAME, also fix it: an administrators
+    group with AdministratorAccess, and an IAM user in it with console and/or programmatic
+    access and a virtual MFA device."""
+    from remediate import commands
+    from remediate.requests import RemediationFlags, root_use_request
+
+    request = root_use_request(
+        aws=_aws(profile, region, endpoint_url, sandbox),
+        days=days,
+        report_timeout=report_timeout,
+        credential_report=credential_report,
+        output=output.value,
+        create_admin=create_admin,
+        group=group,
+        access=access.value if access is not None else None,
+        tags=tag or (),
+        no_mfa=no_mfa,
+        flags=RemediationFlags(
+            dry_run=dry_run,
+            yes=yes,
+            show_secrets=show_secrets,
+            password_prompt=password_prompt,
+            password_stdin=password_stdin,
+            mfa_auto=mfa_auto,
+            mfa_codes=mfa_codes,
+            qr_file=qr_file,
+            show_mfa_secret=show_mfa_secret,
+        ),
+        all_accounts=all_accounts,
+        accounts=accounts,
+        role_name=role_name,
+        external_id=external_id,
+        concurrency=concurrency,
+        every_account=every_account,
+    )
+    raise typer.Exit(commands.root_use(request, _prompter()))
+
+
+playbook_app = typer.Typer(
+    help="List, show and run playbooks.", no_args_is_help=True, rich_markup_mode=None
+)
+app.add_typer(playbook_app, name="playbook")
+
+
+@playbook_app.command("list")
+def playbook_list(output: o.OutputFormat = o.Output.text) -> None:
+    """List the shipped playbooks."""
+    from remediate.output import print_json
+    from remediate.playbook.model import load_playbook, shipped_names
+
+    books = [load_playbook(name) for name in shipped_names()]
+    if output is o.Output.json:
+        print_json({"playbooks": [{"name": b.name, "description": b.description} for b in books]})
+        return
+    for b in books:
+        print(f"{b.name}: {' '.join(b.description.split())}")
+
+
+@playbook_app.command("show")
+def playbook_show(
+    name: Annotated[str, typer.Argument(metavar="NAME|PATH", help="A shipped name or a file.")],
+) -> None:
+    """Print a playbook (after validating it)."""
+    from remediate.playbook.model import load_playbook
+
+    sys.stdout.write(load_playbook(name).text)
+
+
+@playbook_app.command("run", epilog=EXIT_CODES_HELP)
+def playbook_run(
+    name: Annotated[str, typer.Argument(metavar="NAME|PATH", help="A shipped name or a file.")],
+    var: o.Variables = None,
+    tag: o.Tags = None,
+    dry_run: o.DryRun = False,
+    yes: o.Yes = False,
+    show_secrets: o.ShowSecrets = False,
+    password_prompt: o.PasswordPrompt = False,
+    password_stdin: o.PasswordStdin = False,
+    mfa_auto: o.MfaAuto = False,
+    mfa_codes: o.MfaCodes = None,
+    qr_file: o.QrFile = None,
+    show_mfa_secret: o.ShowMfaSecret = False,
+    output: o.OutputFormat = o.Output.text,
+    profile: o.Profile = None,
+    region: o.Region = None,
+    endpoint_url: o.EndpointUrl = None,
+    sandbox: o.SandboxFlag = False,
+) -> None:
+    """Run a playbook: plan, confirm, apply. Rerunning changes nothing."""
+    from remediate import commands
+    from remediate.requests import RemediationFlags, playbook_run_request
+
+    request = playbook_run_request(
+        name,
+        aws=_aws(profile, region, endpoint_url, sandbox),
+        variables=var or (),
+        tags=tag or (),
+        flags=RemediationFlags(
+            dry_run=dry_run,
+            yes=yes,
+            show_secrets=show_secrets,
+            password_prompt=password_prompt,
+            password_stdin=password_stdin,
+            mfa_auto=mfa_auto,
+            mfa_codes=mfa_codes,
+            qr_file=qr_file,
+            show_mfa_secret=show_mfa_secret,
+        ),
+        output=output.value,
+    )
+    raise typer.Exit(commands.playbook_run(request, _prompter()))
+
+
+secrets_app = typer.Typer(
+    help="Secrets remediate keeps in the system keyring (passwords, access keys, MFA seeds).",
+    no_args_is_help=True,
+    rich_markup_mode=None,
+)
+app.add_typer(secrets_app, name="secrets")
+
+
+@secrets_app.command("list")
+def secrets_list(output: o.OutputFormat = o.Output.text) -> None:
+    """Which secrets the keyring holds, by account and user (never the values)."""
+    from remediate import commands
+
+    raise typer.Exit(commands.secrets_list(output.value))
+
+
+@secrets_app.command("show")
+def secrets_show(
+    user: Annotated[str, typer.Argument(help="The IAM user.")],
+    what: Annotated[o.What, typer.Option("--what", help="Which secret to hand over.")],
+    account: o.Account = None,
+    qr_file: o.QrFile = None,
+) -> None:
+    """Print (or render) a secret, to hand it to its owner."""
+    from remediate import commands
+
+    raise typer.Exit(commands.secrets_show(user, what.value, account, qr_file))
+
+
+@secrets_app.command("forget")
+def secrets_forget(
+    user: Annotated[str, typer.Argument(help="The IAM user.")],
+    account: o.Account = None,
+    yes: o.Yes = False,
+) -> None:
+    """Delete a user's secrets from the keyring (after a confirmation)."""
+    from remediate import commands
+
+    raise typer.Exit(commands.secrets_forget(user, account, yes=yes, prompter=_prompter()))
+
+
+@app.command("permissions")
+def permissions(
+    playbook: Annotated[
+        str, typer.Argument(metavar="[PLAYBOOK]", help="A shipped playbook name or a file.")
+    ] = "root-use",
+    detect_only: Annotated[
+        bool, typer.Option("--detect-only", help="Only what detection needs.")
+    ] = False,
+    organization: Annotated[
+        bool,
+        typer.Option(
+            "--organization",
+            help="Add what --all-accounts needs where it runs: list accounts, assume the role.",
+        ),
+    ] = False,
+    role_name: Annotated[
+        str, typer.Option("--role-name", help="The role assumed in member accounts.")
+    ] = limits.DEFAULT_ROLE_NAME,
+) -> None:
+    """Print the least-privilege IAM policy (JSON) for detection and a playbook's steps."""
+    from remediate import commands
+
+    role = role_name if organization else None
+    raise typer.Exit(
+        commands.permissions(playbook, detect_only=detect_only, organization_role=role)
+    )
+
+
+@app.command("journal")
+def journal_show(
+    output: o.OutputFormat = o.Output.text,
+    limit: o.JournalLimit = limits.DEFAULT_JOURNAL_LIMIT,
+) -> None:
+    """Show the audit trail: one entry per change remediate applied (never a secret)."""
+    from remediate import commands
+
+    raise typer.Exit(commands.journal(output.value, limit))
+
+
+def _report(exc: RemediateError) -> None:
+    print(f"error: {exc.message}", file=sys.stderr)
+    if exc.tip:
+        print(f"Tip: {exc.tip}", file=sys.stderr)
+
+
+def run(argv: list[str] | None = None, *, prompter: "Prompter | None" = None) -> int:
+    """Run the CLI with ``argv`` and return the exit code (never raises for expected failures).
+
+    ``prompter`` (a remediate.prompt.Prompter) replaces the terminal, for tests and embedding.
+    """
+    from typer._click.exceptions import ClickException, NoArgsIsHelpError
+
+    _state.debug = "--debug" in (argv if argv is not None else sys.argv[1:])
+    _state.prompter = prompter
+    try:
+        rv = app(args=argv, prog_name="remediate", standalone_mode=False)
+    except RemediateError as exc:
+        if _state.debug:
+            import logging
+
+            logging.getLogger("remediate").exception("failed")
+        _report(exc)
+        return exc.exit_code
+    except NoArgsIsHelpError as exc:
+        # `remediate` or `remediate playbook` alone: the help, as click shows it.
+        print(exc.format_message(), file=sys.stderr)
+        return EXIT_INPUT
+    except ClickException as exc:
+        # One line, not click's usage block: scripts read the last line of stderr.
+        print(f"error: {exc.format_message()}", file=sys.stderr)
+        print("Tip: see `remediate --help`", file=sys.stderr)
+        return EXIT_INPUT
+    except (typer.Abort, KeyboardInterrupt):
+        print("\nerror: interrupted; nothing more was changed", file=sys.stderr)
+        return EXIT_INPUT
+    except Exception as exc:
+        # A bug, not a user error: still one line, the traceback only with --debug.
+        if _state.debug:
+            raise
+        print(f"error: internal error: {type(exc).__name__}", file=sys.stderr)
+        print("Tip: rerun with --debug for the traceback, and report it", file=sys.stderr)
+        return EXIT_AWS
+    return rv if isinstance(rv, int) else EXIT_OK
+
+
+def main() -> None:
+    sys.exit(run())

@@ -1,0 +1,286 @@
+"""The command line's options, declared once and shared by the commands that take them.
+
+No ``from __future__ import annotations`` here or in remediate.cli.app: typer would evaluate
+every annotation string when it builds the commands, which `remediate --help` would pay for.
+"""
+
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from remediate import limits
+
+AWS_PANEL = "AWS access"
+OUTPUT_PANEL = "Output"
+REMEDIATION_PANEL = "Remediation"
+ORG_PANEL = "Across accounts"
+MFA_PANEL = "MFA enrollment"
+
+
+class Output(StrEnum):
+    text = "text"
+    json = "json"
+
+
+class Access(StrEnum):
+    console = "console"
+    programmatic = "programmatic"
+    both = "both"
+
+
+class What(StrEnum):
+    password = "password"  # noqa: S105 (a name, not a secret)
+    access_key = "access-key"
+    mfa_qr = "mfa-qr"
+    mfa_secret = "mfa-secret"  # noqa: S105
+
+
+# --- AWS and output ---
+
+Profile = Annotated[
+    str | None,
+    typer.Option(
+        "--profile",
+        help="AWS profile (default: boto3's chain, AWS_PROFILE).",
+        rich_help_panel=AWS_PANEL,
+    ),
+]
+Region = Annotated[
+    str | None,
+    typer.Option(
+        "--region",
+        help="AWS region; picks the partition (aws, aws-us-gov, aws-cn).",
+        rich_help_panel=AWS_PANEL,
+    ),
+]
+EndpointUrl = Annotated[
+    str | None,
+    typer.Option(
+        "--endpoint-url",
+        help="Send every AWS call here (also AWS_ENDPOINT_URL).",
+        rich_help_panel=AWS_PANEL,
+    ),
+]
+SandboxFlag = Annotated[
+    bool,
+    typer.Option(
+        "--sandbox",
+        help="Run against the built-in local AWS emulator (no account).",
+        rich_help_panel=AWS_PANEL,
+    ),
+]
+OutputFormat = Annotated[
+    Output,
+    typer.Option(
+        "--output",
+        "-o",
+        help="text for people, json for programs (stdout only).",
+        rich_help_panel=OUTPUT_PANEL,
+    ),
+]
+
+# --- detection ---
+
+Days = Annotated[
+    int,
+    typer.Option(
+        "--days",
+        help=f"Window: root used within this many days counts as in use (1-{limits.MAX_DAYS}).",
+    ),
+]
+ReportTimeout = Annotated[
+    float,
+    typer.Option(
+        "--report-timeout",
+        help=f"Seconds to wait for the credential report (1-{limits.MAX_REPORT_TIMEOUT:g}).",
+    ),
+]
+CredentialReport = Annotated[
+    Path | None,
+    typer.Option(
+        "--credential-report",
+        metavar="FILE",
+        help="Judge a credential report CSV from the console; no AWS call.",
+    ),
+]
+
+# --- remediation ---
+
+CreateAdmin = Annotated[
+    str | None,
+    typer.Option(
+        "--create-admin",
+        metavar="NAME",
+        help="Remediate: run the root-use playbook for this IAM user.",
+        rich_help_panel=REMEDIATION_PANEL,
+    ),
+]
+Group = Annotated[
+    str | None,
+    typer.Option(
+        "--group",
+        help="The administrators group [default: the playbook's, Administrators].",
+        rich_help_panel=REMEDIATION_PANEL,
+    ),
+]
+AccessKind = Annotated[
+    Access | None,
+    typer.Option(
+        "--access",
+        help="Console (login profile), programmatic (access key), both "
+        "[default: the playbook's, console].",
+        rich_help_panel=REMEDIATION_PANEL,
+    ),
+]
+Tags = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--tag",
+        metavar="KEY=VALUE",
+        help="Tag for the user (repeatable).",
+        rich_help_panel=REMEDIATION_PANEL,
+    ),
+]
+Variables = Annotated[
+    list[str] | None,
+    typer.Option("--var", metavar="KEY=VALUE", help="A playbook variable (repeatable)."),
+]
+DryRun = Annotated[
+    bool,
+    typer.Option(
+        "--dry-run",
+        help="Print the plan; make no write call at all.",
+        rich_help_panel=REMEDIATION_PANEL,
+    ),
+]
+Yes = Annotated[
+    bool,
+    typer.Option("--yes", "-y", help="Apply without asking.", rich_help_panel=REMEDIATION_PANEL),
+]
+ShowSecrets = Annotated[
+    bool,
+    typer.Option(
+        "--show-secrets",
+        help="Print generated passwords, secret keys and MFA seeds once.",
+        rich_help_panel=REMEDIATION_PANEL,
+    ),
+]
+PasswordPrompt = Annotated[
+    bool,
+    typer.Option(
+        "--password-prompt",
+        help="Type the console password (twice).",
+        rich_help_panel=REMEDIATION_PANEL,
+    ),
+]
+PasswordStdin = Annotated[
+    bool,
+    typer.Option(
+        "--password-stdin",
+        help="Read the console password from standard input.",
+        rich_help_panel=REMEDIATION_PANEL,
+    ),
+]
+
+# --- MFA ---
+
+NoMfa = Annotated[
+    bool,
+    typer.Option(
+        "--no-mfa", help="Skip enrolling a virtual MFA device.", rich_help_panel=MFA_PANEL
+    ),
+]
+MfaAuto = Annotated[
+    bool,
+    typer.Option(
+        "--mfa-auto",
+        help="Compute the two MFA codes from the seed (unattended).",
+        rich_help_panel=MFA_PANEL,
+    ),
+]
+MfaCodes = Annotated[
+    tuple[str, str] | None,
+    typer.Option(
+        "--mfa-codes",
+        metavar="CODE1 CODE2",
+        help="Two consecutive codes for a device pending from an earlier run.",
+        rich_help_panel=MFA_PANEL,
+    ),
+]
+QrFile = Annotated[
+    Path | None,
+    typer.Option(
+        "--qr-file",
+        metavar="PATH",
+        help="Also write the QR code as a PNG (mode 0600).",
+        rich_help_panel=MFA_PANEL,
+    ),
+]
+ShowMfaSecret = Annotated[
+    bool,
+    typer.Option(
+        "--show-mfa-secret",
+        help="Also print the MFA secret key for manual entry.",
+        rich_help_panel=MFA_PANEL,
+    ),
+]
+
+# --- across accounts ---
+
+AllAccounts = Annotated[
+    bool,
+    typer.Option(
+        "--all-accounts",
+        help="Every active account of the AWS Organization.",
+        rich_help_panel=ORG_PANEL,
+    ),
+]
+Accounts = Annotated[
+    str | None,
+    typer.Option(
+        "--accounts",
+        metavar="ID,ID,...",
+        help="Only these accounts (with or without Organizations).",
+        rich_help_panel=ORG_PANEL,
+    ),
+]
+RoleName = Annotated[
+    str | None,
+    typer.Option(
+        "--role-name",
+        help=f"Role to assume in member accounts [default: {limits.DEFAULT_ROLE_NAME}].",
+        rich_help_panel=ORG_PANEL,
+    ),
+]
+ExternalId = Annotated[
+    str | None,
+    typer.Option("--external-id", help="External id for AssumeRole.", rich_help_panel=ORG_PANEL),
+]
+Concurrency = Annotated[
+    int | None,
+    typer.Option(
+        "--concurrency",
+        help=f"Accounts judged at once (1-{limits.MAX_CONCURRENCY}) "
+        f"[default: {limits.DEFAULT_CONCURRENCY}].",
+        rich_help_panel=ORG_PANEL,
+    ),
+]
+EveryAccount = Annotated[
+    bool,
+    typer.Option(
+        "--all",
+        help="With --create-admin across accounts: remediate every account, not only those "
+        "where root is in use.",
+        rich_help_panel=ORG_PANEL,
+    ),
+]
+
+# --- secrets and journal ---
+
+Account = Annotated[
+    str | None,
+    typer.Option("--account", metavar="ID", help="The account id (needed if USER is in several)."),
+]
+JournalLimit = Annotated[int, typer.Option("--limit", help="Show only the newest N entries.")]

@@ -1,0 +1,530 @@
+"""One function per command: a checked request in, services built, the core called, the result
+rendered, an exit code out. The command line (remediate.cli) only parses and calls these."""
+
+from __future__ import annotations
+
+import contextlib
+import sys
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+from remediate.errors import EXIT_AWS, EXIT_OK, EXIT_ROOT_IN_USE, InputError
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from remediate.accounts import AccountSession, Target
+    from remediate.aws.session import Aws
+    from remediate.detect.judge import Verdict
+    from remediate.engine import AccountRun, Remediation, Services
+    from remediate.journal import Journal
+    from remediate.prompt import Prompter
+    from remediate.requests import (
+        AwsChoice,
+        OutputFormat,
+        PlaybookRunRequest,
+        RemediationRequest,
+        RootUseRequest,
+    )
+    from remediate.secrets import SecretStore
+    from remediate.sweep import SweepResult
+
+
+# --- shared wiring ------------------------------------------------------------------------------
+
+
+@contextlib.contextmanager
+def open_aws(choice: AwsChoice, *, read_only: bool, organization: bool = False) -> Iterator[Aws]:
+    """The command's AWS session; with ``sandbox``, one pointed at a fresh local emulator (seeded
+    with an organization when the command works across accounts)."""
+    from remediate.aws.session import Aws, AwsOptions
+
+    if not choice.sandbox:
+        options = AwsOptions(choice.profile, choice.region, choice.endpoint_url)
+        yield Aws(options, read_only=read_only)
+        return
+    from remediate.sandbox import SANDBOX_CREDENTIALS, SANDBOX_REGION, Sandbox
+
+    with Sandbox(organization=organization) as sb:
+        print(
+            f"SANDBOX: a local AWS emulator at {sb.endpoint_url}, seeded with an account whose "
+            "root password was used 2 days ago. Nothing here touches a real AWS account.",
+            file=sys.stderr,
+        )
+        options = AwsOptions(None, choice.region or SANDBOX_REGION, sb.endpoint_url)
+        yield Aws.from_credentials(options, SANDBOX_CREDENTIALS, read_only=read_only)
+
+
+def plan_console(output: OutputFormat) -> Console:
+    """Where plans and outcomes go: stdout for people, stderr when stdout holds JSON."""
+    from remediate.output import stderr_console, stdout_console
+
+    return stderr_console() if output == "json" else stdout_console()
+
+
+def _secret_store(sandbox: bool) -> SecretStore:
+    from remediate.secrets import SecretStore, memory_keyring
+
+    if sandbox:
+        print(
+            "SANDBOX: secrets go to an in-memory keyring that is gone when this command ends.",
+            file=sys.stderr,
+        )
+    return SecretStore(memory_keyring() if sandbox else None)
+
+
+def _read_password(request: RemediationRequest, prompter: Prompter) -> str | None:
+    from remediate.requests import PasswordSource
+
+    if request.password_source is PasswordSource.STDIN:
+        line = prompter.stdin_line()
+        if not line:
+            raise InputError("--password-stdin: standard input held no password")
+        return line
+    if request.password_source is PasswordSource.PROMPT:
+        if not prompter.interactive:
+            raise InputError("--password-prompt needs a terminal", tip="use --password-stdin")
+        return prompter.password("Console password")
+    return None
+
+
+def prepare_remediation(
+    request: RemediationRequest, prompter: Prompter, *, across_accounts: bool = False
+) -> Remediation:
+    """The playbook loaded and checked, and a given password read: every input error comes out
+    here, before any AWS call."""
+    from remediate.engine import Remediation
+    from remediate.requests import prepare
+    from remediate.steps.base import MfaOptions, RunOptions
+
+    prepared = prepare(request, across_accounts=across_accounts)
+    mfa = request.mfa
+    options = RunOptions(
+        password=_read_password(request, prompter),
+        show_secrets=request.show_secrets,
+        mfa=MfaOptions(
+            mode=mfa.mode,
+            codes=mfa.codes,
+            qr_file=str(mfa.qr_file) if mfa.qr_file else None,
+            show_secret=mfa.show_secret,
+        ),
+    )
+    return Remediation(
+        playbook=prepared.name,
+        steps=prepared.steps,
+        options=options,
+        dry_run=request.dry_run,
+        yes=request.yes,
+    )
+
+
+def _services(
+    remediation: Remediation,
+    open_account: Any,
+    prompter: Prompter,
+    console: Console,
+    *,
+    sandbox: bool,
+    many: bool,
+    concurrency: int = 1,
+    output: OutputFormat,
+) -> Services:
+    """The engine's services: the sandbox has no journal and no lock (its emulator lives only as
+    long as the command), a real account has both."""
+    from remediate.engine import Services
+    from remediate.journal import Journal
+    from remediate.lock import account_lock
+    from remediate.output import TextView, stderr_console
+
+    def journal(session: AccountSession, playbook: str) -> Journal | None:
+        if sandbox:
+            return None
+        return Journal(
+            account_id=session.identity.account_id,
+            caller_arn=session.identity.arn,
+            playbook=playbook,
+        )
+
+    def lock(account_id: str) -> contextlib.AbstractContextManager[None]:
+        return contextlib.nullcontext() if sandbox else account_lock(account_id)
+
+    # With JSON, the document carries the secrets: print each one once, not on stderr too.
+    view = TextView(
+        console,
+        many=many,
+        show_secrets=remediation.options.show_secrets and output == "text",
+        sandbox=sandbox,
+    )
+    return Services(
+        open_account=open_account,
+        secrets=_secret_store(sandbox),
+        prompter=prompter,
+        view=view,
+        ui=stderr_console(),
+        journal=journal,
+        lock=lock,
+        concurrency=concurrency,
+    )
+
+
+def _verdict_exit(verdict: Verdict) -> int:
+    if verdict.root_in_use is None:
+        return EXIT_AWS
+    return EXIT_ROOT_IN_USE if verdict.root_in_use else EXIT_OK
+
+
+# --- root-use and playbook run -------------------------------------------------------------------
+
+
+def root_use(request: RootUseRequest, prompter: Prompter) -> int:
+    """Detect root use in one account or many; with a remediation, fix it."""
+    from remediate.output import print_json, render_verdict, stdout_console
+
+    if request.credential_report is not None:
+        from remediate.detect.service import detect_from_file
+
+        verdict = detect_from_file(request.credential_report, days=request.days)
+        if request.output == "json":
+            print_json({**verdict.to_json(), "sandbox": False})
+        else:
+            render_verdict(stdout_console(), verdict, datetime.now(UTC))
+        return _verdict_exit(verdict)
+    remediation = None
+    if request.remediation is not None:
+        remediation = prepare_remediation(
+            request.remediation, prompter, across_accounts=request.accounts is not None
+        )
+    read_only = remediation is not None and remediation.dry_run
+    with open_aws(
+        request.aws, read_only=read_only, organization=request.accounts is not None
+    ) as aws:
+        if request.accounts is None:
+            return _root_use_one_account(request, remediation, aws, prompter)
+        return _root_use_many_accounts(request, remediation, aws, prompter)
+
+
+def _root_use_one_account(
+    request: RootUseRequest, remediation: Remediation | None, aws: Aws, prompter: Prompter
+) -> int:
+    from remediate.aws.identity import caller_identity
+    from remediate.detect.service import detect
+    from remediate.output import print_json, render_verdict
+
+    identity = caller_identity(aws)
+    verdict = detect(aws, identity, days=request.days, report_timeout=request.report_timeout)
+    document = {**verdict.to_json(), "sandbox": request.aws.sandbox}
+    if remediation is None:
+        if request.output == "json":
+            print_json(document)
+        else:
+            render_verdict(plan_console(request.output), verdict, datetime.now(UTC))
+        return _verdict_exit(verdict)
+    render_verdict(plan_console(request.output), verdict, datetime.now(UTC))
+    return _remediate_one_account(remediation, aws, identity, prompter, request, document)
+
+
+def _remediate_one_account(
+    remediation: Remediation,
+    aws: Aws,
+    identity: Any,
+    prompter: Prompter,
+    request: RootUseRequest | PlaybookRunRequest,
+    document: dict[str, Any],
+) -> int:
+    from remediate import engine
+    from remediate.accounts import OwnAccount, Target
+    from remediate.documents import remediation_fields
+    from remediate.output import print_json
+
+    services = _services(
+        remediation,
+        OwnAccount(aws, identity),
+        prompter,
+        plan_console(request.output),
+        sandbox=request.aws.sandbox,
+        many=False,
+        output=request.output,
+    )
+    [run] = engine.run(remediation, [Target(identity.account_id)], services)
+    if run.report is None:
+        assert run.failure is not None
+        raise run.failure
+    if request.output == "json":
+        document.update(remediation_fields(run, show_secrets=remediation.options.show_secrets))
+        print_json(document)
+    if run.failure is not None:
+        raise run.failure
+    return EXIT_OK
+
+
+def _root_use_many_accounts(
+    request: RootUseRequest, remediation: Remediation | None, aws: Aws, prompter: Prompter
+) -> int:
+    from remediate import accounts
+    from remediate.aws.identity import caller_identity
+    from remediate.output import print_json, progress_bar, render_sweep, stdout_console
+    from remediate.sweep import sweep
+
+    assert request.accounts is not None
+    own = caller_identity(aws)
+    opener = accounts.MemberAccounts(
+        aws,
+        own,
+        role_name=request.accounts.role_name,
+        external_id=request.accounts.external_id,
+        read_only=aws.read_only,
+    )
+    targets = accounts.targets(aws, request.accounts.account_ids)
+    with progress_bar("Judging accounts") as progress:
+        result = sweep(
+            opener,
+            targets,
+            concurrency=request.accounts.concurrency,
+            days=request.days,
+            report_timeout=request.report_timeout,
+            progress=progress,
+        )
+    if remediation is None:
+        if request.output == "json":
+            document = result.to_json()
+            for account in document["accounts"]:
+                account["sandbox"] = request.aws.sandbox
+            print_json(document)
+        else:
+            render_sweep(stdout_console(), result)
+        return result.exit_code()
+    render_sweep(plan_console(request.output), result)
+    return _remediate_many_accounts(request, remediation, result, opener, prompter)
+
+
+def _remediation_targets(
+    result: SweepResult, *, every_account: bool, console: Console
+) -> tuple[list[Target], bool]:
+    """The accounts to remediate, and whether an account had to be left out (root may be in use
+    there: the run cannot say it completed)."""
+    from remediate.accounts import Target
+
+    chosen: list[Target] = []
+    left_out = False
+    for a in result.accounts:
+        if a.verdict is None:
+            console.print(f"[red]Account {a.account_id}: not remediated: {a.error}[/]")
+            left_out = True
+        elif every_account or a.root_in_use:
+            chosen.append(Target(a.account_id, a.account_name))
+        elif a.root_in_use is None:
+            console.print(
+                f"[yellow]Account {a.account_id}: root use undetermined, not remediated "
+                "(--all remediates every account)[/]"
+            )
+            left_out = True
+    if not chosen:
+        console.print("No account needs the playbook (pass --all to run it in every account).")
+    return chosen, left_out
+
+
+def _remediate_many_accounts(
+    request: RootUseRequest,
+    remediation: Remediation,
+    result: SweepResult,
+    opener: Any,
+    prompter: Prompter,
+) -> int:
+    from remediate import engine
+    from remediate.documents import remediation_fields
+    from remediate.output import print_json
+
+    assert request.accounts is not None
+    out = plan_console(request.output)
+    targets, failed = _remediation_targets(
+        result, every_account=request.accounts.every_account, console=out
+    )
+    services = _services(
+        remediation,
+        opener,
+        prompter,
+        out,
+        sandbox=request.aws.sandbox,
+        many=True,
+        concurrency=request.accounts.concurrency,
+        output=request.output,
+    )
+    runs: list[AccountRun] = engine.run(remediation, targets, services) if targets else []
+    if runs and not any(r.pending for r in runs) and all(r.report for r in runs):
+        out.print("Nothing needs changing in any account.")
+    failed = failed or any(r.failure is not None for r in runs)
+    if request.output == "json":
+        by_account = {r.account_id: r for r in runs}
+        documents = []
+        for a in result.accounts:
+            doc = {**a.to_json(), "sandbox": request.aws.sandbox}
+            run = by_account.get(a.account_id)
+            if run is not None:
+                show = remediation.options.show_secrets
+                doc.update(remediation_fields(run, show_secrets=show))
+                if run.failure is not None:
+                    doc["error"] = run.failure.message
+            documents.append(doc)
+        print_json({"accounts": documents, "summary": result.summary()})
+    return EXIT_AWS if failed else EXIT_OK
+
+
+def playbook_run(request: PlaybookRunRequest, prompter: Prompter) -> int:
+    """Run a playbook in the caller's account: plan, confirm, apply."""
+    from remediate.aws.identity import caller_identity
+
+    remediation = prepare_remediation(request.remediation, prompter)
+    with open_aws(request.aws, read_only=remediation.dry_run) as aws:
+        identity = caller_identity(aws)
+        document: dict[str, Any] = {
+            "account_id": identity.account_id,
+            "sandbox": request.aws.sandbox,
+        }
+        return _remediate_one_account(remediation, aws, identity, prompter, request, document)
+
+
+# --- secrets, permissions, journal ---------------------------------------------------------------
+
+
+def _usable_store() -> SecretStore:
+    from remediate.secrets import SecretStore
+
+    store = SecretStore()
+    store.require_usable()
+    return store
+
+
+def _account_for(store: SecretStore, user: str, account: str | None) -> str:
+    """The account whose secrets for ``user`` are meant: given, or the only one there is."""
+    from remediate import validate
+
+    validate.user_name(user)
+    if account is not None:
+        validate.account_id(account, "--account")
+    accounts = sorted({a for a, u, _ in store.entries() if u == user})
+    if account is not None:
+        if account not in accounts:
+            raise InputError(f"the keyring holds no secret of {user} in account {account}")
+        return account
+    if not accounts:
+        raise InputError(
+            f"the keyring holds no secret of {user}", tip="see `remediate secrets list`"
+        )
+    if len(accounts) > 1:
+        raise InputError(
+            f"{user} has secrets in several accounts ({', '.join(accounts)})",
+            tip="choose one with --account ID",
+        )
+    return accounts[0]
+
+
+def secrets_list(output: OutputFormat) -> int:
+    """Which secrets the keyring holds, by account and user (never the values)."""
+    from remediate.output import print_json
+
+    store = _usable_store()
+    grouped: dict[tuple[str, str], list[str]] = {}
+    for account, user, kind in store.entries():
+        grouped.setdefault((account, user), []).append(kind)
+    if output == "json":
+        print_json(
+            {
+                "keyring": store.description(),
+                "secrets": [
+                    {"account_id": a, "user": u, "kinds": kinds}
+                    for (a, u), kinds in sorted(grouped.items())
+                ],
+            }
+        )
+        return EXIT_OK
+    if not grouped:
+        print(f"No secrets in {store.description()}.")
+    for (account, user), kinds in sorted(grouped.items()):
+        print(f"{account}  {user}  {', '.join(kinds)}")
+    return EXIT_OK
+
+
+def secrets_show(user: str, what: str, account: str | None, qr_file: Any) -> int:
+    """Print (or render) a secret, to hand it to its owner."""
+    import json
+
+    store = _usable_store()
+    account_id = _account_for(store, user, account)
+    kind = {"password": "password", "access-key": "access-key"}.get(what, "mfa-seed")
+    value = store.get(account_id, user, kind)
+    if value is None:
+        raise InputError(f"the keyring holds no {kind} for {user} in account {account_id}")
+    if what == "password":
+        print(value)
+    elif what == "access-key":
+        key = json.loads(value)
+        print(f"AccessKeyId={key['AccessKeyId']}")
+        print(f"SecretAccessKey={key['SecretAccessKey']}")
+    elif what == "mfa-secret":
+        print(value)
+    else:
+        from remediate.mfa import otpauth_uri, render_qr_terminal, seed_is_valid, write_qr_png
+
+        if not seed_is_valid(value):
+            raise InputError(
+                f"the keyring's mfa-seed for {user} in account {account_id} is not a valid seed",
+                tip=f"remove it with `remediate secrets forget {user}` and rerun to enroll afresh",
+            )
+        uri = otpauth_uri(value, user, account_id)
+        if qr_file is not None:
+            write_qr_png(uri, qr_file)
+            print(f"QR code written to {qr_file} (mode 0600).", file=sys.stderr)
+        else:
+            sys.stdout.write(render_qr_terminal(uri))
+    return EXIT_OK
+
+
+def secrets_forget(user: str, account: str | None, *, yes: bool, prompter: Prompter) -> int:
+    """Delete a user's secrets from the keyring (after a confirmation)."""
+    from remediate.prompt import confirm_or_refuse
+
+    store = _usable_store()
+    account_id = _account_for(store, user, account)
+    kinds = [k for a, u, k in store.entries() if a == account_id and u == user]
+    confirm_or_refuse(
+        prompter,
+        f"Delete {', '.join(kinds)} of {user} (account {account_id}) from the keyring?",
+        yes=yes,
+        unchanged="nothing was deleted",
+    )
+    for kind in kinds:
+        store.delete(account_id, user, kind)
+    print(f"Deleted {', '.join(kinds)} of {user} (account {account_id}).")
+    return EXIT_OK
+
+
+def permissions(playbook: str, *, detect_only: bool, organization_role: str | None) -> int:
+    """Print the least-privilege IAM policy (JSON) for detection and a playbook's steps."""
+    from remediate import validate
+    from remediate.output import print_json
+    from remediate.permissions import policy
+
+    role = validate.role_name(organization_role) if organization_role is not None else None
+    print_json(policy(playbook, detect_only=detect_only, organization_role=role))
+    return EXIT_OK
+
+
+def journal(output: OutputFormat, limit: int) -> int:
+    """Show the audit trail: one entry per change remediate applied (never a secret)."""
+    from remediate.journal import journal_path, read_journal
+    from remediate.output import print_json
+    from remediate.requests import journal_limit
+
+    entries = list(read_journal())[-journal_limit(limit) :]
+    if output == "json":
+        print_json({"journal": str(journal_path()), "entries": entries})
+        return EXIT_OK
+    if not entries:
+        print(f"No changes recorded in {journal_path()}.")
+    for e in entries:
+        print(
+            f"{e.get('time')}  {e.get('account')}  {e.get('playbook')}/{e.get('step')}  "
+            f"{e.get('change')} {e.get('resource')}  by {e.get('caller')}"
+        )
+    return EXIT_OK

@@ -1,0 +1,187 @@
+"""The remediation engine, the same for one account and for many: lock, plan, preflight,
+confirm, apply.
+
+Every account's lock is taken before anything is planned (in account id order, so two runs
+cannot deadlock) and held until its changes are applied, so what the person confirmed is what
+gets applied. Dry run is decided here, once: a dry run plans and stops, and its sessions refuse
+any write besides. Sessions are opened in the thread that uses them.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import threading
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import AbstractContextManager
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Protocol
+
+from remediate.errors import InputError, RemediateError
+from remediate.playbook import runner
+from remediate.prompt import confirm_or_refuse
+from remediate.steps.base import RunOutcome, StepContext
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from remediate.accounts import AccountSession, Target
+    from remediate.journal import Journal
+    from remediate.playbook.runner import RunReport
+    from remediate.prompt import Prompter
+    from remediate.secrets import SecretStore
+    from remediate.steps.base import AnyStep, RunOptions
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Remediation:
+    """A playbook ready to run: its steps, the run's options, and whether to apply at all."""
+
+    playbook: str
+    steps: tuple[AnyStep, ...]
+    options: RunOptions
+    dry_run: bool
+    yes: bool
+
+
+@dataclass
+class AccountRun:
+    """One account's part of a remediation: its plan and outcome, or why it has none."""
+
+    target: Target
+    report: RunReport | None = None
+    outcome: RunOutcome = field(default_factory=RunOutcome)
+    failure: RemediateError | None = None
+    _ctx: StepContext | None = field(default=None, repr=False)
+    _session: AccountSession | None = field(default=None, repr=False)
+    _thread: int | None = field(default=None, repr=False)
+
+    @property
+    def account_id(self) -> str:
+        return self.target.account_id
+
+    @property
+    def pending(self) -> bool:
+        return self.report is not None and bool(self.report.pending)
+
+
+class View(Protocol):
+    """Where the engine shows its progress: each account's plan, then each outcome."""
+
+    def planned(self, run: AccountRun) -> None: ...
+
+    def applied(self, run: AccountRun) -> None: ...
+
+
+@dataclass(frozen=True)
+class Services:
+    """What the engine works with, injected by the command (or a test)."""
+
+    open_account: Callable[[str], AccountSession]
+    secrets: SecretStore
+    prompter: Prompter
+    view: View
+    ui: Console  # where steps write their messages
+    journal: Callable[[AccountSession, str], Journal | None]
+    lock: Callable[[str], AbstractContextManager[None]]
+    concurrency: int = 1
+
+
+def run(
+    remediation: Remediation, targets: Sequence[Target], services: Services
+) -> list[AccountRun]:
+    """Run the remediation in every target account; a failure stays with its account.
+
+    Raises InputError before any write (a preflight check, no confirmation).
+    """
+    runs = [AccountRun(t) for t in targets]
+    with contextlib.ExitStack() as locks:
+        for account_id in sorted({t.account_id for t in targets}):
+            locks.enter_context(services.lock(account_id))
+        _plan_all(remediation, runs, services)
+        for r in runs:
+            services.view.planned(r)
+        pending = [r for r in runs if r.pending]
+        if remediation.dry_run or not pending:
+            return runs
+        for r in pending:
+            assert r.report is not None
+            assert r._ctx is not None
+            runner.preflight(r.report, r._ctx)
+        confirm_or_refuse(services.prompter, _question(pending), yes=remediation.yes)
+        for r in pending:
+            _apply(remediation, r, services)
+            services.view.applied(r)
+    return runs
+
+
+def _question(pending: Sequence[AccountRun]) -> str:
+    changes = sum(len(r.report.pending) for r in pending if r.report is not None)
+    what = f"{changes} change{'s' * (changes != 1)}"
+    if len(pending) == 1:
+        return f"Apply {what} to account {pending[0].account_id}?"
+    ids = ", ".join(r.account_id for r in pending)
+    return f"Apply {what} in {len(pending)} accounts ({ids})?"
+
+
+def _plan(remediation: Remediation, run: AccountRun, services: Services) -> None:
+    try:
+        session = services.open_account(run.account_id)
+        ctx = StepContext(
+            aws=session.aws,
+            account_id=run.account_id,
+            partition=session.aws.partition,
+            secrets=services.secrets,
+            options=remediation.options,
+            ui=services.ui,
+            prompter=services.prompter,
+            outcome=run.outcome,
+        )
+        run.report = runner.plan(
+            remediation.steps, ctx, remediation.playbook, dry_run=remediation.dry_run
+        )
+    except InputError:
+        raise
+    except RemediateError as exc:
+        log.info("account %s: cannot plan: %s", run.account_id, exc.message)
+        run.failure = exc
+        return
+    run._ctx, run._session, run._thread = ctx, session, threading.get_ident()
+
+
+def _plan_all(remediation: Remediation, runs: list[AccountRun], services: Services) -> None:
+    """Plan every account: in this thread for one account, else ``concurrency`` at a time."""
+    workers = min(services.concurrency, len(runs))
+    if workers <= 1:
+        for r in runs:
+            _plan(remediation, r, services)
+        return
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="remediate-plan") as pool:
+        futures = [pool.submit(_plan, remediation, r, services) for r in runs]
+        try:
+            for future in futures:
+                future.result()  # an input error (exit 2) or a bug ends the run here
+        except BaseException:
+            for future in futures:
+                future.cancel()
+            raise
+
+
+def _apply(remediation: Remediation, run: AccountRun, services: Services) -> None:
+    assert run.report is not None
+    assert run._ctx is not None
+    assert run._session is not None
+    ctx, session = run._ctx, run._session
+    try:
+        if run._thread != threading.get_ident():
+            # Planned in a worker thread: a session of this thread's own.
+            session = run._session = services.open_account(run.account_id)
+            ctx.aws = session.aws
+        journal = services.journal(session, remediation.playbook)
+        runner.apply(run.report, ctx, on_applied=journal.applied if journal else None)
+    except RemediateError as exc:
+        log.info("account %s: %s", run.account_id, exc.message)
+        run.failure = exc

@@ -1,0 +1,306 @@
+"""What the user asked for: command-line values turned into frozen requests, with every rule
+that relates one option to another. No typer and no AWS here, so each rule is unit-tested on
+its own; every violation is an InputError (exit 2) before anything is changed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from enum import Enum
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal
+
+from remediate import limits, validate
+from remediate.errors import InputError
+
+if TYPE_CHECKING:
+    from remediate.steps.base import AnyStep, MfaMode
+
+OutputFormat = Literal["text", "json"]
+
+
+class PasswordSource(Enum):
+    """Where the console password comes from."""
+
+    GENERATED = "generated"
+    PROMPT = "--password-prompt"
+    STDIN = "--password-stdin"
+
+
+SWEEP_OPTIONS = "--all, --role-name, --external-id and --concurrency"
+
+
+def check_range(option: str, value: float, low: float, high: float | None = None) -> None:
+    """``value`` of ``option`` within [low, high] (no upper bound when ``high`` is None)."""
+    if value < low or (high is not None and value > high):
+        bound = f"{low:g}-{high:g}" if high is not None else f"at least {low:g}"
+        raise InputError(f"invalid {option} {value:g}: expected {bound}")
+
+
+@dataclass(frozen=True)
+class AwsChoice:
+    """How to reach AWS: boto3's chain (``None`` everywhere), or the built-in sandbox."""
+
+    profile: str | None = None
+    region: str | None = None
+    endpoint_url: str | None = None
+    sandbox: bool = False
+
+    def __post_init__(self) -> None:
+        if self.sandbox and (self.profile or self.endpoint_url):
+            raise InputError("--sandbox cannot be combined with --profile or --endpoint-url")
+
+
+@dataclass(frozen=True)
+class RemediationFlags:
+    """The command-line flags of a remediation run, as given (root-use and playbook run)."""
+
+    dry_run: bool = False
+    yes: bool = False
+    show_secrets: bool = False
+    password_prompt: bool = False
+    password_stdin: bool = False
+    mfa_auto: bool = False
+    mfa_codes: tuple[str, str] | None = None
+    qr_file: Path | None = None
+    show_mfa_secret: bool = False
+
+    def any_given(self) -> bool:
+        return self != RemediationFlags()
+
+    def any_mfa_option(self) -> bool:
+        return bool(self.mfa_auto or self.mfa_codes or self.qr_file or self.show_mfa_secret)
+
+
+@dataclass(frozen=True)
+class MfaChoice:
+    """Where the two MFA codes come from, and how the QR code and seed are shown."""
+
+    mode: MfaMode = "interactive"
+    codes: tuple[str, str] | None = None
+    qr_file: Path | None = None
+    show_secret: bool = False
+
+
+@dataclass(frozen=True)
+class RemediationRequest:
+    """A playbook to run with these variables, and how."""
+
+    playbook: str
+    variables: Mapping[str, Any]
+    dry_run: bool = False
+    yes: bool = False
+    show_secrets: bool = False
+    password_source: PasswordSource = PasswordSource.GENERATED
+    mfa: MfaChoice = field(default_factory=MfaChoice)
+
+
+@dataclass(frozen=True)
+class AccountsRequest:
+    """Several accounts: named ones, or (``account_ids`` None) every active account of the
+    organization; ``every_account`` remediates all of them, not only those where root is used."""
+
+    account_ids: tuple[str, ...] | None = None
+    role_name: str = limits.DEFAULT_ROLE_NAME
+    external_id: str | None = None
+    concurrency: int = limits.DEFAULT_CONCURRENCY
+    every_account: bool = False
+
+
+@dataclass(frozen=True)
+class RootUseRequest:
+    """``remediate root-use``: detect, in one account or many, and maybe remediate."""
+
+    aws: AwsChoice = field(default_factory=AwsChoice)
+    days: int = limits.DEFAULT_DAYS
+    report_timeout: float = limits.DEFAULT_REPORT_TIMEOUT
+    credential_report: Path | None = None
+    output: OutputFormat = "text"
+    accounts: AccountsRequest | None = None
+    remediation: RemediationRequest | None = None
+
+
+@dataclass(frozen=True)
+class PlaybookRunRequest:
+    """``remediate playbook run``: one playbook in the caller's account."""
+
+    remediation: RemediationRequest
+    aws: AwsChoice = field(default_factory=AwsChoice)
+    output: OutputFormat = "text"
+
+
+def remediation_request(
+    playbook: str, variables: Mapping[str, Any], flags: RemediationFlags
+) -> RemediationRequest:
+    """The flags checked against each other."""
+    if flags.password_prompt and flags.password_stdin:
+        raise InputError("give only one of --password-prompt and --password-stdin")
+    if flags.mfa_auto and flags.mfa_codes:
+        raise InputError("give only one of --mfa-auto and --mfa-codes")
+    if flags.mfa_codes:
+        from remediate.mfa import CODE_FORMAT_HELP, code_is_well_formed
+
+        for n, code in enumerate(flags.mfa_codes, 1):
+            if not code_is_well_formed(code):
+                raise InputError(f"invalid --mfa-codes: code {n} {CODE_FORMAT_HELP}")
+    mode: MfaMode = "auto" if flags.mfa_auto else "codes" if flags.mfa_codes else "interactive"
+    source = (
+        PasswordSource.PROMPT
+        if flags.password_prompt
+        else PasswordSource.STDIN
+        if flags.password_stdin
+        else PasswordSource.GENERATED
+    )
+    return RemediationRequest(
+        playbook=playbook,
+        variables=dict(variables),
+        dry_run=flags.dry_run,
+        yes=flags.yes,
+        show_secrets=flags.show_secrets,
+        password_source=source,
+        mfa=MfaChoice(
+            mode=mode,
+            codes=flags.mfa_codes,
+            qr_file=flags.qr_file,
+            show_secret=flags.show_mfa_secret,
+        ),
+    )
+
+
+def root_use_request(
+    *,
+    aws: AwsChoice,
+    days: int = limits.DEFAULT_DAYS,
+    report_timeout: float = limits.DEFAULT_REPORT_TIMEOUT,
+    credential_report: Path | None = None,
+    output: OutputFormat = "text",
+    create_admin: str | None = None,
+    group: str | None = None,
+    access: str | None = None,
+    tags: Sequence[str] = (),
+    no_mfa: bool = False,
+    flags: RemediationFlags | None = None,
+    all_accounts: bool = False,
+    accounts: str | None = None,
+    role_name: str | None = None,
+    external_id: str | None = None,
+    concurrency: int | None = None,
+    every_account: bool = False,
+) -> RootUseRequest:
+    """``root-use``'s options checked against each other. Options left out of the playbook's
+    variables take the playbook's own defaults."""
+    flags = flags or RemediationFlags()
+    check_range("--days", days, 1, limits.MAX_DAYS)
+    check_range("--report-timeout", report_timeout, 1, limits.MAX_REPORT_TIMEOUT)
+    if no_mfa and flags.any_mfa_option():
+        raise InputError("--no-mfa skips MFA enrollment: it takes no other MFA option")
+    remediation = None
+    if create_admin is not None:
+        variables: dict[str, Any] = {"user": validate.user_name(create_admin)}
+        if group is not None:
+            variables["group"] = validate.group_name(group)
+        if access is not None:
+            variables["access"] = access
+        if tags:
+            variables["tags"] = validate.tag_options(tags)
+        if no_mfa:
+            variables["mfa"] = False
+        remediation = remediation_request("root-use", variables, flags)
+    elif flags.any_given() or tags or no_mfa or group is not None or access is not None:
+        raise InputError("remediation options need --create-admin NAME")
+    sweep = None
+    if all_accounts or accounts is not None:
+        if all_accounts and accounts is not None:
+            raise InputError("give --all-accounts or --accounts, not both")
+        if credential_report is not None:
+            raise InputError("--credential-report judges one file: it takes no account option")
+        if concurrency is not None:
+            check_range("--concurrency", concurrency, 1, limits.MAX_CONCURRENCY)
+        if every_account and remediation is None:
+            raise InputError("--all needs --create-admin NAME")
+        if remediation is not None and (flags.mfa_codes or flags.qr_file or flags.password_prompt):
+            raise InputError(
+                "--mfa-codes, --qr-file and --password-prompt are for one account at a time"
+            )
+        sweep = AccountsRequest(
+            account_ids=validate.account_ids(accounts) if accounts is not None else None,
+            role_name=validate.role_name(role_name or limits.DEFAULT_ROLE_NAME),
+            external_id=validate.external_id(external_id) if external_id is not None else None,
+            concurrency=concurrency or limits.DEFAULT_CONCURRENCY,
+            every_account=every_account,
+        )
+    elif every_account or any(v is not None for v in (role_name, external_id, concurrency)):
+        raise InputError(f"{SWEEP_OPTIONS} need --all-accounts or --accounts")
+    if credential_report is not None and (aws != AwsChoice(region=aws.region) or create_admin):
+        raise InputError("--credential-report reads a file: it takes no AWS option")
+    return RootUseRequest(
+        aws=aws,
+        days=days,
+        report_timeout=report_timeout,
+        credential_report=credential_report,
+        output=output,
+        accounts=sweep,
+        remediation=remediation,
+    )
+
+
+def playbook_run_request(
+    playbook: str,
+    *,
+    aws: AwsChoice,
+    variables: Sequence[str] = (),
+    tags: Sequence[str] = (),
+    flags: RemediationFlags | None = None,
+    output: OutputFormat = "text",
+) -> PlaybookRunRequest:
+    """``playbook run``'s options: ``--var KEY=VALUE`` once per key, tags one way only."""
+    given: dict[str, Any] = {}
+    for text in variables:
+        key, value = validate.key_value(text, "--var")
+        if key in given:
+            raise InputError(f"--var {key} given twice")
+        given[key] = value
+    if tags:
+        if "tags" in given:
+            raise InputError("give tags with --tag or --var tags=..., not both")
+        given["tags"] = validate.tag_options(tags)
+    remediation = remediation_request(playbook, given, flags or RemediationFlags())
+    return PlaybookRunRequest(remediation=remediation, aws=aws, output=output)
+
+
+@dataclass(frozen=True)
+class PreparedPlaybook:
+    """A playbook loaded, its variables bound and its steps built: ready for the engine."""
+
+    name: str
+    steps: tuple[AnyStep, ...]
+
+
+def prepare(request: RemediationRequest, *, across_accounts: bool = False) -> PreparedPlaybook:
+    """Load and check the playbook, and the rules that depend on what its steps can do."""
+    from remediate.playbook.model import bind, instantiate, load_playbook
+
+    playbook = load_playbook(request.playbook)
+    steps = tuple(instantiate(playbook, bind(playbook, request.variables)))
+    if request.password_source is not PasswordSource.GENERATED and not any(
+        s.takes_password for s in steps
+    ):
+        raise InputError("a password option needs console access (--access console or both)")
+    if across_accounts:
+        if request.password_source is PasswordSource.STDIN:
+            raise InputError(
+                "--password-stdin would set one password in every account",
+                tip="let each account's password be generated",
+            )
+        if any(s.asks_for_codes for s in steps) and request.mfa.mode != "auto":
+            raise InputError(
+                "across accounts, MFA enrollment cannot prompt in each account",
+                tip="pass --mfa-auto (the seeds stay in the keyring) or --no-mfa",
+            )
+    return PreparedPlaybook(playbook.name, steps)
+
+
+def journal_limit(limit: int) -> int:
+    check_range("--limit", limit, 1)
+    return limit

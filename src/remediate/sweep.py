@@ -1,0 +1,146 @@
+"""The organization sweep: root-use detection in many accounts at once.
+
+Each account is judged in a worker thread with a session opened there and dropped after; the
+result carries facts (verdict or error), never a live session.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass, fields
+from typing import TYPE_CHECKING, Any
+
+from remediate.detect.judge import Verdict
+from remediate.errors import EXIT_AWS, EXIT_OK, EXIT_ROOT_IN_USE, RemediateError
+
+if TYPE_CHECKING:
+    from remediate.accounts import AccountSession, Target
+
+log = logging.getLogger(__name__)
+
+# The row order of a sweep: accounts in use first, then those that could not be judged.
+_RANK = {True: 0, None: 1, False: 2}
+
+
+def one_line(text: str) -> str:
+    return " ".join(text.split())
+
+
+@dataclass(frozen=True)
+class AccountResult:
+    """One account of a sweep: its verdict, or why it could not be judged."""
+
+    account_id: str
+    account_name: str | None
+    verdict: Verdict | None  # None when the account failed
+    error: str | None  # one line: why the account could not be judged
+
+    @property
+    def root_in_use(self) -> bool | None:
+        """The verdict's ``root_in_use``; ``None`` (undetermined) for a failed account too."""
+        return self.verdict.root_in_use if self.verdict is not None else None
+
+    def to_json(self) -> dict[str, Any]:
+        """The single-account document (nulls where a failed account has no verdict), plus
+        ``account_name`` and ``error``."""
+        if self.verdict is not None:
+            document: dict[str, Any] = dict(self.verdict.to_json())
+        else:
+            # Verdict.to_json's keys are its field names: the same shape, nothing known.
+            document = {f.name: None for f in fields(Verdict)}
+            document.update(account_id=self.account_id, evidence=[], notes=[])
+        document["account_name"] = self.account_name
+        document["error"] = self.error
+        return document
+
+
+@dataclass(frozen=True)
+class SweepResult:
+    """Every swept account, in use first, then undetermined or failed, then not in use."""
+
+    accounts: tuple[AccountResult, ...]
+
+    def summary(self) -> dict[str, int]:
+        """Counts by verdict; a failed account counts as undetermined."""
+        states = [a.root_in_use for a in self.accounts]
+        return {
+            "total": len(states),
+            "in_use": states.count(True),
+            "not_in_use": states.count(False),
+            "undetermined": sum(s is None for s in states),
+        }
+
+    def exit_code(self) -> int:
+        """1 if root is in use anywhere, else 3 if any account could not be judged, else 0."""
+        counts = self.summary()
+        if counts["in_use"]:
+            return EXIT_ROOT_IN_USE
+        return EXIT_AWS if counts["undetermined"] else EXIT_OK
+
+    def to_json(self) -> dict[str, Any]:
+        return {"accounts": [a.to_json() for a in self.accounts], "summary": self.summary()}
+
+
+def sort_results(results: Iterable[AccountResult]) -> tuple[AccountResult, ...]:
+    """In use first, then undetermined or failed, then not in use; ties by account id."""
+    return tuple(sorted(results, key=lambda a: (_RANK[a.root_in_use], a.account_id)))
+
+
+def judge_account(
+    open_account: Callable[[str], AccountSession],
+    target: Target,
+    *,
+    days: int,
+    report_timeout: float,
+) -> AccountResult:
+    """Open a session in the account and judge root use there; a failure is the account's."""
+    from remediate.detect.service import detect
+
+    try:
+        session = open_account(target.account_id)
+        verdict = detect(session.aws, session.identity, days=days, report_timeout=report_timeout)
+    except RemediateError as exc:
+        log.info("account %s: %s", target.account_id, exc.message)
+        return AccountResult(target.account_id, target.account_name, None, one_line(exc.message))
+    return AccountResult(target.account_id, target.account_name, verdict, None)
+
+
+def sweep(
+    open_account: Callable[[str], AccountSession],
+    targets: Sequence[Target],
+    *,
+    concurrency: int,
+    days: int,
+    report_timeout: float,
+    progress: Callable[[AccountResult], None] | None = None,
+) -> SweepResult:
+    """Judge root use in every target account, ``concurrency`` at a time.
+
+    A failure in one account becomes that account's ``error`` and the sweep goes on.
+    ``progress`` is called in the calling thread as each account finishes.
+    """
+
+    def job(target: Target) -> AccountResult:
+        return judge_account(open_account, target, days=days, report_timeout=report_timeout)
+
+    results: list[AccountResult] = []
+    pool = ThreadPoolExecutor(
+        max_workers=min(concurrency, max(len(targets), 1)), thread_name_prefix="remediate-sweep"
+    )
+    try:
+        pending: set[Future[AccountResult]] = {pool.submit(job, t) for t in targets}
+        while pending:
+            done, pending = wait(pending, return_when=FIRST_COMPLETED)
+            for future in done:
+                result = future.result()
+                results.append(result)
+                if progress is not None:
+                    progress(result)
+    except BaseException:
+        # Ctrl-C or a bug: do not start the accounts still queued.
+        pool.shutdown(wait=False, cancel_futures=True)
+        raise
+    pool.shutdown()
+    return SweepResult(sort_results(results))

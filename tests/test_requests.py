@@ -1,0 +1,271 @@
+"""The rules between command-line options, tested on the typer-free request layer: no CLI, no
+AWS. Each case names the error it expects."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from remediate import limits
+from remediate.errors import InputError
+from remediate.playbook.model import load_playbook
+from remediate.requests import (
+    AccountsRequest,
+    AwsChoice,
+    PasswordSource,
+    RemediationFlags,
+    playbook_run_request,
+    prepare,
+    root_use_request,
+)
+
+LOCAL = AwsChoice()
+
+
+def request(**options: Any) -> Any:
+    return root_use_request(aws=options.pop("aws", LOCAL), **options)
+
+
+def flags(**given: Any) -> RemediationFlags:
+    return RemediationFlags(**given)
+
+
+# --- what a valid request holds ------------------------------------------------------------------
+
+
+def test_detection_only() -> None:
+    r = request()
+    assert (r.days, r.report_timeout, r.output) == (7, 60.0, "text")
+    assert r.accounts is None
+    assert r.remediation is None
+
+
+def test_create_admin_passes_only_the_given_variables() -> None:
+    # The playbook's defaults (group, access, mfa, tags) are the YAML's, not re-typed here.
+    r = request(create_admin="alice")
+    assert r.remediation is not None
+    assert dict(r.remediation.variables) == {"user": "alice"}
+    r = request(create_admin="alice", group="Admins", access="both", tags=["Team=sec"], no_mfa=True)
+    assert r.remediation is not None
+    assert dict(r.remediation.variables) == {
+        "user": "alice",
+        "group": "Admins",
+        "access": "both",
+        "tags": {"Team": "sec"},
+        "mfa": False,
+    }
+
+
+def test_prepared_steps_take_the_playbooks_defaults() -> None:
+    r = request(create_admin="alice")
+    assert r.remediation is not None
+    prepared = prepare(r.remediation)
+    book = load_playbook("root-use")
+    group = book.variables["group"].default
+    assert {s.params.get("group") for s in prepared.steps} == {None, group}
+    # mfa defaults to true in the YAML, access to console: a login profile and a virtual MFA.
+    assert [s.kind for s in prepared.steps][-2:] == ["login-profile", "virtual-mfa"]
+
+
+def test_help_defaults_are_the_playbooks() -> None:
+    """The --group and --access help shows a default: it must be the YAML's."""
+    from remediate.cli import options
+
+    book = load_playbook("root-use")
+    group_help = options.Group.__metadata__[0].help
+    access_help = options.AccessKind.__metadata__[0].help
+    assert f"[default: the playbook's, {book.variables['group'].default}]" in group_help
+    assert f"[default: the playbook's, {book.variables['access'].default}]" in access_help
+
+
+def test_sweep_request_defaults() -> None:
+    r = request(all_accounts=True)
+    assert r.accounts == AccountsRequest(
+        account_ids=None,
+        role_name=limits.DEFAULT_ROLE_NAME,
+        external_id=None,
+        concurrency=limits.DEFAULT_CONCURRENCY,
+        every_account=False,
+    )
+    r = request(accounts="111122223333,444455556666", concurrency=3, external_id="ext-1")
+    assert r.accounts is not None
+    assert r.accounts.account_ids == ("111122223333", "444455556666")
+    assert (r.accounts.concurrency, r.accounts.external_id) == (3, "ext-1")
+
+
+def test_remediation_flags_become_choices() -> None:
+    r = request(create_admin="a", flags=flags(mfa_codes=("123456", "654321"), password_stdin=True))
+    assert r.remediation is not None
+    assert r.remediation.mfa.mode == "codes"
+    assert r.remediation.password_source is PasswordSource.STDIN
+    r = request(create_admin="a", flags=flags(mfa_auto=True, password_prompt=True))
+    assert r.remediation is not None
+    assert r.remediation.mfa.mode == "auto"
+    assert r.remediation.password_source is PasswordSource.PROMPT
+
+
+def test_requests_are_frozen() -> None:
+    r = request(create_admin="alice")
+    with pytest.raises(AttributeError):
+        r.days = 3  # type: ignore[misc]
+
+
+# --- every rule, each with its own message ---------------------------------------------------
+
+BAD: dict[str, tuple[dict[str, Any], str]] = {
+    "days zero": ({"days": 0}, "invalid --days 0: expected 1-3650"),
+    "days above": ({"days": limits.MAX_DAYS + 1}, "invalid --days 3651"),
+    "timeout zero": ({"report_timeout": 0.5}, "invalid --report-timeout 0.5: expected 1-3600"),
+    "timeout above": ({"report_timeout": 3601}, "invalid --report-timeout 3601"),
+    "no-mfa with mfa option": (
+        {"create_admin": "a", "no_mfa": True, "flags": flags(qr_file=Path("x.png"))},
+        "--no-mfa skips MFA enrollment",
+    ),
+    "flag without create-admin": ({"flags": flags(dry_run=True)}, "need --create-admin NAME"),
+    "tag without create-admin": ({"tags": ["a=b"]}, "need --create-admin NAME"),
+    "group without create-admin": ({"group": "G"}, "need --create-admin NAME"),
+    "bad user": ({"create_admin": "a b"}, "invalid IAM user name"),
+    "bad group": ({"create_admin": "a", "group": "a b"}, "invalid IAM group name"),
+    "bad tag": ({"create_admin": "a", "tags": ["aws:x=1"]}, "reserved for AWS"),
+    "both account options": (
+        {"all_accounts": True, "accounts": "111122223333"},
+        "give --all-accounts or --accounts, not both",
+    ),
+    "report across accounts": (
+        {"all_accounts": True, "credential_report": Path("r.csv")},
+        "--credential-report judges one file",
+    ),
+    "concurrency zero": ({"all_accounts": True, "concurrency": 0}, "invalid --concurrency 0"),
+    "concurrency above": ({"all_accounts": True, "concurrency": 65}, "expected 1-64"),
+    "all without create-admin": ({"all_accounts": True, "every_account": True}, "--all needs"),
+    "codes across accounts": (
+        {
+            "all_accounts": True,
+            "create_admin": "a",
+            "flags": flags(mfa_codes=("123456", "654321")),
+        },
+        "are for one account at a time",
+    ),
+    "qr file across accounts": (
+        {"all_accounts": True, "create_admin": "a", "flags": flags(qr_file=Path("q.png"))},
+        "are for one account at a time",
+    ),
+    "password prompt across accounts": (
+        {"all_accounts": True, "create_admin": "a", "flags": flags(password_prompt=True)},
+        "are for one account at a time",
+    ),
+    "bad account id": ({"accounts": "12345"}, "is not an AWS account id"),
+    "bad role": ({"all_accounts": True, "role_name": "a/b"}, "invalid --role-name"),
+    "bad external id": ({"all_accounts": True, "external_id": "x"}, "invalid --external-id"),
+    "role without sweep": ({"role_name": limits.DEFAULT_ROLE_NAME}, "need --all-accounts"),
+    "concurrency without sweep": ({"concurrency": 8}, "need --all-accounts or --accounts"),
+    "external id without sweep": ({"external_id": "ext"}, "need --all-accounts"),
+    "all without sweep": ({"every_account": True}, "need --all-accounts"),
+    "report with endpoint": (
+        {"credential_report": Path("r.csv"), "aws": AwsChoice(endpoint_url="http://x")},
+        "--credential-report reads a file: it takes no AWS option",
+    ),
+    "report with create-admin": (
+        {"credential_report": Path("r.csv"), "create_admin": "a"},
+        "--credential-report reads a file",
+    ),
+    "two password sources": (
+        {"create_admin": "a", "flags": flags(password_prompt=True, password_stdin=True)},
+        "give only one of --password-prompt and --password-stdin",
+    ),
+    "auto and codes": (
+        {"create_admin": "a", "flags": flags(mfa_auto=True, mfa_codes=("123456", "654321"))},
+        "give only one of --mfa-auto and --mfa-codes",
+    ),
+    "malformed code": (
+        {"create_admin": "a", "flags": flags(mfa_codes=("12345", "654321"))},
+        "invalid --mfa-codes: code 1 must be exactly 6 digits",
+    ),
+    "non-ascii digits": (
+        {"create_admin": "a", "flags": flags(mfa_codes=("123456", "６５４３２１"))},  # noqa: RUF001
+        "code 2 must be exactly 6 digits",
+    ),
+}
+
+
+@pytest.mark.parametrize(("options", "expected"), BAD.values(), ids=list(BAD))
+def test_bad_option_combinations(options: dict[str, Any], expected: str) -> None:
+    with pytest.raises(InputError) as caught:
+        request(**options)
+    assert expected in caught.value.message
+    assert caught.value.exit_code == 2
+
+
+def test_sandbox_with_profile_or_endpoint() -> None:
+    for given in ({"profile": "p"}, {"endpoint_url": "http://127.0.0.1:1"}):
+        with pytest.raises(InputError, match="--sandbox cannot be combined"):
+            AwsChoice(sandbox=True, **given)
+
+
+def test_range_messages_name_the_range() -> None:
+    with pytest.raises(InputError) as caught:
+        request(days=-1)
+    assert re.search(r"expected 1-\d+", caught.value.message)
+
+
+# --- rules that depend on what the playbook's steps can do -----------------------------------
+
+
+def test_password_needs_a_step_that_takes_one() -> None:
+    r = request(create_admin="a", access="programmatic", flags=flags(password_stdin=True))
+    assert r.remediation is not None
+    with pytest.raises(InputError, match="a password option needs console access"):
+        prepare(r.remediation)
+
+
+def test_across_accounts_mfa_cannot_prompt() -> None:
+    r = request(all_accounts=True, create_admin="a")
+    assert r.remediation is not None
+    with pytest.raises(InputError, match="MFA enrollment cannot prompt") as caught:
+        prepare(r.remediation, across_accounts=True)
+    assert caught.value.tip is not None
+    assert "--mfa-auto" in caught.value.tip
+    auto = request(all_accounts=True, create_admin="a", flags=flags(mfa_auto=True))
+    assert auto.remediation is not None
+    assert len(prepare(auto.remediation, across_accounts=True).steps) == 6
+    no_mfa = request(all_accounts=True, create_admin="a", no_mfa=True)
+    assert no_mfa.remediation is not None
+    assert "virtual-mfa" not in [s.kind for s in prepare(no_mfa.remediation).steps]
+
+
+def test_one_password_for_every_account_is_refused() -> None:
+    r = request(all_accounts=True, create_admin="a", no_mfa=True, flags=flags(password_stdin=True))
+    assert r.remediation is not None
+    with pytest.raises(InputError, match="one password in every account"):
+        prepare(r.remediation, across_accounts=True)
+
+
+# --- playbook run ----------------------------------------------------------------------------
+
+
+def test_playbook_run_variables() -> None:
+    r = playbook_run_request(
+        "onboard-user", aws=LOCAL, variables=["user=bob", "group=Dev"], tags=["Team=web"]
+    )
+    assert dict(r.remediation.variables) == {
+        "user": "bob",
+        "group": "Dev",
+        "tags": {"Team": "web"},
+    }
+
+
+@pytest.mark.parametrize(
+    ("variables", "tags", "expected"),
+    [
+        (["user=a", "user=b"], [], "--var user given twice"),
+        (["user"], [], "expected KEY=VALUE"),
+        (["tags=a=b"], ["Team=x"], "give tags with --tag or --var tags=..., not both"),
+    ],
+)
+def test_playbook_run_bad_variables(variables: list[str], tags: list[str], expected: str) -> None:
+    with pytest.raises(InputError) as caught:
+        playbook_run_request("root-use", aws=LOCAL, variables=variables, tags=tags)
+    assert expected in caught.value.message
