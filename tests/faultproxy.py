@@ -1,8 +1,9 @@
 """A small HTTP proxy on loopback in front of the emulator that injects faults.
 
 It forwards each request to moto and can, by rule: answer ``Throttling`` (HTTP 400) without
-forwarding, drop the connection without forwarding, or forward the k-th write call and then drop
-that connection and every later one (the endpoint "dies" right after a write reached AWS).
+forwarding, drop the connection without forwarding, forward the k-th write call and then drop
+that connection and every later one (the endpoint "dies" right after a write reached AWS), or
+hold the first write until the test releases it.
 """
 
 from __future__ import annotations
@@ -30,6 +31,10 @@ class Faults:
 
     die_after_writes: int | None = None  # forward this many writes, then the endpoint is gone
     fault_rate: float = 0.0  # share of requests answered Throttling or dropped
+    # Hold the first write (set ``held``) until ``release`` is set, then forward it.
+    hold_first_write: bool = False
+    held: threading.Event = field(default_factory=threading.Event)
+    release: threading.Event = field(default_factory=threading.Event)
     seed: int = 0
     writes: int = 0
     requests: int = 0
@@ -110,6 +115,10 @@ class FaultProxy:
                 and f.die_after_writes is not None
                 and f.writes >= f.die_after_writes
             )
+        if write and not inject and f.hold_first_write and not f.held.is_set():
+            f.held.set()
+            if not f.release.wait(timeout=60):
+                raise AssertionError("the held write was never released")
         if inject:
             with f._lock:
                 f.injected += 1

@@ -11,6 +11,7 @@ from __future__ import annotations
 import io
 import json
 import sys
+import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -686,3 +687,82 @@ def test_sandbox_sweeps_its_organization(
     # In use first.
     assert {lines.index(line[n]) for n in ("master", "dev")} == {2, 3}  # after the header
     assert lines[-1] == "4 accounts: 2 in use, 2 not in use, 0 undetermined"
+
+
+def test_sandbox_dry_run_across_accounts_plans_every_account(
+    moto: Moto, cli: Any, sent: list[str]
+) -> None:
+    # The sandbox seeds its organization with its own client before the command's read-only
+    # session exists: the dry run itself sends no write at all.
+    r = cli(
+        "root-use",
+        "--sandbox",
+        "--all-accounts",
+        "--create-admin",
+        "alice",
+        "--mfa-auto",
+        "--dry-run",
+        "--all",
+        "-o",
+        "json",
+    )
+
+    assert r.code == 0, r.err
+    doc = r.json()
+    assert len(doc["accounts"]) == 4
+    for account in doc["accounts"]:
+        assert account["remediation"]["dry_run"] is True
+        assert account["remediation"]["changed"] == 0
+        assert {s["change"] for s in account["remediation"]["steps"]} == {"create"}
+    assert r.err.count("(dry run: nothing will be changed)") == 4
+    seeding = {"organizations:CreateOrganization", "organizations:CreateAccount"}
+    assert set(writes(sent)) == seeding  # only the sandbox's own set-up wrote
+
+
+# --- concurrent runs ------------------------------------------------------------------------------
+
+
+def test_concurrent_runs_across_accounts_end_with_one_access_key(
+    moto: Moto, journal: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The second run waits for the account's lock before it plans: a plan made before the
+    first run wrote anything would create a second access key."""
+    import logging
+    import threading
+
+    from faultproxy import FaultProxy, Faults
+    from remediate.cli import run
+
+    caplog.set_level(logging.INFO, logger="remediate.lock")
+    args = ["root-use", "--accounts", ACCOUNT_ID, "--create-admin", "ola"]
+    args += ["--access", "programmatic", "--no-mfa", "--yes", "-o", "json"]
+    codes: dict[str, int] = {}
+
+    def start(name: str, endpoint: str) -> threading.Thread:
+        def target() -> None:
+            codes[name] = run([*args, "--endpoint-url", endpoint])
+
+        thread = threading.Thread(target=target)
+        thread.start()
+        return thread
+
+    def second_is_waiting() -> bool:
+        return any("waiting for another remediate run" in r.message for r in caplog.records)
+
+    faults = Faults(hold_first_write=True)
+    with FaultProxy(moto.endpoint_url, faults) as proxy:
+        first = start("first", proxy.endpoint_url)
+        assert faults.held.wait(timeout=60), "the first run never wrote"
+        second = start("second", moto.endpoint_url)
+        deadline = time.monotonic() + 60
+        while not second_is_waiting():
+            assert time.monotonic() < deadline, "the second run never reached the lock"
+            assert second.is_alive(), "the second run ended without waiting for the lock"
+            time.sleep(0.01)
+        faults.release.set()
+        first.join(timeout=120)
+        second.join(timeout=120)
+
+    assert codes == {"first": 0, "second": 0}
+    keys = moto.client("iam").list_access_keys(UserName="ola")["AccessKeyMetadata"]
+    assert len(keys) == 1

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import logging
 import os
 import time
 from collections.abc import Iterator
 
 from remediate.errors import AwsError
 from remediate.journal import journal_path
+
+log = logging.getLogger(__name__)
 
 DEFAULT_WAIT = 120.0
 POLL = 0.1
@@ -23,11 +26,15 @@ def account_lock(account_id: str, *, wait: float = DEFAULT_WAIT) -> Iterator[Non
     fd = os.open(directory / f"{account_id}.lock", os.O_RDWR | os.O_CREAT, 0o600)
     try:
         deadline = time.monotonic() + wait
+        waiting = False
         while True:
             try:
                 fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
                 break
             except BlockingIOError:
+                if not waiting:
+                    waiting = True
+                    log.info("waiting for another remediate run on account %s", account_id)
                 if time.monotonic() >= deadline:
                     raise AwsError(
                         f"another remediate run is changing account {account_id} on this machine",
