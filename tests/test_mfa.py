@@ -11,6 +11,7 @@ import pytest
 import qrcode
 import qrcode.constants
 
+from qrdecode import png_to_matrix, terminal_to_matrix
 from remediate.errors import InputError
 from remediate.mfa import (
     ISSUER,
@@ -18,11 +19,9 @@ from remediate.mfa import (
     auto_codes,
     check_codes,
     otpauth_uri,
-    png_to_matrix,
     qr_matrix,
     render_qr_terminal,
     seed_is_valid,
-    terminal_to_matrix,
     totp_step,
     write_qr_png,
 )

@@ -35,6 +35,7 @@ from moto.iam.models import IAMBackend
 from rich.console import Console
 
 from prompters import Scripted, nobody
+from qrdecode import png_to_matrix, terminal_to_matrix
 from remediate import mfa
 from remediate.aws.session import CallStats, is_write
 from remediate.secrets import SecretStore, memory_keyring
@@ -603,7 +604,7 @@ def test_qr_file_is_a_0600_png_of_the_otpauth_uri(
     assert seed is not None
     uri = mfa.otpauth_uri(seed, USER, ACCOUNT)
     assert_uri_is_for(uri, seed)
-    modules = mfa.png_to_matrix(png)
+    modules = png_to_matrix(png)
     assert modules == mfa.qr_matrix(uri)
     assert modules == independent_matrix(uri)
 
@@ -807,8 +808,8 @@ def test_interactive_enrollment_on_a_terminal(moto: Any, terminal: Any):
 
     uri = mfa.otpauth_uri(seed, USER, ACCOUNT)
     shown = qr_block(term.screen())
-    assert mfa.terminal_to_matrix(shown) == mfa.qr_matrix(uri)
-    assert mfa.terminal_to_matrix(shown) == independent_matrix(uri)
+    assert terminal_to_matrix(shown) == mfa.qr_matrix(uri)
+    assert terminal_to_matrix(shown) == independent_matrix(uri)
     assert_uri_is_for(uri, seed)
     assert seed not in term.screen()
 

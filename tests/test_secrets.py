@@ -205,7 +205,8 @@ def test_put_get_delete_entries(store: SecretStore) -> None:
 
 
 def test_put_access_key(store: SecretStore) -> None:
-    store.put_access_key(ACCOUNT, "admin", "AKIAEXAMPLE", "wJalrXUtnFEMI/K7MDENG")
+    value = {"AccessKeyId": "AKIAEXAMPLE", "SecretAccessKey": "wJalrXUtnFEMI/K7MDENG"}
+    store.put(ACCOUNT, "admin", "access-key", json.dumps(value))
     raw = store.get(ACCOUNT, "admin", "access-key")
     assert raw is not None
     assert json.loads(raw) == {
@@ -291,7 +292,7 @@ def test_plaintext_file_keyring_round_trip(tmp_path: Path) -> None:
     assert str(tmp_path) in store.description()
 
     store.put(ACCOUNT, "admin", "password", "Pa55-word!")
-    store.put_access_key(ACCOUNT, "admin", "AKIAEXAMPLE", "secret")
+    store.put(ACCOUNT, "admin", "access-key", '{"AccessKeyId": "AKIAEXAMPLE"}')
     assert (tmp_path / "keyring_pass.cfg").exists()
 
     # A fresh store on the same file sees everything: the index and values persisted.

@@ -11,6 +11,7 @@ import keyring
 import pytest
 from keyring.backends import fail, null
 
+from qrdecode import png_to_matrix, terminal_to_matrix
 from remediate import mfa
 from remediate.secrets import SecretStore
 
@@ -112,7 +113,7 @@ def test_show_hands_over_each_secret(moto: Any, cli: Any, fixed: dict[str, str],
     uri = mfa.otpauth_uri(seed, USER, ACCOUNT)
     r = cli("secrets", "show", USER, "--what", "mfa-qr")
     assert r.code == 0, r.err
-    assert mfa.terminal_to_matrix(r.out) == mfa.qr_matrix(uri)
+    assert terminal_to_matrix(r.out) == mfa.qr_matrix(uri)
     assert seed not in r.out + r.err
 
     png = tmp_path / "alice.png"
@@ -120,7 +121,7 @@ def test_show_hands_over_each_secret(moto: Any, cli: Any, fixed: dict[str, str],
     assert r.code == 0, r.err
     assert r.out == ""
     assert stat.S_IMODE(png.stat().st_mode) == 0o600
-    assert mfa.png_to_matrix(png) == mfa.qr_matrix(uri)
+    assert png_to_matrix(png) == mfa.qr_matrix(uri)
 
     # Never overwritten silently.
     r = cli("secrets", "show", USER, "--what", "mfa-qr", "--qr-file", str(png))

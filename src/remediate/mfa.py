@@ -29,8 +29,7 @@ _SEED_RE = re.compile(r"[A-Z2-7]+=*")
 _O_CLOEXEC: int = getattr(os, "O_CLOEXEC", 0)  # absent on Windows
 
 # Half blocks: index = (top is ink) * 2 + (bottom is ink).
-_HALF_BLOCKS = (" ", "▄", "▀", "█")
-_HALF_BLOCK_INK = {ch: (i >= 2, i % 2 == 1) for i, ch in enumerate(_HALF_BLOCKS)}
+HALF_BLOCKS = (" ", "▄", "▀", "█")
 
 MfaCodeReason = Literal["malformed", "same", "not_consecutive", "not_current", "wrong"]
 
@@ -99,29 +98,9 @@ def render_qr_terminal(uri: str) -> str:
         # An odd-sized matrix leaves a half row; pad it light so the quiet zone stays solid.
         bottom = matrix[y + 1] if y + 1 < size else [False] * size
         lines.append(
-            "".join(_HALF_BLOCKS[(not t) * 2 + (not b)] for t, b in zip(top, bottom, strict=True))
+            "".join(HALF_BLOCKS[(not t) * 2 + (not b)] for t, b in zip(top, bottom, strict=True))
         )
     return "\n".join(lines) + "\n"
-
-
-def terminal_to_matrix(text: str) -> list[list[bool]]:
-    """Inverse of render_qr_terminal; raises ValueError on text it could not have produced."""
-    lines = text.splitlines()
-    if not lines:
-        raise ValueError("no QR code in text")
-    size = len(lines[0])
-    if any(len(line) != size for line in lines) or len(lines) != (size + 1) // 2:
-        raise ValueError("QR text is not a square of half-block rows")
-    matrix: list[list[bool]] = []
-    for line in lines:
-        try:
-            cells = [_HALF_BLOCK_INK[ch] for ch in line]
-        except KeyError as exc:
-            raise ValueError(f"unexpected character {exc.args[0]!r} in QR text") from None
-        # Ink = light module, so dark = not ink.
-        matrix.append([not top for top, _ in cells])
-        matrix.append([not bottom for _, bottom in cells])
-    return matrix[:size]  # drop the padding half row of an odd-sized matrix
 
 
 def _write_png(fd: int, matrix: list[list[bool]], scale: int) -> None:
@@ -176,25 +155,6 @@ def write_qr_png(uri: str, path: Path, *, overwrite: bool = False, scale: int = 
         if isinstance(exc, OSError):
             raise InputError(f"cannot write {path}: {exc.strerror}") from None
         raise
-
-
-def png_to_matrix(path: Path, *, scale: int = 8) -> list[list[bool]]:
-    """Read a PNG written by write_qr_png back into modules by sampling each module's centre."""
-    import png
-
-    width, height, rows, info = png.Reader(filename=str(path)).asDirect()
-    if width != height or width % scale:
-        raise ValueError(f"{path} is not a square QR image at scale {scale}")
-    planes: int = info["planes"]
-    threshold = (2 ** info["bitdepth"] - 1) / 2
-    pixels = [list(r) for r in rows]
-    size = width // scale
-    centre = scale // 2
-    # Only the first plane is sampled: grey for greyscale, red for RGB(A); ours is greyscale.
-    return [
-        [pixels[y * scale + centre][(x * scale + centre) * planes] < threshold for x in range(size)]
-        for y in range(size)
-    ]
 
 
 CODE_FORMAT_HELP = "must be exactly 6 digits"

@@ -365,10 +365,3 @@ class SecretStore:
             account_id, user, kind = name.split("/")
             result.append((account_id, user, kind))
         return sorted(result)
-
-    def put_access_key(
-        self, account_id: str, user: str, access_key_id: str, secret_access_key: str
-    ) -> None:
-        """Store an access key pair as JSON under kind "access-key"."""
-        value = json.dumps({"AccessKeyId": access_key_id, "SecretAccessKey": secret_access_key})
-        self.put(account_id, user, "access-key", value)

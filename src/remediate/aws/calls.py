@@ -39,17 +39,6 @@ def action_name(client: Any, operation: str) -> str:
     return f"{prefix}:{operation}"
 
 
-def error_code(exc: BaseException) -> str | None:
-    """The AWS error code carried by a remediate or botocore error, if any."""
-    import botocore.exceptions
-
-    if isinstance(exc, AwsError):
-        return exc.code
-    if isinstance(exc, botocore.exceptions.ClientError):
-        return str(exc.response.get("Error", {}).get("Code", "")) or None
-    return None
-
-
 def translate(exc: Exception, action: str) -> AwsError:
     """One line and a tip for a botocore failure of ``action``."""
     import botocore.exceptions
