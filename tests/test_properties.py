@@ -556,12 +556,11 @@ TOP_KEYS = {"name", "description", "variables", "steps"}
 def _check_loaded(doc: Any, text: str) -> bool:
     """Load ``text`` (the YAML of ``doc``): what is not a mapping of the playbook keys is
     rejected; what loads keeps the document's name, variables and steps. Whether it loaded."""
+    error: str | None = None
     try:
         book = load_text(text, "fuzz.yaml")
     except PlaybookError as exc:
         error = exc.message
-    else:
-        error = None
     if error is not None:
         assert error.startswith("fuzz.yaml: ")
         return False
