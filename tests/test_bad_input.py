@@ -1,15 +1,24 @@
-"""Bad input, table-driven: every case exits 2 with a one-line error and makes no AWS write."""
+"""Bad input, table-driven: every case exits 2 with a one-line error that names its reason, and
+makes no AWS write."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from remediate.detect.report import COLUMNS
-
-ROOT_ROW_HEADER = ",".join(COLUMNS) + "\n"
+# The credential report header as the IAM User Guide documents it ("Credential report format"),
+# typed out here rather than taken from the product, so a wrong product constant cannot hide.
+ROOT_ROW_HEADER = (
+    "user,arn,user_creation_time,password_enabled,password_last_used,password_last_changed,"
+    "password_next_rotation,mfa_active,access_key_1_active,access_key_1_last_rotated,"
+    "access_key_1_last_used_date,access_key_1_last_used_region,access_key_1_last_used_service,"
+    "access_key_2_active,access_key_2_last_rotated,access_key_2_last_used_date,"
+    "access_key_2_last_used_region,access_key_2_last_used_service,cert_1_active,"
+    "cert_1_last_rotated,cert_2_active,cert_2_last_rotated\n"
+)
 
 
 def _book(step: bytes) -> bytes:
@@ -44,89 +53,193 @@ FILES: dict[str, bytes] = {
 A = "--endpoint-url"  # the moto endpoint is appended wherever a case talks to AWS
 ADMIN = ("root-use", A, "--create-admin")
 
-CASES: list[tuple[str, tuple[str, ...]]] = [
-    ("days zero", ("root-use", A, "--days", "0")),
-    ("days too big", ("root-use", A, "--days", "3651")),
-    ("days not a number", ("root-use", A, "--days", "seven")),
-    ("days negative", ("root-use", A, "--days", "-1")),
-    ("days fraction", ("root-use", A, "--days", "1.5")),
-    ("report timeout zero", ("root-use", A, "--report-timeout", "0")),
-    ("output format", ("root-use", A, "--output", "xml")),
-    ("user empty", (*ADMIN, "")),
-    ("user space", (*ADMIN, "a b")),
-    ("user too long", (*ADMIN, "u" * 65)),
-    ("user non-ascii", (*ADMIN, "\u00e4lice")),
-    ("user slash", (*ADMIN, "a/b")),
-    ("group space", (*ADMIN, "alice", "--group", "my admins")),
-    ("group too long", (*ADMIN, "alice", "--group", "g" * 129)),
-    ("tag no equals", (*ADMIN, "alice", "--tag", "Team")),
-    ("tag aws prefix", (*ADMIN, "alice", "--tag", "aws:owner=x")),
-    ("tag AWS prefix", (*ADMIN, "alice", "--tag", "AWS:owner=x")),
-    ("tag empty key", (*ADMIN, "alice", "--tag", "=x")),
-    ("tag bad char", (*ADMIN, "alice", "--tag", "Team=<script>")),
-    ("tag key too long", (*ADMIN, "alice", "--tag", "k" * 129 + "=v")),
-    ("tag value too long", (*ADMIN, "alice", "--tag", "k=" + "v" * 257)),
-    ("51 tags", (*ADMIN, "alice", *(x for i in range(51) for x in ("--tag", f"k{i}=v")))),
-    ("access value", (*ADMIN, "alice", "--access", "root")),
-    ("two password sources", (*ADMIN, "alice", "--password-prompt", "--password-stdin")),
-    ("password without console", (*ADMIN, "alice", "--access", "programmatic", "--password-stdin")),
-    ("password prompt no tty", (*ADMIN, "alice", "--password-prompt")),
-    ("mfa auto and codes", (*ADMIN, "alice", "--mfa-auto", "--mfa-codes", "123456", "654321")),
-    ("mfa code short", (*ADMIN, "alice", "--mfa-codes", "12345", "123456")),
-    ("mfa code letters", (*ADMIN, "alice", "--mfa-codes", "abcdef", "123456")),
-    ("mfa one code", (*ADMIN, "alice", "--mfa-codes", "123456")),
-    ("mfa no terminal", (*ADMIN, "alice", "--yes")),
-    ("no confirmation", (*ADMIN, "alice", "--no-mfa")),
-    ("qr file exists", (*ADMIN, "alice", "--mfa-auto", "--yes", "--qr-file", "{empty.csv}")),
-    ("no-mfa with mfa-auto", (*ADMIN, "alice", "--no-mfa", "--mfa-auto", "--yes")),
-    ("default concurrency alone", ("root-use", A, "--concurrency", "8")),
-    ("default role alone", ("root-use", A, "--role-name", "OrganizationAccountAccessRole")),
-    ("dry run alone", ("root-use", A, "--dry-run")),
-    ("tag alone", ("root-use", A, "--tag", "a=b")),
-    ("report missing", ("root-use", "--credential-report", "{missing.csv}")),
-    ("report empty", ("root-use", "--credential-report", "{empty.csv}")),
-    ("report binary", ("root-use", "--credential-report", "{binary.csv}")),
-    ("report header", ("root-use", "--credential-report", "{header.csv}")),
-    ("report truncated", ("root-use", "--credential-report", "{truncated.csv}")),
-    ("report bad date", ("root-use", "--credential-report", "{baddate.csv}")),
-    ("report directory", ("root-use", "--credential-report", "{.}")),
-    ("report with sandbox", ("root-use", "--credential-report", "{header.csv}", "--sandbox")),
-    ("unknown profile", ("root-use", A, "--profile", "no-such-profile")),
-    ("sandbox with endpoint", ("root-use", "--sandbox", A)),
-    ("unknown playbook", ("playbook", "run", "no-such-playbook", A, "--var", "user=a")),
-    ("var no equals", ("playbook", "run", "root-use", A, "--var", "user")),
-    ("var unknown", ("playbook", "run", "root-use", A, "--var", "user=a", "--var", "colour=red")),
-    ("var not allowed", ("playbook", "run", "root-use", A, "--var", "user=a", "--var", "access=x")),
-    ("var bad bool", ("playbook", "run", "root-use", A, "--var", "user=a", "--var", "mfa=maybe")),
-    ("var twice", ("playbook", "run", "root-use", A, "--var", "user=a", "--var", "user=b")),
-    ("var required", ("playbook", "run", "root-use", A)),
-    ("var bad name", ("playbook", "run", "root-use", A, "--var", "user=a b")),
+# name, arguments, and a fragment of the expected `error:` line (case-insensitive) that says why:
+# short and about the meaning, so a reworded message still matches but an error for another
+# reason does not. Paths are masked before matching, so a fragment cannot match a file name.
+CASES: list[tuple[str, tuple[str, ...], str]] = [
+    ("days zero", ("root-use", A, "--days", "0"), "range 1<=x<=3650"),
+    ("days too big", ("root-use", A, "--days", "3651"), "range 1<=x<=3650"),
+    ("days not a number", ("root-use", A, "--days", "seven"), "not a valid int"),
+    ("days negative", ("root-use", A, "--days", "-1"), "range 1<=x<=3650"),
+    ("days fraction", ("root-use", A, "--days", "1.5"), "not a valid int"),
+    ("report timeout zero", ("root-use", A, "--report-timeout", "0"), "range 1<=x<=3600"),
+    ("output format", ("root-use", A, "--output", "xml"), "'xml' is not one of"),
+    ("user empty", (*ADMIN, ""), "invalid IAM user name"),
+    ("user space", (*ADMIN, "a b"), "invalid IAM user name"),
+    ("user too long", (*ADMIN, "u" * 65), "invalid IAM user name"),
+    ("user non-ascii", (*ADMIN, "\u00e4lice"), "invalid IAM user name"),
+    ("user slash", (*ADMIN, "a/b"), "invalid IAM user name"),
+    ("group space", (*ADMIN, "alice", "--group", "my admins"), "invalid IAM group name"),
+    ("group too long", (*ADMIN, "alice", "--group", "g" * 129), "invalid IAM group name"),
+    ("tag no equals", (*ADMIN, "alice", "--tag", "Team"), "expected KEY=VALUE"),
+    ("tag aws prefix", (*ADMIN, "alice", "--tag", "aws:owner=x"), "aws: prefix is reserved"),
+    ("tag AWS prefix", (*ADMIN, "alice", "--tag", "AWS:owner=x"), "aws: prefix is reserved"),
+    ("tag empty key", (*ADMIN, "alice", "--tag", "=x"), "expected KEY=VALUE"),
+    ("tag bad char", (*ADMIN, "alice", "--tag", "Team=<script>"), "invalid value for tag"),
+    ("tag key too long", (*ADMIN, "alice", "--tag", "k" * 129 + "=v"), "invalid tag key"),
+    ("tag value too long", (*ADMIN, "alice", "--tag", "k=" + "v" * 257), "invalid value for tag"),
+    (
+        "51 tags",
+        (*ADMIN, "alice", *(x for i in range(51) for x in ("--tag", f"k{i}=v"))),
+        "too many tags",
+    ),
+    ("access value", (*ADMIN, "alice", "--access", "root"), "'root' is not one of"),
+    (
+        "two password sources",
+        (*ADMIN, "alice", "--password-prompt", "--password-stdin"),
+        "only one of --password-prompt and --password-stdin",
+    ),
+    (
+        "password without console",
+        (*ADMIN, "alice", "--access", "programmatic", "--password-stdin"),
+        "needs console access",
+    ),
+    (
+        "password prompt no tty",
+        (*ADMIN, "alice", "--password-prompt"),
+        "--password-prompt needs a terminal",
+    ),
+    (
+        "mfa auto and codes",
+        (*ADMIN, "alice", "--mfa-auto", "--mfa-codes", "123456", "654321"),
+        "only one of --mfa-auto and --mfa-codes",
+    ),
+    ("mfa code short", (*ADMIN, "alice", "--mfa-codes", "12345", "123456"), "exactly 6 digits"),
+    ("mfa code letters", (*ADMIN, "alice", "--mfa-codes", "abcdef", "123456"), "exactly 6 digits"),
+    ("mfa one code", (*ADMIN, "alice", "--mfa-codes", "123456"), "requires 2 arguments"),
+    ("mfa no terminal", (*ADMIN, "alice", "--yes"), "no terminal to type the MFA codes"),
+    ("no confirmation", (*ADMIN, "alice", "--no-mfa"), "no terminal to confirm on"),
+    (
+        "qr file exists",
+        (*ADMIN, "alice", "--mfa-auto", "--yes", "--qr-file", "{empty.csv}"),
+        "already exists",
+    ),
+    (
+        "no-mfa with mfa-auto",
+        (*ADMIN, "alice", "--no-mfa", "--mfa-auto", "--yes"),
+        "takes no other MFA option",
+    ),
+    (
+        "default concurrency alone",
+        ("root-use", A, "--concurrency", "8"),
+        "need --all-accounts or --accounts",
+    ),
+    (
+        "default role alone",
+        ("root-use", A, "--role-name", "OrganizationAccountAccessRole"),
+        "need --all-accounts or --accounts",
+    ),
+    ("dry run alone", ("root-use", A, "--dry-run"), "need --create-admin"),
+    ("tag alone", ("root-use", A, "--tag", "a=b"), "need --create-admin"),
+    ("report missing", ("root-use", "--credential-report", "{missing.csv}"), "no such file"),
+    ("report empty", ("root-use", "--credential-report", "{empty.csv}"), "report is empty"),
+    ("report binary", ("root-use", "--credential-report", "{binary.csv}"), "not UTF-8"),
+    (
+        "report header",
+        ("root-use", "--credential-report", "{header.csv}"),
+        "missing required column",
+    ),
+    ("report truncated", ("root-use", "--credential-report", "{truncated.csv}"), "has 3 field"),
+    (
+        "report bad date",
+        ("root-use", "--credential-report", "{baddate.csv}"),
+        "not an ISO 8601 timestamp",
+    ),
+    ("report directory", ("root-use", "--credential-report", "{.}"), "is a directory"),
+    (
+        "report with sandbox",
+        ("root-use", "--credential-report", "{header.csv}", "--sandbox"),
+        "takes no AWS option",
+    ),
+    (
+        "unknown profile",
+        ("root-use", A, "--profile", "no-such-profile"),
+        "profile 'no-such-profile' not found",
+    ),
+    ("sandbox with endpoint", ("root-use", "--sandbox", A), "--sandbox cannot be combined"),
+    (
+        "unknown playbook",
+        ("playbook", "run", "no-such-playbook", A, "--var", "user=a"),
+        "no shipped playbook named 'no-such-playbook'",
+    ),
+    ("var no equals", ("playbook", "run", "root-use", A, "--var", "user"), "expected KEY=VALUE"),
+    (
+        "var unknown",
+        ("playbook", "run", "root-use", A, "--var", "user=a", "--var", "colour=red"),
+        "unknown variable(s) colour",
+    ),
+    (
+        "var not allowed",
+        ("playbook", "run", "root-use", A, "--var", "user=a", "--var", "access=x"),
+        "'x' is not one of",
+    ),
+    (
+        "var bad bool",
+        ("playbook", "run", "root-use", A, "--var", "user=a", "--var", "mfa=maybe"),
+        "expected true or false",
+    ),
+    (
+        "var twice",
+        ("playbook", "run", "root-use", A, "--var", "user=a", "--var", "user=b"),
+        "--var user given twice",
+    ),
+    ("var required", ("playbook", "run", "root-use", A), "variable 'user' is required"),
+    (
+        "var bad name",
+        ("playbook", "run", "root-use", A, "--var", "user=a b"),
+        "invalid IAM user name",
+    ),
     (
         "group missing",
         ("playbook", "run", "onboard-user", A, "--var", "user=a", "--var", "group=g"),
+        "IAM group 'g' does not exist",
     ),
-    ("yaml malformed", ("playbook", "run", "{malformed.yaml}", A)),
-    ("yaml unknown key", ("playbook", "run", "{unknown-key.yaml}", A)),
-    ("yaml wrong type", ("playbook", "run", "{wrong-type.yaml}", A)),
-    ("yaml unknown kind", ("playbook", "run", "{unknown-kind.yaml}", A)),
-    ("yaml unknown var", ("playbook", "run", "{unknown-var.yaml}", A)),
-    ("yaml missing field", ("playbook", "run", "{missing-field.yaml}", A)),
-    ("yaml no steps", ("playbook", "run", "{no-steps.yaml}", A)),
-    ("yaml huge", ("playbook", "run", "{huge.yaml}", A)),
-    ("yaml not utf-8", ("playbook", "run", "{latin1.yaml}", A)),
-    ("yaml a list", ("playbook", "run", "{list.yaml}", A)),
-    ("yaml empty", ("playbook", "run", "{empty.yaml}", A)),
-    ("yaml missing file", ("playbook", "run", "{missing.yaml}", A)),
-    ("show unknown", ("playbook", "show", "nope")),
-    ("permissions unknown", ("permissions", "nope")),
-    ("secrets bad user", ("secrets", "show", "a b", "--what", "password")),
-    ("secrets bad what", ("secrets", "show", "alice", "--what", "everything")),
-    ("secrets bad account", ("secrets", "show", "alice", "--what", "password", "--account", "123")),
-    ("secrets none", ("secrets", "show", "alice", "--what", "password")),
-    ("forget none", ("secrets", "forget", "alice", "--yes")),
-    ("journal limit", ("journal", "--limit", "0")),
-    ("unknown command", ("rotate-root",)),
-    ("unknown option", ("root-use", "--fix-everything")),
+    ("yaml malformed", ("playbook", "run", "{malformed.yaml}", A), "not valid YAML"),
+    ("yaml unknown key", ("playbook", "run", "{unknown-key.yaml}", A), "unknown key(s) foo"),
+    (
+        "yaml wrong type",
+        ("playbook", "run", "{wrong-type.yaml}", A),
+        "expected a mapping of tag keys",
+    ),
+    (
+        "yaml unknown kind",
+        ("playbook", "run", "{unknown-kind.yaml}", A),
+        "unknown step kind 'iam-role'",
+    ),
+    ("yaml unknown var", ("playbook", "run", "{unknown-var.yaml}", A), "unknown variable ${nope}"),
+    (
+        "yaml missing field",
+        ("playbook", "run", "{missing-field.yaml}", A),
+        "field 'with.group' is required",
+    ),
+    ("yaml no steps", ("playbook", "run", "{no-steps.yaml}", A), "non-empty list of steps"),
+    ("yaml huge", ("playbook", "run", "{huge.yaml}", A), "larger than 256 KiB"),
+    ("yaml not utf-8", ("playbook", "run", "{latin1.yaml}", A), "not UTF-8"),
+    ("yaml a list", ("playbook", "run", "{list.yaml}", A), "expected a mapping, got list"),
+    ("yaml empty", ("playbook", "run", "{empty.yaml}", A), "expected a mapping"),
+    ("yaml missing file", ("playbook", "run", "{missing.yaml}", A), "no such file"),
+    ("show unknown", ("playbook", "show", "nope"), "no shipped playbook named 'nope'"),
+    ("permissions unknown", ("permissions", "nope"), "no shipped playbook named 'nope'"),
+    ("secrets bad user", ("secrets", "show", "a b", "--what", "password"), "invalid IAM user name"),
+    (
+        "secrets bad what",
+        ("secrets", "show", "alice", "--what", "everything"),
+        "'everything' is not one of",
+    ),
+    (
+        "secrets bad account",
+        ("secrets", "show", "alice", "--what", "password", "--account", "123"),
+        "12-digit account id",
+    ),
+    (
+        "secrets none",
+        ("secrets", "show", "alice", "--what", "password"),
+        "holds no secret of alice",
+    ),
+    ("forget none", ("secrets", "forget", "alice", "--yes"), "holds no secret of alice"),
+    ("journal limit", ("journal", "--limit", "0"), "not in the range x>=1"),
+    ("unknown command", ("rotate-root",), "no such command 'rotate-root'"),
+    ("unknown option", ("root-use", "--fix-everything"), "no such option: --fix-everything"),
 ]
 
 
@@ -148,12 +261,24 @@ def _expand(args: tuple[str, ...], tmp_path: Path, endpoint: str) -> list[str]:
 
 def test_table_is_large_enough() -> None:
     assert len(CASES) >= 40
-    assert len({name for name, _ in CASES}) == len(CASES)
+    assert len({name for name, _, _ in CASES}) == len(CASES)
+    # Every case names its reason; a blank fragment would match any message.
+    assert all(len(expected.strip()) >= 5 for _, _, expected in CASES)
 
 
-@pytest.mark.parametrize(("name", "args"), CASES, ids=[name for name, _ in CASES])
+def _mask_paths(line: str, tmp_path: Path) -> str:
+    """The error line with the test's file paths (which hold names like 'empty.csv') masked."""
+    return re.sub(re.escape(str(tmp_path)) + r"[^\s:]*", "<path>", line)
+
+
+def test_mask_paths_hides_the_file_names(tmp_path: Path) -> None:
+    line = f"error: {tmp_path}/empty.csv: The credential report is empty"
+    assert _mask_paths(line, tmp_path) == "error: <path>: The credential report is empty"
+
+
+@pytest.mark.parametrize(("name", "args", "expected"), CASES, ids=[name for name, _, _ in CASES])
 def test_bad_input_exits_2_and_writes_nothing(
-    name: str, args: tuple[str, ...], moto: Any, cli: Any, tmp_path: Path
+    name: str, args: tuple[str, ...], expected: str, moto: Any, cli: Any, tmp_path: Path
 ) -> None:
     iam = moto.client("iam")
     before = (iam.list_users()["Users"], iam.list_groups()["Groups"])
@@ -162,6 +287,8 @@ def test_bad_input_exits_2_and_writes_nothing(
     lines = [line for line in r.err.splitlines() if line and not line.startswith("SANDBOX")]
     errors = [line for line in lines if line.startswith("error:")]
     assert len(errors) == 1, r.err
+    shown = _mask_paths(errors[0], tmp_path)
+    assert expected.lower() in shown.lower(), f"{name}: expected {expected!r} in {shown!r}"
     assert all(line.startswith(("error:", "Tip:")) for line in lines), r.err
     assert "Traceback" not in r.err
     after = (iam.list_users()["Users"], iam.list_groups()["Groups"])
