@@ -23,6 +23,7 @@ from remediate.sandbox import (
     generate_credential_report,
     set_root_state,
 )
+from wire import record_requests
 
 ACCOUNT_ID = SANDBOX_ACCOUNT_ID
 
@@ -132,6 +133,12 @@ class Result:
 
     def json(self) -> Any:
         return json.loads(self.out)
+
+
+@pytest.fixture
+def sent(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Every AWS request botocore sends during the test, as ``service:Operation``."""
+    return record_requests(monkeypatch)
 
 
 @pytest.fixture

@@ -260,6 +260,7 @@ def test_json_output_is_one_document_with_the_documented_keys(moto, cli):
     assert doc["root_mfa_active"] is False
     assert doc["root_access_keys_active"] == 0
     assert doc["sandbox"] is False
+    assert doc["evidence"]
     for item in doc["evidence"]:
         assert set(item) == EVIDENCE_KEYS
         assert _when(item["last_used"]) is not None

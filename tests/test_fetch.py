@@ -211,11 +211,15 @@ def test_detect_makes_three_calls_and_judges_after_the_report_arrives(aws):
     assert not any("clock skew" in note for note in verdict.notes)
 
 
-def test_detect_with_a_read_only_session_sends_no_write(moto):
+def test_detect_with_a_read_only_session_sends_no_write(moto, sent):
     aws = Aws.from_credentials(
         AwsOptions(None, "us-east-1", moto.endpoint_url), SANDBOX_CREDENTIALS, read_only=True
     )
     now = datetime.now(UTC) + timedelta(seconds=5)
     verdict = detect(aws, caller_identity(aws), days=7, report_timeout=5, now=now)
     assert verdict.root_in_use is True
-    assert aws.stats.writes == 0
+    assert sent == [
+        "sts:GetCallerIdentity",
+        "iam:GenerateCredentialReport",
+        "iam:GetCredentialReport",
+    ]

@@ -23,6 +23,7 @@ from orgs import OTHER_ROLE, ROLE, Org, faithful_moto
 from prompters import Scripted
 from remediate.sandbox import SANDBOX_ACCOUNT_ID as ACCOUNT_ID
 from remediate.secrets import SecretStore
+from wire import writes
 
 if TYPE_CHECKING:
     from conftest import Moto, Result
@@ -65,27 +66,6 @@ def journal(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
     """This test's own audit trail (and account locks)."""
     monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
     return tmp_path / "state" / "remediate" / "journal.jsonl"
-
-
-@pytest.fixture
-def sent(monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    """Every AWS request botocore sends in this process, as ``service:Operation``."""
-    from botocore.endpoint import Endpoint
-
-    requests: list[str] = []
-    make_request = Endpoint.make_request
-
-    def recording(self: Any, operation_model: Any, request_dict: Any) -> Any:
-        service = operation_model.service_model.endpoint_prefix
-        requests.append(f"{service}:{operation_model.name}")
-        return make_request(self, operation_model, request_dict)
-
-    monkeypatch.setattr(Endpoint, "make_request", recording)
-    return requests
-
-
-def writes(requests: list[str]) -> list[str]:
-    return [r for r in requests if r.split(":", 1)[1].startswith(WRITE_PREFIXES)]
 
 
 def root_use(cli: Any, moto: Moto, *args: str, prompter: Any = None) -> Result:

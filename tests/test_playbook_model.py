@@ -223,8 +223,13 @@ def test_malformed_yaml_names_the_line() -> None:
     assert "not valid YAML at line" in message
 
 
-@pytest.mark.parametrize("text", ["", "\n# only a comment\n", "- a list\n", "just text\n"])
-def test_empty_or_not_a_mapping(text: str) -> None:
+@pytest.mark.parametrize("text", ["", "\n# only a comment\n"])
+def test_empty(text: str) -> None:
+    assert "the playbook is empty" in load_error(text)
+
+
+@pytest.mark.parametrize("text", ["- a list\n", "just text\n"])
+def test_not_a_mapping(text: str) -> None:
     assert "the playbook: expected a mapping" in load_error(text)
 
 
@@ -555,10 +560,12 @@ def test_every_kind_has_a_docstring_example_that_loads(kind: str) -> None:
 @pytest.mark.parametrize("kind", KINDS)
 def test_every_required_field_is_enforced(kind: str) -> None:
     cls = registry()[kind]
-    for name, spec in cls.fields.items():
-        if not spec.required:
-            continue
-        step = f"- id: s\n  kind: {kind}\n  with: {{}}\n"
+    required = [name for name, spec in cls.fields.items() if spec.required]
+    assert required, f"{kind} requires no field"
+    # Each required field left out, the others given a valid value: that one field is named.
+    valid = {"user": "alice", "group": "Admins", "policy": "AdministratorAccess"}
+    for missing in required:
+        given = ", ".join(f"{n}: {valid[n]}" for n in required if n != missing)
+        step = f"- id: s\n  kind: {kind}\n  with: {{{given}}}\n"
         message = load_error(one_step(step))
-        assert f"field 'with.{name}' is required" in message
-        break
+        assert f"field 'with.{missing}' is required" in message

@@ -120,11 +120,6 @@ def test_policy_arn_validator_accepts_documented_arns(
     assert _accepts(validate.policy_name, arn)
 
 
-def _product_bug(reason: str) -> pytest.MarkDecorator:
-    """A known defect of validate.policy_name, left for the src owner (see the branch notes)."""
-    return pytest.mark.xfail(strict=True, reason=f"product bug: {reason}")
-
-
 @pytest.mark.parametrize(
     "arn",
     [
@@ -134,19 +129,11 @@ def _product_bug(reason: str) -> pytest.MarkDecorator:
         "arn:aws:iam::aws:role/x",
         "arn:aws:sts::aws:policy/x",
         "arn:aws:iam::aws:policy/a b",
-        pytest.param(
-            "arn:aws:iam::aws:policy/\u00c4dmin",
-            marks=_product_bug("the ARN's name part uses Unicode \\w: non-ASCII letters pass"),
-        ),
-        pytest.param(
-            "arn:aws:iam::\u0661\u0662\u0663\u0664\u0665\u0666\u0667\u0668\u0669\u0660\u0661\u0662"
-            ":policy/x",
-            marks=_product_bug("the ARN's account uses Unicode \\d: Arabic-Indic digits pass"),
-        ),
-        pytest.param(
-            "arn:aws:iam::aws:policy/team/",
-            marks=_product_bug("an ARN whose path ends in '/' has no policy name, yet passes"),
-        ),
+        # Non-ASCII letters in the name, Arabic-Indic digits in the account, no name at all.
+        "arn:aws:iam::aws:policy/\u00c4dmin",
+        "arn:aws:iam::\u0661\u0662\u0663\u0664\u0665\u0666\u0667\u0668\u0669\u0660\u0661\u0662"
+        ":policy/x",
+        "arn:aws:iam::aws:policy/team/",
     ],
 )
 def test_policy_arn_validator_rejects_what_iam_rejects(arn: str) -> None:

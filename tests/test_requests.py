@@ -168,6 +168,14 @@ BAD: dict[str, tuple[dict[str, Any], str]] = {
         {"credential_report": Path("r.csv"), "aws": AwsChoice(endpoint_url="http://x")},
         "--credential-report reads a file: it takes no AWS option",
     ),
+    "report with region": (
+        {"credential_report": Path("r.csv"), "aws": AwsChoice(region="eu-west-1")},
+        "--credential-report reads a file",
+    ),
+    "report with timeout": (
+        {"credential_report": Path("r.csv"), "report_timeout": 30},
+        "--credential-report reads a file",
+    ),
     "report with create-admin": (
         {"credential_report": Path("r.csv"), "create_admin": "a"},
         "--credential-report reads a file",

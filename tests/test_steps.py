@@ -24,6 +24,7 @@ from remediate.secrets import SecretStore
 from remediate.steps.base import RunOptions, RunOutcome, StepContext
 from remediate.steps.iam import console_sign_in_url, managed_policy_arn, tag_changes
 from runs import run_steps as engine_run
+from wire import writes
 
 ACCOUNT = "123456789012"
 ADMIN_ARN = "arn:aws:iam::aws:policy/AdministratorAccess"
@@ -150,17 +151,18 @@ CASES = [
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c.kind for c in CASES])
-def test_four_beats_per_step(moto: Any, test_keyring: Any, case: Case) -> None:
+def test_four_beats_per_step(moto: Any, test_keyring: Any, case: Case, sent: list[str]) -> None:
     iam = moto.client("iam")
     if case.seed:
         case.seed(iam)
     text = one_step(case.kind, case.params)
 
     # 1. A dry run shows the change and writes nothing (the session refuses writes anyway).
+    sent.clear()
     first = run_steps(moto, test_keyring, text, dry_run=True)
     assert first.changes == ["create"]
     assert first.report.changed == 0
-    assert first.aws.stats.writes == 0
+    assert writes(sent) == []
     assert not case.done(iam)
 
     # 2. Apply: one step applied, with exactly the writes it needs.
@@ -176,9 +178,10 @@ def test_four_beats_per_step(moto: Any, test_keyring: Any, case: Case) -> None:
         assert store.get(ACCOUNT, "alice", kind)
 
     # 3. A dry run again shows nothing to change.
+    sent.clear()
     again = run_steps(moto, test_keyring, text, dry_run=True)
     assert again.changes == ["none"]
-    assert again.aws.stats.writes == 0
+    assert writes(sent) == []
 
     # 4. Apply again: no write at all, nothing applied, no new secret.
     rerun = run_steps(moto, test_keyring, text, dry_run=False)

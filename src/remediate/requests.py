@@ -172,7 +172,7 @@ def root_use_request(
     *,
     aws: AwsChoice,
     days: int = limits.DEFAULT_DAYS,
-    report_timeout: float = limits.DEFAULT_REPORT_TIMEOUT,
+    report_timeout: float | None = None,
     credential_report: Path | None = None,
     output: OutputFormat = "text",
     create_admin: str | None = None,
@@ -192,7 +192,8 @@ def root_use_request(
     variables take the playbook's own defaults."""
     flags = flags or RemediationFlags()
     check_range("--days", days, 1, limits.MAX_DAYS)
-    check_range("--report-timeout", report_timeout, 1, limits.MAX_REPORT_TIMEOUT)
+    if report_timeout is not None:
+        check_range("--report-timeout", report_timeout, 1, limits.MAX_REPORT_TIMEOUT)
     if no_mfa and flags.any_mfa_option():
         raise InputError("--no-mfa skips MFA enrollment: it takes no other MFA option")
     remediation = None
@@ -232,12 +233,14 @@ def root_use_request(
         )
     elif every_account or any(v is not None for v in (role_name, external_id, concurrency)):
         raise InputError(f"{SWEEP_OPTIONS} need --all-accounts or --accounts")
-    if credential_report is not None and (aws != AwsChoice(region=aws.region) or create_admin):
+    if credential_report is not None and (
+        aws != AwsChoice() or create_admin or report_timeout is not None
+    ):
         raise InputError("--credential-report reads a file: it takes no AWS option")
     return RootUseRequest(
         aws=aws,
         days=days,
-        report_timeout=report_timeout,
+        report_timeout=report_timeout or limits.DEFAULT_REPORT_TIMEOUT,
         credential_report=credential_report,
         output=output,
         accounts=sweep,

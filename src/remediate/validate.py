@@ -12,6 +12,10 @@ _NAME_CHARS = re.compile(r"[\w+=,.@-]+", re.ASCII)
 _ACCOUNT_ID = re.compile(r"[0-9]{12}")  # [0-9], not \d or str.isdigit: those take any script
 _ROLE_NAME = re.compile(r"[\w+=,.@-]{1,64}", re.ASCII)
 _EXTERNAL_ID = re.compile(r"[\w+=,.@:/-]{2,1224}", re.ASCII)
+# IAM's policy ARN: an optional path of printable ASCII between slashes, then a policy name.
+_POLICY_ARN = re.compile(
+    r"arn:aws[a-z-]*:iam::(aws|[0-9]{12}):policy/([!-~]*/)?[\w+=,.@-]{1,128}", re.ASCII
+)
 _TAG_SYMBOLS = frozenset("_.:/=+-@")
 MAX_TAGS = 50
 MAX_TAG_KEY = 128
@@ -46,7 +50,7 @@ def group_name(value: str) -> str:
 def policy_name(value: str) -> str:
     """An AWS managed policy name (``AdministratorAccess``) or a managed policy ARN."""
     if value.startswith("arn:"):
-        if not re.fullmatch(r"arn:aws[\w-]*:iam::(aws|\d{12}):policy/[\w+=,.@/-]{1,128}", value):
+        if not _POLICY_ARN.fullmatch(value):
             raise InputError(f"invalid managed policy ARN {value[:120]!r}")
         return value
     return _name("managed policy name", value, 128)
@@ -60,10 +64,13 @@ def tag(key: str, value: str) -> tuple[str, str]:
         )
     if key.lower().startswith("aws:"):
         raise InputError(f"invalid tag key {key[:80]!r}: the aws: prefix is reserved for AWS")
-    if len(value) > MAX_TAG_VALUE or not _tag_chars_ok(value):
+    if len(value) > MAX_TAG_VALUE:
         raise InputError(
-            f"invalid value for tag {key!r}: at most {MAX_TAG_VALUE} letters, digits, spaces "
-            "and _.:/=+-@"
+            f"invalid value for tag {key!r}: {len(value)} characters, at most {MAX_TAG_VALUE}"
+        )
+    if not _tag_chars_ok(value):
+        raise InputError(
+            f"invalid value for tag {key!r}: use only letters, digits, spaces and _.:/=+-@"
         )
     return key, value
 
@@ -78,8 +85,10 @@ def tags(pairs: Mapping[str, str]) -> dict[str, str]:
 def key_value(text: str, option: str) -> tuple[str, str]:
     """``KEY=VALUE`` from a command-line option such as ``--tag`` or ``--var``."""
     key, sep, value = text.partition("=")
-    if not sep or not key:
+    if not sep:
         raise InputError(f"invalid {option} {text[:80]!r}: expected KEY=VALUE")
+    if not key:
+        raise InputError(f"invalid {option} {text[:80]!r}: the key before '=' is empty")
     return key, value
 
 

@@ -86,7 +86,7 @@ def _main(
 @app.command("root-use", epilog=EXIT_CODES_HELP)
 def root_use(
     days: o.Days = limits.DEFAULT_DAYS,
-    report_timeout: o.ReportTimeout = limits.DEFAULT_REPORT_TIMEOUT,
+    report_timeout: o.ReportTimeout = None,
     credential_report: o.CredentialReport = None,
     create_admin: o.CreateAdmin = None,
     group: o.Group = None,

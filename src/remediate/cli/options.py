@@ -91,10 +91,11 @@ Days = Annotated[
     ),
 ]
 ReportTimeout = Annotated[
-    float,
+    float | None,
     typer.Option(
         "--report-timeout",
-        help=f"Seconds to wait for the credential report (1-{limits.MAX_REPORT_TIMEOUT:g}).",
+        help=f"Seconds to wait for the credential report (1-{limits.MAX_REPORT_TIMEOUT:g}) "
+        f"[default: {limits.DEFAULT_REPORT_TIMEOUT:g}].",
     ),
 ]
 CredentialReport = Annotated[

@@ -254,6 +254,8 @@ class _Loader:
             line = f" at line {mark.line + 1}" if mark is not None else ""
             problem = getattr(exc, "problem", None) or "malformed YAML"
             raise self.fail(f"not valid YAML{line}: {problem}") from exc
+        if doc is None:
+            raise self.fail("the playbook is empty")
         doc = self.mapping(doc, "the playbook")
         self.unknown(doc, _TOP_KEYS, "the playbook")
         name = doc.get("name")
