@@ -1,9 +1,18 @@
-"""A small HTTP proxy on loopback in front of the emulator that injects faults.
+"""A small HTTP proxy on loopback in front of the emulator that makes it behave like real IAM at
+its worst: slow, lossy and eventually consistent.
 
-It forwards each request to moto and can, by rule: answer ``Throttling`` (HTTP 400) without
-forwarding, drop the connection without forwarding, forward the k-th write call and then drop
-that connection and every later one (the endpoint "dies" right after a write reached AWS), or
-hold the first write until the test releases it.
+It forwards each request to moto and can, by rule:
+- answer ``Throttling`` (HTTP 400) without forwarding, or drop the connection without forwarding
+  (``fault_rate``);
+- forward the k-th write call and then drop that connection and every later one: the endpoint
+  "dies" right after a write reached AWS (``die_after_writes``);
+- hold the first write until the test releases it (``hold_first_write``);
+- per operation (``rules``): forward it and then lose the answer (HTTP 500, or no answer until
+  the client's read timeout has passed), answer a stale ``NoSuchEntity`` without forwarding, or
+  answer a 409 ``ConcurrentModification`` without forwarding;
+- keep every user, group and virtual MFA device invisible for ``invisible_for`` seconds after it
+  was created: every later request naming it gets ``NoSuchEntity``, as IAM's eventual
+  consistency can answer.
 """
 
 from __future__ import annotations
@@ -11,18 +20,37 @@ from __future__ import annotations
 import http.client
 import random
 import threading
+import time
 import urllib.parse
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from typing import Any, Literal
 
 from remediate.aws.session import is_write
 
-THROTTLING_BODY = (
-    b'<ErrorResponse xmlns="https://iam.amazonaws.com/doc/2010-05-08/"><Error><Type>Sender</Type>'
-    b"<Code>Throttling</Code><Message>Rate exceeded</Message></Error>"
-    b"<RequestId>00000000-0000-0000-0000-000000000000</RequestId></ErrorResponse>"
-)
+RuleAction = Literal["lose", "timeout", "stale", "conflict"]
+
+
+def error_body(code: str, message: str, kind: str = "Sender") -> bytes:
+    """An IAM error document, as IAM writes it."""
+    return (
+        '<ErrorResponse xmlns="https://iam.amazonaws.com/doc/2010-05-08/">'
+        f"<Error><Type>{kind}</Type><Code>{code}</Code><Message>{message}</Message></Error>"
+        "<RequestId>00000000-0000-0000-0000-000000000000</RequestId></ErrorResponse>"
+    ).encode()
+
+
+THROTTLING_BODY = error_body("Throttling", "Rate exceeded")
+
+
+@dataclass
+class Rule:
+    """Do ``action`` to the next ``times`` requests of ``operation``."""
+
+    operation: str
+    action: RuleAction
+    times: int = 1
+    hits: int = 0
 
 
 @dataclass
@@ -35,19 +63,57 @@ class Faults:
     hold_first_write: bool = False
     held: threading.Event = field(default_factory=threading.Event)
     release: threading.Event = field(default_factory=threading.Event)
+    rules: list[Rule] = field(default_factory=list)
+    # How long an answer is held for a "timeout" rule: longer than the client's read timeout.
+    hold_seconds: float = 2.0
+    invisible_for: float = 0.0
     seed: int = 0
     writes: int = 0
     requests: int = 0
     injected: int = 0
     dead: bool = False
     operations: list[str] = field(default_factory=list)
+    invisible_hits: int = 0
+    _created: dict[tuple[str, str], float] = field(default_factory=dict)
     _rng: random.Random = field(default_factory=random.Random)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
+    def rule_for(self, operation: str) -> Rule | None:
+        for rule in self.rules:
+            if rule.operation == operation and rule.hits < rule.times:
+                rule.hits += 1
+                return rule
+        return None
 
-def _operation(body: bytes) -> str:
+
+# What each kind of entity is called in requests that name it, and in IAM's messages.
+_CREATES = {
+    "CreateUser": ("user", "UserName"),
+    "CreateGroup": ("group", "GroupName"),
+    "CreateVirtualMFADevice": ("mfa", "VirtualMFADeviceName"),
+}
+_MESSAGES = {
+    "user": "The user with name {} cannot be found.",
+    "group": "The group with name {} cannot be found.",
+    "mfa": "VirtualMFADevice with serial number {} does not exist.",
+}
+
+
+def _params(body: bytes) -> dict[str, str]:
     values = urllib.parse.parse_qs(body.decode("utf-8", "replace"))
-    return values.get("Action", [""])[0]
+    return {k: v[0] for k, v in values.items()}
+
+
+def _named(params: dict[str, str]) -> list[tuple[str, str]]:
+    """The entities a request names (case-folded, as IAM compares names)."""
+    named = []
+    if "UserName" in params:
+        named.append(("user", params["UserName"].casefold()))
+    if "GroupName" in params:
+        named.append(("group", params["GroupName"].casefold()))
+    if "SerialNumber" in params:
+        named.append(("mfa", params["SerialNumber"].rsplit("/", 1)[-1].casefold()))
+    return named
 
 
 class FaultProxy:
@@ -92,10 +158,21 @@ class FaultProxy:
         handler.close_connection = True
         handler.connection.close()
 
+    def _invisible(self, params: dict[str, str]) -> tuple[str, str] | None:
+        """The entity this request names that was created less than ``invisible_for`` ago."""
+        f = self.faults
+        now = time.monotonic()
+        for entity in _named(params):
+            created = f._created.get(entity)
+            if created is not None and now - created < f.invisible_for:
+                return entity
+        return None
+
     def handle(self, handler: BaseHTTPRequestHandler) -> None:
         length = int(handler.headers.get("Content-Length") or 0)
         body = handler.rfile.read(length) if length else b""
-        op = _operation(body)
+        params = _params(body)
+        op = params.get("Action", "")
         f = self.faults
         with f._lock:
             f.requests += 1
@@ -106,7 +183,9 @@ class FaultProxy:
             roll = f._rng.random()
             inject = f.fault_rate and roll < f.fault_rate
             write = bool(op) and is_write(op)
-            if write and not inject:
+            rule = None if inject else f.rule_for(op)
+            hidden = self._invisible(params) if f.invisible_for and not inject else None
+            if write and not inject and (rule is None or rule.action in ("lose", "timeout")):
                 f.writes += 1
                 f.operations.append(op)
             last_write = (
@@ -127,11 +206,43 @@ class FaultProxy:
             else:
                 self._drop(handler)
             return
+        if hidden is not None:
+            kind, name = hidden
+            with f._lock:
+                f.invisible_hits += 1
+            message = _MESSAGES[kind].format(params.get("SerialNumber", name))
+            self._reply(handler, 404, error_body("NoSuchEntity", message), "text/xml")
+            return
+        if rule is not None and rule.action == "stale":
+            named = _named(params)
+            kind, name = named[0] if named else ("user", "?")
+            message = _MESSAGES[kind].format(params.get("SerialNumber", name))
+            self._reply(handler, 404, error_body("NoSuchEntity", message), "text/xml")
+            return
+        if rule is not None and rule.action == "conflict":
+            message = "Cannot perform the operation due to a concurrent modification."
+            body409 = error_body("ConcurrentModification", message)
+            self._reply(handler, 409, body409, "text/xml")
+            return
         status, headers, payload = self._forward(handler, body)
+        if status < 300 and op in _CREATES:
+            kind, key = _CREATES[op]
+            with f._lock:
+                f._created[(kind, params.get(key, "").casefold())] = time.monotonic()
         if last_write:
             # The write reached AWS; the caller never hears back, and nothing after it gets through.
             with f._lock:
                 f.dead = True
+            self._drop(handler)
+            return
+        if rule is not None and rule.action == "lose":
+            # Applied, and then a server error: the caller cannot know it was applied.
+            body500 = error_body("ServiceFailure", "Internal failure.", kind="Receiver")
+            self._reply(handler, 500, body500, "text/xml")
+            return
+        if rule is not None and rule.action == "timeout":
+            # Applied, and the answer held past the client's read timeout.
+            time.sleep(f.hold_seconds)
             self._drop(handler)
             return
         self._reply(handler, status, payload, headers.get("Content-Type", "text/xml"), headers)
@@ -156,12 +267,15 @@ class FaultProxy:
         content_type: str,
         headers: dict[str, str] | None = None,
     ) -> None:
-        handler.send_response(status)
-        for k, v in (headers or {}).items():
-            # send_response already wrote this proxy's own Date header.
-            if k.lower() in ("x-amzn-requestid", "x-amz-request-id"):
-                handler.send_header(k, v)
-        handler.send_header("Content-Type", content_type)
-        handler.send_header("Content-Length", str(len(payload)))
-        handler.end_headers()
-        handler.wfile.write(payload)
+        try:
+            handler.send_response(status)
+            for k, v in (headers or {}).items():
+                # send_response already wrote this proxy's own Date header.
+                if k.lower() in ("x-amzn-requestid", "x-amz-request-id"):
+                    handler.send_header(k, v)
+            handler.send_header("Content-Type", content_type)
+            handler.send_header("Content-Length", str(len(payload)))
+            handler.end_headers()
+            handler.wfile.write(payload)
+        except (BrokenPipeError, ConnectionResetError):
+            pass  # the client gave up (its read timeout): nothing to answer to

@@ -415,7 +415,10 @@ def test_a_group_created_concurrently_is_not_an_error(moto: Any, test_keyring: A
     report, ctx = plan_only(moto, test_keyring, one_step("iam-group", "{group: Admins}"))
     seed_group(moto.client("iam"))
     runner.apply(report, ctx)
-    assert report.changed == 1
+    # Nothing was changed by this run after all: reported as such, and not journaled.
+    assert report.changed == 0
+    assert report.steps[0].change.change == "none"
+    assert "existed already" in report.steps[0].change.details[-1]
     assert group_exists(moto.client("iam"))
 
 
@@ -436,12 +439,19 @@ def test_a_login_profile_created_concurrently_is_never_overwritten(
     iam = moto.client("iam")
     seed_user(iam)
     report, ctx = plan_only(moto, test_keyring, one_step("login-profile", "{user: alice}"))
+    SecretStore(test_keyring).put(ACCOUNT, "alice", "password", "Theirs-1234!")
     iam.create_login_profile(UserName="alice", Password="Theirs-1234!")
     runner.apply(report, ctx)
     assert iam_backends[ACCOUNT]["global"].users["alice"].password == "Theirs-1234!"
     warning = ctx.ui.file.getvalue()
-    assert "already had a login profile" in warning
+    assert "already has a login profile that this run did not create" in warning
     assert "Theirs-1234!" not in warning
+    # Reported as no change, and the keyring keeps the password in effect (no pending one).
+    assert report.changed == 0
+    assert report.steps[0].change.change == "none"
+    store = SecretStore(test_keyring)
+    assert store.get(ACCOUNT, "alice", "password") == "Theirs-1234!"
+    assert store.get(ACCOUNT, "alice", "pending-password") is None
 
 
 # --- the dry-run guard in the session ----------------------------------------------------------

@@ -133,7 +133,7 @@ def _plan(remediation: Remediation, run: AccountRun, services: Services) -> None
         ctx = StepContext(
             aws=session.aws,
             account_id=run.account_id,
-            partition=session.aws.partition,
+            partition=session.identity.partition,
             secrets=services.secrets,
             options=remediation.options,
             ui=services.ui,

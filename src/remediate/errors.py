@@ -39,7 +39,11 @@ class ReportFormatError(InputError):
 
 
 class AwsError(RemediateError):
-    """An AWS call failed (credentials, access denied, unreachable endpoint, timeout)."""
+    """An AWS call failed (credentials, access denied, unreachable endpoint, timeout).
+
+    ``ambiguous`` says the request may have been applied although no answer came back (a read
+    timeout, a connection closed mid-answer, a 5xx): a create must look before it tries again.
+    """
 
     exit_code = EXIT_AWS
 
@@ -50,10 +54,12 @@ class AwsError(RemediateError):
         *,
         code: str | None = None,
         action: str | None = None,
+        ambiguous: bool = False,
     ) -> None:
         super().__init__(message, tip)
         self.code = code
         self.action = action
+        self.ambiguous = ambiguous
 
 
 class WriteRefusedError(AwsError):

@@ -37,7 +37,9 @@ __all__ = [
 ]
 
 SERVICE = "remediate"
-KINDS = ("password", "access-key", "mfa-seed")
+# pending-password: a generated password kept before its login profile was created, promoted to
+# password once the login profile is known to be this run's.
+KINDS = ("password", "access-key", "mfa-seed", "pending-password")
 IAM_SYMBOLS = "!@#$%^&*()_+-=[]{}|'"
 MAX_PASSWORD_LENGTH = 128  # IAM's hard limit, whatever the account policy says
 

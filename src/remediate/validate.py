@@ -76,9 +76,18 @@ def tag(key: str, value: str) -> tuple[str, str]:
 
 
 def tags(pairs: Mapping[str, str]) -> dict[str, str]:
-    """A set of IAM tags: each valid, at most 50."""
+    """A set of IAM tags: each valid, at most 50, no key twice (IAM compares keys without
+    regard to case: ``Team`` and ``team`` are one tag)."""
     if len(pairs) > MAX_TAGS:
         raise InputError(f"too many tags: {len(pairs)} (IAM allows at most {MAX_TAGS})")
+    seen: dict[str, str] = {}
+    for key in pairs:
+        if key.casefold() in seen:
+            raise InputError(
+                f"tag keys {seen[key.casefold()]!r} and {key!r} differ only in case: IAM takes "
+                "them as one tag"
+            )
+        seen[key.casefold()] = key
     return dict(tag(k, v) for k, v in pairs.items())
 
 

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
+import logging
+import time
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from remediate.errors import AwsError
 
@@ -26,6 +29,23 @@ BAD_CREDENTIALS_CODES = frozenset(
 THROTTLING_CODES = frozenset(
     {"Throttling", "ThrottlingException", "TooManyRequestsException", "RequestLimitExceeded"}
 )
+# HTTP 409: another change to the entity is in progress; botocore does not retry these.
+CONFLICT_CODES = frozenset({"ConcurrentModification", "EntityTemporarilyUnmodifiable"})
+ALREADY_EXISTS = "EntityAlreadyExists"
+# Not an AWS code: the request never left (no connection), so nothing was applied.
+UNREACHABLE = "EndpointUnreachable"
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+# IAM documents that a new entity may be invisible for a while; the Terraform AWS provider and
+# Ansible wait two minutes for it.
+CONSISTENCY_TIMEOUT = 120.0
+FIRST_WAIT = 0.25
+MAX_WAIT = 8.0
+# A one-attempt create that was throttled or refused for a conflict was not applied: try again.
+MAX_SAFE_ATTEMPTS = 8
 
 CREDENTIALS_TIP = (
     "configure credentials (`aws configure`, AWS_PROFILE, or AWS_ACCESS_KEY_ID/"
@@ -68,7 +88,14 @@ def translate(exc: Exception, action: str) -> AwsError:
                 code=code,
                 action=action,
             )
-        return AwsError(f"{action} failed: {code}: {message}", code=code, action=action)
+        status = int(exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode") or 0)
+        return AwsError(
+            f"{action} failed: {code}: {message}",
+            code=code,
+            action=action,
+            # A server error may come after the change was made.
+            ambiguous=status >= 500,
+        )
     if isinstance(exc, botocore.exceptions.NoCredentialsError):
         return AwsError("no AWS credentials found", tip=CREDENTIALS_TIP, action=action)
     if isinstance(exc, botocore.exceptions.PartialCredentialsError):
@@ -81,10 +108,16 @@ def translate(exc: Exception, action: str) -> AwsError:
         | botocore.exceptions.ReadTimeoutError
         | botocore.exceptions.ProxyConnectionError,
     ):
+        # Sent, answer lost: the request may have been applied. Not sent: it was not.
+        sent = isinstance(
+            exc, botocore.exceptions.ReadTimeoutError | botocore.exceptions.ConnectionClosedError
+        )
         return AwsError(
             f"cannot reach the AWS endpoint for {action}: {exc}",
             tip="check the network, --region and --endpoint-url (or AWS_ENDPOINT_URL)",
+            code=None if sent else UNREACHABLE,
             action=action,
+            ambiguous=sent,
         )
     return AwsError(f"{action} failed: {exc}", action=action)
 
@@ -123,3 +156,93 @@ def paginate(client: Any, operation: str, key: str, /, **params: Any) -> list[An
     except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as exc:
         raise translate(exc, action_name(client, operation)) from exc
     return items
+
+
+def _backoff(delay: float) -> float:
+    return min(delay * 2, MAX_WAIT)
+
+
+def call_once(client: Any, operation: str, /, **params: Any) -> dict[str, Any]:
+    """A call through a client that never resends (``Aws.iam_once``), for a create that must
+    happen once. A refusal that proves nothing was applied (throttling, a 409 conflict, a
+    connection never made) is tried again with backoff; an answer lost after the request was
+    sent raises an AwsError with ``ambiguous`` set, for the caller to look before trying again.
+    """
+    delay = FIRST_WAIT
+    for attempt in range(1, MAX_SAFE_ATTEMPTS + 1):
+        try:
+            return call(client, operation, **params)
+        except AwsError as exc:
+            retry = exc.code in THROTTLING_CODES | CONFLICT_CODES | {UNREACHABLE}
+            if not retry or attempt == MAX_SAFE_ATTEMPTS:
+                raise
+            log.info("%s refused (%s), trying again in %.2g s", operation, exc.code, delay)
+            time.sleep(delay)
+            delay = _backoff(delay)
+    raise AssertionError("unreachable")
+
+
+def consistent(
+    what: str,
+    attempt: Callable[[], T],
+    *,
+    names: tuple[str, ...] = (),
+    timeout: float = CONSISTENCY_TIMEOUT,
+    sleep: Callable[[float], None] = time.sleep,
+    clock: Callable[[], float] = time.monotonic,
+) -> T:
+    """``attempt()``, tried again while IAM has not caught up: a 409 conflict always, and "no
+    such entity" about one of ``names`` (entities just created or just seen). IAM's message names
+    the entity it cannot find, so a missing managed policy is not waited for as if it were the
+    group just created.
+
+    The first wait is said on stderr (a warning), each one with -v; after ``timeout`` seconds
+    the last error stands.
+    """
+    deadline = clock() + timeout
+    delay = FIRST_WAIT
+    said = False
+    while True:
+        try:
+            return attempt()
+        except AwsError as exc:
+            message = exc.message.casefold()
+            waitable = exc.code in CONFLICT_CODES or (
+                exc.code in NOT_FOUND_CODES and any(n.casefold() in message for n in names)
+            )
+            if not waitable or clock() + delay > deadline:
+                raise
+            if not said:
+                said = True
+                log.warning(
+                    "waiting for IAM to catch up with %s (%s; IAM is eventually consistent), "
+                    "for up to %g s",
+                    what,
+                    exc.code,
+                    timeout,
+                )
+            else:
+                log.info("still waiting for %s (%s), %.2g s", what, exc.code, delay)
+            sleep(delay)
+            delay = _backoff(delay)
+
+
+def eventually(
+    what: str,
+    check: Callable[[], T | None],
+    *,
+    timeout: float = CONSISTENCY_TIMEOUT,
+    sleep: Callable[[float], None] = time.sleep,
+    clock: Callable[[], float] = time.monotonic,
+) -> T | None:
+    """``check()`` until it answers something (not None), with the backoff of :func:`consistent`;
+    None if IAM still has not shown it after ``timeout`` seconds."""
+    deadline = clock() + timeout
+    delay = FIRST_WAIT
+    while True:
+        found = check()
+        if found is not None or clock() + delay > deadline:
+            return found
+        log.info("waiting for IAM to show %s, %.2g s", what, delay)
+        sleep(delay)
+        delay = _backoff(delay)

@@ -18,6 +18,12 @@ class Identity:
     account_id: str
     arn: str
 
+    @property
+    def partition(self) -> str:
+        """The partition the caller lives in (``aws``, ``aws-cn``, ``aws-eusc``...), from its ARN:
+        what AWS says, not a guess from the region."""
+        return self.arn.split(":", 2)[1]
+
 
 def caller_identity(aws: Aws) -> Identity:
     """``sts:GetCallerIdentity`` (needs no permission)."""

@@ -21,16 +21,10 @@ from remediate.errors import InputError, WriteRefusedError
 
 log = logging.getLogger(__name__)
 
-# IAM is a global service: its endpoint lives in one region per partition.
-IAM_REGION = {
-    "aws": "us-east-1",
-    "aws-us-gov": "us-gov-west-1",
-    "aws-cn": "cn-north-1",
-    "aws-iso": "us-iso-east-1",
-    "aws-iso-b": "us-isob-east-1",
-}
 DEFAULT_REGION = "us-east-1"
 DEFAULT_MAX_ATTEMPTS = 8
+CONNECT_TIMEOUT = 5.0
+READ_TIMEOUT = 30.0
 
 # Operations that change nothing in the account; everything else is a write and refused in dry run.
 _READ_PREFIXES = ("Get", "List", "Describe")
@@ -43,16 +37,18 @@ def is_write(operation: str) -> bool:
 
 
 def partition_of_region(region: str) -> str:
-    """The partition a region belongs to (``aws``, ``aws-us-gov``, ``aws-cn``, ...)."""
-    if region.startswith("us-gov-"):
-        return "aws-us-gov"
-    if region.startswith("cn-"):
-        return "aws-cn"
-    if region.startswith("us-isob-"):
-        return "aws-iso-b"
-    if region.startswith("us-iso-"):
-        return "aws-iso"
-    return "aws"
+    """The partition a region belongs to (``aws``, ``aws-us-gov``, ``aws-cn``, ``aws-eusc``,
+    ``aws-iso-*``...), from botocore's partition data; ``aws`` for a region it does not know."""
+    import botocore.regions
+    import botocore.session
+
+    resolver = botocore.regions.EndpointResolver(
+        botocore.session.get_session().get_data("endpoints")
+    )
+    try:
+        return str(resolver.get_partition_for_region(region))
+    except botocore.exceptions.UnknownRegionError:
+        return "aws"
 
 
 # Parsed botocore data (service models, endpoints), shared by every session's loader.
@@ -142,7 +138,7 @@ class Aws:
                 tip="list profiles with `aws configure list-profiles`",
             ) from exc
         self.partition = partition_of_region(self.region)
-        self._clients: dict[str, Any] = {}
+        self._clients: dict[tuple[str, bool], Any] = {}
         self._lock = threading.Lock()
         events = self._session.events
         events.register("before-call", self._before_call)
@@ -207,32 +203,51 @@ class Aws:
             except (TypeError, ValueError):
                 pass
 
-    def _config(self) -> Config:
-        attempts = int(os.environ.get("AWS_MAX_ATTEMPTS") or DEFAULT_MAX_ATTEMPTS)
+    def _config(self, *, retries: bool) -> Config:
+        # total_max_attempts counts the first attempt (max_attempts would count retries only),
+        # as AWS_MAX_ATTEMPTS does.
+        if retries:
+            attempts = int(os.environ.get("AWS_MAX_ATTEMPTS") or DEFAULT_MAX_ATTEMPTS)
+            policy = {"mode": "adaptive", "total_max_attempts": attempts}
+        else:
+            # One attempt: the caller decides what a lost answer means (remediate.aws.calls).
+            policy = {"mode": "standard", "total_max_attempts": 1}
         return Config(
-            retries={"mode": "adaptive", "max_attempts": attempts},
-            connect_timeout=5,
-            read_timeout=30,
+            retries=policy,  # type: ignore[arg-type]
+            connect_timeout=CONNECT_TIMEOUT,
+            read_timeout=READ_TIMEOUT,
             user_agent_extra=f"remediate/{__version__}",
         )
 
-    def client(self, service: str) -> Any:
-        """A client for ``service`` (cached: one per service and session, never across threads)."""
+    def client(self, service: str, *, retries: bool = True) -> Any:
+        """A client for ``service`` (cached: one per service and session, never across threads).
+
+        ``retries=False`` gives a client that never resends a request by itself, for calls that
+        create something that must exist once (an access key, a virtual MFA device...): botocore
+        would resend one whose answer was lost although AWS had applied it. Global services
+        (IAM, Organizations) get their endpoint from botocore for this session's region.
+        """
+        key = (service, retries)
         with self._lock:
-            if service not in self._clients:
-                region = IAM_REGION.get(self.partition, DEFAULT_REGION)
-                if service != "iam" and service != "organizations":
-                    region = self.region
-                kwargs: dict[str, Any] = {"region_name": region, "config": self._config()}
+            if key not in self._clients:
+                kwargs: dict[str, Any] = {
+                    "region_name": self.region,
+                    "config": self._config(retries=retries),
+                }
                 if self.options.endpoint_url:
                     kwargs["endpoint_url"] = self.options.endpoint_url
                 make_client: Any = self._session.client
-                self._clients[service] = make_client(service, **kwargs)
-            return self._clients[service]
+                self._clients[key] = make_client(service, **kwargs)
+            return self._clients[key]
 
     @property
     def iam(self) -> Any:
         return self.client("iam")
+
+    @property
+    def iam_once(self) -> Any:
+        """IAM without automatic resends: for creates that must happen once."""
+        return self.client("iam", retries=False)
 
     @property
     def sts(self) -> Any:

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from remediate.errors import RemediateError, StepFailedError
-from remediate.steps.base import AnyStep, Change, StepContext
+from remediate.steps.base import AnyStep, Change, StepContext, Unchanged
 
 log = logging.getLogger(__name__)
 
@@ -91,7 +91,7 @@ def apply(
     """Apply the pending steps in order; a failure names the step and what was already applied."""
     for p in report.pending:
         try:
-            p.step.apply(ctx, p.change)
+            result = p.step.apply(ctx, p.change)
         except (RemediateError, KeyboardInterrupt) as exc:
             done = [q.step.id for q in report.steps if q.applied]
             reason = exc.message if isinstance(exc, RemediateError) else "interrupted"
@@ -101,6 +101,11 @@ def apply(
                 tip="fix the cause and rerun: the playbook continues from where it stopped",
                 report=report,
             ) from exc
+        if isinstance(result, Unchanged):
+            # Nothing was changed after all: report it as such, and journal nothing.
+            p.change = Change(p.change.resource, "none", [*p.change.details, result.reason])
+            log.info("%s (%s): %s", p.step.id, p.step.kind, result.reason)
+            continue
         p.applied = True
         log.info("applied %s (%s): %s", p.step.id, p.step.kind, p.change.resource)
         if on_applied is not None:

@@ -15,7 +15,8 @@ if TYPE_CHECKING:
 
 ChangeKind = Literal["create", "update", "none"]
 FieldType = Literal["string", "bool", "tags", "int"]
-SecretKind = Literal["password", "access-key", "mfa-seed"]
+SecretKind = Literal["password", "access-key", "mfa-seed", "pending-password"]
+EntityKind = Literal["user", "group", "mfa"]
 MfaMode = Literal["interactive", "codes", "auto"]
 
 S = TypeVar("S")
@@ -101,6 +102,19 @@ class RunOutcome:
     console_sign_in_url: str | None = None
 
 
+@dataclass(frozen=True)
+class Unchanged:
+    """What ``apply`` returns when it found the change already made (by a concurrent run, or
+    hidden from the plan by a stale read): the step is reported ``none`` and not journaled."""
+
+    reason: str
+
+
+def _entity(kind: EntityKind, name: str) -> tuple[str, str]:
+    # IAM names are unique without regard to case: "Alice" and "alice" are one user.
+    return kind, name.casefold()
+
+
 @dataclass
 class StepContext:
     """Everything a step may use: the account's AWS session, the keyring, the run's options, the
@@ -113,16 +127,78 @@ class StepContext:
     options: RunOptions
     ui: Console
     prompter: Prompter
-    # (kind, name) of resources earlier steps will create in this run: their state is known empty.
+    # Entities earlier steps will create in this run: their state is known empty.
     planned: set[tuple[str, str]] = field(default_factory=set)
+    # Entities the plan found: a later "no such entity" about them is IAM lagging, not an answer.
+    seen: set[tuple[str, str]] = field(default_factory=set)
+    # Entities a create found already there (a stale read hid them from the plan).
+    existed: set[tuple[str, str]] = field(default_factory=set)
     outcome: RunOutcome = field(default_factory=RunOutcome)
 
     @property
     def iam(self) -> Any:
         return self.aws.iam
 
-    def will_create(self, kind: str, name: str) -> bool:
-        return (kind, name) in self.planned
+    def will_create(self, kind: EntityKind, name: str) -> bool:
+        """Whether this run creates the entity (and it did not turn out to exist already)."""
+        entity = _entity(kind, name)
+        return entity in self.planned and entity not in self.existed
+
+    def plan_create(self, kind: EntityKind, name: str) -> None:
+        self.planned.add(_entity(kind, name))
+
+    def saw(self, kind: EntityKind, name: str) -> None:
+        self.seen.add(_entity(kind, name))
+
+    def found_existing(self, kind: EntityKind, name: str) -> None:
+        self.existed.add(_entity(kind, name))
+
+    def turned_out_to_exist(self, kind: EntityKind, name: str) -> bool:
+        return _entity(kind, name) in self.existed
+
+    def _fresh(self, about: tuple[tuple[EntityKind, str], ...]) -> tuple[str, ...]:
+        """The names in ``about`` that this run created or saw: IAM may lag behind for them."""
+        return tuple(
+            n for k, n in about if _entity(k, n) in self.planned or _entity(k, n) in self.seen
+        )
+
+    def call(
+        self,
+        operation: str,
+        /,
+        *,
+        about: tuple[tuple[EntityKind, str], ...] = (),
+        once: bool = False,
+        **params: Any,
+    ) -> dict[str, Any]:
+        """An IAM call that waits out IAM's eventual consistency: a 409 conflict always, and "no
+        such entity" about an entity in ``about`` that this run created or saw. ``once`` sends
+        it through the client that never resends, for creates that must happen once."""
+        from remediate.aws.calls import call, call_once, consistent
+
+        client = self.aws.iam_once if once else self.aws.iam
+        send = call_once if once else call
+        what = " and ".join(f"{k} {n}" for k, n in about) or operation
+        return consistent(what, lambda: send(client, operation, **params), names=self._fresh(about))
+
+    def list(
+        self,
+        operation: str,
+        key: str,
+        /,
+        *,
+        about: tuple[tuple[EntityKind, str], ...],
+        **params: Any,
+    ) -> list[Any]:
+        """Every item of a paginated IAM read, waiting out IAM's lag like :meth:`call`."""
+        from remediate.aws.calls import consistent, paginate
+
+        what = " and ".join(f"{k} {n}" for k, n in about)
+        return consistent(
+            what,
+            lambda: paginate(self.aws.iam, operation, key, **params),
+            names=self._fresh(about),
+        )
 
     def keep_secret(self, user: str, kind: SecretKind, value: str) -> Secret:
         """Store a generated secret in the keyring (if usable) and remember it for the report."""
@@ -162,8 +238,9 @@ class Step(Generic[S]):
     def preflight(self, ctx: StepContext, change: Change[S]) -> None:
         """Checks that must pass before any step is applied (exit 2 on failure)."""
 
-    def apply(self, ctx: StepContext, change: Change[S]) -> None:
-        """Make the change. Called only when ``change.change`` is not ``none``."""
+    def apply(self, ctx: StepContext, change: Change[S]) -> Unchanged | None:
+        """Make the change. Called only when ``change.change`` is not ``none``; returns
+        Unchanged when the change turned out to be in place already."""
         raise NotImplementedError
 
 

@@ -9,14 +9,24 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from remediate.aws.calls import call, paginate
-from remediate.errors import InputError
-from remediate.steps.base import Change, FieldSpec, MfaDevice, Step, StepContext, register
+from remediate.aws.calls import ALREADY_EXISTS, paginate
+from remediate.errors import AwsError, InputError
+from remediate.steps.base import (
+    Change,
+    FieldSpec,
+    MfaDevice,
+    Step,
+    StepContext,
+    Unchanged,
+    register,
+)
 
 log = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 3
 CLOCK_SKEW_WARNING = 30.0
+# Tries of a create or an enable whose answer AWS lost (each looks before it tries again).
+MAX_SEND_TRIES = 3
 
 
 def device_name(serial: str) -> str:
@@ -25,13 +35,15 @@ def device_name(serial: str) -> str:
 
 
 def free_device_name(user: str, taken: set[str]) -> str:
-    """The user's name, or ``user-2``, ``user-3``... when another user's device holds it."""
-    if user not in taken:
+    """The user's name, or ``user-2``, ``user-3``... when another user's device holds it (names
+    compare without regard to case, as IAM compares them)."""
+    folded = {name.casefold() for name in taken}
+    if user.casefold() not in folded:
         return user
     n = 2
     # No truncation: device names may be longer than user names (64), and cutting "-2" off a
     # 64-character name would give back the very name that is taken.
-    while f"{user}-{n}" in taken:
+    while f"{user}-{n}".casefold() in folded:
         n += 1
     return f"{user}-{n}"
 
@@ -98,7 +110,9 @@ class VirtualMfaStep(Step[MfaPlan]):
     def plan(self, ctx: StepContext) -> Change[MfaPlan]:
         user = self.params["user"]
         if not ctx.will_create("user", user):
-            devices = paginate(ctx.iam, "ListMFADevices", "MFADevices", UserName=user)
+            devices = ctx.list(
+                "ListMFADevices", "MFADevices", about=(("user", user),), UserName=user
+            )
             if devices:
                 serial = devices[0]["SerialNumber"]
                 ctx.outcome.mfa = MfaDevice(serial, enabled=True)
@@ -108,23 +122,27 @@ class VirtualMfaStep(Step[MfaPlan]):
         )
         taken = {device_name(d["SerialNumber"]) for d in virtual if d.get("User")}
         unassigned = {
-            device_name(d["SerialNumber"]): d["SerialNumber"] for d in virtual if not d.get("User")
+            device_name(d["SerialNumber"]).casefold(): d["SerialNumber"]
+            for d in virtual
+            if not d.get("User")
         }
         # The pending device of an earlier run has the name that run chose, which is not the
         # user's own name when another user's device holds it (alice-2): look for that name.
         name = free_device_name(user, taken)
-        pending = unassigned.get(name)
+        pending = unassigned.get(name.casefold())
         seed = self._seed(ctx, user) if pending else None
         while pending and seed is None and name != user and self._seed(ctx, name):
             # The pending enrollment of the user who has this name: not ours to delete.
             taken.add(name)
             name = free_device_name(user, taken)
-            pending = unassigned.get(name)
+            pending = unassigned.get(name.casefold())
         details: list[str] = []
         if pending and seed:
             state = MfaPlan(name, serial=pending, seed=seed)
+            ctx.saw("mfa", name)
             details.append(f"resume enrolling pending device {pending}")
         else:
+            ctx.plan_create("mfa", name)
             state = MfaPlan(name, stale=pending)
             if pending:
                 details.append(
@@ -181,24 +199,28 @@ class VirtualMfaStep(Step[MfaPlan]):
         if mfa.qr_file and Path(mfa.qr_file).exists():
             raise InputError(f"{mfa.qr_file} already exists; choose another --qr-file path")
 
-    def apply(self, ctx: StepContext, change: Change[MfaPlan]) -> None:
+    def apply(self, ctx: StepContext, change: Change[MfaPlan]) -> Unchanged | None:
         from remediate.mfa import otpauth_uri
 
         user = self.params["user"]
         plan = change.planned
+        if ctx.turned_out_to_exist("user", user):
+            # The plan thought the user new (a stale read): look before enrolling a second device.
+            devices = ctx.list(
+                "ListMFADevices", "MFADevices", about=(("user", user),), UserName=user
+            )
+            if devices:
+                ctx.outcome.mfa = MfaDevice(devices[0]["SerialNumber"], enabled=True)
+                return Unchanged(f"{user} already had MFA device {devices[0]['SerialNumber']}")
         if plan.stale:
             ctx.ui.print(
                 f"Deleting pending device {plan.stale}: the keyring holds no valid "
                 "seed for it, so nobody can enroll it."
             )
-            call(ctx.iam, "DeleteVirtualMFADevice", SerialNumber=plan.stale)
+            ctx.call("DeleteVirtualMFADevice", SerialNumber=plan.stale)
         serial, seed = plan.serial, plan.seed
         if serial is None or seed is None:
-            created = call(ctx.iam, "CreateVirtualMFADevice", VirtualMFADeviceName=plan.name)
-            device = created["VirtualMFADevice"]
-            serial = str(device["SerialNumber"])
-            raw = device["Base32StringSeed"]
-            seed = raw.decode("ascii") if isinstance(raw, bytes) else str(raw)
+            serial, seed = self._create(ctx, plan.name)
             # Keep the seed before anything else can fail, so the next run can resume.
             if ctx.keep_secret(user, "mfa-seed", seed).stored_in is None:
                 ctx.ui.print("[yellow]Warning:[/] no keyring: this device cannot be resumed.")
@@ -206,16 +228,87 @@ class VirtualMfaStep(Step[MfaPlan]):
         device_state = ctx.outcome.mfa = MfaDevice(serial, enabled=False)
         uri = otpauth_uri(seed, user, ctx.account_id)
         self._show(ctx, uri, seed)
-        code1, code2 = self._codes(ctx, seed)
-        call(
-            ctx.iam,
-            "EnableMFADevice",
-            UserName=user,
-            SerialNumber=serial,
-            AuthenticationCode1=code1,
-            AuthenticationCode2=code2,
-        )
+        self._enable(ctx, user, plan.name, serial, seed)
         device_state.enabled = True
+        return None
+
+    def _create(self, ctx: StepContext, name: str) -> tuple[str, str]:
+        """CreateVirtualMFADevice, sent once: its answer carries the seed, so a device made by a
+        request whose answer was lost can never be enrolled; it is deleted and made again."""
+        lost = False
+        for _ in range(MAX_SEND_TRIES):
+            try:
+                created = ctx.call("CreateVirtualMFADevice", once=True, VirtualMFADeviceName=name)
+                device = created["VirtualMFADevice"]
+                raw = device["Base32StringSeed"]
+                seed = raw.decode("ascii") if isinstance(raw, bytes) else str(raw)
+                return str(device["SerialNumber"]), seed
+            except AwsError as exc:
+                if not (exc.ambiguous or (lost and exc.code == ALREADY_EXISTS)):
+                    raise
+                lost = True
+                self._delete_lost(ctx, name)
+        raise AwsError(
+            f"AWS lost the answer to CreateVirtualMFADevice {name} {MAX_SEND_TRIES} times",
+            tip="rerun: devices made by lost requests were deleted",
+            action="iam:CreateVirtualMFADevice",
+        )
+
+    def _delete_lost(self, ctx: StepContext, name: str) -> None:
+        """Delete the device a lost CreateVirtualMFADevice may have made (if it did)."""
+        serial = f"arn:{ctx.partition}:iam::{ctx.account_id}:mfa/{name}"
+        try:
+            ctx.call("DeleteVirtualMFADevice", SerialNumber=serial)
+        except AwsError as exc:
+            if exc.code != "NoSuchEntity":
+                raise
+            return
+        ctx.ui.print(
+            f"Deleted virtual MFA device {serial}: AWS created it but its answer, with the seed, "
+            "was lost, so nobody could enroll it."
+        )
+
+    def _enable(self, ctx: StepContext, user: str, name: str, serial: str, seed: str) -> None:
+        """EnableMFADevice, sent once; after a lost answer, the device assigned to the user is
+        success (and so is "already exists" for this user and device)."""
+        codes = None if ctx.options.mfa.mode == "auto" else self._codes(ctx, seed)
+        for _ in range(MAX_SEND_TRIES):
+            try:
+                # Computed codes are computed again on each try: a code goes stale in 30 s.
+                code1, code2 = codes or self._codes(ctx, seed)
+                ctx.call(
+                    "EnableMFADevice",
+                    once=True,
+                    about=(("user", user), ("mfa", name)),
+                    UserName=user,
+                    SerialNumber=serial,
+                    AuthenticationCode1=code1,
+                    AuthenticationCode2=code2,
+                )
+                return
+            except AwsError as exc:
+                if exc.code == ALREADY_EXISTS:
+                    # In use: by this user (an earlier try whose answer was lost) is success.
+                    from remediate.aws.calls import eventually
+
+                    what = f"MFA device {serial} of {user}"
+                    if eventually(what, lambda: self._assigned(ctx, user, serial) or None):
+                        return
+                    raise
+                if not exc.ambiguous:
+                    raise
+                if self._assigned(ctx, user, serial):
+                    return
+        raise AwsError(
+            f"AWS lost the answer to EnableMFADevice for {user} {MAX_SEND_TRIES} times",
+            tip="rerun: the device stays pending and its seed in the keyring",
+            action="iam:EnableMFADevice",
+        )
+
+    @staticmethod
+    def _assigned(ctx: StepContext, user: str, serial: str) -> bool:
+        devices = ctx.list("ListMFADevices", "MFADevices", about=(("user", user),), UserName=user)
+        return any(d["SerialNumber"] == serial for d in devices)
 
     def _show(self, ctx: StepContext, uri: str, seed: str) -> None:
         from remediate.mfa import render_qr_terminal, write_qr_png
