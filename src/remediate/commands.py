@@ -304,18 +304,19 @@ def _remediation_targets(
     """The accounts to remediate, and whether an account had to be left out (root may be in use
     there: the run cannot say it completed)."""
     from remediate.accounts import Target
+    from remediate.output import safe
 
     chosen: list[Target] = []
     left_out = False
     for a in result.accounts:
         if a.verdict is None:
-            console.print(f"[red]Account {a.account_id}: not remediated: {a.error}[/]")
+            console.print(f"[red]Account {safe(a.account_id)}: not remediated: {safe(a.error)}[/]")
             left_out = True
         elif every_account or a.root_in_use:
             chosen.append(Target(a.account_id, a.account_name))
         elif a.root_in_use is None:
             console.print(
-                f"[yellow]Account {a.account_id}: root use undetermined, not remediated "
+                f"[yellow]Account {safe(a.account_id)}: root use undetermined, not remediated "
                 "(--all remediates every account)[/]"
             )
             left_out = True
@@ -421,7 +422,7 @@ def _account_for(store: SecretStore, user: str, account: str | None) -> str:
 
 def secrets_list(output: OutputFormat) -> int:
     """Which secrets the keyring holds, by account and user (never the values)."""
-    from remediate.output import print_json
+    from remediate.output import print_json, write_line
 
     store = _usable_store()
     grouped: dict[tuple[str, str], list[str]] = {}
@@ -439,15 +440,18 @@ def secrets_list(output: OutputFormat) -> int:
         )
         return EXIT_OK
     if not grouped:
-        print(f"No secrets in {store.description()}.")
+        write_line(f"No secrets in {store.description()}.")
     for (account, user), kinds in sorted(grouped.items()):
-        print(f"{account}  {user}  {', '.join(kinds)}")
+        # The index is a keyring entry like any other: anything may have been written there.
+        write_line(f"{account}  {user}  {', '.join(kinds)}")
     return EXIT_OK
 
 
 def secrets_show(user: str, what: str, account: str | None, qr_file: Any) -> int:
-    """Print (or render) a secret, to hand it to its owner."""
+    """Print (or render) a secret, to hand it to its owner: exactly as kept, never as markup."""
     import json
+
+    from remediate.output import write_line
 
     store = _usable_store()
     account_id = _account_for(store, user, account)
@@ -456,13 +460,13 @@ def secrets_show(user: str, what: str, account: str | None, qr_file: Any) -> int
     if value is None:
         raise InputError(f"the keyring holds no {kind} for {user} in account {account_id}")
     if what == "password":
-        print(value)
+        write_line(value)
     elif what == "access-key":
         key = json.loads(value)
-        print(f"AccessKeyId={key['AccessKeyId']}")
-        print(f"SecretAccessKey={key['SecretAccessKey']}")
+        write_line(f"AccessKeyId={key['AccessKeyId']}")
+        write_line(f"SecretAccessKey={key['SecretAccessKey']}")
     elif what == "mfa-secret":
-        print(value)
+        write_line(value)
     else:
         from remediate.mfa import otpauth_uri, render_qr_terminal, seed_is_valid, write_qr_png
 
@@ -474,7 +478,7 @@ def secrets_show(user: str, what: str, account: str | None, qr_file: Any) -> int
         uri = otpauth_uri(value, user, account_id)
         if qr_file is not None:
             write_qr_png(uri, qr_file)
-            print(f"QR code written to {qr_file} (mode 0600).", file=sys.stderr)
+            write_line(f"QR code written to {qr_file} (mode 0600).", sys.stderr)
         else:
             sys.stdout.write(render_qr_terminal(uri))
     return EXIT_OK
@@ -482,6 +486,7 @@ def secrets_show(user: str, what: str, account: str | None, qr_file: Any) -> int
 
 def secrets_forget(user: str, account: str | None, *, yes: bool, prompter: Prompter) -> int:
     """Delete a user's secrets from the keyring (after a confirmation)."""
+    from remediate.output import write_line
     from remediate.prompt import confirm_or_refuse
 
     store = _usable_store()
@@ -495,7 +500,7 @@ def secrets_forget(user: str, account: str | None, *, yes: bool, prompter: Promp
     )
     for kind in kinds:
         store.delete(account_id, user, kind)
-    print(f"Deleted {', '.join(kinds)} of {user} (account {account_id}).")
+    write_line(f"Deleted {', '.join(kinds)} of {user} (account {account_id}).")
     return EXIT_OK
 
 
@@ -513,7 +518,7 @@ def permissions(playbook: str, *, detect_only: bool, organization_role: str | No
 def journal(output: OutputFormat, limit: int) -> int:
     """Show the audit trail: one entry per change remediate applied (never a secret)."""
     from remediate.journal import journal_path, read_journal
-    from remediate.output import print_json
+    from remediate.output import print_json, write_line
     from remediate.requests import journal_limit
 
     entries = list(read_journal())[-journal_limit(limit) :]
@@ -521,9 +526,10 @@ def journal(output: OutputFormat, limit: int) -> int:
         print_json({"journal": str(journal_path()), "entries": entries})
         return EXIT_OK
     if not entries:
-        print(f"No changes recorded in {journal_path()}.")
+        write_line(f"No changes recorded in {journal_path()}.")
     for e in entries:
-        print(
+        # A journal line is a file anyone with access to it may have edited: text, made safe.
+        write_line(
             f"{e.get('time')}  {e.get('account')}  {e.get('playbook')}/{e.get('step')}  "
             f"{e.get('change')} {e.get('resource')}  by {e.get('caller')}"
         )

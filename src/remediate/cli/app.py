@@ -11,6 +11,8 @@ from remediate.cli import options as o
 from remediate.errors import EXIT_AWS, EXIT_INPUT, EXIT_OK, RemediateError
 
 if TYPE_CHECKING:
+    import logging
+
     from remediate.prompt import Prompter
     from remediate.requests import AwsChoice
 
@@ -76,7 +78,7 @@ def _main(
     import logging
 
     level = logging.DEBUG if debug else logging.INFO if verbose else logging.WARNING
-    logging.basicConfig(stream=sys.stderr, level=level, format="remediate: %(message)s")
+    logging.basicConfig(level=level, handlers=[_log_handler()])
     # botocore's and urllib3's debug logs hold request bodies: passwords, secret keys, MFA codes.
     # --debug logs each call by name instead (remediate.aws.session).
     for noisy in ("botocore", "urllib3", "boto3"):
@@ -307,10 +309,29 @@ def journal_show(
     raise typer.Exit(commands.journal(output.value, limit))
 
 
+def _log_handler() -> "logging.Handler":
+    """stderr, one line per record. Log lines carry AWS messages and names: each message is made
+    safe for the terminal (a traceback, added after it with --debug, is the program's own text)."""
+    import logging
+
+    from remediate.output import safe
+
+    class SafeFormatter(logging.Formatter):
+        def formatMessage(self, record: logging.LogRecord) -> str:
+            return safe(super().formatMessage(record), markup=False)
+
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(SafeFormatter("remediate: %(message)s"))
+    return handler
+
+
 def _report(exc: RemediateError) -> None:
-    print(f"error: {exc.message}", file=sys.stderr)
+    from remediate.output import write_line
+
+    # Messages quote AWS's own error text, file names and values given on the command line.
+    write_line(f"error: {exc.message}", sys.stderr)
     if exc.tip:
-        print(f"Tip: {exc.tip}", file=sys.stderr)
+        write_line(f"Tip: {exc.tip}", sys.stderr)
 
 
 def run(argv: list[str] | None = None, *, prompter: "Prompter | None" = None) -> int:
@@ -336,8 +357,11 @@ def run(argv: list[str] | None = None, *, prompter: "Prompter | None" = None) ->
         print(exc.format_message(), file=sys.stderr)
         return EXIT_INPUT
     except ClickException as exc:
-        # One line, not click's usage block: scripts read the last line of stderr.
-        print(f"error: {exc.format_message()}", file=sys.stderr)
+        from remediate.output import write_line
+
+        # One line, not click's usage block: scripts read the last line of stderr. The message
+        # quotes the bad value as given.
+        write_line(f"error: {exc.format_message()}", sys.stderr)
         print("Tip: see `remediate --help`", file=sys.stderr)
         return EXIT_INPUT
     except (typer.Abort, KeyboardInterrupt):

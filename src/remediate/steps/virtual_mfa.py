@@ -11,6 +11,7 @@ from pathlib import Path
 
 from remediate.aws.calls import call, paginate
 from remediate.errors import InputError
+from remediate.output import print_secret, safe
 from remediate.steps.base import Change, FieldSpec, MfaDevice, Step, StepContext, register
 
 log = logging.getLogger(__name__)
@@ -188,7 +189,7 @@ class VirtualMfaStep(Step[MfaPlan]):
         plan = change.planned
         if plan.stale:
             ctx.ui.print(
-                f"Deleting pending device {plan.stale}: the keyring holds no valid "
+                f"Deleting pending device {safe(plan.stale)}: the keyring holds no valid "
                 "seed for it, so nobody can enroll it."
             )
             call(ctx.iam, "DeleteVirtualMFADevice", SerialNumber=plan.stale)
@@ -223,13 +224,13 @@ class VirtualMfaStep(Step[MfaPlan]):
         mfa = ctx.options.mfa
         if mfa.qr_file:
             write_qr_png(uri, Path(mfa.qr_file))
-            ctx.ui.print(f"QR code written to {mfa.qr_file} (mode 0600).")
+            ctx.ui.print(f"QR code written to {safe(mfa.qr_file)} (mode 0600).")
         if ctx.prompter.interactive and mfa.mode != "auto":
             ctx.ui.print("Scan this QR code with an authenticator app:")
             ctx.ui.file.write(render_qr_terminal(uri))
             ctx.ui.file.flush()
         if mfa.show_secret:
-            ctx.ui.print(f"Secret key for manual entry: {seed}")
+            print_secret(ctx.ui, "Secret key for manual entry: ", seed)
 
     def _codes(self, ctx: StepContext, seed: str) -> tuple[str, str]:
         from remediate.mfa import MfaCodeError, auto_codes, check_codes
