@@ -78,6 +78,12 @@ def _read_password(request: RemediationRequest, prompter: Prompter) -> str | Non
     from remediate.requests import PasswordSource
 
     if request.password_source is PasswordSource.STDIN:
+        if prompter.stdin_is_terminal:
+            # Typed there, the password would echo on the screen (and stay in its scrollback).
+            raise InputError(
+                "--password-stdin reads a password piped in, but standard input is a terminal",
+                tip="use --password-prompt to type it without echo",
+            )
         line = prompter.stdin_line()
         if not line:
             raise InputError("--password-stdin: standard input held no password")
