@@ -41,7 +41,9 @@ def open_aws(choice: AwsChoice, *, read_only: bool, organization: bool = False) 
     from remediate.aws.session import Aws, AwsOptions
 
     if not choice.sandbox:
-        options = AwsOptions(choice.profile, choice.region, choice.endpoint_url)
+        options = AwsOptions(
+            choice.profile, choice.region, choice.endpoint_url, choice.allow_insecure_endpoint
+        )
         yield Aws(options, read_only=read_only)
         return
     from remediate.sandbox import SANDBOX_CREDENTIALS, SANDBOX_REGION, Sandbox

@@ -46,10 +46,21 @@ class AwsChoice:
     region: str | None = None
     endpoint_url: str | None = None
     sandbox: bool = False
+    allow_insecure_endpoint: bool = False
 
     def __post_init__(self) -> None:
         if self.sandbox and (self.profile or self.endpoint_url):
             raise InputError("--sandbox cannot be combined with --profile or --endpoint-url")
+        if (
+            self.endpoint_url is not None
+            and not self.allow_insecure_endpoint
+            and validate.is_plain_text_remote(self.endpoint_url)
+        ):
+            raise InputError(
+                f"--endpoint-url {self.endpoint_url[:120]!r} is plain http to another machine: "
+                "passwords and secret keys would cross the network in clear text",
+                tip="use https://, or pass --allow-insecure-endpoint if that network is trusted",
+            )
 
 
 @dataclass(frozen=True)

@@ -48,11 +48,21 @@ def _prompter() -> "Prompter":
 
 
 def _aws(
-    profile: str | None, region: str | None, endpoint_url: str | None, sandbox: bool
+    profile: str | None,
+    region: str | None,
+    endpoint_url: str | None,
+    sandbox: bool,
+    allow_insecure_endpoint: bool,
 ) -> "AwsChoice":
     from remediate.requests import AwsChoice
 
-    return AwsChoice(profile=profile, region=region, endpoint_url=endpoint_url, sandbox=sandbox)
+    return AwsChoice(
+        profile=profile,
+        region=region,
+        endpoint_url=endpoint_url,
+        sandbox=sandbox,
+        allow_insecure_endpoint=allow_insecure_endpoint,
+    )
 
 
 def _version(value: bool) -> None:
@@ -108,6 +118,7 @@ def root_use(
     profile: o.Profile = None,
     region: o.Region = None,
     endpoint_url: o.EndpointUrl = None,
+    allow_insecure_endpoint: o.AllowInsecureEndpoint = False,
     sandbox: o.SandboxFlag = False,
     all_accounts: o.AllAccounts = False,
     accounts: o.Accounts = None,
@@ -123,7 +134,7 @@ def root_use(
     from remediate.requests import RemediationFlags, root_use_request
 
     request = root_use_request(
-        aws=_aws(profile, region, endpoint_url, sandbox),
+        aws=_aws(profile, region, endpoint_url, sandbox, allow_insecure_endpoint),
         days=days,
         report_timeout=report_timeout,
         credential_report=credential_report,
@@ -202,6 +213,7 @@ def playbook_run(
     profile: o.Profile = None,
     region: o.Region = None,
     endpoint_url: o.EndpointUrl = None,
+    allow_insecure_endpoint: o.AllowInsecureEndpoint = False,
     sandbox: o.SandboxFlag = False,
 ) -> None:
     """Run a playbook: plan, confirm, apply. Rerunning changes nothing."""
@@ -210,7 +222,7 @@ def playbook_run(
 
     request = playbook_run_request(
         name,
-        aws=_aws(profile, region, endpoint_url, sandbox),
+        aws=_aws(profile, region, endpoint_url, sandbox, allow_insecure_endpoint),
         variables=var or (),
         tags=tag or (),
         flags=RemediationFlags(

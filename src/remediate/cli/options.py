@@ -63,6 +63,14 @@ EndpointUrl = Annotated[
         rich_help_panel=AWS_PANEL,
     ),
 ]
+AllowInsecureEndpoint = Annotated[
+    bool,
+    typer.Option(
+        "--allow-insecure-endpoint",
+        help="Accept an http:// endpoint on another machine (secrets cross it in clear text).",
+        rich_help_panel=AWS_PANEL,
+    ),
+]
 SandboxFlag = Annotated[
     bool,
     typer.Option(
