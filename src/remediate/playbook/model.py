@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -13,6 +14,10 @@ from remediate.files import read_limited
 from remediate.steps.base import AnyStep, FieldSpec, registry
 
 MAX_PLAYBOOK_BYTES = 256 * 1024
+# A playbook is five levels deep (playbook, steps, step, with, tags); far deeper is an attack on
+# the loader, whose composer recurses once per level.
+MAX_NESTING = 32
+_SHOWN_CHARS = 60
 VAR_TYPES = ("string", "bool", "int", "tags")
 _REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 _WHOLE_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}\Z")
@@ -84,6 +89,17 @@ _TYPE_WORDS = {
 }
 
 
+def _shown(value: Any) -> str:
+    """A YAML value for an error message: a scalar quoted (cut short), anything else by its type.
+    Never the repr() of a structure, which can be as large as the file."""
+    if isinstance(value, str):
+        return repr(value if len(value) <= _SHOWN_CHARS else value[:_SHOWN_CHARS] + "...")
+    if value is None or isinstance(value, bool | int | float):
+        text = repr(value)
+        return text if len(text) <= _SHOWN_CHARS else f"a {len(text)}-digit number"
+    return f"a {type(value).__name__}"
+
+
 def _check_value(
     where: str, kind: str, value: Any, fmt: str | None, allowed: tuple[Any, ...]
 ) -> Any:
@@ -92,7 +108,9 @@ def _check_value(
     if not _type_ok(kind, value):
         raise PlaybookError(f"{where}: expected {_TYPE_WORDS[kind]}, got {type(value).__name__}")
     if allowed and value not in allowed:
-        raise PlaybookError(f"{where}: {value!r} is not one of {', '.join(map(str, allowed))}")
+        raise PlaybookError(
+            f"{where}: {_shown(value)} is not one of {', '.join(map(str, allowed))}"
+        )
     try:
         if fmt is not None:
             validate.FORMATS[fmt](value)
@@ -127,7 +145,7 @@ class _Loader:
         return value
 
     def unknown(self, given: Mapping[str, Any], known: set[str], where: str) -> None:
-        extra = sorted(str(k) for k in given if k not in known)
+        extra = sorted(k if isinstance(k, str) else _shown(k) for k in given if k not in known)
         if extra:
             raise self.fail(
                 f"{where}: unknown key(s) {', '.join(extra)} (valid: {', '.join(sorted(known))})"
@@ -136,18 +154,21 @@ class _Loader:
     def variable(self, name: Any, spec: Any) -> Variable:
         from remediate import validate
 
-        where = f"variable {name!r}"
+        where = f"variable {_shown(name)}"
         if not isinstance(name, str) or not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", name):
             raise self.fail(f"{where}: a variable name is letters, digits and _")
         spec = self.mapping(spec, where)
         self.unknown(spec, _VAR_KEYS, where)
         kind = spec.get("type", "string")
         if kind not in VAR_TYPES:
-            raise self.fail(f"{where}: field 'type': {kind!r} is not one of {', '.join(VAR_TYPES)}")
+            raise self.fail(
+                f"{where}: field 'type': {_shown(kind)} is not one of {', '.join(VAR_TYPES)}"
+            )
         fmt = spec.get("format")
         if fmt is not None and (not isinstance(fmt, str) or fmt not in validate.FORMATS):
             raise self.fail(
-                f"{where}: field 'format': {fmt!r} is not one of {', '.join(validate.FORMATS)}"
+                f"{where}: field 'format': {_shown(fmt)} is not one of "
+                f"{', '.join(validate.FORMATS)}"
             )
         allowed = spec.get("allowed", [])
         if not isinstance(allowed, list) or not all(_type_ok(kind, a) for a in allowed):
@@ -183,7 +204,7 @@ class _Loader:
         kind = raw.get("kind")
         if not isinstance(kind, str) or kind not in kinds:
             raise self.fail(
-                f"{where}: field 'kind': unknown step kind {kind!r} "
+                f"{where}: field 'kind': unknown step kind {_shown(kind)} "
                 f"(valid: {', '.join(sorted(kinds))})"
             )
         cls = kinds[kind]
@@ -234,7 +255,7 @@ class _Loader:
         self.unknown(raw, _WHEN_KEYS, where)
         name = raw.get("var")
         if not isinstance(name, str) or name not in variables:
-            raise self.fail(f"{where}: field 'var': unknown variable {name!r}")
+            raise self.fail(f"{where}: field 'var': unknown variable {_shown(name)}")
         if ("in" in raw) == ("is" in raw):
             raise self.fail(f"{where}: give exactly one of 'in' (a list) or 'is' (a value)")
         values = raw["in"] if "in" in raw else [raw["is"]]
@@ -248,12 +269,17 @@ class _Loader:
         import yaml
 
         try:
-            doc = yaml.safe_load(text)
+            doc = yaml.load(text, Loader=_yaml_loader())  # noqa: S506 (a SafeLoader, stricter)
         except yaml.YAMLError as exc:
             mark = getattr(exc, "problem_mark", None)
             line = f" at line {mark.line + 1}" if mark is not None else ""
             problem = getattr(exc, "problem", None) or "malformed YAML"
             raise self.fail(f"not valid YAML{line}: {problem}") from exc
+        except ValueError as exc:
+            # A scalar YAML resolves but Python cannot build: a 5,000-digit integer, 2024-13-45.
+            raise self.fail(
+                f"not valid YAML: a value cannot be read ({type(exc).__name__})"
+            ) from exc
         doc = self.mapping(doc, "the playbook")
         self.unknown(doc, _TOP_KEYS, "the playbook")
         name = doc.get("name")
@@ -268,6 +294,43 @@ class _Loader:
         steps = tuple(self.step(i, s, variables, seen) for i, s in enumerate(raw_steps))
         description = self.text(doc, "the playbook")
         return Playbook(name, self.path, description, variables, steps, text)
+
+
+@functools.cache
+def _yaml_loader() -> type[Any]:
+    """PyYAML's SafeLoader, refusing aliases and deep nesting.
+
+    An alias repeats a node anywhere: 590 bytes of nested aliases expand to billions of nodes
+    (a "billion laughs"), and no playbook needs one. Each level of nesting is a recursive call
+    in the composer: 20,000 levels exhaust Python's stack.
+    """
+    import yaml
+    from yaml.composer import ComposerError
+
+    class PlaybookLoader(yaml.SafeLoader):
+        depth = 0
+
+        def compose_node(self, parent: Any, index: Any) -> Any:
+            if self.check_event(yaml.AliasEvent):
+                event = self.peek_event()  # type: ignore[no-untyped-call]
+                raise ComposerError(
+                    None, None, "aliases (*name) are not allowed in a playbook", event.start_mark
+                )
+            if self.depth >= MAX_NESTING:
+                event = self.peek_event()  # type: ignore[no-untyped-call]
+                raise ComposerError(
+                    None,
+                    None,
+                    f"nested more than {MAX_NESTING} levels deep",
+                    event.start_mark,
+                )
+            self.depth += 1
+            try:
+                return super().compose_node(parent, index)
+            finally:
+                self.depth -= 1
+
+    return PlaybookLoader
 
 
 def load_text(text: str, path: str) -> Playbook:
