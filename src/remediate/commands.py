@@ -65,7 +65,7 @@ def plan_console(output: OutputFormat) -> Console:
     return stderr_console() if output == "json" else stdout_console()
 
 
-def _secret_store(sandbox: bool) -> SecretStore:
+def _secret_store(sandbox: bool, *, allow_plaintext: bool) -> SecretStore:
     from remediate.secrets import SecretStore, memory_keyring
 
     if sandbox:
@@ -73,7 +73,7 @@ def _secret_store(sandbox: bool) -> SecretStore:
             "SANDBOX: secrets go to an in-memory keyring that is gone when this command ends.",
             file=sys.stderr,
         )
-    return SecretStore(memory_keyring() if sandbox else None)
+    return SecretStore(memory_keyring() if sandbox else None, allow_plaintext=allow_plaintext)
 
 
 def _read_password(request: RemediationRequest, prompter: Prompter) -> str | None:
@@ -137,6 +137,7 @@ def _services(
     many: bool,
     concurrency: int = 1,
     output: OutputFormat,
+    allow_plaintext_keyring: bool,
 ) -> Services:
     """The engine's services: the sandbox has no journal and no lock (its emulator lives only as
     long as the command), a real account has both."""
@@ -166,7 +167,7 @@ def _services(
     )
     return Services(
         open_account=open_account,
-        secrets=_secret_store(sandbox),
+        secrets=_secret_store(sandbox, allow_plaintext=allow_plaintext_keyring),
         prompter=prompter,
         view=view,
         ui=stderr_console(),
@@ -174,6 +175,10 @@ def _services(
         lock=lock,
         concurrency=concurrency,
     )
+
+
+def _allow_plaintext(request: RootUseRequest | PlaybookRunRequest) -> bool:
+    return request.remediation is not None and request.remediation.allow_plaintext_keyring
 
 
 def _verdict_exit(verdict: Verdict) -> int:
@@ -253,6 +258,7 @@ def _remediate_one_account(
         sandbox=request.aws.sandbox,
         many=False,
         output=request.output,
+        allow_plaintext_keyring=_allow_plaintext(request),
     )
     [run] = engine.run(remediation, [Target(identity.account_id)], services)
     if run.report is None:
@@ -358,6 +364,7 @@ def _remediate_many_accounts(
         many=True,
         concurrency=request.accounts.concurrency,
         output=request.output,
+        allow_plaintext_keyring=_allow_plaintext(request),
     )
     runs: list[AccountRun] = engine.run(remediation, targets, services) if targets else []
     if runs and not any(r.pending for r in runs) and all(r.report for r in runs):
@@ -396,10 +403,10 @@ def playbook_run(request: PlaybookRunRequest, prompter: Prompter) -> int:
 # --- secrets, permissions, journal ---------------------------------------------------------------
 
 
-def _usable_store() -> SecretStore:
+def _usable_store(*, allow_plaintext: bool) -> SecretStore:
     from remediate.secrets import SecretStore
 
-    store = SecretStore()
+    store = SecretStore(allow_plaintext=allow_plaintext)
     store.require_usable()
     return store
 
@@ -428,11 +435,11 @@ def _account_for(store: SecretStore, user: str, account: str | None) -> str:
     return accounts[0]
 
 
-def secrets_list(output: OutputFormat) -> int:
+def secrets_list(output: OutputFormat, *, allow_plaintext: bool = False) -> int:
     """Which secrets the keyring holds, by account and user (never the values)."""
     from remediate.output import print_json, write_line
 
-    store = _usable_store()
+    store = _usable_store(allow_plaintext=allow_plaintext)
     grouped: dict[tuple[str, str], list[str]] = {}
     for account, user, kind in store.entries():
         grouped.setdefault((account, user), []).append(kind)
@@ -455,13 +462,15 @@ def secrets_list(output: OutputFormat) -> int:
     return EXIT_OK
 
 
-def secrets_show(user: str, what: str, account: str | None, qr_file: Any) -> int:
+def secrets_show(
+    user: str, what: str, account: str | None, qr_file: Any, *, allow_plaintext: bool = False
+) -> int:
     """Print (or render) a secret, to hand it to its owner: exactly as kept, never as markup."""
     import json
 
     from remediate.output import write_line
 
-    store = _usable_store()
+    store = _usable_store(allow_plaintext=allow_plaintext)
     account_id = _account_for(store, user, account)
     kind = {"password": "password", "access-key": "access-key"}.get(what, "mfa-seed")
     value = store.get(account_id, user, kind)
@@ -492,12 +501,19 @@ def secrets_show(user: str, what: str, account: str | None, qr_file: Any) -> int
     return EXIT_OK
 
 
-def secrets_forget(user: str, account: str | None, *, yes: bool, prompter: Prompter) -> int:
+def secrets_forget(
+    user: str,
+    account: str | None,
+    *,
+    yes: bool,
+    prompter: Prompter,
+    allow_plaintext: bool = False,
+) -> int:
     """Delete a user's secrets from the keyring (after a confirmation)."""
     from remediate.output import write_line
     from remediate.prompt import confirm_or_refuse
 
-    store = _usable_store()
+    store = _usable_store(allow_plaintext=allow_plaintext)
     account_id = _account_for(store, user, account)
     kinds = [k for a, u, k in store.entries() if a == account_id and u == user]
     confirm_or_refuse(

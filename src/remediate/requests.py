@@ -6,7 +6,7 @@ its own; every violation is an InputError (exit 2) before anything is changed.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import Enum
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
@@ -76,9 +76,11 @@ class RemediationFlags:
     mfa_codes: tuple[str, str] | None = None
     qr_file: Path | None = None
     show_mfa_secret: bool = False
+    allow_plaintext_keyring: bool = False
 
     def any_given(self) -> bool:
-        return self != RemediationFlags()
+        # The keyring opt-in may come from the environment: it asks for no remediation.
+        return replace(self, allow_plaintext_keyring=False) != RemediationFlags()
 
     def any_mfa_option(self) -> bool:
         return bool(self.mfa_auto or self.mfa_codes or self.qr_file or self.show_mfa_secret)
@@ -105,6 +107,7 @@ class RemediationRequest:
     show_secrets: bool = False
     password_source: PasswordSource = PasswordSource.GENERATED
     mfa: MfaChoice = field(default_factory=MfaChoice)
+    allow_plaintext_keyring: bool = False
 
 
 @dataclass(frozen=True)
@@ -176,6 +179,7 @@ def remediation_request(
             qr_file=flags.qr_file,
             show_secret=flags.show_mfa_secret,
         ),
+        allow_plaintext_keyring=flags.allow_plaintext_keyring,
     )
 
 

@@ -108,6 +108,7 @@ def root_use(
     dry_run: o.DryRun = False,
     yes: o.Yes = False,
     show_secrets: o.ShowSecrets = False,
+    allow_plaintext_keyring: o.AllowPlaintextKeyring = False,
     password_prompt: o.PasswordPrompt = False,
     password_stdin: o.PasswordStdin = False,
     mfa_auto: o.MfaAuto = False,
@@ -154,6 +155,7 @@ def root_use(
             mfa_codes=mfa_codes,
             qr_file=qr_file,
             show_mfa_secret=show_mfa_secret,
+            allow_plaintext_keyring=allow_plaintext_keyring,
         ),
         all_accounts=all_accounts,
         accounts=accounts,
@@ -203,6 +205,7 @@ def playbook_run(
     dry_run: o.DryRun = False,
     yes: o.Yes = False,
     show_secrets: o.ShowSecrets = False,
+    allow_plaintext_keyring: o.AllowPlaintextKeyring = False,
     password_prompt: o.PasswordPrompt = False,
     password_stdin: o.PasswordStdin = False,
     mfa_auto: o.MfaAuto = False,
@@ -235,6 +238,7 @@ def playbook_run(
             mfa_codes=mfa_codes,
             qr_file=qr_file,
             show_mfa_secret=show_mfa_secret,
+            allow_plaintext_keyring=allow_plaintext_keyring,
         ),
         output=output.value,
     )
@@ -250,11 +254,14 @@ app.add_typer(secrets_app, name="secrets")
 
 
 @secrets_app.command("list")
-def secrets_list(output: o.OutputFormat = o.Output.text) -> None:
+def secrets_list(
+    output: o.OutputFormat = o.Output.text,
+    allow_plaintext_keyring: o.AllowPlaintextKeyring = False,
+) -> None:
     """Which secrets the keyring holds, by account and user (never the values)."""
     from remediate import commands
 
-    raise typer.Exit(commands.secrets_list(output.value))
+    raise typer.Exit(commands.secrets_list(output.value, allow_plaintext=allow_plaintext_keyring))
 
 
 @secrets_app.command("show")
@@ -263,11 +270,16 @@ def secrets_show(
     what: Annotated[o.What, typer.Option("--what", help="Which secret to hand over.")],
     account: o.Account = None,
     qr_file: o.QrFile = None,
+    allow_plaintext_keyring: o.AllowPlaintextKeyring = False,
 ) -> None:
     """Print (or render) a secret, to hand it to its owner."""
     from remediate import commands
 
-    raise typer.Exit(commands.secrets_show(user, what.value, account, qr_file))
+    raise typer.Exit(
+        commands.secrets_show(
+            user, what.value, account, qr_file, allow_plaintext=allow_plaintext_keyring
+        )
+    )
 
 
 @secrets_app.command("forget")
@@ -275,11 +287,20 @@ def secrets_forget(
     user: Annotated[str, typer.Argument(help="The IAM user.")],
     account: o.Account = None,
     yes: o.Yes = False,
+    allow_plaintext_keyring: o.AllowPlaintextKeyring = False,
 ) -> None:
     """Delete a user's secrets from the keyring (after a confirmation)."""
     from remediate import commands
 
-    raise typer.Exit(commands.secrets_forget(user, account, yes=yes, prompter=_prompter()))
+    raise typer.Exit(
+        commands.secrets_forget(
+            user,
+            account,
+            yes=yes,
+            prompter=_prompter(),
+            allow_plaintext=allow_plaintext_keyring,
+        )
+    )
 
 
 @app.command("permissions")

@@ -175,6 +175,16 @@ ShowSecrets = Annotated[
         rich_help_panel=REMEDIATION_PANEL,
     ),
 ]
+AllowPlaintextKeyring = Annotated[
+    bool,
+    typer.Option(
+        "--allow-plaintext-keyring",
+        envvar="REMEDIATE_ALLOW_PLAINTEXT_KEYRING",
+        show_envvar=True,
+        help="Keep secrets in a keyring backend not known to encrypt them (e.g. a plain file).",
+        rich_help_panel=REMEDIATION_PANEL,
+    ),
+]
 PasswordPrompt = Annotated[
     bool,
     typer.Option(
