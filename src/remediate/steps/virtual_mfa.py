@@ -45,6 +45,15 @@ def clock_skew(ctx: StepContext) -> float | None:
     return (stats.local_date - stats.server_date).total_seconds()
 
 
+def on_terminal(ctx: StepContext) -> bool:
+    """Whether what the step shows (``ctx.ui``, standard error) reaches a terminal: the QR code
+    and the seed go nowhere else, never into a redirected log file."""
+    try:
+        return bool(ctx.ui.file.isatty())
+    except (AttributeError, ValueError):  # a closed or replaced stream
+        return False
+
+
 def _ask(ctx: StepContext, prompt: str) -> str:
     """One line from the person at the terminal."""
     line = ctx.prompter.line(prompt)
@@ -169,6 +178,22 @@ class VirtualMfaStep(Step[MfaPlan]):
                 "no terminal to type the MFA codes on",
                 tip="pass --mfa-auto, --mfa-codes CODE1 CODE2, or --no-mfa",
             )
+        # The QR code and the seed hold the device's secret: shown only on a terminal, never
+        # written into wherever standard error was redirected (2>log).
+        if mfa.mode == "interactive" and not mfa.qr_file and not on_terminal(ctx):
+            raise InputError(
+                "the MFA QR code goes to standard error, which is not a terminal (redirected?), "
+                "and it holds the device's secret",
+                tip="pass --qr-file PATH for a 0600 PNG to scan, or --mfa-auto, or --mfa-codes "
+                "CODE1 CODE2 for a device already scanned",
+            )
+        if mfa.show_secret and not on_terminal(ctx):
+            raise InputError(
+                "--show-mfa-secret prints the MFA secret on standard error, which is not a "
+                "terminal (redirected?)",
+                tip="run it with standard error on the terminal, use --qr-file PATH instead, or "
+                "hand the secret over later: remediate secrets show USER --what mfa-secret",
+            )
         if mfa.mode == "codes":
             seed = change.planned.seed
             if seed is None:
@@ -222,14 +247,15 @@ class VirtualMfaStep(Step[MfaPlan]):
         from remediate.mfa import render_qr_terminal, write_qr_png
 
         mfa = ctx.options.mfa
+        terminal = on_terminal(ctx)  # preflight refused the run where it had to be one
         if mfa.qr_file:
             write_qr_png(uri, Path(mfa.qr_file))
             ctx.ui.print(f"QR code written to {safe(mfa.qr_file)} (mode 0600).")
-        if ctx.prompter.interactive and mfa.mode != "auto":
+        if ctx.prompter.interactive and mfa.mode != "auto" and terminal:
             ctx.ui.print("Scan this QR code with an authenticator app:")
             ctx.ui.file.write(render_qr_terminal(uri))
             ctx.ui.file.flush()
-        if mfa.show_secret:
+        if mfa.show_secret and terminal:
             print_secret(ctx.ui, "Secret key for manual entry: ", seed)
 
     def _codes(self, ctx: StepContext, seed: str) -> tuple[str, str]:
