@@ -328,9 +328,9 @@ def test_alias_bomb_in_a_description_is_refused_quickly() -> None:
     levels = ["a0: &a0 [" + ", ".join(["x"] * 10) + "]"]
     levels += [f"a{i}: &a{i} [" + ", ".join([f"*a{i - 1}"] * 10) + "]" for i in range(1, 9)]
     text = "name: bomb\ndescription: {" + ", ".join(levels) + "}\n" + BASE.split("\n", 1)[1]
-    started = time.monotonic()
+    started = time.process_time()
     assert "line 2: aliases (*name) are not allowed in a playbook" in load_error(text)
-    assert time.monotonic() - started < 1.0
+    assert time.process_time() - started < 1.0
 
 
 def test_any_alias_is_refused_even_a_harmless_one() -> None:
@@ -338,6 +338,15 @@ def test_any_alias_is_refused_even_a_harmless_one() -> None:
     assert "aliases (*name) are not allowed" in load_error(text)
     merged = BASE.replace("  mfa: {type: bool, default: false}", "  mfa: {<<: *t}")
     assert "not valid YAML" in load_error(merged)
+
+
+# Times below are CPU time (process_time): the work a malformed playbook costs, whatever else
+# the shared machine runs meanwhile.
+
+
+def warm_up(cli: Any) -> None:
+    """Import what the command line imports, so the time measured is the playbook's alone."""
+    assert cli("playbook", "show", "root-use").code == 0
 
 
 def alias_bomb() -> bytes:
@@ -368,9 +377,10 @@ def test_alias_bomb_file_exits_2_within_a_second(
     args = [a if a != "--playbook-file" else str(path) for a in command]
     if "--playbook-file" not in command:
         args.append(str(path))
-    started = time.monotonic()
+    warm_up(cli)
+    started = time.process_time()
     r = cli(*args)
-    assert time.monotonic() - started < 1.0
+    assert time.process_time() - started < 1.0
     assert r.code == EXIT_INPUT, r.err
     assert "aliases (*name) are not allowed in a playbook" in r.err
 
@@ -378,9 +388,10 @@ def test_alias_bomb_file_exits_2_within_a_second(
 def test_deeply_nested_file_exits_2_within_a_second(cli: Any, tmp_path: Path) -> None:
     path = tmp_path / "deep.yaml"
     path.write_text("name: deep\nsteps: " + "[" * 20_000 + "]" * 20_000 + "\n")
-    started = time.monotonic()
+    warm_up(cli)
+    started = time.process_time()
     r = cli("playbook", "show", str(path))
-    assert time.monotonic() - started < 1.0
+    assert time.process_time() - started < 1.0
     assert r.code == EXIT_INPUT, r.err
     assert "internal error" not in r.err
     assert f"nested more than {MAX_NESTING} levels deep" in r.err
@@ -390,9 +401,9 @@ def test_deeply_nested_file_exits_2_within_a_second(cli: Any, tmp_path: Path) ->
 def test_nesting_is_limited(opening: str) -> None:
     closing = "]" if opening == "[" else "}"
     deep = "name: deep\nsteps: " + opening * 20_000 + closing * 20_000 + "\n"
-    started = time.monotonic()
+    started = time.process_time()
     assert f"nested more than {MAX_NESTING} levels deep" in load_error(deep)
-    assert time.monotonic() - started < 1.0
+    assert time.process_time() - started < 1.0
     # Up to the limit is still YAML: the playbook's own rules judge it.
     shallow = "name: deep\nsteps: " + "[" * (MAX_NESTING - 1) + "]" * (MAX_NESTING - 1) + "\n"
     assert "nested" not in load_error(shallow)
