@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from remediate.requests import (
         AwsChoice,
         OutputFormat,
+        PermissionsRequest,
         PlaybookRunRequest,
         RemediationRequest,
         RootUseRequest,
@@ -528,14 +529,21 @@ def secrets_forget(
     return EXIT_OK
 
 
-def permissions(playbook: str, *, detect_only: bool, organization_role: str | None) -> int:
+def permissions(request: PermissionsRequest) -> int:
     """Print the least-privilege IAM policy (JSON) for detection and a playbook's steps."""
-    from remediate import validate
     from remediate.output import print_json
     from remediate.permissions import policy
 
-    role = validate.role_name(organization_role) if organization_role is not None else None
-    print_json(policy(playbook, detect_only=detect_only, organization_role=role))
+    print_json(
+        policy(
+            request.playbook,
+            variables=request.variables,
+            account=request.account,
+            partition=request.partition,
+            detect_only=request.detect_only,
+            organization_role=request.organization_role,
+        )
+    )
     return EXIT_OK
 
 

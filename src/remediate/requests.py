@@ -316,6 +316,53 @@ def prepare(request: RemediationRequest, *, across_accounts: bool = False) -> Pr
     return PreparedPlaybook(playbook.name, steps)
 
 
+@dataclass(frozen=True)
+class PermissionsRequest:
+    """``remediate permissions``: the policy for detection and a playbook, scoped to the run
+    described by ``variables`` in ``account`` (any account when ``None``) in ``partition``."""
+
+    playbook: str = "root-use"
+    variables: Mapping[str, str] = field(default_factory=dict)
+    account: str | None = None
+    partition: str = "aws"
+    detect_only: bool = False
+    organization_role: str | None = None
+
+
+def permissions_request(
+    playbook: str = "root-use",
+    *,
+    variables: Sequence[str] = (),
+    account: str | None = None,
+    region: str | None = None,
+    detect_only: bool = False,
+    organization: bool = False,
+    role_name: str = limits.DEFAULT_ROLE_NAME,
+) -> PermissionsRequest:
+    """``permissions``' options: ``--var KEY=VALUE`` once per key, a 12-digit ``--account``, the
+    partition of ``--region`` (``aws`` without one)."""
+    from remediate.aws.session import partition_of_region
+
+    given: dict[str, str] = {}
+    for text in variables:
+        key, value = validate.key_value(text, "--var")
+        if key in given:
+            raise InputError(f"--var {key} given twice")
+        given[key] = value
+    if detect_only and (given or account is not None):
+        raise InputError(
+            "--detect-only prints no playbook statements: it takes no --var or --account"
+        )
+    return PermissionsRequest(
+        playbook=playbook,
+        variables=given,
+        account=validate.account_id(account, "--account") if account is not None else None,
+        partition=partition_of_region(region) if region else "aws",
+        detect_only=detect_only,
+        organization_role=validate.role_name(role_name) if organization else None,
+    )
+
+
 def journal_limit(limit: int) -> int:
     check_range("--limit", limit, 1)
     return limit

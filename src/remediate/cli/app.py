@@ -308,6 +308,14 @@ def permissions(
     playbook: Annotated[
         str, typer.Argument(metavar="[PLAYBOOK]", help="A shipped playbook name or a file.")
     ] = "root-use",
+    var: o.Variables = None,
+    account: Annotated[
+        str | None,
+        typer.Option(
+            "--account", metavar="ID", help="Scope to this account [default: any account]."
+        ),
+    ] = None,
+    region: o.Region = None,
     detect_only: Annotated[
         bool, typer.Option("--detect-only", help="Only what detection needs.")
     ] = False,
@@ -322,13 +330,22 @@ def permissions(
         str, typer.Option("--role-name", help="The role assumed in member accounts.")
     ] = limits.DEFAULT_ROLE_NAME,
 ) -> None:
-    """Print the least-privilege IAM policy (JSON) for detection and a playbook's steps."""
+    """Print the least-privilege IAM policy (JSON) for detection and a playbook's steps, scoped
+    to the users, groups and MFA devices a run with these --var values touches (a required
+    variable left out stands for any name)."""
     from remediate import commands
+    from remediate.requests import permissions_request
 
-    role = role_name if organization else None
-    raise typer.Exit(
-        commands.permissions(playbook, detect_only=detect_only, organization_role=role)
+    request = permissions_request(
+        playbook,
+        variables=var or (),
+        account=account,
+        region=region,
+        detect_only=detect_only,
+        organization=organization,
+        role_name=role_name,
     )
+    raise typer.Exit(commands.permissions(request))
 
 
 @app.command("journal")

@@ -379,8 +379,8 @@ def _convert(var: Variable, text: str) -> Any:
     return text
 
 
-def bind(playbook: Playbook, given: Mapping[str, Any]) -> dict[str, Any]:
-    """Variable values: the given ones (text from --var, or typed), defaults, all validated."""
+def _bind_given(playbook: Playbook, given: Mapping[str, Any]) -> dict[str, Any]:
+    """The given variable values (text from --var, or typed), converted and validated."""
     unknown = sorted(set(given) - set(playbook.variables))
     if unknown:
         raise InputError(
@@ -389,17 +389,27 @@ def bind(playbook: Playbook, given: Mapping[str, Any]) -> dict[str, Any]:
         )
     values: dict[str, Any] = {}
     for name, var in playbook.variables.items():
-        if name in given:
-            value = given[name]
-            if isinstance(value, str) and var.type != "string":
-                value = _convert(var, value)
-            try:
-                values[name] = _check_value(
-                    f"variable {name!r}", var.type, value, var.format, var.allowed
-                )
-            except PlaybookError as exc:
-                raise InputError(f"{playbook.path}: {exc.message}") from exc
-        elif var.required:
+        if name not in given:
+            continue
+        value = given[name]
+        if isinstance(value, str) and var.type != "string":
+            value = _convert(var, value)
+        try:
+            values[name] = _check_value(
+                f"variable {name!r}", var.type, value, var.format, var.allowed
+            )
+        except PlaybookError as exc:
+            raise InputError(f"{playbook.path}: {exc.message}") from exc
+    return values
+
+
+def bind(playbook: Playbook, given: Mapping[str, Any]) -> dict[str, Any]:
+    """Variable values: the given ones (text from --var, or typed), defaults, all validated."""
+    values = _bind_given(playbook, given)
+    for name, var in playbook.variables.items():
+        if name in values:
+            continue
+        if var.required:
             raise InputError(
                 f"{playbook.path}: variable {name!r} is required",
                 tip=f"pass --var {name}=VALUE",
@@ -429,23 +439,60 @@ def _substitute(value: Any, values: Mapping[str, Any]) -> Any:
 
 def instantiate(playbook: Playbook, values: Mapping[str, Any]) -> list[AnyStep]:
     """The steps to run, in order, with variables substituted and ``when`` conditions applied."""
-    kinds = registry()
-    steps: list[AnyStep] = []
-    for spec in playbook.steps:
-        if spec.when is not None and values[spec.when["var"]] not in spec.when["in"]:
+    return [
+        _build(playbook, spec, values)
+        for spec in playbook.steps
+        if spec.when is None or values[spec.when["var"]] in spec.when["in"]
+    ]
+
+
+def _build(
+    playbook: Playbook, spec: StepSpec, values: Mapping[str, Any], *, wildcards: bool = False
+) -> AnyStep:
+    """One step with variables substituted, each field checked (with ``wildcards``, a text
+    holding ``*`` stands for any name and skips the name rules)."""
+    cls = registry()[spec.kind]
+    params = {
+        name: _substitute(spec.params[name], values) if name in spec.params else fs.default
+        for name, fs in cls.fields.items()
+    }
+    for name, fs in cls.fields.items():
+        where = f"{playbook.path}: step {spec.id!r} ({spec.kind}): field 'with.{name}'"
+        value = params[name]
+        if value is None and not fs.required:
             continue
-        cls = kinds[spec.kind]
-        params = {
-            name: _substitute(spec.params[name], values) if name in spec.params else fs.default
-            for name, fs in cls.fields.items()
-        }
-        for name, fs in cls.fields.items():
-            where = f"{playbook.path}: step {spec.id!r} ({spec.kind}): field 'with.{name}'"
-            if params[name] is None and not fs.required:
-                continue
-            try:
-                _check_value(where, fs.type, params[name], fs.format, fs.allowed)
-            except PlaybookError as exc:
-                raise InputError(exc.message) from exc
-        steps.append(cls(spec.id, params))
-    return steps
+        if wildcards and isinstance(value, str) and WILDCARD in value:
+            continue
+        try:
+            _check_value(where, fs.type, value, fs.format, fs.allowed)
+        except PlaybookError as exc:
+            raise InputError(exc.message) from exc
+    return cls(spec.id, params)
+
+
+WILDCARD = "*"
+
+
+def policy_steps(playbook: Playbook, given: Mapping[str, Any]) -> list[AnyStep]:
+    """Every step a run of ``playbook`` may take with the variables ``given`` (``--var``), for
+    its least-privilege policy.
+
+    A required text variable that is not given is the wildcard ``*`` (any user, any group); one
+    of another type, and an optional one, takes its default as a run would. A step whose ``when``
+    depends on a variable that is not given is included: a run may choose it.
+    """
+    values = _bind_given(playbook, given)
+    for name, var in playbook.variables.items():
+        if name in values:
+            continue
+        if var.required and var.type == "string":
+            values[name] = WILDCARD
+        else:
+            values[name] = var.default if var.default is not None else _empty(var.type)
+    return [
+        _build(playbook, spec, values, wildcards=True)
+        for spec in playbook.steps
+        if spec.when is None
+        or spec.when["var"] not in given
+        or values[spec.when["var"]] in spec.when["in"]
+    ]

@@ -12,7 +12,17 @@ from pathlib import Path
 from remediate.aws.calls import call, paginate
 from remediate.errors import InputError
 from remediate.output import print_secret, safe
-from remediate.steps.base import Change, FieldSpec, MfaDevice, Step, StepContext, register
+from remediate.steps.base import (
+    ANY_RESOURCE,
+    Arns,
+    Change,
+    FieldSpec,
+    Grant,
+    MfaDevice,
+    Step,
+    StepContext,
+    register,
+)
 
 log = logging.getLogger(__name__)
 
@@ -101,6 +111,19 @@ class VirtualMfaStep(Step[MfaPlan]):
     )
     asks_for_codes = True
     writes_per_change = 2  # CreateVirtualMFADevice, then EnableMFADevice
+
+    def grants(self, arns: Arns) -> list[Grant]:
+        user = self.params["user"]
+        # The device is named after the user, or user-2, user-3... (free_device_name).
+        names = (user,) if "*" in user else (user, f"{user}-*")
+        return [
+            Grant(("iam:ListMFADevices", "iam:EnableMFADevice"), (arns.user(user),)),
+            Grant(("iam:ListVirtualMFADevices",), (ANY_RESOURCE,)),
+            Grant(
+                ("iam:CreateVirtualMFADevice", "iam:DeleteVirtualMFADevice"),
+                tuple(arns.mfa(name) for name in names),
+            ),
+        ]
 
     def resource(self, ctx: StepContext) -> str:
         return f"virtual MFA device of {self.params['user']}"
