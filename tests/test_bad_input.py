@@ -39,6 +39,13 @@ FILES: dict[str, bytes] = {
     "latin1.yaml": "name: x\n# caf\u00e9\n".encode("latin-1"),
     "list.yaml": b"- 1\n- 2\n",
     "empty.yaml": b"",
+    "bomb.yaml": b"name: x\na: &a [lol, lol, lol, lol, lol, lol, lol, lol, lol]\n"
+    + b"".join(
+        b"%c: &%c [" % (c, c) + b", ".join([b"*%c" % (c - 1)] * 9) + b"]\n" for c in b"bcdefghi"
+    )
+    + b"steps: *i\n",
+    "deep.yaml": b"name: x\nsteps: " + b"[" * 20_000 + b"]" * 20_000 + b"\n",
+    "huge-int.yaml": b"name: " + b"9" * 5000 + b"\nsteps: []\n",
 }
 
 A = "--endpoint-url"  # the moto endpoint is appended wherever a case talks to AWS
@@ -127,6 +134,19 @@ CASES: list[tuple[str, tuple[str, ...]]] = [
     ("journal limit", ("journal", "--limit", "0")),
     ("unknown command", ("rotate-root",)),
     ("unknown option", ("root-use", "--fix-everything")),
+    ("endpoint plain http", ("root-use", "--endpoint-url=http://192.0.2.1:4566")),
+    (
+        "playbook endpoint plain http",
+        ("playbook", "run", "root-use", "--var", "user=a", "--endpoint-url=http://iam.example"),
+    ),
+    ("yaml alias bomb", ("playbook", "run", "{bomb.yaml}", A)),
+    ("yaml deep nesting", ("playbook", "run", "{deep.yaml}", A)),
+    ("yaml huge integer", ("playbook", "run", "{huge-int.yaml}", A)),
+    ("permissions alias bomb", ("permissions", "{bomb.yaml}")),
+    ("show mfa secret redirected", (*ADMIN, "alice", "--mfa-auto", "--yes", "--show-mfa-secret")),
+    ("permissions bad account", ("permissions", "--account", "123")),
+    ("permissions bad var", ("permissions", "--var", "user=a b")),
+    ("permissions detect-only var", ("permissions", "--detect-only", "--var", "user=a")),
 ]
 
 
