@@ -280,3 +280,20 @@ def test_show_secrets_in_json_keeps_the_password_unchanged(
     assert r.code == 0, r.err
     [secret] = r.json()["secrets"]
     assert secret["value"] == PASSWORD
+
+
+def test_playbook_show_cannot_hide_text(cli: Any, tmp_path: Path) -> None:
+    # "Trojan source": a right-to-left override makes the shown line differ from the one read.
+    text = (
+        "name: sneaky\n"
+        f"description: 'harmless {BIDI}group: Administrators'\n"
+        "steps:\n"
+        "  - {id: g, kind: iam-group, with: {group: g}}\n"
+    )
+    path = tmp_path / "sneaky.yaml"
+    path.write_text(text, encoding="utf-8")
+    r = cli("playbook", "show", str(path))
+    assert r.code == 0, r.err
+    assert not control_characters(r.out)
+    assert "harmless \\u202egroup: Administrators" in r.out
+    assert r.out.count("\n") == text.count("\n")

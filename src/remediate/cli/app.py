@@ -192,9 +192,14 @@ def playbook_show(
     name: Annotated[str, typer.Argument(metavar="NAME|PATH", help="A shipped name or a file.")],
 ) -> None:
     """Print a playbook (after validating it)."""
+    from remediate.output import safe
     from remediate.playbook.model import load_playbook
 
-    sys.stdout.write(load_playbook(name).text)
+    text = load_playbook(name).text
+    # Line by line, as YAML reads it: a bidirectional override or a stray carriage return must
+    # not make the text shown differ from the text that runs.
+    shown = "\n".join(safe(line, markup=False) for line in text.splitlines())
+    sys.stdout.write(shown + ("\n" if text.endswith(("\n", "\r")) else ""))
 
 
 @playbook_app.command("run", epilog=EXIT_CODES_HELP)
