@@ -159,7 +159,9 @@ def cli(capsys: pytest.CaptureFixture[str]) -> Any:
 def test_keyring(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory) -> Any:
     """An in-memory keyring for in-process runs; never the developer's real keyring.
 
-    Subprocesses get keyrings.alt's plaintext file backend in a temporary folder instead.
+    Subprocesses get keyrings.alt's plaintext file backend in a temporary folder instead, which
+    remediate uses only when told it may (REMEDIATE_ALLOW_PLAINTEXT_KEYRING): its refusal is
+    tested on its own (test_secrets.py, test_secrets_cli.py).
     """
     import keyring
 
@@ -169,6 +171,7 @@ def test_keyring(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempP
     keyring.set_keyring(backend)
     data = tmp_path_factory.mktemp("keyring-data")
     monkeypatch.setenv("PYTHON_KEYRING_BACKEND", "keyrings.alt.file.PlaintextKeyring")
+    monkeypatch.setenv("REMEDIATE_ALLOW_PLAINTEXT_KEYRING", "1")
     monkeypatch.setenv("XDG_DATA_HOME", str(data))
     return backend
 

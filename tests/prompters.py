@@ -8,7 +8,8 @@ from collections.abc import Iterable
 class Scripted:
     """Answers each question with the next scripted line (``None`` once they run out, as at the
     end of input); records what was asked. ``interactive`` says whether a person is there;
-    ``stdin`` is what standard input holds for ``--password-stdin``."""
+    ``stdin`` is what standard input holds for ``--password-stdin``; ``stdin_is_terminal``
+    whether it is a terminal (by default: when a person is there, as for the real terminal)."""
 
     def __init__(
         self,
@@ -17,16 +18,22 @@ class Scripted:
         interactive: bool = True,
         stdin: str = "",
         passwords: Iterable[str] = (),
+        stdin_is_terminal: bool | None = None,
     ) -> None:
         self.lines = list(lines)
         self.passwords = list(passwords)
         self._interactive = interactive
         self._stdin = stdin
+        self._stdin_is_terminal = interactive if stdin_is_terminal is None else stdin_is_terminal
         self.asked: list[str] = []
 
     @property
     def interactive(self) -> bool:
         return self._interactive
+
+    @property
+    def stdin_is_terminal(self) -> bool:
+        return self._stdin_is_terminal
 
     def line(self, prompt: str) -> str | None:
         self.asked.append(prompt)

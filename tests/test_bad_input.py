@@ -48,6 +48,13 @@ FILES: dict[str, bytes] = {
     "latin1.yaml": "name: x\n# caf\u00e9\n".encode("latin-1"),
     "list.yaml": b"- 1\n- 2\n",
     "empty.yaml": b"",
+    "bomb.yaml": b"name: x\na: &a [lol, lol, lol, lol, lol, lol, lol, lol, lol]\n"
+    + b"".join(
+        b"%c: &%c [" % (c, c) + b", ".join([b"*%c" % (c - 1)] * 9) + b"]\n" for c in b"bcdefghi"
+    )
+    + b"steps: *i\n",
+    "deep.yaml": b"name: x\nsteps: " + b"[" * 20_000 + b"]" * 20_000 + b"\n",
+    "huge-int.yaml": b"name: " + b"9" * 5000 + b"\nsteps: []\n",
 }
 
 A = "--endpoint-url"  # the moto endpoint is appended wherever a case talks to AWS
@@ -248,6 +255,36 @@ CASES: list[tuple[str, tuple[str, ...], str]] = [
     ("journal limit", ("journal", "--limit", "0"), "--limit 0: expected at least 1"),
     ("unknown command", ("rotate-root",), "no such command 'rotate-root'"),
     ("unknown option", ("root-use", "--fix-everything"), "no such option: --fix-everything"),
+    (
+        "endpoint plain http",
+        ("root-use", "--endpoint-url=http://192.0.2.1:4566"),
+        "is plain http to another machine",
+    ),
+    (
+        "playbook endpoint plain http",
+        ("playbook", "run", "root-use", "--var", "user=a", "--endpoint-url=http://iam.example"),
+        "is plain http to another machine",
+    ),
+    ("yaml alias bomb", ("playbook", "run", "{bomb.yaml}", A), "aliases (*name) are not allowed"),
+    ("yaml deep nesting", ("playbook", "run", "{deep.yaml}", A), "nested more than 32 levels deep"),
+    ("yaml huge integer", ("playbook", "run", "{huge-int.yaml}", A), "a value cannot be read"),
+    ("permissions alias bomb", ("permissions", "{bomb.yaml}"), "aliases (*name) are not allowed"),
+    (
+        "show mfa secret redirected",
+        (*ADMIN, "alice", "--mfa-auto", "--yes", "--show-mfa-secret"),
+        "which is not a terminal",
+    ),
+    (
+        "permissions bad account",
+        ("permissions", "--account", "123"),
+        "expected a 12-digit account id",
+    ),
+    ("permissions bad var", ("permissions", "--var", "user=a b"), "invalid IAM user name"),
+    (
+        "permissions detect-only var",
+        ("permissions", "--detect-only", "--var", "user=a"),
+        "it takes no --var or --account",
+    ),
 ]
 
 

@@ -596,3 +596,32 @@ def test_python_m_remediate_help_documents_the_exit_codes():
     assert "Exit codes: 0 root not in use" in text
     for code in ("1 root in use", "2 invalid input", "3 root use could not be determined"):
         assert code in text
+
+
+# --- plain-text endpoints -----------------------------------------------------------------------
+
+
+def test_plain_http_endpoint_on_another_machine_is_refused_before_any_request(cli, no_aws):
+    r = cli("root-use", "--endpoint-url", "http://192.0.2.1:4566")
+    assert r.code == 2, r.err
+    assert_one_error_line(r.err, "plain http to another machine")
+    assert "--allow-insecure-endpoint" in r.err
+
+
+def test_plain_http_endpoint_from_the_environment_is_refused(cli, monkeypatch):
+    import botocore.endpoint
+
+    def refuse(*args: Any, **kwargs: Any) -> None:
+        raise AssertionError("no request may be sent")
+
+    monkeypatch.setattr(botocore.endpoint.Endpoint, "make_request", refuse)
+    monkeypatch.setenv("AWS_ENDPOINT_URL", "http://192.0.2.1:4566")
+    r = cli("root-use")
+    assert r.code == 2, r.err
+    assert_one_error_line(r.err, "endpoint http://192.0.2.1:4566", "plain http")
+
+
+def test_loopback_name_is_not_insecure(moto, cli):
+    port = moto.endpoint_url.rsplit(":", 1)[1]
+    r = cli("root-use", "--endpoint-url", f"http://localhost:{port}", "--output", "json")
+    assert r.code == 1, r.err

@@ -116,6 +116,16 @@ def calls(monkeypatch: pytest.MonkeyPatch) -> Calls:
     return seen
 
 
+@pytest.fixture
+def terminal_stderr(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The step sees standard error as a terminal, as for a person who did not redirect it,
+    while the test still captures it. The check itself is tested on real streams: a captured
+    one below, a pseudo-terminal and a redirected file at the end of this file."""
+    from remediate.steps import virtual_mfa
+
+    monkeypatch.setattr(virtual_mfa, "on_terminal", lambda ctx: True)
+
+
 def fix(cli: Any, moto: Any, *extra: str, prompter: Any = None) -> Any:
     """`root-use --create-admin alice --yes` with extra options, against the moto server (no
     terminal unless ``prompter`` is a person at one)."""
@@ -267,7 +277,9 @@ def test_debug_log_holds_no_secrets(
     assert_no_secrets(text, seed, codes_around(seed, start, end))
 
 
-def test_show_mfa_secret_prints_the_seed_when_asked(moto: Any, cli: Any, test_keyring: Any):
+def test_show_mfa_secret_prints_the_seed_when_asked(
+    moto: Any, cli: Any, test_keyring: Any, terminal_stderr: None
+):
     r = fix(cli, moto, "--mfa-auto", "--show-mfa-secret")
     assert r.code == 0, r.err
     assert f"MFA device {SERIAL}: enabled" in r.out
@@ -564,7 +576,12 @@ def test_free_device_name() -> None:
 
 
 def test_three_wrong_pairs_at_the_prompt_fail_the_step(
-    moto: Any, cli: Any, calls: Calls, test_keyring: Any, monkeypatch: pytest.MonkeyPatch
+    moto: Any,
+    cli: Any,
+    calls: Calls,
+    test_keyring: Any,
+    monkeypatch: pytest.MonkeyPatch,
+    terminal_stderr: None,
 ):
     seed = pending_device(moto, test_keyring, calls)
     first, second = current_codes(seed)
@@ -705,7 +722,8 @@ needs_pty = pytest.mark.skipif(sys.platform == "win32", reason="needs a POSIX ps
 class Terminal:
     """`python -m remediate ...` on a pseudo-terminal: type into it and read what it shows."""
 
-    def __init__(self, *args: str) -> None:
+    def __init__(self, *args: str, stderr: Any = None) -> None:
+        """``stderr``: where standard error goes instead of the terminal (``2>file``)."""
         import codecs
 
         master, slave = os.openpty()
@@ -715,7 +733,7 @@ class Terminal:
             [sys.executable, "-c", _CHILD, *args],
             stdin=slave,
             stdout=slave,
-            stderr=slave,
+            stderr=slave if stderr is None else stderr,
             env=env,
             start_new_session=True,
         )
@@ -771,9 +789,9 @@ def terminal(moto: Any) -> Iterator[Any]:
     """Start the remediation for alice interactively on a pty (no --mfa-auto, no --mfa-codes)."""
     started: list[Terminal] = []
 
-    def start(*extra: str) -> Terminal:
+    def start(*extra: str, stderr: Any = None) -> Terminal:
         args = ("root-use", "--endpoint-url", moto.endpoint_url, "--create-admin", USER, "--yes")
-        started.append(Terminal(*args, *extra))
+        started.append(Terminal(*args, *extra, stderr=stderr))
         return started[-1]
 
     yield start
@@ -878,3 +896,64 @@ def test_interrupted_enrollment_resumes_the_same_device(
     assert calls.backend == {"CreateVirtualMFADevice": 1, "EnableMFADevice": 1}
     assert len(virtual_devices(moto)) == 1
     assert stored_seed(file_keyring()) == seed
+
+
+# --- the QR code and the seed go to a terminal only ---------------------------------------------
+
+QR_GLYPHS = set("▄▀█")
+
+
+def test_qr_code_is_refused_where_stderr_is_not_a_terminal(moto: Any, cli: Any, calls: Calls):
+    # A person types at the terminal, but standard error (where the QR code goes) is captured,
+    # as with `2>log`.
+    person = Scripted(["123456", "654321"])
+    r = fix(cli, moto, prompter=person)
+    assert r.code == 2, r.err
+    assert "the MFA QR code goes to standard error, which is not a terminal" in r.err
+    assert "--qr-file PATH" in r.err
+    assert not QR_GLYPHS & set(r.out + r.err)
+    assert person.asked == []
+    assert calls.writes == []
+    assert not user_exists(moto)
+
+
+def test_show_mfa_secret_is_refused_where_stderr_is_not_a_terminal(
+    moto: Any, cli: Any, calls: Calls, test_keyring: Any
+):
+    r = fix(cli, moto, "--mfa-auto", "--show-mfa-secret")
+    assert r.code == 2, r.err
+    assert "--show-mfa-secret prints the MFA secret on standard error" in r.err
+    assert "remediate secrets show USER --what mfa-secret" in r.err
+    assert calls.writes == []
+    assert stored_seed(test_keyring) is None
+
+
+def test_qr_file_lets_a_person_enroll_with_stderr_redirected(
+    moto: Any, cli: Any, calls: Calls, test_keyring: Any, tmp_path: Path
+):
+    seed = pending_device(moto, test_keyring, calls)
+    png = tmp_path / "alice.png"
+    person = Scripted(list(current_codes(seed)))
+    r = fix(cli, moto, "--qr-file", str(png), prompter=person)
+    assert r.code == 0, r.err
+    assert user_mfa(moto) == [SERIAL]
+    assert png_to_matrix(png) == mfa.qr_matrix(mfa.otpauth_uri(seed, USER, ACCOUNT))
+    assert "Scan this QR code" not in r.err
+    assert not QR_GLYPHS & set(r.out + r.err)
+    assert seed not in r.out + r.err
+
+
+@needs_pty
+def test_qr_code_never_reaches_a_redirected_stderr(moto: Any, terminal: Any, tmp_path: Path):
+    # `remediate root-use --create-admin alice 2>log` typed on a terminal.
+    log = tmp_path / "log"
+    with log.open("wb") as redirected:
+        term = terminal("--show-mfa-secret", stderr=redirected)
+        assert term.wait() == 2, term.screen()
+    text = log.read_text(encoding="utf-8")
+    assert "error: the MFA QR code goes to standard error, which is not a terminal" in text
+    assert not QR_GLYPHS & set(text + term.screen())
+    assert "Secret key" not in text
+    assert virtual_devices(moto) == []
+    assert not user_exists(moto)
+    assert stored_seed(file_keyring()) is None

@@ -1,20 +1,65 @@
-"""Least privilege, proven: the policy `remediate permissions` prints is enough for the whole fix,
-and every action in it is needed (moto enforces IAM policies with INITIAL_NO_AUTH_ACTION_COUNT)."""
+"""Least privilege, proven: the policy `remediate permissions` prints is scoped to the users,
+groups and MFA devices the playbook touches; it is enough for the whole fix, every action in it is
+needed, and it denies the same actions on any other user, group, policy or account.
+
+Enforcement runs on moto's server with INITIAL_NO_AUTH_ACTION_COUNT, taught by iamauth.py to
+authorize each IAM action on its resource (and AttachGroupPolicy's iam:PolicyARN condition) as
+the IAM service authorization reference says: moto alone checks IAM actions against "*" only.
+"""
 
 from __future__ import annotations
 
+import copy
 import json
 from collections.abc import Callable, Iterator
 from typing import Any
 
+import boto3
 import pytest
+from botocore.exceptions import ClientError
 from moto import settings as moto_settings
 
 from faultproxy import FaultProxy, Faults, Rule
+from iamauth import authorize_like_iam
+from remediate.errors import InputError
 from remediate.permissions import DETECTION_ACTIONS, policy
-from remediate.steps.base import registry
+from remediate.playbook.model import load_playbook, policy_steps
+from remediate.requests import permissions_request
+from remediate.steps.base import ANY_RESOURCE, Arns, registry
 
+ACCOUNT = "123456789012"
+OTHER_ACCOUNT = "210987654321"
 FULL_FIX = ("--create-admin", "alice", "--access", "both", "--mfa-auto", "--yes", "--tag", "Team=x")
+# What IAM cannot scope to a resource: the only actions that may carry Resource "*".
+UNSCOPED = {
+    "iam:GenerateCredentialReport",
+    "iam:GetCredentialReport",
+    "iam:GetAccountPasswordPolicy",
+    "iam:ListVirtualMFADevices",
+}
+
+
+def statements_by_action(document: dict[str, Any]) -> dict[str, list[dict[str, Any]]]:
+    found: dict[str, list[dict[str, Any]]] = {}
+    for statement in document["Statement"]:
+        for action in statement["Action"]:
+            found.setdefault(action, []).append(statement)
+    return found
+
+
+def resources_of(document: dict[str, Any], action: str) -> set[str]:
+    found: set[str] = set()
+    for statement in statements_by_action(document)[action]:
+        resource = statement["Resource"]
+        found.update([resource] if isinstance(resource, str) else resource)
+    return found
+
+
+def all_actions(document: dict[str, Any]) -> list[str]:
+    return sorted(statements_by_action(document))
+
+
+# --- the document ---------------------------------------------------------------------------------
 
 
 def test_every_step_kind_declares_permissions() -> None:
@@ -23,49 +68,227 @@ def test_every_step_kind_declares_permissions() -> None:
         assert all(a.startswith("iam:") for a in cls.permissions), kind
 
 
-def test_policy_document_shape(cli: Any) -> None:
-    r = cli("permissions")
-    assert r.code == 0
-    doc = json.loads(r.out)
+@pytest.mark.parametrize("kind", sorted(registry()))
+def test_every_kind_grants_exactly_its_permissions_on_scoped_resources(kind: str) -> None:
+    cls = registry()[kind]
+    params = {"user": "alice", "group": "Admins", "policy": "AdministratorAccess"}
+    step = cls("s", {name: params.get(name) for name in cls.fields})
+    grants = step.grants(Arns("aws", ACCOUNT))
+    granted = [action for grant in grants for action in grant.actions]
+    assert sorted(granted) == sorted(cls.permissions), kind
+    for grant in grants:
+        for resource in grant.resources:
+            if resource == ANY_RESOURCE:
+                assert set(grant.actions) <= UNSCOPED, grant
+            else:
+                assert resource.startswith(f"arn:aws:iam::{ACCOUNT}:"), resource
+
+
+def test_root_use_for_alice_in_one_account() -> None:
+    doc = policy("root-use", variables={"user": "alice"}, account=ACCOUNT)
     assert doc["Version"] == "2012-10-17"
-    detect, book = doc["Statement"]
-    assert detect["Action"] == list(DETECTION_ACTIONS)
-    assert "iam:CreateUser" in book["Action"]
-    assert "iam:EnableMFADevice" in book["Action"]
-    only = json.loads(cli("permissions", "--detect-only").out)
-    assert len(only["Statement"]) == 1
+    user = f"arn:aws:iam::{ACCOUNT}:user/alice"
+    group = f"arn:aws:iam::{ACCOUNT}:group/Administrators"
+    mfa = {f"arn:aws:iam::{ACCOUNT}:mfa/alice", f"arn:aws:iam::{ACCOUNT}:mfa/alice-*"}
+    expected = {
+        "iam:GetUser": {user},
+        "iam:CreateUser": {user},
+        "iam:TagUser": {user},
+        "iam:ListGroupsForUser": {user},
+        "iam:GetLoginProfile": {user},
+        "iam:CreateLoginProfile": {user},
+        "iam:ListAccessKeys": {user},
+        "iam:CreateAccessKey": {user},
+        "iam:DeleteAccessKey": {user},
+        "iam:ListMFADevices": {user},
+        "iam:EnableMFADevice": {user},
+        "iam:GetGroup": {group},
+        "iam:CreateGroup": {group},
+        "iam:ListAttachedGroupPolicies": {group},
+        "iam:AttachGroupPolicy": {group},
+        "iam:AddUserToGroup": {group},
+        "iam:CreateVirtualMFADevice": mfa,
+        "iam:DeleteVirtualMFADevice": mfa,
+        **{action: {"*"} for action in UNSCOPED},
+    }
+    assert {action: resources_of(doc, action) for action in all_actions(doc)} == expected
+    [attach] = statements_by_action(doc)["iam:AttachGroupPolicy"]
+    assert attach["Action"] == ["iam:AttachGroupPolicy"]
+    assert attach["Condition"] == {
+        "ArnEquals": {"iam:PolicyARN": "arn:aws:iam::aws:policy/AdministratorAccess"}
+    }
+    # No other statement has a condition, and only detection and the unscoped ones use "*".
+    assert [s for s in doc["Statement"] if "Condition" in s] == [attach]
+    assert doc["Statement"][0] == {
+        "Sid": "DetectRootUse",
+        "Effect": "Allow",
+        "Action": list(DETECTION_ACTIONS),
+        "Resource": "*",
+    }
+    assert len({s["Sid"] for s in doc["Statement"]}) == len(doc["Statement"])
+
+
+def test_names_and_accounts_not_given_are_wildcards_inside_the_resource_type() -> None:
+    doc = policy("root-use")
+    assert resources_of(doc, "iam:CreateUser") == {"arn:aws:iam::*:user/*"}
+    assert resources_of(doc, "iam:CreateGroup") == {"arn:aws:iam::*:group/Administrators"}
+    assert resources_of(doc, "iam:CreateVirtualMFADevice") == {"arn:aws:iam::*:mfa/*"}
+    scoped = [
+        resource
+        for statement in doc["Statement"]
+        for resource in (
+            [statement["Resource"]]
+            if isinstance(statement["Resource"], str)
+            else statement["Resource"]
+        )
+        if resource != "*"
+    ]
+    assert scoped
+    assert all(r.split(":")[5].split("/")[0] in {"user", "group", "mfa"} for r in scoped)
+    assert {a for a in all_actions(doc) if "*" in resources_of(doc, a)} == UNSCOPED
+
+
+def test_the_partition_follows_the_region() -> None:
+    doc = policy("root-use", variables={"user": "alice"}, partition="aws-cn")
+    assert resources_of(doc, "iam:CreateUser") == {"arn:aws-cn:iam::*:user/alice"}
+    [attach] = statements_by_action(doc)["iam:AttachGroupPolicy"]
+    assert attach["Condition"]["ArnEquals"]["iam:PolicyARN"] == (
+        "arn:aws-cn:iam::aws:policy/AdministratorAccess"
+    )
+    assert permissions_request(region="us-gov-west-1").partition == "aws-us-gov"
+    assert permissions_request(region="cn-north-1").partition == "aws-cn"
+    assert permissions_request().partition == "aws"
+
+
+def test_variables_choose_the_group_the_policy_and_the_steps() -> None:
+    doc = policy(
+        "root-use",
+        variables={"user": "bob", "group": "Ops", "policy": "PowerUserAccess", "mfa": "false"},
+    )
+    assert resources_of(doc, "iam:AddUserToGroup") == {"arn:aws:iam::*:group/Ops"}
+    [attach] = statements_by_action(doc)["iam:AttachGroupPolicy"]
+    assert attach["Condition"]["ArnEquals"]["iam:PolicyARN"].endswith("policy/PowerUserAccess")
+    assert "iam:EnableMFADevice" not in all_actions(doc)  # mfa=false: no such step
+    # Not given, access may be anything at run time: both its steps are included.
+    assert {"iam:CreateAccessKey", "iam:CreateLoginProfile"} <= set(all_actions(doc))
+    console_only = policy("root-use", variables={"user": "bob", "access": "console"})
+    assert "iam:CreateAccessKey" not in all_actions(console_only)
+
+
+def test_onboard_user_scopes_the_existing_group() -> None:
+    doc = policy("onboard-user", variables={"user": "dana", "group": "Developers"})
+    assert resources_of(doc, "iam:AddUserToGroup") == {"arn:aws:iam::*:group/Developers"}
+    assert "iam:AttachGroupPolicy" not in all_actions(doc)
+    sids = [s["Sid"] for s in doc["Statement"]]
+    assert all(sid.startswith("PlaybookOnboardUser") for sid in sids[1:])
+
+
+def test_policy_steps_keep_the_playbook_rules() -> None:
+    book = load_playbook("root-use")
+    with pytest.raises(InputError, match="invalid IAM user name"):
+        policy_steps(book, {"user": "a b"})
+    with pytest.raises(InputError, match="unknown variable"):
+        policy_steps(book, {"colour": "red"})
+
+
+def test_the_command_prints_the_scoped_policy(cli: Any) -> None:
+    r = cli(
+        "permissions",
+        "root-use",
+        "--var",
+        "user=alice",
+        "--account",
+        ACCOUNT,
+        "--region",
+        "us-gov-west-1",
+    )
+    assert r.code == 0, r.err
+    doc = json.loads(r.out)
+    assert resources_of(doc, "iam:CreateAccessKey") == {f"arn:aws-us-gov:iam::{ACCOUNT}:user/alice"}
+    assert cli("permissions", "--detect-only").json()["Statement"] == [doc["Statement"][0]]
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("--account", "12345"), "invalid --account"),
+        (("--var", "user=a b"), "invalid IAM user name"),
+        (("--var", "colour=red"), "unknown variable"),
+        (("--var", "user=a", "--var", "user=b"), "--var user given twice"),
+        (("--detect-only", "--var", "user=a"), "--detect-only prints no playbook statements"),
+        (("--organization", "--role-name", "bad role"), "invalid --role-name"),
+    ],
+)
+def test_bad_permissions_options(cli: Any, args: tuple[str, ...], message: str) -> None:
+    r = cli("permissions", *args)
+    assert r.code == 2, r.err
+    assert message in r.err
+    assert r.out == ""
+
+
+def test_organization_statements(cli: Any) -> None:
+    doc = json.loads(cli("permissions", "--organization", "--role-name", "Auditor").out)
+    sids = [s["Sid"] for s in doc["Statement"]]
+    assert sids[0] == "DetectRootUse"
+    assert all(sid.startswith("PlaybookRootUse") for sid in sids[1:-2])
+    assert sids[-2:] == ["ListOrganizationAccounts", "AssumeMemberAccountRole"]
+    assert doc["Statement"][-1]["Resource"] == "arn:aws:iam::*:role/Auditor"
+    gov = json.loads(cli("permissions", "--organization", "--region", "us-gov-east-1").out)
+    assert gov["Statement"][-1]["Resource"] == (
+        "arn:aws-us-gov:iam::*:role/OrganizationAccountAccessRole"
+    )
+
+
+# --- under enforcement ----------------------------------------------------------------------------
 
 
 @pytest.fixture
-def operator(moto: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[[list[str]], None]]:
-    """Create an operator user holding a given action list, then enforce IAM policies."""
+def operator(
+    moto: Any, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[Callable[[dict[str, Any]], Any]]:
+    """Create an operator user holding exactly a given policy, then enforce IAM policies, with
+    resources and conditions evaluated as IAM does. Returns an IAM client of the operator's."""
     iam = moto.client("iam")
+    authorize_like_iam(monkeypatch)
 
-    def become(actions: list[str]) -> None:
-        doc = {
-            "Version": "2012-10-17",
-            "Statement": [{"Effect": "Allow", "Action": actions, "Resource": "*"}],
-        }
+    def become(document: dict[str, Any]) -> Any:
         iam.create_user(UserName="operator")
         iam.put_user_policy(
-            UserName="operator", PolicyName="remediate", PolicyDocument=json.dumps(doc)
+            UserName="operator", PolicyName="remediate", PolicyDocument=json.dumps(document)
         )
         key = iam.create_access_key(UserName="operator")["AccessKey"]
         monkeypatch.setenv("AWS_ACCESS_KEY_ID", key["AccessKeyId"])
         monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", key["SecretAccessKey"])
         monkeypatch.setattr(moto_settings, "INITIAL_NO_AUTH_ACTION_COUNT", 0)
+        return boto3.client(
+            "iam",
+            region_name="us-east-1",
+            endpoint_url=moto.endpoint_url,
+            aws_access_key_id=key["AccessKeyId"],
+            aws_secret_access_key=key["SecretAccessKey"],
+        )
 
     yield become
     monkeypatch.setattr(moto_settings, "INITIAL_NO_AUTH_ACTION_COUNT", float("inf"))
 
 
-def _all_actions() -> list[str]:
-    return sorted({a for s in policy("root-use")["Statement"] for a in s["Action"]})
+def printed_policy(cli: Any, *args: str) -> dict[str, Any]:
+    r = cli("permissions", "root-use", *args)
+    assert r.code == 0, r.err
+    document: dict[str, Any] = json.loads(r.out)
+    return document
+
+
+def without(document: dict[str, Any], action: str) -> dict[str, Any]:
+    """The policy minus one action (and any statement left with none)."""
+    trimmed = copy.deepcopy(document)
+    for statement in trimmed["Statement"]:
+        statement["Action"] = [a for a in statement["Action"] if a != action]
+    trimmed["Statement"] = [s for s in trimmed["Statement"] if s["Action"]]
+    return trimmed
 
 
 def _state(moto: Any) -> dict[str, Any]:
-    import boto3
-
     # Read as the emulator's admin, with policy enforcement off again.
     moto_settings.INITIAL_NO_AUTH_ACTION_COUNT = float("inf")
     iam = boto3.client(
@@ -86,8 +309,15 @@ def _state(moto: Any) -> dict[str, Any]:
     return state
 
 
-def test_generated_policy_is_enough_for_the_whole_fix(moto: Any, cli: Any, operator: Any) -> None:
-    operator(_all_actions())
+@pytest.mark.parametrize(
+    "scope",
+    [("--var", "user=alice", "--account", ACCOUNT), ("--var", "user=alice"), ()],
+    ids=["user-and-account", "user", "any-user"],
+)
+def test_generated_policy_is_enough_for_the_whole_fix(
+    moto: Any, cli: Any, operator: Any, scope: tuple[str, ...]
+) -> None:
+    operator(printed_policy(cli, *scope))
     r = cli("root-use", "--endpoint-url", moto.endpoint_url, *FULL_FIX, "--output", "json")
     assert r.code == 0, r.err
     doc = r.json()
@@ -120,6 +350,7 @@ SETUPS: dict[str, Callable[[Any], None]] = {
     "iam:ListAccessKeys": _user_and_group_exist,
     "iam:ListMFADevices": _user_and_group_exist,
 }
+SCOPED_FOR_ALICE = policy("root-use", variables={"user": "alice"}, account=ACCOUNT)
 
 
 # Actions needed only when AWS loses an answer: the fault that makes the run need them.
@@ -129,12 +360,12 @@ FAULTS: dict[str, Rule] = {
 }
 
 
-@pytest.mark.parametrize("missing", _all_actions())
+@pytest.mark.parametrize("missing", all_actions(SCOPED_FOR_ALICE))
 def test_each_action_is_needed(moto: Any, cli: Any, operator: Any, missing: str) -> None:
     if missing in SETUPS:
         SETUPS[missing](moto)
     full_state_prefix = _state(moto)
-    operator([a for a in _all_actions() if a != missing])
+    operator(without(printed_policy(cli, "--var", "user=alice", "--account", ACCOUNT), missing))
     with FaultProxy(
         moto.endpoint_url, Faults(rules=[FAULTS[missing]] if missing in FAULTS else [])
     ) as proxy:
@@ -155,14 +386,104 @@ def test_each_action_is_needed(moto: Any, cli: Any, operator: Any, missing: str)
         assert after.get("mfa", 0) == 0
 
 
-def test_organization_statements(cli: Any) -> None:
-    doc = json.loads(cli("permissions", "--organization", "--role-name", "Auditor").out)
-    sids = [s["Sid"] for s in doc["Statement"]]
-    assert sids == [
-        "DetectRootUse",
-        "PlaybookRootUse",
-        "ListOrganizationAccounts",
-        "AssumeMemberAccountRole",
-    ]
-    assert doc["Statement"][-1]["Resource"] == "arn:aws:iam::*:role/Auditor"
-    assert cli("permissions", "--organization", "--role-name", "bad role").code == 2
+# --- what the scoped policy denies ----------------------------------------------------------------
+
+
+def _others(moto: Any) -> dict[str, str]:
+    """An administrator carol with a pending MFA device, and a group Other: not alice's."""
+    iam = moto.client("iam")
+    iam.create_user(UserName="carol")
+    iam.create_group(GroupName="Administrators")
+    iam.create_group(GroupName="Other")
+    iam.add_user_to_group(UserName="carol", GroupName="Administrators")
+    serial = iam.create_virtual_mfa_device(VirtualMFADeviceName="carol")["VirtualMFADevice"]
+    return {"carol_mfa": serial["SerialNumber"]}
+
+
+ADMIN = "arn:aws:iam::aws:policy/AdministratorAccess"
+# The writes the policy grants on alice and Administrators, tried on others.
+ELSEWHERE: dict[str, Callable[[Any, dict[str, str]], Any]] = {
+    "CreateAccessKey for carol": lambda iam, o: iam.create_access_key(UserName="carol"),
+    "CreateLoginProfile for carol": lambda iam, o: iam.create_login_profile(
+        UserName="carol", Password="Pa55-word!xyz", PasswordResetRequired=False
+    ),
+    "TagUser carol": lambda iam, o: iam.tag_user(
+        UserName="carol", Tags=[{"Key": "k", "Value": "v"}]
+    ),
+    "CreateUser bob": lambda iam, o: iam.create_user(UserName="bob"),
+    "EnableMFADevice for carol": lambda iam, o: iam.enable_mfa_device(
+        UserName="carol",
+        SerialNumber=o["carol_mfa"],
+        AuthenticationCode1="123456",
+        AuthenticationCode2="654321",
+    ),
+    "CreateVirtualMFADevice carol-2": lambda iam, o: iam.create_virtual_mfa_device(
+        VirtualMFADeviceName="carol-2"
+    ),
+    "DeleteVirtualMFADevice of carol": lambda iam, o: iam.delete_virtual_mfa_device(
+        SerialNumber=o["carol_mfa"]
+    ),
+    "CreateVirtualMFADevice alicebob": lambda iam, o: iam.create_virtual_mfa_device(
+        VirtualMFADeviceName="alicebob"
+    ),
+    "ListAccessKeys of carol": lambda iam, o: iam.list_access_keys(UserName="carol"),
+    "CreateGroup Other2": lambda iam, o: iam.create_group(GroupName="Other2"),
+    "AddUserToGroup Other": lambda iam, o: iam.add_user_to_group(
+        UserName="carol", GroupName="Other"
+    ),
+    "AttachGroupPolicy admin to Other": lambda iam, o: iam.attach_group_policy(
+        GroupName="Other", PolicyArn=ADMIN
+    ),
+    "AttachGroupPolicy IAMFullAccess to Administrators": lambda iam, o: iam.attach_group_policy(
+        GroupName="Administrators", PolicyArn="arn:aws:iam::aws:policy/IAMFullAccess"
+    ),
+}
+
+
+@pytest.mark.parametrize("attempt", sorted(ELSEWHERE))
+def test_the_scoped_policy_denies_other_users_groups_and_policies(
+    moto: Any, cli: Any, operator: Any, attempt: str
+) -> None:
+    others = _others(moto)
+    iam = operator(printed_policy(cli, "--var", "user=alice", "--account", ACCOUNT))
+    with pytest.raises(ClientError) as denied:
+        ELSEWHERE[attempt](iam, others)
+    assert denied.value.response["Error"]["Code"] == "AccessDenied", attempt
+
+
+def test_the_same_writes_on_alice_are_allowed(moto: Any, cli: Any, operator: Any) -> None:
+    # The control for the denials above: the policy does allow them on alice.
+    iam = operator(printed_policy(cli, "--var", "user=alice", "--account", ACCOUNT))
+    iam.create_user(UserName="alice")
+    iam.create_group(GroupName="Administrators")
+    iam.attach_group_policy(GroupName="Administrators", PolicyArn=ADMIN)
+    iam.add_user_to_group(UserName="alice", GroupName="Administrators")
+    iam.create_access_key(UserName="alice")
+    iam.create_virtual_mfa_device(VirtualMFADeviceName="alice-2")
+
+
+def test_by_design_the_operator_can_make_any_user_an_administrator(
+    moto: Any, cli: Any, operator: Any
+) -> None:
+    # AddUserToGroup is authorized on the group alone (IAM has no condition key for the user):
+    # whoever may add alice to Administrators may add anybody, the operator included. Hence
+    # the README's advice: run the root-use playbook from a short-lived role.
+    _others(moto)
+    iam = operator(printed_policy(cli, "--var", "user=alice", "--account", ACCOUNT))
+    iam.add_user_to_group(UserName="operator", GroupName="Administrators")
+
+
+def test_a_policy_for_another_account_denies_this_one(moto: Any, cli: Any, operator: Any) -> None:
+    operator(printed_policy(cli, "--var", "user=alice", "--account", OTHER_ACCOUNT))
+    r = cli("root-use", "--endpoint-url", moto.endpoint_url, *FULL_FIX)
+    assert r.code == 3, r.err
+    assert "access denied" in r.err
+    assert _state(moto)["users"] == set()
+
+
+def test_a_policy_for_another_user_cannot_fix_alice(moto: Any, cli: Any, operator: Any) -> None:
+    operator(printed_policy(cli, "--var", "user=bob", "--account", ACCOUNT))
+    r = cli("root-use", "--endpoint-url", moto.endpoint_url, *FULL_FIX)
+    assert r.code == 3, r.err
+    assert "iam:GetUser" in r.err
+    assert "alice" not in _state(moto)["users"]

@@ -5,12 +5,15 @@ from __future__ import annotations
 import inspect
 import re
 import textwrap
+import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from remediate.errors import EXIT_INPUT, InputError, PlaybookError
 from remediate.playbook.model import (
+    MAX_NESTING,
     MAX_PLAYBOOK_BYTES,
     _substitute,
     bind,
@@ -330,7 +333,117 @@ def test_alias_bomb_in_a_description_is_refused_quickly() -> None:
     levels = ["a0: &a0 [" + ", ".join(["x"] * 10) + "]"]
     levels += [f"a{i}: &a{i} [" + ", ".join([f"*a{i - 1}"] * 10) + "]" for i in range(1, 9)]
     text = "name: bomb\ndescription: {" + ", ".join(levels) + "}\n" + BASE.split("\n", 1)[1]
-    assert "field 'description': expected text" in load_error(text)
+    started = time.process_time()
+    assert "line 2: aliases (*name) are not allowed in a playbook" in load_error(text)
+    assert time.process_time() - started < 1.0
+
+
+def test_any_alias_is_refused_even_a_harmless_one() -> None:
+    text = BASE.replace("  tags: {type: tags, default: {}}", "  tags: &t {type: tags}\n  t2: *t")
+    assert "aliases (*name) are not allowed" in load_error(text)
+    merged = BASE.replace("  mfa: {type: bool, default: false}", "  mfa: {<<: *t}")
+    assert "not valid YAML" in load_error(merged)
+
+
+# Times below are CPU time (process_time): the work a malformed playbook costs, whatever else
+# the shared machine runs meanwhile.
+
+
+def warm_up(cli: Any) -> None:
+    """Import what the command line imports, so the time measured is the playbook's alone."""
+    assert cli("playbook", "show", "root-use").code == 0
+
+
+def alias_bomb() -> bytes:
+    """A 590-byte playbook whose description is nine levels of nine-fold aliases: 9**9 (387
+    million) "lol"s once expanded."""
+    levels = ['a0: &a0 ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]']
+    levels += [f"a{i}: &a{i} [" + ",".join([f"*a{i - 1}"] * 9) + "]" for i in range(1, 9)]
+    text = "name: bomb\n" + "\n".join(levels) + "\ndescription: *a8\nsteps:\n"
+    text += "  - {id: g, kind: iam-group, with: {group: g}}\n"
+    return (text + "#" * (589 - len(text)) + "\n").encode()
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ("playbook", "show"),
+        ("permissions",),
+        ("playbook", "run", "--endpoint-url", "http://127.0.0.1:9", "--yes", "--playbook-file"),
+    ],
+    ids=["show", "permissions", "run"],
+)
+def test_alias_bomb_file_exits_2_within_a_second(
+    cli: Any, tmp_path: Path, command: tuple[str, ...]
+) -> None:
+    path = tmp_path / "bomb.yaml"
+    path.write_bytes(alias_bomb())
+    assert path.stat().st_size == 590
+    args = [a if a != "--playbook-file" else str(path) for a in command]
+    if "--playbook-file" not in command:
+        args.append(str(path))
+    warm_up(cli)
+    started = time.process_time()
+    r = cli(*args)
+    assert time.process_time() - started < 1.0
+    assert r.code == EXIT_INPUT, r.err
+    assert "aliases (*name) are not allowed in a playbook" in r.err
+
+
+def test_deeply_nested_file_exits_2_within_a_second(cli: Any, tmp_path: Path) -> None:
+    path = tmp_path / "deep.yaml"
+    path.write_text("name: deep\nsteps: " + "[" * 20_000 + "]" * 20_000 + "\n")
+    warm_up(cli)
+    started = time.process_time()
+    r = cli("playbook", "show", str(path))
+    assert time.process_time() - started < 1.0
+    assert r.code == EXIT_INPUT, r.err
+    assert "internal error" not in r.err
+    assert f"nested more than {MAX_NESTING} levels deep" in r.err
+
+
+@pytest.mark.parametrize("opening", ["[", "{a: "])
+def test_nesting_is_limited(opening: str) -> None:
+    closing = "]" if opening == "[" else "}"
+    deep = "name: deep\nsteps: " + opening * 20_000 + closing * 20_000 + "\n"
+    started = time.process_time()
+    assert f"nested more than {MAX_NESTING} levels deep" in load_error(deep)
+    assert time.process_time() - started < 1.0
+    # Up to the limit is still YAML: the playbook's own rules judge it.
+    shallow = "name: deep\nsteps: " + "[" * (MAX_NESTING - 1) + "]" * (MAX_NESTING - 1) + "\n"
+    assert "nested" not in load_error(shallow)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # A structure where a name belongs: shown by its type, not by its repr().
+        (
+            BASE.replace("variables:\n", "variables:\n  " + "x-" * 500 + ": {}\n"),
+            "variable 'x-x-x-x-x-x-x-x-x-x-x-x-x-x-x-x-x-x-x-x-x-x-x-x-x-x-x-x-x-x-...': "
+            "a variable name is letters, digits and _",
+        ),
+        (
+            BASE.replace("kind: iam-group", "kind: {" + "k: v, " * 5 + "}"),
+            "unknown step kind a dict",
+        ),
+        (
+            BASE.replace("type: bool", "type: [" + "x, " * 10_000 + "x]"),
+            "'type': a list is not one",
+        ),
+        (
+            BASE.replace("{type: bool,", "{type: bool, 12: 1, 2.5: 1, null: 1, q: 1,"),
+            "unknown key(s) 12, 2.5, None, q (valid:",
+        ),
+        (BASE.replace("name: sample", "name: " + "9" * 5000), "a value cannot be read"),
+        (BASE.replace("default: false", "default: 2024-13-45"), "a value cannot be read"),
+    ],
+    ids=["long-name", "dict-kind", "list-type", "odd-keys", "huge-int", "bad-date"],
+)
+def test_errors_show_a_values_type_not_the_value(text: str, expected: str) -> None:
+    message = load_error(text)
+    assert expected in message
+    assert len(message) < 400
 
 
 # --- files ------------------------------------------------------------------------------------

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from iamstate import snapshot as iam_snapshot
-from prompters import nobody
+from prompters import Scripted, nobody
 from remediate.aws.identity import caller_identity
 from remediate.aws.session import Aws, AwsOptions
 from remediate.detect.service import detect
@@ -737,6 +737,29 @@ def test_password_checked_against_the_account_policy(
     assert "the account password policy: at least 20 characters (has 12)" in line
     assert password not in r.out + r.err
     assert snapshot(moto) == EMPTY
+
+
+def test_password_stdin_on_a_terminal_is_refused(moto: Any, cli: Any) -> None:
+    # A person at the terminal would type the password with echo on: --password-prompt is for that.
+    at_terminal = Scripted(stdin="Given-Passw0rd!xyz\n", stdin_is_terminal=True)
+    r = admin(cli, moto, "--yes", "--password-stdin", prompter=at_terminal)
+    assert r.code == 2, r.err
+    assert "standard input is a terminal" in error_line(r.err)
+    assert "--password-prompt" in r.err
+    assert at_terminal.asked == []
+    assert snapshot(moto) == EMPTY
+
+
+def test_terminal_prompter_tells_a_terminal_from_a_pipe(tmp_path: Path) -> None:
+    import os
+
+    from remediate.prompt import TerminalPrompter
+
+    master, slave = os.openpty()
+    with open(slave, encoding="utf-8") as terminal, open(tmp_path / "in", "w+") as piped:
+        assert TerminalPrompter(stdin=terminal).stdin_is_terminal
+        assert not TerminalPrompter(stdin=piped).stdin_is_terminal
+    os.close(master)
 
 
 def test_empty_password_stdin(moto: Any, cli: Any, monkeypatch: pytest.MonkeyPatch) -> None:

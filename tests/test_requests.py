@@ -165,7 +165,7 @@ BAD: dict[str, tuple[dict[str, Any], str]] = {
     "external id without sweep": ({"external_id": "ext"}, "need --all-accounts"),
     "all without sweep": ({"every_account": True}, "need --all-accounts"),
     "report with endpoint": (
-        {"credential_report": Path("r.csv"), "aws": AwsChoice(endpoint_url="http://x")},
+        {"credential_report": Path("r.csv"), "aws": AwsChoice(endpoint_url="https://x")},
         "--credential-report reads a file: it takes no AWS option",
     ),
     "report with region": (
@@ -277,3 +277,40 @@ def test_playbook_run_bad_variables(variables: list[str], tags: list[str], expec
     with pytest.raises(InputError) as caught:
         playbook_run_request("root-use", aws=LOCAL, variables=variables, tags=tags)
     assert expected in caught.value.message
+
+
+# --- plain-text endpoints -----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://iam.example.com",
+        "HTTP://10.0.0.5:4566",
+        "http://192.0.2.1",
+        "http://[2001:db8::1]:80/",
+        "http://localhost.example.com",
+        "http://127.0.0.1.nip.io",
+    ],
+)
+def test_plain_http_to_another_machine_is_refused(url: str) -> None:
+    with pytest.raises(InputError) as caught:
+        AwsChoice(endpoint_url=url)
+    assert "plain http to another machine" in caught.value.message
+    assert "--allow-insecure-endpoint" in (caught.value.tip or "")
+    assert AwsChoice(endpoint_url=url, allow_insecure_endpoint=True).endpoint_url == url
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://iam.example.com",
+        "http://127.0.0.1:5000",
+        "http://127.8.9.10",
+        "http://[::1]:5000",
+        "http://localhost:4566",
+        "http://moto.localhost",
+    ],
+)
+def test_https_and_loopback_endpoints_are_accepted(url: str) -> None:
+    assert AwsChoice(endpoint_url=url).endpoint_url == url

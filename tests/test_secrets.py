@@ -9,12 +9,14 @@ import sys
 from pathlib import Path
 
 import pytest
+from keyring.backend import KeyringBackend
 from keyring.backends import chainer, fail, null
 from keyrings.alt.file import PlaintextKeyring
 
 from remediate.errors import EXIT_INPUT, InputError
 from remediate.secrets import (
     AWS_DEFAULT_POLICY,
+    ENCRYPTED_BACKENDS,
     IAM_SYMBOLS,
     KINDS,
     SERVICE,
@@ -22,6 +24,7 @@ from remediate.secrets import (
     MemoryKeyring,
     PasswordPolicy,
     SecretStore,
+    backend_name,
     check_password,
     generate_password,
     memory_keyring,
@@ -288,7 +291,7 @@ def test_empty_chainer_is_not_usable(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_plaintext_file_keyring_round_trip(tmp_path: Path) -> None:
     ring = PlaintextKeyring()
     ring.file_path = str(tmp_path / "keyring_pass.cfg")
-    store = SecretStore(ring)
+    store = SecretStore(ring, allow_plaintext=True)
     assert store.usable()
     assert str(tmp_path) in store.description()
 
@@ -299,7 +302,7 @@ def test_plaintext_file_keyring_round_trip(tmp_path: Path) -> None:
     # A fresh store on the same file sees everything: the index and values persisted.
     again_ring = PlaintextKeyring()
     again_ring.file_path = ring.file_path
-    again = SecretStore(again_ring)
+    again = SecretStore(again_ring, allow_plaintext=True)
     assert again.get(ACCOUNT, "admin", "password") == "Pa55-word!"
     assert again.entries() == [(ACCOUNT, "admin", "access-key"), (ACCOUNT, "admin", "password")]
     assert again.delete(ACCOUNT, "admin", "password") is True
@@ -312,3 +315,113 @@ def test_import_does_not_import_keyring() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     )
     assert result.stdout.strip() == "False"
+
+
+# --- which backends may hold secrets ------------------------------------------------------------
+
+
+class MemoryBackendBase(KeyringBackend):
+    """A working backend in a dict, never chosen by keyring's own detection (not viable)."""
+
+    viable = False
+    priority = 5
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._items: dict[tuple[str, str], str] = {}
+
+    def get_password(self, service: str, username: str) -> str | None:
+        return self._items.get((service, username))
+
+    def set_password(self, service: str, username: str, password: str) -> None:
+        self._items[(service, username)] = password
+
+    def delete_password(self, service: str, username: str) -> None:
+        del self._items[(service, username)]
+
+
+def test_a_plaintext_backend_is_refused_without_the_opt_in(tmp_path: Path) -> None:
+    ring = PlaintextKeyring()
+    ring.file_path = str(tmp_path / "keyring_pass.cfg")
+    store = SecretStore(ring)
+    assert store.plaintext_risk() == "keyrings.alt.file.PlaintextKeyring"
+    assert not store.usable()
+    with pytest.raises(KeyringUnavailableError) as info:
+        store.require_usable()
+    assert info.value.exit_code == EXIT_INPUT
+    assert "keyrings.alt.file.PlaintextKeyring" in info.value.message
+    assert "--allow-plaintext-keyring" in (info.value.tip or "")
+    with pytest.raises(KeyringUnavailableError):
+        store.put(ACCOUNT, "admin", "password", "x")
+    assert not (tmp_path / "keyring_pass.cfg").exists()
+
+
+def test_an_allowed_plaintext_backend_is_named_in_a_warning_once(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    ring = PlaintextKeyring()
+    ring.file_path = str(tmp_path / "keyring_pass.cfg")
+    store = SecretStore(ring, allow_plaintext=True)
+    store.require_usable()
+    store.put(ACCOUNT, "admin", "password", "x")
+    warnings = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
+    assert len(warnings) == 1
+    assert "keyrings.alt.file.PlaintextKeyring may keep secrets unencrypted" in warnings[0]
+
+
+@pytest.mark.parametrize(
+    ("module", "name"),
+    [
+        ("keyring.backends.SecretService", "Keyring"),
+        ("keyring.backends.libsecret", "Keyring"),
+        ("keyring.backends.macOS", "Keyring"),
+        ("keyring.backends.Windows", "WinVaultKeyring"),
+        ("keyring.backends.kwallet", "DBusKeyring"),
+        ("keyrings.alt.file", "EncryptedKeyring"),
+    ],
+)
+def test_known_encrypted_backends_need_no_opt_in(module: str, name: str) -> None:
+    # A stand-in with the backend's module and class name (the real ones need D-Bus, a Mac,
+    # Windows or a keyring password): the name is what is judged.
+    backend = type(name, (MemoryBackendBase,), {"__module__": module, "priority": 5})()
+    store = SecretStore(backend)
+    assert store.plaintext_risk() is None
+    assert store.usable()
+    store.require_usable()
+
+
+@pytest.mark.parametrize("name", sorted(ENCRYPTED_BACKENDS))
+def test_every_known_encrypted_backend_is_a_real_class(name: str) -> None:
+    # A typo in the list would refuse that backend, or take another for it.
+    import importlib
+
+    module, _, cls = name.rpartition(".")
+    backend = getattr(importlib.import_module(module), cls)
+    assert f"{backend.__module__}.{backend.__qualname__}" == name
+    assert issubclass(backend, KeyringBackend)
+
+
+def test_a_chainer_is_judged_by_the_backend_it_writes_to(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    plain = PlaintextKeyring()
+    plain.file_path = str(tmp_path / "keyring_pass.cfg")
+    monkeypatch.setattr(chainer.ChainerBackend, "backends", [plain])
+    assert SecretStore(chainer.ChainerBackend()).plaintext_risk() == backend_name(plain)
+    assert not SecretStore(chainer.ChainerBackend()).usable()
+
+
+def test_the_in_memory_keyring_needs_no_opt_in(store: SecretStore) -> None:
+    assert store.plaintext_risk() is None
+    assert store.usable()
+
+
+def test_no_tip_recommends_a_plaintext_backend() -> None:
+    tips = [KeyringUnavailableError.DEFAULT_TIP]
+    with pytest.raises(KeyringUnavailableError) as info:
+        SecretStore(PlaintextKeyring()).require_usable()
+    tips.append(info.value.tip or "")
+    for tip in tips:
+        assert "pip install keyrings.alt" not in tip
+        assert "Plaintext" not in tip
+        assert "for a file" not in tip

@@ -270,5 +270,69 @@ def test_no_usable_keyring_exits_2_with_a_tip(cli: Any, backend: Any, args: tupl
     assert r.code == 2, r.err
     assert r.out == ""
     assert "error: Cannot store secrets: no usable keyring" in r.err
-    assert "Tip: Install or unlock a keyring backend" in r.err
+    assert "Tip: Install or unlock an encrypted keyring backend" in r.err
     assert "Traceback" not in r.err
+
+
+# --- backends not known to encrypt --------------------------------------------------------------
+
+
+@pytest.fixture
+def plaintext_keyring(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Any:
+    """keyrings.alt's PlaintextKeyring (base64 in a file) as the system keyring, with no opt-in
+    in the environment."""
+    from keyrings.alt.file import PlaintextKeyring
+
+    ring = PlaintextKeyring()
+    ring.file_path = str(tmp_path / "keyring_pass.cfg")
+    keyring.set_keyring(ring)
+    monkeypatch.delenv("REMEDIATE_ALLOW_PLAINTEXT_KEYRING", raising=False)
+    return ring
+
+
+def test_plaintext_keyring_is_refused_before_anything_changes(
+    moto: Any, cli: Any, plaintext_keyring: Any
+) -> None:
+    args = ("root-use", "--endpoint-url", moto.endpoint_url, "--create-admin", USER)
+    r = cli(*args, "--access", "both", "--mfa-auto", "--yes")
+    assert r.code == 2, r.err
+    error = next(line for line in r.err.splitlines() if line.startswith("error: "))
+    assert "keyrings.alt.file.PlaintextKeyring" in error
+    assert "--allow-plaintext-keyring" in r.err
+    assert moto.client("iam").list_users()["Users"] == []
+    assert not Path(plaintext_keyring.file_path).exists()
+    # Nor are the keyring's contents handed over.
+    assert cli("secrets", "list").code == 2
+
+
+@pytest.mark.parametrize("how", ["option", "environment"])
+def test_plaintext_keyring_with_the_opt_in_is_used_with_a_warning(
+    moto: Any,
+    cli: Any,
+    plaintext_keyring: Any,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+    how: str,
+) -> None:
+    extra = ["--allow-plaintext-keyring"] if how == "option" else []
+    if how == "environment":
+        monkeypatch.setenv("REMEDIATE_ALLOW_PLAINTEXT_KEYRING", "1")
+    args = ("root-use", "--endpoint-url", moto.endpoint_url, "--create-admin", USER)
+    r = cli(*args, "--no-mfa", "--yes", *extra)
+    assert r.code == 0, r.err
+    warnings = [rec.getMessage() for rec in caplog.records if rec.levelname == "WARNING"]
+    assert any("keyrings.alt.file.PlaintextKeyring may keep" in w for w in warnings), warnings
+    assert SecretStore(plaintext_keyring, allow_plaintext=True).get(ACCOUNT, USER, "password")
+    listed = cli("secrets", "list", *extra)
+    assert listed.code == 0, listed.err
+    assert USER in listed.out
+
+
+def test_show_secrets_without_a_keyring_it_may_use_stores_nothing(
+    moto: Any, cli: Any, plaintext_keyring: Any
+) -> None:
+    args = ("root-use", "--endpoint-url", moto.endpoint_url, "--create-admin", USER)
+    r = cli(*args, "--no-mfa", "--yes", "--show-secrets")
+    assert r.code == 0, r.err
+    assert "password: not stored" in r.out
+    assert not Path(plaintext_keyring.file_path).exists()

@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from remediate.requests import (
         AwsChoice,
         OutputFormat,
+        PermissionsRequest,
         PlaybookRunRequest,
         RemediationRequest,
         RootUseRequest,
@@ -41,7 +42,9 @@ def open_aws(choice: AwsChoice, *, read_only: bool, organization: bool = False) 
     from remediate.aws.session import Aws, AwsOptions
 
     if not choice.sandbox:
-        options = AwsOptions(choice.profile, choice.region, choice.endpoint_url)
+        options = AwsOptions(
+            choice.profile, choice.region, choice.endpoint_url, choice.allow_insecure_endpoint
+        )
         yield Aws(options, read_only=read_only)
         return
     from remediate.sandbox import SANDBOX_CREDENTIALS, SANDBOX_REGION, Sandbox
@@ -63,7 +66,7 @@ def plan_console(output: OutputFormat) -> Console:
     return stderr_console() if output == "json" else stdout_console()
 
 
-def _secret_store(sandbox: bool) -> SecretStore:
+def _secret_store(sandbox: bool, *, allow_plaintext: bool) -> SecretStore:
     from remediate.secrets import SecretStore, memory_keyring
 
     if sandbox:
@@ -71,13 +74,19 @@ def _secret_store(sandbox: bool) -> SecretStore:
             "SANDBOX: secrets go to an in-memory keyring that is gone when this command ends.",
             file=sys.stderr,
         )
-    return SecretStore(memory_keyring() if sandbox else None)
+    return SecretStore(memory_keyring() if sandbox else None, allow_plaintext=allow_plaintext)
 
 
 def _read_password(request: RemediationRequest, prompter: Prompter) -> str | None:
     from remediate.requests import PasswordSource
 
     if request.password_source is PasswordSource.STDIN:
+        if prompter.stdin_is_terminal:
+            # Typed there, the password would echo on the screen (and stay in its scrollback).
+            raise InputError(
+                "--password-stdin reads a password piped in, but standard input is a terminal",
+                tip="use --password-prompt to type it without echo",
+            )
         line = prompter.stdin_line()
         if not line:
             raise InputError("--password-stdin: standard input held no password")
@@ -129,6 +138,7 @@ def _services(
     many: bool,
     concurrency: int = 1,
     output: OutputFormat,
+    allow_plaintext_keyring: bool,
 ) -> Services:
     """The engine's services: the sandbox has no journal and no lock (its emulator lives only as
     long as the command), a real account has both."""
@@ -158,7 +168,7 @@ def _services(
     )
     return Services(
         open_account=open_account,
-        secrets=_secret_store(sandbox),
+        secrets=_secret_store(sandbox, allow_plaintext=allow_plaintext_keyring),
         prompter=prompter,
         view=view,
         ui=stderr_console(),
@@ -166,6 +176,10 @@ def _services(
         lock=lock,
         concurrency=concurrency,
     )
+
+
+def _allow_plaintext(request: RootUseRequest | PlaybookRunRequest) -> bool:
+    return request.remediation is not None and request.remediation.allow_plaintext_keyring
 
 
 def _verdict_exit(verdict: Verdict) -> int:
@@ -245,6 +259,7 @@ def _remediate_one_account(
         sandbox=request.aws.sandbox,
         many=False,
         output=request.output,
+        allow_plaintext_keyring=_allow_plaintext(request),
     )
     [run] = engine.run(remediation, [Target(identity.account_id)], services)
     if run.report is None:
@@ -304,18 +319,19 @@ def _remediation_targets(
     """The accounts to remediate, and whether an account had to be left out (root may be in use
     there: the run cannot say it completed)."""
     from remediate.accounts import Target
+    from remediate.output import safe
 
     chosen: list[Target] = []
     left_out = False
     for a in result.accounts:
         if a.verdict is None:
-            console.print(f"[red]Account {a.account_id}: not remediated: {a.error}[/]")
+            console.print(f"[red]Account {safe(a.account_id)}: not remediated: {safe(a.error)}[/]")
             left_out = True
         elif every_account or a.root_in_use:
             chosen.append(Target(a.account_id, a.account_name))
         elif a.root_in_use is None:
             console.print(
-                f"[yellow]Account {a.account_id}: root use undetermined, not remediated "
+                f"[yellow]Account {safe(a.account_id)}: root use undetermined, not remediated "
                 "(--all remediates every account)[/]"
             )
             left_out = True
@@ -349,6 +365,7 @@ def _remediate_many_accounts(
         many=True,
         concurrency=request.accounts.concurrency,
         output=request.output,
+        allow_plaintext_keyring=_allow_plaintext(request),
     )
     runs: list[AccountRun] = engine.run(remediation, targets, services) if targets else []
     if runs and not any(r.pending for r in runs) and all(r.report for r in runs):
@@ -387,10 +404,10 @@ def playbook_run(request: PlaybookRunRequest, prompter: Prompter) -> int:
 # --- secrets, permissions, journal ---------------------------------------------------------------
 
 
-def _usable_store() -> SecretStore:
+def _usable_store(*, allow_plaintext: bool) -> SecretStore:
     from remediate.secrets import SecretStore
 
-    store = SecretStore()
+    store = SecretStore(allow_plaintext=allow_plaintext)
     store.require_usable()
     return store
 
@@ -419,11 +436,11 @@ def _account_for(store: SecretStore, user: str, account: str | None) -> str:
     return accounts[0]
 
 
-def secrets_list(output: OutputFormat) -> int:
+def secrets_list(output: OutputFormat, *, allow_plaintext: bool = False) -> int:
     """Which secrets the keyring holds, by account and user (never the values)."""
-    from remediate.output import print_json
+    from remediate.output import print_json, write_line
 
-    store = _usable_store()
+    store = _usable_store(allow_plaintext=allow_plaintext)
     grouped: dict[tuple[str, str], list[str]] = {}
     for account, user, kind in store.entries():
         grouped.setdefault((account, user), []).append(kind)
@@ -439,30 +456,35 @@ def secrets_list(output: OutputFormat) -> int:
         )
         return EXIT_OK
     if not grouped:
-        print(f"No secrets in {store.description()}.")
+        write_line(f"No secrets in {store.description()}.")
     for (account, user), kinds in sorted(grouped.items()):
-        print(f"{account}  {user}  {', '.join(kinds)}")
+        # The index is a keyring entry like any other: anything may have been written there.
+        write_line(f"{account}  {user}  {', '.join(kinds)}")
     return EXIT_OK
 
 
-def secrets_show(user: str, what: str, account: str | None, qr_file: Any) -> int:
-    """Print (or render) a secret, to hand it to its owner."""
+def secrets_show(
+    user: str, what: str, account: str | None, qr_file: Any, *, allow_plaintext: bool = False
+) -> int:
+    """Print (or render) a secret, to hand it to its owner: exactly as kept, never as markup."""
     import json
 
-    store = _usable_store()
+    from remediate.output import write_line
+
+    store = _usable_store(allow_plaintext=allow_plaintext)
     account_id = _account_for(store, user, account)
     kind = {"password": "password", "access-key": "access-key"}.get(what, "mfa-seed")
     value = store.get(account_id, user, kind)
     if value is None:
         raise InputError(f"the keyring holds no {kind} for {user} in account {account_id}")
     if what == "password":
-        print(value)
+        write_line(value)
     elif what == "access-key":
         key = json.loads(value)
-        print(f"AccessKeyId={key['AccessKeyId']}")
-        print(f"SecretAccessKey={key['SecretAccessKey']}")
+        write_line(f"AccessKeyId={key['AccessKeyId']}")
+        write_line(f"SecretAccessKey={key['SecretAccessKey']}")
     elif what == "mfa-secret":
-        print(value)
+        write_line(value)
     else:
         from remediate.mfa import otpauth_uri, render_qr_terminal, seed_is_valid, write_qr_png
 
@@ -474,17 +496,25 @@ def secrets_show(user: str, what: str, account: str | None, qr_file: Any) -> int
         uri = otpauth_uri(value, user, account_id)
         if qr_file is not None:
             write_qr_png(uri, qr_file)
-            print(f"QR code written to {qr_file} (mode 0600).", file=sys.stderr)
+            write_line(f"QR code written to {qr_file} (mode 0600).", sys.stderr)
         else:
             sys.stdout.write(render_qr_terminal(uri))
     return EXIT_OK
 
 
-def secrets_forget(user: str, account: str | None, *, yes: bool, prompter: Prompter) -> int:
+def secrets_forget(
+    user: str,
+    account: str | None,
+    *,
+    yes: bool,
+    prompter: Prompter,
+    allow_plaintext: bool = False,
+) -> int:
     """Delete a user's secrets from the keyring (after a confirmation)."""
+    from remediate.output import write_line
     from remediate.prompt import confirm_or_refuse
 
-    store = _usable_store()
+    store = _usable_store(allow_plaintext=allow_plaintext)
     account_id = _account_for(store, user, account)
     kinds = [k for a, u, k in store.entries() if a == account_id and u == user]
     confirm_or_refuse(
@@ -495,25 +525,32 @@ def secrets_forget(user: str, account: str | None, *, yes: bool, prompter: Promp
     )
     for kind in kinds:
         store.delete(account_id, user, kind)
-    print(f"Deleted {', '.join(kinds)} of {user} (account {account_id}).")
+    write_line(f"Deleted {', '.join(kinds)} of {user} (account {account_id}).")
     return EXIT_OK
 
 
-def permissions(playbook: str, *, detect_only: bool, organization_role: str | None) -> int:
+def permissions(request: PermissionsRequest) -> int:
     """Print the least-privilege IAM policy (JSON) for detection and a playbook's steps."""
-    from remediate import validate
     from remediate.output import print_json
     from remediate.permissions import policy
 
-    role = validate.role_name(organization_role) if organization_role is not None else None
-    print_json(policy(playbook, detect_only=detect_only, organization_role=role))
+    print_json(
+        policy(
+            request.playbook,
+            variables=request.variables,
+            account=request.account,
+            partition=request.partition,
+            detect_only=request.detect_only,
+            organization_role=request.organization_role,
+        )
+    )
     return EXIT_OK
 
 
 def journal(output: OutputFormat, limit: int) -> int:
     """Show the audit trail: one entry per change remediate applied (never a secret)."""
     from remediate.journal import journal_path, read_journal
-    from remediate.output import print_json
+    from remediate.output import print_json, write_line
     from remediate.requests import journal_limit
 
     entries = list(read_journal())[-journal_limit(limit) :]
@@ -521,9 +558,10 @@ def journal(output: OutputFormat, limit: int) -> int:
         print_json({"journal": str(journal_path()), "entries": entries})
         return EXIT_OK
     if not entries:
-        print(f"No changes recorded in {journal_path()}.")
+        write_line(f"No changes recorded in {journal_path()}.")
     for e in entries:
-        print(
+        # A journal line is a file anyone with access to it may have edited: text, made safe.
+        write_line(
             f"{e.get('time')}  {e.get('account')}  {e.get('playbook')}/{e.get('step')}  "
             f"{e.get('change')} {e.get('resource')}  by {e.get('caller')}"
         )

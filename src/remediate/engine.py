@@ -58,6 +58,7 @@ class AccountRun:
     _ctx: StepContext | None = field(default=None, repr=False)
     _session: AccountSession | None = field(default=None, repr=False)
     _thread: int | None = field(default=None, repr=False)
+    _journal: Journal | None = field(default=None, repr=False)
 
     @property
     def account_id(self) -> str:
@@ -110,7 +111,11 @@ def run(
         for r in pending:
             assert r.report is not None
             assert r._ctx is not None
+            assert r._session is not None
             runner.preflight(r.report, r._ctx)
+            # Opened now, not at the first change: a journal that must be refused (a link,
+            # another user's file) stops the run before anything is confirmed or changed.
+            r._journal = services.journal(r._session, remediation.playbook)
         confirm_or_refuse(services.prompter, _question(pending), yes=remediation.yes)
         for r in pending:
             _apply(remediation, r, services)
@@ -174,13 +179,13 @@ def _apply(remediation: Remediation, run: AccountRun, services: Services) -> Non
     assert run.report is not None
     assert run._ctx is not None
     assert run._session is not None
-    ctx, session = run._ctx, run._session
+    ctx = run._ctx
     try:
         if run._thread != threading.get_ident():
             # Planned in a worker thread: a session of this thread's own.
             session = run._session = services.open_account(run.account_id)
             ctx.aws = session.aws
-        journal = services.journal(session, remediation.playbook)
+        journal = run._journal
         runner.apply(run.report, ctx, on_applied=journal.applied if journal else None)
     except RemediateError as exc:
         log.info("account %s: %s", run.account_id, exc.message)

@@ -10,23 +10,35 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from remediate.errors import InputError
+from remediate.state import open_state_file, state_dir
 
 if TYPE_CHECKING:
     from remediate.playbook.runner import Planned
 
 
+JOURNAL = "journal.jsonl"
+_APPEND = os.O_WRONLY | os.O_APPEND
+
+
 def journal_path() -> Path:
-    """``$XDG_STATE_HOME/remediate/journal.jsonl`` (``~/.local/state`` when unset)."""
-    base = os.environ.get("XDG_STATE_HOME") or str(Path.home() / ".local" / "state")
-    return Path(base) / "remediate" / "journal.jsonl"
+    """``$XDG_STATE_HOME/remediate/journal.jsonl`` (see remediate.state)."""
+    return state_dir() / JOURNAL
 
 
 class Journal:
-    """Appends entries; never holds a secret (only ids, names, ARNs and what changed)."""
+    """Appends entries; never holds a secret (only ids, names, ARNs and what changed).
+
+    Made before the first change of a run is applied: the journal file is opened (and created)
+    then, so a journal that must be refused (a link, another user's) stops the run before it
+    changes anything.
+    """
 
     def __init__(self, *, account_id: str, caller_arn: str, playbook: str) -> None:
         self.context = {"account": account_id, "caller": caller_arn, "playbook": playbook}
         self.path = journal_path()
+        fd = open_state_file(JOURNAL, flags=_APPEND)
+        if fd is not None:
+            os.close(fd)
 
     def applied(self, planned: Planned) -> None:
         """Record a step the runner just applied."""
@@ -47,26 +59,29 @@ class Journal:
             "resource": resource,
             "change": change,
         }
-        self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+        fd = open_state_file(JOURNAL, flags=_APPEND)
+        assert fd is not None  # created when missing
         try:
-            os.fchmod(fd, 0o600)
             # One write per line: concurrent runs append whole lines, never interleaved halves.
             os.write(fd, (json.dumps(entry, sort_keys=True) + "\n").encode())
         finally:
             os.close(fd)
 
 
-def read_journal(path: Path | None = None) -> Iterator[dict[str, Any]]:
+def read_journal() -> Iterator[dict[str, Any]]:
     """The journal's entries, oldest first; a damaged line is an input error naming it."""
-    path = path or journal_path()
-    if not path.exists():
+    fd = open_state_file(JOURNAL, flags=os.O_RDONLY, create=False)
+    if fd is None:
         return
-    with path.open(encoding="utf-8") as f:
+    path = journal_path()
+    with os.fdopen(fd, encoding="utf-8", errors="replace") as f:
         for n, line in enumerate(f, 1):
             if not line.strip():
                 continue
             try:
-                yield json.loads(line)
+                entry = json.loads(line)
             except json.JSONDecodeError as exc:
                 raise InputError(f"{path}: line {n} is not JSON") from exc
+            if not isinstance(entry, dict):
+                raise InputError(f"{path}: line {n} is not a journal entry (a JSON object)")
+            yield entry

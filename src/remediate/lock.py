@@ -10,7 +10,7 @@ import time
 from collections.abc import Iterator
 
 from remediate.errors import AwsError
-from remediate.journal import journal_path
+from remediate.state import open_state_file
 
 log = logging.getLogger(__name__)
 
@@ -21,9 +21,10 @@ POLL = 0.1
 @contextlib.contextmanager
 def account_lock(account_id: str, *, wait: float = DEFAULT_WAIT) -> Iterator[None]:
     """Hold the account's lock; a concurrent run waits for it, then plans on the new state."""
-    directory = journal_path().parent / "locks"
-    directory.mkdir(parents=True, exist_ok=True, mode=0o700)
-    fd = os.open(directory / f"{account_id}.lock", os.O_RDWR | os.O_CREAT, 0o600)
+    # Refused (exit 2, before anything is read) when the lock is a link or the directory is not
+    # this user's alone: see remediate.state.
+    fd = open_state_file("locks", f"{account_id}.lock", flags=os.O_RDWR)
+    assert fd is not None  # created when missing
     try:
         deadline = time.monotonic() + wait
         waiting = False

@@ -1,14 +1,22 @@
 """The human view (rich): verdicts, plans, outcomes, the sweep table; and printing JSON
-documents (stdout then holds nothing else)."""
+documents (stdout then holds nothing else).
+
+Every string that comes from outside (AWS answers, credential reports, keyring entries, names,
+tag values, journal lines, files) reaches the terminal through :func:`safe`, so it can neither
+drive the terminal (escape sequences) nor rich (markup). Secrets are printed by
+:func:`print_secret`, exactly and without markup.
+"""
 
 from __future__ import annotations
 
 import contextlib
 import json
+import re
 import sys
+import unicodedata
 from collections.abc import Callable, Iterator
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TextIO
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -21,17 +29,74 @@ if TYPE_CHECKING:
 
 NEXT_STEP = "remediate root-use --create-admin NAME"
 
+# Characters a terminal may act on instead of showing: C0 controls (ESC, BEL, CR, BS, TAB,
+# newline), DEL and C1 controls (CSI is 0x9B), format characters (bidirectional overrides that
+# reorder what is shown, zero-width characters), line and paragraph separators, lone surrogates.
+_UNSAFE_CATEGORIES = frozenset({"Cc", "Cf", "Zl", "Zp", "Cs"})
+# What the credential report's region and service fields hold when IAM wrote them.
+REGION_PATTERN = re.compile(r"[a-z]{2}(-[a-z]+)+-[0-9]{1,2}")
+SERVICE_PATTERN = re.compile(r"[a-z0-9][a-z0-9.-]{0,62}")
+
+
+def _escaped(ch: str) -> str:
+    code = ord(ch)
+    if code < 0x100:
+        return f"\\x{code:02x}"
+    if code < 0x10000:
+        return f"\\u{code:04x}"
+    return f"\\U{code:08x}"
+
+
+def safe(value: object, *, markup: bool = True) -> str:
+    """``value`` as text that shows as itself on a terminal: every character a terminal could act
+    on (escape sequences, cursor movement, bidirectional overrides) is replaced by its visible
+    escape (``\\x1b``), and, unless ``markup`` is false (for a plain write instead of rich),
+    rich markup is escaped so ``[bold]`` or ``[link=...]`` shows as typed."""
+    text = str(value)
+    # isprintable() is false for every unsafe character (and for a few harmless spaces): the
+    # common case, plain text, costs one scan.
+    if not text.isprintable():
+        text = "".join(
+            _escaped(ch) if unicodedata.category(ch) in _UNSAFE_CATEGORIES else ch for ch in text
+        )
+    if markup:
+        from rich.markup import escape
+
+        text = escape(text)
+    return text
+
+
+def safe_field(value: str, pattern: re.Pattern[str]) -> str:
+    """A report field shown as is when it looks like what IAM writes there, else quoted and
+    escaped, so an odd value stands out instead of passing for a real one."""
+    if pattern.fullmatch(value):
+        return value
+    return safe(repr(value))
+
+
+def print_secret(console: Console, prefix: str, value: str) -> None:
+    """``prefix`` then the secret, exactly: no markup, no highlighting, no emoji codes (a password
+    may hold ``[/]``). Control characters, which no secret remediate generates or accepts holds,
+    are still escaped: a keyring entry may have been edited."""
+    console.print(prefix + safe(value, markup=False), markup=False, highlight=False, emoji=False)
+
+
+def write_line(text: str, file: TextIO | None = None) -> None:
+    """One line of external text, written without rich (scripts read these), made safe."""
+    print(safe(text, markup=False), file=file or sys.stdout)
+
 
 def stdout_console() -> Console:
     from rich.console import Console
 
-    return Console(file=sys.stdout, highlight=False, soft_wrap=True)
+    # emoji=False: ":smile:" in a tag value or a name is text, not a code to replace.
+    return Console(file=sys.stdout, highlight=False, soft_wrap=True, emoji=False)
 
 
 def stderr_console() -> Console:
     from rich.console import Console
 
-    return Console(file=sys.stderr, highlight=False, soft_wrap=True)
+    return Console(file=sys.stderr, highlight=False, soft_wrap=True, emoji=False)
 
 
 def print_json(document: dict[str, Any]) -> None:
@@ -55,7 +120,7 @@ def _ago(seconds: float) -> str:
 
 def render_verdict(console: Console, verdict: Verdict, now: datetime) -> None:
     """A verdict line, the evidence, the hygiene findings and the next step."""
-    account = verdict.account_id or "unknown account"
+    account = safe(verdict.account_id or "unknown account")
     days = verdict.window_days
     if verdict.root_in_use is None:
         console.print(f"[bold yellow]UNDETERMINED[/]: root use in {account} cannot be determined.")
@@ -70,7 +135,11 @@ def render_verdict(console: Console, verdict: Verdict, now: datetime) -> None:
             f"in the last {days} day{'s' * (days != 1)}."
         )
     for item in verdict.evidence:
-        where = ", ".join(x for x in (item.service, item.region) if x)
+        where = ", ".join(
+            safe_field(value, pattern)
+            for value, pattern in ((item.service, SERVICE_PATTERN), (item.region, REGION_PATTERN))
+            if value
+        )
         console.print(
             f"  - {item.credential}: last used {when(item.last_used)} "
             f"({_ago((now - item.last_used).total_seconds())})" + (f" via {where}" if where else "")
@@ -98,7 +167,7 @@ def render_verdict(console: Console, verdict: Verdict, now: datetime) -> None:
             f"({_ago(verdict.report_age_seconds)})."
         )
     for note in verdict.notes:
-        console.print(f"[yellow]Note:[/] {note}")
+        console.print(f"[yellow]Note:[/] {safe(note)}")
     if verdict.root_in_use:
         console.print(
             f"Next step: [bold]{NEXT_STEP}[/] creates an administrator so the root user "
@@ -108,17 +177,19 @@ def render_verdict(console: Console, verdict: Verdict, now: datetime) -> None:
 
 def render_plan(console: Console, report: RunReport, account_id: str) -> None:
     """One line per step (``+`` create, ``~`` update, ``=`` no change), then its details."""
-    title = f"Plan for playbook {report.playbook} in account {account_id}"
+    title = f"Plan for playbook {safe(report.playbook)} in account {safe(account_id)}"
     if report.dry_run:
         title += " (dry run: nothing will be changed)"
     console.print(f"[bold]{title}[/]:")
     marks = {"create": "[green]+ create[/]", "update": "[yellow]~ update[/]", "none": "= none  "}
     for p in report.steps:
         console.print(
-            f"  {marks[p.change.change]}  {p.step.id} ({p.step.kind}): {p.change.resource}"
+            f"  {marks[p.change.change]}  {safe(p.step.id)} ({safe(p.step.kind)}): "
+            f"{safe(p.change.resource)}"
         )
         for detail in p.change.details:
-            console.print(f"              {detail}")
+            # Details hold names, tag values and ids read from AWS: text, never markup.
+            console.print(f"              {safe(detail)}")
     if not report.pending:
         console.print("Nothing needs changing: everything is already in place.")
     else:
@@ -140,10 +211,10 @@ def render_outcome(
     console.print(f"Applied {report.changed} of {len(report.pending)} change(s).")
     secrets = outcome.secrets
     for s in secrets:
-        where = f"stored in {s.stored_in} as {s.kind}" if s.stored_in else "not stored"
-        console.print(f"  {s.user}'s {s.kind}: {where}")
+        where = f"stored in {safe(s.stored_in)} as {s.kind}" if s.stored_in else "not stored"
+        console.print(f"  {safe(s.user)}'s {s.kind}: {where}")
         if show_secrets:
-            console.print(f"    {s.kind}: {s.value}")
+            print_secret(console, f"    {s.kind}: ", s.value)
     if secrets and not show_secrets:
         if sandbox:
             console.print(
@@ -156,9 +227,9 @@ def render_outcome(
             )
     if outcome.mfa is not None:
         state = "enabled" if outcome.mfa.enabled else "pending (rerun to finish enrolling)"
-        console.print(f"  MFA device {outcome.mfa.serial_number}: {state}")
+        console.print(f"  MFA device {safe(outcome.mfa.serial_number)}: {state}")
     if outcome.console_sign_in_url is not None:
-        console.print(f"  Console sign-in: {outcome.console_sign_in_url}")
+        console.print(f"  Console sign-in: {safe(outcome.console_sign_in_url)}")
 
 
 class TextView:
@@ -174,7 +245,8 @@ class TextView:
         if run.report is None:
             if self.many and run.failure is not None:
                 self.console.print(
-                    f"[red]Account {run.account_id}: cannot plan: {run.failure.message}[/]"
+                    f"[red]Account {safe(run.account_id)}: cannot plan: "
+                    f"{safe(run.failure.message)}[/]"
                 )
             return
         render_plan(self.console, run.report, run.account_id)
@@ -184,8 +256,10 @@ class TextView:
             return
         if self.many:
             if run.failure is not None:
-                self.console.print(f"[red]Account {run.account_id}: {run.failure.message}[/]")
-            self.console.print(f"[bold]Account {run.account_id}[/]:")
+                self.console.print(
+                    f"[red]Account {safe(run.account_id)}: {safe(run.failure.message)}[/]"
+                )
+            self.console.print(f"[bold]Account {safe(run.account_id)}[/]:")
         render_outcome(
             self.console,
             run.report,
@@ -209,7 +283,6 @@ def _yes_no(value: bool | None) -> str:
 
 def render_sweep(console: Console, result: SweepResult) -> None:
     """One row per account, in the sweep's order, then a summary line."""
-    from rich.markup import escape
     from rich.table import Table
 
     table = Table(show_edge=False, pad_edge=False)
@@ -219,10 +292,11 @@ def render_sweep(console: Console, result: SweepResult) -> None:
         table.add_column(column, overflow="fold")
     for a in result.accounts:
         v = a.verdict
-        name = escape(a.account_name) if a.account_name else "-"
+        account_id = safe(a.account_id)
+        name = safe(a.account_name) if a.account_name else "-"
         if v is None:
-            error = escape(a.error or "unknown error")
-            table.add_row(a.account_id, name, _verdict_label(a), "-", f"[red]{error}[/]", "-", "-")
+            error = safe(a.error or "unknown error")
+            table.add_row(account_id, name, _verdict_label(a), "-", f"[red]{error}[/]", "-", "-")
             continue
         # Without a <root_account> row "never" would claim too much.
         last = (
@@ -234,7 +308,7 @@ def render_sweep(console: Console, result: SweepResult) -> None:
         )
         keys = v.root_access_keys_active
         table.add_row(
-            a.account_id,
+            account_id,
             name,
             _verdict_label(a),
             last,

@@ -17,6 +17,11 @@ class Prompter(Protocol):
     @property
     def interactive(self) -> bool: ...
 
+    @property
+    def stdin_is_terminal(self) -> bool:
+        """Whether standard input is a terminal: a password read from it would echo as typed."""
+        ...
+
     def confirm(self, question: str) -> bool:
         """Yes or no; no answer (end of input) is no."""
         ...
@@ -51,6 +56,10 @@ class TerminalPrompter:
 
     @property
     def interactive(self) -> bool:
+        return self.stdin_is_terminal
+
+    @property
+    def stdin_is_terminal(self) -> bool:
         try:
             return self.stdin.isatty()
         except (AttributeError, ValueError):  # a closed or replaced stream

@@ -6,7 +6,7 @@ its own; every violation is an InputError (exit 2) before anything is changed.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import Enum
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
@@ -46,10 +46,21 @@ class AwsChoice:
     region: str | None = None
     endpoint_url: str | None = None
     sandbox: bool = False
+    allow_insecure_endpoint: bool = False
 
     def __post_init__(self) -> None:
         if self.sandbox and (self.profile or self.endpoint_url):
             raise InputError("--sandbox cannot be combined with --profile or --endpoint-url")
+        if (
+            self.endpoint_url is not None
+            and not self.allow_insecure_endpoint
+            and validate.is_plain_text_remote(self.endpoint_url)
+        ):
+            raise InputError(
+                f"--endpoint-url {self.endpoint_url[:120]!r} is plain http to another machine: "
+                "passwords and secret keys would cross the network in clear text",
+                tip="use https://, or pass --allow-insecure-endpoint if that network is trusted",
+            )
 
 
 @dataclass(frozen=True)
@@ -65,9 +76,11 @@ class RemediationFlags:
     mfa_codes: tuple[str, str] | None = None
     qr_file: Path | None = None
     show_mfa_secret: bool = False
+    allow_plaintext_keyring: bool = False
 
     def any_given(self) -> bool:
-        return self != RemediationFlags()
+        # The keyring opt-in may come from the environment: it asks for no remediation.
+        return replace(self, allow_plaintext_keyring=False) != RemediationFlags()
 
     def any_mfa_option(self) -> bool:
         return bool(self.mfa_auto or self.mfa_codes or self.qr_file or self.show_mfa_secret)
@@ -94,6 +107,7 @@ class RemediationRequest:
     show_secrets: bool = False
     password_source: PasswordSource = PasswordSource.GENERATED
     mfa: MfaChoice = field(default_factory=MfaChoice)
+    allow_plaintext_keyring: bool = False
 
 
 @dataclass(frozen=True)
@@ -165,6 +179,7 @@ def remediation_request(
             qr_file=flags.qr_file,
             show_secret=flags.show_mfa_secret,
         ),
+        allow_plaintext_keyring=flags.allow_plaintext_keyring,
     )
 
 
@@ -302,6 +317,53 @@ def prepare(request: RemediationRequest, *, across_accounts: bool = False) -> Pr
                 tip="pass --mfa-auto (the seeds stay in the keyring) or --no-mfa",
             )
     return PreparedPlaybook(playbook.name, steps)
+
+
+@dataclass(frozen=True)
+class PermissionsRequest:
+    """``remediate permissions``: the policy for detection and a playbook, scoped to the run
+    described by ``variables`` in ``account`` (any account when ``None``) in ``partition``."""
+
+    playbook: str = "root-use"
+    variables: Mapping[str, str] = field(default_factory=dict)
+    account: str | None = None
+    partition: str = "aws"
+    detect_only: bool = False
+    organization_role: str | None = None
+
+
+def permissions_request(
+    playbook: str = "root-use",
+    *,
+    variables: Sequence[str] = (),
+    account: str | None = None,
+    region: str | None = None,
+    detect_only: bool = False,
+    organization: bool = False,
+    role_name: str = limits.DEFAULT_ROLE_NAME,
+) -> PermissionsRequest:
+    """``permissions``' options: ``--var KEY=VALUE`` once per key, a 12-digit ``--account``, the
+    partition of ``--region`` (``aws`` without one)."""
+    from remediate.aws.session import partition_of_region
+
+    given: dict[str, str] = {}
+    for text in variables:
+        key, value = validate.key_value(text, "--var")
+        if key in given:
+            raise InputError(f"--var {key} given twice")
+        given[key] = value
+    if detect_only and (given or account is not None):
+        raise InputError(
+            "--detect-only prints no playbook statements: it takes no --var or --account"
+        )
+    return PermissionsRequest(
+        playbook=playbook,
+        variables=given,
+        account=validate.account_id(account, "--account") if account is not None else None,
+        partition=partition_of_region(region) if region else "aws",
+        detect_only=detect_only,
+        organization_role=validate.role_name(role_name) if organization else None,
+    )
 
 
 def journal_limit(limit: int) -> int:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import json
+import logging
 import secrets
 import string
 from collections.abc import Mapping
@@ -20,8 +21,12 @@ if TYPE_CHECKING:
     # costs ~0.1 s, which `remediate --help` should not pay).
     MemoryKeyring: type[KeyringBackend]
 
+log = logging.getLogger(__name__)
+
 __all__ = [
+    "ALLOW_PLAINTEXT_ENV",
     "AWS_DEFAULT_POLICY",
+    "ENCRYPTED_BACKENDS",
     "IAM_SYMBOLS",
     "KINDS",
     "MAX_PASSWORD_LENGTH",
@@ -30,6 +35,7 @@ __all__ = [
     "MemoryKeyring",
     "PasswordPolicy",
     "SecretStore",
+    "backend_name",
     "check_password",
     "generate_password",
     "memory_keyring",
@@ -157,12 +163,37 @@ def _validate(account_id: str, user: str, kind: str) -> None:
             raise ValueError(f"{label} {value!r} must be non-empty and must not contain '/'")
 
 
+# Backends known to keep secrets encrypted, by module and class name (so that checking one
+# imports no optional backend): the platform stores, and keyrings.alt's password-encrypted file.
+ENCRYPTED_BACKENDS = frozenset(
+    {
+        "keyring.backends.SecretService.Keyring",
+        "keyring.backends.libsecret.Keyring",  # the Secret Service, through libsecret
+        "keyring.backends.macOS.Keyring",
+        "keyring.backends.Windows.WinVaultKeyring",
+        "keyring.backends.kwallet.DBusKeyring",
+        "keyring.backends.kwallet.DBusKeyringKWallet4",
+        "keyrings.alt.file.EncryptedKeyring",
+    }
+)
+ALLOW_PLAINTEXT_ENV = "REMEDIATE_ALLOW_PLAINTEXT_KEYRING"
+ENCRYPTED_CHOICES = (
+    "macOS Keychain, Windows Credential Locker, Secret Service or KWallet on Linux, or "
+    "keyrings.alt's EncryptedKeyring"
+)
+
+
+def backend_name(backend: object) -> str:
+    """``keyrings.alt.file.PlaintextKeyring``: what the backend is, for checks and messages."""
+    cls = type(backend)
+    return f"{cls.__module__}.{cls.__qualname__}"
+
+
 class KeyringUnavailableError(InputError):
     """No usable keyring backend (missing, locked or failing), so secrets cannot be stored."""
 
     DEFAULT_TIP = (
-        "Install or unlock a keyring backend (macOS Keychain, Windows Credential Locker, "
-        "Secret Service or KWallet on Linux, or `pip install keyrings.alt` for a file), "
+        f"Install or unlock an encrypted keyring backend ({ENCRYPTED_CHOICES}), "
         "or pass --show-secrets to print the secrets once instead."
     )
 
@@ -222,10 +253,13 @@ class SecretStore:
     value a JSON list of "ACCOUNT/USER/KIND" names, never values) to support `secrets list`.
     """
 
-    def __init__(self, backend: object | None = None) -> None:
+    def __init__(self, backend: object | None = None, *, allow_plaintext: bool = False) -> None:
         # Resolved on first use: detecting the system backend loads plugins and may talk to D-Bus.
         self._backend: Any = backend
         self._load_error: str | None = None
+        # Whether a backend not known to encrypt may be used (--allow-plaintext-keyring).
+        self.allow_plaintext = allow_plaintext
+        self._warned = False
 
     @property
     def backend(self) -> Any:
@@ -241,7 +275,41 @@ class SecretStore:
                 self._backend = fail.Keyring()  # type: ignore[no-untyped-call]
         return self._backend
 
+    def plaintext_risk(self) -> str | None:
+        """The backend secrets would be written to, when remediate does not know it to encrypt
+        them; ``None`` for a known encrypted backend and for the in-memory keyring (nothing on
+        disk). A chainer writes to its first backend, so that one is judged."""
+        from keyring.backends import chainer
+
+        backend = self.backend
+        if isinstance(backend, _memory_keyring_class()):
+            return None
+        if isinstance(backend, chainer.ChainerBackend) and backend.backends:
+            backend = backend.backends[0]
+        name = backend_name(backend)
+        return None if name in ENCRYPTED_BACKENDS else name
+
     def usable(self) -> bool:
+        """Whether secrets put here are kept, and may be: a working backend known to encrypt,
+        or any working one with ``allow_plaintext`` (said once, as a warning)."""
+        if not self._works():
+            return False
+        risk = self.plaintext_risk()
+        if risk is None:
+            return True
+        if not self.allow_plaintext:
+            return False
+        if not self._warned:
+            self._warned = True
+            log.warning(
+                "warning: the keyring backend %s may keep secrets unencrypted (allowed by "
+                "--allow-plaintext-keyring or %s=1)",
+                risk,
+                ALLOW_PLAINTEXT_ENV,
+            )
+        return True
+
+    def _works(self) -> bool:
         """Whether secrets put here are actually kept (not a fail/null/empty backend)."""
         try:
             from keyring.backends import chainer, fail, null
@@ -262,7 +330,7 @@ class SecretStore:
             backend = self.backend
             if isinstance(backend, _memory_keyring_class()):
                 return "the in-memory sandbox keyring (lost when the process ends)"
-            if not self.usable():
+            if not self._works():
                 return f"no usable keyring ({backend.name})"
             from keyring.backends import chainer
 
@@ -279,9 +347,19 @@ class SecretStore:
 
     def require_usable(self) -> None:
         """Raise KeyringUnavailableError unless usable()."""
-        if not self.usable():
+        if not self._works():
             detail = f" ({self._load_error})" if self._load_error else ""
             raise KeyringUnavailableError(f"Cannot store secrets: {self.description()}{detail}.")
+        risk = self.plaintext_risk()
+        if risk is not None and not self.allow_plaintext:
+            raise KeyringUnavailableError(
+                f"Refusing to keep secrets in {self.description()}: remediate does not know the "
+                f"backend {risk} to encrypt what it stores",
+                tip=f"Use an encrypted backend ({ENCRYPTED_CHOICES}), pass --show-secrets to "
+                "print the secrets once instead, or accept this backend with "
+                f"--allow-plaintext-keyring ({ALLOW_PLAINTEXT_ENV}=1).",
+            )
+        self.usable()  # says so, once, when a plaintext backend was allowed
 
     def _call(self, what: str, method: str, *args: str) -> Any:
         # Keyring errors (locked, no backend, D-Bus failure) become one-line input errors;

@@ -139,6 +139,24 @@ def account_ids(text: str) -> tuple[str, ...]:
     return tuple(items)
 
 
+def is_plain_text_remote(url: str) -> bool:
+    """Whether ``url`` is ``http://`` to a host that is not this machine: every request to it,
+    passwords and secret keys included, crosses the network in clear text."""
+    from ipaddress import ip_address
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url.strip())
+    if parts.scheme.lower() != "http":
+        return False
+    host = (parts.hostname or "").rstrip(".")
+    if host == "localhost" or host.endswith(".localhost"):  # RFC 6761: always loopback
+        return False
+    try:
+        return not ip_address(host).is_loopback
+    except ValueError:  # a name: it may resolve anywhere
+        return True
+
+
 def role_name(value: str) -> str:
     """The IAM role to assume in member accounts: 1-64 letters, digits and ``+=,.@_-``."""
     if not _ROLE_NAME.fullmatch(value):

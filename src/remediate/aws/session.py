@@ -84,6 +84,9 @@ class AwsOptions:
     profile: str | None = None
     region: str | None = None
     endpoint_url: str | None = None
+    # An http:// endpoint on another machine, however it was set (AWS_ENDPOINT_URL, the config
+    # file), is refused unless this is true: secrets would cross the network in clear text.
+    allow_insecure_endpoint: bool = False
 
 
 @dataclass
@@ -237,8 +240,23 @@ class Aws:
                 if self.options.endpoint_url:
                     kwargs["endpoint_url"] = self.options.endpoint_url
                 make_client: Any = self._session.client
-                self._clients[key] = make_client(service, **kwargs)
+                client = make_client(service, **kwargs)
+                self._check_endpoint(service, str(client.meta.endpoint_url))
+                self._clients[key] = client
             return self._clients[key]
+
+    def _check_endpoint(self, service: str, url: str) -> None:
+        """--endpoint-url was checked with the other options; this catches an endpoint set by
+        AWS_ENDPOINT_URL(_service) or a profile's endpoint_url, before any request is sent."""
+        from remediate.validate import is_plain_text_remote
+
+        if not self.options.allow_insecure_endpoint and is_plain_text_remote(url):
+            raise InputError(
+                f"the {service} endpoint {url[:120]} (from the environment or the AWS config) is "
+                "plain http to another machine: passwords and secret keys would cross the "
+                "network in clear text",
+                tip="use https://, or pass --allow-insecure-endpoint if that network is trusted",
+            )
 
     @property
     def iam(self) -> Any:

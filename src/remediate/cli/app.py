@@ -11,6 +11,8 @@ from remediate.cli import options as o
 from remediate.errors import EXIT_AWS, EXIT_INPUT, EXIT_OK, RemediateError
 
 if TYPE_CHECKING:
+    import logging
+
     from remediate.prompt import Prompter
     from remediate.requests import AwsChoice
 
@@ -46,11 +48,21 @@ def _prompter() -> "Prompter":
 
 
 def _aws(
-    profile: str | None, region: str | None, endpoint_url: str | None, sandbox: bool
+    profile: str | None,
+    region: str | None,
+    endpoint_url: str | None,
+    sandbox: bool,
+    allow_insecure_endpoint: bool,
 ) -> "AwsChoice":
     from remediate.requests import AwsChoice
 
-    return AwsChoice(profile=profile, region=region, endpoint_url=endpoint_url, sandbox=sandbox)
+    return AwsChoice(
+        profile=profile,
+        region=region,
+        endpoint_url=endpoint_url,
+        sandbox=sandbox,
+        allow_insecure_endpoint=allow_insecure_endpoint,
+    )
 
 
 def _version(value: bool) -> None:
@@ -76,7 +88,7 @@ def _main(
     import logging
 
     level = logging.DEBUG if debug else logging.INFO if verbose else logging.WARNING
-    logging.basicConfig(stream=sys.stderr, level=level, format="remediate: %(message)s")
+    logging.basicConfig(level=level, handlers=[_log_handler()])
     # botocore's and urllib3's debug logs hold request bodies: passwords, secret keys, MFA codes.
     # --debug logs each call by name instead (remediate.aws.session).
     for noisy in ("botocore", "urllib3", "boto3"):
@@ -96,6 +108,7 @@ def root_use(
     dry_run: o.DryRun = False,
     yes: o.Yes = False,
     show_secrets: o.ShowSecrets = False,
+    allow_plaintext_keyring: o.AllowPlaintextKeyring = False,
     password_prompt: o.PasswordPrompt = False,
     password_stdin: o.PasswordStdin = False,
     mfa_auto: o.MfaAuto = False,
@@ -106,6 +119,7 @@ def root_use(
     profile: o.Profile = None,
     region: o.Region = None,
     endpoint_url: o.EndpointUrl = None,
+    allow_insecure_endpoint: o.AllowInsecureEndpoint = False,
     sandbox: o.SandboxFlag = False,
     all_accounts: o.AllAccounts = False,
     accounts: o.Accounts = None,
@@ -121,7 +135,7 @@ def root_use(
     from remediate.requests import RemediationFlags, root_use_request
 
     request = root_use_request(
-        aws=_aws(profile, region, endpoint_url, sandbox),
+        aws=_aws(profile, region, endpoint_url, sandbox, allow_insecure_endpoint),
         days=days,
         report_timeout=report_timeout,
         credential_report=credential_report,
@@ -141,6 +155,7 @@ def root_use(
             mfa_codes=mfa_codes,
             qr_file=qr_file,
             show_mfa_secret=show_mfa_secret,
+            allow_plaintext_keyring=allow_plaintext_keyring,
         ),
         all_accounts=all_accounts,
         accounts=accounts,
@@ -177,9 +192,14 @@ def playbook_show(
     name: Annotated[str, typer.Argument(metavar="NAME|PATH", help="A shipped name or a file.")],
 ) -> None:
     """Print a playbook (after validating it)."""
+    from remediate.output import safe
     from remediate.playbook.model import load_playbook
 
-    sys.stdout.write(load_playbook(name).text)
+    text = load_playbook(name).text
+    # Line by line, as YAML reads it: a bidirectional override or a stray carriage return must
+    # not make the text shown differ from the text that runs.
+    shown = "\n".join(safe(line, markup=False) for line in text.splitlines())
+    sys.stdout.write(shown + ("\n" if text.endswith(("\n", "\r")) else ""))
 
 
 @playbook_app.command("run", epilog=EXIT_CODES_HELP)
@@ -190,6 +210,7 @@ def playbook_run(
     dry_run: o.DryRun = False,
     yes: o.Yes = False,
     show_secrets: o.ShowSecrets = False,
+    allow_plaintext_keyring: o.AllowPlaintextKeyring = False,
     password_prompt: o.PasswordPrompt = False,
     password_stdin: o.PasswordStdin = False,
     mfa_auto: o.MfaAuto = False,
@@ -200,6 +221,7 @@ def playbook_run(
     profile: o.Profile = None,
     region: o.Region = None,
     endpoint_url: o.EndpointUrl = None,
+    allow_insecure_endpoint: o.AllowInsecureEndpoint = False,
     sandbox: o.SandboxFlag = False,
 ) -> None:
     """Run a playbook: plan, confirm, apply. Rerunning changes nothing."""
@@ -208,7 +230,7 @@ def playbook_run(
 
     request = playbook_run_request(
         name,
-        aws=_aws(profile, region, endpoint_url, sandbox),
+        aws=_aws(profile, region, endpoint_url, sandbox, allow_insecure_endpoint),
         variables=var or (),
         tags=tag or (),
         flags=RemediationFlags(
@@ -221,6 +243,7 @@ def playbook_run(
             mfa_codes=mfa_codes,
             qr_file=qr_file,
             show_mfa_secret=show_mfa_secret,
+            allow_plaintext_keyring=allow_plaintext_keyring,
         ),
         output=output.value,
     )
@@ -236,11 +259,14 @@ app.add_typer(secrets_app, name="secrets")
 
 
 @secrets_app.command("list")
-def secrets_list(output: o.OutputFormat = o.Output.text) -> None:
+def secrets_list(
+    output: o.OutputFormat = o.Output.text,
+    allow_plaintext_keyring: o.AllowPlaintextKeyring = False,
+) -> None:
     """Which secrets the keyring holds, by account and user (never the values)."""
     from remediate import commands
 
-    raise typer.Exit(commands.secrets_list(output.value))
+    raise typer.Exit(commands.secrets_list(output.value, allow_plaintext=allow_plaintext_keyring))
 
 
 @secrets_app.command("show")
@@ -249,11 +275,16 @@ def secrets_show(
     what: Annotated[o.What, typer.Option("--what", help="Which secret to hand over.")],
     account: o.Account = None,
     qr_file: o.QrFile = None,
+    allow_plaintext_keyring: o.AllowPlaintextKeyring = False,
 ) -> None:
     """Print (or render) a secret, to hand it to its owner."""
     from remediate import commands
 
-    raise typer.Exit(commands.secrets_show(user, what.value, account, qr_file))
+    raise typer.Exit(
+        commands.secrets_show(
+            user, what.value, account, qr_file, allow_plaintext=allow_plaintext_keyring
+        )
+    )
 
 
 @secrets_app.command("forget")
@@ -261,11 +292,20 @@ def secrets_forget(
     user: Annotated[str, typer.Argument(help="The IAM user.")],
     account: o.Account = None,
     yes: o.Yes = False,
+    allow_plaintext_keyring: o.AllowPlaintextKeyring = False,
 ) -> None:
     """Delete a user's secrets from the keyring (after a confirmation)."""
     from remediate import commands
 
-    raise typer.Exit(commands.secrets_forget(user, account, yes=yes, prompter=_prompter()))
+    raise typer.Exit(
+        commands.secrets_forget(
+            user,
+            account,
+            yes=yes,
+            prompter=_prompter(),
+            allow_plaintext=allow_plaintext_keyring,
+        )
+    )
 
 
 @app.command("permissions")
@@ -273,6 +313,14 @@ def permissions(
     playbook: Annotated[
         str, typer.Argument(metavar="[PLAYBOOK]", help="A shipped playbook name or a file.")
     ] = "root-use",
+    var: o.Variables = None,
+    account: Annotated[
+        str | None,
+        typer.Option(
+            "--account", metavar="ID", help="Scope to this account [default: any account]."
+        ),
+    ] = None,
+    region: o.Region = None,
     detect_only: Annotated[
         bool, typer.Option("--detect-only", help="Only what detection needs.")
     ] = False,
@@ -287,13 +335,22 @@ def permissions(
         str, typer.Option("--role-name", help="The role assumed in member accounts.")
     ] = limits.DEFAULT_ROLE_NAME,
 ) -> None:
-    """Print the least-privilege IAM policy (JSON) for detection and a playbook's steps."""
+    """Print the least-privilege IAM policy (JSON) for detection and a playbook's steps, scoped
+    to the users, groups and MFA devices a run with these --var values touches (a required
+    variable left out stands for any name)."""
     from remediate import commands
+    from remediate.requests import permissions_request
 
-    role = role_name if organization else None
-    raise typer.Exit(
-        commands.permissions(playbook, detect_only=detect_only, organization_role=role)
+    request = permissions_request(
+        playbook,
+        variables=var or (),
+        account=account,
+        region=region,
+        detect_only=detect_only,
+        organization=organization,
+        role_name=role_name,
     )
+    raise typer.Exit(commands.permissions(request))
 
 
 @app.command("journal")
@@ -307,10 +364,29 @@ def journal_show(
     raise typer.Exit(commands.journal(output.value, limit))
 
 
+def _log_handler() -> "logging.Handler":
+    """stderr, one line per record. Log lines carry AWS messages and names: each message is made
+    safe for the terminal (a traceback, added after it with --debug, is the program's own text)."""
+    import logging
+
+    from remediate.output import safe
+
+    class SafeFormatter(logging.Formatter):
+        def formatMessage(self, record: logging.LogRecord) -> str:
+            return safe(super().formatMessage(record), markup=False)
+
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(SafeFormatter("remediate: %(message)s"))
+    return handler
+
+
 def _report(exc: RemediateError) -> None:
-    print(f"error: {exc.message}", file=sys.stderr)
+    from remediate.output import write_line
+
+    # Messages quote AWS's own error text, file names and values given on the command line.
+    write_line(f"error: {exc.message}", sys.stderr)
     if exc.tip:
-        print(f"Tip: {exc.tip}", file=sys.stderr)
+        write_line(f"Tip: {exc.tip}", sys.stderr)
 
 
 def run(argv: list[str] | None = None, *, prompter: "Prompter | None" = None) -> int:
@@ -336,8 +412,11 @@ def run(argv: list[str] | None = None, *, prompter: "Prompter | None" = None) ->
         print(exc.format_message(), file=sys.stderr)
         return EXIT_INPUT
     except ClickException as exc:
-        # One line, not click's usage block: scripts read the last line of stderr.
-        print(f"error: {exc.format_message()}", file=sys.stderr)
+        from remediate.output import write_line
+
+        # One line, not click's usage block: scripts read the last line of stderr. The message
+        # quotes the bad value as given.
+        write_line(f"error: {exc.format_message()}", sys.stderr)
         print("Tip: see `remediate --help`", file=sys.stderr)
         return EXIT_INPUT
     except (typer.Abort, KeyboardInterrupt):

@@ -63,6 +63,14 @@ EndpointUrl = Annotated[
         rich_help_panel=AWS_PANEL,
     ),
 ]
+AllowInsecureEndpoint = Annotated[
+    bool,
+    typer.Option(
+        "--allow-insecure-endpoint",
+        help="Accept an http:// endpoint on another machine (secrets cross it in clear text).",
+        rich_help_panel=AWS_PANEL,
+    ),
+]
 SandboxFlag = Annotated[
     bool,
     typer.Option(
@@ -165,6 +173,16 @@ ShowSecrets = Annotated[
     typer.Option(
         "--show-secrets",
         help="Print generated passwords, secret keys and MFA seeds once.",
+        rich_help_panel=REMEDIATION_PANEL,
+    ),
+]
+AllowPlaintextKeyring = Annotated[
+    bool,
+    typer.Option(
+        "--allow-plaintext-keyring",
+        envvar="REMEDIATE_ALLOW_PLAINTEXT_KEYRING",
+        show_envvar=True,
+        help="Keep secrets in a keyring backend not known to encrypt them (e.g. a plain file).",
         rich_help_panel=REMEDIATION_PANEL,
     ),
 ]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -13,6 +14,10 @@ from remediate.files import read_limited
 from remediate.steps.base import AnyStep, FieldSpec, registry
 
 MAX_PLAYBOOK_BYTES = 256 * 1024
+# A playbook is five levels deep (playbook, steps, step, with, tags); far deeper is an attack on
+# the loader, whose composer recurses once per level.
+MAX_NESTING = 32
+_SHOWN_CHARS = 60
 VAR_TYPES = ("string", "bool", "int", "tags")
 _REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 _WHOLE_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}\Z")
@@ -84,6 +89,17 @@ _TYPE_WORDS = {
 }
 
 
+def _shown(value: Any) -> str:
+    """A YAML value for an error message: a scalar quoted (cut short), anything else by its type.
+    Never the repr() of a structure, which can be as large as the file."""
+    if isinstance(value, str):
+        return repr(value if len(value) <= _SHOWN_CHARS else value[:_SHOWN_CHARS] + "...")
+    if value is None or isinstance(value, bool | int | float):
+        text = repr(value)
+        return text if len(text) <= _SHOWN_CHARS else f"a {len(text)}-digit number"
+    return f"a {type(value).__name__}"
+
+
 def _check_value(
     where: str, kind: str, value: Any, fmt: str | None, allowed: tuple[Any, ...]
 ) -> Any:
@@ -92,7 +108,9 @@ def _check_value(
     if not _type_ok(kind, value):
         raise PlaybookError(f"{where}: expected {_TYPE_WORDS[kind]}, got {type(value).__name__}")
     if allowed and value not in allowed:
-        raise PlaybookError(f"{where}: {value!r} is not one of {', '.join(map(str, allowed))}")
+        raise PlaybookError(
+            f"{where}: {_shown(value)} is not one of {', '.join(map(str, allowed))}"
+        )
     try:
         if fmt is not None:
             validate.FORMATS[fmt](value)
@@ -127,7 +145,7 @@ class _Loader:
         return value
 
     def unknown(self, given: Mapping[str, Any], known: set[str], where: str) -> None:
-        extra = sorted(str(k) for k in given if k not in known)
+        extra = sorted(k if isinstance(k, str) else _shown(k) for k in given if k not in known)
         if extra:
             raise self.fail(
                 f"{where}: unknown key(s) {', '.join(extra)} (valid: {', '.join(sorted(known))})"
@@ -136,18 +154,21 @@ class _Loader:
     def variable(self, name: Any, spec: Any) -> Variable:
         from remediate import validate
 
-        where = f"variable {name!r}"
+        where = f"variable {_shown(name)}"
         if not isinstance(name, str) or not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", name):
             raise self.fail(f"{where}: a variable name is letters, digits and _")
         spec = self.mapping(spec, where)
         self.unknown(spec, _VAR_KEYS, where)
         kind = spec.get("type", "string")
         if kind not in VAR_TYPES:
-            raise self.fail(f"{where}: field 'type': {kind!r} is not one of {', '.join(VAR_TYPES)}")
+            raise self.fail(
+                f"{where}: field 'type': {_shown(kind)} is not one of {', '.join(VAR_TYPES)}"
+            )
         fmt = spec.get("format")
         if fmt is not None and (not isinstance(fmt, str) or fmt not in validate.FORMATS):
             raise self.fail(
-                f"{where}: field 'format': {fmt!r} is not one of {', '.join(validate.FORMATS)}"
+                f"{where}: field 'format': {_shown(fmt)} is not one of "
+                f"{', '.join(validate.FORMATS)}"
             )
         allowed = spec.get("allowed", [])
         if not isinstance(allowed, list) or not all(_type_ok(kind, a) for a in allowed):
@@ -183,7 +204,7 @@ class _Loader:
         kind = raw.get("kind")
         if not isinstance(kind, str) or kind not in kinds:
             raise self.fail(
-                f"{where}: field 'kind': unknown step kind {kind!r} "
+                f"{where}: field 'kind': unknown step kind {_shown(kind)} "
                 f"(valid: {', '.join(sorted(kinds))})"
             )
         cls = kinds[kind]
@@ -234,7 +255,7 @@ class _Loader:
         self.unknown(raw, _WHEN_KEYS, where)
         name = raw.get("var")
         if not isinstance(name, str) or name not in variables:
-            raise self.fail(f"{where}: field 'var': unknown variable {name!r}")
+            raise self.fail(f"{where}: field 'var': unknown variable {_shown(name)}")
         if ("in" in raw) == ("is" in raw):
             raise self.fail(f"{where}: give exactly one of 'in' (a list) or 'is' (a value)")
         values = raw["in"] if "in" in raw else [raw["is"]]
@@ -248,12 +269,17 @@ class _Loader:
         import yaml
 
         try:
-            doc = yaml.safe_load(text)
+            doc = yaml.load(text, Loader=_yaml_loader())  # noqa: S506 (a SafeLoader, stricter)
         except yaml.YAMLError as exc:
             mark = getattr(exc, "problem_mark", None)
             line = f" at line {mark.line + 1}" if mark is not None else ""
             problem = getattr(exc, "problem", None) or "malformed YAML"
             raise self.fail(f"not valid YAML{line}: {problem}") from exc
+        except ValueError as exc:
+            # A scalar YAML resolves but Python cannot build: a 5,000-digit integer, 2024-13-45.
+            raise self.fail(
+                f"not valid YAML: a value cannot be read ({type(exc).__name__})"
+            ) from exc
         if doc is None:
             raise self.fail("the playbook is empty")
         doc = self.mapping(doc, "the playbook")
@@ -270,6 +296,43 @@ class _Loader:
         steps = tuple(self.step(i, s, variables, seen) for i, s in enumerate(raw_steps))
         description = self.text(doc, "the playbook")
         return Playbook(name, self.path, description, variables, steps, text)
+
+
+@functools.cache
+def _yaml_loader() -> type[Any]:
+    """PyYAML's SafeLoader, refusing aliases and deep nesting.
+
+    An alias repeats a node anywhere: 590 bytes of nested aliases expand to billions of nodes
+    (a "billion laughs"), and no playbook needs one. Each level of nesting is a recursive call
+    in the composer: 20,000 levels exhaust Python's stack.
+    """
+    import yaml
+    from yaml.composer import ComposerError
+
+    class PlaybookLoader(yaml.SafeLoader):
+        depth = 0
+
+        def compose_node(self, parent: Any, index: Any) -> Any:
+            if self.check_event(yaml.AliasEvent):
+                event = self.peek_event()  # type: ignore[no-untyped-call]
+                raise ComposerError(
+                    None, None, "aliases (*name) are not allowed in a playbook", event.start_mark
+                )
+            if self.depth >= MAX_NESTING:
+                event = self.peek_event()  # type: ignore[no-untyped-call]
+                raise ComposerError(
+                    None,
+                    None,
+                    f"nested more than {MAX_NESTING} levels deep",
+                    event.start_mark,
+                )
+            self.depth += 1
+            try:
+                return super().compose_node(parent, index)
+            finally:
+                self.depth -= 1
+
+    return PlaybookLoader
 
 
 def load_text(text: str, path: str) -> Playbook:
@@ -318,8 +381,8 @@ def _convert(var: Variable, text: str) -> Any:
     return text
 
 
-def bind(playbook: Playbook, given: Mapping[str, Any]) -> dict[str, Any]:
-    """Variable values: the given ones (text from --var, or typed), defaults, all validated."""
+def _bind_given(playbook: Playbook, given: Mapping[str, Any]) -> dict[str, Any]:
+    """The given variable values (text from --var, or typed), converted and validated."""
     unknown = sorted(set(given) - set(playbook.variables))
     if unknown:
         raise InputError(
@@ -328,17 +391,27 @@ def bind(playbook: Playbook, given: Mapping[str, Any]) -> dict[str, Any]:
         )
     values: dict[str, Any] = {}
     for name, var in playbook.variables.items():
-        if name in given:
-            value = given[name]
-            if isinstance(value, str) and var.type != "string":
-                value = _convert(var, value)
-            try:
-                values[name] = _check_value(
-                    f"variable {name!r}", var.type, value, var.format, var.allowed
-                )
-            except PlaybookError as exc:
-                raise InputError(f"{playbook.path}: {exc.message}") from exc
-        elif var.required:
+        if name not in given:
+            continue
+        value = given[name]
+        if isinstance(value, str) and var.type != "string":
+            value = _convert(var, value)
+        try:
+            values[name] = _check_value(
+                f"variable {name!r}", var.type, value, var.format, var.allowed
+            )
+        except PlaybookError as exc:
+            raise InputError(f"{playbook.path}: {exc.message}") from exc
+    return values
+
+
+def bind(playbook: Playbook, given: Mapping[str, Any]) -> dict[str, Any]:
+    """Variable values: the given ones (text from --var, or typed), defaults, all validated."""
+    values = _bind_given(playbook, given)
+    for name, var in playbook.variables.items():
+        if name in values:
+            continue
+        if var.required:
             raise InputError(
                 f"{playbook.path}: variable {name!r} is required",
                 tip=f"pass --var {name}=VALUE",
@@ -368,23 +441,60 @@ def _substitute(value: Any, values: Mapping[str, Any]) -> Any:
 
 def instantiate(playbook: Playbook, values: Mapping[str, Any]) -> list[AnyStep]:
     """The steps to run, in order, with variables substituted and ``when`` conditions applied."""
-    kinds = registry()
-    steps: list[AnyStep] = []
-    for spec in playbook.steps:
-        if spec.when is not None and values[spec.when["var"]] not in spec.when["in"]:
+    return [
+        _build(playbook, spec, values)
+        for spec in playbook.steps
+        if spec.when is None or values[spec.when["var"]] in spec.when["in"]
+    ]
+
+
+def _build(
+    playbook: Playbook, spec: StepSpec, values: Mapping[str, Any], *, wildcards: bool = False
+) -> AnyStep:
+    """One step with variables substituted, each field checked (with ``wildcards``, a text
+    holding ``*`` stands for any name and skips the name rules)."""
+    cls = registry()[spec.kind]
+    params = {
+        name: _substitute(spec.params[name], values) if name in spec.params else fs.default
+        for name, fs in cls.fields.items()
+    }
+    for name, fs in cls.fields.items():
+        where = f"{playbook.path}: step {spec.id!r} ({spec.kind}): field 'with.{name}'"
+        value = params[name]
+        if value is None and not fs.required:
             continue
-        cls = kinds[spec.kind]
-        params = {
-            name: _substitute(spec.params[name], values) if name in spec.params else fs.default
-            for name, fs in cls.fields.items()
-        }
-        for name, fs in cls.fields.items():
-            where = f"{playbook.path}: step {spec.id!r} ({spec.kind}): field 'with.{name}'"
-            if params[name] is None and not fs.required:
-                continue
-            try:
-                _check_value(where, fs.type, params[name], fs.format, fs.allowed)
-            except PlaybookError as exc:
-                raise InputError(exc.message) from exc
-        steps.append(cls(spec.id, params))
-    return steps
+        if wildcards and isinstance(value, str) and WILDCARD in value:
+            continue
+        try:
+            _check_value(where, fs.type, value, fs.format, fs.allowed)
+        except PlaybookError as exc:
+            raise InputError(exc.message) from exc
+    return cls(spec.id, params)
+
+
+WILDCARD = "*"
+
+
+def policy_steps(playbook: Playbook, given: Mapping[str, Any]) -> list[AnyStep]:
+    """Every step a run of ``playbook`` may take with the variables ``given`` (``--var``), for
+    its least-privilege policy.
+
+    A required text variable that is not given is the wildcard ``*`` (any user, any group); one
+    of another type, and an optional one, takes its default as a run would. A step whose ``when``
+    depends on a variable that is not given is included: a run may choose it.
+    """
+    values = _bind_given(playbook, given)
+    for name, var in playbook.variables.items():
+        if name in values:
+            continue
+        if var.required and var.type == "string":
+            values[name] = WILDCARD
+        else:
+            values[name] = var.default if var.default is not None else _empty(var.type)
+    return [
+        _build(playbook, spec, values, wildcards=True)
+        for spec in playbook.steps
+        if spec.when is None
+        or spec.when["var"] not in given
+        or values[spec.when["var"]] in spec.when["in"]
+    ]

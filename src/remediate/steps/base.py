@@ -34,6 +34,44 @@ class FieldSpec:
     description: str = ""
 
 
+# The Resource of an action IAM cannot scope to a resource (the credential report, the account's
+# password policy, listing virtual MFA devices): the only value IAM accepts for it.
+ANY_RESOURCE = "*"
+
+
+@dataclass(frozen=True)
+class Arns:
+    """The ARNs of one account's IAM resources, as a policy names them. ``account`` is ``*``
+    when the policy is for any account; a name may be ``*`` too (a playbook variable not given),
+    so a wildcard only ever stands inside its resource type (``user/*``, never ``*``)."""
+
+    partition: str
+    account: str = "*"
+
+    def _arn(self, resource_type: str, name: str) -> str:
+        return f"arn:{self.partition}:iam::{self.account}:{resource_type}/{name}"
+
+    def user(self, name: str) -> str:
+        return self._arn("user", name)
+
+    def group(self, name: str) -> str:
+        return self._arn("group", name)
+
+    def mfa(self, name: str) -> str:
+        """A virtual MFA device by its name (the serial number of a virtual device is its ARN)."""
+        return self._arn("mfa", name)
+
+
+@dataclass(frozen=True)
+class Grant:
+    """IAM actions a step needs, on the resources they touch (``(ANY_RESOURCE,)`` for actions
+    IAM does not scope), under an optional policy condition."""
+
+    actions: tuple[str, ...]
+    resources: tuple[str, ...]
+    condition: Mapping[str, Mapping[str, str]] | None = None
+
+
 @dataclass
 class Change(Generic[S]):
     """What a step would do: the resource it manages, ``create``/``update``/``none``, and why.
@@ -229,6 +267,12 @@ class Step(Generic[S]):
         self.params = dict(params)
 
     def resource(self, ctx: StepContext) -> str:
+        raise NotImplementedError
+
+    def grants(self, arns: Arns) -> list[Grant]:
+        """Each of ``permissions`` with the resources it touches for this step's parameters, as
+        the IAM service authorization reference gives each action's resource types: `remediate
+        permissions` scopes its policy with these."""
         raise NotImplementedError
 
     def plan(self, ctx: StepContext) -> Change[S]:

@@ -17,9 +17,12 @@ from typing import TYPE_CHECKING, Any
 from remediate.aws.calls import ALREADY_EXISTS
 from remediate.errors import AwsError, InputError
 from remediate.steps.base import (
+    ANY_RESOURCE,
+    Arns,
     Change,
     EntityKind,
     FieldSpec,
+    Grant,
     Step,
     StepContext,
     Unchanged,
@@ -84,6 +87,9 @@ class GroupStep(Step[None]):
     }
     permissions = ("iam:GetGroup", "iam:CreateGroup")
 
+    def grants(self, arns: Arns) -> list[Grant]:
+        return [Grant(self.permissions, (arns.group(self.params["group"]),))]
+
     def resource(self, ctx: StepContext) -> str:
         return str(self.params["group"])
 
@@ -127,6 +133,17 @@ class GroupPolicyStep(Step[None]):
         "policy": FieldSpec("string", format="managed-policy"),
     }
     permissions = ("iam:ListAttachedGroupPolicies", "iam:AttachGroupPolicy")
+
+    def grants(self, arns: Arns) -> list[Grant]:
+        group = (arns.group(self.params["group"]),)
+        policy = managed_policy_arn(self.params["policy"], arns.partition)
+        # AttachGroupPolicy is scoped to the group only: the condition is what keeps it from
+        # attaching any other policy (IAMFullAccess, a policy of the operator's own).
+        operator = "ArnLike" if "*" in policy else "ArnEquals"
+        return [
+            Grant(("iam:ListAttachedGroupPolicies",), group),
+            Grant(("iam:AttachGroupPolicy",), group, {operator: {"iam:PolicyARN": policy}}),
+        ]
 
     def resource(self, ctx: StepContext) -> str:
         return managed_policy_arn(self.params["policy"], ctx.partition)
@@ -181,6 +198,9 @@ class UserStep(Step[UserPlan]):
         "tags": FieldSpec("tags", required=False, default={}),
     }
     permissions = ("iam:GetUser", "iam:CreateUser", "iam:TagUser")
+
+    def grants(self, arns: Arns) -> list[Grant]:
+        return [Grant(self.permissions, (arns.user(self.params["user"]),))]
 
     def resource(self, ctx: StepContext) -> str:
         return str(self.params["user"])
@@ -241,6 +261,13 @@ class MembershipStep(Step[None]):
         "group": FieldSpec("string", format="iam-group-name"),
     }
     permissions = ("iam:ListGroupsForUser", "iam:AddUserToGroup")
+
+    def grants(self, arns: Arns) -> list[Grant]:
+        # AddUserToGroup is authorized on the group alone: IAM cannot limit which user joins.
+        return [
+            Grant(("iam:ListGroupsForUser",), (arns.user(self.params["user"]),)),
+            Grant(("iam:AddUserToGroup",), (arns.group(self.params["group"]),)),
+        ]
 
     def resource(self, ctx: StepContext) -> str:
         return f"{self.params['user']} in {self.params['group']}"
@@ -332,6 +359,13 @@ class LoginProfileStep(Step[LoginProfilePlan]):
         "iam:CreateLoginProfile",
     )
     takes_password = True
+
+    def grants(self, arns: Arns) -> list[Grant]:
+        user = (arns.user(self.params["user"]),)
+        return [
+            Grant(("iam:GetLoginProfile", "iam:CreateLoginProfile"), user),
+            Grant(("iam:GetAccountPasswordPolicy",), (ANY_RESOURCE,)),
+        ]
 
     def resource(self, ctx: StepContext) -> str:
         return f"login profile of {self.params['user']}"
@@ -478,6 +512,9 @@ class AccessKeyStep(Step[AccessKeyPlan]):
     kind = "access-key"
     fields = {"user": FieldSpec("string", format="iam-user-name")}
     permissions = ("iam:ListAccessKeys", "iam:CreateAccessKey", "iam:DeleteAccessKey")
+
+    def grants(self, arns: Arns) -> list[Grant]:
+        return [Grant(self.permissions, (arns.user(self.params["user"]),))]
 
     def resource(self, ctx: StepContext) -> str:
         return f"access key of {self.params['user']}"

@@ -11,9 +11,13 @@ from pathlib import Path
 
 from remediate.aws.calls import ALREADY_EXISTS, paginate
 from remediate.errors import AwsError, InputError
+from remediate.output import print_secret, safe
 from remediate.steps.base import (
+    ANY_RESOURCE,
+    Arns,
     Change,
     FieldSpec,
+    Grant,
     MfaDevice,
     Step,
     StepContext,
@@ -54,6 +58,15 @@ def clock_skew(ctx: StepContext) -> float | None:
     if stats.server_date is None or stats.local_date is None:
         return None
     return (stats.local_date - stats.server_date).total_seconds()
+
+
+def on_terminal(ctx: StepContext) -> bool:
+    """Whether what the step shows (``ctx.ui``, standard error) reaches a terminal: the QR code
+    and the seed go nowhere else, never into a redirected log file."""
+    try:
+        return bool(ctx.ui.file.isatty())
+    except (AttributeError, ValueError):  # a closed or replaced stream
+        return False
 
 
 def _ask(ctx: StepContext, prompt: str) -> str:
@@ -103,6 +116,19 @@ class VirtualMfaStep(Step[MfaPlan]):
     )
     asks_for_codes = True
     writes_per_change = 2  # CreateVirtualMFADevice, then EnableMFADevice
+
+    def grants(self, arns: Arns) -> list[Grant]:
+        user = self.params["user"]
+        # The device is named after the user, or user-2, user-3... (free_device_name).
+        names = (user,) if "*" in user else (user, f"{user}-*")
+        return [
+            Grant(("iam:ListMFADevices", "iam:EnableMFADevice"), (arns.user(user),)),
+            Grant(("iam:ListVirtualMFADevices",), (ANY_RESOURCE,)),
+            Grant(
+                ("iam:CreateVirtualMFADevice", "iam:DeleteVirtualMFADevice"),
+                tuple(arns.mfa(name) for name in names),
+            ),
+        ]
 
     def resource(self, ctx: StepContext) -> str:
         return f"virtual MFA device of {self.params['user']}"
@@ -186,6 +212,22 @@ class VirtualMfaStep(Step[MfaPlan]):
                 "no terminal to type the MFA codes on",
                 tip="pass --mfa-auto, --mfa-codes CODE1 CODE2, or --no-mfa",
             )
+        # The QR code and the seed hold the device's secret: shown only on a terminal, never
+        # written into wherever standard error was redirected (2>log).
+        if mfa.mode == "interactive" and not mfa.qr_file and not on_terminal(ctx):
+            raise InputError(
+                "the MFA QR code goes to standard error, which is not a terminal (redirected?), "
+                "and it holds the device's secret",
+                tip="pass --qr-file PATH for a 0600 PNG to scan, or --mfa-auto, or --mfa-codes "
+                "CODE1 CODE2 for a device already scanned",
+            )
+        if mfa.show_secret and not on_terminal(ctx):
+            raise InputError(
+                "--show-mfa-secret prints the MFA secret on standard error, which is not a "
+                "terminal (redirected?)",
+                tip="run it with standard error on the terminal, use --qr-file PATH instead, or "
+                "hand the secret over later: remediate secrets show USER --what mfa-secret",
+            )
         if mfa.mode == "codes":
             seed = change.planned.seed
             if seed is None:
@@ -214,7 +256,7 @@ class VirtualMfaStep(Step[MfaPlan]):
                 return Unchanged(f"{user} already had MFA device {devices[0]['SerialNumber']}")
         if plan.stale:
             ctx.ui.print(
-                f"Deleting pending device {plan.stale}: the keyring holds no valid "
+                f"Deleting pending device {safe(plan.stale)}: the keyring holds no valid "
                 "seed for it, so nobody can enroll it."
             )
             ctx.call("DeleteVirtualMFADevice", SerialNumber=plan.stale)
@@ -314,15 +356,16 @@ class VirtualMfaStep(Step[MfaPlan]):
         from remediate.mfa import render_qr_terminal, write_qr_png
 
         mfa = ctx.options.mfa
+        terminal = on_terminal(ctx)  # preflight refused the run where it had to be one
         if mfa.qr_file:
             write_qr_png(uri, Path(mfa.qr_file))
-            ctx.ui.print(f"QR code written to {mfa.qr_file} (mode 0600).")
-        if ctx.prompter.interactive and mfa.mode != "auto":
+            ctx.ui.print(f"QR code written to {safe(mfa.qr_file)} (mode 0600).")
+        if ctx.prompter.interactive and mfa.mode != "auto" and terminal:
             ctx.ui.print("Scan this QR code with an authenticator app:")
             ctx.ui.file.write(render_qr_terminal(uri))
             ctx.ui.file.flush()
-        if mfa.show_secret:
-            ctx.ui.print(f"Secret key for manual entry: {seed}")
+        if mfa.show_secret and terminal:
+            print_secret(ctx.ui, "Secret key for manual entry: ", seed)
 
     def _codes(self, ctx: StepContext, seed: str) -> tuple[str, str]:
         from remediate.mfa import MfaCodeError, auto_codes, check_codes

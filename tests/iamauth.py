@@ -1,0 +1,189 @@
+"""IAM authorization of IAM actions as real IAM decides it, taught to the moto server that runs
+in the test process.
+
+moto 5.2 enforces identity policies once INITIAL_NO_AUTH_ACTION_COUNT is reached, but it checks
+every IAM action against the resource ``*`` (only role actions get their ARN) and ignores
+``ArnEquals``: a policy scoped to ``user/alice`` would deny everything, and a condition on
+``iam:PolicyARN`` would allow anything. Here each IAM action gets the resource the IAM service
+authorization reference names for it ("Actions, resources, and condition keys for AWS Identity
+and Access Management"), built from the request's own parameters, and statements are evaluated
+with their Resource and Condition. The table is written from that reference, not from the
+product's step declarations, so the product is checked against it rather than against itself.
+
+What this does not model: resource-based policies, permissions boundaries, SCPs, session
+policies, NotAction/NotResource, and condition operators other than Arn*/String* (a statement
+using one fails the test instead of being guessed at).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import Any
+
+import pytest
+
+# action -> (resource type, request parameter holding the name); every other IAM action this
+# suite sends takes no resource type ("*" is the only Resource that allows it).
+USER = ("user", "UserName")
+GROUP = ("group", "GroupName")
+RESOURCE_OF: dict[str, tuple[str, str]] = {
+    "AddUserToGroup": GROUP,  # group* only: the user is not a resource of this action
+    "AttachGroupPolicy": GROUP,
+    "CreateAccessKey": USER,
+    "CreateGroup": GROUP,
+    "CreateLoginProfile": USER,
+    "CreateUser": USER,
+    "DeactivateMFADevice": USER,
+    "DeleteAccessKey": USER,
+    "DeleteGroup": GROUP,
+    "DeleteLoginProfile": USER,
+    "DeleteUser": USER,
+    "DetachGroupPolicy": GROUP,
+    "EnableMFADevice": USER,  # user* only
+    "GetGroup": GROUP,
+    "GetLoginProfile": USER,
+    "GetUser": USER,
+    "ListAccessKeys": USER,
+    "ListAttachedGroupPolicies": GROUP,
+    "ListGroupsForUser": USER,
+    "ListMFADevices": USER,
+    "RemoveUserFromGroup": GROUP,
+    "TagUser": USER,
+    "UpdateLoginProfile": USER,
+}
+NO_RESOURCE_TYPE = frozenset(
+    {
+        "GenerateCredentialReport",
+        "GetCredentialReport",
+        "GetAccountPasswordPolicy",
+        "ListVirtualMFADevices",
+        "ListUsers",
+        "ListGroups",
+    }
+)
+# Condition keys an action carries, from the request parameter that holds their value.
+CONDITION_KEYS: dict[str, dict[str, str]] = {
+    "AttachGroupPolicy": {"iam:PolicyARN": "PolicyArn"},
+    "DetachGroupPolicy": {"iam:PolicyARN": "PolicyArn"},
+}
+
+
+def _param(data: Mapping[str, Any], name: str) -> str | None:
+    value = data.get(name)
+    if isinstance(value, list):
+        return str(value[0]) if value else None
+    return None if value is None else str(value)
+
+
+def iam_resource(action: str, data: Mapping[str, Any], account: str, partition: str) -> str:
+    """The ARN an IAM request acts on, as IAM authorizes it."""
+    arn = f"arn:{partition}:iam::{account}"
+    if action in RESOURCE_OF:
+        resource_type, parameter = RESOURCE_OF[action]
+        name = _param(data, parameter)
+        assert name is not None, f"{action} without {parameter}: not modelled here"
+        return f"{arn}:{resource_type}/{name}"
+    if action == "CreateVirtualMFADevice":
+        path = _param(data, "Path") or "/"
+        return f"{arn}:mfa{path}{_param(data, 'VirtualMFADeviceName')}"
+    if action == "DeleteVirtualMFADevice":
+        serial = _param(data, "SerialNumber")  # a virtual device's serial number is its ARN
+        assert serial is not None
+        return serial
+    if action in NO_RESOURCE_TYPE:
+        return "*"
+    # Not in the table: only a Resource "*" statement can allow it, never a scoped one.
+    return f"{arn}:unmodelled/{action}"
+
+
+def _as_list(value: Any) -> list[str]:
+    return [value] if isinstance(value, str) else list(value)
+
+
+def _glob(pattern: str, value: str, *, case_sensitive: bool = True) -> bool:
+    """IAM's wildcards: ``*`` any run of characters, ``?`` one character."""
+    regex = "".join(".*" if ch == "*" else "." if ch == "?" else re.escape(ch) for ch in pattern)
+    flags = 0 if case_sensitive else re.IGNORECASE
+    return re.fullmatch(regex, value, flags | re.DOTALL) is not None
+
+
+def _condition_holds(
+    operator: str, expected: Mapping[str, Any], context: Mapping[str, str]
+) -> bool:
+    if operator not in ("ArnEquals", "ArnLike", "StringEquals", "StringLike"):
+        raise AssertionError(f"condition operator {operator} is not evaluated by this fixture")
+    for key, values in expected.items():
+        actual = {k.lower(): v for k, v in context.items()}.get(key.lower())
+        if actual is None:  # a key the request does not carry never matches
+            return False
+        wildcards = operator != "StringEquals"  # ArnEquals takes wildcards too, as in IAM
+        if not any(_glob(v, actual) if wildcards else v == actual for v in _as_list(values)):
+            return False
+    return True
+
+
+def _statement_applies(
+    statement: Mapping[str, Any], action: str, resource: str, context: Mapping[str, str]
+) -> bool:
+    for unsupported in ("NotAction", "NotResource", "Principal", "NotPrincipal"):
+        assert unsupported not in statement, f"{unsupported} is not modelled here"
+    if not any(_glob(a, action, case_sensitive=False) for a in _as_list(statement["Action"])):
+        return False
+    if not any(_glob(r, resource) for r in _as_list(statement["Resource"])):
+        return False
+    return all(
+        _condition_holds(operator, expected, context)
+        for operator, expected in statement.get("Condition", {}).items()
+    )
+
+
+def allowed(
+    documents: list[Mapping[str, Any]], action: str, resource: str, context: Mapping[str, str]
+) -> bool:
+    """Identity-policy evaluation: an explicit Deny wins, else an Allow is needed."""
+    decision = False
+    for document in documents:
+        statements = document["Statement"]
+        for statement in statements if isinstance(statements, list) else [statements]:
+            if _statement_applies(statement, action, resource, context):
+                if statement["Effect"] == "Deny":
+                    return False
+                decision = True
+    return decision
+
+
+def authorize_like_iam(monkeypatch: pytest.MonkeyPatch) -> None:
+    """From now on (until ``monkeypatch`` undoes it) moto's server, in this process, authorizes
+    IAM actions with their resources and conditions whenever its enforcement is on
+    (INITIAL_NO_AUTH_ACTION_COUNT)."""
+    from moto.iam.access_control import IAMPolicy, IAMRequest
+    from moto.iam.responses import IamResponse
+
+    original_resource = IamResponse._determine_resource
+    original_check = IAMRequest.check_action_permitted
+
+    def determine_resource(self: Any) -> str:
+        action = self._get_action()
+        if action in RESOURCE_OF or action in NO_RESOURCE_TYPE or "MFADevice" in action:
+            return iam_resource(action, self.data, self.current_account, self.partition)
+        return str(original_resource(self))
+
+    def check_action_permitted(self: Any, resource: str) -> None:
+        service, _, action = self._action.partition(":")
+        if service != "iam":
+            original_check(self, resource)
+            return
+        context = {
+            key: value
+            for key, parameter in CONDITION_KEYS.get(action, {}).items()
+            if (value := _param(self._data, parameter)) is not None
+        }
+        documents = [
+            IAMPolicy(policy)._policy_json for policy in self._access_key.collect_policies()
+        ]
+        if not allowed(documents, self._action, resource, context):
+            self._raise_access_denied()
+
+    monkeypatch.setattr(IamResponse, "_determine_resource", determine_resource)
+    monkeypatch.setattr(IAMRequest, "check_action_permitted", check_action_permitted)
