@@ -168,10 +168,12 @@ def _services(
     )
 
 
-def _verdict_exit(verdict: Verdict) -> int:
-    if verdict.root_in_use is None:
-        return EXIT_AWS
-    return EXIT_ROOT_IN_USE if verdict.root_in_use else EXIT_OK
+def _verdict_exit(verdict: Verdict, *, fail_on_hygiene: bool = False) -> int:
+    """1 when root is in use (or, with --fail-on hygiene, has a finding), else 3 when root use
+    cannot be determined, else 0."""
+    if verdict.root_in_use or (fail_on_hygiene and verdict.findings):
+        return EXIT_ROOT_IN_USE
+    return EXIT_AWS if verdict.root_in_use is None else EXIT_OK
 
 
 # --- root-use and playbook run -------------------------------------------------------------------
@@ -189,7 +191,7 @@ def root_use(request: RootUseRequest, prompter: Prompter) -> int:
             print_json({**verdict.to_json(), "sandbox": False})
         else:
             render_verdict(stdout_console(), verdict, datetime.now(UTC))
-        return _verdict_exit(verdict)
+        return _verdict_exit(verdict, fail_on_hygiene=request.fail_on_hygiene)
     remediation = None
     if request.remediation is not None:
         remediation = prepare_remediation(
@@ -219,7 +221,7 @@ def _root_use_one_account(
             print_json(document)
         else:
             render_verdict(plan_console(request.output), verdict, datetime.now(UTC))
-        return _verdict_exit(verdict)
+        return _verdict_exit(verdict, fail_on_hygiene=request.fail_on_hygiene)
     render_verdict(plan_console(request.output), verdict, datetime.now(UTC))
     return _remediate_one_account(remediation, aws, identity, prompter, request, document)
 
@@ -293,7 +295,7 @@ def _root_use_many_accounts(
             print_json(document)
         else:
             render_sweep(stdout_console(), result)
-        return result.exit_code()
+        return result.exit_code(fail_on_hygiene=request.fail_on_hygiene)
     render_sweep(plan_console(request.output), result)
     return _remediate_many_accounts(request, remediation, result, opener, prompter)
 

@@ -6,13 +6,14 @@ from __future__ import annotations
 import contextlib
 import json
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from rich.console import Console
 
+    from remediate.detect.findings import Finding
     from remediate.detect.judge import Verdict
     from remediate.engine import AccountRun
     from remediate.playbook.runner import RunReport
@@ -92,6 +93,7 @@ def render_verdict(console: Console, verdict: Verdict, now: datetime) -> None:
         )
     if findings:
         console.print("Root hygiene: " + "; ".join(findings) + ".")
+    render_findings(console, verdict.findings)
     if verdict.report_generated_at is not None and verdict.report_age_seconds is not None:
         console.print(
             f"Credential report generated {when(verdict.report_generated_at)} "
@@ -106,13 +108,34 @@ def render_verdict(console: Console, verdict: Verdict, now: datetime) -> None:
         )
 
 
+_SEVERITY_STYLE = {"CRITICAL": "bold red", "HIGH": "red", "MEDIUM": "yellow"}
+
+
+def render_findings(console: Console, findings: Sequence[Finding]) -> None:
+    """Each finding: severity, id and title, then how to fix it."""
+    from rich.markup import escape
+
+    if not findings:
+        return
+    console.print(f"Findings ({len(findings)}):")
+    for f in findings:
+        style = _SEVERITY_STYLE.get(f.severity.value, "default")
+        console.print(f"  [{style}]{f.severity.value:<8}[/] {f.id}: {f.title}.")
+        console.print(f"           Fix: {escape(f.remediation)}")
+
+
 def render_plan(console: Console, report: RunReport, account_id: str) -> None:
     """One line per step (``+`` create, ``~`` update, ``=`` no change), then its details."""
     title = f"Plan for playbook {report.playbook} in account {account_id}"
     if report.dry_run:
         title += " (dry run: nothing will be changed)"
     console.print(f"[bold]{title}[/]:")
-    marks = {"create": "[green]+ create[/]", "update": "[yellow]~ update[/]", "none": "= none  "}
+    marks = {
+        "create": "[green]+ create[/]",
+        "update": "[yellow]~ update[/]",
+        "delete": "[red]- delete[/]",
+        "none": "= none  ",
+    }
     for p in report.steps:
         console.print(
             f"  {marks[p.change.change]}  {p.step.id} ({p.step.kind}): {p.change.resource}"

@@ -29,6 +29,7 @@ class PasswordSource(Enum):
 
 
 SWEEP_OPTIONS = "--all, --role-name, --external-id and --concurrency"
+FAIL_ON = ("hygiene",)
 
 
 def check_range(option: str, value: float, low: float, high: float | None = None) -> None:
@@ -119,6 +120,8 @@ class RootUseRequest:
     output: OutputFormat = "text"
     accounts: AccountsRequest | None = None
     remediation: RemediationRequest | None = None
+    # --fail-on hygiene: a root hygiene finding also makes detection exit 1.
+    fail_on_hygiene: bool = False
 
 
 @dataclass(frozen=True)
@@ -187,6 +190,7 @@ def root_use_request(
     external_id: str | None = None,
     concurrency: int | None = None,
     every_account: bool = False,
+    fail_on: str | None = None,
 ) -> RootUseRequest:
     """``root-use``'s options checked against each other. Options left out of the playbook's
     variables take the playbook's own defaults."""
@@ -195,6 +199,14 @@ def root_use_request(
     check_range("--report-timeout", report_timeout, 1, limits.MAX_REPORT_TIMEOUT)
     if no_mfa and flags.any_mfa_option():
         raise InputError("--no-mfa skips MFA enrollment: it takes no other MFA option")
+    if fail_on is not None:
+        if fail_on not in FAIL_ON:
+            raise InputError(f"invalid --fail-on {fail_on[:40]!r}: expected {', '.join(FAIL_ON)}")
+        if create_admin is not None:
+            raise InputError(
+                "--fail-on sets detection's exit code; a remediation exits 0 when it completes",
+                tip="run detection with --fail-on hygiene on its own",
+            )
     remediation = None
     if create_admin is not None:
         variables: dict[str, Any] = {"user": validate.user_name(create_admin)}
@@ -242,6 +254,7 @@ def root_use_request(
         output=output,
         accounts=sweep,
         remediation=remediation,
+        fail_on_hygiene=fail_on == "hygiene",
     )
 
 

@@ -50,7 +50,7 @@ class AccountResult:
         else:
             # Verdict.to_json's keys are its field names: the same shape, nothing known.
             document = {f.name: None for f in fields(Verdict)}
-            document.update(account_id=self.account_id, evidence=[], notes=[])
+            document.update(account_id=self.account_id, evidence=[], notes=[], findings=[])
         document["account_name"] = self.account_name
         document["error"] = self.error
         return document
@@ -72,10 +72,12 @@ class SweepResult:
             "undetermined": sum(s is None for s in states),
         }
 
-    def exit_code(self) -> int:
-        """1 if root is in use anywhere, else 3 if any account could not be judged, else 0."""
+    def exit_code(self, *, fail_on_hygiene: bool = False) -> int:
+        """1 if root is in use anywhere (or, with ``fail_on_hygiene``, has a hygiene finding
+        anywhere), else 3 if any account could not be judged, else 0."""
         counts = self.summary()
-        if counts["in_use"]:
+        findings = any(a.verdict is not None and a.verdict.findings for a in self.accounts)
+        if counts["in_use"] or (fail_on_hygiene and findings):
             return EXIT_ROOT_IN_USE
         return EXIT_AWS if counts["undetermined"] else EXIT_OK
 

@@ -88,6 +88,7 @@ def root_use(
     days: o.Days = limits.DEFAULT_DAYS,
     report_timeout: o.ReportTimeout = limits.DEFAULT_REPORT_TIMEOUT,
     credential_report: o.CredentialReport = None,
+    fail_on: o.FailOnOption = None,
     create_admin: o.CreateAdmin = None,
     group: o.Group = None,
     access: o.AccessKind = None,
@@ -148,6 +149,7 @@ def root_use(
         external_id=external_id,
         concurrency=concurrency,
         every_account=every_account,
+        fail_on=fail_on.value if fail_on is not None else None,
     )
     raise typer.Exit(commands.root_use(request, _prompter()))
 

@@ -30,6 +30,10 @@ class Access(StrEnum):
     both = "both"
 
 
+class FailOn(StrEnum):
+    hygiene = "hygiene"
+
+
 class What(StrEnum):
     password = "password"  # noqa: S105 (a name, not a secret)
     access_key = "access-key"
@@ -95,6 +99,14 @@ ReportTimeout = Annotated[
     typer.Option(
         "--report-timeout",
         help=f"Seconds to wait for the credential report (1-{limits.MAX_REPORT_TIMEOUT:g}).",
+    ),
+]
+FailOnOption = Annotated[
+    FailOn | None,
+    typer.Option(
+        "--fail-on",
+        help="hygiene: also exit 1 when the root user has any hygiene finding "
+        "(MFA not active, active access keys or signing certificates).",
     ),
 ]
 CredentialReport = Annotated[
