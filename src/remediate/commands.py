@@ -23,8 +23,10 @@ if TYPE_CHECKING:
     from remediate.requests import (
         AwsChoice,
         OutputFormat,
+        PermissionsRequest,
         PlaybookRunRequest,
         RemediationRequest,
+        RootCredentialsRequest,
         RootUseRequest,
     )
     from remediate.secrets import SecretStore
@@ -63,10 +65,10 @@ def plan_console(output: OutputFormat) -> Console:
     return stderr_console() if output == "json" else stdout_console()
 
 
-def _secret_store(sandbox: bool) -> SecretStore:
+def _secret_store(sandbox: bool, *, note: bool = True) -> SecretStore:
     from remediate.secrets import SecretStore, memory_keyring
 
-    if sandbox:
+    if sandbox and note:
         print(
             "SANDBOX: secrets go to an in-memory keyring that is gone when this command ends.",
             file=sys.stderr,
@@ -129,9 +131,11 @@ def _services(
     many: bool,
     concurrency: int = 1,
     output: OutputFormat,
+    keyring_note: bool = True,
 ) -> Services:
     """The engine's services: the sandbox has no journal and no lock (its emulator lives only as
-    long as the command), a real account has both."""
+    long as the command), a real account has both. ``keyring_note``: say where the sandbox keeps
+    secrets (not for a playbook that makes none)."""
     from remediate.engine import Services
     from remediate.journal import Journal
     from remediate.lock import account_lock
@@ -142,8 +146,9 @@ def _services(
             return None
         return Journal(
             account_id=session.identity.account_id,
-            caller_arn=session.identity.arn,
+            caller_arn=session.operator or session.identity.arn,
             playbook=playbook,
+            acting_as=session.identity.arn if session.operator else None,
         )
 
     def lock(account_id: str) -> contextlib.AbstractContextManager[None]:
@@ -158,7 +163,7 @@ def _services(
     )
     return Services(
         open_account=open_account,
-        secrets=_secret_store(sandbox),
+        secrets=_secret_store(sandbox, note=keyring_note),
         prompter=prompter,
         view=view,
         ui=stderr_console(),
@@ -233,6 +238,8 @@ def _remediate_one_account(
     prompter: Prompter,
     request: RootUseRequest | PlaybookRunRequest,
     document: dict[str, Any],
+    *,
+    keyring_note: bool = True,
 ) -> int:
     from remediate import engine
     from remediate.accounts import OwnAccount, Target
@@ -247,6 +254,7 @@ def _remediate_one_account(
         sandbox=request.aws.sandbox,
         many=False,
         output=request.output,
+        keyring_note=keyring_note,
     )
     [run] = engine.run(remediation, [Target(identity.account_id)], services)
     if run.report is None:
@@ -386,6 +394,168 @@ def playbook_run(request: PlaybookRunRequest, prompter: Prompter) -> int:
         return _remediate_one_account(remediation, aws, identity, prompter, request, document)
 
 
+# --- root-credentials ---------------------------------------------------------------------------
+
+
+def root_credentials_centralize(request: PlaybookRunRequest, prompter: Prompter) -> int:
+    """Centralize root access, from the management account: the shipped playbook
+    root-credentials-centralize through the engine (plan, confirm, apply, journal)."""
+    from remediate.aws.identity import caller_identity
+
+    remediation = prepare_remediation(request.remediation, prompter)
+    with open_aws(request.aws, read_only=remediation.dry_run, organization=True) as aws:
+        identity = caller_identity(aws)
+        document: dict[str, Any] = {
+            "account_id": identity.account_id,
+            "sandbox": request.aws.sandbox,
+        }
+        return _remediate_one_account(
+            remediation, aws, identity, prompter, request, document, keyring_note=False
+        )
+
+
+def root_credentials_audit(request: RootCredentialsRequest) -> int:
+    """Which member accounts' root users hold credentials, read through root audit sessions."""
+    from remediate import accounts
+    from remediate.aws.identity import caller_identity
+    from remediate.output import print_json, progress_bar, render_root_audit, stdout_console
+    from remediate.root_credentials import (
+        AUDIT_TASK,
+        AuditResult,
+        audit,
+        member_targets,
+        organization_root_access,
+        require_root_credentials_management,
+    )
+
+    with open_aws(request.aws, read_only=True, organization=True) as aws:
+        own = caller_identity(aws)
+        state = organization_root_access(aws)
+        targets, left_out = member_targets(aws, request.account_ids, state.management_account_id)
+        try:
+            require_root_credentials_management(state)
+        except InputError as exc:
+            # Nothing can be audited, but the organization's state is the answer: say so for
+            # every account, and exit 3 (undetermined).
+            result = AuditResult(
+                state,
+                tuple(_unaudited(t, f"{exc.message}; {exc.tip}") for t in targets),
+                left_out,
+            )
+        else:
+            opener = accounts.MemberRootSessions(
+                aws,
+                own,
+                task=AUDIT_TASK,
+                management_account_id=state.management_account_id,
+                read_only=True,
+            )
+            with progress_bar("Auditing accounts") as progress:
+                result = audit(
+                    state,
+                    opener,
+                    targets,
+                    concurrency=request.concurrency,
+                    progress=progress,
+                    management_left_out=left_out,
+                )
+    if request.output == "json":
+        print_json(result.to_json())
+    else:
+        render_root_audit(stdout_console(), result)
+    return result.exit_code()
+
+
+def _unaudited(target: Target, why: str) -> Any:
+    from remediate.root_credentials import AccountAudit
+    from remediate.sweep import one_line
+
+    return AccountAudit(target.account_id, target.account_name, None, one_line(why))
+
+
+def root_credentials_delete(request: RootCredentialsRequest, prompter: Prompter) -> int:
+    """Delete member accounts' root credentials: the shipped playbook root-credentials-delete
+    through the engine, in each account in a root session with the delete task policy."""
+    from remediate import accounts, engine
+    from remediate.aws.identity import caller_identity
+    from remediate.documents import remediation_fields
+    from remediate.output import print_json
+    from remediate.requests import RemediationRequest
+    from remediate.root_credentials import (
+        DELETE_TASK,
+        MANAGEMENT_ACCOUNT_NOTE,
+        member_targets,
+        organization_root_access,
+        require_root_credentials_management,
+    )
+
+    remediation = prepare_remediation(
+        RemediationRequest("root-credentials-delete", {}, dry_run=request.dry_run, yes=request.yes),
+        prompter,
+        across_accounts=True,
+    )
+    out = plan_console(request.output)
+    with open_aws(request.aws, read_only=request.dry_run, organization=True) as aws:
+        own = caller_identity(aws)
+        state = organization_root_access(aws)
+        require_root_credentials_management(state)
+        targets, left_out = member_targets(aws, request.account_ids, state.management_account_id)
+        if left_out:
+            out.print(
+                f"Management account {state.management_account_id} left out: "
+                f"{MANAGEMENT_ACCOUNT_NOTE}."
+            )
+        opener = accounts.MemberRootSessions(
+            aws,
+            own,
+            task=DELETE_TASK,
+            management_account_id=state.management_account_id,
+            read_only=aws.read_only,
+        )
+        services = _services(
+            remediation,
+            opener,
+            prompter,
+            out,
+            sandbox=request.aws.sandbox,
+            many=True,
+            concurrency=request.concurrency,
+            output=request.output,
+            keyring_note=False,
+        )
+        runs = engine.run(remediation, targets, services) if targets else []
+    if not targets:
+        out.print("No member account to delete root credentials in.")
+    elif not any(r.pending for r in runs) and all(r.report for r in runs):
+        out.print("Nothing needs changing: no member account's root user holds credentials.")
+    failed = any(r.failure is not None for r in runs)
+    if request.output == "json":
+        documents = []
+        for r in runs:
+            doc: dict[str, Any] = {
+                "account_id": r.account_id,
+                "account_name": r.target.account_name,
+                "error": r.failure.message if r.failure is not None else None,
+            }
+            doc.update(remediation_fields(r, show_secrets=False))
+            documents.append(doc)
+        print_json(
+            {
+                "organization": state.to_json(),
+                "accounts": documents,
+                "summary": {
+                    "total": len(runs),
+                    "changed": sum(bool(r.report and r.report.changed) for r in runs),
+                    "unchanged": sum(
+                        bool(r.report and not r.report.changed) and r.failure is None for r in runs
+                    ),
+                    "failed": sum(r.failure is not None for r in runs),
+                },
+            }
+        )
+    return EXIT_AWS if failed else EXIT_OK
+
+
 # --- secrets, permissions, journal ---------------------------------------------------------------
 
 
@@ -501,14 +671,22 @@ def secrets_forget(user: str, account: str | None, *, yes: bool, prompter: Promp
     return EXIT_OK
 
 
-def permissions(playbook: str, *, detect_only: bool, organization_role: str | None) -> int:
-    """Print the least-privilege IAM policy (JSON) for detection and a playbook's steps."""
-    from remediate import validate
+def permissions(request: PermissionsRequest) -> int:
+    """Print the least-privilege IAM policy (JSON): detection and a playbook's steps (and the
+    sweep's needs), or what the management account needs for root-credentials."""
     from remediate.output import print_json
-    from remediate.permissions import policy
+    from remediate.permissions import policy, root_credentials_policy
 
-    role = validate.role_name(organization_role) if organization_role is not None else None
-    print_json(policy(playbook, detect_only=detect_only, organization_role=role))
+    if request.root_credentials:
+        print_json(root_credentials_policy())
+        return EXIT_OK
+    print_json(
+        policy(
+            request.playbook,
+            detect_only=request.detect_only,
+            organization_role=request.organization_role,
+        )
+    )
     return EXIT_OK
 
 

@@ -30,6 +30,10 @@ class PasswordSource(Enum):
 
 SWEEP_OPTIONS = "--all, --role-name, --external-id and --concurrency"
 FAIL_ON = ("hygiene",)
+ROOT_CREDENTIALS_DELETE_TIP = (
+    "in an AWS Organization, `remediate root-credentials delete --accounts ID` from the "
+    "management account deletes member accounts' root credentials"
+)
 
 
 def check_range(option: str, value: float, low: float, high: float | None = None) -> None:
@@ -191,6 +195,7 @@ def root_use_request(
     concurrency: int | None = None,
     every_account: bool = False,
     fail_on: str | None = None,
+    delete_root_keys: bool = False,
 ) -> RootUseRequest:
     """``root-use``'s options checked against each other. Options left out of the playbook's
     variables take the playbook's own defaults."""
@@ -207,6 +212,18 @@ def root_use_request(
                 "--fail-on sets detection's exit code; a remediation exits 0 when it completes",
                 tip="run detection with --fail-on hygiene on its own",
             )
+    if delete_root_keys:
+        if create_admin is None:
+            raise InputError(
+                "--delete-root-keys needs --create-admin NAME: root's access keys are deleted "
+                "only after an administrator exists to use instead"
+            )
+        if all_accounts or accounts is not None:
+            raise InputError(
+                "--delete-root-keys deletes the keys of the root user you are signed in as, "
+                "in one account",
+                tip=ROOT_CREDENTIALS_DELETE_TIP,
+            )
     remediation = None
     if create_admin is not None:
         variables: dict[str, Any] = {"user": validate.user_name(create_admin)}
@@ -218,6 +235,8 @@ def root_use_request(
             variables["tags"] = validate.tag_options(tags)
         if no_mfa:
             variables["mfa"] = False
+        if delete_root_keys:
+            variables["delete_root_keys"] = True
         remediation = remediation_request("root-use", variables, flags)
     elif flags.any_given() or tags or no_mfa or group is not None or access is not None:
         raise InputError("remediation options need --create-admin NAME")
@@ -312,6 +331,86 @@ def prepare(request: RemediationRequest, *, across_accounts: bool = False) -> Pr
                 tip="pass --mfa-auto (the seeds stay in the keyring) or --no-mfa",
             )
     return PreparedPlaybook(playbook.name, steps)
+
+
+@dataclass(frozen=True)
+class RootCredentialsRequest:
+    """``root-credentials audit`` or ``delete``: which member accounts (``account_ids`` None:
+    every member account), and how."""
+
+    aws: AwsChoice = field(default_factory=AwsChoice)
+    account_ids: tuple[str, ...] | None = None
+    concurrency: int = limits.DEFAULT_CONCURRENCY
+    output: OutputFormat = "text"
+    dry_run: bool = False
+    yes: bool = False
+
+
+def root_credentials_request(
+    command: Literal["audit", "delete"],
+    *,
+    aws: AwsChoice,
+    all_accounts: bool = False,
+    accounts: str | None = None,
+    concurrency: int | None = None,
+    output: OutputFormat = "text",
+    dry_run: bool = False,
+    yes: bool = False,
+) -> RootCredentialsRequest:
+    """Audit defaults to every member account; delete, which cannot be undone, names them."""
+    if all_accounts and accounts is not None:
+        raise InputError("give --all-accounts or --accounts, not both")
+    if command == "delete" and not all_accounts and accounts is None:
+        raise InputError(
+            "name the accounts whose root credentials to delete: --accounts ID,ID,... or "
+            "--all-accounts",
+            tip="see them first with `remediate root-credentials audit`",
+        )
+    if command == "audit" and (dry_run or yes):
+        raise InputError("audit changes nothing: it takes no --dry-run or --yes")
+    if concurrency is not None:
+        check_range("--concurrency", concurrency, 1, limits.MAX_CONCURRENCY)
+    return RootCredentialsRequest(
+        aws=aws,
+        account_ids=validate.account_ids(accounts) if accounts is not None else None,
+        concurrency=concurrency or limits.DEFAULT_CONCURRENCY,
+        output=output,
+        dry_run=dry_run,
+        yes=yes,
+    )
+
+
+@dataclass(frozen=True)
+class PermissionsRequest:
+    """``remediate permissions``: detection and a playbook (and the sweep's needs), or the
+    management account's needs for root-credentials."""
+
+    playbook: str = "root-use"
+    detect_only: bool = False
+    organization_role: str | None = None
+    root_credentials: bool = False
+
+
+def permissions_request(
+    playbook: str = "root-use",
+    *,
+    detect_only: bool = False,
+    organization: bool = False,
+    role_name: str = limits.DEFAULT_ROLE_NAME,
+    root_credentials: bool = False,
+) -> PermissionsRequest:
+    """--root-credentials prints a policy of its own: it takes no other choice."""
+    if root_credentials and (detect_only or organization or playbook != "root-use"):
+        raise InputError(
+            "--root-credentials prints the management account's policy for `remediate "
+            "root-credentials`: it takes no PLAYBOOK, --detect-only or --organization"
+        )
+    return PermissionsRequest(
+        playbook=playbook,
+        detect_only=detect_only,
+        organization_role=validate.role_name(role_name) if organization else None,
+        root_credentials=root_credentials,
+    )
 
 
 def journal_limit(limit: int) -> int:

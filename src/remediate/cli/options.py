@@ -171,6 +171,15 @@ Yes = Annotated[
     bool,
     typer.Option("--yes", "-y", help="Apply without asking.", rich_help_panel=REMEDIATION_PANEL),
 ]
+DeleteRootKeys = Annotated[
+    bool,
+    typer.Option(
+        "--delete-root-keys",
+        help="Signed in as root: delete root's own access keys, last, once the administrator "
+        "exists with MFA and is in the group.",
+        rich_help_panel=REMEDIATION_PANEL,
+    ),
+]
 ShowSecrets = Annotated[
     bool,
     typer.Option(
