@@ -578,7 +578,57 @@ def test_root_keys_once_deleted_sign_nothing(moto: Moto, cli: Any, monkeypatch: 
     assert "InvalidClientTokenId" in again.err
 
 
+def test_dry_run_as_root_plans_the_deletion_and_writes_nothing(
+    moto: Moto, cli: Any, as_root: tuple[str, str], sent: list[tuple[str, dict[str, Any]]]
+) -> None:
+    r = cli("root-use", "--endpoint-url", moto.endpoint_url, *FIX, "--dry-run", "-o", "json")
+    assert r.code == 0, r.err
+    last = r.json()["remediation"]["steps"][-1]
+    assert (last["id"], last["change"], last["applied"]) == ("root-access-keys", "delete", False)
+    assert any("the key this run signs with, deleted last" in d for d in last["details"])
+    assert writes(sent) == []
+    assert len(held(ACCOUNT_ID)["access_keys"]) == 2
+
+
 # --- permissions -------------------------------------------------------------------------------
+
+
+# The AWS task policies, as the IAM user guide prints them (the actions each one allows).
+AUDIT_POLICY_ACTIONS = {
+    "iam:ListAccessKeys",
+    "iam:ListSigningCertificates",
+    "iam:GetLoginProfile",
+    "iam:ListMFADevices",
+    "iam:GetAccountSummary",
+    "iam:GetUser",
+    "iam:GetAccessKeyLastUsed",
+}
+DELETE_POLICY_ACTIONS = {
+    "iam:DeleteAccessKey",
+    "iam:DeleteSigningCertificate",
+    "iam:DeleteLoginProfile",
+    "iam:DeactivateMFADevice",
+    "iam:ListAccessKeys",
+    "iam:ListSigningCertificates",
+    "iam:GetLoginProfile",
+    "iam:ListMFADevices",
+    "iam:GetUser",
+    "iam:GetAccessKeyLastUsed",
+}
+
+
+def test_the_delete_playbook_needs_nothing_its_task_policy_denies() -> None:
+    from remediate.playbook.model import load_playbook
+    from remediate.steps.base import registry
+
+    kinds = registry()
+    book = load_playbook("root-credentials-delete")
+    declared = {a for spec in book.steps for a in kinds[spec.kind].permissions}
+    assert declared <= DELETE_POLICY_ACTIONS
+    assert all(kinds[spec.kind].acts_as_root for spec in book.steps)
+    # What the audit reads, as the steps plan it, the audit task policy allows.
+    reads = {a for a in declared if not a.split(":")[1].startswith(("Delete", "Deactivate"))}
+    assert reads <= AUDIT_POLICY_ACTIONS
 
 
 def test_permissions_for_root_credentials(cli: Any) -> None:

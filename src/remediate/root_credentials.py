@@ -34,7 +34,11 @@ DELETE_TASK = "IAMDeleteRootUserCredentials"
 # A task session lasts at most 900 s (15 minutes): ask for all of it.
 TASK_SESSION_SECONDS = 900
 CENTRALIZE_COMMAND = "remediate root-credentials centralize"
-SERVICE_ACCESS_NOT_ENABLED = "ServiceAccessNotEnabledException"
+# botocore's IAM model names the error ServiceAccessNotEnabledException; the IAM API reference
+# lists it as ServiceAccessNotEnabled. Either means the same: Organizations does not trust IAM.
+SERVICE_ACCESS_NOT_ENABLED = frozenset(
+    {"ServiceAccessNotEnabledException", "ServiceAccessNotEnabled"}
+)
 MANAGEMENT_ACCOUNT_NOTE = (
     "sts:AssumeRoot cannot target the organization's management account: secure its root user "
     "by signing in as root (MFA in the console; `remediate root-use --create-admin NAME "
@@ -105,7 +109,7 @@ def enabled_features(aws: Aws) -> set[str] | None:
     try:
         answer = call(aws.iam, "ListOrganizationsFeatures")
     except AwsError as exc:
-        if exc.code == SERVICE_ACCESS_NOT_ENABLED:
+        if exc.code in SERVICE_ACCESS_NOT_ENABLED:
             return None
         raise
     return {str(f) for f in answer.get("EnabledFeatures", [])}
