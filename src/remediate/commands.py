@@ -29,6 +29,7 @@ if TYPE_CHECKING:
         RootCredentialsRequest,
         RootUseRequest,
     )
+    from remediate.root_credentials import AccountAudit
     from remediate.secrets import SecretStore
     from remediate.sweep import SweepResult
 
@@ -466,7 +467,8 @@ def root_credentials_audit(request: RootCredentialsRequest) -> int:
     return result.exit_code()
 
 
-def _unaudited(target: Target, why: str) -> Any:
+def _unaudited(target: Target, why: str) -> AccountAudit:
+    """An account that was not audited, and why (one line)."""
     from remediate.root_credentials import AccountAudit
     from remediate.sweep import one_line
 

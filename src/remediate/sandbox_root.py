@@ -142,11 +142,6 @@ class RootCredentials:
     signing_certificates: list[RootSigningCertificate] = field(default_factory=list)
     mfa_devices: list[RootMfaDevice] = field(default_factory=list)
 
-    def holds_any(self) -> bool:
-        return bool(
-            self.login_profile or self.access_keys or self.signing_certificates or self.mfa_devices
-        )
-
 
 @dataclass(frozen=True)
 class RootSession:
