@@ -151,3 +151,23 @@ def seed_organization(moto: Moto, *, aws_policies: Collection[str] = ()) -> Org:
         # A recent report in every account, as after a recent GenerateCredentialReport.
         generate_credential_report(ids[name])
     return Org(ids)
+
+
+def seed_sandbox_organization(
+    moto: Moto, *, central_root_access: tuple[str, ...] | None = None
+) -> dict[str, str]:
+    """The sandbox's own organization (remediate.sandbox.seed_organization: members "dev",
+    "prod", "audit" with root users in different states) on the test server; return every
+    account's id by name. ``central_root_access`` overrides what is already enabled of
+    centralized root access (the sandbox's default: root credentials management only)."""
+    import moto.iam.models as iam_models
+
+    from remediate import sandbox
+
+    kwargs = {} if central_root_access is None else {"central_root_access": central_root_access}
+    with pytest.MonkeyPatch.context() as mp:
+        # No AWS managed policy in the new accounts: nothing here needs one (0.1 s an account).
+        mp.setattr(iam_models.IAMBackend, "_init_aws_policies", lambda self: [])
+        sandbox.seed_organization(moto.client("organizations"), **kwargs)
+    listed = moto.client("organizations").get_paginator("list_accounts").paginate()
+    return {a["Name"]: a["Id"] for page in listed for a in page["Accounts"]}

@@ -210,6 +210,93 @@ def test_root_access_keys_active_are_counted(moto, cli, state, active):
         assert "no active root access keys" in r.out
 
 
+# --- hygiene findings and --fail-on hygiene --------------------------------------------------
+
+
+def test_findings_in_json_and_text(moto, cli):
+    # Root not in use, but with a key that is still active, no MFA and a signing certificate.
+    moto.set_root(
+        RootState(
+            key_1_active=True,
+            key_1_last_used=_now() - timedelta(days=60),
+            cert_1_active=True,
+        )
+    )
+    code, doc = detect_json(cli, moto)
+    assert code == 0  # findings alone do not change the exit code
+    assert doc["root_in_use"] is False
+    assert [(f["id"], f["severity"]) for f in doc["findings"]] == [
+        ("root-access-keys-active", "CRITICAL"),
+        ("root-mfa-not-active", "HIGH"),
+        ("root-signing-certificates-active", "MEDIUM"),
+    ]
+    assert all(set(f) == {"id", "severity", "title", "remediation"} for f in doc["findings"])
+    mfa = doc["findings"][1]["remediation"]
+    # The API cannot enable root MFA: the remediation gives the console steps.
+    assert "console" in mfa
+    assert "Assign MFA device" in mfa
+
+    r = cli("root-use", "--endpoint-url", moto.endpoint_url)
+    assert r.code == 0
+    assert "Findings (3):" in r.out
+    assert "CRITICAL root-access-keys-active: The root user has active access keys." in r.out
+    assert "Fix: The API cannot enable MFA for the root user" in r.out
+
+
+def test_clean_root_has_no_findings(moto, cli):
+    moto.set_root(RootState(mfa_active=True))
+    code, doc = detect_json(cli, moto, "--fail-on", "hygiene")
+    assert code == 0
+    assert doc["findings"] == []
+    assert "Findings" not in cli("root-use", "--endpoint-url", moto.endpoint_url).out
+
+
+@pytest.mark.parametrize(
+    ("state", "fail_on", "expected"),
+    [
+        (RootState(), [], 0),
+        (RootState(), ["--fail-on", "hygiene"], 1),
+        (RootState(mfa_active=True, cert_2_active=True), ["--fail-on", "hygiene"], 1),
+        (RootState(mfa_active=True), ["--fail-on", "hygiene"], 0),
+    ],
+    ids=["no-mfa-default", "no-mfa-fail-on", "cert-fail-on", "clean-fail-on"],
+)
+def test_fail_on_hygiene_sets_the_exit_code(moto, cli, state, fail_on, expected):
+    moto.set_root(state)
+    code, _ = detect_json(cli, moto, *fail_on)
+    assert code == expected
+
+
+def test_fail_on_hygiene_keeps_root_in_use_and_undetermined(moto, cli):
+    code, _ = detect_json(cli, moto, "--fail-on", "hygiene")
+    assert code == 1  # in use (password 2 days ago) and no MFA: 1 either way
+    moto.set_root(None)
+    code, doc = detect_json(cli, moto, "--fail-on", "hygiene")
+    assert code == 3  # no root row: nothing is known, no finding
+    assert doc["findings"] == []
+
+
+def test_fail_on_hygiene_with_a_report_file(no_aws, cli, tmp_path):
+    path = report_file(tmp_path, RootState(mfa_active=True, key_2_active=True))
+    assert cli("root-use", "--credential-report", str(path)).code == 0
+    r = cli("root-use", "--credential-report", str(path), "--fail-on", "hygiene")
+    assert r.code == 1
+    assert "root-access-keys-active" in r.out
+
+
+@pytest.mark.parametrize(
+    ("args", "needle"),
+    [
+        (["--fail-on", "hygiene", "--create-admin", "alice"], "--fail-on sets detection's"),
+        (["--fail-on", "stale"], "--fail-on"),
+    ],
+)
+def test_fail_on_bad_combinations(cli, args, needle):
+    r = cli("root-use", *args)
+    assert r.code == 2
+    assert_one_error_line(r.err, needle)
+
+
 # --- caller is root -------------------------------------------------------------------------
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime, timedelta
+from unittest.mock import ANY
 
 import pytest
 
@@ -276,22 +277,41 @@ def test_caller_not_root_and_nothing_used() -> None:
 
 
 @pytest.mark.parametrize(
-    ("overrides", "mfa", "keys", "certs"),
+    ("overrides", "mfa", "keys", "certs", "findings"),
     [
-        pytest.param({}, True, 0, 0, id="clean"),
+        pytest.param({}, True, 0, 0, [], id="clean"),
         pytest.param(
-            {"mfa_active": "FALSE", **key(1, "N/A"), **key(2, "N/A")}, False, 2, 0, id="two-keys"
+            {"mfa_active": "FALSE", **key(1, "N/A"), **key(2, "N/A")},
+            False,
+            2,
+            0,
+            [("root-access-keys-active", "CRITICAL"), ("root-mfa-not-active", "HIGH")],
+            id="two-keys",
         ),
         pytest.param(
-            {"cert_1_active": "TRUE", "access_key_2_active": "true"}, True, 1, 1, id="key-and-cert"
+            {"cert_1_active": "TRUE", "access_key_2_active": "true"},
+            True,
+            1,
+            1,
+            [
+                ("root-access-keys-active", "CRITICAL"),
+                ("root-signing-certificates-active", "MEDIUM"),
+            ],
+            id="key-and-cert",
         ),
     ],
 )
-def test_hygiene(overrides: dict[str, str], mfa: bool, keys: int, certs: int) -> None:
+def test_hygiene(
+    overrides: dict[str, str], mfa: bool, keys: int, certs: int, findings: list[tuple[str, str]]
+) -> None:
     verdict = judge_root_use(root_report(**overrides), now=NOW, days=7)
     assert verdict.root_mfa_active is mfa
     assert verdict.root_access_keys_active == keys
     assert verdict.root_signing_certificates_active == certs
+    assert [(f.id, f.severity.value) for f in verdict.findings] == findings
+    for f in verdict.findings:
+        assert f.title
+        assert f.remediation
 
 
 @pytest.mark.parametrize(
@@ -372,6 +392,14 @@ def test_to_json() -> None:
         "report_stale": False,
         "caller_is_root": False,
         "notes": [],
+        "findings": [
+            {
+                "id": "root-access-keys-active",
+                "severity": "CRITICAL",
+                "title": "The root user has active access keys",
+                "remediation": ANY,
+            }
+        ],
     }
 
 
@@ -381,3 +409,5 @@ def test_to_json_unknown() -> None:
     assert data["last_used"] is None
     assert data["report_generated_at"] is None
     assert data["notes"] == [NO_ROOT_ROW_NOTE]
+    # Without a root row nothing is known, so nothing is a finding.
+    assert data["findings"] == []

@@ -89,7 +89,11 @@ def test_both_playbooks_ship_and_load() -> None:
         "login-profile",
         "access-key",
         "virtual-mfa",
+        "root-access-keys-deleted",
     ]
+    # Root's own keys go last, and only when asked for (--delete-root-keys).
+    assert root.steps[-1].when == {"var": "delete_root_keys", "in": [True]}
+    assert root.variables["delete_root_keys"].default is False
     assert root.variables["user"].required
     assert root.variables["group"].default == "Administrators"
     assert root.variables["policy"].default == "AdministratorAccess"
@@ -99,6 +103,25 @@ def test_both_playbooks_ship_and_load() -> None:
     assert onboard.steps[0].params["existing"] is True  # never creates the group
     assert onboard.variables["group"].required
     assert "group-managed-policy" not in {s.kind for s in onboard.steps}
+
+
+def test_the_root_credentials_playbooks_ship_and_load() -> None:
+    centralize = load_playbook("root-credentials-centralize")
+    assert [s.kind for s in centralize.steps] == [
+        "organizations-trusted-access",
+        "organizations-root-credentials-management",
+        "organizations-root-sessions",
+    ]
+    assert centralize.steps[0].params == {"service_principal": "iam.amazonaws.com"}
+    delete = load_playbook("root-credentials-delete")
+    # The most exposed credentials first; MFA last, as it guards the password until it is gone.
+    assert [s.kind for s in delete.steps] == [
+        "root-access-keys-deleted",
+        "root-signing-certificates-deleted",
+        "root-login-profile-deleted",
+        "root-mfa-devices-deactivated",
+    ]
+    assert not delete.variables
 
 
 def test_shipped_playbook_instantiates_per_access_choice() -> None:
@@ -653,7 +676,8 @@ def test_every_kind_declares_permissions(kind: str) -> None:
     assert isinstance(permissions, tuple)
     assert permissions
     for action in permissions:
-        assert re.fullmatch(r"iam:[A-Z][A-Za-z]+", action), action
+        # IAM, and for centralized root access Organizations: never a wildcard.
+        assert re.fullmatch(r"(iam|organizations):[A-Z][A-Za-z]+", action), action
 
 
 @pytest.mark.parametrize("kind", KINDS)
@@ -674,7 +698,10 @@ def test_every_kind_has_a_docstring_example_that_loads(kind: str) -> None:
 def test_every_required_field_is_enforced(kind: str) -> None:
     cls = registry()[kind]
     required = [name for name, spec in cls.fields.items() if spec.required]
-    assert required, f"{kind} requires no field"
+    if not required:
+        # Nothing to leave out: the step loads with an empty `with`.
+        assert load_text(one_step(f"- id: s\n  kind: {kind}\n  with: {{}}\n"), "x.yaml").steps
+        return
     # Each required field left out, the others given a valid value: that one field is named.
     valid = {"user": "alice", "group": "Admins", "policy": "AdministratorAccess"}
     for missing in required:

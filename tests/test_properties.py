@@ -442,13 +442,15 @@ def test_report_parser_on_any_bytes(data: bytes) -> None:
 # user name; group an IAM group name (default Administrators); policy a managed policy name or
 # ARN (default AdministratorAccess); access one of console, programmatic, both (default
 # console); tags KEY=VALUE pairs separated by commas (default none); mfa true or false (default
-# true). Each strategy gives (text, the value it binds to, or None when it must be rejected).
+# true); delete_root_keys true or false (default false). Each strategy gives (text, the value it
+# binds to, or None when it must be rejected).
 ROOT_USE_DEFAULTS: dict[str, Any] = {
     "group": "Administrators",
     "policy": "AdministratorAccess",
     "access": "console",
     "tags": {},
     "mfa": True,
+    "delete_root_keys": False,
 }
 VAR_VALUES: dict[str, st.SearchStrategy[tuple[str, Any]]] = {
     "user": names(IAM_USER_NAME, 64).map(
@@ -489,6 +491,9 @@ VAR_VALUES: dict[str, st.SearchStrategy[tuple[str, Any]]] = {
         ]
     ),
     "mfa": st.sampled_from([("true", True), ("false", False), ("maybe", None), ("", None)]),
+    "delete_root_keys": st.sampled_from(
+        [("true", True), ("false", False), ("yes", True), ("sometimes", None)]
+    ),
 }
 
 

@@ -17,8 +17,10 @@ from remediate.requests import (
     AwsChoice,
     PasswordSource,
     RemediationFlags,
+    permissions_request,
     playbook_run_request,
     prepare,
+    root_credentials_request,
     root_use_request,
 )
 
@@ -314,3 +316,69 @@ def test_plain_http_to_another_machine_is_refused(url: str) -> None:
 )
 def test_https_and_loopback_endpoints_are_accepted(url: str) -> None:
     assert AwsChoice(endpoint_url=url).endpoint_url == url
+
+
+# --- root hygiene, root's own keys, root-credentials, permissions --------------------------------
+
+
+def test_fail_on_hygiene() -> None:
+    assert request().fail_on_hygiene is False
+    assert request(fail_on="hygiene").fail_on_hygiene is True
+    assert request(fail_on="hygiene", all_accounts=True).fail_on_hygiene is True
+    with pytest.raises(InputError, match="invalid --fail-on 'stale': expected hygiene"):
+        request(fail_on="stale")
+    with pytest.raises(InputError, match="--fail-on sets detection's exit code"):
+        request(fail_on="hygiene", create_admin="alice")
+
+
+def test_delete_root_keys_is_a_playbook_variable() -> None:
+    r = request(create_admin="alice", delete_root_keys=True)
+    assert r.remediation is not None
+    assert dict(r.remediation.variables) == {"user": "alice", "delete_root_keys": True}
+    with pytest.raises(InputError, match="--delete-root-keys needs --create-admin NAME"):
+        request(delete_root_keys=True)
+    with pytest.raises(InputError, match="in one account") as across:
+        request(create_admin="alice", delete_root_keys=True, all_accounts=True)
+    assert "remediate root-credentials delete" in (across.value.tip or "")
+
+
+def test_root_credentials_requests() -> None:
+    audit = root_credentials_request("audit", aws=LOCAL)
+    assert (audit.account_ids, audit.concurrency) == (None, limits.DEFAULT_CONCURRENCY)
+    named = root_credentials_request("delete", aws=LOCAL, accounts="111111111111", yes=True)
+    assert named.account_ids == ("111111111111",)
+    assert named.yes is True
+    every = root_credentials_request("delete", aws=LOCAL, all_accounts=True, concurrency=2)
+    assert (every.account_ids, every.concurrency) == (None, 2)
+
+
+@pytest.mark.parametrize(
+    ("command", "options", "message"),
+    [
+        ("delete", {}, "name the accounts whose root credentials to delete"),
+        ("audit", {"all_accounts": True, "accounts": "111111111111"}, "not both"),
+        ("audit", {"dry_run": True}, "audit changes nothing"),
+        ("delete", {"all_accounts": True, "concurrency": 65}, "invalid --concurrency 65"),
+        ("audit", {"accounts": "111111111111,111111111111"}, "given twice"),
+    ],
+)
+def test_root_credentials_rules(command: Any, options: dict[str, Any], message: str) -> None:
+    with pytest.raises(InputError, match=re.escape(message)):
+        root_credentials_request(command, aws=LOCAL, **options)
+
+
+def test_permissions_request() -> None:
+    assert permissions_request().organization_role is None
+    assert permissions_request(organization=True).organization_role == limits.DEFAULT_ROLE_NAME
+    assert permissions_request(root_credentials=True).root_credentials is True
+    for given in (
+        {"detect_only": True},
+        {"organization": True},
+        {"playbook": "onboard-user"},
+        {"variables": ["user=alice"]},
+        {"account": "111122223333"},
+    ):
+        with pytest.raises(InputError, match="--root-credentials prints"):
+            permissions_request(root_credentials=True, **given)
+    with pytest.raises(InputError, match="invalid --role-name"):
+        permissions_request(organization=True, role_name="bad role")

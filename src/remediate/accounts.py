@@ -1,8 +1,11 @@
 """Accounts: the organization's active accounts, and a session in each one.
 
 A session is opened in the thread that uses it: the caller's own credentials in its own
-account, else ``sts:AssumeRole`` on the member role, whose credentials renew themselves before
-they expire (a confirmation can take longer than the hour they last).
+account, else ``sts:AssumeRole`` on the member role (:class:`MemberAccounts`), or
+``sts:AssumeRoot`` as the member's root user, scoped by a task policy
+(:class:`MemberRootSessions`). Both kinds of credentials renew themselves before they expire: a
+confirmation can take longer than the hour a role session lasts, and far longer than the 15
+minutes of a root task session.
 """
 
 from __future__ import annotations
@@ -40,10 +43,15 @@ class Target:
 
 @dataclass(frozen=True)
 class AccountSession:
-    """A session in one account and who the caller is there (for the audit trail)."""
+    """A session in one account and who the caller is there (for the audit trail).
+
+    ``operator`` is who opened the session when that is not ``identity`` itself: in a root task
+    session the calls come from the member's root user, on behalf of the operator's ARN.
+    """
 
     aws: Aws
     identity: Identity
+    operator: str | None = None
 
 
 def _organization_accounts(base: Aws) -> list[dict[str, Any]]:
@@ -177,6 +185,98 @@ class MemberAccounts:
                     f"the role must exist in account {account_id} and trust account "
                     f"{self.own.account_id}"
                     + (" with this external id" if self.external_id else "")
+                ),
+                code=exc.code,
+                action=exc.action,
+            ) from exc
+
+
+def _short_lived_credentials(metadata: dict[str, str], refresh: Any) -> Any:
+    """Refreshable credentials fitted to a 15-minute session: botocore's defaults renew 15
+    minutes before expiry (advisory) and block 10 minutes before (mandatory), which for a
+    900-second session would mean asking STS again before nearly every call."""
+    from botocore.credentials import RefreshableCredentials
+
+    return RefreshableCredentials.create_from_metadata(
+        metadata=metadata,
+        refresh_using=refresh,
+        method="sts-assume-root",
+        advisory_timeout=120,
+        mandatory_timeout=60,
+    )
+
+
+class MemberRootSessions:
+    """Opens a session as a member account's root user, in the calling thread:
+    ``sts:AssumeRoot`` with ``TargetPrincipal`` the account and ``TaskPolicyArn`` the AWS task
+    policy ``task`` (e.g. IAMDeleteRootUserCredentials), for its maximum of 900 seconds, on the
+    regional STS endpoint (AssumeRoot refuses the global one). AssumeRoot cannot target the
+    organization's management account: asking for it is a bug of the caller."""
+
+    def __init__(
+        self,
+        base: Aws,
+        own: Identity,
+        *,
+        task: str,
+        management_account_id: str,
+        read_only: bool,
+    ) -> None:
+        from remediate.root_credentials import task_policy_arn
+
+        self.base = base
+        self.own = own
+        self.task = task
+        self.task_policy_arn = task_policy_arn(task, base.partition)
+        self.management_account_id = management_account_id
+        self.read_only = read_only
+        self._local = threading.local()
+
+    def _caller(self) -> Aws:
+        aws: Aws | None = getattr(self._local, "aws", None)
+        if aws is None:
+            aws = self._local.aws = self.base.copy(read_only=self.read_only)
+        return aws
+
+    def __call__(self, account_id: str) -> AccountSession:
+        from remediate.aws.session import Aws
+        from remediate.root_credentials import TASK_SESSION_SECONDS
+
+        if account_id == self.management_account_id:
+            raise AssertionError(f"{account_id} is the management account: AssumeRoot refuses it")
+        caller = self._caller()
+        params: dict[str, Any] = {
+            "TargetPrincipal": account_id,
+            "TaskPolicyArn": {"arn": self.task_policy_arn},
+            "DurationSeconds": TASK_SESSION_SECONDS,
+        }
+
+        def assume_root() -> dict[str, str]:
+            credentials = self._assume_root(caller, account_id, params)["Credentials"]
+            return {
+                "access_key": str(credentials["AccessKeyId"]),
+                "secret_key": str(credentials["SecretAccessKey"]),
+                "token": str(credentials["SessionToken"]),
+                "expiry_time": credentials["Expiration"].isoformat(),
+            }
+
+        credentials = _short_lived_credentials(assume_root(), assume_root)
+        options = replace(self.base.options, region=self.base.region)
+        aws = Aws.from_credentials_object(options, credentials, read_only=self.read_only)
+        root = Identity(account_id, f"arn:{self.base.partition}:iam::{account_id}:root")
+        return AccountSession(aws, root, operator=self.own.arn)
+
+    def _assume_root(self, caller: Aws, account_id: str, params: dict[str, Any]) -> Any:
+        try:
+            return call(caller.sts, "AssumeRoot", **params)
+        except AwsError as exc:
+            raise AwsError(
+                f"cannot open a root session ({self.task}) in account {account_id}: {exc.message}",
+                tip=(
+                    "the account must be an active member of the organization, centralized root "
+                    "access enabled (`remediate root-credentials centralize`), and the caller "
+                    "allowed sts:AssumeRoot with this task policy "
+                    "(`remediate permissions --root-credentials`)"
                 ),
                 code=exc.code,
                 action=exc.action,

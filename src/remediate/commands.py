@@ -26,8 +26,10 @@ if TYPE_CHECKING:
         PermissionsRequest,
         PlaybookRunRequest,
         RemediationRequest,
+        RootCredentialsRequest,
         RootUseRequest,
     )
+    from remediate.root_credentials import AccountAudit
     from remediate.secrets import SecretStore
     from remediate.sweep import SweepResult
 
@@ -66,10 +68,10 @@ def plan_console(output: OutputFormat) -> Console:
     return stderr_console() if output == "json" else stdout_console()
 
 
-def _secret_store(sandbox: bool, *, allow_plaintext: bool) -> SecretStore:
+def _secret_store(sandbox: bool, *, allow_plaintext: bool, note: bool = True) -> SecretStore:
     from remediate.secrets import SecretStore, memory_keyring
 
-    if sandbox:
+    if sandbox and note:
         print(
             "SANDBOX: secrets go to an in-memory keyring that is gone when this command ends.",
             file=sys.stderr,
@@ -139,9 +141,11 @@ def _services(
     concurrency: int = 1,
     output: OutputFormat,
     allow_plaintext_keyring: bool,
+    keyring_note: bool = True,
 ) -> Services:
     """The engine's services: the sandbox has no journal and no lock (its emulator lives only as
-    long as the command), a real account has both."""
+    long as the command), a real account has both. ``keyring_note``: say where the sandbox keeps
+    secrets (not for a playbook that makes none)."""
     from remediate.engine import Services
     from remediate.journal import Journal
     from remediate.lock import account_lock
@@ -152,8 +156,9 @@ def _services(
             return None
         return Journal(
             account_id=session.identity.account_id,
-            caller_arn=session.identity.arn,
+            caller_arn=session.operator or session.identity.arn,
             playbook=playbook,
+            acting_as=session.identity.arn if session.operator else None,
         )
 
     def lock(account_id: str) -> contextlib.AbstractContextManager[None]:
@@ -168,7 +173,7 @@ def _services(
     )
     return Services(
         open_account=open_account,
-        secrets=_secret_store(sandbox, allow_plaintext=allow_plaintext_keyring),
+        secrets=_secret_store(sandbox, allow_plaintext=allow_plaintext_keyring, note=keyring_note),
         prompter=prompter,
         view=view,
         ui=stderr_console(),
@@ -182,10 +187,12 @@ def _allow_plaintext(request: RootUseRequest | PlaybookRunRequest) -> bool:
     return request.remediation is not None and request.remediation.allow_plaintext_keyring
 
 
-def _verdict_exit(verdict: Verdict) -> int:
-    if verdict.root_in_use is None:
-        return EXIT_AWS
-    return EXIT_ROOT_IN_USE if verdict.root_in_use else EXIT_OK
+def _verdict_exit(verdict: Verdict, *, fail_on_hygiene: bool = False) -> int:
+    """1 when root is in use (or, with --fail-on hygiene, has a finding), else 3 when root use
+    cannot be determined, else 0."""
+    if verdict.root_in_use or (fail_on_hygiene and verdict.findings):
+        return EXIT_ROOT_IN_USE
+    return EXIT_AWS if verdict.root_in_use is None else EXIT_OK
 
 
 # --- root-use and playbook run -------------------------------------------------------------------
@@ -203,7 +210,7 @@ def root_use(request: RootUseRequest, prompter: Prompter) -> int:
             print_json({**verdict.to_json(), "sandbox": False})
         else:
             render_verdict(stdout_console(), verdict, datetime.now(UTC))
-        return _verdict_exit(verdict)
+        return _verdict_exit(verdict, fail_on_hygiene=request.fail_on_hygiene)
     remediation = None
     if request.remediation is not None:
         remediation = prepare_remediation(
@@ -233,7 +240,7 @@ def _root_use_one_account(
             print_json(document)
         else:
             render_verdict(plan_console(request.output), verdict, datetime.now(UTC))
-        return _verdict_exit(verdict)
+        return _verdict_exit(verdict, fail_on_hygiene=request.fail_on_hygiene)
     render_verdict(plan_console(request.output), verdict, datetime.now(UTC))
     return _remediate_one_account(remediation, aws, identity, prompter, request, document)
 
@@ -245,6 +252,8 @@ def _remediate_one_account(
     prompter: Prompter,
     request: RootUseRequest | PlaybookRunRequest,
     document: dict[str, Any],
+    *,
+    keyring_note: bool = True,
 ) -> int:
     from remediate import engine
     from remediate.accounts import OwnAccount, Target
@@ -260,6 +269,7 @@ def _remediate_one_account(
         many=False,
         output=request.output,
         allow_plaintext_keyring=_allow_plaintext(request),
+        keyring_note=keyring_note,
     )
     [run] = engine.run(remediation, [Target(identity.account_id)], services)
     if run.report is None:
@@ -308,7 +318,7 @@ def _root_use_many_accounts(
             print_json(document)
         else:
             render_sweep(stdout_console(), result)
-        return result.exit_code()
+        return result.exit_code(fail_on_hygiene=request.fail_on_hygiene)
     render_sweep(plan_console(request.output), result)
     return _remediate_many_accounts(request, remediation, result, opener, prompter)
 
@@ -399,6 +409,170 @@ def playbook_run(request: PlaybookRunRequest, prompter: Prompter) -> int:
             "sandbox": request.aws.sandbox,
         }
         return _remediate_one_account(remediation, aws, identity, prompter, request, document)
+
+
+# --- root-credentials ---------------------------------------------------------------------------
+
+
+def root_credentials_centralize(request: PlaybookRunRequest, prompter: Prompter) -> int:
+    """Centralize root access, from the management account: the shipped playbook
+    root-credentials-centralize through the engine (plan, confirm, apply, journal)."""
+    from remediate.aws.identity import caller_identity
+
+    remediation = prepare_remediation(request.remediation, prompter)
+    with open_aws(request.aws, read_only=remediation.dry_run, organization=True) as aws:
+        identity = caller_identity(aws)
+        document: dict[str, Any] = {
+            "account_id": identity.account_id,
+            "sandbox": request.aws.sandbox,
+        }
+        return _remediate_one_account(
+            remediation, aws, identity, prompter, request, document, keyring_note=False
+        )
+
+
+def root_credentials_audit(request: RootCredentialsRequest) -> int:
+    """Which member accounts' root users hold credentials, read through root audit sessions."""
+    from remediate import accounts
+    from remediate.aws.identity import caller_identity
+    from remediate.output import print_json, progress_bar, render_root_audit, stdout_console
+    from remediate.root_credentials import (
+        AUDIT_TASK,
+        AuditResult,
+        audit,
+        member_targets,
+        organization_root_access,
+        require_root_credentials_management,
+    )
+
+    with open_aws(request.aws, read_only=True, organization=True) as aws:
+        own = caller_identity(aws)
+        state = organization_root_access(aws)
+        targets, left_out = member_targets(aws, request.account_ids, state.management_account_id)
+        try:
+            require_root_credentials_management(state)
+        except InputError as exc:
+            # Nothing can be audited, but the organization's state is the answer: say so for
+            # every account, and exit 3 (undetermined).
+            result = AuditResult(
+                state,
+                tuple(_unaudited(t, f"{exc.message}; {exc.tip}") for t in targets),
+                left_out,
+            )
+        else:
+            opener = accounts.MemberRootSessions(
+                aws,
+                own,
+                task=AUDIT_TASK,
+                management_account_id=state.management_account_id,
+                read_only=True,
+            )
+            with progress_bar("Auditing accounts") as progress:
+                result = audit(
+                    state,
+                    opener,
+                    targets,
+                    concurrency=request.concurrency,
+                    progress=progress,
+                    management_left_out=left_out,
+                )
+    if request.output == "json":
+        print_json(result.to_json())
+    else:
+        render_root_audit(stdout_console(), result)
+    return result.exit_code()
+
+
+def _unaudited(target: Target, why: str) -> AccountAudit:
+    """An account that was not audited, and why (one line)."""
+    from remediate.root_credentials import AccountAudit
+    from remediate.sweep import one_line
+
+    return AccountAudit(target.account_id, target.account_name, None, one_line(why))
+
+
+def root_credentials_delete(request: RootCredentialsRequest, prompter: Prompter) -> int:
+    """Delete member accounts' root credentials: the shipped playbook root-credentials-delete
+    through the engine, in each account in a root session with the delete task policy."""
+    from remediate import accounts, engine
+    from remediate.aws.identity import caller_identity
+    from remediate.documents import remediation_fields
+    from remediate.output import print_json
+    from remediate.requests import RemediationRequest
+    from remediate.root_credentials import (
+        DELETE_TASK,
+        MANAGEMENT_ACCOUNT_NOTE,
+        member_targets,
+        organization_root_access,
+        require_root_credentials_management,
+    )
+
+    remediation = prepare_remediation(
+        RemediationRequest("root-credentials-delete", {}, dry_run=request.dry_run, yes=request.yes),
+        prompter,
+        across_accounts=True,
+    )
+    out = plan_console(request.output)
+    with open_aws(request.aws, read_only=request.dry_run, organization=True) as aws:
+        own = caller_identity(aws)
+        state = organization_root_access(aws)
+        require_root_credentials_management(state)
+        targets, left_out = member_targets(aws, request.account_ids, state.management_account_id)
+        if left_out:
+            out.print(
+                f"Management account {state.management_account_id} left out: "
+                f"{MANAGEMENT_ACCOUNT_NOTE}."
+            )
+        opener = accounts.MemberRootSessions(
+            aws,
+            own,
+            task=DELETE_TASK,
+            management_account_id=state.management_account_id,
+            read_only=aws.read_only,
+        )
+        services = _services(
+            remediation,
+            opener,
+            prompter,
+            out,
+            sandbox=request.aws.sandbox,
+            many=True,
+            concurrency=request.concurrency,
+            output=request.output,
+            allow_plaintext_keyring=False,  # deleting root credentials keeps no secret
+            keyring_note=False,
+        )
+        runs = engine.run(remediation, targets, services) if targets else []
+    if not targets:
+        out.print("No member account to delete root credentials in.")
+    elif not any(r.pending for r in runs) and all(r.report for r in runs):
+        out.print("Nothing needs changing: no member account's root user holds credentials.")
+    failed = any(r.failure is not None for r in runs)
+    if request.output == "json":
+        documents = []
+        for r in runs:
+            doc: dict[str, Any] = {
+                "account_id": r.account_id,
+                "account_name": r.target.account_name,
+                "error": r.failure.message if r.failure is not None else None,
+            }
+            doc.update(remediation_fields(r, show_secrets=False))
+            documents.append(doc)
+        print_json(
+            {
+                "organization": state.to_json(),
+                "accounts": documents,
+                "summary": {
+                    "total": len(runs),
+                    "changed": sum(bool(r.report and r.report.changed) for r in runs),
+                    "unchanged": sum(
+                        bool(r.report and not r.report.changed) and r.failure is None for r in runs
+                    ),
+                    "failed": sum(r.failure is not None for r in runs),
+                },
+            }
+        )
+    return EXIT_AWS if failed else EXIT_OK
 
 
 # --- secrets, permissions, journal ---------------------------------------------------------------
@@ -530,10 +704,14 @@ def secrets_forget(
 
 
 def permissions(request: PermissionsRequest) -> int:
-    """Print the least-privilege IAM policy (JSON) for detection and a playbook's steps."""
+    """Print the least-privilege IAM policy (JSON): detection and a playbook's steps (and the
+    sweep's needs), or what the management account needs for root-credentials."""
     from remediate.output import print_json
-    from remediate.permissions import policy
+    from remediate.permissions import policy, root_credentials_policy
 
+    if request.root_credentials:
+        print_json(root_credentials_policy(request.partition))
+        return EXIT_OK
     print_json(
         policy(
             request.playbook,

@@ -144,6 +144,7 @@ def _plan(remediation: Remediation, run: AccountRun, services: Services) -> None
             ui=services.ui,
             prompter=services.prompter,
             outcome=run.outcome,
+            caller_arn=session.identity.arn,
         )
         run.report = runner.plan(
             remediation.steps, ctx, remediation.playbook, dry_run=remediation.dry_run

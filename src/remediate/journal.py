@@ -33,8 +33,13 @@ class Journal:
     changes anything.
     """
 
-    def __init__(self, *, account_id: str, caller_arn: str, playbook: str) -> None:
+    def __init__(
+        self, *, account_id: str, caller_arn: str, playbook: str, acting_as: str | None = None
+    ) -> None:
         self.context = {"account": account_id, "caller": caller_arn, "playbook": playbook}
+        if acting_as is not None:
+            # A root task session: the caller ran remediate, the calls came from this root user.
+            self.context["acting_as"] = acting_as
         self.path = journal_path()
         fd = open_state_file(JOURNAL, flags=_APPEND)
         if fd is not None:

@@ -14,16 +14,18 @@ import json
 import re
 import sys
 import unicodedata
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, TextIO
 
 if TYPE_CHECKING:
     from rich.console import Console
 
+    from remediate.detect.findings import Finding
     from remediate.detect.judge import Verdict
     from remediate.engine import AccountRun
     from remediate.playbook.runner import RunReport
+    from remediate.root_credentials import AuditResult as RootAuditResult
     from remediate.steps.base import RunOutcome
     from remediate.sweep import AccountResult, SweepResult
 
@@ -161,6 +163,7 @@ def render_verdict(console: Console, verdict: Verdict, now: datetime) -> None:
         )
     if findings:
         console.print("Root hygiene: " + "; ".join(findings) + ".")
+    render_findings(console, verdict.findings)
     if verdict.report_generated_at is not None and verdict.report_age_seconds is not None:
         console.print(
             f"Credential report generated {when(verdict.report_generated_at)} "
@@ -175,13 +178,34 @@ def render_verdict(console: Console, verdict: Verdict, now: datetime) -> None:
         )
 
 
+_SEVERITY_STYLE = {"CRITICAL": "bold red", "HIGH": "red", "MEDIUM": "yellow"}
+
+
+def render_findings(console: Console, findings: Sequence[Finding]) -> None:
+    """Each finding: severity, id and title, then how to fix it."""
+    from rich.markup import escape
+
+    if not findings:
+        return
+    console.print(f"Findings ({len(findings)}):")
+    for f in findings:
+        style = _SEVERITY_STYLE.get(f.severity.value, "default")
+        console.print(f"  [{style}]{f.severity.value:<8}[/] {f.id}: {f.title}.")
+        console.print(f"           Fix: {escape(f.remediation)}")
+
+
 def render_plan(console: Console, report: RunReport, account_id: str) -> None:
     """One line per step (``+`` create, ``~`` update, ``=`` no change), then its details."""
     title = f"Plan for playbook {safe(report.playbook)} in account {safe(account_id)}"
     if report.dry_run:
         title += " (dry run: nothing will be changed)"
     console.print(f"[bold]{title}[/]:")
-    marks = {"create": "[green]+ create[/]", "update": "[yellow]~ update[/]", "none": "= none  "}
+    marks = {
+        "create": "[green]+ create[/]",
+        "update": "[yellow]~ update[/]",
+        "delete": "[red]- delete[/]",
+        "none": "= none  ",
+    }
     for p in report.steps:
         console.print(
             f"  {marks[p.change.change]}  {safe(p.step.id)} ({safe(p.step.kind)}): "
@@ -322,6 +346,72 @@ def render_sweep(console: Console, result: SweepResult) -> None:
         f"{s['total']} account{'s' * (s['total'] != 1)}: {s['in_use']} in use, "
         f"{s['not_in_use']} not in use, {s['undetermined']} undetermined"
     )
+
+
+def _yes_no_plain(value: bool) -> str:
+    return "yes" if value else "[red]no[/]"
+
+
+def render_root_audit(console: Console, result: RootAuditResult) -> None:
+    """The organization's centralized root access, one row per member account (holding root
+    credentials first), a summary line, and what to do next."""
+    from rich.markup import escape
+    from rich.table import Table
+
+    from remediate.root_credentials import CENTRALIZE_COMMAND, MANAGEMENT_ACCOUNT_NOTE
+
+    org = result.organization
+    console.print(
+        f"Organization {org.organization_id} (management account "
+        f"{org.management_account_id}): trusted access for IAM: "
+        f"{_yes_no_plain(org.trusted_access)}; root credentials management: "
+        f"{_yes_no_plain(org.root_credentials_management)}; root sessions: "
+        f"{_yes_no_plain(org.root_sessions)}."
+    )
+    table = Table(show_edge=False, pad_edge=False)
+    for column in ("Account", "Name", "Password", "Access keys", "Signing certs", "MFA devices"):
+        table.add_column(column, no_wrap=True)
+    table.add_column("Error", overflow="fold")
+    for a in result.accounts:
+        name = escape(a.account_name) if a.account_name else "-"
+        c = a.credentials
+        if c is None:
+            error = escape(a.error or "unknown error")
+            table.add_row(a.account_id, name, "-", "-", "-", "-", f"[red]{error}[/]")
+            continue
+
+        def many(ids: list[str]) -> str:
+            return f"[red]{len(ids)}[/] ({', '.join(ids)})" if ids else "0"
+
+        table.add_row(
+            a.account_id,
+            name,
+            "[red]yes[/]" if c.login_profile else "no",
+            many([k.access_key_id for k in c.access_keys]),
+            many([x.certificate_id for x in c.signing_certificates]),
+            many([d.serial_number for d in c.mfa_devices]),
+            "",
+        )
+    console.print(table)
+    s = result.summary()
+    console.print(
+        f"{s['total']} member account{'s' * (s['total'] != 1)}: "
+        f"{s['with_root_credentials']} with root credentials, "
+        f"{s['without_root_credentials']} without, {s['undetermined']} undetermined"
+    )
+    if result.management_left_out:
+        console.print(
+            f"[yellow]Note:[/] management account {org.management_account_id} not audited: "
+            f"{MANAGEMENT_ACCOUNT_NOTE}."
+        )
+    if not (org.trusted_access and org.root_credentials_management):
+        console.print(f"Next step: [bold]{CENTRALIZE_COMMAND}[/] enables centralized root access.")
+    elif s["with_root_credentials"]:
+        holders = ",".join(a.account_id for a in result.accounts if a.holds_root_credentials)
+        console.print(
+            f"Next step: [bold]remediate root-credentials delete --accounts {holders}[/] "
+            "deletes them."
+        )
 
 
 @contextlib.contextmanager

@@ -24,11 +24,21 @@ def playbook_grants(
     playbook_ref: str, variables: Mapping[str, str], arns: Arns
 ) -> tuple[str, list[Grant]]:
     """The playbook's name, and what each step a run with these ``--var`` values may take needs
-    (remediate.playbook.model.policy_steps: a required variable not given is any name)."""
+    (remediate.playbook.model.policy_steps: a required variable not given is any name). Steps
+    that act as the root user need nothing of the operator: root's own credentials, or an
+    sts:AssumeRoot task session whose permissions are its AWS task policy."""
+    from remediate.errors import InputError
     from remediate.playbook.model import load_playbook, policy_steps
 
     book = load_playbook(playbook_ref)
-    steps = policy_steps(book, variables)
+    steps = [step for step in policy_steps(book, variables) if not step.acts_as_root]
+    if not steps:
+        raise InputError(
+            f"every step of {book.name} acts as the root user (in an sts:AssumeRoot task "
+            "session): the operator needs no IAM action for them",
+            tip="`remediate permissions --root-credentials` prints what the management "
+            "account needs to open those sessions",
+        )
     return book.name, [grant for step in steps for grant in step.grants(arns)]
 
 
@@ -136,3 +146,72 @@ def organization_statements(role: str, partition: str = "aws") -> list[dict[str,
             "Resource": f"arn:{partition}:iam::*:role/{role}",
         },
     ]
+
+
+CENTRALIZE_PLAYBOOK = "root-credentials-centralize"
+# What audit and delete read besides the centralize playbook's own reads: the member accounts.
+ROOT_CREDENTIALS_READS = ("organizations:ListAccounts",)
+_TRUST = "organizations:EnableAWSServiceAccess"
+
+
+def root_credentials_policy(partition: str = "aws") -> dict[str, Any]:
+    """What the management account needs for `root-credentials centralize`, `audit` and
+    `delete`: read the organization, let it trust IAM (and nothing else), enable the two
+    features, and open root task sessions with the audit and delete task policies only.
+
+    In member accounts nothing is needed: a task session's permissions are its AWS task policy.
+    """
+    from remediate.root_credentials import (
+        AUDIT_TASK,
+        DELETE_TASK,
+        IAM_SERVICE_PRINCIPAL,
+        task_policy_arn,
+    )
+
+    _, grants = playbook_grants(CENTRALIZE_PLAYBOOK, {}, Arns(partition))
+    actions = sorted({action for grant in grants for action in grant.actions})
+    reads = sorted(
+        {a for a in actions if a.split(":", 1)[1].startswith(("Describe", "List", "Get"))}
+        | set(ROOT_CREDENTIALS_READS)
+    )
+    enables = sorted(a for a in actions if a not in reads and a != _TRUST)
+    return {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Sid": "ReadOrganizationRootAccess",
+                "Effect": "Allow",
+                "Action": reads,
+                "Resource": "*",
+            },
+            {
+                "Sid": "TrustIamInOrganizations",
+                "Effect": "Allow",
+                "Action": [_TRUST],
+                "Resource": "*",
+                "Condition": {
+                    "StringEquals": {"organizations:ServicePrincipal": IAM_SERVICE_PRINCIPAL}
+                },
+            },
+            {
+                "Sid": "CentralizeRootAccess",
+                "Effect": "Allow",
+                "Action": enables,
+                "Resource": "*",
+            },
+            {
+                "Sid": "AssumeRootForRootCredentialTasks",
+                "Effect": "Allow",
+                "Action": ["sts:AssumeRoot"],
+                "Resource": f"arn:{partition}:iam::*:root",
+                "Condition": {
+                    "ArnEquals": {
+                        "sts:TaskPolicyArn": [
+                            task_policy_arn(AUDIT_TASK, partition),
+                            task_policy_arn(DELETE_TASK, partition),
+                        ]
+                    }
+                },
+            },
+        ],
+    }

@@ -29,6 +29,11 @@ class PasswordSource(Enum):
 
 
 SWEEP_OPTIONS = "--all, --role-name, --external-id and --concurrency"
+FAIL_ON = ("hygiene",)
+ROOT_CREDENTIALS_DELETE_TIP = (
+    "in an AWS Organization, `remediate root-credentials delete --accounts ID` from the "
+    "management account deletes member accounts' root credentials"
+)
 
 
 def check_range(option: str, value: float, low: float, high: float | None = None) -> None:
@@ -133,6 +138,8 @@ class RootUseRequest:
     output: OutputFormat = "text"
     accounts: AccountsRequest | None = None
     remediation: RemediationRequest | None = None
+    # --fail-on hygiene: a root hygiene finding also makes detection exit 1.
+    fail_on_hygiene: bool = False
 
 
 @dataclass(frozen=True)
@@ -202,6 +209,8 @@ def root_use_request(
     external_id: str | None = None,
     concurrency: int | None = None,
     every_account: bool = False,
+    fail_on: str | None = None,
+    delete_root_keys: bool = False,
 ) -> RootUseRequest:
     """``root-use``'s options checked against each other. Options left out of the playbook's
     variables take the playbook's own defaults."""
@@ -211,6 +220,26 @@ def root_use_request(
         check_range("--report-timeout", report_timeout, 1, limits.MAX_REPORT_TIMEOUT)
     if no_mfa and flags.any_mfa_option():
         raise InputError("--no-mfa skips MFA enrollment: it takes no other MFA option")
+    if fail_on is not None:
+        if fail_on not in FAIL_ON:
+            raise InputError(f"invalid --fail-on {fail_on[:40]!r}: expected {', '.join(FAIL_ON)}")
+        if create_admin is not None:
+            raise InputError(
+                "--fail-on sets detection's exit code; a remediation exits 0 when it completes",
+                tip="run detection with --fail-on hygiene on its own",
+            )
+    if delete_root_keys:
+        if create_admin is None:
+            raise InputError(
+                "--delete-root-keys needs --create-admin NAME: root's access keys are deleted "
+                "only after an administrator exists to use instead"
+            )
+        if all_accounts or accounts is not None:
+            raise InputError(
+                "--delete-root-keys deletes the keys of the root user you are signed in as, "
+                "in one account",
+                tip=ROOT_CREDENTIALS_DELETE_TIP,
+            )
     remediation = None
     if create_admin is not None:
         variables: dict[str, Any] = {"user": validate.user_name(create_admin)}
@@ -222,6 +251,8 @@ def root_use_request(
             variables["tags"] = validate.tag_options(tags)
         if no_mfa:
             variables["mfa"] = False
+        if delete_root_keys:
+            variables["delete_root_keys"] = True
         remediation = remediation_request("root-use", variables, flags)
     elif flags.any_given() or tags or no_mfa or group is not None or access is not None:
         raise InputError("remediation options need --create-admin NAME")
@@ -260,6 +291,7 @@ def root_use_request(
         output=output,
         accounts=sweep,
         remediation=remediation,
+        fail_on_hygiene=fail_on == "hygiene",
     )
 
 
@@ -320,9 +352,57 @@ def prepare(request: RemediationRequest, *, across_accounts: bool = False) -> Pr
 
 
 @dataclass(frozen=True)
+class RootCredentialsRequest:
+    """``root-credentials audit`` or ``delete``: which member accounts (``account_ids`` None:
+    every member account), and how."""
+
+    aws: AwsChoice = field(default_factory=AwsChoice)
+    account_ids: tuple[str, ...] | None = None
+    concurrency: int = limits.DEFAULT_CONCURRENCY
+    output: OutputFormat = "text"
+    dry_run: bool = False
+    yes: bool = False
+
+
+def root_credentials_request(
+    command: Literal["audit", "delete"],
+    *,
+    aws: AwsChoice,
+    all_accounts: bool = False,
+    accounts: str | None = None,
+    concurrency: int | None = None,
+    output: OutputFormat = "text",
+    dry_run: bool = False,
+    yes: bool = False,
+) -> RootCredentialsRequest:
+    """Audit defaults to every member account; delete, which cannot be undone, names them."""
+    if all_accounts and accounts is not None:
+        raise InputError("give --all-accounts or --accounts, not both")
+    if command == "delete" and not all_accounts and accounts is None:
+        raise InputError(
+            "name the accounts whose root credentials to delete: --accounts ID,ID,... or "
+            "--all-accounts",
+            tip="see them first with `remediate root-credentials audit`",
+        )
+    if command == "audit" and (dry_run or yes):
+        raise InputError("audit changes nothing: it takes no --dry-run or --yes")
+    if concurrency is not None:
+        check_range("--concurrency", concurrency, 1, limits.MAX_CONCURRENCY)
+    return RootCredentialsRequest(
+        aws=aws,
+        account_ids=validate.account_ids(accounts) if accounts is not None else None,
+        concurrency=concurrency or limits.DEFAULT_CONCURRENCY,
+        output=output,
+        dry_run=dry_run,
+        yes=yes,
+    )
+
+
+@dataclass(frozen=True)
 class PermissionsRequest:
     """``remediate permissions``: the policy for detection and a playbook, scoped to the run
-    described by ``variables`` in ``account`` (any account when ``None``) in ``partition``."""
+    described by ``variables`` in ``account`` (any account when ``None``) in ``partition``, and
+    the sweep's needs; or the management account's needs for root-credentials."""
 
     playbook: str = "root-use"
     variables: Mapping[str, str] = field(default_factory=dict)
@@ -330,6 +410,7 @@ class PermissionsRequest:
     partition: str = "aws"
     detect_only: bool = False
     organization_role: str | None = None
+    root_credentials: bool = False
 
 
 def permissions_request(
@@ -341,11 +422,21 @@ def permissions_request(
     detect_only: bool = False,
     organization: bool = False,
     role_name: str = limits.DEFAULT_ROLE_NAME,
+    root_credentials: bool = False,
 ) -> PermissionsRequest:
     """``permissions``' options: ``--var KEY=VALUE`` once per key, a 12-digit ``--account``, the
-    partition of ``--region`` (``aws`` without one)."""
+    partition of ``--region`` (``aws`` without one). --root-credentials prints a policy of its
+    own: it takes no other choice but the region."""
     from remediate.aws.session import partition_of_region
 
+    if root_credentials and (
+        detect_only or organization or playbook != "root-use" or variables or account
+    ):
+        raise InputError(
+            "--root-credentials prints the management account's policy for `remediate "
+            "root-credentials`: it takes no PLAYBOOK, --var, --account, --detect-only or "
+            "--organization"
+        )
     given: dict[str, str] = {}
     for text in variables:
         key, value = validate.key_value(text, "--var")
@@ -363,6 +454,7 @@ def permissions_request(
         partition=partition_of_region(region) if region else "aws",
         detect_only=detect_only,
         organization_role=validate.role_name(role_name) if organization else None,
+        root_credentials=root_credentials,
     )
 
 

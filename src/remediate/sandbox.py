@@ -1,7 +1,9 @@
 """The built-in sandbox: a local moto server on loopback, seeded with a root user in use.
 
 moto's credential report has no ``<root_account>`` row and a fixed generation time; the sandbox
-(and the test suite, which reuses it) adds the root row the way real IAM shows it.
+(and the test suite, which reuses it) adds the root row the way real IAM shows it. moto has no
+root credentials, root caller or centralized root access either: remediate.sandbox_root emulates
+them, and the root row is drawn from the root credentials it keeps.
 """
 
 from __future__ import annotations
@@ -9,10 +11,12 @@ from __future__ import annotations
 import logging
 import os
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from types import TracebackType
 from typing import Any
+
+from remediate import sandbox_root
 
 SANDBOX_ACCOUNT_ID = "123456789012"
 SANDBOX_REGION = "us-east-1"
@@ -24,7 +28,8 @@ _ISO = "%Y-%m-%dT%H:%M:%S+00:00"
 
 @dataclass(frozen=True)
 class RootState:
-    """What the emulated ``<root_account>`` row says."""
+    """An emulated root user: what its ``<root_account>`` row says, and the credentials it
+    holds (a key that was used exists, active or not; ``mfa_active`` is one MFA device)."""
 
     password_last_used: datetime | None = None
     mfa_active: bool = False
@@ -35,6 +40,11 @@ class RootState:
     region: str = "us-east-1"
     service: str = "iam"
     created: datetime = datetime(2019, 5, 14, 8, 30, tzinfo=UTC)
+    # Root has a console password (a login profile). An account created through Organizations
+    # after root credentials management was enabled has none.
+    login_profile: bool = True
+    cert_1_active: bool = False
+    cert_2_active: bool = False
 
 
 def root_row_csv(account_id: str, state: RootState, partition: str = "aws") -> str:
@@ -45,6 +55,9 @@ def root_row_csv(account_id: str, state: RootState, partition: str = "aws") -> s
 
     def flag(value: bool) -> str:
         return "true" if value else "false"
+
+    def cert(active: bool) -> list[str]:
+        return [flag(active), date(state.created) if active else "N/A"]
 
     def key(active: bool, last_used: datetime | None) -> list[str]:
         if not (active or last_used):
@@ -68,10 +81,8 @@ def root_row_csv(account_id: str, state: RootState, partition: str = "aws") -> s
         flag(state.mfa_active),
         *key(state.key_1_active, state.key_1_last_used),
         *key(state.key_2_active, state.key_2_last_used),
-        "false",
-        "N/A",
-        "false",
-        "N/A",
+        *cert(state.cert_1_active),
+        *cert(state.cert_2_active),
     ]
     return ",".join(fields) + "\n"
 
@@ -82,15 +93,45 @@ _patched = False
 
 
 def set_root_state(account_id: str, state: RootState | None) -> None:
-    """Seed (or, with ``None``, remove) the root row of an emulated account's credential report."""
+    """Seed (or, with ``None``, remove) an emulated account's root user: the root row of its
+    credential report, and the root credentials behind it."""
     if state is None:
         _root_states.pop(account_id, None)
+        sandbox_root.forget_root_credentials(account_id)
     else:
         _root_states[account_id] = state
+        sandbox_root.seed_root_credentials(account_id, state)
 
 
 def clear_root_states() -> None:
+    """Forget every emulated root user, and centralized root access with them."""
     _root_states.clear()
+    sandbox_root.clear()
+
+
+def reported_root_state(account_id: str, state: RootState) -> RootState:
+    """``state`` as the root credentials stand now: a deleted key, certificate or MFA device is
+    gone from the root row too (a deleted key's last use with it)."""
+    creds = sandbox_root.root_credentials(account_id)
+    if creds is None:
+        return state
+    keys = {k.slot: k for k in creds.access_keys}
+    certs = {c.slot for c in creds.signing_certificates if c.status == "Active"}
+
+    def key_active(slot: int) -> bool:
+        return slot in keys and keys[slot].status == "Active"
+
+    return replace(
+        state,
+        mfa_active=bool(creds.mfa_devices),
+        key_1_active=key_active(1),
+        key_1_last_used=state.key_1_last_used if 1 in keys else None,
+        key_2_active=key_active(2),
+        key_2_last_used=state.key_2_last_used if 2 in keys else None,
+        cert_1_active=1 in certs,
+        cert_2_active=2 in certs,
+        login_profile=creds.login_profile is not None,
+    )
 
 
 def install_root_rows() -> None:
@@ -111,6 +152,7 @@ def install_root_rows() -> None:
             if state is None:
                 return content
             header, _, users = content.partition("\n")
+            state = reported_root_state(self.account_id, state)
             return header + "\n" + root_row_csv(self.account_id, state, self.partition) + users
 
         def get_credential_report_response(self: Any) -> Any:
@@ -121,6 +163,7 @@ def install_root_rows() -> None:
         setattr(IAMBackend, "get_credential_report", get_credential_report)  # noqa: B010
         setattr(IamResponse, "get_credential_report", get_credential_report_response)  # noqa: B010
         _find_access_keys_in_existing_backends()
+        sandbox_root.install()  # after the above: it looks root keys up first
         _patched = True
 
 
@@ -220,24 +263,39 @@ class Sandbox:
 
 # Member accounts of the sandbox's organization, each in a different state.
 SANDBOX_MEMBERS: tuple[tuple[str, str], ...] = (
-    ("dev", "an access key of the root user used yesterday"),
+    (
+        "dev",
+        "an access key of the root user used yesterday; root also has a password and a signing "
+        "certificate, and no MFA",
+    ),
     ("prod", "root password last used 40 days ago, root MFA active"),
-    ("audit", "root never used, root MFA active"),
+    ("audit", "root never used and holds no credentials at all (no password, no MFA)"),
 )
 
 
 def _member_state(name: str) -> RootState:
     now = datetime.now(UTC)
     if name == "dev":
-        return RootState(key_1_active=True, key_1_last_used=now - timedelta(days=1))
+        return RootState(
+            key_1_active=True, key_1_last_used=now - timedelta(days=1), cert_1_active=True
+        )
     if name == "prod":
         return RootState(password_last_used=now - timedelta(days=40), mfa_active=True)
-    return RootState(mfa_active=True)
+    return RootState(login_profile=False)
 
 
-def seed_organization(organizations: Any) -> list[str]:
+def seed_organization(
+    organizations: Any,
+    *,
+    central_root_access: tuple[str, ...] = (sandbox_root.ROOT_CREDENTIALS_MANAGEMENT,),
+) -> list[str]:
     """Make the sandbox account an organization's management account with three members, whose
-    root users are in different states; returns the member account ids."""
+    root users are in different states; returns the member account ids.
+
+    ``central_root_access`` is what is already enabled of centralized root access (with trusted
+    access for IAM), set up in process: by default root credentials management but not root
+    sessions, so `root-credentials audit` and `delete` work and `centralize` has one change left.
+    """
     organizations.create_organization(FeatureSet="ALL")
     members = []
     for name, _ in SANDBOX_MEMBERS:
@@ -248,4 +306,7 @@ def seed_organization(organizations: Any) -> list[str]:
         set_root_state(account_id, _member_state(name))
         generate_credential_report(account_id)
         members.append(account_id)
+    if central_root_access:
+        management = organizations.describe_organization()["Organization"]["MasterAccountId"]
+        sandbox_root.enable_central_root_access(str(management), central_root_access)
     return members

@@ -1,7 +1,8 @@
 """The organization sweep: root-use detection in many accounts at once.
 
 Each account is judged in a worker thread with a session opened there and dropped after; the
-result carries facts (verdict or error), never a live session.
+result carries facts (verdict or error), never a live session. The pool itself
+(:func:`each_concurrently`) also runs the root credentials audit.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ import logging
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, fields
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from remediate.detect.judge import Verdict
 from remediate.errors import EXIT_AWS, EXIT_OK, EXIT_ROOT_IN_USE, RemediateError
@@ -19,6 +20,9 @@ if TYPE_CHECKING:
     from remediate.accounts import AccountSession, Target
 
 log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+R = TypeVar("R")
 
 # The row order of a sweep: accounts in use first, then those that could not be judged.
 _RANK = {True: 0, None: 1, False: 2}
@@ -50,7 +54,7 @@ class AccountResult:
         else:
             # Verdict.to_json's keys are its field names: the same shape, nothing known.
             document = {f.name: None for f in fields(Verdict)}
-            document.update(account_id=self.account_id, evidence=[], notes=[])
+            document.update(account_id=self.account_id, evidence=[], notes=[], findings=[])
         document["account_name"] = self.account_name
         document["error"] = self.error
         return document
@@ -72,10 +76,12 @@ class SweepResult:
             "undetermined": sum(s is None for s in states),
         }
 
-    def exit_code(self) -> int:
-        """1 if root is in use anywhere, else 3 if any account could not be judged, else 0."""
+    def exit_code(self, *, fail_on_hygiene: bool = False) -> int:
+        """1 if root is in use anywhere (or, with ``fail_on_hygiene``, has a hygiene finding
+        anywhere), else 3 if any account could not be judged, else 0."""
         counts = self.summary()
-        if counts["in_use"]:
+        findings = any(a.verdict is not None and a.verdict.findings for a in self.accounts)
+        if counts["in_use"] or (fail_on_hygiene and findings):
             return EXIT_ROOT_IN_USE
         return EXIT_AWS if counts["undetermined"] else EXIT_OK
 
@@ -107,6 +113,41 @@ def judge_account(
     return AccountResult(target.account_id, target.account_name, verdict, None)
 
 
+def each_concurrently(
+    items: Sequence[T],
+    job: Callable[[T], R],
+    *,
+    concurrency: int,
+    progress: Callable[[R], None] | None = None,
+    name: str = "remediate-sweep",
+) -> list[R]:
+    """``job`` on every item, ``concurrency`` at a time, in worker threads; the results in the
+    order they finished. ``job`` keeps its own failures (it returns them as results).
+
+    ``progress`` is called in the calling thread as each item finishes. Ctrl-C (or a bug) stops
+    the items still queued.
+    """
+    results: list[R] = []
+    pool = ThreadPoolExecutor(
+        max_workers=min(concurrency, max(len(items), 1)), thread_name_prefix=name
+    )
+    try:
+        pending: set[Future[R]] = {pool.submit(job, item) for item in items}
+        while pending:
+            done, pending = wait(pending, return_when=FIRST_COMPLETED)
+            for future in done:
+                result = future.result()
+                results.append(result)
+                if progress is not None:
+                    progress(result)
+    except BaseException:
+        # Ctrl-C or a bug: do not start the items still queued.
+        pool.shutdown(wait=False, cancel_futures=True)
+        raise
+    pool.shutdown()
+    return results
+
+
 def sweep(
     open_account: Callable[[str], AccountSession],
     targets: Sequence[Target],
@@ -125,22 +166,5 @@ def sweep(
     def job(target: Target) -> AccountResult:
         return judge_account(open_account, target, days=days, report_timeout=report_timeout)
 
-    results: list[AccountResult] = []
-    pool = ThreadPoolExecutor(
-        max_workers=min(concurrency, max(len(targets), 1)), thread_name_prefix="remediate-sweep"
-    )
-    try:
-        pending: set[Future[AccountResult]] = {pool.submit(job, t) for t in targets}
-        while pending:
-            done, pending = wait(pending, return_when=FIRST_COMPLETED)
-            for future in done:
-                result = future.result()
-                results.append(result)
-                if progress is not None:
-                    progress(result)
-    except BaseException:
-        # Ctrl-C or a bug: do not start the accounts still queued.
-        pool.shutdown(wait=False, cancel_futures=True)
-        raise
-    pool.shutdown()
+    results = each_concurrently(targets, job, concurrency=concurrency, progress=progress)
     return SweepResult(sort_results(results))

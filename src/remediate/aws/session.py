@@ -27,8 +27,10 @@ CONNECT_TIMEOUT = 5.0
 READ_TIMEOUT = 30.0
 
 # Operations that change nothing in the account; everything else is a write and refused in dry run.
+# AssumeRole and AssumeRoot only hand out short-lived credentials: a dry run across accounts needs
+# them to read each account, and the session they open refuses writes just the same.
 _READ_PREFIXES = ("Get", "List", "Describe")
-_READ_OPERATIONS = frozenset({"GenerateCredentialReport", "AssumeRole"})
+_READ_OPERATIONS = frozenset({"GenerateCredentialReport", "AssumeRole", "AssumeRoot"})
 
 
 def is_write(operation: str) -> bool:
@@ -74,6 +76,9 @@ def new_session(credentials: Any = None, **kwargs: Any) -> boto3.Session:
     if credentials is not None:
         # botocore has no public setter; boto3.Session(aws_access_key_id=...) would freeze them.
         core._credentials = credentials  # type: ignore[attr-defined]
+    # sts:AssumeRoot refuses STS's global endpoint. Regional is botocore's default, but a config
+    # file or AWS_STS_REGIONAL_ENDPOINTS=legacy would send us-east-1 calls to the global one.
+    core.set_config_variable("sts_regional_endpoints", "regional")
     return boto3.Session(botocore_session=core, **kwargs)
 
 
@@ -257,6 +262,12 @@ class Aws:
                 "network in clear text",
                 tip="use https://, or pass --allow-insecure-endpoint if that network is trusted",
             )
+
+    @property
+    def access_key_id(self) -> str | None:
+        """The id of the access key this session signs with (an id, not a secret), if any."""
+        creds = self._session.get_credentials()
+        return None if creds is None else str(creds.access_key)
 
     @property
     def iam(self) -> Any:

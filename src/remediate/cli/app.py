@@ -100,11 +100,13 @@ def root_use(
     days: o.Days = limits.DEFAULT_DAYS,
     report_timeout: o.ReportTimeout = None,
     credential_report: o.CredentialReport = None,
+    fail_on: o.FailOnOption = None,
     create_admin: o.CreateAdmin = None,
     group: o.Group = None,
     access: o.AccessKind = None,
     tag: o.Tags = None,
     no_mfa: o.NoMfa = False,
+    delete_root_keys: o.DeleteRootKeys = False,
     dry_run: o.DryRun = False,
     yes: o.Yes = False,
     show_secrets: o.ShowSecrets = False,
@@ -163,6 +165,8 @@ def root_use(
         external_id=external_id,
         concurrency=concurrency,
         every_account=every_account,
+        fail_on=fail_on.value if fail_on is not None else None,
+        delete_root_keys=delete_root_keys,
     )
     raise typer.Exit(commands.root_use(request, _prompter()))
 
@@ -334,6 +338,14 @@ def permissions(
     role_name: Annotated[
         str, typer.Option("--role-name", help="The role assumed in member accounts.")
     ] = limits.DEFAULT_ROLE_NAME,
+    root_credentials: Annotated[
+        bool,
+        typer.Option(
+            "--root-credentials",
+            help="Instead: what the management account needs for `remediate root-credentials` "
+            "(Organizations, IAM's organization features, sts:AssumeRoot with the task policies).",
+        ),
+    ] = False,
 ) -> None:
     """Print the least-privilege IAM policy (JSON) for detection and a playbook's steps, scoped
     to the users, groups and MFA devices a run with these --var values touches (a required
@@ -349,8 +361,112 @@ def permissions(
         detect_only=detect_only,
         organization=organization,
         role_name=role_name,
+        root_credentials=root_credentials,
     )
     raise typer.Exit(commands.permissions(request))
+
+
+root_credentials_app = typer.Typer(
+    help="Put root away across an AWS Organization: centralize root access, audit and delete "
+    "member accounts' root credentials (from the management account).",
+    no_args_is_help=True,
+    rich_markup_mode=None,
+)
+app.add_typer(root_credentials_app, name="root-credentials")
+
+ROOT_CREDENTIALS_EXIT_CODES = (
+    "Exit codes: 0 done (audit: no member account's root holds credentials); 1 (audit) some "
+    "root user holds credentials; 2 invalid input, nothing was changed; 3 AWS failed, or "
+    "(audit) an account could not be audited."
+)
+
+
+@root_credentials_app.command("audit", epilog=ROOT_CREDENTIALS_EXIT_CODES)
+def root_credentials_audit(
+    all_accounts: o.AllAccounts = False,
+    accounts: o.Accounts = None,
+    concurrency: o.Concurrency = None,
+    output: o.OutputFormat = o.Output.text,
+    profile: o.Profile = None,
+    region: o.Region = None,
+    endpoint_url: o.EndpointUrl = None,
+    sandbox: o.SandboxFlag = False,
+    allow_insecure_endpoint: o.AllowInsecureEndpoint = False,
+) -> None:
+    """Which member accounts' root users hold a password, access keys, signing certificates or
+    MFA devices (through sts:AssumeRoot with IAMAuditRootUserCredentials); every member account
+    unless --accounts names some. Changes nothing."""
+    from remediate import commands
+    from remediate.requests import root_credentials_request
+
+    request = root_credentials_request(
+        "audit",
+        aws=_aws(profile, region, endpoint_url, sandbox, allow_insecure_endpoint),
+        all_accounts=all_accounts,
+        accounts=accounts,
+        concurrency=concurrency,
+        output=output.value,
+    )
+    raise typer.Exit(commands.root_credentials_audit(request))
+
+
+@root_credentials_app.command("centralize", epilog=ROOT_CREDENTIALS_EXIT_CODES)
+def root_credentials_centralize(
+    dry_run: o.DryRun = False,
+    yes: o.Yes = False,
+    output: o.OutputFormat = o.Output.text,
+    profile: o.Profile = None,
+    region: o.Region = None,
+    endpoint_url: o.EndpointUrl = None,
+    sandbox: o.SandboxFlag = False,
+    allow_insecure_endpoint: o.AllowInsecureEndpoint = False,
+) -> None:
+    """Enable centralized root access, from the management account: trusted access for IAM in
+    Organizations, root credentials management, root sessions; each only if it is off."""
+    from remediate import commands
+    from remediate.requests import RemediationFlags, playbook_run_request
+
+    request = playbook_run_request(
+        "root-credentials-centralize",
+        aws=_aws(profile, region, endpoint_url, sandbox, allow_insecure_endpoint),
+        flags=RemediationFlags(dry_run=dry_run, yes=yes),
+        output=output.value,
+    )
+    raise typer.Exit(commands.root_credentials_centralize(request, _prompter()))
+
+
+@root_credentials_app.command("delete", epilog=ROOT_CREDENTIALS_EXIT_CODES)
+def root_credentials_delete(
+    all_accounts: o.AllAccounts = False,
+    accounts: o.Accounts = None,
+    concurrency: o.Concurrency = None,
+    dry_run: o.DryRun = False,
+    yes: o.Yes = False,
+    output: o.OutputFormat = o.Output.text,
+    profile: o.Profile = None,
+    region: o.Region = None,
+    endpoint_url: o.EndpointUrl = None,
+    sandbox: o.SandboxFlag = False,
+    allow_insecure_endpoint: o.AllowInsecureEndpoint = False,
+) -> None:
+    """Delete member accounts' root credentials: access keys, signing certificates, the console
+    password, then deactivate MFA devices (through sts:AssumeRoot with
+    IAMDeleteRootUserCredentials). Plans every account, asks once. Never the management account:
+    AssumeRoot cannot target it."""
+    from remediate import commands
+    from remediate.requests import root_credentials_request
+
+    request = root_credentials_request(
+        "delete",
+        aws=_aws(profile, region, endpoint_url, sandbox, allow_insecure_endpoint),
+        all_accounts=all_accounts,
+        accounts=accounts,
+        concurrency=concurrency,
+        output=output.value,
+        dry_run=dry_run,
+        yes=yes,
+    )
+    raise typer.Exit(commands.root_credentials_delete(request, _prompter()))
 
 
 @app.command("journal")

@@ -30,6 +30,10 @@ class Access(StrEnum):
     both = "both"
 
 
+class FailOn(StrEnum):
+    hygiene = "hygiene"
+
+
 class What(StrEnum):
     password = "password"  # noqa: S105 (a name, not a secret)
     access_key = "access-key"
@@ -106,6 +110,14 @@ ReportTimeout = Annotated[
         f"[default: {limits.DEFAULT_REPORT_TIMEOUT:g}].",
     ),
 ]
+FailOnOption = Annotated[
+    FailOn | None,
+    typer.Option(
+        "--fail-on",
+        help="hygiene: also exit 1 when the root user has any hygiene finding "
+        "(MFA not active, active access keys or signing certificates).",
+    ),
+]
 CredentialReport = Annotated[
     Path | None,
     typer.Option(
@@ -167,6 +179,15 @@ DryRun = Annotated[
 Yes = Annotated[
     bool,
     typer.Option("--yes", "-y", help="Apply without asking.", rich_help_panel=REMEDIATION_PANEL),
+]
+DeleteRootKeys = Annotated[
+    bool,
+    typer.Option(
+        "--delete-root-keys",
+        help="Signed in as root: delete root's own access keys, last, once the administrator "
+        "exists with MFA and is in the group.",
+        rich_help_panel=REMEDIATION_PANEL,
+    ),
 ]
 ShowSecrets = Annotated[
     bool,

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from remediate.clock import utc
+from remediate.detect.findings import Finding, root_hygiene
 from remediate.detect.report import CredentialReport, CredentialRow
 
 STALE_AFTER_SECONDS = 3600.0
@@ -48,7 +49,8 @@ class Evidence:
 
 @dataclass(frozen=True)
 class Verdict:
-    """The outcome of detection: whether root is in use, the evidence, and root hygiene."""
+    """The outcome of detection: whether root is in use, the evidence, and root hygiene (the
+    facts, and the findings they call for)."""
 
     account_id: str | None
     root_arn: str | None
@@ -64,6 +66,7 @@ class Verdict:
     report_stale: bool
     caller_is_root: bool
     notes: tuple[str, ...]
+    findings: tuple[Finding, ...] = ()
 
     def to_json(self) -> dict[str, object]:
         """Return a JSON-ready mapping with timestamps as ISO 8601 strings."""
@@ -82,6 +85,7 @@ class Verdict:
             "report_stale": self.report_stale,
             "caller_is_root": self.caller_is_root,
             "notes": list(self.notes),
+            "findings": [f.to_json() for f in self.findings],
         }
 
 
@@ -221,6 +225,11 @@ def judge_root_use(
     else:
         root_arn = None
 
+    mfa_active = row.mfa_active if row is not None else None
+    keys_active = (
+        _count_active(tuple(key.active for key in row.access_keys)) if row is not None else None
+    )
+    certs_active = _count_active(row.certs_active) if row is not None else None
     return Verdict(
         account_id=account_id,
         root_arn=root_arn,
@@ -228,16 +237,17 @@ def judge_root_use(
         root_in_use=root_in_use,
         last_used=last_used,
         evidence=tuple(evidence),
-        root_mfa_active=row.mfa_active if row is not None else None,
-        root_access_keys_active=(
-            _count_active(tuple(key.active for key in row.access_keys)) if row is not None else None
-        ),
-        root_signing_certificates_active=(
-            _count_active(row.certs_active) if row is not None else None
-        ),
+        root_mfa_active=mfa_active,
+        root_access_keys_active=keys_active,
+        root_signing_certificates_active=certs_active,
         report_generated_at=generated_at,
         report_age_seconds=age_seconds,
         report_stale=stale,
         caller_is_root=caller_is_root,
         notes=tuple(notes),
+        findings=root_hygiene(
+            mfa_active=mfa_active,
+            access_keys_active=keys_active,
+            signing_certificates_active=certs_active,
+        ),
     )

@@ -70,6 +70,9 @@ def plan(steps: Sequence[AnyStep], ctx: StepContext, playbook: str, *, dry_run: 
     report = RunReport(playbook, dry_run)
     for step in steps:
         report.steps.append(Planned(step, step.plan(ctx)))
+        # Applied in order, a run stops at its first failure: a later step runs only once this
+        # one holds.
+        ctx.ensured.update(step.ensures())
     return report
 
 

@@ -13,10 +13,10 @@ if TYPE_CHECKING:
     from remediate.prompt import Prompter
     from remediate.secrets import SecretStore
 
-ChangeKind = Literal["create", "update", "none"]
+ChangeKind = Literal["create", "update", "delete", "none"]
 FieldType = Literal["string", "bool", "tags", "int"]
 SecretKind = Literal["password", "access-key", "mfa-seed", "pending-password"]
-EntityKind = Literal["user", "group", "mfa"]
+EntityKind = Literal["user", "group", "mfa", "trusted-access"]
 MfaMode = Literal["interactive", "codes", "auto"]
 
 S = TypeVar("S")
@@ -74,7 +74,8 @@ class Grant:
 
 @dataclass
 class Change(Generic[S]):
-    """What a step would do: the resource it manages, ``create``/``update``/``none``, and why.
+    """What a step would do: the resource it manages, ``create``/``update``/``delete``/``none``,
+    and why.
 
     ``state`` is what the plan learned that apply needs, typed by each step kind (never shown).
     """
@@ -172,6 +173,11 @@ class StepContext:
     # Entities a create found already there (a stale read hid them from the plan).
     existed: set[tuple[str, str]] = field(default_factory=set)
     outcome: RunOutcome = field(default_factory=RunOutcome)
+    # Who the session's calls come from (an ARN): the root user, an IAM user, an assumed role.
+    caller_arn: str | None = None
+    # What will hold once the earlier steps of this run have applied (Step.ensures): a later
+    # step may require it before it changes anything.
+    ensured: set[tuple[str, str]] = field(default_factory=set)
 
     @property
     def iam(self) -> Any:
@@ -261,6 +267,10 @@ class Step(Generic[S]):
     asks_for_codes: ClassVar[bool] = False
     # Write calls applying one change makes (the call budget in benchmarks/bench_remediate.py).
     writes_per_change: ClassVar[int] = 1
+    # The step acts on the root user with root's own credentials (its access keys, or an
+    # sts:AssumeRoot task session): no IAM policy of the operator applies, so the operator's
+    # least-privilege policy leaves its actions out.
+    acts_as_root: ClassVar[bool] = False
 
     def __init__(self, step_id: str, params: Mapping[str, Any]) -> None:
         self.id = step_id
@@ -274,6 +284,11 @@ class Step(Generic[S]):
         the IAM service authorization reference gives each action's resource types: `remediate
         permissions` scopes its policy with these."""
         raise NotImplementedError
+
+    def ensures(self) -> frozenset[tuple[str, str]]:
+        """What holds once this step has run, whether or not it had anything to change: a
+        later step's preflight may require it (e.g. ``("mfa", "alice")``)."""
+        return frozenset()
 
     def plan(self, ctx: StepContext) -> Change[S]:
         """Read the current state and say what would change. Never writes."""
@@ -291,7 +306,7 @@ class Step(Generic[S]):
 AnyStep = Step[Any]
 
 REGISTRY: dict[str, type[AnyStep]] = {}
-BUILT_IN = ("remediate.steps.iam", "remediate.steps.virtual_mfa")
+BUILT_IN = ("remediate.steps.iam", "remediate.steps.virtual_mfa", "remediate.steps.root")
 
 
 def register(cls: type[Step[S]]) -> type[Step[S]]:

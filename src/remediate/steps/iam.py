@@ -205,6 +205,9 @@ class UserStep(Step[UserPlan]):
     def resource(self, ctx: StepContext) -> str:
         return str(self.params["user"])
 
+    def ensures(self) -> frozenset[tuple[str, str]]:
+        return frozenset({("user", str(self.params["user"]))})
+
     def plan(self, ctx: StepContext) -> Change[UserPlan]:
         from remediate.aws.calls import call_or_none
 
@@ -271,6 +274,9 @@ class MembershipStep(Step[None]):
 
     def resource(self, ctx: StepContext) -> str:
         return f"{self.params['user']} in {self.params['group']}"
+
+    def ensures(self) -> frozenset[tuple[str, str]]:
+        return frozenset({("member", f"{self.params['user']} in {self.params['group']}")})
 
     def plan(self, ctx: StepContext) -> Change[None]:
         user, group = self.params["user"], self.params["group"]

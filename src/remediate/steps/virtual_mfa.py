@@ -133,6 +133,9 @@ class VirtualMfaStep(Step[MfaPlan]):
     def resource(self, ctx: StepContext) -> str:
         return f"virtual MFA device of {self.params['user']}"
 
+    def ensures(self) -> frozenset[tuple[str, str]]:
+        return frozenset({("mfa", str(self.params["user"]))})
+
     def plan(self, ctx: StepContext) -> Change[MfaPlan]:
         user = self.params["user"]
         if not ctx.will_create("user", user):

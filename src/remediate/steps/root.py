@@ -1,0 +1,428 @@
+"""Step kinds that put root away: centralized root access for an organization (trusted access for
+IAM, root credentials management, root sessions), and the root user's own credentials deleted
+(access keys, signing certificates, login profile; MFA devices deactivated).
+
+The root credential kinds act on the root user by omitting ``UserName``, which IAM allows only
+to root itself: with root's own access keys, or in an ``sts:AssumeRoot`` task session opened by
+an organization's management account. Each refuses to plan under any other caller, since the
+same calls would then act on the caller's own IAM user.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from remediate.aws.calls import NOT_FOUND_CODES, call
+from remediate.errors import AwsError, InputError
+from remediate.steps.base import (
+    ANY_RESOURCE,
+    Arns,
+    Change,
+    FieldSpec,
+    Grant,
+    Step,
+    StepContext,
+    register,
+)
+
+if TYPE_CHECKING:
+    from datetime import datetime
+
+ROOT_CALLER_TIP = (
+    "in an AWS Organization, `remediate root-credentials delete --accounts ACCOUNT_ID` from the "
+    "management account deletes a member account's root credentials (through sts:AssumeRoot); "
+    "in a standalone account, run as the root user (with root's own access keys)"
+)
+
+
+def _date(value: datetime | None) -> str:
+    return value.strftime("%Y-%m-%d") if value is not None else "unknown date"
+
+
+def _delete_tolerating_gone(ctx: StepContext, operation: str, **params: Any) -> bool:
+    """Delete something; ``False`` when it was already gone (a concurrent run, or a retried
+    request whose first attempt worked): the same end state."""
+    try:
+        call(ctx.iam, operation, **params)
+    except AwsError as exc:
+        if exc.code in NOT_FOUND_CODES:
+            return False
+        raise
+    return True
+
+
+# --- the organization ------------------------------------------------------------------------
+
+
+@register
+class TrustedAccessStep(Step[None]):
+    """AWS Organizations trusts a service (by default IAM, which centralized root access needs).
+
+    ```yaml
+    - id: trusted-access
+      kind: organizations-trusted-access
+      with: {service_principal: iam.amazonaws.com}
+    ```
+    Runs in the organization's management account, which must have all features enabled.
+    """
+
+    kind = "organizations-trusted-access"
+    fields = {
+        "service_principal": FieldSpec("string", required=False, default="iam.amazonaws.com"),
+    }
+    permissions = (
+        "organizations:DescribeOrganization",
+        "organizations:ListAWSServiceAccessForOrganization",
+        "organizations:EnableAWSServiceAccess",
+    )
+
+    def grants(self, arns: Arns) -> list[Grant]:
+        # Organizations scopes none of these to a resource; trusting a service is limited to
+        # the one service this step names.
+        reads = tuple(a for a in self.permissions if a != "organizations:EnableAWSServiceAccess")
+        principal = str(self.params["service_principal"])
+        return [
+            Grant(reads, (ANY_RESOURCE,)),
+            Grant(
+                ("organizations:EnableAWSServiceAccess",),
+                (ANY_RESOURCE,),
+                {"StringEquals": {"organizations:ServicePrincipal": principal}},
+            ),
+        ]
+
+    def resource(self, ctx: StepContext) -> str:
+        return f"trusted access for {self.params['service_principal']}"
+
+    def plan(self, ctx: StepContext) -> Change[None]:
+        from remediate.root_credentials import describe_organization, trusted_access_enabled
+
+        principal = str(self.params["service_principal"])
+        organization = describe_organization(ctx.aws)
+        management = str(organization["MasterAccountId"])
+        if management != ctx.account_id:
+            raise InputError(
+                f"step {self.id!r}: account {ctx.account_id} is not the management account of "
+                f"organization {organization['Id']}",
+                tip=f"run this from the management account, {management}",
+            )
+        if organization.get("FeatureSet") != "ALL":
+            raise InputError(
+                f"organization {organization['Id']} has only consolidated billing features: "
+                "centralized root access needs all features",
+                tip="enable all features in the AWS Organizations console (Settings), then rerun",
+            )
+        if trusted_access_enabled(ctx.aws, principal):
+            return Change(self.resource(ctx), "none")
+        ctx.plan_create("trusted-access", principal)
+        return Change(
+            self.resource(ctx),
+            "create",
+            [f"let AWS Organizations trust {principal} (organizations:EnableAWSServiceAccess)"],
+        )
+
+    def apply(self, ctx: StepContext, change: Change[None]) -> None:
+        call(
+            ctx.aws.client("organizations"),
+            "EnableAWSServiceAccess",
+            ServicePrincipal=self.params["service_principal"],
+        )
+
+
+class _FeatureStep(Step[None]):
+    """One feature of centralized root access is enabled for the organization."""
+
+    feature: str
+    enable: str  # the IAM operation that enables it
+    what: str
+
+    def grants(self, arns: Arns) -> list[Grant]:
+        # IAM scopes neither the organization's features nor their listing to a resource.
+        return [Grant(self.permissions, (ANY_RESOURCE,))]
+
+    def resource(self, ctx: StepContext) -> str:
+        return f"{self.feature} (centralized root access)"
+
+    def plan(self, ctx: StepContext) -> Change[None]:
+        from remediate.root_credentials import IAM_SERVICE_PRINCIPAL, enabled_features
+
+        enable: Change[None] = Change(
+            self.resource(ctx), "create", [f"enable {self.what} (iam:{self.enable})"]
+        )
+        if ctx.will_create("trusted-access", IAM_SERVICE_PRINCIPAL):
+            return enable  # no feature can be on while IAM is not trusted
+        features = enabled_features(ctx.aws)
+        if features is None:
+            raise InputError(
+                f"step {self.id!r}: AWS Organizations does not trust IAM, so {self.what} "
+                "cannot be enabled",
+                tip="enable trusted access first: an organizations-trusted-access step before "
+                "this one (`remediate root-credentials centralize` has it)",
+            )
+        return Change(self.resource(ctx), "none") if self.feature in features else enable
+
+    def apply(self, ctx: StepContext, change: Change[None]) -> None:
+        call(ctx.iam, self.enable)
+
+
+@register
+class RootCredentialsManagementStep(_FeatureStep):
+    """Root credentials management is enabled: the management account may audit and delete member
+    accounts' root credentials (and accounts created from now on get no root password).
+
+    ```yaml
+    - id: root-credentials-management
+      kind: organizations-root-credentials-management
+    ```
+    """
+
+    kind = "organizations-root-credentials-management"
+    fields: ClassVar[Mapping[str, FieldSpec]] = {}
+    permissions = (
+        "iam:ListOrganizationsFeatures",
+        "iam:EnableOrganizationsRootCredentialsManagement",
+    )
+    feature = "RootCredentialsManagement"
+    enable = "EnableOrganizationsRootCredentialsManagement"
+    what = "root credentials management"
+
+
+@register
+class RootSessionsStep(_FeatureStep):
+    """Root sessions are enabled: the management account may take privileged root actions in
+    member accounts (and members may recover root credentials after their deletion).
+
+    ```yaml
+    - id: root-sessions
+      kind: organizations-root-sessions
+    ```
+    """
+
+    kind = "organizations-root-sessions"
+    fields: ClassVar[Mapping[str, FieldSpec]] = {}
+    permissions = ("iam:ListOrganizationsFeatures", "iam:EnableOrganizationsRootSessions")
+    feature = "RootSessions"
+    enable = "EnableOrganizationsRootSessions"
+    what = "root sessions (privileged root actions in member accounts)"
+
+
+# --- the root user's own credentials -----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Doomed:
+    """What the plan found to delete (or deactivate), in the order to do it."""
+
+    ids: tuple[str, ...]
+
+
+class _RootCredentialStep(Step[Doomed]):
+    """Acts on the root user: plans only when the caller is root."""
+
+    acts_as_root = True
+    noun: str  # e.g. "access keys"
+
+    def grants(self, arns: Arns) -> list[Grant]:
+        # Root's own credentials, or an AssumeRoot task session whose task policy is its
+        # permissions: the operator's policy needs nothing for these calls.
+        return []
+
+    def resource(self, ctx: StepContext) -> str:
+        return f"root user's {self.noun} in {ctx.account_id}"
+
+    def require_root(self, ctx: StepContext) -> None:
+        from remediate.detect.judge import is_root_arn
+
+        if ctx.caller_arn is None or not is_root_arn(ctx.caller_arn):
+            raise InputError(
+                f"only the root user itself can delete root's {self.noun} (omitting UserName "
+                f"would act on the caller), and the caller is {ctx.caller_arn or 'unknown'}",
+                tip=ROOT_CALLER_TIP,
+            )
+
+    def plan(self, ctx: StepContext) -> Change[Doomed]:
+        self.require_root(ctx)
+        found = self.find(ctx)
+        if not found:
+            return Change(self.resource(ctx), "none", [f"the root user has no {self.noun}"])
+        ids = tuple(i for i, _ in found)
+        return Change(self.resource(ctx), "delete", [text for _, text in found], state=Doomed(ids))
+
+    def find(self, ctx: StepContext) -> list[tuple[str, str]]:
+        """(id, what the plan says about it) of each credential to remove, in order."""
+        raise NotImplementedError
+
+
+@register
+class RootAccessKeysStep(_RootCredentialStep):
+    """The root user has no access keys.
+
+    ```yaml
+    - id: root-access-keys
+      kind: root-access-keys-deleted
+      with: {administrator: alice, group: Administrators}
+    ```
+    Runs as root (its own keys, or an sts:AssumeRoot task session). With ``administrator``, the
+    keys are deleted only if the earlier steps of the run ensure that this IAM user exists, has an
+    MFA device and (with ``group``) is in that group; otherwise the run stops before any change.
+    The key the run itself signs with is deleted last.
+    """
+
+    kind = "root-access-keys-deleted"
+    fields = {
+        "administrator": FieldSpec("string", required=False, format="iam-user-name"),
+        "group": FieldSpec("string", required=False, format="iam-group-name"),
+    }
+    permissions = ("iam:ListAccessKeys", "iam:DeleteAccessKey")
+    writes_per_change = 2  # root has at most two access keys
+    noun = "access keys"
+
+    def find(self, ctx: StepContext) -> list[tuple[str, str]]:
+        from remediate.root_credentials import access_keys
+
+        own = ctx.aws.access_key_id
+        keys = sorted(access_keys(ctx.iam), key=lambda k: k.access_key_id == own)
+        return [
+            (
+                k.access_key_id,
+                f"delete root access key {k.access_key_id} ({k.status}, created "
+                f"{_date(k.create_date)})"
+                + (": the key this run signs with, deleted last" if k.access_key_id == own else ""),
+            )
+            for k in keys
+        ]
+
+    def plan(self, ctx: StepContext) -> Change[Doomed]:
+        change = super().plan(ctx)
+        if change.change != "none":
+            # At plan time, so that a dry run says so too: exit 2 before any change.
+            self._require_administrator(ctx)
+        return change
+
+    def _require_administrator(self, ctx: StepContext) -> None:
+        admin = self.params.get("administrator")
+        if not admin:
+            return
+        group = self.params.get("group")
+        required = {
+            ("user", admin): f"the IAM user {admin} exists",
+            ("mfa", admin): f"{admin} has an MFA device",
+        }
+        if group:
+            required[("member", f"{admin} in {group}")] = f"{admin} is in group {group}"
+        missing = [text for need, text in required.items() if need not in ctx.ensured]
+        if missing:
+            raise InputError(
+                "root's access keys are deleted only once the administrator can take over, and "
+                f"this run does not make sure that {' and that '.join(missing)}",
+                tip="keep those steps in the run (for root-use: drop --no-mfa), then rerun",
+            )
+
+    def apply(self, ctx: StepContext, change: Change[Doomed]) -> None:
+        own = ctx.aws.access_key_id
+        for key_id in change.planned.ids:
+            _delete_tolerating_gone(ctx, "DeleteAccessKey", AccessKeyId=key_id)
+        if own in change.planned.ids:
+            admin = self.params.get("administrator")
+            ctx.ui.print(
+                "The root access key this run signed with is deleted: it no longer works"
+                + (f"; sign in as {admin} from now on." if admin else ".")
+            )
+
+
+@register
+class RootSigningCertificatesStep(_RootCredentialStep):
+    """The root user has no signing certificates.
+
+    ```yaml
+    - id: root-signing-certificates
+      kind: root-signing-certificates-deleted
+    ```
+    Runs as root (its own keys, or an sts:AssumeRoot task session).
+    """
+
+    kind = "root-signing-certificates-deleted"
+    fields: ClassVar[Mapping[str, FieldSpec]] = {}
+    permissions = ("iam:ListSigningCertificates", "iam:DeleteSigningCertificate")
+    writes_per_change = 2
+    noun = "signing certificates"
+
+    def find(self, ctx: StepContext) -> list[tuple[str, str]]:
+        from remediate.root_credentials import signing_certificates
+
+        return [
+            (
+                c.certificate_id,
+                f"delete root signing certificate {c.certificate_id} ({c.status}, uploaded "
+                f"{_date(c.upload_date)})",
+            )
+            for c in signing_certificates(ctx.iam)
+        ]
+
+    def apply(self, ctx: StepContext, change: Change[Doomed]) -> None:
+        for cert_id in change.planned.ids:
+            _delete_tolerating_gone(ctx, "DeleteSigningCertificate", CertificateId=cert_id)
+
+
+@register
+class RootLoginProfileStep(_RootCredentialStep):
+    """The root user has no console password (login profile).
+
+    ```yaml
+    - id: root-login-profile
+      kind: root-login-profile-deleted
+    ```
+    Runs as root (its own keys, or an sts:AssumeRoot task session). In an organization with root
+    sessions enabled, the member's root password can be recovered later if ever needed.
+    """
+
+    kind = "root-login-profile-deleted"
+    fields: ClassVar[Mapping[str, FieldSpec]] = {}
+    permissions = ("iam:GetLoginProfile", "iam:DeleteLoginProfile")
+    noun = "console password"
+
+    def find(self, ctx: StepContext) -> list[tuple[str, str]]:
+        from remediate.root_credentials import login_profile
+
+        created = login_profile(ctx.iam)
+        if created is None:
+            return []
+        return [("login-profile", f"delete root's console password (set {_date(created)})")]
+
+    def apply(self, ctx: StepContext, change: Change[Doomed]) -> None:
+        _delete_tolerating_gone(ctx, "DeleteLoginProfile")
+
+
+@register
+class RootMfaDevicesStep(_RootCredentialStep):
+    """The root user has no MFA device.
+
+    ```yaml
+    - id: root-mfa-devices
+      kind: root-mfa-devices-deactivated
+    ```
+    Runs as root (its own keys, or an sts:AssumeRoot task session). Meant to run after root's
+    password and keys are gone: MFA protects nothing once there is nothing to sign in with.
+    """
+
+    kind = "root-mfa-devices-deactivated"
+    fields: ClassVar[Mapping[str, FieldSpec]] = {}
+    permissions = ("iam:ListMFADevices", "iam:DeactivateMFADevice")
+    writes_per_change = 8  # root may have up to eight MFA devices
+    noun = "MFA devices"
+
+    def find(self, ctx: StepContext) -> list[tuple[str, str]]:
+        from remediate.root_credentials import mfa_devices
+
+        return [
+            (
+                d.serial_number,
+                f"deactivate root MFA device {d.serial_number} (enabled {_date(d.enable_date)})",
+            )
+            for d in mfa_devices(ctx.iam)
+        ]
+
+    def apply(self, ctx: StepContext, change: Change[Doomed]) -> None:
+        for serial in change.planned.ids:
+            _delete_tolerating_gone(ctx, "DeactivateMFADevice", SerialNumber=serial)
