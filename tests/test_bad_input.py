@@ -91,6 +91,11 @@ CASES: list[tuple[str, tuple[str, ...], str]] = [
         (*ADMIN, "alice", "--tag", "Team=<script>"),
         "use only letters, digits, spaces",
     ),
+    (
+        "tag keys differing in case",
+        (*ADMIN, "alice", "--tag", "Team=a", "--tag", "team=b"),
+        "differ only in case",
+    ),
     ("tag key too long", (*ADMIN, "alice", "--tag", "k" * 129 + "=v"), "invalid tag key"),
     ("tag value too long", (*ADMIN, "alice", "--tag", "k=" + "v" * 257), "invalid value for tag"),
     (

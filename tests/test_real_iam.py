@@ -283,3 +283,245 @@ def test_a_clean_run_makes_no_reconciliation_read(moto: Any, cli: Any, proxied: 
         ]
     )
     assert proxy.faults.requests == 3 + 4 + 8  # detection, the plan's reads, the writes
+
+
+# --- the consistency helpers, with a clock of their own -----------------------------------------
+
+
+class FakeClock:
+    def __init__(self) -> None:
+        self.now = 0.0
+        self.slept: list[float] = []
+
+    def sleep(self, seconds: float) -> None:
+        self.slept.append(seconds)
+        self.now += seconds
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def _not_found(name: str) -> Any:
+    from remediate.errors import AwsError
+
+    return AwsError(
+        f"iam:AddUserToGroup failed: NoSuchEntity: The user with name {name} cannot be found.",
+        code="NoSuchEntity",
+    )
+
+
+def test_consistent_waits_out_no_such_entity_about_a_named_entity() -> None:
+    from remediate.aws.calls import consistent
+
+    clock, answers = FakeClock(), [_not_found("alice"), _not_found("alice"), {"ok": 1}]
+
+    def attempt() -> Any:
+        answer = answers.pop(0)
+        if isinstance(answer, Exception):
+            raise answer
+        return answer
+
+    assert consistent("user alice", attempt, names=("alice",), sleep=clock.sleep, clock=clock)
+    assert clock.slept == [0.25, 0.5]
+
+
+def test_consistent_does_not_wait_for_another_entity() -> None:
+    from remediate.aws.calls import consistent
+    from remediate.errors import AwsError
+
+    clock = FakeClock()
+
+    def attempt() -> Any:
+        raise _not_found("bob")  # a missing policy, a user this run never made...
+
+    with pytest.raises(AwsError):
+        consistent("user alice", attempt, names=("alice",), sleep=clock.sleep, clock=clock)
+    assert clock.slept == []
+
+
+def test_consistent_gives_up_after_its_timeout() -> None:
+    from remediate.aws.calls import consistent
+    from remediate.errors import AwsError
+
+    clock = FakeClock()
+
+    def attempt() -> Any:
+        raise AwsError("409", code="ConcurrentModification")
+
+    with pytest.raises(AwsError, match="409"):
+        consistent("x", attempt, timeout=20, sleep=clock.sleep, clock=clock)
+    assert sum(clock.slept) <= 20
+    assert clock.slept[:4] == [0.25, 0.5, 1.0, 2.0]
+    assert max(clock.slept) == 8.0
+
+
+def test_eventually_returns_none_when_iam_never_shows_it() -> None:
+    from remediate.aws.calls import eventually
+
+    clock = FakeClock()
+    assert eventually("key", lambda: None, timeout=10, sleep=clock.sleep, clock=clock) is None
+    assert 0 < sum(clock.slept) <= 10
+    shown = iter([None, None, "there"])
+    assert eventually("key", lambda: next(shown), sleep=clock.sleep, clock=clock) == "there"
+
+
+# --- partitions, from AWS ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("region", "partition", "iam_endpoint"),
+    [
+        ("us-east-1", "aws", "https://iam.amazonaws.com"),
+        ("eu-west-1", "aws", "https://iam.amazonaws.com"),
+        ("us-gov-west-1", "aws-us-gov", "https://iam.us-gov.amazonaws.com"),
+        ("cn-north-1", "aws-cn", "https://iam.cn-north-1.amazonaws.com.cn"),
+        ("eusc-de-east-1", "aws-eusc", "https://iam.eusc-de-east-1.amazonaws.eu"),
+        ("us-iso-east-1", "aws-iso", "https://iam.us-iso-east-1.c2s.ic.gov"),
+        ("us-isob-east-1", "aws-iso-b", "https://iam.us-isob-east-1.sc2s.sgov.gov"),
+        ("eu-isoe-west-1", "aws-iso-e", "https://iam.eu-isoe-west-1.cloud.adc-e.uk"),
+    ],
+)
+def test_partition_and_iam_endpoint_come_from_botocore(
+    region: str, partition: str, iam_endpoint: str
+) -> None:
+    from remediate.aws.session import Aws, AwsOptions, partition_of_region
+
+    assert partition_of_region(region) == partition
+    aws = Aws.from_credentials(
+        AwsOptions(region=region), {"AccessKeyId": "A", "SecretAccessKey": "s"}
+    )
+    assert aws.partition == partition
+    assert aws.iam.meta.endpoint_url == iam_endpoint  # building a client sends nothing
+
+
+@pytest.mark.parametrize(
+    ("arn", "policy_arn", "sign_in"),
+    [
+        (
+            "arn:aws:iam::111122223333:user/ops",
+            "arn:aws:iam::aws:policy/AdministratorAccess",
+            "https://111122223333.signin.aws.amazon.com/console",
+        ),
+        (
+            "arn:aws-us-gov:iam::111122223333:user/ops",
+            "arn:aws-us-gov:iam::aws:policy/AdministratorAccess",
+            "https://111122223333.signin.amazonaws-us-gov.com/console",
+        ),
+        (
+            "arn:aws-eusc:sts::111122223333:assumed-role/Admin/ops",
+            "arn:aws-eusc:iam::aws:policy/AdministratorAccess",
+            None,  # no documented per-account sign-in page: none is made up
+        ),
+        (
+            "arn:aws-iso-b:iam::111122223333:user/ops",
+            "arn:aws-iso-b:iam::aws:policy/AdministratorAccess",
+            None,
+        ),
+    ],
+)
+def test_the_callers_partition_names_policies_and_sign_in(
+    arn: str, policy_arn: str, sign_in: str | None
+) -> None:
+    from remediate.aws.identity import Identity
+    from remediate.steps.iam import console_sign_in_url, managed_policy_arn
+
+    identity = Identity("111122223333", arn)
+    assert managed_policy_arn("AdministratorAccess", identity.partition) == policy_arn
+    assert console_sign_in_url("111122223333", identity.partition) == sign_in
+
+
+# --- names and tag keys as IAM compares them ------------------------------------------------------
+
+
+def test_a_group_named_in_another_case_is_no_perpetual_change(moto: Any, cli: Any) -> None:
+    iam = moto.client("iam")
+    iam.create_group(GroupName="administrators")
+    iam.attach_group_policy(
+        GroupName="administrators", PolicyArn="arn:aws:iam::aws:policy/AdministratorAccess"
+    )
+    iam.create_user(UserName="alice", Tags=[{"Key": "team", "Value": "sec"}])
+    iam.add_user_to_group(UserName="alice", GroupName="administrators")
+    r = cli(
+        "root-use",
+        "--endpoint-url",
+        moto.endpoint_url,
+        "--create-admin",
+        "alice",
+        "--group",
+        "Administrators",
+        "--tag",
+        "Team=sec",
+        "--no-mfa",
+        "--access",
+        "programmatic",
+        "--yes",
+        "-o",
+        "json",
+    )
+    assert r.code == 0, r.err
+    changes = {s["id"]: s["change"] for s in r.json()["remediation"]["steps"]}
+    assert changes["membership"] == "none"
+    assert changes["admin-user"] == "none"  # tag key "team" is "Team" to IAM
+
+
+def test_tag_keys_that_differ_only_in_case_are_refused() -> None:
+    from remediate import validate
+    from remediate.errors import InputError
+
+    with pytest.raises(InputError, match="differ only in case"):
+        validate.tag_options(["Team=a", "team=b"])
+    assert validate.tag_options(["Team=a", "Team=b"]) == {"Team": "b"}  # a later value wins
+
+
+def test_tag_changes_compare_keys_without_case() -> None:
+    from remediate.steps.iam import tag_changes
+
+    assert tag_changes({"team": "sec"}, {"Team": "sec"}) == {}
+    assert tag_changes({"team": "sec"}, {"Team": "ops"}) == {"Team": "ops"}
+
+
+def test_device_names_compare_without_case() -> None:
+    from remediate.steps.virtual_mfa import free_device_name
+
+    assert free_device_name("alice", {"Alice"}) == "alice-2"
+    assert free_device_name("alice", {"ALICE", "alice-2"}) == "alice-3"
+
+
+# --- Organizations: State, not the retired Status -------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("account", "active"),
+    [
+        ({"Id": "1", "State": "ACTIVE", "Status": "ACTIVE"}, True),
+        ({"Id": "1", "State": "SUSPENDED", "Status": "ACTIVE"}, False),
+        ({"Id": "1", "State": "PENDING_CLOSURE"}, False),
+        ({"Id": "1", "State": "CLOSED"}, False),
+        ({"Id": "1", "State": "PENDING_ACTIVATION"}, False),
+        ({"Id": "1", "Status": "ACTIVE"}, True),  # an older model: Status stands in
+        ({"Id": "1", "Status": "SUSPENDED"}, False),
+    ],
+)
+def test_accounts_are_judged_active_by_state(account: dict[str, str], active: bool) -> None:
+    from remediate.accounts import is_active
+
+    assert is_active(account) is active
+
+
+def test_an_account_with_neither_state_nor_status_is_an_error(
+    moto: Any, cli: Any, org: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from moto.organizations.models import FakeAccount
+
+    describe = FakeAccount.describe
+
+    def without_state(self: Any) -> Any:
+        answer = dict(describe(self))
+        answer.pop("State", None)
+        answer.pop("Status", None)
+        return answer
+
+    monkeypatch.setattr(FakeAccount, "describe", without_state)
+    r = cli("root-use", "--endpoint-url", moto.endpoint_url, "--all-accounts")
+    assert r.code == 3, r.err
+    assert "with neither State nor Status" in r.err

@@ -64,9 +64,18 @@ def _organization_accounts(base: Aws) -> list[dict[str, Any]]:
         ) from exc
 
 
-def _is_active(account: dict[str, Any]) -> bool:
-    # ``State`` replaces the deprecated ``Status``; either says ACTIVE for a live account.
-    return str(account.get("State") or account.get("Status")) == "ACTIVE"
+def is_active(account: dict[str, Any]) -> bool:
+    """Whether Organizations lists the account as live: ``State`` ACTIVE (the ``Status`` field
+    it replaces is retired from 2026-09-09, so it only stands in where ``State`` is missing)."""
+    state = account.get("State") or account.get("Status")
+    if not state:
+        raise AwsError(
+            f"AWS Organizations listed account {account.get('Id', '?')} with neither State nor "
+            "Status: cannot tell whether it is active",
+            tip="upgrade boto3 and botocore (pip install -U boto3), then rerun",
+            action="organizations:ListAccounts",
+        )
+    return str(state) == "ACTIVE"
 
 
 def targets(base: Aws, account_ids: tuple[str, ...] | None) -> list[Target]:
@@ -85,7 +94,7 @@ def targets(base: Aws, account_ids: tuple[str, ...] | None) -> list[Target]:
     found = [
         Target(str(a["Id"]), str(a.get("Name", "")))
         for a in _organization_accounts(base)
-        if _is_active(a)
+        if is_active(a)
     ]
     if not found:
         # An organization always has its management account: an empty list is an answer not to
