@@ -479,3 +479,49 @@ def test_policy_statements_name_the_role() -> None:
     assert actions == {"organizations:ListAccounts", "sts:AssumeRole"}
     assume = next(s for s in statements if s["Action"] == ["sts:AssumeRole"])
     assert assume["Resource"] == "arn:aws-us-gov:iam::*:role/AuditRole"
+
+
+def test_one_worker_interleaves_accounts_while_their_reports_are_generated(
+    org: Org, base: Aws, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """IAM takes seconds to generate a report: a worker does not sleep through one account's,
+    it starts the next accounts meanwhile."""
+    from moto.iam.exceptions import IAMException
+    from moto.iam.responses import IamResponse
+
+    class ReportInProgress(IAMException):
+        code = "ReportInProgress"
+
+        def __init__(self) -> None:
+            super().__init__("ReportInProgress", "Report generation in progress")
+
+    events: list[tuple[str, str]] = []
+    asked: set[str] = set()
+    generate, get = IamResponse.generate_credential_report, IamResponse.get_credential_report
+
+    def generating(self: Any) -> Any:
+        events.append(("generate", self.current_account))
+        result = generate(self)
+        result.result["State"] = "STARTED"
+        return result
+
+    def not_at_first(self: Any) -> Any:
+        if self.current_account not in asked:
+            asked.add(self.current_account)
+            raise ReportInProgress
+        events.append(("ready", self.current_account))
+        return get(self)
+
+    monkeypatch.setattr(IamResponse, "generate_credential_report", generating)
+    monkeypatch.setattr(IamResponse, "get_credential_report", not_at_first)
+    monkeypatch.setattr("remediate.detect.fetch.FIRST_DELAY", 0.05)
+    chosen = [org.id(n) for n in ("password", "key", "quiet", "no-root-row")]
+
+    result, _ = run_sweep(base, chosen, concurrency=1)
+
+    assert result.summary()["total"] == 4
+    assert all(a.error is None for a in result.accounts), result.accounts
+    kinds = [kind for kind, _ in events]
+    # Every report was started before the first one was read.
+    assert kinds[:4] == ["generate"] * 4
+    assert sorted(kinds[4:]) == ["ready"] * 4

@@ -153,9 +153,10 @@ class MemberAccounts:
         return aws
 
     def __call__(self, account_id: str) -> AccountSession:
-        caller = self._caller()
         if account_id == self.own.account_id:
-            return AccountSession(caller, self.own)
+            # A session of its own: the thread's caller session also assumes roles elsewhere.
+            return AccountSession(self.base.copy(read_only=self.read_only), self.own)
+        caller = self._caller()
         from botocore.credentials import RefreshableCredentials
 
         from remediate.aws.session import Aws

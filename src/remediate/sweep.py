@@ -7,10 +7,16 @@ result carries facts (verdict or error), never a live session. The pool itself
 
 from __future__ import annotations
 
+import collections
+import heapq
+import itertools
 import logging
+import threading
+import time
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, fields
+from queue import Queue
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from remediate.detect.judge import Verdict
@@ -18,6 +24,7 @@ from remediate.errors import EXIT_AWS, EXIT_OK, EXIT_ROOT_IN_USE, RemediateError
 
 if TYPE_CHECKING:
     from remediate.accounts import AccountSession, Target
+    from remediate.detect.fetch import ReportFetch
 
 log = logging.getLogger(__name__)
 
@@ -94,23 +101,58 @@ def sort_results(results: Iterable[AccountResult]) -> tuple[AccountResult, ...]:
     return tuple(sorted(results, key=lambda a: (_RANK[a.root_in_use], a.account_id)))
 
 
-def judge_account(
-    open_account: Callable[[str], AccountSession],
-    target: Target,
-    *,
-    days: int,
-    report_timeout: float,
-) -> AccountResult:
-    """Open a session in the account and judge root use there; a failure is the account's."""
-    from remediate.detect.service import detect
+# Accounts one worker keeps at once while IAM generates their credential reports: a report takes
+# seconds, and a worker that slept through each one would need that many more threads.
+WAITING_PER_WORKER = 8
+
+
+@dataclass
+class _Judging:
+    """One account being judged: its session (opened in the worker's thread) and the fetch of
+    its credential report, advanced one step at a time."""
+
+    target: Target
+    session: AccountSession
+    fetch: ReportFetch
+
+
+def _failed(target: Target, exc: RemediateError) -> AccountResult:
+    log.info("account %s: %s", target.account_id, exc.message)
+    return AccountResult(target.account_id, target.account_name, None, one_line(exc.message))
+
+
+def _start(
+    open_account: Callable[[str], AccountSession], target: Target, report_timeout: float
+) -> _Judging | AccountResult:
+    from remediate.detect.fetch import ReportFetch
 
     try:
         session = open_account(target.account_id)
-        verdict = detect(session.aws, session.identity, days=days, report_timeout=report_timeout)
     except RemediateError as exc:
-        log.info("account %s: %s", target.account_id, exc.message)
-        return AccountResult(target.account_id, target.account_name, None, one_line(exc.message))
-    return AccountResult(target.account_id, target.account_name, verdict, None)
+        return _failed(target, exc)
+    return _Judging(target, session, ReportFetch(session.aws.iam, timeout=report_timeout))
+
+
+def _advance(job: _Judging, days: int) -> AccountResult | float:
+    """The job's next step: its result, or seconds until its next step."""
+    from remediate.detect.fetch import FetchedReport
+    from remediate.detect.service import judge_fetched
+
+    try:
+        step = job.fetch.advance()
+        if not isinstance(step, FetchedReport):
+            return step
+        verdict = judge_fetched(step, job.session.identity, days=days)
+    except RemediateError as exc:
+        return _failed(job.target, exc)
+    return AccountResult(job.target.account_id, job.target.account_name, verdict, None)
+
+
+class _Crashed:
+    """A worker's unexpected exception, handed to the calling thread to raise."""
+
+    def __init__(self, exc: BaseException) -> None:
+        self.exc = exc
 
 
 def each_concurrently(
@@ -156,15 +198,73 @@ def sweep(
     days: int,
     report_timeout: float,
     progress: Callable[[AccountResult], None] | None = None,
+    clock: Callable[[], float] = time.monotonic,
 ) -> SweepResult:
-    """Judge root use in every target account, ``concurrency`` at a time.
+    """Judge root use in every target account with ``concurrency`` worker threads, each keeping
+    up to WAITING_PER_WORKER accounts at once while their credential reports are generated.
 
-    A failure in one account becomes that account's ``error`` and the sweep goes on.
-    ``progress`` is called in the calling thread as each account finishes.
+    Each account's session is opened, used and dropped in one worker's thread. A failure in one
+    account becomes that account's ``error`` and the sweep goes on. ``progress`` is called in the
+    calling thread as each account finishes; Ctrl-C stops the workers.
     """
+    queue: collections.deque[Target] = collections.deque(targets)
+    queue_lock = threading.Lock()
+    done: Queue[AccountResult | _Crashed] = Queue()
+    stop = threading.Event()
 
-    def job(target: Target) -> AccountResult:
-        return judge_account(open_account, target, days=days, report_timeout=report_timeout)
+    def next_target() -> Target | None:
+        with queue_lock:
+            return queue.popleft() if queue else None
 
-    results = each_concurrently(targets, job, concurrency=concurrency, progress=progress)
+    def work() -> None:
+        waiting: list[tuple[float, int, _Judging]] = []
+        order = itertools.count()
+        while not stop.is_set():
+            while len(waiting) < WAITING_PER_WORKER:
+                target = next_target()
+                if target is None:
+                    break
+                started = _start(open_account, target, report_timeout)
+                if isinstance(started, AccountResult):
+                    done.put(started)
+                else:
+                    heapq.heappush(waiting, (clock(), next(order), started))
+            if not waiting:
+                return
+            due, _, job = heapq.heappop(waiting)
+            pause = due - clock()
+            if pause > 0 and stop.wait(pause):
+                return
+            step = _advance(job, days)
+            if isinstance(step, AccountResult):
+                done.put(step)
+            else:
+                heapq.heappush(waiting, (clock() + step, next(order), job))
+
+    def worker() -> None:
+        try:
+            work()
+        except BaseException as exc:  # a bug: the calling thread raises it
+            done.put(_Crashed(exc))
+
+    workers = [
+        threading.Thread(target=worker, name=f"remediate-sweep-{n}", daemon=True)
+        for n in range(min(concurrency, max(len(targets), 1)))
+    ]
+    for thread in workers:
+        thread.start()
+    results: list[AccountResult] = []
+    try:
+        while len(results) < len(targets):
+            item = done.get()
+            if isinstance(item, _Crashed):
+                raise item.exc
+            results.append(item)
+            if progress is not None:
+                progress(item)
+    except BaseException:
+        stop.set()
+        raise
+    for thread in workers:
+        thread.join()
     return SweepResult(sort_results(results))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import functools
 import logging
 import os
 import threading
@@ -38,9 +39,13 @@ def is_write(operation: str) -> bool:
     return not (operation.startswith(_READ_PREFIXES) or operation in _READ_OPERATIONS)
 
 
+@functools.cache
 def partition_of_region(region: str) -> str:
     """The partition a region belongs to (``aws``, ``aws-us-gov``, ``aws-cn``, ``aws-eusc``,
-    ``aws-iso-*``...), from botocore's partition data; ``aws`` for a region it does not know."""
+    ``aws-iso-*``...), from botocore's partition data; ``aws`` for a region it does not know.
+
+    Cached: reading botocore's endpoint data costs ~80 ms, and a sweep makes a session per
+    account."""
     import botocore.regions
     import botocore.session
 

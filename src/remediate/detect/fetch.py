@@ -36,6 +36,65 @@ def _generated_at(value: Any) -> datetime | None:
     return utc(value) if isinstance(value, datetime) else None
 
 
+class ReportFetch:
+    """GenerateCredentialReport, then GetCredentialReport until ready, one step at a time:
+    each :meth:`advance` makes the step's calls and answers the report, or how many seconds to
+    wait before the next step. A sweep interleaves many accounts' fetches in one thread this way
+    instead of sleeping through each report's generation."""
+
+    def __init__(
+        self,
+        iam: Any,
+        *,
+        timeout: float = DEFAULT_TIMEOUT,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.iam = iam
+        self.timeout = timeout
+        self.clock = clock
+        self.deadline = clock() + timeout
+        self.delay = FIRST_DELAY
+        self.need_generate = True
+
+    def advance(self) -> FetchedReport | float:
+        # Right after a STARTED answer the report cannot be ready yet: wait before asking.
+        wait_first = False
+        if self.need_generate:
+            try:
+                state = call(self.iam, "GenerateCredentialReport").get("State")
+                self.need_generate, wait_first = False, state != "COMPLETE"
+            except AwsError as exc:
+                if exc.code not in _WAIT_CODES:
+                    raise
+                log.info("credential report generation deferred (%s)", exc.code)
+        if not (self.need_generate or wait_first):
+            try:
+                answer = call(self.iam, "GetCredentialReport")
+                return FetchedReport(
+                    content=answer["Content"],
+                    generated_at=_generated_at(answer.get("GeneratedTime")),
+                )
+            except AwsError as exc:
+                if exc.code in _REGENERATE_CODES:
+                    self.need_generate = True
+                elif exc.code not in _WAIT_CODES:
+                    raise
+                log.info("credential report not ready (%s)", exc.code)
+        # The last wait is cut to the time left, so the final poll happens at the deadline
+        # instead of giving up up to MAX_DELAY seconds early.
+        remaining = self.deadline - self.clock()
+        if remaining <= 0:
+            raise AwsError(
+                f"the credential report was not ready within {self.timeout:g} s",
+                tip="rerun in a minute, or raise --report-timeout",
+                code="Timeout",
+                action="iam:GetCredentialReport",
+            )
+        wait = min(self.delay, remaining)
+        self.delay = min(self.delay * 2, MAX_DELAY)
+        return wait
+
+
 def fetch_credential_report(
     iam: Any,
     *,
@@ -47,42 +106,9 @@ def fetch_credential_report(
 
     With a ready report this makes exactly two calls.
     """
-    deadline = clock() + timeout
-    delay = FIRST_DELAY
-    need_generate = True
+    fetch = ReportFetch(iam, timeout=timeout, clock=clock)
     while True:
-        # Right after a STARTED answer the report cannot be ready yet: wait before asking.
-        wait_first = False
-        if need_generate:
-            try:
-                state = call(iam, "GenerateCredentialReport").get("State")
-                need_generate, wait_first = False, state != "COMPLETE"
-            except AwsError as exc:
-                if exc.code not in _WAIT_CODES:
-                    raise
-                log.info("credential report generation deferred (%s)", exc.code)
-        if not (need_generate or wait_first):
-            try:
-                answer = call(iam, "GetCredentialReport")
-                return FetchedReport(
-                    content=answer["Content"],
-                    generated_at=_generated_at(answer.get("GeneratedTime")),
-                )
-            except AwsError as exc:
-                if exc.code in _REGENERATE_CODES:
-                    need_generate = True
-                elif exc.code not in _WAIT_CODES:
-                    raise
-                log.info("credential report not ready (%s)", exc.code)
-        # The last wait is cut to the time left, so the final poll happens at the deadline
-        # instead of giving up up to MAX_DELAY seconds early.
-        remaining = deadline - clock()
-        if remaining <= 0:
-            raise AwsError(
-                f"the credential report was not ready within {timeout:g} s",
-                tip="rerun in a minute, or raise --report-timeout",
-                code="Timeout",
-                action="iam:GetCredentialReport",
-            )
-        sleep(min(delay, remaining))
-        delay = min(delay * 2, MAX_DELAY)
+        step = fetch.advance()
+        if isinstance(step, FetchedReport):
+            return step
+        sleep(step)

@@ -14,6 +14,7 @@ from remediate.files import read_limited
 if TYPE_CHECKING:
     from remediate.aws.identity import Identity
     from remediate.aws.session import Aws
+    from remediate.detect.fetch import FetchedReport
 
 MAX_REPORT_BYTES = 64 * 1024 * 1024
 
@@ -34,6 +35,13 @@ def detect(
     from remediate.detect.fetch import fetch_credential_report
 
     fetched = fetch_credential_report(aws.iam, timeout=report_timeout)
+    return judge_fetched(fetched, identity, days=days, now=now)
+
+
+def judge_fetched(
+    fetched: FetchedReport, identity: Identity, *, days: int, now: datetime | None = None
+) -> Verdict:
+    """Judge root use from a credential report AWS answered."""
     try:
         report = parse_credential_report(fetched.content, fetched.generated_at)
     except ReportFormatError as exc:
