@@ -105,7 +105,11 @@ def one_run(sb: Sandbox, name: str, variables: dict[str, Any], *, dry_run: bool)
     detect(aws, identity, days=7, report_timeout=60)
     detection = Counter(aws.stats.operations)
     remediation = Remediation(
-        book.name, tuple(steps), RunOptions(mfa=MfaOptions(mode="auto")), dry_run, yes=True
+        book.name,
+        tuple(steps),
+        RunOptions(mfa=MfaOptions(mode="auto")),
+        dry_run=dry_run,
+        yes=True,
     )
     services = Services(
         open_account=OwnAccount(aws, identity),

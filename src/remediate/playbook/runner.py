@@ -67,7 +67,7 @@ class RunReport:
 
 def plan(steps: Sequence[AnyStep], ctx: StepContext, playbook: str, *, dry_run: bool) -> RunReport:
     """Read the current state of every step. Never writes (in dry run the session refuses to)."""
-    report = RunReport(playbook, dry_run)
+    report = RunReport(playbook, dry_run=dry_run)
     for step in steps:
         report.steps.append(Planned(step, step.plan(ctx)))
         # Applied in order, a run stops at its first failure: a later step runs only once this
