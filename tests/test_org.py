@@ -335,7 +335,7 @@ def test_assumed_role_credentials_renew_before_they_expire(org: Org, base: Aws) 
     assert len(org.assume_role_calls) == 1  # fresh credentials: no renewal
 
     # An hour later (a slow confirmation): the credentials are about to expire.
-    credentials = session.aws._session.get_credentials()
+    credentials = session.aws._credentials
     credentials._expiry_time = datetime.now(UTC) + timedelta(seconds=30)
     assert call(session.aws.sts, "GetCallerIdentity")["Account"] == org.id("quiet")
     assert len(org.assume_role_calls) == 2

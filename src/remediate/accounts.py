@@ -181,8 +181,8 @@ class MemberAccounts:
         credentials = RefreshableCredentials.create_from_metadata(
             metadata=assume_role(), refresh_using=assume_role, method="sts-assume-role"
         )
-        options = replace(self.base.options, region=self.base.region)
-        aws = Aws.from_credentials_object(options, credentials, read_only=self.read_only)
+        # The thread's caller session is shared: the account's session is used in this thread.
+        aws = Aws.sharing(caller, credentials, read_only=self.read_only)
         return AccountSession(aws, Identity(account_id, assumed[0]))
 
     def _assume_role(self, caller: Aws, account_id: str, params: dict[str, Any]) -> Any:

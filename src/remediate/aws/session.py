@@ -134,10 +134,14 @@ class Aws:
         *,
         read_only: bool = False,
         session: boto3.Session | None = None,
+        credentials: Any = None,
     ) -> None:
         self.options = options
         self.read_only = read_only
         self.stats = CallStats()
+        # A botocore credentials object this session's clients sign with, instead of the boto3
+        # session's own (a session shared with the thread's caller: see ``sharing``).
+        self._credentials = credentials
         try:
             self._session = session or new_session(
                 profile_name=options.profile, region_name=options.region
@@ -151,11 +155,9 @@ class Aws:
                 tip="list profiles with `aws configure list-profiles`",
             ) from exc
         self.partition = partition_of_region(self.region)
-        self._clients: dict[tuple[str, bool], Any] = {}
+        # (service, retries) -> (client, the access key id it signs with).
+        self._clients: dict[tuple[str, bool], tuple[Any, str | None]] = {}
         self._lock = threading.Lock()
-        events = self._session.events
-        events.register("before-call", self._before_call)
-        events.register("after-call", self._after_call)
 
     @classmethod
     def from_credentials(
@@ -179,6 +181,15 @@ class Aws:
         session = new_session(credentials, region_name=options.region)
         return cls(options, read_only=read_only, session=session)
 
+    @classmethod
+    def sharing(cls, other: Aws, credentials: Any, *, read_only: bool) -> Aws:
+        """A session for other credentials (an assumed role) that shares ``other``'s boto3 session
+        and so must stay in ``other``'s thread: building a botocore session costs ~20 ms of CPU,
+        a client a few, and a sweep opens one session per account. Its clients, counts and
+        dry-run guard are its own."""
+        options = dataclasses.replace(other.options, region=other.region)
+        return cls(options, read_only=read_only, session=other._session, credentials=credentials)
+
     def copy(self, *, read_only: bool) -> Aws:
         """A new session (its own boto3 session and clients) with these credentials, for
         another thread: boto3 clients are not shared across threads.
@@ -189,7 +200,7 @@ class Aws:
         The region is pinned so the copy stays in this session's partition.
         """
         options = dataclasses.replace(self.options, region=self.region)
-        creds = self._session.get_credentials()
+        creds = self._credentials or self._session.get_credentials()
         if creds is None:
             return Aws(options, read_only=read_only)
         return Aws.from_credentials_object(options, creds, read_only=read_only)
@@ -241,19 +252,33 @@ class Aws:
         (IAM, Organizations) get their endpoint from botocore for this session's region.
         """
         key = (service, retries)
+        # Refreshable credentials renew on reading; a client built with keys that have since
+        # been renewed is built again (only sessions given a credentials object have any).
+        frozen = self._credentials.get_frozen_credentials() if self._credentials else None
+        signs_with = str(frozen.access_key) if frozen is not None else None
         with self._lock:
-            if key not in self._clients:
+            cached = self._clients.get(key)
+            if cached is None or cached[1] != signs_with:
                 kwargs: dict[str, Any] = {
                     "region_name": self.region,
                     "config": self._config(retries=retries),
                 }
                 if self.options.endpoint_url:
                     kwargs["endpoint_url"] = self.options.endpoint_url
+                if frozen is not None:
+                    kwargs.update(
+                        aws_access_key_id=frozen.access_key,
+                        aws_secret_access_key=frozen.secret_key,
+                        aws_session_token=frozen.token,
+                    )
                 make_client: Any = self._session.client
                 client = make_client(service, **kwargs)
                 self._check_endpoint(service, str(client.meta.endpoint_url))
-                self._clients[key] = client
-            return self._clients[key]
+                # On the client's own events: a shared boto3 session serves other accounts too.
+                client.meta.events.register("before-call", self._before_call)
+                client.meta.events.register("after-call", self._after_call)
+                cached = self._clients[key] = (client, signs_with)
+            return cached[0]
 
     def _check_endpoint(self, service: str, url: str) -> None:
         """--endpoint-url was checked with the other options; this catches an endpoint set by
@@ -271,7 +296,7 @@ class Aws:
     @property
     def access_key_id(self) -> str | None:
         """The id of the access key this session signs with (an id, not a secret), if any."""
-        creds = self._session.get_credentials()
+        creds = self._credentials or self._session.get_credentials()
         return None if creds is None else str(creds.access_key)
 
     @property
