@@ -295,6 +295,17 @@ def root_use_request(
     )
 
 
+def playbook_variables(texts: Sequence[str]) -> dict[str, str]:
+    """``--var KEY=VALUE`` options, each key once."""
+    given: dict[str, str] = {}
+    for text in texts:
+        key, value = validate.key_value(text, "--var")
+        if key in given:
+            raise InputError(f"--var {key} given twice")
+        given[key] = value
+    return given
+
+
 def playbook_run_request(
     playbook: str,
     *,
@@ -305,12 +316,7 @@ def playbook_run_request(
     output: OutputFormat = "text",
 ) -> PlaybookRunRequest:
     """``playbook run``'s options: ``--var KEY=VALUE`` once per key, tags one way only."""
-    given: dict[str, Any] = {}
-    for text in variables:
-        key, value = validate.key_value(text, "--var")
-        if key in given:
-            raise InputError(f"--var {key} given twice")
-        given[key] = value
+    given: dict[str, Any] = dict(playbook_variables(variables))
     if tags:
         if "tags" in given:
             raise InputError("give tags with --tag or --var tags=..., not both")
@@ -437,12 +443,7 @@ def permissions_request(
             "root-credentials`: it takes no PLAYBOOK, --var, --account, --detect-only or "
             "--organization"
         )
-    given: dict[str, str] = {}
-    for text in variables:
-        key, value = validate.key_value(text, "--var")
-        if key in given:
-            raise InputError(f"--var {key} given twice")
-        given[key] = value
+    given = playbook_variables(variables)
     if detect_only and (given or account is not None):
         raise InputError(
             "--detect-only prints no playbook statements: it takes no --var or --account"
