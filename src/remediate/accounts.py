@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 import re
 import threading
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from remediate.aws.calls import call, paginate
@@ -123,7 +123,23 @@ class OwnAccount:
         return self._session
 
 
-class MemberAccounts:
+class _ThreadCaller:
+    """A session with the caller's credentials for each thread that asks: no client is shared
+    across threads, and a pool of N threads builds N of them, not one per account. The sessions
+    an opener hands out in a thread share that thread's boto3 session (Aws.sharing)."""
+
+    base: Aws
+    read_only: bool
+    _local: threading.local
+
+    def _caller(self) -> Aws:
+        aws: Aws | None = getattr(self._local, "aws", None)
+        if aws is None:
+            aws = self._local.aws = self.base.copy(read_only=self.read_only)
+        return aws
+
+
+class MemberAccounts(_ThreadCaller):
     """Opens a session in any account, in the calling thread: the caller's own credentials in
     its own account, else ``sts:AssumeRole`` on ``role_name`` there."""
 
@@ -143,14 +159,6 @@ class MemberAccounts:
         self.read_only = read_only
         self.session_name = role_session_name(own.arn)
         self._local = threading.local()
-
-    def _caller(self) -> Aws:
-        """This thread's session with the caller's credentials: no client is shared across
-        threads, and a pool of N threads builds N of them, not one per account."""
-        aws: Aws | None = getattr(self._local, "aws", None)
-        if aws is None:
-            aws = self._local.aws = self.base.copy(read_only=self.read_only)
-        return aws
 
     def __call__(self, account_id: str) -> AccountSession:
         if account_id == self.own.account_id:
@@ -216,7 +224,7 @@ def _short_lived_credentials(metadata: dict[str, str], refresh: Any) -> Any:
     )
 
 
-class MemberRootSessions:
+class MemberRootSessions(_ThreadCaller):
     """Opens a session as a member account's root user, in the calling thread:
     ``sts:AssumeRoot`` with ``TargetPrincipal`` the account and ``TaskPolicyArn`` the AWS task
     policy ``task`` (e.g. IAMDeleteRootUserCredentials), for its maximum of 900 seconds, on the
@@ -242,12 +250,6 @@ class MemberRootSessions:
         self.read_only = read_only
         self._local = threading.local()
 
-    def _caller(self) -> Aws:
-        aws: Aws | None = getattr(self._local, "aws", None)
-        if aws is None:
-            aws = self._local.aws = self.base.copy(read_only=self.read_only)
-        return aws
-
     def __call__(self, account_id: str) -> AccountSession:
         from remediate.aws.session import Aws
         from remediate.root_credentials import TASK_SESSION_SECONDS
@@ -271,8 +273,7 @@ class MemberRootSessions:
             }
 
         credentials = _short_lived_credentials(assume_root(), assume_root)
-        options = replace(self.base.options, region=self.base.region)
-        aws = Aws.from_credentials_object(options, credentials, read_only=self.read_only)
+        aws = Aws.sharing(caller, credentials, read_only=self.read_only)
         root = Identity(account_id, f"arn:{self.base.partition}:iam::{account_id}:root")
         return AccountSession(aws, root, operator=self.own.arn)
 
