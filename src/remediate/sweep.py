@@ -23,6 +23,8 @@ log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 R = TypeVar("R")
+# Adds to an account's verdict, in its thread, with its session (e.g. CloudTrail's evidence).
+Enrich = Callable[["AccountSession", Verdict], Verdict]
 
 # The row order of a sweep: accounts in use first, then those that could not be judged.
 _RANK = {True: 0, None: 1, False: 2}
@@ -100,13 +102,17 @@ def judge_account(
     *,
     days: int,
     report_timeout: float,
+    enrich: Enrich | None = None,
 ) -> AccountResult:
-    """Open a session in the account and judge root use there; a failure is the account's."""
+    """Open a session in the account and judge root use there; a failure is the account's.
+    ``enrich`` adds to the verdict with the same session (CloudTrail's evidence)."""
     from remediate.detect.service import detect
 
     try:
         session = open_account(target.account_id)
         verdict = detect(session.aws, session.identity, days=days, report_timeout=report_timeout)
+        if enrich is not None:
+            verdict = enrich(session, verdict)
     except RemediateError as exc:
         log.info("account %s: %s", target.account_id, exc.message)
         return AccountResult(target.account_id, target.account_name, None, one_line(exc.message))
@@ -156,15 +162,19 @@ def sweep(
     days: int,
     report_timeout: float,
     progress: Callable[[AccountResult], None] | None = None,
+    enrich: Enrich | None = None,
 ) -> SweepResult:
     """Judge root use in every target account, ``concurrency`` at a time.
 
     A failure in one account becomes that account's ``error`` and the sweep goes on.
-    ``progress`` is called in the calling thread as each account finishes.
+    ``progress`` is called in the calling thread as each account finishes; ``enrich`` runs in
+    each account's thread, with its session, after detection.
     """
 
     def job(target: Target) -> AccountResult:
-        return judge_account(open_account, target, days=days, report_timeout=report_timeout)
+        return judge_account(
+            open_account, target, days=days, report_timeout=report_timeout, enrich=enrich
+        )
 
     results = each_concurrently(targets, job, concurrency=concurrency, progress=progress)
     return SweepResult(sort_results(results))

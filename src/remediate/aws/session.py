@@ -146,7 +146,7 @@ class Aws:
                 tip="list profiles with `aws configure list-profiles`",
             ) from exc
         self.partition = partition_of_region(self.region)
-        self._clients: dict[tuple[str, bool], Any] = {}
+        self._clients: dict[tuple[str, bool, str], Any] = {}
         self._lock = threading.Lock()
         events = self._session.events
         events.register("before-call", self._before_call)
@@ -227,19 +227,21 @@ class Aws:
             user_agent_extra=f"remediate/{__version__}",
         )
 
-    def client(self, service: str, *, retries: bool = True) -> Any:
+    def client(self, service: str, *, retries: bool = True, region: str | None = None) -> Any:
         """A client for ``service`` (cached: one per service and session, never across threads).
 
         ``retries=False`` gives a client that never resends a request by itself, for calls that
         create something that must exist once (an access key, a virtual MFA device...): botocore
         would resend one whose answer was lost although AWS had applied it. Global services
         (IAM, Organizations) get their endpoint from botocore for this session's region.
+        ``region`` is for regional services read in several regions (CloudTrail's event
+        history): one client per region, this session's region by default.
         """
-        key = (service, retries)
+        key = (service, retries, region or self.region)
         with self._lock:
             if key not in self._clients:
                 kwargs: dict[str, Any] = {
-                    "region_name": self.region,
+                    "region_name": region or self.region,
                     "config": self._config(retries=retries),
                 }
                 if self.options.endpoint_url:
