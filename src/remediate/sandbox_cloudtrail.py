@@ -501,7 +501,14 @@ def _lookup_events(self: Any) -> Any:
         value = str(attributes[0].get("AttributeValue"))
         if key not in LOOKUP_KEYS:
             raise _error("InvalidLookupAttributesException", f"Invalid AttributeKey: {key}")
-    params = {"attributes": attributes, "start": start, "end": end, "size": size}
+    # What the caller gave (not the defaults, which move with the clock): a token is valid
+    # only with the same.
+    params = {
+        "attributes": attributes,
+        "start": self._get_param("StartTime"),
+        "end": self._get_param("EndTime"),
+        "size": max_results,
+    }
     offset = 0
     token = self._get_param("NextToken")
     if token:
