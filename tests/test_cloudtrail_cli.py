@@ -227,3 +227,24 @@ def test_permissions_add_lookup_events_only_with_cloudtrail(cli: Any) -> None:
     with_trail = actions("--cloudtrail")
     assert {"cloudtrail:LookupEvents", "ec2:DescribeRegions"} <= with_trail
     assert with_trail - actions() == {"cloudtrail:LookupEvents", "ec2:DescribeRegions"}
+
+
+def test_a_dry_run_looks_events_up_and_writes_nothing(moto: Any, cli: Any, sent: list[str]) -> None:
+    from wire import writes
+
+    seed_story()
+    r = root_use(
+        cli,
+        moto,
+        "--cloudtrail",
+        "--create-admin",
+        "alice",
+        "--mfa-auto",
+        "--dry-run",
+        "-o",
+        "json",
+    )
+    assert r.code == 0, r.err
+    assert "cloudtrail:LookupEvents" in sent
+    assert writes(sent) == []
+    assert len([e for e in r.json()["evidence"] if e.get("kind") == "cloudtrail"]) == 4

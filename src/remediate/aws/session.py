@@ -29,8 +29,11 @@ READ_TIMEOUT = 30.0
 # Operations that change nothing in the account; everything else is a write and refused in dry run.
 # AssumeRole and AssumeRoot only hand out short-lived credentials: a dry run across accounts needs
 # them to read each account, and the session they open refuses writes just the same.
+# CloudTrail's LookupEvents reads the event history (--cloudtrail with a dry run).
 _READ_PREFIXES = ("Get", "List", "Describe")
-_READ_OPERATIONS = frozenset({"GenerateCredentialReport", "AssumeRole", "AssumeRoot"})
+_READ_OPERATIONS = frozenset(
+    {"GenerateCredentialReport", "AssumeRole", "AssumeRoot", "LookupEvents"}
+)
 
 
 def is_write(operation: str) -> bool:
