@@ -16,7 +16,17 @@ import time
 from pathlib import Path
 
 TARGET_SECONDS = 0.15
-HEAVY_MODULES = ("boto3", "botocore", "moto", "rich", "yaml", "qrcode", "keyring")
+HEAVY_MODULES = (
+    "boto3",
+    "botocore",
+    "moto",
+    "rich",
+    "yaml",
+    "qrcode",
+    "keyring",
+    "pydantic",  # py-ocsf-models' (--output ocsf only)
+    "py_ocsf_models",
+)
 
 
 def console_script() -> list[str]:

@@ -10,6 +10,10 @@ and Access Management"), built from the request's own parameters, and statements
 with their Resource and Condition. The table is written from that reference, not from the
 product's step declarations, so the product is checked against it rather than against itself.
 
+Security Hub's BatchImportFindings is authorized on the product the findings are imported as
+(resource type ``product`` in the Security Hub service authorization reference), taken from the
+request's findings; moto would check it against ``*`` too.
+
 What this does not model: resource-based policies, permissions boundaries, SCPs, session
 policies, NotAction/NotResource, and condition operators other than Arn*/String* (a statement
 using one fails the test instead of being guessed at).
@@ -17,6 +21,7 @@ using one fails the test instead of being guessed at).
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Mapping
 from typing import Any
@@ -62,6 +67,8 @@ NO_RESOURCE_TYPE = frozenset(
         "ListGroups",
     }
 )
+# Services of remediate's findings, which speak JSON: authorized here, refused as they refuse.
+JSON_SERVICES = frozenset({"cloudtrail", "securityhub"})
 # Condition keys an action carries, from the request parameter that holds their value.
 CONDITION_KEYS: dict[str, dict[str, str]] = {
     "AttachGroupPolicy": {"iam:PolicyARN": "PolicyArn"},
@@ -157,8 +164,10 @@ def authorize_like_iam(monkeypatch: pytest.MonkeyPatch) -> None:
     """From now on (until ``monkeypatch`` undoes it) moto's server, in this process, authorizes
     IAM actions with their resources and conditions whenever its enforcement is on
     (INITIAL_NO_AUTH_ACTION_COUNT)."""
+    from moto.core.exceptions import JsonRESTError
     from moto.iam.access_control import IAMPolicy, IAMRequest
     from moto.iam.responses import IamResponse
+    from moto.securityhub.responses import SecurityHubResponse
 
     original_resource = IamResponse._determine_resource
     original_check = IAMRequest.check_action_permitted
@@ -171,6 +180,21 @@ def authorize_like_iam(monkeypatch: pytest.MonkeyPatch) -> None:
 
     def check_action_permitted(self: Any, resource: str) -> None:
         service, _, action = self._action.partition(":")
+        if service in JSON_SERVICES:
+            # moto would answer its XML AccessDenied, which botocore cannot read for a JSON
+            # service (the code comes out as "403"): answer as these services do.
+            documents = [
+                IAMPolicy(policy)._policy_json for policy in self._access_key.collect_policies()
+            ]
+            if not allowed(documents, self._action, resource, {}):
+                denied = JsonRESTError(
+                    "AccessDeniedException",
+                    f"User: {self._access_key.arn} is not authorized to perform: "
+                    f"{self._action} on resource: {resource}",
+                )
+                denied.code = 403
+                raise denied
+            return
         if service != "iam":
             original_check(self, resource)
             return
@@ -185,5 +209,16 @@ def authorize_like_iam(monkeypatch: pytest.MonkeyPatch) -> None:
         if not allowed(documents, self._action, resource, context):
             self._raise_access_denied()
 
+    def security_hub_product(self: Any) -> str:
+        if self._get_action() != "BatchImportFindings":
+            return "*"
+        body = json.loads(self.body or "{}")
+        products = {str(f.get("ProductArn")) for f in body.get("Findings") or []}
+        assert len(products) == 1, "findings of several products in one request: not modelled"
+        return products.pop()
+
     monkeypatch.setattr(IamResponse, "_determine_resource", determine_resource)
     monkeypatch.setattr(IAMRequest, "check_action_permitted", check_action_permitted)
+    monkeypatch.setattr(
+        SecurityHubResponse, "_determine_resource", security_hub_product, raising=False
+    )

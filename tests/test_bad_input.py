@@ -178,6 +178,23 @@ CASES: list[tuple[str, tuple[str, ...], str]] = [
     ),
     ("sandbox with endpoint", ("root-use", "--sandbox", A), "--sandbox cannot be combined"),
     (
+        "cloudtrail regions alone",
+        ("root-use", A, "--cloudtrail-regions", "eu-west-1"),
+        "--cloudtrail-regions needs --cloudtrail",
+    ),
+    (
+        "cloudtrail bad region",
+        ("root-use", A, "--cloudtrail", "--cloudtrail-regions", "eu-west-1;rm"),
+        "is not an AWS region name",
+    ),
+    ("output unknown", ("root-use", A, "--output", "sarif"), "'sarif' is not one of"),
+    ("output asff elsewhere", ("journal", "--output", "asff"), "'asff' is not one of"),
+    (
+        "security hub in a dry run",
+        ("root-use", A, "--security-hub", "--create-admin", "a", "--dry-run"),
+        "--dry-run makes no write call at all",
+    ),
+    (
         "unknown playbook",
         ("playbook", "run", "no-such-playbook", A, "--var", "user=a"),
         "no shipped playbook named 'no-such-playbook'",

@@ -400,6 +400,8 @@ def test_to_json() -> None:
                 "remediation": ANY,
             }
         ],
+        # Not looked up (--cloudtrail): remediate.cloudtrail.CloudTrailEvidence.to_json otherwise.
+        "cloudtrail": None,
     }
 
 

@@ -501,3 +501,50 @@ def test_a_policy_for_another_user_cannot_fix_alice(moto: Any, cli: Any, operato
     assert r.code == 3, r.err
     assert "iam:GetUser" in r.err
     assert "alice" not in _state(moto)["users"]
+
+
+# --- --cloudtrail and --security-hub under enforcement --------------------------------------------
+
+DETECT_AND_REPORT = ("--detect-only", "--cloudtrail", "--security-hub", "--account", ACCOUNT)
+REPORT_RUN = ("--cloudtrail", "--cloudtrail-regions", "all", "--security-hub", "-o", "json")
+
+
+@pytest.fixture
+def hub(moto: Any) -> Any:
+    from remediate import sandbox_securityhub
+
+    sandbox_securityhub.enable(ACCOUNT, "us-east-1")
+    return moto
+
+
+def test_the_printed_policy_is_enough_for_cloudtrail_and_security_hub(
+    hub: Any, cli: Any, operator: Any
+) -> None:
+    operator(printed_policy(cli, *DETECT_AND_REPORT))
+    r = cli("root-use", "--endpoint-url", hub.endpoint_url, *REPORT_RUN)
+    assert r.code == 1, r.err  # root in use, and everything asked for was done
+    doc = r.json()
+    assert len(doc["cloudtrail"]["regions"]) == 17
+    assert doc["security_hub"]["imported"] == 4
+
+
+@pytest.mark.parametrize(
+    "missing", ["cloudtrail:LookupEvents", "ec2:DescribeRegions", "securityhub:BatchImportFindings"]
+)
+def test_each_reporting_action_is_needed(hub: Any, cli: Any, operator: Any, missing: str) -> None:
+    operator(without(printed_policy(cli, *DETECT_AND_REPORT), missing))
+    r = cli("root-use", "--endpoint-url", hub.endpoint_url, *REPORT_RUN)
+    assert r.code == 3, r.out + r.err
+    assert missing in r.err
+    assert "Traceback" not in r.err
+
+
+def test_a_security_hub_statement_for_another_account_denies_this_one(
+    hub: Any, cli: Any, operator: Any
+) -> None:
+    operator(printed_policy(cli, "--detect-only", "--security-hub", "--account", OTHER_ACCOUNT))
+    r = cli("root-use", "--endpoint-url", hub.endpoint_url, "--security-hub", "-o", "json")
+    assert r.code == 3
+    failed = r.json()["security_hub"]["failed"]
+    assert len(failed) == 4
+    assert {f["code"] for f in failed} == {"AccessDeniedException"}

@@ -198,6 +198,38 @@ BAD: dict[str, tuple[dict[str, Any], str]] = {
         {"create_admin": "a", "flags": flags(mfa_codes=("123456", "６５４３２１"))},  # noqa: RUF001
         "code 2 must be exactly 6 digits",
     ),
+    "cloudtrail regions alone": (
+        {"cloudtrail_regions": "eu-west-1"},
+        "--cloudtrail-regions needs --cloudtrail",
+    ),
+    "cloudtrail bad region": (
+        {"cloudtrail": True, "cloudtrail_regions": "eu-west-1,Europe"},
+        "'Europe' is not an AWS region name",
+    ),
+    "cloudtrail empty region": (
+        {"cloudtrail": True, "cloudtrail_regions": "eu-west-1,"},
+        "an empty region (a stray comma?)",
+    ),
+    "cloudtrail region twice": (
+        {"cloudtrail": True, "cloudtrail_regions": "eu-west-1,eu-west-1"},
+        "region eu-west-1 given twice",
+    ),
+    "cloudtrail all among regions": (
+        {"cloudtrail": True, "cloudtrail_regions": "all,eu-west-1"},
+        "'all' is not an AWS region name",
+    ),
+    "cloudtrail with a report file": (
+        {"cloudtrail": True, "credential_report": Path("r.csv")},
+        "--cloudtrail looks events up in the account",
+    ),
+    "security hub with a report file": (
+        {"security_hub": True, "credential_report": Path("r.csv")},
+        "--security-hub imports into an account",
+    ),
+    "security hub in a dry run": (
+        {"security_hub": True, "create_admin": "a", "flags": flags(dry_run=True)},
+        "--dry-run makes no write call at all",
+    ),
 }
 
 
@@ -382,3 +414,39 @@ def test_permissions_request() -> None:
             permissions_request(root_credentials=True, **given)
     with pytest.raises(InputError, match="invalid --role-name"):
         permissions_request(organization=True, role_name="bad role")
+
+
+# --- CloudTrail, Security Hub and the findings formats --------------------------------------------
+
+
+def test_cloudtrail_requests() -> None:
+    from remediate.requests import CloudTrailRequest
+
+    assert request().cloudtrail is None
+    assert request(cloudtrail=True).cloudtrail == CloudTrailRequest(())
+    assert request(cloudtrail=True, cloudtrail_regions="all").cloudtrail == CloudTrailRequest(None)
+    given = request(cloudtrail=True, cloudtrail_regions=" eu-west-1, us-gov-west-1 ,ap-south-2")
+    assert given.cloudtrail == CloudTrailRequest(("eu-west-1", "us-gov-west-1", "ap-south-2"))
+    assert request(cloudtrail=True, all_accounts=True).cloudtrail == CloudTrailRequest(())
+
+
+def test_findings_formats_and_security_hub_everywhere_root_use_goes() -> None:
+    for fmt in ("asff", "ocsf"):
+        assert request(output=fmt).output == fmt
+        assert request(output=fmt, credential_report=Path("r.csv")).output == fmt
+        assert request(output=fmt, create_admin="a", all_accounts=True).output == fmt
+    assert request(security_hub=True).security_hub
+    assert request(security_hub=True, create_admin="a").security_hub
+    assert request(security_hub=True, accounts="111122223333").security_hub
+
+
+def test_permissions_options_for_cloudtrail_and_security_hub() -> None:
+    r = permissions_request(cloudtrail=True, security_hub=True)
+    assert (r.cloudtrail, r.security_hub) == (True, True)
+    # --security-hub scopes its product to --account, even for detection only.
+    r = permissions_request(detect_only=True, security_hub=True, account="111122223333")
+    assert r.account == "111122223333"
+    with pytest.raises(InputError, match="--detect-only prints no playbook statements"):
+        permissions_request(detect_only=True, account="111122223333")
+    with pytest.raises(InputError, match="--cloudtrail and --security-hub add to root-use"):
+        permissions_request(root_credentials=True, cloudtrail=True)

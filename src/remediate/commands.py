@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import contextlib
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from remediate.errors import EXIT_AWS, EXIT_OK, EXIT_ROOT_IN_USE, InputError
+from remediate.errors import EXIT_AWS, EXIT_OK, EXIT_ROOT_IN_USE, InputError, RemediateError
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -31,6 +31,7 @@ if TYPE_CHECKING:
     )
     from remediate.root_credentials import AccountAudit
     from remediate.secrets import SecretStore
+    from remediate.securityhub import ImportResult
     from remediate.sweep import SweepResult
 
 
@@ -62,10 +63,11 @@ def open_aws(choice: AwsChoice, *, read_only: bool, organization: bool = False) 
 
 
 def plan_console(output: OutputFormat) -> Console:
-    """Where plans and outcomes go: stdout for people, stderr when stdout holds JSON."""
+    """Where plans and outcomes go: stdout for people, stderr when stdout holds JSON (a document,
+    or a list of ASFF or OCSF findings)."""
     from remediate.output import stderr_console, stdout_console
 
-    return stderr_console() if output == "json" else stdout_console()
+    return stderr_console() if output != "text" else stdout_console()
 
 
 def _secret_store(sandbox: bool, *, allow_plaintext: bool, note: bool = True) -> SecretStore:
@@ -195,6 +197,21 @@ def _verdict_exit(verdict: Verdict, *, fail_on_hygiene: bool = False) -> int:
     return EXIT_AWS if verdict.root_in_use is None else EXIT_OK
 
 
+def _hub_exit(code: int, imports: Iterable[ImportResult | None]) -> int:
+    """A finding Security Hub did not take makes the run exit 3 (AWS failed), whatever the
+    verdict: the import asked for did not complete."""
+    return EXIT_AWS if any(i is not None and not i.ok for i in imports) else code
+
+
+def _show_imports(request: RootUseRequest, imports: Iterable[ImportResult | None]) -> None:
+    """Each account's Security Hub import, where plans go (stderr unless the output is text)."""
+    from remediate.output import render_security_hub
+
+    done = sorted((i for i in imports if i is not None), key=lambda i: i.account_id)
+    if request.security_hub and done:
+        render_security_hub(plan_console(request.output), done)
+
+
 # --- root-use and playbook run -------------------------------------------------------------------
 
 
@@ -208,6 +225,13 @@ def root_use(request: RootUseRequest, prompter: Prompter) -> int:
         verdict = detect_from_file(request.credential_report, days=request.days)
         if request.output == "json":
             print_json({**verdict.to_json(), "sandbox": False})
+        elif request.output != "text":
+            from remediate.export import documents, report_region
+            from remediate.output import print_documents
+
+            print_documents(
+                documents(request.output, [(verdict, ())], region=report_region(verdict))
+            )
         else:
             render_verdict(stdout_console(), verdict, datetime.now(UTC))
         return _verdict_exit(verdict, fail_on_hygiene=request.fail_on_hygiene)
@@ -230,19 +254,49 @@ def _root_use_one_account(
 ) -> int:
     from remediate.aws.identity import caller_identity
     from remediate.detect.service import detect
-    from remediate.output import print_json, render_verdict
+    from remediate.output import print_json
 
     identity = caller_identity(aws)
     verdict = detect(aws, identity, days=request.days, report_timeout=request.report_timeout)
+    if request.cloudtrail is not None:
+        from remediate.export import with_cloudtrail
+
+        verdict = with_cloudtrail(
+            aws, identity.account_id, verdict, request.cloudtrail, days=request.days
+        )
     document = {**verdict.to_json(), "sandbox": request.aws.sandbox}
+    hub = None
+    if request.security_hub:
+        from remediate.export import import_verdict
+
+        hub = import_verdict(aws, verdict)
     if remediation is None:
         if request.output == "json":
+            if request.security_hub:
+                document["security_hub"] = hub.to_json() if hub is not None else None
             print_json(document)
+        elif request.output != "text":
+            from remediate.export import documents
+            from remediate.output import print_documents
+
+            print_documents(documents(request.output, [(verdict, ())], region=aws.region))
         else:
-            render_verdict(plan_console(request.output), verdict, datetime.now(UTC))
-        return _verdict_exit(verdict, fail_on_hygiene=request.fail_on_hygiene)
-    render_verdict(plan_console(request.output), verdict, datetime.now(UTC))
-    return _remediate_one_account(remediation, aws, identity, prompter, request, document)
+            _render_verdict(plan_console(request.output), verdict)
+        _show_imports(request, [hub])
+        return _hub_exit(_verdict_exit(verdict, fail_on_hygiene=request.fail_on_hygiene), [hub])
+    _render_verdict(plan_console(request.output), verdict)
+    return _remediate_one_account(
+        remediation, aws, identity, prompter, request, document, verdict=verdict, hub=hub
+    )
+
+
+def _render_verdict(console: Console, verdict: Verdict) -> None:
+    """The verdict, then what CloudTrail shows root did (with --cloudtrail)."""
+    from remediate.output import render_root_activity, render_verdict
+
+    now = datetime.now(UTC)
+    render_verdict(console, verdict, now)
+    render_root_activity(console, verdict, now)
 
 
 def _remediate_one_account(
@@ -254,7 +308,11 @@ def _remediate_one_account(
     document: dict[str, Any],
     *,
     keyring_note: bool = True,
+    verdict: Verdict | None = None,
+    hub: ImportResult | None = None,
 ) -> int:
+    """``verdict`` (root-use) is the detection the findings come from; ``hub`` its import into
+    Security Hub (--security-hub), to which a completed run adds the findings it resolved."""
     from remediate import engine
     from remediate.accounts import OwnAccount, Target
     from remediate.documents import remediation_fields
@@ -275,12 +333,32 @@ def _remediate_one_account(
     if run.report is None:
         assert run.failure is not None
         raise run.failure
+    resolved: frozenset[str] = frozenset()
+    if verdict is not None:
+        from remediate.export import import_verdict, merged, resolved_by
+
+        resolved = resolved_by(run)
+        if hub is not None and resolved:
+            # The finding a completed remediation closed, imported again as PASSED: Security
+            # Hub then moves its workflow to RESOLVED itself.
+            hub = merged(hub, import_verdict(aws, verdict, resolved=resolved, only=resolved))
     if request.output == "json":
         document.update(remediation_fields(run, show_secrets=remediation.options.show_secrets))
+        if hub is not None:
+            document["security_hub"] = hub.to_json()
         print_json(document)
+    elif request.output != "text" and verdict is not None:
+        from remediate.export import documents
+        from remediate.output import print_documents
+
+        print_documents(documents(request.output, [(verdict, resolved)], region=aws.region))
+    if hub is not None:
+        from remediate.output import render_security_hub
+
+        render_security_hub(plan_console(request.output), [hub])
     if run.failure is not None:
         raise run.failure
-    return EXIT_OK
+    return _hub_exit(EXIT_OK, [hub])
 
 
 def _root_use_many_accounts(
@@ -301,6 +379,19 @@ def _root_use_many_accounts(
         read_only=aws.read_only,
     )
     targets = accounts.targets(aws, request.accounts.account_ids)
+    enrich = None
+    if request.cloudtrail is not None:
+        from remediate.export import with_cloudtrail
+
+        trail = request.cloudtrail
+
+        def enrich(session: AccountSession, verdict: Verdict) -> Verdict:
+            # In the account's worker thread, with its session: its regions concurrently,
+            # each account and region within its own LookupEvents limit.
+            return with_cloudtrail(
+                session.aws, session.identity.account_id, verdict, trail, days=request.days
+            )
+
     with progress_bar("Judging accounts") as progress:
         result = sweep(
             opener,
@@ -309,18 +400,90 @@ def _root_use_many_accounts(
             days=request.days,
             report_timeout=request.report_timeout,
             progress=progress,
+            enrich=enrich,
         )
+    hubs = (
+        _import_sweep(opener, result, concurrency=request.accounts.concurrency)
+        if request.security_hub
+        else {}
+    )
     if remediation is None:
         if request.output == "json":
             document = result.to_json()
             for account in document["accounts"]:
                 account["sandbox"] = request.aws.sandbox
+                if request.security_hub:
+                    found = hubs.get(account["account_id"])
+                    account["security_hub"] = found.to_json() if found is not None else None
             print_json(document)
+        elif request.output != "text":
+            _print_sweep_findings(request, result, aws.region, {})
         else:
             render_sweep(stdout_console(), result)
-        return result.exit_code(fail_on_hygiene=request.fail_on_hygiene)
+            _render_sweep_activity(stdout_console(), result)
+        _show_imports(request, hubs.values())
+        return _hub_exit(result.exit_code(fail_on_hygiene=request.fail_on_hygiene), hubs.values())
     render_sweep(plan_console(request.output), result)
-    return _remediate_many_accounts(request, remediation, result, opener, prompter)
+    _render_sweep_activity(plan_console(request.output), result)
+    return _remediate_many_accounts(request, remediation, result, opener, prompter, hubs=hubs)
+
+
+def _import_sweep(opener: Any, result: SweepResult, *, concurrency: int) -> dict[str, ImportResult]:
+    """Each judged account's findings imported into its own Security Hub (an account imports
+    findings about itself only), ``concurrency`` accounts at a time, each with its own session."""
+    from remediate.export import import_verdict
+    from remediate.securityhub import FailedFinding, ImportResult
+    from remediate.sweep import each_concurrently, one_line
+
+    def job(verdict: Verdict) -> tuple[str, ImportResult | None]:
+        assert verdict.account_id is not None
+        try:
+            session = opener(verdict.account_id)
+        except RemediateError as exc:
+            # Judged a moment ago, but no session now: every finding of the account failed.
+            failed = FailedFinding(
+                f"remediate/{verdict.account_id}/*", "Error", one_line(exc.message)
+            )
+            return verdict.account_id, ImportResult(verdict.account_id, "-", failed=(failed,))
+        return verdict.account_id, import_verdict(session.aws, verdict)
+
+    judged = [a.verdict for a in result.accounts if a.verdict is not None and a.verdict.account_id]
+    done = each_concurrently(judged, job, concurrency=concurrency, name="remediate-securityhub")
+    return {account_id: found for account_id, found in done if found is not None}
+
+
+def _print_sweep_findings(
+    request: RootUseRequest,
+    result: SweepResult,
+    region: str,
+    resolved: dict[str, frozenset[str]],
+) -> None:
+    """Every judged account's findings as one JSON list (--output asff or ocsf); an account
+    that could not be judged has none."""
+    from remediate.export import documents
+    from remediate.output import print_documents
+
+    verdicts = [
+        (a.verdict, resolved.get(a.account_id, frozenset()))
+        for a in result.accounts
+        if a.verdict is not None
+    ]
+    print_documents(documents(request.output, verdicts, region=region))
+
+
+def _render_sweep_activity(console: Console, result: SweepResult) -> None:
+    """After the sweep's table: what CloudTrail shows root did, account by account (only
+    accounts looked up with --cloudtrail that have root events)."""
+    from remediate.output import render_root_activity, safe
+
+    now = datetime.now(UTC)
+    for a in result.accounts:
+        v = a.verdict
+        if v is None or v.cloudtrail is None or not v.cloudtrail.events:
+            continue
+        name = f" ({safe(a.account_name)})" if a.account_name else ""
+        console.print(f"[bold]Account {safe(a.account_id)}{name}[/]:")
+        render_root_activity(console, v, now)
 
 
 def _remediation_targets(
@@ -356,9 +519,12 @@ def _remediate_many_accounts(
     result: SweepResult,
     opener: Any,
     prompter: Prompter,
+    *,
+    hubs: dict[str, ImportResult] | None = None,
 ) -> int:
     from remediate import engine
     from remediate.documents import remediation_fields
+    from remediate.export import resolved_by
     from remediate.output import print_json
 
     assert request.accounts is not None
@@ -381,6 +547,12 @@ def _remediate_many_accounts(
     if runs and not any(r.pending for r in runs) and all(r.report for r in runs):
         out.print("Nothing needs changing in any account.")
     failed = failed or any(r.failure is not None for r in runs)
+    resolved = {r.account_id: resolved_by(r) for r in runs}
+    hubs = dict(hubs or {})
+    if request.security_hub:
+        _import_resolved(opener, result, resolved, hubs)
+    if request.output in ("asff", "ocsf"):
+        _print_sweep_findings(request, result, opener.base.region, resolved)
     if request.output == "json":
         by_account = {r.account_id: r for r in runs}
         documents = []
@@ -392,9 +564,40 @@ def _remediate_many_accounts(
                 doc.update(remediation_fields(run, show_secrets=show))
                 if run.failure is not None:
                     doc["error"] = run.failure.message
+            if request.security_hub:
+                found = hubs.get(a.account_id)
+                doc["security_hub"] = found.to_json() if found is not None else None
             documents.append(doc)
         print_json({"accounts": documents, "summary": result.summary()})
-    return EXIT_AWS if failed else EXIT_OK
+    _show_imports(request, hubs.values())
+    return _hub_exit(EXIT_AWS if failed else EXIT_OK, hubs.values())
+
+
+def _import_resolved(
+    opener: Any,
+    result: SweepResult,
+    resolved: dict[str, frozenset[str]],
+    hubs: dict[str, ImportResult],
+) -> None:
+    """The findings each completed remediation closed, imported again as PASSED (in the
+    account's own Security Hub); added to that account's import in ``hubs``."""
+    from remediate.export import import_verdict, merged
+    from remediate.securityhub import FailedFinding, ImportResult
+    from remediate.sweep import one_line
+
+    for a in result.accounts:
+        closed = resolved.get(a.account_id)
+        if a.verdict is None or not closed:
+            continue
+        try:
+            session = opener(a.account_id)
+            found = import_verdict(session.aws, a.verdict, resolved=closed, only=closed)
+        except RemediateError as exc:
+            failed = FailedFinding(f"remediate/{a.account_id}/*", "Error", one_line(exc.message))
+            found = ImportResult(a.account_id, "-", failed=(failed,))
+        both = merged(hubs.get(a.account_id), found)
+        if both is not None:
+            hubs[a.account_id] = both
 
 
 def playbook_run(request: PlaybookRunRequest, prompter: Prompter) -> int:
@@ -720,6 +923,8 @@ def permissions(request: PermissionsRequest) -> int:
             partition=request.partition,
             detect_only=request.detect_only,
             organization_role=request.organization_role,
+            cloudtrail=request.cloudtrail,
+            security_hub=request.security_hub,
         )
     )
     return EXIT_OK

@@ -425,3 +425,106 @@ def progress_bar(what: str) -> Iterator[Callable[[object], None] | None]:
     with Progress(console=stderr_console(), transient=True) as bar:
         task = bar.add_task(what, total=None)
         yield lambda _item: bar.advance(task)
+
+
+# --- CloudTrail evidence and exported findings ---------------------------------------------------
+
+MAX_SHOWN_WRITES = 20
+MAX_SHOWN_SIGN_INS = 10
+MAX_SHOWN_IPS = 10
+MAX_SHOWN_CLIENTS = 5
+MAX_CLIENT_WIDTH = 100
+_MFA_WORDS = {True: "with MFA", False: "[red]without MFA[/]", None: "MFA not recorded"}
+
+
+def _counted(items: Sequence[tuple[str, int]], limit: int, width: int = 0) -> str:
+    def short(text: str) -> str:
+        return text if not width or len(text) <= width else text[: width - 1] + "\u2026"
+
+    shown = ", ".join(f"{safe(short(value))} ({n})" for value, n in items[:limit])
+    more = len(items) - limit
+    return shown + (f", and {more} more" if more > 0 else "")
+
+
+def render_root_activity(console: Console, verdict: Verdict, now: datetime) -> None:
+    """What CloudTrail shows root did (--cloudtrail): the last sign-in, where from and with which
+    clients, write actions first (newest first), read-only actions counted. Every value is
+    CloudTrail's text and shown made safe."""
+    from remediate.cloudtrail import summarize
+
+    evidence = verdict.cloudtrail
+    if evidence is None:
+        return
+    regions = ", ".join(safe_field(r, REGION_PATTERN) for r in evidence.regions)
+    span = f"{when(evidence.start)} to {when(evidence.end)}"
+    if not evidence.events:
+        console.print(f"CloudTrail ({regions}): no root events from {span}.")
+        return
+    n = len(evidence.events)
+    console.print(
+        f"[bold]CloudTrail[/] ({regions}): {n} root event{'s' * (n != 1)} from {span} "
+        f"({evidence.calls} LookupEvents calls)."
+    )
+    s = summarize(evidence.events)
+    last = s.last_sign_in
+    if last is not None:
+        console.print(
+            f"  Last console sign-in: {when(last.event_time)} "
+            f"({_ago((now - last.event_time).total_seconds())}) from "
+            f"{safe(last.source_ip or 'an unknown address')}, {_MFA_WORDS[last.mfa_used]}."
+        )
+    if s.sign_in_events:
+        text = f"  Console sign-ins: {s.sign_ins}"
+        if s.sign_ins_without_mfa:
+            text += f" ([red]{s.sign_ins_without_mfa} without MFA[/])"
+        if s.failed_sign_ins:
+            text += f", {s.failed_sign_ins} failed"
+        console.print(text + ":")
+        for e in s.sign_in_events[:MAX_SHOWN_SIGN_INS]:
+            how = "[red]failed[/]" if e.error_code else _MFA_WORDS[e.mfa_used]
+            console.print(
+                f"    {when(e.event_time)}  from {safe(e.source_ip or '-')}  {how}  "
+                f"{safe_field(e.region, REGION_PATTERN)}"
+            )
+        if len(s.sign_in_events) > MAX_SHOWN_SIGN_INS:
+            more = len(s.sign_in_events) - MAX_SHOWN_SIGN_INS
+            console.print(f"    ... and {more} more (all in --output json)")
+    if s.source_ips:
+        console.print(f"  Source IPs: {_counted(s.source_ips, MAX_SHOWN_IPS)}")
+    if s.clients:
+        console.print(f"  Clients: {_counted(s.clients, MAX_SHOWN_CLIENTS, MAX_CLIENT_WIDTH)}")
+    if s.writes:
+        console.print(f"  [red]Write actions ({len(s.writes)})[/], newest first:")
+        for e in s.writes[:MAX_SHOWN_WRITES]:
+            failed = f" (failed: {safe(e.error_code)})" if e.error_code else ""
+            console.print(
+                f"    {when(e.event_time)}  {safe(e.action)}  "
+                f"{safe_field(e.region, REGION_PATTERN)}  from {safe(e.source_ip or '-')}{failed}"
+            )
+        if len(s.writes) > MAX_SHOWN_WRITES:
+            console.print(
+                f"    ... and {len(s.writes) - MAX_SHOWN_WRITES} more (all in --output json)"
+            )
+    else:
+        console.print("  Write actions: none.")
+    if s.reads:
+        console.print(f"  Read-only actions: {_counted(s.reads, MAX_SHOWN_WRITES)}")
+
+
+def print_documents(documents: Sequence[Any]) -> None:
+    """A JSON list on stdout, alone (--output asff, --output ocsf)."""
+    sys.stdout.write(json.dumps(list(documents), indent=2, default=str) + "\n")
+    sys.stdout.flush()
+
+
+def render_security_hub(console: Console, results: Sequence[Any]) -> None:
+    """Each account's import into Security Hub (remediate.securityhub.ImportResult): how many
+    findings it took, and every finding it refused, with Security Hub's reason."""
+    for r in results:
+        state = "[green]ok[/]" if r.ok else "[red]incomplete[/]"
+        console.print(
+            f"Security Hub ({safe(r.region)}, account {safe(r.account_id)}): imported "
+            f"{r.imported} finding{'s' * (r.imported != 1)}, {state}."
+        )
+        for f in r.failed:
+            console.print(f"  [red]not imported[/] {safe(f.id)}: {safe(f.code)}: {safe(f.message)}")

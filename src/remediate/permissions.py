@@ -106,11 +106,14 @@ def policy(
     partition: str = "aws",
     detect_only: bool = False,
     organization_role: str | None = None,
+    cloudtrail: bool = False,
+    security_hub: bool = False,
 ) -> dict[str, Any]:
     """An IAM policy document: detection, plus (unless ``detect_only``) the playbook's actions
     on the resources a run with ``variables`` touches in ``account`` (any account when
     ``None``), plus (with ``organization_role``) listing the organization's accounts and
-    assuming that role in each; the role in each member account needs the rest of this policy."""
+    assuming that role in each; the role in each member account needs the rest of this policy.
+    ``cloudtrail`` and ``security_hub`` add what those options of root-use need."""
     document: list[dict[str, Any]] = [
         {
             "Sid": "DetectRootUse",
@@ -124,9 +127,46 @@ def policy(
         name, grants = playbook_grants(playbook_ref, variables or {}, arns)
         prefix = "Playbook" + "".join(word.capitalize() for word in name.split("-"))
         document.extend(statements(grants, prefix))
+    if cloudtrail:
+        document.extend(cloudtrail_statements())
+    if security_hub:
+        document.extend(security_hub_statements(account, partition))
     if organization_role is not None:
         document.extend(organization_statements(organization_role, partition))
     return {"Version": "2012-10-17", "Statement": document}
+
+
+def cloudtrail_statements() -> list[dict[str, Any]]:
+    """--cloudtrail: look root's events up in the event history (LookupEvents takes no resource),
+    and, for --cloudtrail-regions all, list the account's enabled regions."""
+    return [
+        {
+            "Sid": "LookUpRootActivity",
+            "Effect": "Allow",
+            "Action": ["cloudtrail:LookupEvents"],
+            "Resource": ANY_RESOURCE,
+        },
+        {
+            "Sid": "ListEnabledRegions",
+            "Effect": "Allow",
+            "Action": ["ec2:DescribeRegions"],
+            "Resource": ANY_RESOURCE,
+        },
+    ]
+
+
+def security_hub_statements(account: str | None, partition: str = "aws") -> list[dict[str, Any]]:
+    """--security-hub: import findings as the account's default product (in any region), the
+    only product an account may import its own findings as."""
+    who = account or "*"
+    return [
+        {
+            "Sid": "ImportFindingsToSecurityHub",
+            "Effect": "Allow",
+            "Action": ["securityhub:BatchImportFindings"],
+            "Resource": f"arn:{partition}:securityhub:*:{who}:product/{who}/default",
+        }
+    ]
 
 
 def organization_statements(role: str, partition: str = "aws") -> list[dict[str, Any]]:

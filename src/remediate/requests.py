@@ -17,7 +17,9 @@ from remediate.errors import InputError
 if TYPE_CHECKING:
     from remediate.steps.base import AnyStep, MfaMode
 
-OutputFormat = Literal["text", "json"]
+OutputFormat = Literal["text", "json", "asff", "ocsf"]
+# The formats that print findings (root-use only): a JSON list of ASFF or OCSF documents.
+FINDINGS_FORMATS = ("asff", "ocsf")
 
 
 class PasswordSource(Enum):
@@ -128,6 +130,14 @@ class AccountsRequest:
 
 
 @dataclass(frozen=True)
+class CloudTrailRequest:
+    """--cloudtrail: look root's events up in these regions (besides the partition's
+    global-events region, always), or (``regions`` None) in every enabled region."""
+
+    regions: tuple[str, ...] | None = ()
+
+
+@dataclass(frozen=True)
 class RootUseRequest:
     """``remediate root-use``: detect, in one account or many, and maybe remediate."""
 
@@ -140,6 +150,9 @@ class RootUseRequest:
     remediation: RemediationRequest | None = None
     # --fail-on hygiene: a root hygiene finding also makes detection exit 1.
     fail_on_hygiene: bool = False
+    cloudtrail: CloudTrailRequest | None = None
+    # --security-hub: import the findings with securityhub:BatchImportFindings.
+    security_hub: bool = False
 
 
 @dataclass(frozen=True)
@@ -211,6 +224,9 @@ def root_use_request(
     every_account: bool = False,
     fail_on: str | None = None,
     delete_root_keys: bool = False,
+    cloudtrail: bool = False,
+    cloudtrail_regions: str | None = None,
+    security_hub: bool = False,
 ) -> RootUseRequest:
     """``root-use``'s options checked against each other. Options left out of the playbook's
     variables take the playbook's own defaults."""
@@ -283,6 +299,18 @@ def root_use_request(
         aws != AwsChoice() or create_admin or report_timeout is not None
     ):
         raise InputError("--credential-report reads a file: it takes no AWS option")
+    trail = _cloudtrail_request(cloudtrail, cloudtrail_regions, credential_report)
+    if security_hub:
+        if credential_report is not None:
+            raise InputError(
+                "--credential-report reads a file: --security-hub imports into an account "
+                "(run detection against the account instead)"
+            )
+        if flags.dry_run:
+            raise InputError(
+                "--dry-run makes no write call at all: --security-hub imports findings (a write)",
+                tip="print them with --output asff instead",
+            )
     return RootUseRequest(
         aws=aws,
         days=days,
@@ -292,6 +320,8 @@ def root_use_request(
         accounts=sweep,
         remediation=remediation,
         fail_on_hygiene=fail_on == "hygiene",
+        cloudtrail=trail,
+        security_hub=security_hub,
     )
 
 
@@ -304,6 +334,21 @@ def playbook_variables(texts: Sequence[str]) -> dict[str, str]:
             raise InputError(f"--var {key} given twice")
         given[key] = value
     return given
+
+
+def _cloudtrail_request(
+    cloudtrail: bool, regions: str | None, credential_report: Path | None
+) -> CloudTrailRequest | None:
+    """--cloudtrail [--cloudtrail-regions R,R|all] checked."""
+    if regions is not None and not cloudtrail:
+        raise InputError("--cloudtrail-regions needs --cloudtrail")
+    if not cloudtrail:
+        return None
+    if credential_report is not None:
+        raise InputError(
+            "--credential-report reads a file: --cloudtrail looks events up in the account"
+        )
+    return CloudTrailRequest(validate.cloudtrail_regions(regions) if regions is not None else ())
 
 
 def playbook_run_request(
@@ -417,6 +462,8 @@ class PermissionsRequest:
     detect_only: bool = False
     organization_role: str | None = None
     root_credentials: bool = False
+    cloudtrail: bool = False
+    security_hub: bool = False
 
 
 def permissions_request(
@@ -429,6 +476,8 @@ def permissions_request(
     organization: bool = False,
     role_name: str = limits.DEFAULT_ROLE_NAME,
     root_credentials: bool = False,
+    cloudtrail: bool = False,
+    security_hub: bool = False,
 ) -> PermissionsRequest:
     """``permissions``' options: ``--var KEY=VALUE`` once per key, a 12-digit ``--account``, the
     partition of ``--region`` (``aws`` without one). --root-credentials prints a policy of its
@@ -443,8 +492,14 @@ def permissions_request(
             "root-credentials`: it takes no PLAYBOOK, --var, --account, --detect-only or "
             "--organization"
         )
+    if root_credentials and (cloudtrail or security_hub):
+        raise InputError(
+            "--cloudtrail and --security-hub add to root-use's policy: `remediate "
+            "root-credentials` needs neither"
+        )
     given = playbook_variables(variables)
-    if detect_only and (given or account is not None):
+    # --security-hub scopes its statement to --account's default product, detection or not.
+    if detect_only and (given or (account is not None and not security_hub)):
         raise InputError(
             "--detect-only prints no playbook statements: it takes no --var or --account"
         )
@@ -456,6 +511,8 @@ def permissions_request(
         detect_only=detect_only,
         organization_role=validate.role_name(role_name) if organization else None,
         root_credentials=root_credentials,
+        cloudtrail=cloudtrail,
+        security_hub=security_hub,
     )
 
 

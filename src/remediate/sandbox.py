@@ -16,7 +16,7 @@ from datetime import UTC, datetime, timedelta
 from types import TracebackType
 from typing import Any
 
-from remediate import sandbox_root
+from remediate import sandbox_cloudtrail, sandbox_root, sandbox_securityhub
 
 SANDBOX_ACCOUNT_ID = "123456789012"
 SANDBOX_REGION = "us-east-1"
@@ -107,6 +107,7 @@ def clear_root_states() -> None:
     """Forget every emulated root user, and centralized root access with them."""
     _root_states.clear()
     sandbox_root.clear()
+    sandbox_cloudtrail.clear()
 
 
 def reported_root_state(account_id: str, state: RootState) -> RootState:
@@ -164,6 +165,8 @@ def install_root_rows() -> None:
         setattr(IamResponse, "get_credential_report", get_credential_report_response)  # noqa: B010
         _find_access_keys_in_existing_backends()
         sandbox_root.install()  # after the above: it looks root keys up first
+        sandbox_cloudtrail.install()
+        sandbox_securityhub.install()
         _patched = True
 
 
@@ -240,6 +243,13 @@ class Sandbox:
         self.endpoint_url = f"http://{host}:{port}"
         set_root_state(SANDBOX_ACCOUNT_ID, self.root_state)
         generate_credential_report(SANDBOX_ACCOUNT_ID)
+        # What root did (CloudTrail's event history), consistent with the root row: a password
+        # used two days ago, no MFA any more.
+        sandbox_cloudtrail.add_events(
+            SANDBOX_ACCOUNT_ID,
+            sandbox_cloudtrail.sandbox_activity(SANDBOX_ACCOUNT_ID, datetime.now(UTC)),
+        )
+        sandbox_securityhub.enable(SANDBOX_ACCOUNT_ID, SANDBOX_REGION)
         if self.organization:
             seed_organization(self.client("organizations"))
         return self
@@ -305,6 +315,10 @@ def seed_organization(
         account_id = str(status["AccountId"])
         set_root_state(account_id, _member_state(name))
         generate_credential_report(account_id)
+        sandbox_cloudtrail.add_events(
+            account_id, sandbox_cloudtrail.member_activity(account_id, name, datetime.now(UTC))
+        )
+        sandbox_securityhub.enable(account_id, SANDBOX_REGION)
         members.append(account_id)
     if central_root_access:
         management = organizations.describe_organization()["Organization"]["MasterAccountId"]

@@ -30,6 +30,8 @@ log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 R = TypeVar("R")
+# Adds to an account's verdict, in its thread, with its session (e.g. CloudTrail's evidence).
+Enrich = Callable[["AccountSession", Verdict], Verdict]
 
 # The row order of a sweep: accounts in use first, then those that could not be judged.
 _RANK = {True: 0, None: 1, False: 2}
@@ -133,7 +135,7 @@ def _start(
     return _Judging(target, session, ReportFetch(session.aws.iam, timeout=report_timeout))
 
 
-def _advance(job: _Judging, days: int) -> AccountResult | float:
+def _advance(job: _Judging, days: int, enrich: Enrich | None) -> AccountResult | float:
     """The job's next step: its result, or seconds until its next step."""
     from remediate.detect.fetch import FetchedReport
     from remediate.detect.service import judge_fetched
@@ -143,6 +145,8 @@ def _advance(job: _Judging, days: int) -> AccountResult | float:
         if not isinstance(step, FetchedReport):
             return step
         verdict = judge_fetched(step, job.session.identity, days=days)
+        if enrich is not None:
+            verdict = enrich(job.session, verdict)
     except RemediateError as exc:
         return _failed(job.target, exc)
     return AccountResult(job.target.account_id, job.target.account_name, verdict, None)
@@ -199,13 +203,15 @@ def sweep(
     report_timeout: float,
     progress: Callable[[AccountResult], None] | None = None,
     clock: Callable[[], float] = time.monotonic,
+    enrich: Enrich | None = None,
 ) -> SweepResult:
     """Judge root use in every target account with ``concurrency`` worker threads, each keeping
     up to WAITING_PER_WORKER accounts at once while their credential reports are generated.
 
     Each account's session is opened, used and dropped in one worker's thread. A failure in one
     account becomes that account's ``error`` and the sweep goes on. ``progress`` is called in the
-    calling thread as each account finishes; Ctrl-C stops the workers.
+    calling thread as each account finishes; ``enrich`` runs in the account's worker thread,
+    with its session, after detection (CloudTrail's evidence). Ctrl-C stops the workers.
     """
     queue: collections.deque[Target] = collections.deque(targets)
     queue_lock = threading.Lock()
@@ -235,7 +241,7 @@ def sweep(
             pause = due - clock()
             if pause > 0 and stop.wait(pause):
                 return
-            step = _advance(job, days)
+            step = _advance(job, days, enrich)
             if isinstance(step, AccountResult):
                 done.put(step)
             else:

@@ -174,6 +174,34 @@ def external_id(value: str) -> str:
     return value
 
 
+# An AWS region name: us-east-1, eu-central-2, us-gov-west-1, ap-southeast-7...
+_REGION = re.compile(r"[a-z]{2}(-[a-z]+)+-[0-9]{1,2}", re.ASCII)
+
+
+def cloudtrail_regions(text: str) -> tuple[str, ...] | None:
+    """``--cloudtrail-regions``: ``all`` (None: every enabled region), or region names separated
+    by commas, at least one, none twice, in the given order."""
+    if text.strip() == "all":
+        return None
+    items = [item.strip() for item in text.split(",")]
+    seen: list[str] = []
+    for item in items:
+        if not item:
+            raise InputError(
+                f"--cloudtrail-regions {text[:80]!r}: an empty region (a stray comma?)",
+                tip="e.g. --cloudtrail-regions us-east-1,eu-west-1, or all",
+            )
+        if not _REGION.fullmatch(item):
+            raise InputError(
+                f"--cloudtrail-regions: {item[:40]!r} is not an AWS region name",
+                tip="e.g. --cloudtrail-regions us-east-1,eu-west-1, or all",
+            )
+        if item in seen:
+            raise InputError(f"--cloudtrail-regions: region {item} given twice")
+        seen.append(item)
+    return tuple(seen)
+
+
 FORMATS = {
     "iam-user-name": user_name,
     "iam-group-name": group_name,

@@ -30,8 +30,11 @@ READ_TIMEOUT = 30.0
 # Operations that change nothing in the account; everything else is a write and refused in dry run.
 # AssumeRole and AssumeRoot only hand out short-lived credentials: a dry run across accounts needs
 # them to read each account, and the session they open refuses writes just the same.
+# CloudTrail's LookupEvents reads the event history (--cloudtrail with a dry run).
 _READ_PREFIXES = ("Get", "List", "Describe")
-_READ_OPERATIONS = frozenset({"GenerateCredentialReport", "AssumeRole", "AssumeRoot"})
+_READ_OPERATIONS = frozenset(
+    {"GenerateCredentialReport", "AssumeRole", "AssumeRoot", "LookupEvents"}
+)
 
 
 def is_write(operation: str) -> bool:
@@ -155,8 +158,8 @@ class Aws:
                 tip="list profiles with `aws configure list-profiles`",
             ) from exc
         self.partition = partition_of_region(self.region)
-        # (service, retries) -> (client, the access key id it signs with).
-        self._clients: dict[tuple[str, bool], tuple[Any, str | None]] = {}
+        # (service, retries, region) -> (client, the access key id it signs with).
+        self._clients: dict[tuple[str, bool, str], tuple[Any, str | None]] = {}
         self._lock = threading.Lock()
 
     @classmethod
@@ -243,15 +246,17 @@ class Aws:
             user_agent_extra=f"remediate/{__version__}",
         )
 
-    def client(self, service: str, *, retries: bool = True) -> Any:
+    def client(self, service: str, *, retries: bool = True, region: str | None = None) -> Any:
         """A client for ``service`` (cached: one per service and session, never across threads).
 
         ``retries=False`` gives a client that never resends a request by itself, for calls that
         create something that must exist once (an access key, a virtual MFA device...): botocore
         would resend one whose answer was lost although AWS had applied it. Global services
         (IAM, Organizations) get their endpoint from botocore for this session's region.
+        ``region`` is for regional services read in several regions (CloudTrail's event
+        history): one client per region, this session's region by default.
         """
-        key = (service, retries)
+        key = (service, retries, region or self.region)
         # Refreshable credentials renew on reading; a client built with keys that have since
         # been renewed is built again (only sessions given a credentials object have any).
         frozen = self._credentials.get_frozen_credentials() if self._credentials else None
@@ -260,7 +265,7 @@ class Aws:
             cached = self._clients.get(key)
             if cached is None or cached[1] != signs_with:
                 kwargs: dict[str, Any] = {
-                    "region_name": self.region,
+                    "region_name": region or self.region,
                     "config": self._config(retries=retries),
                 }
                 if self.options.endpoint_url:

@@ -117,7 +117,7 @@ def root_use(
     mfa_codes: o.MfaCodes = None,
     qr_file: o.QrFile = None,
     show_mfa_secret: o.ShowMfaSecret = False,
-    output: o.OutputFormat = o.Output.text,
+    output: o.RootUseOutputFormat = o.RootUseOutput.text,
     profile: o.Profile = None,
     region: o.Region = None,
     endpoint_url: o.EndpointUrl = None,
@@ -129,6 +129,9 @@ def root_use(
     external_id: o.ExternalId = None,
     concurrency: o.Concurrency = None,
     every_account: o.EveryAccount = False,
+    cloudtrail: o.CloudTrail = False,
+    cloudtrail_regions: o.CloudTrailRegions = None,
+    security_hub: o.SecurityHub = False,
 ) -> None:
     """Detect use of the root user; with --create-admin NAME, also fix it: an administrators
     group with AdministratorAccess, and an IAM user in it with console and/or programmatic
@@ -167,6 +170,9 @@ def root_use(
         every_account=every_account,
         fail_on=fail_on.value if fail_on is not None else None,
         delete_root_keys=delete_root_keys,
+        cloudtrail=cloudtrail,
+        cloudtrail_regions=cloudtrail_regions,
+        security_hub=security_hub,
     )
     raise typer.Exit(commands.root_use(request, _prompter()))
 
@@ -346,6 +352,22 @@ def permissions(
             "(Organizations, IAM's organization features, sts:AssumeRoot with the task policies).",
         ),
     ] = False,
+    cloudtrail: Annotated[
+        bool,
+        typer.Option(
+            "--cloudtrail",
+            help="Add what root-use --cloudtrail needs: cloudtrail:LookupEvents (and "
+            "ec2:DescribeRegions for --cloudtrail-regions all).",
+        ),
+    ] = False,
+    security_hub: Annotated[
+        bool,
+        typer.Option(
+            "--security-hub",
+            help="Add what root-use --security-hub needs: securityhub:BatchImportFindings as the "
+            "account's default product.",
+        ),
+    ] = False,
 ) -> None:
     """Print the least-privilege IAM policy (JSON) for detection and a playbook's steps, scoped
     to the users, groups and MFA devices a run with these --var values touches (a required
@@ -362,6 +384,8 @@ def permissions(
         organization=organization,
         role_name=role_name,
         root_credentials=root_credentials,
+        cloudtrail=cloudtrail,
+        security_hub=security_hub,
     )
     raise typer.Exit(commands.permissions(request))
 

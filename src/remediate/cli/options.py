@@ -17,11 +17,21 @@ OUTPUT_PANEL = "Output"
 REMEDIATION_PANEL = "Remediation"
 ORG_PANEL = "Across accounts"
 MFA_PANEL = "MFA enrollment"
+FINDINGS_PANEL = "Evidence and findings"
 
 
 class Output(StrEnum):
     text = "text"
     json = "json"
+
+
+class RootUseOutput(StrEnum):
+    """root-use's --output: the common choices, and the findings in a security team's format."""
+
+    text = "text"
+    json = "json"
+    asff = "asff"
+    ocsf = "ocsf"
 
 
 class Access(StrEnum):
@@ -93,6 +103,17 @@ OutputFormat = Annotated[
     ),
 ]
 
+RootUseOutputFormat = Annotated[
+    RootUseOutput,
+    typer.Option(
+        "--output",
+        "-o",
+        help="text for people, json for programs; asff (AWS Security Finding Format) or ocsf "
+        "(OCSF Detection Findings): the findings as a JSON list (stdout only).",
+        rich_help_panel=OUTPUT_PANEL,
+    ),
+]
+
 # --- detection ---
 
 Days = Annotated[
@@ -124,6 +145,35 @@ CredentialReport = Annotated[
         "--credential-report",
         metavar="FILE",
         help="Judge a credential report CSV from the console; no AWS call.",
+    ),
+]
+
+CloudTrail = Annotated[
+    bool,
+    typer.Option(
+        "--cloudtrail",
+        help="Also look up what root did, from where, with or without MFA: CloudTrail's event "
+        "history (cloudtrail:LookupEvents, at most 2 requests/s per account and region).",
+        rich_help_panel=FINDINGS_PANEL,
+    ),
+]
+CloudTrailRegions = Annotated[
+    str | None,
+    typer.Option(
+        "--cloudtrail-regions",
+        metavar="R,R,...|all",
+        help="With --cloudtrail: these regions too, or every enabled region [default: only "
+        "us-east-1, which is always looked up: console sign-ins and IAM are recorded there].",
+        rich_help_panel=FINDINGS_PANEL,
+    ),
+]
+SecurityHub = Annotated[
+    bool,
+    typer.Option(
+        "--security-hub",
+        help="Import the findings into AWS Security Hub (securityhub:BatchImportFindings); "
+        "after --create-admin, the account's root-use finding again, as PASSED.",
+        rich_help_panel=FINDINGS_PANEL,
     ),
 ]
 

@@ -5,10 +5,14 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 from remediate.clock import utc
 from remediate.detect.findings import Finding, root_hygiene
 from remediate.detect.report import CredentialReport, CredentialRow
+
+if TYPE_CHECKING:
+    from remediate.cloudtrail import CloudTrailEvidence
 
 STALE_AFTER_SECONDS = 3600.0
 
@@ -67,6 +71,8 @@ class Verdict:
     caller_is_root: bool
     notes: tuple[str, ...]
     findings: tuple[Finding, ...] = ()
+    # --cloudtrail: root's events in the window (remediate.cloudtrail.apply_cloudtrail).
+    cloudtrail: CloudTrailEvidence | None = None
 
     def to_json(self) -> dict[str, object]:
         """Return a JSON-ready mapping with timestamps as ISO 8601 strings."""
@@ -76,7 +82,9 @@ class Verdict:
             "window_days": self.window_days,
             "root_in_use": self.root_in_use,
             "last_used": _iso(self.last_used),
-            "evidence": [item.to_json() for item in self.evidence],
+            # The credential report's evidence, then CloudTrail's (entries of kind cloudtrail).
+            "evidence": [item.to_json() for item in self.evidence]
+            + [event.to_json() for event in (self.cloudtrail.events if self.cloudtrail else ())],
             "root_mfa_active": self.root_mfa_active,
             "root_access_keys_active": self.root_access_keys_active,
             "root_signing_certificates_active": self.root_signing_certificates_active,
@@ -86,6 +94,7 @@ class Verdict:
             "caller_is_root": self.caller_is_root,
             "notes": list(self.notes),
             "findings": [f.to_json() for f in self.findings],
+            "cloudtrail": self.cloudtrail.to_json() if self.cloudtrail is not None else None,
         }
 
 
