@@ -180,6 +180,16 @@ def user_mfa(moto: Any, user: str = USER) -> list[str]:
     return [d["SerialNumber"] for d in devices]
 
 
+def group_members(moto: Any, group: str = "Administrators") -> list[str]:
+    """Who is in the administrators group (none when it does not exist)."""
+    iam = moto.client("iam")
+    try:
+        users = iam.get_group(GroupName=group)["Users"]
+    except iam.exceptions.NoSuchEntityException:
+        return []
+    return [u["UserName"] for u in users]
+
+
 def user_exists(moto: Any, user: str = USER) -> bool:
     return any(u["UserName"] == user for u in moto.client("iam").list_users()["Users"])
 
@@ -422,8 +432,16 @@ def test_failed_enable_exits_3_and_leaves_the_device_pending(
     assert step["applied"] is False
     assert doc["mfa"] == {"serial_number": SERIAL, "enabled": False}
     assert "virtual-mfa" in doc["remediation"]["error"]
-    # Everything before the step was applied and stays.
-    assert all(s["applied"] for s in doc["remediation"]["steps"] if s["kind"] != "virtual-mfa")
+    # Everything before the step was applied and stays; the membership that grants power
+    # comes after it, so alice is no administrator while her device is pending.
+    steps = doc["remediation"]["steps"]
+    mfa_at = [s["kind"] for s in steps].index("virtual-mfa")
+    assert all(s["applied"] for s in steps[:mfa_at])
+    assert [(s["id"], s["applied"]) for s in steps[mfa_at:]] == [
+        ("mfa", False),
+        ("membership", False),
+    ]
+    assert group_members(moto) == []
     assert [d["SerialNumber"] for d in virtual_devices(moto, "Unassigned")] == [SERIAL]
     assert user_mfa(moto) == []
     seed = stored_seed(test_keyring)
@@ -441,6 +459,8 @@ def test_failed_enable_exits_3_and_leaves_the_device_pending(
     assert [d["SerialNumber"] for d in virtual_devices(moto)] == [SERIAL]
     assert user_mfa(moto) == [SERIAL]
     assert stored_seed(test_keyring) == seed
+    # Once the device is enabled, the same run adds the membership.
+    assert group_members(moto) == [USER]
 
 
 def test_mfa_codes_enable_a_pending_device(moto: Any, cli: Any, calls: Calls, test_keyring: Any):

@@ -29,7 +29,8 @@ if TYPE_CHECKING:
     from conftest import Moto, Result
 
 ADMIN_ARN = "arn:aws:iam::aws:policy/AdministratorAccess"
-STEP_IDS = ["admin-group", "admin-policy", "admin-user", "membership", "console-access"]
+# Membership of the administrators group last: it grants power (privilege last).
+STEP_IDS = ["admin-group", "admin-policy", "admin-user", "console-access", "membership"]
 # Accounts by verdict in the seeded organization.
 IN_USE = ("master", "password", "key")
 NOT_IN_USE = ("quiet",)
@@ -137,7 +138,15 @@ def alice(*, mfa: int = 0) -> dict[str, Any]:
     """An account after the playbook: alice in Administrators with AdministratorAccess."""
     return {
         "groups": {"Administrators": {"policies": [ADMIN_ARN], "members": ["alice"]}},
-        "users": {"alice": {"tags": {}, "login_profile": True, "access_keys": [], "mfa": mfa}},
+        "users": {
+            "alice": {
+                # The tag on every user remediate creates.
+                "tags": {"remediate:managed-by": "remediate"},
+                "login_profile": True,
+                "access_keys": [],
+                "mfa": mfa,
+            }
+        },
     }
 
 
@@ -382,15 +391,16 @@ INPUT_ERRORS = {
     ),
     "mfa-codes": (
         [
+            # One device's codes: --accounts names exactly one account (hand-off finishes so).
             "--accounts",
-            "111122223333",
+            "111122223333,444455556666",
             "--create-admin",
             "alice",
             "--mfa-codes",
             "123456",
             "654321",
         ],
-        "--mfa-codes, --qr-file and --password-prompt are for one account at a time",
+        "--mfa-codes are the codes of one device, so for one account at a time",
     ),
     "qr-file": (
         ["--all-accounts", "--create-admin", "alice", "--mfa-auto", "--qr-file", "/tmp/x.png"],

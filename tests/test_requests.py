@@ -69,7 +69,12 @@ def test_prepared_steps_take_the_playbooks_defaults() -> None:
     group = book.variables["group"].default
     assert {s.params.get("group") for s in prepared.steps} == {None, group}
     # mfa defaults to true in the YAML, access to console: a login profile and a virtual MFA.
-    assert [s.kind for s in prepared.steps][-2:] == ["login-profile", "virtual-mfa"]
+    # ...and the membership that grants power last (privilege last).
+    assert [s.kind for s in prepared.steps][-3:] == [
+        "login-profile",
+        "virtual-mfa",
+        "group-membership",
+    ]
 
 
 def test_help_defaults_are_the_playbooks() -> None:
@@ -149,15 +154,23 @@ BAD: dict[str, tuple[dict[str, Any], str]] = {
             "create_admin": "a",
             "flags": flags(mfa_codes=("123456", "654321")),
         },
-        "are for one account at a time",
+        "--mfa-codes are the codes of one device, so for one account at a time",
+    ),
+    "codes in two accounts": (
+        {
+            "accounts": "111122223333,444455556666",
+            "create_admin": "a",
+            "flags": flags(mfa_codes=("123456", "654321")),
+        },
+        "name it alone with --accounts ID",
     ),
     "qr file across accounts": (
         {"all_accounts": True, "create_admin": "a", "flags": flags(qr_file=Path("q.png"))},
-        "are for one account at a time",
+        "--qr-file names one file, for one account at a time: across accounts, put {account}",
     ),
     "password prompt across accounts": (
         {"all_accounts": True, "create_admin": "a", "flags": flags(password_prompt=True)},
-        "are for one account at a time",
+        "--password-prompt is for one account at a time",
     ),
     "bad account id": ({"accounts": "12345"}, "is not an AWS account id"),
     "bad role": ({"all_accounts": True, "role_name": "a/b"}, "invalid --role-name"),

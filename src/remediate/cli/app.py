@@ -129,6 +129,10 @@ def root_use(
     external_id: o.ExternalId = None,
     concurrency: o.Concurrency = None,
     every_account: o.EveryAccount = False,
+    mfa_handoff: o.MfaHandoff = False,
+    mfa_self_service: o.MfaSelfService = False,
+    adopt_existing_user: o.AdoptExistingUser = False,
+    reset_password: o.ResetPassword = False,
 ) -> None:
     """Detect use of the root user; with --create-admin NAME, also fix it: an administrators
     group with AdministratorAccess, and an IAM user in it with console and/or programmatic
@@ -158,6 +162,9 @@ def root_use(
             qr_file=qr_file,
             show_mfa_secret=show_mfa_secret,
             allow_plaintext_keyring=allow_plaintext_keyring,
+            mfa_handoff=mfa_handoff,
+            adopt_existing_user=adopt_existing_user,
+            reset_password=reset_password,
         ),
         all_accounts=all_accounts,
         accounts=accounts,
@@ -167,6 +174,7 @@ def root_use(
         every_account=every_account,
         fail_on=fail_on.value if fail_on is not None else None,
         delete_root_keys=delete_root_keys,
+        mfa_self_service=mfa_self_service,
     )
     raise typer.Exit(commands.root_use(request, _prompter()))
 
@@ -227,6 +235,9 @@ def playbook_run(
     endpoint_url: o.EndpointUrl = None,
     allow_insecure_endpoint: o.AllowInsecureEndpoint = False,
     sandbox: o.SandboxFlag = False,
+    mfa_handoff: o.MfaHandoff = False,
+    adopt_existing_user: o.AdoptExistingUser = False,
+    reset_password: o.ResetPassword = False,
 ) -> None:
     """Run a playbook: plan, confirm, apply. Rerunning changes nothing."""
     from remediate import commands
@@ -248,6 +259,9 @@ def playbook_run(
             qr_file=qr_file,
             show_mfa_secret=show_mfa_secret,
             allow_plaintext_keyring=allow_plaintext_keyring,
+            mfa_handoff=mfa_handoff,
+            adopt_existing_user=adopt_existing_user,
+            reset_password=reset_password,
         ),
         output=output.value,
     )
