@@ -918,6 +918,42 @@ def test_interrupted_enrollment_resumes_the_same_device(
     assert stored_seed(file_keyring()) == seed
 
 
+@needs_pty
+def test_ctrl_c_at_the_code_prompt_leaves_alice_outside_the_administrators(
+    moto: Any, cli: Any, terminal: Any
+):
+    import keyring
+
+    term = terminal()
+    term.expect("MFA code 1")
+    term.type("\x03")
+    assert term.wait() == 3, term.screen()
+    screen = term.screen()
+    # Privilege last: console access is in place and the device pending, but the membership
+    # that makes alice an administrator comes after MFA, so the run never reached it.
+    assert group_members(moto) == []
+    assert moto.client("iam").get_login_profile(UserName=USER)["LoginProfile"]
+    assert user_mfa(moto) == []
+    assert [d["SerialNumber"] for d in virtual_devices(moto, "Unassigned")] == [SERIAL]
+    # The summary says how to finish, naming alice.
+    assert f"MFA device {SERIAL}: pending" in screen
+    finish = (
+        f"remediate root-use --create-admin alice --endpoint-url {moto.endpoint_url} "
+        "--mfa-codes CODE1 CODE2"
+    )
+    assert finish in screen
+
+    # With the two codes the app shows, that command enables the device and adds the membership.
+    seed = stored_seed(file_keyring())
+    assert seed is not None
+    keyring.set_keyring(file_keyring())
+    r = fix(cli, moto, "--mfa-codes", *current_codes(seed), "--output", "json")
+    assert r.code == 0, r.err
+    assert r.json()["mfa"] == {"serial_number": SERIAL, "enabled": True}
+    assert group_members(moto) == [USER]
+    assert len(virtual_devices(moto)) == 1
+
+
 # --- the QR code and the seed go to a terminal only ---------------------------------------------
 
 QR_GLYPHS = set("▄▀█")

@@ -756,3 +756,60 @@ def test_concurrent_runs_across_accounts_end_with_one_access_key(
     assert codes == {"first": 0, "second": 0}
     keys = moto.client("iam").list_access_keys(UserName="ola")["AccessKeyMetadata"]
     assert len(keys) == 1
+
+
+def test_mfa_handoff_across_accounts_then_finish_in_one(
+    moto: Moto, accounts: Accounts, cli: Any, test_keyring: Any, journal: Path, tmp_path: Path
+) -> None:
+    import pyotp
+
+    from qrdecode import png_to_matrix
+    from remediate import mfa
+
+    org = accounts.org
+    chosen = [org.id(n) for n in ("master", "key")]
+    qr = tmp_path / "qr"
+    qr.mkdir()
+    # One QR code file per account: {account} stands for its id.
+    pattern = str(qr / "{account}-alice.png")
+    r = root_use(
+        cli,
+        moto,
+        *("--accounts", ",".join(chosen), "--create-admin", "alice", "--yes", "-o", "json"),
+        *("--mfa-handoff", "--qr-file", pattern),
+    )
+    assert r.code == 0, r.err
+    store = SecretStore(test_keyring)
+    by_name = rows(r)
+    for name in ("master", "key"):
+        account = org.id(name)
+        png = qr / f"{account}-alice.png"
+        seed = store.get(account, "alice", "mfa-seed")
+        assert seed is not None
+        assert png_to_matrix(png) == mfa.qr_matrix(mfa.otpauth_uri(seed, "alice", account))
+        # Privilege last, in every account: the device waits, and so does the membership.
+        assert accounts.state()[name]["groups"]["Administrators"]["members"] == []
+        assert by_name[name]["mfa"]["enabled"] is False
+        assert by_name[name]["handover"]["finish_mfa"] == (
+            f"remediate root-use --create-admin alice --endpoint-url {moto.endpoint_url} "
+            f"--accounts {account} --all --mfa-codes CODE1 CODE2"
+        )
+
+    # The owner in "key" sent back two codes: its finish command completes that account only.
+    key = org.id("key")
+    seed = store.get(key, "alice", "mfa-seed")
+    assert seed is not None
+    step = mfa.totp_step(time.time())
+    codes = (pyotp.TOTP(seed).at(step * 30), pyotp.TOTP(seed).at((step + 1) * 30))
+    done = root_use(
+        cli,
+        moto,
+        *("--create-admin", "alice", "--accounts", key, "--all", "--yes", "-o", "json"),
+        *("--mfa-codes", *codes),
+    )
+    assert done.code == 0, done.err
+    state = accounts.state()
+    assert state["key"]["groups"]["Administrators"]["members"] == ["alice"]
+    assert state["key"]["users"]["alice"]["mfa"] == 1
+    assert state["master"]["groups"]["Administrators"]["members"] == []
+    assert state["master"]["users"]["alice"]["mfa"] == 0

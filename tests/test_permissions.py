@@ -12,6 +12,7 @@ from __future__ import annotations
 import copy
 import json
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import boto3
@@ -165,9 +166,7 @@ def test_root_use_for_alice_in_one_account() -> None:
         [CHANGE_PASSWORD, SELF_SERVICE_POLICY]
     )
     conditioned = [s for s in doc["Statement"] if "Condition" in s]
-    assert sorted(s["Sid"] for s in conditioned) == sorted(
-        s["Sid"] for s in [attach, *attach_user]
-    )
+    assert sorted(s["Sid"] for s in conditioned) == sorted(s["Sid"] for s in [attach, *attach_user])
     assert doc["Statement"][0] == {
         "Sid": "DetectRootUse",
         "Effect": "Allow",
@@ -372,6 +371,24 @@ def test_generated_policy_is_enough_for_the_whole_fix(
     doc = r.json()
     assert doc["remediation"]["changed"] == 7
     assert doc["mfa"]["enabled"] is True
+
+
+def test_generated_policy_is_enough_for_self_service_hand_off_and_reset(
+    moto: Any, cli: Any, operator: Any, tmp_path: Path
+) -> None:
+    operator(printed_policy(cli, "--var", "user=alice", "--account", ACCOUNT))
+    url = ("--endpoint-url", moto.endpoint_url, "-o", "json")
+    r = cli("root-use", *url, *SELF_SERVICE_FIX)
+    assert r.code == 0, r.err
+    assert r.json()["remediation"]["changed"] == 7
+    handoff = tuple(a for a in FULL_FIX if a != "--mfa-auto")
+    qr = ("--mfa-handoff", "--qr-file", str(tmp_path / "qr.png"))
+    r = cli("root-use", *url, *handoff, *qr)
+    assert r.code == 0, r.err
+    assert r.json()["mfa"]["enabled"] is False
+    r = cli("root-use", *url, *FULL_FIX, "--reset-password")
+    assert r.code == 0, r.err
+    assert r.json()["mfa"]["enabled"] is True
 
 
 def _needs_tag_update(moto: Any) -> None:
