@@ -240,6 +240,21 @@ def test_handoff_summary_names_the_user_and_the_file(moto: Any, cli: Any, tmp_pa
     assert f"remediate secrets forget alice --account {ACCOUNT}" in r.out
 
 
+def test_handoff_needs_a_keyring_even_with_show_secrets(
+    moto: Any, cli: Any, tmp_path: Path, sent: list[str]
+) -> None:
+    import keyring
+    import keyring.backends.fail
+
+    keyring.set_keyring(keyring.backends.fail.Keyring())
+    png = tmp_path / "qr.png"
+    r = fix(cli, moto, "--mfa-handoff", "--qr-file", str(png), "--show-secrets")
+    assert r.code == 2, r.err
+    assert "--mfa-handoff keeps the device's seed in the keyring until --mfa-codes" in r.err
+    assert writes(sent) == []
+    assert not png.exists()
+
+
 @pytest.mark.parametrize(
     ("extra", "message"),
     [

@@ -869,6 +869,12 @@ def test_interactive_enrollment_on_a_terminal(moto: Any, terminal: Any):
     assert f"MFA device {SERIAL}: enabled" in term.screen()
     assert user_mfa(moto) == [SERIAL]
     assert len(virtual_devices(moto)) == 1
+    # In person: the QR code was scanned here, so the hand-over names the console sign-in only,
+    # and ends with forgetting what the keyring still holds (the seed among it).
+    screen = term.screen()
+    assert f"remediate secrets show alice --account {ACCOUNT} --what console" in screen
+    assert "--what mfa-qr" not in screen
+    assert f"remediate secrets forget alice --account {ACCOUNT}" in screen
 
 
 @needs_pty

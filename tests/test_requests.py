@@ -551,3 +551,10 @@ def test_the_command_that_finishes_a_pending_enrollment() -> None:
         "remediate playbook run onboard-user --var user=bob --var group=devs --var mfa=true "
         "--endpoint-url http://127.0.0.1:5000 --mfa-codes CODE1 CODE2"
     )
+    tagged = playbook_run_request(
+        "onboard-user", aws=LOCAL, variables=["user=bob", "group=devs", "tags=a=1,b=2"]
+    )
+    assert finish_mfa_command(tagged, "111122223333") == (
+        "remediate playbook run onboard-user --var user=bob --var group=devs "
+        "--var tags=a=1,b=2 --mfa-codes CODE1 CODE2"
+    )

@@ -62,10 +62,13 @@ def handover(outcome: RunOutcome, account_id: str, *, finish: str | None) -> Han
     user = outcome.user or (kept[0].user if kept else None) or (mfa.user if mfa else None)
     if user is None:
         return None
+    # A seed whose QR code the owner scanned here, or that a hand-off's file carries, needs no
+    # command to show it.
+    seed_handed = mfa is not None and (mfa.handoff or mfa.scanned_here)
     show = tuple(
         (SHOWN_AS[s.kind], secrets_command("show", s.user, account_id, "--what", SHOW_WHAT[s.kind]))
         for s in kept
-        if s.kind in SHOW_WHAT and not (s.kind == "mfa-seed" and mfa is not None and mfa.handoff)
+        if s.kind in SHOW_WHAT and not (s.kind == "mfa-seed" and seed_handed)
     )
     pending = mfa is not None and not mfa.enabled and mfa.seed_kept
     first_sign_in: tuple[str, ...] = ()

@@ -574,6 +574,9 @@ def finish_mfa_command(request: RootUseRequest | PlaybookRunRequest, account_id:
     else:
         args += ["playbook", "run", remediation.playbook]
     tags = variables.pop("tags", {})
+    if not isinstance(tags, dict):  # given as --var tags=K=V,... (text until the playbook binds it)
+        variables["tags"] = tags
+        tags = {}
     for name, value in variables.items():
         text = str(value).lower() if isinstance(value, bool) else str(value)
         args += ["--var", f"{name}={text}"]

@@ -157,6 +157,8 @@ class MfaDevice:
     qr_file: str | None = None
     # The keyring holds its seed (kept by this run or an earlier one): to forget once handed over.
     seed_kept: bool = False
+    # Its QR code was shown on this terminal, to a person who scanned it there (in person).
+    scanned_here: bool = False
 
 
 @dataclass

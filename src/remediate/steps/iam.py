@@ -402,9 +402,7 @@ class MembershipStep(Step[None]):
         user, group = self.params["user"], self.params["group"]
         member = False
         if not ctx.will_create("user", user):
-            groups = ctx.list(
-                "ListGroupsForUser", "Groups", about=(("user", user),), UserName=user
-            )
+            groups = ctx.list("ListGroupsForUser", "Groups", about=(("user", user),), UserName=user)
             member = any(g["GroupName"].casefold() == group.casefold() for g in groups)
         warnings = []
         if self.params.get("privileged") and not self._second_factor(ctx, user):

@@ -251,7 +251,18 @@ class VirtualMfaStep(Step[MfaPlan]):
             if qr_path is None:
                 raise InputError("--mfa-handoff needs --qr-file PATH: the QR code to send")
             # The seed must outlive this run: --mfa-codes enables the device with it later.
-            ctx.secrets.require_usable()
+            if not ctx.secrets.usable():
+                why = "the keyring cannot keep it"
+                try:
+                    ctx.secrets.require_usable()
+                except InputError as exc:
+                    why = exc.message
+                raise InputError(
+                    "--mfa-handoff keeps the device's seed in the keyring until --mfa-codes "
+                    f"enables it: {why}",
+                    tip="use an encrypted keyring backend (--show-secrets cannot stand in for "
+                    "it here), or enroll in person",
+                )
         if mfa.mode == "interactive" and not ctx.prompter.interactive:
             raise InputError(
                 "no terminal to type the MFA codes on",
@@ -427,6 +438,8 @@ class VirtualMfaStep(Step[MfaPlan]):
             ctx.ui.file.write(render_qr_terminal(uri))
             ctx.ui.file.flush()
             self._shown(ctx, user)
+            if ctx.outcome.mfa is not None:
+                ctx.outcome.mfa.scanned_here = True
         if mfa.show_secret and terminal:
             print_secret(ctx.ui, "Secret key for manual entry: ", seed)
             self._shown(ctx, user)
