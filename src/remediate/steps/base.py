@@ -309,6 +309,8 @@ class Step(Generic[S]):
     resets_password: ClassVar[bool] = False
     # Write calls applying one change makes (the call budget in benchmarks/bench_remediate.py).
     writes_per_change: ClassVar[int] = 1
+    # Resources planning the step reads, one read each (the same budget).
+    reads_per_plan: ClassVar[int] = 1
     # The step acts on the root user with root's own credentials (its access keys, or an
     # sts:AssumeRoot task session): no IAM policy of the operator applies, so the operator's
     # least-privilege policy leaves its actions out.

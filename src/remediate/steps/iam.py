@@ -382,6 +382,8 @@ class MembershipStep(Step[None]):
         "privileged": FieldSpec("bool", required=False, default=False),
     }
     permissions = ("iam:ListGroupsForUser", "iam:AddUserToGroup", "iam:ListMFADevices")
+    # The user's groups; and, for a privileged group the run enrolls no MFA for, their MFA devices.
+    reads_per_plan = 2
 
     def grants(self, arns: Arns) -> list[Grant]:
         # AddUserToGroup is authorized on the group alone: IAM cannot limit which user joins.
