@@ -259,6 +259,10 @@ def test_handoff_needs_a_keyring_even_with_show_secrets(
     ("extra", "message"),
     [
         (("--mfa-handoff",), "--mfa-handoff needs --qr-file PATH"),
+        (
+            ("--mfa-handoff", "--qr-file", "/nonexistent/qr/{account}.png"),
+            "cannot write /nonexistent/qr/123456789012.png: /nonexistent/qr is not a directory",
+        ),
         (("--mfa-handoff", "--qr-file", "x.png", "--mfa-auto"), "it takes no --mfa-auto"),
         (("--mfa-handoff", "--qr-file", "x.png", "--no-mfa"), "--no-mfa skips MFA enrollment"),
         (("--mfa-self-service", "--no-mfa"), "--mfa-self-service creates no device"),

@@ -296,6 +296,12 @@ class VirtualMfaStep(Step[MfaPlan]):
             check_codes(seed, *mfa.codes, now=time.time())
         if qr_path and Path(qr_path).exists():
             raise InputError(f"{qr_path} already exists; choose another --qr-file path")
+        if qr_path and not Path(qr_path).parent.is_dir():
+            # Found only once the device exists, it would leave the QR code unwritten.
+            raise InputError(
+                f"cannot write {qr_path}: {Path(qr_path).parent} is not a directory",
+                tip="create it, or choose another --qr-file path",
+            )
 
     def apply(self, ctx: StepContext, change: Change[MfaPlan]) -> Unchanged | None:
         from remediate.mfa import otpauth_uri
