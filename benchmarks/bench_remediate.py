@@ -5,8 +5,8 @@ Runs the built-in sandbox (moto) in this process and drives the core API as the 
 ``--access both``), without MFA and with ``--mfa-auto``. For each it measures a dry run on the
 empty account, the first run, a rerun, and a dry run after. Targets: the rerun and the dry runs
 make zero writes; the first run makes at most the detection's reads plus one read per resource
-(step), and at most the writes its changes declare (one each; a virtual MFA device is two: it is
-created, then enabled).
+(each step's reads_per_plan), and at most the writes its changes declare (one each; a virtual MFA
+device is two: it is created, then enabled).
 
     python benchmarks/bench_remediate.py
     python benchmarks/bench_remediate.py --repeat 5     # best wall time of 5 rounds
@@ -57,6 +57,8 @@ class Measure:
     detection: Counter[str] = field(default_factory=Counter)
     playbook: Counter[str] = field(default_factory=Counter)
     steps: int = 0
+    # One read per resource the steps read (their reads_per_plan).
+    resources: int = 0
     changes: int = 0
     declared_writes: int = 0
     seconds: float = 0.0
@@ -74,8 +76,8 @@ class Measure:
 
     @property
     def read_bound(self) -> int:
-        """Detection's reads + one read per resource (step)."""
-        return self.count(self.detection, writes=False) + self.steps
+        """Detection's reads + one read per resource the steps read."""
+        return self.count(self.detection, writes=False) + self.resources
 
     @property
     def write_bound(self) -> int:
@@ -130,6 +132,7 @@ def one_run(sb: Sandbox, name: str, variables: dict[str, Any], *, dry_run: bool)
         detection,
         Counter(aws.stats.operations) - detection,
         len(run.report.steps),
+        sum(p.step.reads_per_plan for p in run.report.steps),
         len(pending),
         sum(p.step.writes_per_change for p in pending),
         seconds,
@@ -219,7 +222,7 @@ def main(argv: list[str] | None = None) -> int:
     with Sandbox() as sb:
         print(f"remediate root-use --create-admin alice, against the sandbox at {sb.endpoint_url}")
         print(
-            "read bound = detection's reads + one read per resource (step); write bound = the "
+            "read bound = detection's reads + one read per resource read; write bound = the "
             "writes the pending changes declare (1 each, 2 for a virtual MFA device: create, "
             f"enable); ms = best of {args.repeat} round(s)"
         )

@@ -188,6 +188,8 @@ def org(moto: Moto) -> Iterator[Org]:
 @pytest.fixture
 def admin_org(moto: Moto) -> Iterator[Org]:
     """The seeded organization with AdministratorAccess in every account, for remediation."""
-    seeded = seed_organization(moto, aws_policies=["AdministratorAccess"])
+    # IAMUserChangePassword: the login-profile step attaches it where users may not change their
+    # own password (no account password policy says they may).
+    seeded = seed_organization(moto, aws_policies=["AdministratorAccess", "IAMUserChangePassword"])
     with faithful_moto(seeded.assume_role_calls):
         yield seeded

@@ -35,6 +35,7 @@ GROUP = ("group", "GroupName")
 RESOURCE_OF: dict[str, tuple[str, str]] = {
     "AddUserToGroup": GROUP,  # group* only: the user is not a resource of this action
     "AttachGroupPolicy": GROUP,
+    "AttachUserPolicy": USER,  # user* only: the policy is the iam:PolicyARN condition key
     "CreateAccessKey": USER,
     "CreateGroup": GROUP,
     "CreateLoginProfile": USER,
@@ -45,12 +46,14 @@ RESOURCE_OF: dict[str, tuple[str, str]] = {
     "DeleteLoginProfile": USER,
     "DeleteUser": USER,
     "DetachGroupPolicy": GROUP,
+    "DetachUserPolicy": USER,
     "EnableMFADevice": USER,  # user* only
     "GetGroup": GROUP,
     "GetLoginProfile": USER,
     "GetUser": USER,
     "ListAccessKeys": USER,
     "ListAttachedGroupPolicies": GROUP,
+    "ListAttachedUserPolicies": USER,
     "ListGroupsForUser": USER,
     "ListMFADevices": USER,
     "RemoveUserFromGroup": GROUP,
@@ -69,10 +72,14 @@ NO_RESOURCE_TYPE = frozenset(
 )
 # Services of remediate's findings, which speak JSON: authorized here, refused as they refuse.
 JSON_SERVICES = frozenset({"cloudtrail", "securityhub"})
+# Actions on a customer-managed policy (resource type policy*), named by its ARN.
+POLICY_BY_ARN = frozenset({"GetPolicy", "GetPolicyVersion", "DeletePolicy", "CreatePolicyVersion"})
 # Condition keys an action carries, from the request parameter that holds their value.
 CONDITION_KEYS: dict[str, dict[str, str]] = {
     "AttachGroupPolicy": {"iam:PolicyARN": "PolicyArn"},
     "DetachGroupPolicy": {"iam:PolicyARN": "PolicyArn"},
+    "AttachUserPolicy": {"iam:PolicyARN": "PolicyArn"},
+    "DetachUserPolicy": {"iam:PolicyARN": "PolicyArn"},
 }
 
 
@@ -91,6 +98,13 @@ def iam_resource(action: str, data: Mapping[str, Any], account: str, partition: 
         name = _param(data, parameter)
         assert name is not None, f"{action} without {parameter}: not modelled here"
         return f"{arn}:{resource_type}/{name}"
+    if action == "CreatePolicy":  # policy*, named by its path and name
+        path = _param(data, "Path") or "/"
+        return f"{arn}:policy{path}{_param(data, 'PolicyName')}"
+    if action in POLICY_BY_ARN:
+        policy = _param(data, "PolicyArn")
+        assert policy is not None
+        return policy
     if action == "CreateVirtualMFADevice":
         path = _param(data, "Path") or "/"
         return f"{arn}:mfa{path}{_param(data, 'VirtualMFADeviceName')}"
@@ -174,7 +188,13 @@ def authorize_like_iam(monkeypatch: pytest.MonkeyPatch) -> None:
 
     def determine_resource(self: Any) -> str:
         action = self._get_action()
-        if action in RESOURCE_OF or action in NO_RESOURCE_TYPE or "MFADevice" in action:
+        if (
+            action in RESOURCE_OF
+            or action in NO_RESOURCE_TYPE
+            or action in POLICY_BY_ARN
+            or action == "CreatePolicy"
+            or "MFADevice" in action
+        ):
             return iam_resource(action, self.data, self.current_account, self.partition)
         return str(original_resource(self))
 

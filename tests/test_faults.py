@@ -39,17 +39,18 @@ def reference(moto_server: Any) -> dict[str, Any]:
     return {"state": state, "writes": writes}
 
 
-def test_reference_run_makes_eight_writes(reference: dict[str, Any]) -> None:
-    # CreateGroup, AttachGroupPolicy, CreateUser, AddUserToGroup, CreateLoginProfile,
-    # CreateAccessKey, CreateVirtualMFADevice, EnableMFADevice
-    assert reference["writes"] == 8
+def test_reference_run_makes_nine_writes(reference: dict[str, Any]) -> None:
+    # CreateGroup, AttachGroupPolicy, CreateUser, AttachUserPolicy (IAMUserChangePassword),
+    # CreateLoginProfile, CreateAccessKey, CreateVirtualMFADevice, EnableMFADevice, and last
+    # AddUserToGroup
+    assert reference["writes"] == 9
     alice = reference["state"]["users"]["alice"]
     assert alice["access_keys"] == 1
     assert alice["login_profile"] is True
     assert alice["mfa"] == 1
 
 
-@pytest.mark.parametrize("k", range(1, 9))
+@pytest.mark.parametrize("k", range(1, 10))
 def test_run_stopped_after_kth_write_converges(
     k: int, moto: Any, cli: Any, reference: dict[str, Any]
 ) -> None:

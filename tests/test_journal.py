@@ -37,10 +37,10 @@ def test_applied_changes_are_journaled_once(
         "admin-group",
         "admin-policy",
         "admin-user",
-        "membership",
         "console-access",
         "programmatic-access",
         "mfa",
+        "membership",
     ]
     for e in entries:
         assert e["account"] == "123456789012"

@@ -180,6 +180,16 @@ def user_mfa(moto: Any, user: str = USER) -> list[str]:
     return [d["SerialNumber"] for d in devices]
 
 
+def group_members(moto: Any, group: str = "Administrators") -> list[str]:
+    """Who is in the administrators group (none when it does not exist)."""
+    iam = moto.client("iam")
+    try:
+        users = iam.get_group(GroupName=group)["Users"]
+    except iam.exceptions.NoSuchEntityException:
+        return []
+    return [u["UserName"] for u in users]
+
+
 def user_exists(moto: Any, user: str = USER) -> bool:
     return any(u["UserName"] == user for u in moto.client("iam").list_users()["Users"])
 
@@ -422,8 +432,16 @@ def test_failed_enable_exits_3_and_leaves_the_device_pending(
     assert step["applied"] is False
     assert doc["mfa"] == {"serial_number": SERIAL, "enabled": False}
     assert "virtual-mfa" in doc["remediation"]["error"]
-    # Everything before the step was applied and stays.
-    assert all(s["applied"] for s in doc["remediation"]["steps"] if s["kind"] != "virtual-mfa")
+    # Everything before the step was applied and stays; the membership that grants power
+    # comes after it, so alice is no administrator while her device is pending.
+    steps = doc["remediation"]["steps"]
+    mfa_at = [s["kind"] for s in steps].index("virtual-mfa")
+    assert all(s["applied"] for s in steps[:mfa_at])
+    assert [(s["id"], s["applied"]) for s in steps[mfa_at:]] == [
+        ("mfa", False),
+        ("membership", False),
+    ]
+    assert group_members(moto) == []
     assert [d["SerialNumber"] for d in virtual_devices(moto, "Unassigned")] == [SERIAL]
     assert user_mfa(moto) == []
     seed = stored_seed(test_keyring)
@@ -441,6 +459,8 @@ def test_failed_enable_exits_3_and_leaves_the_device_pending(
     assert [d["SerialNumber"] for d in virtual_devices(moto)] == [SERIAL]
     assert user_mfa(moto) == [SERIAL]
     assert stored_seed(test_keyring) == seed
+    # Once the device is enabled, the same run adds the membership.
+    assert group_members(moto) == [USER]
 
 
 def test_mfa_codes_enable_a_pending_device(moto: Any, cli: Any, calls: Calls, test_keyring: Any):
@@ -849,6 +869,12 @@ def test_interactive_enrollment_on_a_terminal(moto: Any, terminal: Any):
     assert f"MFA device {SERIAL}: enabled" in term.screen()
     assert user_mfa(moto) == [SERIAL]
     assert len(virtual_devices(moto)) == 1
+    # In person: the QR code was scanned here, so the hand-over names the console sign-in only,
+    # and ends with forgetting what the keyring still holds (the seed among it).
+    screen = term.screen()
+    assert f"remediate secrets show alice --account {ACCOUNT} --what console" in screen
+    assert "--what mfa-qr" not in screen
+    assert f"remediate secrets forget alice --account {ACCOUNT}" in screen
 
 
 @needs_pty
@@ -896,6 +922,42 @@ def test_interrupted_enrollment_resumes_the_same_device(
     assert calls.backend == {"CreateVirtualMFADevice": 1, "EnableMFADevice": 1}
     assert len(virtual_devices(moto)) == 1
     assert stored_seed(file_keyring()) == seed
+
+
+@needs_pty
+def test_ctrl_c_at_the_code_prompt_leaves_alice_outside_the_administrators(
+    moto: Any, cli: Any, terminal: Any
+):
+    import keyring
+
+    term = terminal()
+    term.expect("MFA code 1")
+    term.type("\x03")
+    assert term.wait() == 3, term.screen()
+    screen = term.screen()
+    # Privilege last: console access is in place and the device pending, but the membership
+    # that makes alice an administrator comes after MFA, so the run never reached it.
+    assert group_members(moto) == []
+    assert moto.client("iam").get_login_profile(UserName=USER)["LoginProfile"]
+    assert user_mfa(moto) == []
+    assert [d["SerialNumber"] for d in virtual_devices(moto, "Unassigned")] == [SERIAL]
+    # The summary says how to finish, naming alice.
+    assert f"MFA device {SERIAL}: pending" in screen
+    finish = (
+        f"remediate root-use --create-admin alice --endpoint-url {moto.endpoint_url} "
+        "--mfa-codes CODE1 CODE2"
+    )
+    assert finish in screen
+
+    # With the two codes the app shows, that command enables the device and adds the membership.
+    seed = stored_seed(file_keyring())
+    assert seed is not None
+    keyring.set_keyring(file_keyring())
+    r = fix(cli, moto, "--mfa-codes", *current_codes(seed), "--output", "json")
+    assert r.code == 0, r.err
+    assert r.json()["mfa"] == {"serial_number": SERIAL, "enabled": True}
+    assert group_members(moto) == [USER]
+    assert len(virtual_devices(moto)) == 1
 
 
 # --- the QR code and the seed go to a terminal only ---------------------------------------------

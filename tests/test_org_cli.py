@@ -29,7 +29,8 @@ if TYPE_CHECKING:
     from conftest import Moto, Result
 
 ADMIN_ARN = "arn:aws:iam::aws:policy/AdministratorAccess"
-STEP_IDS = ["admin-group", "admin-policy", "admin-user", "membership", "console-access"]
+# Membership of the administrators group last: it grants power (privilege last).
+STEP_IDS = ["admin-group", "admin-policy", "admin-user", "console-access", "membership"]
 # Accounts by verdict in the seeded organization.
 IN_USE = ("master", "password", "key")
 NOT_IN_USE = ("quiet",)
@@ -137,7 +138,15 @@ def alice(*, mfa: int = 0) -> dict[str, Any]:
     """An account after the playbook: alice in Administrators with AdministratorAccess."""
     return {
         "groups": {"Administrators": {"policies": [ADMIN_ARN], "members": ["alice"]}},
-        "users": {"alice": {"tags": {}, "login_profile": True, "access_keys": [], "mfa": mfa}},
+        "users": {
+            "alice": {
+                # The tag on every user remediate creates.
+                "tags": {"remediate:managed-by": "remediate"},
+                "login_profile": True,
+                "access_keys": [],
+                "mfa": mfa,
+            }
+        },
     }
 
 
@@ -382,15 +391,16 @@ INPUT_ERRORS = {
     ),
     "mfa-codes": (
         [
+            # One device's codes: --accounts names exactly one account (hand-off finishes so).
             "--accounts",
-            "111122223333",
+            "111122223333,444455556666",
             "--create-admin",
             "alice",
             "--mfa-codes",
             "123456",
             "654321",
         ],
-        "--mfa-codes, --qr-file and --password-prompt are for one account at a time",
+        "--mfa-codes are the codes of one device, so for one account at a time",
     ),
     "qr-file": (
         ["--all-accounts", "--create-admin", "alice", "--mfa-auto", "--qr-file", "/tmp/x.png"],
@@ -746,3 +756,60 @@ def test_concurrent_runs_across_accounts_end_with_one_access_key(
     assert codes == {"first": 0, "second": 0}
     keys = moto.client("iam").list_access_keys(UserName="ola")["AccessKeyMetadata"]
     assert len(keys) == 1
+
+
+def test_mfa_handoff_across_accounts_then_finish_in_one(
+    moto: Moto, accounts: Accounts, cli: Any, test_keyring: Any, journal: Path, tmp_path: Path
+) -> None:
+    import pyotp
+
+    from qrdecode import png_to_matrix
+    from remediate import mfa
+
+    org = accounts.org
+    chosen = [org.id(n) for n in ("master", "key")]
+    qr = tmp_path / "qr"
+    qr.mkdir()
+    # One QR code file per account: {account} stands for its id.
+    pattern = str(qr / "{account}-alice.png")
+    r = root_use(
+        cli,
+        moto,
+        *("--accounts", ",".join(chosen), "--create-admin", "alice", "--yes", "-o", "json"),
+        *("--mfa-handoff", "--qr-file", pattern),
+    )
+    assert r.code == 0, r.err
+    store = SecretStore(test_keyring)
+    by_name = rows(r)
+    for name in ("master", "key"):
+        account = org.id(name)
+        png = qr / f"{account}-alice.png"
+        seed = store.get(account, "alice", "mfa-seed")
+        assert seed is not None
+        assert png_to_matrix(png) == mfa.qr_matrix(mfa.otpauth_uri(seed, "alice", account))
+        # Privilege last, in every account: the device waits, and so does the membership.
+        assert accounts.state()[name]["groups"]["Administrators"]["members"] == []
+        assert by_name[name]["mfa"]["enabled"] is False
+        assert by_name[name]["handover"]["finish_mfa"] == (
+            f"remediate root-use --create-admin alice --endpoint-url {moto.endpoint_url} "
+            f"--accounts {account} --all --mfa-codes CODE1 CODE2"
+        )
+
+    # The owner in "key" sent back two codes: its finish command completes that account only.
+    key = org.id("key")
+    seed = store.get(key, "alice", "mfa-seed")
+    assert seed is not None
+    step = mfa.totp_step(time.time())
+    codes = (pyotp.TOTP(seed).at(step * 30), pyotp.TOTP(seed).at((step + 1) * 30))
+    done = root_use(
+        cli,
+        moto,
+        *("--create-admin", "alice", "--accounts", key, "--all", "--yes", "-o", "json"),
+        *("--mfa-codes", *codes),
+    )
+    assert done.code == 0, done.err
+    state = accounts.state()
+    assert state["key"]["groups"]["Administrators"]["members"] == ["alice"]
+    assert state["key"]["users"]["alice"]["mfa"] == 1
+    assert state["master"]["groups"]["Administrators"]["members"] == []
+    assert state["master"]["users"]["alice"]["mfa"] == 0

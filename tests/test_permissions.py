@@ -12,6 +12,7 @@ from __future__ import annotations
 import copy
 import json
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import boto3
@@ -29,7 +30,26 @@ from remediate.steps.base import ANY_RESOURCE, Arns, registry
 
 ACCOUNT = "123456789012"
 OTHER_ACCOUNT = "210987654321"
-FULL_FIX = ("--create-admin", "alice", "--access", "both", "--mfa-auto", "--yes", "--tag", "Team=x")
+FULL_FIX = (
+    "--create-admin",
+    "alice",
+    "--access",
+    "both",
+    "--mfa-auto",
+    "--yes",
+    "--tag",
+    "Team=x",
+    # Harmless where alice does not exist; where a test made her, she is not remediate's.
+    "--adopt-existing-user",
+)
+# The same fix with the self-service MFA policy instead of a device.
+SELF_SERVICE_FIX = tuple("--mfa-self-service" if a == "--mfa-auto" else a for a in FULL_FIX)
+SELF_SERVICE_POLICY = f"arn:aws:iam::{ACCOUNT}:policy/RemediateSelfServiceMFA"
+CHANGE_PASSWORD = "arn:aws:iam::aws:policy/IAMUserChangePassword"
+DOC = {
+    "Version": "2012-10-17",
+    "Statement": [{"Effect": "Deny", "Action": "s3:*", "Resource": "*"}],
+}
 # What IAM cannot scope to a resource: the only actions that may carry Resource "*".
 UNSCOPED = {
     "iam:GenerateCredentialReport",
@@ -111,6 +131,12 @@ def test_root_use_for_alice_in_one_account() -> None:
         "iam:ListGroupsForUser": {user},
         "iam:GetLoginProfile": {user},
         "iam:CreateLoginProfile": {user},
+        "iam:UpdateLoginProfile": {user},
+        "iam:ListAttachedUserPolicies": {user},
+        "iam:AttachUserPolicy": {user},
+        "iam:GetPolicy": {SELF_SERVICE_POLICY},
+        "iam:GetPolicyVersion": {SELF_SERVICE_POLICY},
+        "iam:CreatePolicy": {SELF_SERVICE_POLICY},
         "iam:ListAccessKeys": {user},
         "iam:CreateAccessKey": {user},
         "iam:DeleteAccessKey": {user},
@@ -131,8 +157,16 @@ def test_root_use_for_alice_in_one_account() -> None:
     assert attach["Condition"] == {
         "ArnEquals": {"iam:PolicyARN": "arn:aws:iam::aws:policy/AdministratorAccess"}
     }
-    # No other statement has a condition, and only detection and the unscoped ones use "*".
-    assert [s for s in doc["Statement"] if "Condition" in s] == [attach]
+    # AttachUserPolicy only for the two policies the playbook attaches to alice, each in a
+    # statement of its own; no other statement has a condition, and only detection and the
+    # unscoped ones use "*".
+    attach_user = statements_by_action(doc)["iam:AttachUserPolicy"]
+    assert all(s["Action"] == ["iam:AttachUserPolicy"] for s in attach_user)
+    assert sorted(s["Condition"]["ArnEquals"]["iam:PolicyARN"] for s in attach_user) == sorted(
+        [CHANGE_PASSWORD, SELF_SERVICE_POLICY]
+    )
+    conditioned = [s for s in doc["Statement"] if "Condition" in s]
+    assert sorted(s["Sid"] for s in conditioned) == sorted(s["Sid"] for s in [attach, *attach_user])
     assert doc["Statement"][0] == {
         "Sid": "DetectRootUse",
         "Effect": "Allow",
@@ -158,7 +192,7 @@ def test_names_and_accounts_not_given_are_wildcards_inside_the_resource_type() -
         if resource != "*"
     ]
     assert scoped
-    assert all(r.split(":")[5].split("/")[0] in {"user", "group", "mfa"} for r in scoped)
+    assert all(r.split(":")[5].split("/")[0] in {"user", "group", "mfa", "policy"} for r in scoped)
     assert {a for a in all_actions(doc) if "*" in resources_of(doc, a)} == UNSCOPED
 
 
@@ -339,6 +373,24 @@ def test_generated_policy_is_enough_for_the_whole_fix(
     assert doc["mfa"]["enabled"] is True
 
 
+def test_generated_policy_is_enough_for_self_service_hand_off_and_reset(
+    moto: Any, cli: Any, operator: Any, tmp_path: Path
+) -> None:
+    operator(printed_policy(cli, "--var", "user=alice", "--account", ACCOUNT))
+    url = ("--endpoint-url", moto.endpoint_url, "-o", "json")
+    r = cli("root-use", *url, *SELF_SERVICE_FIX)
+    assert r.code == 0, r.err
+    assert r.json()["remediation"]["changed"] == 7
+    handoff = tuple(a for a in FULL_FIX if a != "--mfa-auto")
+    qr = ("--mfa-handoff", "--qr-file", str(tmp_path / "qr.png"))
+    r = cli("root-use", *url, *handoff, *qr)
+    assert r.code == 0, r.err
+    assert r.json()["mfa"]["enabled"] is False
+    r = cli("root-use", *url, *FULL_FIX, "--reset-password")
+    assert r.code == 0, r.err
+    assert r.json()["mfa"]["enabled"] is True
+
+
 def _needs_tag_update(moto: Any) -> None:
     moto.client("iam").create_user(UserName="alice", Tags=[{"Key": "Team", "Value": "old"}])
 
@@ -354,6 +406,23 @@ def _user_and_group_exist(moto: Any) -> None:
     iam.create_user(UserName="alice")
 
 
+def _self_service_policy_exists(moto: Any) -> None:
+    # An existing policy of that name is read (and its document checked) before it is attached.
+    from remediate.steps.self_service import self_service_document
+
+    moto.client("iam").create_policy(
+        PolicyName="RemediateSelfServiceMFA",
+        PolicyDocument=json.dumps(self_service_document("aws")),
+    )
+
+
+def _login_profile_exists(moto: Any) -> None:
+    # --reset-password sets a new password on the login profile alice has.
+    iam = moto.client("iam")
+    iam.create_user(UserName="alice", Tags=[{"Key": "remediate:managed-by", "Value": "remediate"}])
+    iam.create_login_profile(UserName="alice", Password="Seeded-Pass-123!")
+
+
 # Actions only some starting states exercise: the setup that makes the run need them.
 SETUPS: dict[str, Callable[[Any], None]] = {
     "iam:TagUser": _needs_tag_update,
@@ -363,6 +432,16 @@ SETUPS: dict[str, Callable[[Any], None]] = {
     "iam:GetLoginProfile": _user_and_group_exist,
     "iam:ListAccessKeys": _user_and_group_exist,
     "iam:ListMFADevices": _user_and_group_exist,
+    "iam:ListAttachedUserPolicies": _user_and_group_exist,
+    "iam:GetPolicyVersion": _self_service_policy_exists,
+    "iam:UpdateLoginProfile": _login_profile_exists,
+}
+# Actions only some runs need: the options that make the run need them.
+FIXES: dict[str, tuple[str, ...]] = {
+    "iam:CreatePolicy": SELF_SERVICE_FIX,
+    "iam:GetPolicy": SELF_SERVICE_FIX,
+    "iam:GetPolicyVersion": SELF_SERVICE_FIX,
+    "iam:UpdateLoginProfile": (*FULL_FIX, "--reset-password"),
 }
 SCOPED_FOR_ALICE = policy("root-use", variables={"user": "alice"}, account=ACCOUNT)
 
@@ -383,7 +462,7 @@ def test_each_action_is_needed(moto: Any, cli: Any, operator: Any, missing: str)
     with FaultProxy(
         moto.endpoint_url, Faults(rules=[FAULTS[missing]] if missing in FAULTS else [])
     ) as proxy:
-        r = cli("root-use", "--endpoint-url", proxy.endpoint_url, *FULL_FIX)
+        r = cli("root-use", "--endpoint-url", proxy.endpoint_url, *FIXES.get(missing, FULL_FIX))
     assert r.code == 3, r.out + r.err
     assert missing in r.err, r.err
     assert "Traceback" not in r.err
@@ -407,6 +486,7 @@ def _others(moto: Any) -> dict[str, str]:
     """An administrator carol with a pending MFA device, and a group Other: not alice's."""
     iam = moto.client("iam")
     iam.create_user(UserName="carol")
+    iam.create_user(UserName="alice")
     iam.create_group(GroupName="Administrators")
     iam.create_group(GroupName="Other")
     iam.add_user_to_group(UserName="carol", GroupName="Administrators")
@@ -451,6 +531,19 @@ ELSEWHERE: dict[str, Callable[[Any, dict[str, str]], Any]] = {
     "AttachGroupPolicy IAMFullAccess to Administrators": lambda iam, o: iam.attach_group_policy(
         GroupName="Administrators", PolicyArn="arn:aws:iam::aws:policy/IAMFullAccess"
     ),
+    # The two policies the playbook attaches to alice, and no other: not to carol either.
+    "AttachUserPolicy AdministratorAccess to alice": lambda iam, o: iam.attach_user_policy(
+        UserName="alice", PolicyArn=ADMIN
+    ),
+    "AttachUserPolicy IAMUserChangePassword to carol": lambda iam, o: iam.attach_user_policy(
+        UserName="carol", PolicyArn=CHANGE_PASSWORD
+    ),
+    "CreatePolicy of another name": lambda iam, o: iam.create_policy(
+        PolicyName="Anything", PolicyDocument=json.dumps({"Version": "2012-10-17"})
+    ),
+    "UpdateLoginProfile of carol": lambda iam, o: iam.update_login_profile(
+        UserName="carol", Password="Pa55-word!xyz"
+    ),
 }
 
 
@@ -474,6 +567,11 @@ def test_the_same_writes_on_alice_are_allowed(moto: Any, cli: Any, operator: Any
     iam.add_user_to_group(UserName="alice", GroupName="Administrators")
     iam.create_access_key(UserName="alice")
     iam.create_virtual_mfa_device(VirtualMFADeviceName="alice-2")
+    iam.create_login_profile(UserName="alice", Password="Pa55-word!xyz")
+    iam.update_login_profile(UserName="alice", Password="Pa55-word!xyz2")
+    iam.attach_user_policy(UserName="alice", PolicyArn=CHANGE_PASSWORD)
+    iam.create_policy(PolicyName="RemediateSelfServiceMFA", PolicyDocument=json.dumps(DOC))
+    iam.attach_user_policy(UserName="alice", PolicyArn=SELF_SERVICE_POLICY)
 
 
 def test_by_design_the_operator_can_make_any_user_an_administrator(

@@ -85,12 +85,15 @@ def test_both_playbooks_ship_and_load() -> None:
         "iam-group",
         "group-managed-policy",
         "iam-user",
-        "group-membership",
         "login-profile",
         "access-key",
         "virtual-mfa",
+        "mfa-self-service",
+        # Privilege last: the membership that grants power once console access and MFA exist.
+        "group-membership",
         "root-access-keys-deleted",
     ]
+    assert root.steps[-2].params["privileged"] is True
     # Root's own keys go last, and only when asked for (--delete-root-keys).
     assert root.steps[-1].when == {"var": "delete_root_keys", "in": [True]}
     assert root.variables["delete_root_keys"].default is False
@@ -103,6 +106,11 @@ def test_both_playbooks_ship_and_load() -> None:
     assert onboard.steps[0].params["existing"] is True  # never creates the group
     assert onboard.variables["group"].required
     assert "group-managed-policy" not in {s.kind for s in onboard.steps}
+    assert [s.kind for s in onboard.steps][-3:] == [
+        "virtual-mfa",
+        "mfa-self-service",
+        "group-membership",
+    ]
 
 
 def test_the_root_credentials_playbooks_ship_and_load() -> None:
@@ -466,7 +474,8 @@ def test_nesting_is_limited(opening: str) -> None:
 def test_errors_show_a_values_type_not_the_value(text: str, expected: str) -> None:
     message = load_error(text)
     assert expected in message
-    assert len(message) < 400
+    # Short but for the list of valid step kinds that an unknown kind's message names.
+    assert len(message) < 100 + len(", ".join(KINDS))
 
 
 # --- files ------------------------------------------------------------------------------------

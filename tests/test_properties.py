@@ -450,6 +450,8 @@ ROOT_USE_DEFAULTS: dict[str, Any] = {
     "access": "console",
     "tags": {},
     "mfa": True,
+    "mfa_self_service": False,
+    "self_service_policy": "RemediateSelfServiceMFA",
     "delete_root_keys": False,
 }
 VAR_VALUES: dict[str, st.SearchStrategy[tuple[str, Any]]] = {

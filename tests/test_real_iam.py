@@ -101,7 +101,12 @@ def converged(moto: Any, keyring: Any) -> dict[str, Any]:
     assert [u["UserName"] for u in members] == ["alice"]
     assert [u["UserName"] for u in iam.list_users()["Users"]] == ["alice"]
     tags = iam.list_user_tags(UserName="alice")["Tags"]
-    assert tags == [{"Key": "Team", "Value": "sec"}]
+    assert sorted(tags, key=lambda t: t["Key"]) == [
+        {"Key": "Team", "Value": "sec"},
+        {"Key": "remediate:managed-by", "Value": "remediate"},
+    ]
+    attached = iam.list_attached_user_policies(UserName="alice")["AttachedPolicies"]
+    assert [p["PolicyName"] for p in attached] == ["IAMUserChangePassword"]
 
     keys = iam.list_access_keys(UserName="alice")["AccessKeyMetadata"]
     assert len(keys) == 1, keys
@@ -208,6 +213,7 @@ def test_a_stale_read_on_a_rerun_changes_nothing(
         "CreateUser",
         "TagUser",
         "AddUserToGroup",
+        "AttachUserPolicy",
         "CreateLoginProfile",
     }
 
@@ -255,7 +261,9 @@ def test_conflicts_are_tried_again(
     moto: Any, cli: Any, proxied: Any, test_keyring: Any, operation: str
 ) -> None:
     if operation == "TagUser":
-        moto.client("iam").create_user(UserName="alice")
+        # A user remediate created (its tag says so) that lacks the Team tag.
+        managed = [{"Key": "remediate:managed-by", "Value": "remediate"}]
+        moto.client("iam").create_user(UserName="alice", Tags=managed)
     rule = Rule(operation, "conflict", times=2)
     proxy = proxied(Faults(rules=[rule]))
 
@@ -275,14 +283,15 @@ def test_a_clean_run_makes_no_reconciliation_read(moto: Any, cli: Any, proxied: 
             "CreateGroup",
             "AttachGroupPolicy",
             "CreateUser",
-            "AddUserToGroup",
+            "AttachUserPolicy",
             "CreateLoginProfile",
             "CreateAccessKey",
             "CreateVirtualMFADevice",
             "EnableMFADevice",
+            "AddUserToGroup",
         ]
     )
-    assert proxy.faults.requests == 3 + 4 + 8  # detection, the plan's reads, the writes
+    assert proxy.faults.requests == 3 + 4 + 9  # detection, the plan's reads, the writes
 
 
 # --- the consistency helpers, with a clock of their own -----------------------------------------
@@ -439,7 +448,13 @@ def test_a_group_named_in_another_case_is_no_perpetual_change(moto: Any, cli: An
     iam.attach_group_policy(
         GroupName="administrators", PolicyArn="arn:aws:iam::aws:policy/AdministratorAccess"
     )
-    iam.create_user(UserName="alice", Tags=[{"Key": "team", "Value": "sec"}])
+    iam.create_user(
+        UserName="alice",
+        Tags=[
+            {"Key": "team", "Value": "sec"},
+            {"Key": "remediate:managed-by", "Value": "remediate"},  # made by an earlier run
+        ],
+    )
     iam.add_user_to_group(UserName="alice", GroupName="administrators")
     r = cli(
         "root-use",

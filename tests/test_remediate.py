@@ -28,7 +28,11 @@ from wire import writes as written
 ACCOUNT = "123456789012"
 ADMIN_ARN = "arn:aws:iam::aws:policy/AdministratorAccess"
 CREDENTIALS = {"AccessKeyId": "AKIATESTEXAMPLE00000", "SecretAccessKey": "testing-secret"}
-STEP_IDS = ["admin-group", "admin-policy", "admin-user", "membership", "console-access"]
+# Membership of the administrators group last: it grants power (privilege last).
+STEP_IDS = ["admin-group", "admin-policy", "admin-user", "console-access", "membership"]
+# The tag on every user remediate creates.
+TAG = {"remediate:managed-by": "remediate"}
+MANAGED = {"Key": "remediate:managed-by", "Value": "remediate"}
 
 
 # --- helpers ---------------------------------------------------------------------------------
@@ -223,11 +227,15 @@ def test_calls_first_run_rerun_and_dry_run(moto: Any, test_keyring: Any, sent: l
         "iam:CreateGroup": 1,
         "iam:AttachGroupPolicy": 1,
         "iam:CreateUser": 1,
-        "iam:AddUserToGroup": 1,
+        # No account password policy lets users change their own: IAMUserChangePassword first.
+        "iam:AttachUserPolicy": 1,
         "iam:CreateLoginProfile": 1,
         "iam:CreateAccessKey": 1,
+        "iam:AddUserToGroup": 1,
     }
-    assert aws.stats.writes == len(report.pending)  # one write per change
+    # One write per change, but the login profile's two (the policy, then the profile).
+    assert aws.stats.writes == sum(p.step.writes_per_change for p in report.pending)
+    assert aws.stats.writes == len(report.pending) + 1
     assert sum(reads.values()) <= len(report.steps)  # at most one read per resource
     assert aws.stats.reads + aws.stats.writes <= (
         sum(detection.values()) + len(report.steps) + len(report.pending)
@@ -310,7 +318,7 @@ def test_group_with_the_policy_and_the_user_in_it(moto: Any, cli: Any) -> None:
     iam = moto.client("iam")
     iam.create_group(GroupName="Ops")
     iam.attach_group_policy(GroupName="Ops", PolicyArn=ADMIN_ARN)
-    iam.create_user(UserName="alice")
+    iam.create_user(UserName="alice", Tags=[MANAGED])
     iam.add_user_to_group(GroupName="Ops", UserName="alice")
     r = admin(cli, moto, "--group", "Ops", "--yes", "-o", "json")
     assert r.code == 0, r.err
@@ -318,19 +326,19 @@ def test_group_with_the_policy_and_the_user_in_it(moto: Any, cli: Any) -> None:
         "admin-group": "none",
         "admin-policy": "none",
         "admin-user": "none",
-        "membership": "none",
         "console-access": "create",
+        "membership": "none",
     }
     assert snapshot(moto)["groups"] == {"Ops": {"policies": [ADMIN_ARN], "members": ["alice"]}}
 
 
 def test_user_with_other_tags(moto: Any, cli: Any) -> None:
     iam = moto.client("iam")
-    iam.create_user(UserName="alice", Tags=[{"Key": "CostCenter", "Value": "42"}])
+    iam.create_user(UserName="alice", Tags=[{"Key": "CostCenter", "Value": "42"}, MANAGED])
     r = admin(cli, moto, "--tag", "Team=a", "--yes", "-o", "json")
     assert r.code == 0, r.err
     assert changes(r.json())["admin-user"] == "update"
-    assert snapshot(moto)["users"]["alice"]["tags"] == {"CostCenter": "42", "Team": "a"}
+    assert snapshot(moto)["users"]["alice"]["tags"] == {"CostCenter": "42", "Team": "a", **TAG}
 
     r = admin(cli, moto, "--tag", "Team=b", "--dry-run")
     assert r.code == 0, r.err
@@ -341,14 +349,14 @@ def test_user_with_other_tags(moto: Any, cli: Any) -> None:
         "admin-group": "none",
         "admin-policy": "none",
         "admin-user": "update",
-        "membership": "none",
         "console-access": "none",
+        "membership": "none",
     }
-    assert snapshot(moto)["users"]["alice"]["tags"] == {"CostCenter": "42", "Team": "b"}
+    assert snapshot(moto)["users"]["alice"]["tags"] == {"CostCenter": "42", "Team": "b", **TAG}
     # Without --tag nothing is removed.
     r = admin(cli, moto, "--yes")
     assert "Nothing needs changing" in r.out
-    assert snapshot(moto)["users"]["alice"]["tags"] == {"CostCenter": "42", "Team": "b"}
+    assert snapshot(moto)["users"]["alice"]["tags"] == {"CostCenter": "42", "Team": "b", **TAG}
 
 
 def test_new_user_gets_its_tags_at_creation(moto: Any, cli: Any) -> None:
@@ -357,12 +365,13 @@ def test_new_user_gets_its_tags_at_creation(moto: Any, cli: Any) -> None:
     assert snapshot(moto)["users"]["alice"]["tags"] == {
         "Team": "sec",
         "Owner": "me@example.com",
+        **TAG,
     }
 
 
 def test_user_with_a_login_profile_is_left_alone(moto: Any, cli: Any, test_keyring: Any) -> None:
     iam = moto.client("iam")
-    iam.create_user(UserName="alice")
+    iam.create_user(UserName="alice", Tags=[MANAGED])
     iam.create_login_profile(UserName="alice", Password="Seeded-Pass-123!")
     r = admin(cli, moto, "--yes", "-o", "json")
     assert r.code == 0, r.err
@@ -375,7 +384,7 @@ def test_user_with_a_login_profile_is_left_alone(moto: Any, cli: Any, test_keyri
 @pytest.mark.parametrize("keys", [1, 2])
 def test_user_with_access_keys_gets_no_new_one(moto: Any, cli: Any, keys: int) -> None:
     iam = moto.client("iam")
-    iam.create_user(UserName="alice")
+    iam.create_user(UserName="alice", Tags=[MANAGED])
     for _ in range(keys):
         iam.create_access_key(UserName="alice")
     before = snapshot(moto)["users"]["alice"]["access_keys"]
@@ -390,7 +399,7 @@ def test_user_with_access_keys_gets_no_new_one(moto: Any, cli: Any, keys: int) -
 def test_user_already_in_the_group(moto: Any, cli: Any) -> None:
     iam = moto.client("iam")
     iam.create_group(GroupName="Administrators")
-    iam.create_user(UserName="alice")
+    iam.create_user(UserName="alice", Tags=[MANAGED])
     iam.add_user_to_group(GroupName="Administrators", UserName="alice")
     r = admin(cli, moto, "--yes", "-o", "json")
     assert r.code == 0, r.err
@@ -419,12 +428,12 @@ def test_onboard_user_into_an_existing_group(moto: Any, cli: Any, test_keyring: 
     assert changes(doc) == {
         "group-exists": "none",
         "user": "create",
-        "membership": "create",
         "console-access": "create",
+        "membership": "create",
     }
     state = snapshot(moto)
     assert state["groups"] == {"devs": {"policies": [], "members": ["bob"]}}
-    assert state["users"]["bob"]["tags"] == {"Team": "dev"}
+    assert state["users"]["bob"]["tags"] == {"Team": "dev", **TAG}
     assert state["users"]["bob"]["login_profile"] is True
     assert SecretStore(test_keyring).get(ACCOUNT, "bob", "password")
     r = pb_run(cli, moto, "onboard-user", *args)
@@ -497,7 +506,7 @@ def test_run_a_playbook_file(
         "groups": {"Custom": {"policies": [], "members": ["carol"]}},
         "users": {
             "carol": {
-                "tags": {"Made": "by-custom"},
+                "tags": {"Made": "by-custom", **TAG},
                 "login_profile": False,
                 "access_keys": [],
                 "mfa": 0,
@@ -630,7 +639,8 @@ def test_the_limits_themselves_are_accepted(moto: Any, cli: Any) -> None:
         "--no-mfa",
         "--tag",
         "k" * 128 + "=" + "v" * 256,
-        *tags(48),
+        # 49 tags: IAM allows 50 on a user, and remediate adds its own.
+        *tags(47),
         "--tag",
         "Name=a b_c.d:e/f=g+h-i@j ü\u00a0²",
         "--dry-run",
@@ -816,7 +826,13 @@ def test_secrets_go_to_the_keyring_only(
     assert "stored in" in (r.out if output == "text" else r.err)
     assert "remediate secrets show" in (r.out if output == "text" else r.err)
     entries = SecretStore(test_keyring).entries()
-    assert entries == [(ACCOUNT, "alice", "access-key"), (ACCOUNT, "alice", "password")]
+    # The secrets, and remediate's notes on them (no secret: the sign-in URL, what was shown).
+    assert entries == [
+        (ACCOUNT, "alice", "access-key"),
+        (ACCOUNT, "alice", "handover"),
+        (ACCOUNT, "alice", "password"),
+    ]
+    assert SecretStore(test_keyring).shown(ACCOUNT, "alice") == set()
 
 
 def test_show_secrets_prints_each_once(moto: Any, cli: Any, test_keyring: Any) -> None:
@@ -834,10 +850,11 @@ def test_show_secrets_prints_each_once(moto: Any, cli: Any, test_keyring: Any) -
 def test_show_secrets_in_json(moto: Any, cli: Any, test_keyring: Any) -> None:
     r = admin(cli, moto, "--access", "both", "--yes", "--show-secrets", "-o", "json")
     assert r.code == 0, r.err
-    password, _, secret = generated(test_keyring)
+    password, key_id, secret = generated(test_keyring)
     values = {s["kind"]: s["value"] for s in r.json()["secrets"]}
     assert values["password"] == password
-    assert json.loads(values["access-key"])["SecretAccessKey"] == secret
+    # An access key is an object in JSON, never a JSON string inside it.
+    assert values["access-key"] == {"AccessKeyId": key_id, "SecretAccessKey": secret}
     assert r.out.count(password) == 1
     assert r.out.count(secret) == 1
 

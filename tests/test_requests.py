@@ -17,6 +17,7 @@ from remediate.requests import (
     AwsChoice,
     PasswordSource,
     RemediationFlags,
+    finish_mfa_command,
     permissions_request,
     playbook_run_request,
     prepare,
@@ -25,6 +26,7 @@ from remediate.requests import (
 )
 
 LOCAL = AwsChoice()
+QR = Path("q.png")
 
 
 def request(**options: Any) -> Any:
@@ -69,7 +71,12 @@ def test_prepared_steps_take_the_playbooks_defaults() -> None:
     group = book.variables["group"].default
     assert {s.params.get("group") for s in prepared.steps} == {None, group}
     # mfa defaults to true in the YAML, access to console: a login profile and a virtual MFA.
-    assert [s.kind for s in prepared.steps][-2:] == ["login-profile", "virtual-mfa"]
+    # ...and the membership that grants power last (privilege last).
+    assert [s.kind for s in prepared.steps][-3:] == [
+        "login-profile",
+        "virtual-mfa",
+        "group-membership",
+    ]
 
 
 def test_help_defaults_are_the_playbooks() -> None:
@@ -149,15 +156,23 @@ BAD: dict[str, tuple[dict[str, Any], str]] = {
             "create_admin": "a",
             "flags": flags(mfa_codes=("123456", "654321")),
         },
-        "are for one account at a time",
+        "--mfa-codes are the codes of one device, so for one account at a time",
+    ),
+    "codes in two accounts": (
+        {
+            "accounts": "111122223333,444455556666",
+            "create_admin": "a",
+            "flags": flags(mfa_codes=("123456", "654321")),
+        },
+        "name it alone with --accounts ID",
     ),
     "qr file across accounts": (
         {"all_accounts": True, "create_admin": "a", "flags": flags(qr_file=Path("q.png"))},
-        "are for one account at a time",
+        "--qr-file names one file, for one account at a time: across accounts, put {account}",
     ),
     "password prompt across accounts": (
         {"all_accounts": True, "create_admin": "a", "flags": flags(password_prompt=True)},
-        "are for one account at a time",
+        "--password-prompt is for one account at a time",
     ),
     "bad account id": ({"accounts": "12345"}, "is not an AWS account id"),
     "bad role": ({"all_accounts": True, "role_name": "a/b"}, "invalid --role-name"),
@@ -229,6 +244,69 @@ BAD: dict[str, tuple[dict[str, Any], str]] = {
     "security hub in a dry run": (
         {"security_hub": True, "create_admin": "a", "flags": flags(dry_run=True)},
         "--dry-run makes no write call at all",
+    ),
+    "handoff without qr file": (
+        {"create_admin": "a", "flags": flags(mfa_handoff=True)},
+        "--mfa-handoff needs --qr-file PATH",
+    ),
+    "handoff and auto": (
+        {"create_admin": "a", "flags": flags(mfa_handoff=True, mfa_auto=True, qr_file=QR)},
+        "--mfa-handoff leaves the codes to the device's owner: it takes no --mfa-auto",
+    ),
+    "handoff and codes": (
+        {
+            "create_admin": "a",
+            "flags": flags(mfa_handoff=True, mfa_codes=("123456", "654321"), qr_file=QR),
+        },
+        "--mfa-handoff leaves the codes to the device's owner",
+    ),
+    "handoff and no-mfa": (
+        {"create_admin": "a", "no_mfa": True, "flags": flags(mfa_handoff=True, qr_file=QR)},
+        "--no-mfa skips MFA enrollment: it takes no other MFA option",
+    ),
+    "handoff across accounts in one file": (
+        {"all_accounts": True, "create_admin": "a", "flags": flags(mfa_handoff=True, qr_file=QR)},
+        "across accounts, put {account} in it",
+    ),
+    "self-service and no-mfa": (
+        {"create_admin": "a", "no_mfa": True, "mfa_self_service": True},
+        "--mfa-self-service creates no device",
+    ),
+    "self-service and handoff": (
+        {"create_admin": "a", "mfa_self_service": True, "flags": flags(mfa_handoff=True)},
+        "--mfa-self-service creates no device",
+    ),
+    "self-service and auto": (
+        {"create_admin": "a", "mfa_self_service": True, "flags": flags(mfa_auto=True)},
+        "--mfa-self-service creates no device",
+    ),
+    "self-service and codes": (
+        {
+            "create_admin": "a",
+            "mfa_self_service": True,
+            "flags": flags(mfa_codes=("123456", "654321")),
+        },
+        "--mfa-self-service creates no device",
+    ),
+    "self-service and qr file": (
+        {"create_admin": "a", "mfa_self_service": True, "flags": flags(qr_file=QR)},
+        "--mfa-self-service creates no device",
+    ),
+    "self-service without create-admin": (
+        {"mfa_self_service": True},
+        "remediation options need --create-admin NAME",
+    ),
+    "adopt without create-admin": (
+        {"flags": flags(adopt_existing_user=True)},
+        "remediation options need --create-admin NAME",
+    ),
+    "reset without create-admin": (
+        {"flags": flags(reset_password=True)},
+        "remediation options need --create-admin NAME",
+    ),
+    "reset with a given password": (
+        {"create_admin": "a", "flags": flags(reset_password=True, password_stdin=True)},
+        "--reset-password sets a new generated password: it takes no --password-prompt",
     ),
 }
 
@@ -450,3 +528,101 @@ def test_permissions_options_for_cloudtrail_and_security_hub() -> None:
         permissions_request(detect_only=True, account="111122223333")
     with pytest.raises(InputError, match="--cloudtrail and --security-hub add to root-use"):
         permissions_request(root_credentials=True, cloudtrail=True)
+
+
+# --- handing over (issue 12) ---------------------------------------------------------------------
+
+
+def test_handoff_and_self_service_choices() -> None:
+    r = request(create_admin="a", flags=flags(mfa_handoff=True, qr_file=QR))
+    assert r.remediation is not None
+    assert (r.remediation.mfa.mode, r.remediation.mfa.qr_file) == ("handoff", QR)
+    r = request(create_admin="a", mfa_self_service=True)
+    assert r.remediation is not None
+    # No device (mfa off), the self-service policy on: the playbook's own variables.
+    assert dict(r.remediation.variables) == {"user": "a", "mfa": False, "mfa_self_service": True}
+    kinds = [s.kind for s in prepare(r.remediation).steps]
+    assert "virtual-mfa" not in kinds
+    assert kinds[-2:] == ["mfa-self-service", "group-membership"]
+    r = request(create_admin="a", flags=flags(adopt_existing_user=True, reset_password=True))
+    assert r.remediation is not None
+    assert (r.remediation.adopt_existing_user, r.remediation.reset_password) == (True, True)
+
+
+def test_across_accounts_a_handoff_writes_one_file_per_account() -> None:
+    pattern = Path("qr/{account}-a.png")
+    r = request(all_accounts=True, create_admin="a", flags=flags(mfa_handoff=True, qr_file=pattern))
+    assert r.remediation is not None
+    # Hand-off prompts nobody: it runs across accounts, unattended.
+    assert len(prepare(r.remediation, across_accounts=True).steps) == 6
+    # One account named alone takes its one device's codes (how a hand-off is finished).
+    one = request(
+        accounts="111122223333", create_admin="a", flags=flags(mfa_codes=("123456", "654321"))
+    )
+    assert one.remediation is not None
+    assert prepare(one.remediation, across_accounts=True).steps
+    assert request(accounts="111122223333", create_admin="a", flags=flags(qr_file=QR)).accounts
+
+
+@pytest.mark.parametrize(
+    ("playbook", "variables", "given", "message"),
+    [
+        ("root-use", {"access": "programmatic"}, {"reset_password": True}, "needs console access"),
+        ("root-credentials-centralize", {}, {"adopt_existing_user": True}, "has no IAM user step"),
+        ("onboard-user", {"group": "g"}, {"mfa_handoff": True, "qr_file": QR}, "--var mfa=true"),
+        ("root-use", {"mfa": "false"}, {"mfa_handoff": True, "qr_file": QR}, "enrolls no virtual"),
+    ],
+)
+def test_options_that_need_a_step_that_can(
+    playbook: str, variables: dict[str, str], given: dict[str, Any], message: str
+) -> None:
+    texts = [f"{k}={v}" for k, v in {"user": "a", **variables}.items()]
+    if playbook == "root-credentials-centralize":
+        texts = []
+    r = playbook_run_request(playbook, aws=LOCAL, variables=texts, flags=flags(**given))
+    with pytest.raises(InputError) as caught:
+        prepare(r.remediation)
+    assert message in (caught.value.message + " " + (caught.value.tip or ""))
+
+
+def test_the_command_that_finishes_a_pending_enrollment() -> None:
+    one = request(
+        aws=AwsChoice(profile="ops", region="eu-west-1"),
+        create_admin="alice",
+        group="Ops",
+        access="both",
+        tags=["Team=a b"],
+        flags=flags(mfa_handoff=True, qr_file=QR),
+    )
+    assert finish_mfa_command(one, "111122223333") == (
+        "remediate root-use --create-admin alice --group Ops --access both "
+        "--tag 'Team=a b' --profile ops --region eu-west-1 --mfa-codes CODE1 CODE2"
+    )
+    many = request(
+        all_accounts=True,
+        create_admin="alice",
+        role_name="Admin",
+        external_id="ext-1",
+        flags=flags(mfa_handoff=True, qr_file=Path("{account}.png")),
+    )
+    # One account named alone, remediated whatever detection says there now (--all).
+    assert finish_mfa_command(many, "444455556666") == (
+        "remediate root-use --create-admin alice --accounts 444455556666 --all "
+        "--role-name Admin --external-id ext-1 --mfa-codes CODE1 CODE2"
+    )
+    book = playbook_run_request(
+        "onboard-user",
+        aws=AwsChoice(endpoint_url="http://127.0.0.1:5000"),
+        variables=["user=bob", "group=devs", "mfa=true"],
+    )
+    assert finish_mfa_command(book, "111122223333") == (
+        "remediate playbook run onboard-user --var user=bob --var group=devs --var mfa=true "
+        "--endpoint-url http://127.0.0.1:5000 --mfa-codes CODE1 CODE2"
+    )
+    tagged = playbook_run_request(
+        "onboard-user", aws=LOCAL, variables=["user=bob", "group=devs", "tags=a=1,b=2"]
+    )
+    assert finish_mfa_command(tagged, "111122223333") == (
+        "remediate playbook run onboard-user --var user=bob --var group=devs "
+        "--var tags=a=1,b=2 --mfa-codes CODE1 CODE2"
+    )

@@ -53,7 +53,9 @@ def test_no_secret_in_any_output(
         return r
 
     run("root-use", "--endpoint-url", url, *FIX, "--dry-run")
-    # A run that dies right after CreateAccessKey: its error text is output too.
+    # A run that dies right after CreateAccessKey (the sixth write, after CreateGroup,
+    # AttachGroupPolicy, CreateUser, AttachUserPolicy, CreateLoginProfile): its error text is
+    # output too.
     with FaultProxy(url, Faults(die_after_writes=6)) as proxy:
         assert run("--debug", "root-use", "--endpoint-url", proxy.endpoint_url, *FIX).code == 3
     assert run("-v", "root-use", "--endpoint-url", url, *FIX, "--output", "json").code == 0

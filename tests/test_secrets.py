@@ -244,7 +244,8 @@ def test_invalid_names_rejected(store: SecretStore, account: str, user: str, kin
 
 def test_kinds() -> None:
     # pending-password: a generated password before its login profile is known to be in effect.
-    assert KINDS == ("password", "access-key", "mfa-seed", "pending-password")
+    # handover: remediate's notes on the user's secrets (never a secret itself).
+    assert KINDS == ("password", "access-key", "mfa-seed", "pending-password", "handover")
 
 
 def test_usable_and_description(store: SecretStore) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import configparser
 import json
 import stat
 from pathlib import Path
@@ -102,7 +103,18 @@ def test_show_hands_over_each_secret(moto: Any, cli: Any, fixed: dict[str, str],
     key = json.loads(fixed["access-key"])
     r = cli("secrets", "show", USER, "--what", "access-key")
     assert r.code == 0, r.err
-    assert r.out == f"AccessKeyId={key['AccessKeyId']}\nSecretAccessKey={key['SecretAccessKey']}\n"
+    # A ~/.aws/credentials profile named after the user, as botocore reads one.
+    assert r.out == (
+        f"[{USER}]\n"
+        f"aws_access_key_id = {key['AccessKeyId']}\n"
+        f"aws_secret_access_key = {key['SecretAccessKey']}\n"
+    )
+    profile = configparser.ConfigParser()
+    profile.read_string(r.out)
+    assert dict(profile[USER]) == {
+        "aws_access_key_id": key["AccessKeyId"],
+        "aws_secret_access_key": key["SecretAccessKey"],
+    }
     aws_keys = moto.client("iam").list_access_keys(UserName=USER)["AccessKeyMetadata"]
     assert [k["AccessKeyId"] for k in aws_keys] == [key["AccessKeyId"]]
 

@@ -16,7 +16,7 @@ from rich.console import Console
 
 from prompters import nobody
 from remediate.aws.session import Aws, AwsOptions
-from remediate.errors import InputError, WriteRefusedError
+from remediate.errors import InputError, StepFailedError, WriteRefusedError
 from remediate.playbook import runner
 from remediate.playbook.model import bind, instantiate, load_text
 from remediate.playbook.runner import RunReport
@@ -94,11 +94,16 @@ def policy_attached(iam: Any) -> bool:
     return [p["PolicyArn"] for p in policies] == [ADMIN_ARN]
 
 
+MANAGED = {"Key": "remediate:managed-by", "Value": "remediate"}
+
+
 def user_tagged(iam: Any) -> bool:
     users = [u["UserName"] for u in iam.list_users()["Users"]]
     if users != ["alice"]:
         return False
-    return iam.list_user_tags(UserName="alice")["Tags"] == [{"Key": "Team", "Value": "sec"}]
+    tags = sorted(iam.list_user_tags(UserName="alice")["Tags"], key=lambda t: t["Key"])
+    # Its own tags, and the tag that says remediate created it.
+    return tags == [{"Key": "Team", "Value": "sec"}, MANAGED]
 
 
 def member(iam: Any) -> bool:
@@ -112,6 +117,20 @@ def has_login_profile(iam: Any) -> bool:
     except iam.exceptions.NoSuchEntityException:
         return False
     return True
+
+
+CHANGE_PASSWORD_ARN = "arn:aws:iam::aws:policy/IAMUserChangePassword"
+
+
+def change_password_attached(iam: Any) -> bool:
+    attached = iam.list_attached_user_policies(UserName="alice")["AttachedPolicies"]
+    return [p["PolicyArn"] for p in attached] == [CHANGE_PASSWORD_ARN]
+
+
+def console_access(iam: Any) -> bool:
+    # No account password policy: users may not change their own password, so the step gives
+    # alice IAMUserChangePassword for the reset it requires.
+    return has_login_profile(iam) and change_password_attached(iam)
 
 
 def one_access_key(iam: Any) -> bool:
@@ -143,7 +162,8 @@ CASES = [
     ),
     Case("iam-user", "{user: alice, tags: {Team: sec}}", None, user_tagged, 1),
     Case("group-membership", "{user: alice, group: Admins}", seed_both, member, 1),
-    Case("login-profile", "{user: alice}", seed_user, has_login_profile, 1, ("password",)),
+    # IAMUserChangePassword attached, then the login profile created: two calls.
+    Case("login-profile", "{user: alice}", seed_user, console_access, 2, ("password",)),
     Case("access-key", "{user: alice}", seed_user, one_access_key, 1, ("access-key",)),
     # Creating a virtual MFA device and enabling it are two calls.
     Case("virtual-mfa", "{user: alice}", seed_user, mfa_enabled, 2, ("mfa-seed",)),
@@ -216,7 +236,8 @@ def test_existing_group_is_required_when_asked(moto: Any, test_keyring: Any) -> 
 def test_user_tags_are_added_and_updated_never_removed(moto: Any, test_keyring: Any) -> None:
     iam = moto.client("iam")
     iam.create_user(
-        UserName="alice", Tags=[{"Key": "Keep", "Value": "1"}, {"Key": "Team", "Value": "a"}]
+        UserName="alice",
+        Tags=[{"Key": "Keep", "Value": "1"}, {"Key": "Team", "Value": "a"}, MANAGED],
     )
     text = one_step("iam-user", "{user: alice, tags: {Team: b, New: x}}")
     dry = run_steps(moto, test_keyring, text, dry_run=True)
@@ -226,13 +247,13 @@ def test_user_tags_are_added_and_updated_never_removed(moto: Any, test_keyring: 
     run = run_steps(moto, test_keyring, text, dry_run=False)
     assert dict(run.aws.stats.operations) == {"iam:GetUser": 1, "iam:TagUser": 1}
     tags = {t["Key"]: t["Value"] for t in iam.list_user_tags(UserName="alice")["Tags"]}
-    assert tags == {"Keep": "1", "Team": "b", "New": "x"}
+    assert tags == {"Keep": "1", "Team": "b", "New": "x", "remediate:managed-by": "remediate"}
     assert run_steps(moto, test_keyring, text, dry_run=False).changes == ["none"]
 
 
 def test_user_without_tags_wanted_is_left_alone(moto: Any, test_keyring: Any) -> None:
     iam = moto.client("iam")
-    iam.create_user(UserName="alice", Tags=[{"Key": "Keep", "Value": "1"}])
+    iam.create_user(UserName="alice", Tags=[{"Key": "Keep", "Value": "1"}, MANAGED])
     run = run_steps(moto, test_keyring, one_step("iam-user", "{user: alice}"), dry_run=False)
     assert run.changes == ["none"]
     assert run.aws.stats.writes == 0
@@ -314,7 +335,7 @@ def test_login_profile_password_meets_a_strict_account_policy(moto: Any, test_ke
         RequireLowercaseCharacters=True,
     )
     run = run_steps(moto, test_keyring, one_step("login-profile", "{user: alice}"), dry_run=False)
-    assert "account password policy" in run.report.steps[0].change.details[0]
+    assert "generated to the account password policy" in run.report.steps[0].change.details[-1]
     password = SecretStore(test_keyring).get(ACCOUNT, "alice", "password")
     assert password is not None
     assert len(password) >= 40
@@ -423,10 +444,30 @@ def test_a_group_created_concurrently_is_not_an_error(moto: Any, test_keyring: A
 
 
 def test_a_user_created_concurrently_still_gets_its_tags(moto: Any, test_keyring: Any) -> None:
+    # By a concurrent remediate run (or this run's own request, resent after a lost answer):
+    # the user carries remediate's tag.
     report, ctx = plan_only(
         moto, test_keyring, one_step("iam-user", "{user: alice, tags: {Team: sec}}")
     )
+    moto.client("iam").create_user(UserName="alice", Tags=[MANAGED])
+    runner.apply(report, ctx)
+    assert user_tagged(moto.client("iam"))
+
+
+def test_a_user_someone_else_created_concurrently_is_not_adopted(
+    moto: Any, test_keyring: Any
+) -> None:
+    text = one_step("iam-user", "{user: alice, tags: {Team: sec}}")
+    report, ctx = plan_only(moto, test_keyring, text)
+    seed_user(moto.client("iam"))  # no tag: not remediate's
+    with pytest.raises(StepFailedError, match="created by someone else after the plan"):
+        runner.apply(report, ctx)
+    assert moto.client("iam").list_user_tags(UserName="alice")["Tags"] == []
+    # Told to adopt it, the run tags it.
+    moto.client("iam").delete_user(UserName="alice")
+    report, ctx = plan_only(moto, test_keyring, text)
     seed_user(moto.client("iam"))
+    ctx.options = RunOptions(adopt_existing_user=True)
     runner.apply(report, ctx)
     assert user_tagged(moto.client("iam"))
 
@@ -438,6 +479,9 @@ def test_a_login_profile_created_concurrently_is_never_overwritten(
 
     iam = moto.client("iam")
     seed_user(iam)
+    # Users may change their own password: no IAMUserChangePassword to attach first, so the
+    # step's only write is the create that finds someone else's login profile.
+    iam.update_account_password_policy(AllowUsersToChangePassword=True)
     report, ctx = plan_only(moto, test_keyring, one_step("login-profile", "{user: alice}"))
     SecretStore(test_keyring).put(ACCOUNT, "alice", "password", "Theirs-1234!")
     iam.create_login_profile(UserName="alice", Password="Theirs-1234!")

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import sys
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
@@ -122,6 +122,8 @@ def prepare_remediation(
             qr_file=str(mfa.qr_file) if mfa.qr_file else None,
             show_secret=mfa.show_secret,
         ),
+        adopt_existing_user=request.adopt_existing_user,
+        reset_password=request.reset_password,
     )
     return Remediation(
         playbook=prepared.name,
@@ -144,6 +146,7 @@ def _services(
     output: OutputFormat,
     allow_plaintext_keyring: bool,
     keyring_note: bool = True,
+    finish: Callable[[str], str] | None = None,
 ) -> Services:
     """The engine's services: the sandbox has no journal and no lock (its emulator lives only as
     long as the command), a real account has both. ``keyring_note``: say where the sandbox keeps
@@ -172,6 +175,7 @@ def _services(
         many=many,
         show_secrets=remediation.options.show_secrets and output == "text",
         sandbox=sandbox,
+        finish=finish,
     )
     return Services(
         open_account=open_account,
@@ -183,6 +187,16 @@ def _services(
         lock=lock,
         concurrency=concurrency,
     )
+
+
+def _finish(request: RootUseRequest | PlaybookRunRequest) -> Callable[[str], str] | None:
+    """The command that finishes a pending MFA enrollment in an account (the same remediation
+    with --mfa-codes), for the summary; none for a playbook without a remediation request."""
+    from remediate.requests import finish_mfa_command
+
+    if request.remediation is None:
+        return None
+    return lambda account_id: finish_mfa_command(request, account_id)
 
 
 def _allow_plaintext(request: RootUseRequest | PlaybookRunRequest) -> bool:
@@ -318,6 +332,7 @@ def _remediate_one_account(
     from remediate.documents import remediation_fields
     from remediate.output import print_json
 
+    finish = _finish(request)
     services = _services(
         remediation,
         OwnAccount(aws, identity),
@@ -328,6 +343,7 @@ def _remediate_one_account(
         output=request.output,
         allow_plaintext_keyring=_allow_plaintext(request),
         keyring_note=keyring_note,
+        finish=finish,
     )
     [run] = engine.run(remediation, [Target(identity.account_id)], services)
     if run.report is None:
@@ -343,7 +359,14 @@ def _remediate_one_account(
             # Hub then moves its workflow to RESOLVED itself.
             hub = merged(hub, import_verdict(aws, verdict, resolved=resolved, only=resolved))
     if request.output == "json":
-        document.update(remediation_fields(run, show_secrets=remediation.options.show_secrets))
+        document.update(
+            remediation_fields(
+                run,
+                show_secrets=remediation.options.show_secrets,
+                finish=finish(run.account_id) if finish else None,
+                sandbox=request.aws.sandbox,
+            )
+        )
         if hub is not None:
             document["security_hub"] = hub.to_json()
         print_json(document)
@@ -532,6 +555,7 @@ def _remediate_many_accounts(
     targets, failed = _remediation_targets(
         result, every_account=request.accounts.every_account, console=out
     )
+    finish = _finish(request)
     services = _services(
         remediation,
         opener,
@@ -542,6 +566,7 @@ def _remediate_many_accounts(
         concurrency=request.accounts.concurrency,
         output=request.output,
         allow_plaintext_keyring=_allow_plaintext(request),
+        finish=finish,
     )
     runs: list[AccountRun] = engine.run(remediation, targets, services) if targets else []
     if runs and not any(r.pending for r in runs) and all(r.report for r in runs):
@@ -561,7 +586,14 @@ def _remediate_many_accounts(
             run = by_account.get(a.account_id)
             if run is not None:
                 show = remediation.options.show_secrets
-                doc.update(remediation_fields(run, show_secrets=show))
+                doc.update(
+                    remediation_fields(
+                        run,
+                        show_secrets=show,
+                        finish=finish(run.account_id) if finish else None,
+                        sandbox=request.aws.sandbox,
+                    )
+                )
                 if run.failure is not None:
                     doc["error"] = run.failure.message
             if request.security_hub:
@@ -816,11 +848,13 @@ def _account_for(store: SecretStore, user: str, account: str | None) -> str:
 def secrets_list(output: OutputFormat, *, allow_plaintext: bool = False) -> int:
     """Which secrets the keyring holds, by account and user (never the values)."""
     from remediate.output import print_json, write_line
+    from remediate.secrets import HANDOVER
 
     store = _usable_store(allow_plaintext=allow_plaintext)
     grouped: dict[tuple[str, str], list[str]] = {}
     for account, user, kind in store.entries():
-        grouped.setdefault((account, user), []).append(kind)
+        if kind != HANDOVER:  # remediate's notes about the secrets, not a secret
+            grouped.setdefault((account, user), []).append(kind)
     if output == "json":
         print_json(
             {
@@ -840,26 +874,45 @@ def secrets_list(output: OutputFormat, *, allow_plaintext: bool = False) -> int:
     return EXIT_OK
 
 
+# What each `secrets show --what` hands over, by the kind of secret it reads.
+_SHOW_KIND = {
+    "password": "password",
+    "console": "password",
+    "access-key": "access-key",
+    "mfa-qr": "mfa-seed",
+    "mfa-secret": "mfa-seed",
+}
+
+
 def secrets_show(
     user: str, what: str, account: str | None, qr_file: Any, *, allow_plaintext: bool = False
 ) -> int:
-    """Print (or render) a secret, to hand it to its owner: exactly as kept, never as markup."""
-    import json
-
-    from remediate.output import write_line
+    """Print (or render) a secret, to hand it to its owner: exactly as kept, never as markup.
+    ``console`` is everything a console sign-in takes (URL, user name, password); an access key
+    is a ``~/.aws/credentials`` profile. remediate notes that it was shown (handed over)."""
+    from remediate.output import credentials_profile, write_line
 
     store = _usable_store(allow_plaintext=allow_plaintext)
     account_id = _account_for(store, user, account)
-    kind = {"password": "password", "access-key": "access-key"}.get(what, "mfa-seed")
+    kind = _SHOW_KIND[what]
     value = store.get(account_id, user, kind)
     if value is None:
         raise InputError(f"the keyring holds no {kind} for {user} in account {account_id}")
     if what == "password":
         write_line(value)
+    elif what == "console":
+        url = store.handover(account_id, user).get("sign_in_url")
+        if not isinstance(url, str):
+            from remediate.steps.iam import console_sign_in_url
+
+            # Noted by runs since the hand-over notes exist; before that, the aws partition's.
+            url = console_sign_in_url(account_id, "aws")
+        write_line(f"Sign-in URL: {url}")
+        write_line(f"User name:   {user}")
+        write_line(f"Password:    {value}")
     elif what == "access-key":
-        key = json.loads(value)
-        write_line(f"AccessKeyId={key['AccessKeyId']}")
-        write_line(f"SecretAccessKey={key['SecretAccessKey']}")
+        for line in credentials_profile(user, value):
+            write_line(line)
     elif what == "mfa-secret":
         write_line(value)
     else:
@@ -876,7 +929,36 @@ def secrets_show(
             write_line(f"QR code written to {qr_file} (mode 0600).", sys.stderr)
         else:
             sys.stdout.write(render_qr_terminal(uri))
+    store.mark_shown(account_id, user, kind)
     return EXIT_OK
+
+
+def _forget_warnings(store: SecretStore, account_id: str, user: str, kinds: list[str]) -> list[str]:
+    """What is lost with secrets remediate never showed to anybody: nobody else has them."""
+    from remediate.handover import secrets_command
+
+    shown = store.shown(account_id, user)
+    show = secrets_command("show", user, account_id, "--what")
+    warnings = []
+    if "password" in kinds and "password" not in shown:
+        warnings.append(
+            f"{user}'s console password was never shown (no --show-secrets, no `secrets show`), "
+            "so nobody can have signed in with it: its login profile still requires a reset, "
+            f"and once forgotten nobody knows it. Hand it over first ({show} console), or set a "
+            f"new one on the next run: remediate root-use --create-admin {user} --reset-password"
+        )
+    if "access-key" in kinds and "access-key" not in shown:
+        warnings.append(
+            f"{user}'s secret access key was never shown: once forgotten nobody holds it. Hand "
+            f"it over first ({show} access-key), or delete the key afterwards (aws iam "
+            "delete-access-key) and rerun to get a new one"
+        )
+    if "mfa-seed" in kinds and "mfa-seed" not in shown:
+        warnings.append(
+            f"{user}'s MFA seed was never shown (--mfa-auto): once forgotten, only an app that "
+            f"already scanned it can make codes. Hand it over first ({show} mfa-qr)"
+        )
+    return warnings
 
 
 def secrets_forget(
@@ -887,20 +969,25 @@ def secrets_forget(
     prompter: Prompter,
     allow_plaintext: bool = False,
 ) -> int:
-    """Delete a user's secrets from the keyring (after a confirmation)."""
+    """Delete a user's secrets from the keyring (after a confirmation), warning first about any
+    that were never handed over."""
     from remediate.output import write_line
     from remediate.prompt import confirm_or_refuse
+    from remediate.secrets import HANDOVER
 
     store = _usable_store(allow_plaintext=allow_plaintext)
     account_id = _account_for(store, user, account)
-    kinds = [k for a, u, k in store.entries() if a == account_id and u == user]
+    entries = [k for a, u, k in store.entries() if a == account_id and u == user]
+    kinds = [k for k in entries if k != HANDOVER]
+    for warning in _forget_warnings(store, account_id, user, kinds):
+        write_line(f"Warning: {warning}", sys.stderr)
     confirm_or_refuse(
         prompter,
         f"Delete {', '.join(kinds)} of {user} (account {account_id}) from the keyring?",
         yes=yes,
         unchanged="nothing was deleted",
     )
-    for kind in kinds:
+    for kind in entries:
         store.delete(account_id, user, kind)
     write_line(f"Deleted {', '.join(kinds)} of {user} (account {account_id}).")
     return EXIT_OK

@@ -214,11 +214,35 @@ def render_plan(console: Console, report: RunReport, account_id: str) -> None:
         for detail in p.change.details:
             # Details hold names, tag values and ids read from AWS: text, never markup.
             console.print(f"              {safe(detail)}")
+        for warning in p.change.warnings:
+            console.print(f"              [bold yellow]Warning:[/] {safe(warning)}")
     if not report.pending:
         console.print("Nothing needs changing: everything is already in place.")
     else:
         n = len(report.pending)
         console.print(f"{n} change{'s' * (n != 1)} to apply.")
+
+
+def credentials_profile(user: str, value: str) -> list[str]:
+    """An access key as kept (``{"AccessKeyId", "SecretAccessKey"}``), as the lines of a
+    ``~/.aws/credentials`` profile named after its user: the one text format of an access key."""
+    from remediate.secrets import parse_access_key
+
+    key = parse_access_key(value)
+    return [
+        f"[{user}]",
+        f"aws_access_key_id = {key['AccessKeyId']}",
+        f"aws_secret_access_key = {key['SecretAccessKey']}",
+    ]
+
+
+def _secret_line(kind: str, user: str, value: str) -> str:
+    """``alice's password``; an access key also by its id, which is no secret."""
+    if kind == "access-key":
+        from remediate.secrets import parse_access_key
+
+        return f"{safe(user)}'s access key {safe(parse_access_key(value)['AccessKeyId'])}"
+    return f"{safe(user)}'s {kind}"
 
 
 def render_outcome(
@@ -228,42 +252,116 @@ def render_outcome(
     *,
     show_secrets: bool,
     sandbox: bool = False,
+    account_id: str | None = None,
+    finish: str | None = None,
 ) -> None:
-    """What was applied, where each secret went, and how the new user signs in."""
-    if report.dry_run or not report.pending:
+    """What was applied, where each secret went, how the new user signs in, any warning, and the
+    hand-over: the exact commands that hand each secret to its owner, finish a pending MFA
+    enrollment (``finish``: the command with --mfa-codes), and forget the secrets afterwards."""
+    if report.dry_run:
         return
-    console.print(f"Applied {report.changed} of {len(report.pending)} change(s).")
+    if report.pending:
+        console.print(f"Applied {report.changed} of {len(report.pending)} change(s).")
     secrets = outcome.secrets
     for s in secrets:
         where = f"stored in {safe(s.stored_in)} as {s.kind}" if s.stored_in else "not stored"
-        console.print(f"  {safe(s.user)}'s {s.kind}: {where}")
+        console.print(f"  {_secret_line(s.kind, s.user, s.value)}: {where}")
         if show_secrets:
-            print_secret(console, f"    {s.kind}: ", s.value)
-    if secrets and not show_secrets:
-        if sandbox:
+            if s.kind == "access-key":
+                print_secret(console, f"    {s.kind}:", "")
+                for line in credentials_profile(s.user, s.value):
+                    print_secret(console, "      ", line)
+            else:
+                print_secret(console, f"    {s.kind}: ", s.value)
+    mfa = outcome.mfa
+    if mfa is not None and (report.pending or (mfa.handoff and not mfa.enabled)):
+        if mfa.enabled:
+            state = "enabled"
+        elif mfa.handoff:
+            state = f"pending, waiting for {safe(mfa.user)}'s two codes (hand-off)"
+        else:
+            state = "pending"
+        console.print(f"  MFA device {safe(mfa.serial_number)}: {state}")
+    if outcome.console_sign_in_url is not None:
+        console.print(f"  Console sign-in: {safe(outcome.console_sign_in_url)}")
+    if report.pending:
+        # Said in the plan already; said again where the run ends, not to be missed.
+        for p in report.steps:
+            for warning in p.change.warnings:
+                console.print(f"[bold yellow]Warning:[/] {safe(warning)}")
+    if secrets and sandbox and not show_secrets:
+        console.print("  The sandbox's keyring ends with this command: --show-secrets shows them.")
+    if sandbox or account_id is None:
+        return
+    _render_handover(console, outcome, account_id, finish)
+
+
+def _render_handover(
+    console: Console, outcome: RunOutcome, account_id: str, finish: str | None
+) -> None:
+    from remediate.handover import handover
+
+    h = handover(outcome, account_id, finish=finish)
+    if h is None:
+        return
+    user = safe(h.user)
+    if h.show or h.qr_file:
+        console.print(f"Hand over to {user} only, in person or over a channel you trust:")
+        for what, command in h.show:
+            console.print(f"  {what}: {safe(command)}")
+        if h.qr_file:
+            again = safe(_qr_again(h.user, account_id))
             console.print(
-                "  The sandbox's keyring ends with this command: --show-secrets shows them."
+                f"  MFA device: send {user} the QR code in {safe(h.qr_file)} (mode 0600) to scan; "
+                f"{again} writes it again"
+            )
+    if h.first_sign_in:
+        console.print(f"At first sign-in, {user} must:")
+        for n, step in enumerate(h.first_sign_in, 1):
+            console.print(f"  {n}. {safe(step)}")
+    if h.finish_mfa:
+        if outcome.mfa is not None and outcome.mfa.handoff:
+            console.print(
+                f"When {user} sends back two consecutive codes from the app, finish the "
+                "enrollment (the steps held back run then):"
             )
         else:
             console.print(
-                "  Hand them over with: remediate secrets show USER --what "
-                "password|access-key|mfa-qr"
+                "Finish the MFA enrollment: rerun to scan and type the codes here, or pass two "
+                "consecutive codes from the app that scanned it:"
             )
-    if outcome.mfa is not None:
-        state = "enabled" if outcome.mfa.enabled else "pending (rerun to finish enrolling)"
-        console.print(f"  MFA device {safe(outcome.mfa.serial_number)}: {state}")
-    if outcome.console_sign_in_url is not None:
-        console.print(f"  Console sign-in: {safe(outcome.console_sign_in_url)}")
+        console.print(f"  {safe(h.finish_mfa)}")
+    if h.forget:
+        console.print(
+            f"Once {user} holds them, forget them (the keyring is no place for {user}'s "
+            f"secrets): {safe(h.forget)}"
+        )
+
+
+def _qr_again(user: str, account_id: str) -> str:
+    from remediate.handover import secrets_command
+
+    return secrets_command("show", user, account_id, "--what", "mfa-qr", "--qr-file", "PATH")
 
 
 class TextView:
     """The engine's view for people: each account's plan, then each outcome."""
 
-    def __init__(self, console: Console, *, many: bool, show_secrets: bool, sandbox: bool) -> None:
+    def __init__(
+        self,
+        console: Console,
+        *,
+        many: bool,
+        show_secrets: bool,
+        sandbox: bool,
+        finish: Callable[[str], str] | None = None,
+    ) -> None:
         self.console = console
         self.many = many
         self.show_secrets = show_secrets
         self.sandbox = sandbox
+        # The command that finishes a pending MFA enrollment in an account (--mfa-codes).
+        self.finish = finish
 
     def planned(self, run: AccountRun) -> None:
         if run.report is None:
@@ -290,6 +388,8 @@ class TextView:
             run.outcome,
             show_secrets=self.show_secrets,
             sandbox=self.sandbox,
+            account_id=run.account_id,
+            finish=self.finish(run.account_id) if self.finish else None,
         )
 
 

@@ -17,7 +17,7 @@ if TYPE_CHECKING:
 DETECTION_ACTIONS = ("iam:GenerateCredentialReport", "iam:GetCredentialReport")
 
 # Statement names by the resource type of their ARNs (arn:...:iam::ACCOUNT:TYPE/NAME).
-_SID_BY_TYPE = {"user": "User", "group": "Group", "mfa": "MfaDevice"}
+_SID_BY_TYPE = {"user": "Users", "group": "Groups", "mfa": "MfaDevices", "policy": "Policies"}
 
 
 def playbook_grants(
@@ -88,7 +88,7 @@ def _sid(prefix: str, scope: tuple[str, ...], conditioned: bool, taken: set[str]
         base = prefix + "AnyResource"
     else:
         kind = _resource_type(scope[0])
-        base = prefix + _SID_BY_TYPE.get(kind, kind.capitalize()) + "s"
+        base = prefix + _SID_BY_TYPE.get(kind, kind.capitalize() + "s")
         if conditioned:
             base += "WithCondition"
     sid, n = base, 2

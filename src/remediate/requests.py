@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from remediate import limits, validate
 from remediate.errors import InputError
+from remediate.steps.base import QR_FILE_ACCOUNT
 
 if TYPE_CHECKING:
     from remediate.steps.base import AnyStep, MfaMode
@@ -84,13 +85,24 @@ class RemediationFlags:
     qr_file: Path | None = None
     show_mfa_secret: bool = False
     allow_plaintext_keyring: bool = False
+    # Appended for the hand-over (issue 12): the device for its owner, users remediate did not
+    # create, a new password on an existing login profile.
+    mfa_handoff: bool = False
+    adopt_existing_user: bool = False
+    reset_password: bool = False
 
     def any_given(self) -> bool:
         # The keyring opt-in may come from the environment: it asks for no remediation.
         return replace(self, allow_plaintext_keyring=False) != RemediationFlags()
 
     def any_mfa_option(self) -> bool:
-        return bool(self.mfa_auto or self.mfa_codes or self.qr_file or self.show_mfa_secret)
+        return bool(
+            self.mfa_auto
+            or self.mfa_codes
+            or self.qr_file
+            or self.show_mfa_secret
+            or self.mfa_handoff
+        )
 
 
 @dataclass(frozen=True)
@@ -115,6 +127,8 @@ class RemediationRequest:
     password_source: PasswordSource = PasswordSource.GENERATED
     mfa: MfaChoice = field(default_factory=MfaChoice)
     allow_plaintext_keyring: bool = False
+    adopt_existing_user: bool = False
+    reset_password: bool = False
 
 
 @dataclass(frozen=True)
@@ -172,13 +186,39 @@ def remediation_request(
         raise InputError("give only one of --password-prompt and --password-stdin")
     if flags.mfa_auto and flags.mfa_codes:
         raise InputError("give only one of --mfa-auto and --mfa-codes")
+    if flags.mfa_handoff:
+        if flags.mfa_auto or flags.mfa_codes:
+            raise InputError(
+                "--mfa-handoff leaves the codes to the device's owner: it takes no --mfa-auto "
+                "or --mfa-codes",
+                tip="hand off first; --mfa-codes CODE1 CODE2 then finishes with their codes",
+            )
+        if flags.qr_file is None:
+            raise InputError(
+                "--mfa-handoff needs --qr-file PATH: the QR code to send to the device's owner",
+                tip=f"across accounts, put {QR_FILE_ACCOUNT} in the path (one file per account): "
+                f"--qr-file 'qr/{QR_FILE_ACCOUNT}-alice.png'",
+            )
+    if flags.reset_password and (flags.password_prompt or flags.password_stdin):
+        raise InputError(
+            "--reset-password sets a new generated password: it takes no --password-prompt or "
+            "--password-stdin"
+        )
     if flags.mfa_codes:
         from remediate.mfa import CODE_FORMAT_HELP, code_is_well_formed
 
         for n, code in enumerate(flags.mfa_codes, 1):
             if not code_is_well_formed(code):
                 raise InputError(f"invalid --mfa-codes: code {n} {CODE_FORMAT_HELP}")
-    mode: MfaMode = "auto" if flags.mfa_auto else "codes" if flags.mfa_codes else "interactive"
+    mode: MfaMode = (
+        "auto"
+        if flags.mfa_auto
+        else "codes"
+        if flags.mfa_codes
+        else "handoff"
+        if flags.mfa_handoff
+        else "interactive"
+    )
     source = (
         PasswordSource.PROMPT
         if flags.password_prompt
@@ -200,6 +240,8 @@ def remediation_request(
             show_secret=flags.show_mfa_secret,
         ),
         allow_plaintext_keyring=flags.allow_plaintext_keyring,
+        adopt_existing_user=flags.adopt_existing_user,
+        reset_password=flags.reset_password,
     )
 
 
@@ -227,6 +269,7 @@ def root_use_request(
     cloudtrail: bool = False,
     cloudtrail_regions: str | None = None,
     security_hub: bool = False,
+    mfa_self_service: bool = False,
 ) -> RootUseRequest:
     """``root-use``'s options checked against each other. Options left out of the playbook's
     variables take the playbook's own defaults."""
@@ -236,6 +279,11 @@ def root_use_request(
         check_range("--report-timeout", report_timeout, 1, limits.MAX_REPORT_TIMEOUT)
     if no_mfa and flags.any_mfa_option():
         raise InputError("--no-mfa skips MFA enrollment: it takes no other MFA option")
+    if mfa_self_service and (no_mfa or flags.any_mfa_option()):
+        raise InputError(
+            "--mfa-self-service creates no device (the user assigns their own): it takes no "
+            "other MFA option"
+        )
     if fail_on is not None:
         if fail_on not in FAIL_ON:
             raise InputError(f"invalid --fail-on {fail_on[:40]!r}: expected {', '.join(FAIL_ON)}")
@@ -269,8 +317,18 @@ def root_use_request(
             variables["mfa"] = False
         if delete_root_keys:
             variables["delete_root_keys"] = True
+        if mfa_self_service:
+            variables["mfa"] = False
+            variables["mfa_self_service"] = True
         remediation = remediation_request("root-use", variables, flags)
-    elif flags.any_given() or tags or no_mfa or group is not None or access is not None:
+    elif (
+        flags.any_given()
+        or tags
+        or no_mfa
+        or mfa_self_service
+        or group is not None
+        or access is not None
+    ):
         raise InputError("remediation options need --create-admin NAME")
     sweep = None
     if all_accounts or accounts is not None:
@@ -282,12 +340,11 @@ def root_use_request(
             check_range("--concurrency", concurrency, 1, limits.MAX_CONCURRENCY)
         if every_account and remediation is None:
             raise InputError("--all needs --create-admin NAME")
-        if remediation is not None and (flags.mfa_codes or flags.qr_file or flags.password_prompt):
-            raise InputError(
-                "--mfa-codes, --qr-file and --password-prompt are for one account at a time"
-            )
+        account_ids = validate.account_ids(accounts) if accounts is not None else None
+        if remediation is not None:
+            _one_account_options(flags, account_ids)
         sweep = AccountsRequest(
-            account_ids=validate.account_ids(accounts) if accounts is not None else None,
+            account_ids=account_ids,
             role_name=validate.role_name(role_name or limits.DEFAULT_ROLE_NAME),
             external_id=validate.external_id(external_id) if external_id is not None else None,
             concurrency=concurrency or limits.DEFAULT_CONCURRENCY,
@@ -351,6 +408,26 @@ def _cloudtrail_request(
     return CloudTrailRequest(validate.cloudtrail_regions(regions) if regions is not None else ())
 
 
+def _one_account_options(flags: RemediationFlags, account_ids: tuple[str, ...] | None) -> None:
+    """Options that hold for one account only, across accounts (``account_ids`` None: every
+    account of the organization). A hand-off finishes account by account: --mfa-codes with one
+    account named; a QR code file per account with {account} in its name."""
+    one = account_ids is not None and len(account_ids) == 1
+    if flags.password_prompt:
+        raise InputError("--password-prompt is for one account at a time")
+    if flags.mfa_codes and not one:
+        raise InputError(
+            "--mfa-codes are the codes of one device, so for one account at a time: name it "
+            "alone with --accounts ID"
+        )
+    if flags.qr_file and not one and QR_FILE_ACCOUNT not in str(flags.qr_file):
+        raise InputError(
+            "--qr-file names one file, for one account at a time: across accounts, put "
+            f"{QR_FILE_ACCOUNT} in it (one file per account)",
+            tip=f"--qr-file 'qr/{QR_FILE_ACCOUNT}-alice.png'",
+        )
+
+
 def playbook_run_request(
     playbook: str,
     *,
@@ -388,16 +465,26 @@ def prepare(request: RemediationRequest, *, across_accounts: bool = False) -> Pr
         s.takes_password for s in steps
     ):
         raise InputError("a password option needs console access (--access console or both)")
+    if request.reset_password and not any(s.resets_password for s in steps):
+        raise InputError("--reset-password needs console access (--access console or both)")
+    if request.adopt_existing_user and not any(s.adopts_users for s in steps):
+        raise InputError(f"--adopt-existing-user: playbook {playbook.name} has no IAM user step")
+    if request.mfa.mode == "handoff" and not any(s.asks_for_codes for s in steps):
+        raise InputError(
+            f"--mfa-handoff: this run of playbook {playbook.name} enrolls no virtual MFA device",
+            tip="drop --no-mfa (root-use), or pass --var mfa=true (onboard-user)",
+        )
     if across_accounts:
         if request.password_source is PasswordSource.STDIN:
             raise InputError(
                 "--password-stdin would set one password in every account",
                 tip="let each account's password be generated",
             )
-        if any(s.asks_for_codes for s in steps) and request.mfa.mode != "auto":
+        if any(s.asks_for_codes for s in steps) and request.mfa.mode == "interactive":
             raise InputError(
                 "across accounts, MFA enrollment cannot prompt in each account",
-                tip="pass --mfa-auto (the seeds stay in the keyring) or --no-mfa",
+                tip="pass --mfa-handoff with --qr-file 'qr/{account}.png' (each owner enrolls "
+                "their own), --mfa-auto (the seeds stay in the keyring), or --no-mfa",
             )
     return PreparedPlaybook(playbook.name, steps)
 
@@ -519,3 +606,57 @@ def permissions_request(
 def journal_limit(limit: int) -> int:
     check_range("--limit", limit, 1)
     return limit
+
+
+def finish_mfa_command(request: RootUseRequest | PlaybookRunRequest, account_id: str) -> str:
+    """The command that finishes an MFA enrollment left pending in ``account_id`` (a hand-off,
+    an interrupted run): the same remediation with ``--mfa-codes CODE1 CODE2``, which also runs
+    the steps held back. Across accounts it names that one account (``--all``: whatever its
+    detection says now)."""
+    import shlex
+
+    remediation = request.remediation
+    assert remediation is not None
+    variables = dict(remediation.variables)
+    args: list[str] = []
+    if isinstance(request, RootUseRequest):
+        args += ["root-use", "--create-admin", str(variables.pop("user"))]
+        for name, option in (("group", "--group"), ("access", "--access")):
+            if name in variables:
+                args += [option, str(variables.pop(name))]
+        if variables.pop("delete_root_keys", False):
+            args.append("--delete-root-keys")
+        # A device waits for codes only where the run enrolls one: not --no-mfa, not self-service.
+        variables.pop("mfa", None)
+        variables.pop("mfa_self_service", None)
+    else:
+        args += ["playbook", "run", remediation.playbook]
+    tags = variables.pop("tags", {})
+    if not isinstance(tags, dict):  # given as --var tags=K=V,... (text until the playbook binds it)
+        variables["tags"] = tags
+        tags = {}
+    for name, value in variables.items():
+        text = str(value).lower() if isinstance(value, bool) else str(value)
+        args += ["--var", f"{name}={text}"]
+    for key, value in tags.items():
+        args += ["--tag", f"{key}={value}"]
+    aws = request.aws
+    for option, given in (
+        ("--profile", aws.profile),
+        ("--region", aws.region),
+        ("--endpoint-url", aws.endpoint_url),
+    ):
+        if given is not None:
+            args += [option, given]
+    if aws.allow_insecure_endpoint:
+        args.append("--allow-insecure-endpoint")
+    if aws.sandbox:
+        args.append("--sandbox")
+    accounts = request.accounts if isinstance(request, RootUseRequest) else None
+    if accounts is not None:
+        args += ["--accounts", account_id, "--all"]
+        if accounts.role_name != limits.DEFAULT_ROLE_NAME:
+            args += ["--role-name", accounts.role_name]
+        if accounts.external_id is not None:
+            args += ["--external-id", accounts.external_id]
+    return " ".join(["remediate", *map(shlex.quote, args), "--mfa-codes", "CODE1", "CODE2"])

@@ -27,6 +27,8 @@ __all__ = [
     "ALLOW_PLAINTEXT_ENV",
     "AWS_DEFAULT_POLICY",
     "ENCRYPTED_BACKENDS",
+    "HANDED_OVER_KINDS",
+    "HANDOVER",
     "IAM_SYMBOLS",
     "KINDS",
     "MAX_PASSWORD_LENGTH",
@@ -39,13 +41,19 @@ __all__ = [
     "check_password",
     "generate_password",
     "memory_keyring",
+    "parse_access_key",
     "secret_name",
 ]
 
 SERVICE = "remediate"
 # pending-password: a generated password kept before its login profile was created, promoted to
 # password once the login profile is known to be this run's.
-KINDS = ("password", "access-key", "mfa-seed", "pending-password")
+# handover: no secret, remediate's notes on the user's secrets (which were ever shown, the
+# console sign-in URL), so that `secrets show` and `secrets forget` can say what they know.
+HANDOVER = "handover"
+KINDS = ("password", "access-key", "mfa-seed", "pending-password", HANDOVER)
+# The kinds a person hands over (what `secrets list` shows, what `secrets forget` warns about).
+HANDED_OVER_KINDS = ("password", "access-key", "mfa-seed")
 IAM_SYMBOLS = "!@#$%^&*()_+-=[]{}|'"
 MAX_PASSWORD_LENGTH = 128  # IAM's hard limit, whatever the account policy says
 
@@ -144,6 +152,20 @@ def check_password(password: str, policy: PasswordPolicy) -> None:
             "Password rejected by " + "; and by ".join(parts) + ".",
             tip="Choose a password that meets these rules, or omit it to have one generated.",
         )
+
+
+def parse_access_key(value: str) -> dict[str, str]:
+    """An access key as the keyring keeps it: ``{"AccessKeyId", "SecretAccessKey"}``. An entry
+    edited into anything else is an input error that never quotes it."""
+    try:
+        key = json.loads(value)
+    except ValueError:
+        key = None
+    if not isinstance(key, dict) or not all(
+        isinstance(key.get(k), str) for k in ("AccessKeyId", "SecretAccessKey")
+    ):
+        raise InputError("the keyring's access-key entry is not an access key (edited by hand?)")
+    return {"AccessKeyId": key["AccessKeyId"], "SecretAccessKey": key["SecretAccessKey"]}
 
 
 # --- keyring storage ------------------------------------------------------------------------
@@ -445,3 +467,42 @@ class SecretStore:
             account_id, user, kind = name.split("/")
             result.append((account_id, user, kind))
         return sorted(result)
+
+    # --- remediate's notes on a user's secrets (the "handover" entry) ---------------------------
+
+    def handover(self, account_id: str, user: str) -> dict[str, Any]:
+        """What remediate noted about the user's secrets: ``shown`` (kinds ever printed or written
+        for a person: --show-secrets, `secrets show`, a QR code shown or written) and
+        ``sign_in_url``. An entry edited by hand reads as empty, never as an error."""
+        raw = self.get(account_id, user, HANDOVER)
+        try:
+            notes = json.loads(raw) if raw else {}
+        except ValueError:
+            notes = {}
+        return notes if isinstance(notes, dict) else {}
+
+    def shown(self, account_id: str, user: str) -> set[str]:
+        """The kinds of the user's secrets remediate ever showed to a person."""
+        shown = self.handover(account_id, user).get("shown", [])
+        return {k for k in shown if isinstance(k, str)} if isinstance(shown, list) else set()
+
+    def _note(self, account_id: str, user: str, **changes: Any) -> None:
+        notes = {**self.handover(account_id, user), **changes}
+        self.put(account_id, user, HANDOVER, json.dumps(notes, sort_keys=True))
+
+    def mark_shown(self, account_id: str, user: str, kind: str) -> None:
+        """The secret was shown to a person (or written to a file for one)."""
+        shown = self.shown(account_id, user)
+        if kind not in shown:
+            self._note(account_id, user, shown=sorted(shown | {kind}))
+
+    def note_new(self, account_id: str, user: str, kind: str) -> None:
+        """A new value of the secret was kept: nobody has seen that one yet."""
+        shown = self.shown(account_id, user)
+        if kind in shown:
+            self._note(account_id, user, shown=sorted(shown - {kind}))
+
+    def note_sign_in_url(self, account_id: str, user: str, url: str) -> None:
+        """Where the user signs in to the console (it depends on the account's partition)."""
+        if self.handover(account_id, user).get("sign_in_url") != url:
+            self._note(account_id, user, sign_in_url=url)

@@ -56,6 +56,11 @@ def policy_name(value: str) -> str:
     return _name("managed policy name", value, 128)
 
 
+def customer_policy_name(value: str) -> str:
+    """A customer-managed policy name: 1-128 of letters, digits and ``+=,.@_-``."""
+    return _name("IAM policy name", value, 128)
+
+
 def tag(key: str, value: str) -> tuple[str, str]:
     """One IAM tag: AWS's lengths and characters; the ``aws:`` prefix is reserved."""
     if not 1 <= len(key) <= MAX_TAG_KEY or not _tag_chars_ok(key):
@@ -206,4 +211,5 @@ FORMATS = {
     "iam-user-name": user_name,
     "iam-group-name": group_name,
     "managed-policy": policy_name,
+    "iam-policy-name": customer_policy_name,
 }

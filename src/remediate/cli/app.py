@@ -132,6 +132,10 @@ def root_use(
     cloudtrail: o.CloudTrail = False,
     cloudtrail_regions: o.CloudTrailRegions = None,
     security_hub: o.SecurityHub = False,
+    mfa_handoff: o.MfaHandoff = False,
+    mfa_self_service: o.MfaSelfService = False,
+    adopt_existing_user: o.AdoptExistingUser = False,
+    reset_password: o.ResetPassword = False,
 ) -> None:
     """Detect use of the root user; with --create-admin NAME, also fix it: an administrators
     group with AdministratorAccess, and an IAM user in it with console and/or programmatic
@@ -161,6 +165,9 @@ def root_use(
             qr_file=qr_file,
             show_mfa_secret=show_mfa_secret,
             allow_plaintext_keyring=allow_plaintext_keyring,
+            mfa_handoff=mfa_handoff,
+            adopt_existing_user=adopt_existing_user,
+            reset_password=reset_password,
         ),
         all_accounts=all_accounts,
         accounts=accounts,
@@ -173,6 +180,7 @@ def root_use(
         cloudtrail=cloudtrail,
         cloudtrail_regions=cloudtrail_regions,
         security_hub=security_hub,
+        mfa_self_service=mfa_self_service,
     )
     raise typer.Exit(commands.root_use(request, _prompter()))
 
@@ -233,6 +241,9 @@ def playbook_run(
     endpoint_url: o.EndpointUrl = None,
     allow_insecure_endpoint: o.AllowInsecureEndpoint = False,
     sandbox: o.SandboxFlag = False,
+    mfa_handoff: o.MfaHandoff = False,
+    adopt_existing_user: o.AdoptExistingUser = False,
+    reset_password: o.ResetPassword = False,
 ) -> None:
     """Run a playbook: plan, confirm, apply. Rerunning changes nothing."""
     from remediate import commands
@@ -254,6 +265,9 @@ def playbook_run(
             qr_file=qr_file,
             show_mfa_secret=show_mfa_secret,
             allow_plaintext_keyring=allow_plaintext_keyring,
+            mfa_handoff=mfa_handoff,
+            adopt_existing_user=adopt_existing_user,
+            reset_password=reset_password,
         ),
         output=output.value,
     )

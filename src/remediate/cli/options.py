@@ -49,6 +49,7 @@ class What(StrEnum):
     access_key = "access-key"
     mfa_qr = "mfa-qr"
     mfa_secret = "mfa-secret"  # noqa: S105
+    console = "console"
 
 
 # --- AWS and output ---
@@ -304,7 +305,8 @@ QrFile = Annotated[
     typer.Option(
         "--qr-file",
         metavar="PATH",
-        help="Also write the QR code as a PNG (mode 0600).",
+        help="Also write the QR code as a PNG (mode 0600); {account} in PATH stands for the "
+        "account id (one file per account).",
         rich_help_panel=MFA_PANEL,
     ),
 ]
@@ -314,6 +316,43 @@ ShowMfaSecret = Annotated[
         "--show-mfa-secret",
         help="Also print the MFA secret key for manual entry.",
         rich_help_panel=MFA_PANEL,
+    ),
+]
+
+MfaHandoff = Annotated[
+    bool,
+    typer.Option(
+        "--mfa-handoff",
+        help="Create the device, write its QR code with --qr-file for its owner and stop with "
+        "it pending; --mfa-codes with the two codes they send back finishes.",
+        rich_help_panel=MFA_PANEL,
+    ),
+]
+MfaSelfService = Annotated[
+    bool,
+    typer.Option(
+        "--mfa-self-service",
+        help="No device: attach the self-service MFA policy, so the user assigns their own MFA "
+        "device at first sign-in and can do nothing else until signed in with it.",
+        rich_help_panel=MFA_PANEL,
+    ),
+]
+AdoptExistingUser = Annotated[
+    bool,
+    typer.Option(
+        "--adopt-existing-user",
+        help="Let the run change an IAM user that remediate did not create (the plan says what "
+        "it has).",
+        rich_help_panel=REMEDIATION_PANEL,
+    ),
+]
+ResetPassword = Annotated[
+    bool,
+    typer.Option(
+        "--reset-password",
+        help="Set a new generated console password on the existing login profile (reset "
+        "required at next sign-in) and keep it in the keyring.",
+        rich_help_panel=REMEDIATION_PANEL,
     ),
 ]
 

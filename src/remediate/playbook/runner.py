@@ -33,6 +33,7 @@ class Planned:
             "change": self.change.change,
             "applied": self.applied,
             "details": list(self.change.details),
+            "warnings": list(self.change.warnings),
         }
 
 
@@ -68,8 +69,20 @@ class RunReport:
 def plan(steps: Sequence[AnyStep], ctx: StepContext, playbook: str, *, dry_run: bool) -> RunReport:
     """Read the current state of every step. Never writes (in dry run the session refuses to)."""
     report = RunReport(playbook, dry_run=dry_run)
+    ends: str | None = None
     for step in steps:
-        report.steps.append(Planned(step, step.plan(ctx)))
+        change = step.plan(ctx)
+        if ends is not None and change.change != "none":
+            # A step before it ends the run (an MFA hand-off): planned, so that its checks hold
+            # now, but held back for the run that continues.
+            change = Change(
+                change.resource,
+                "none",
+                [f"held back for a later run: {ends}", *change.details],
+                warnings=change.warnings,
+            )
+        report.steps.append(Planned(step, change))
+        ends = ends or change.ends_run
         # Applied in order, a run stops at its first failure: a later step runs only once this
         # one holds.
         ctx.ensured.update(step.ensures())

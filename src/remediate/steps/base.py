@@ -16,8 +16,9 @@ if TYPE_CHECKING:
 ChangeKind = Literal["create", "update", "delete", "none"]
 FieldType = Literal["string", "bool", "tags", "int"]
 SecretKind = Literal["password", "access-key", "mfa-seed", "pending-password"]
-EntityKind = Literal["user", "group", "mfa", "trusted-access"]
-MfaMode = Literal["interactive", "codes", "auto"]
+EntityKind = Literal["user", "group", "mfa", "trusted-access", "policy"]
+# handoff: create the device, write its QR code for its owner, and end the run with it pending.
+MfaMode = Literal["interactive", "codes", "auto", "handoff"]
 
 S = TypeVar("S")
 
@@ -86,6 +87,11 @@ class Change(Generic[S]):
     # Whether applying it generates a secret that must be kept (password, secret key, MFA seed).
     makes_secret: bool = False
     state: S | None = None
+    # What the person must know before applying it (shown prominently in the plan and summary).
+    warnings: list[str] = field(default_factory=list)
+    # Why the run ends with this step (an MFA hand-off waits for its owner's codes): the steps
+    # after it are held back for a later run.
+    ends_run: str | None = None
 
     @property
     def planned(self) -> S:
@@ -95,14 +101,25 @@ class Change(Generic[S]):
         return self.state
 
 
+# In --qr-file, replaced by the account id: across accounts, each gets a file of its own.
+QR_FILE_ACCOUNT = "{account}"
+
+
 @dataclass(frozen=True)
 class MfaOptions:
     """How the virtual-mfa step gets its two codes and where it shows the QR code."""
 
     mode: MfaMode = "interactive"
     codes: tuple[str, str] | None = None
+    # A path, where ``{account}`` stands for the account id (one file per account).
     qr_file: str | None = None
     show_secret: bool = False
+
+    def qr_path(self, account_id: str) -> str | None:
+        """Where this account's QR code goes (``None``: nowhere but a terminal)."""
+        if self.qr_file is None:
+            return None
+        return self.qr_file.replace(QR_FILE_ACCOUNT, account_id)
 
 
 @dataclass(frozen=True)
@@ -112,6 +129,10 @@ class RunOptions:
     password: str | None = None  # given by --password-prompt / --password-stdin
     show_secrets: bool = False
     mfa: MfaOptions = field(default_factory=MfaOptions)
+    # --adopt-existing-user: an IAM user remediate did not create may be changed.
+    adopt_existing_user: bool = False
+    # --reset-password: an existing login profile gets a new generated password.
+    reset_password: bool = False
 
 
 @dataclass(frozen=True)
@@ -130,6 +151,14 @@ class MfaDevice:
 
     serial_number: str
     enabled: bool
+    user: str | None = None
+    # Waiting for its owner's two codes (--mfa-handoff), its QR code written here.
+    handoff: bool = False
+    qr_file: str | None = None
+    # The keyring holds its seed (kept by this run or an earlier one): to forget once handed over.
+    seed_kept: bool = False
+    # Its QR code was shown on this terminal, to a person who scanned it there (in person).
+    scanned_here: bool = False
 
 
 @dataclass
@@ -139,6 +168,10 @@ class RunOutcome:
     secrets: list[Secret] = field(default_factory=list)
     mfa: MfaDevice | None = None
     console_sign_in_url: str | None = None
+    # The user the run hands over (the one its steps give credentials or MFA to).
+    user: str | None = None
+    # The self-service MFA policy attached to the user: they enroll their own device.
+    self_service_policy: str | None = None
 
 
 @dataclass(frozen=True)
@@ -249,9 +282,14 @@ class StepContext:
         stored_in = None
         if self.secrets.usable():
             self.secrets.put(self.account_id, user, kind, value)
+            self.secrets.note_new(self.account_id, user, kind)
             stored_in = self.secrets.description()
         secret = Secret(user, kind, value, stored_in)
         self.outcome.secrets.append(secret)
+        self.outcome.user = user
+        if stored_in is not None and self.options.show_secrets:
+            # --show-secrets prints it: handed over, as far as remediate can know.
+            self.secrets.mark_shown(self.account_id, user, kind)
         return secret
 
 
@@ -265,8 +303,14 @@ class Step(Generic[S]):
     # Capabilities the command line wires up: a password it may be given, codes it asks for.
     takes_password: ClassVar[bool] = False
     asks_for_codes: ClassVar[bool] = False
+    # --adopt-existing-user: the step may take over an IAM user that remediate did not create.
+    adopts_users: ClassVar[bool] = False
+    # --reset-password: the step may set a new password on an existing login profile.
+    resets_password: ClassVar[bool] = False
     # Write calls applying one change makes (the call budget in benchmarks/bench_remediate.py).
     writes_per_change: ClassVar[int] = 1
+    # Resources planning the step reads, one read each (the same budget).
+    reads_per_plan: ClassVar[int] = 1
     # The step acts on the root user with root's own credentials (its access keys, or an
     # sts:AssumeRoot task session): no IAM policy of the operator applies, so the operator's
     # least-privilege policy leaves its actions out.
@@ -306,7 +350,12 @@ class Step(Generic[S]):
 AnyStep = Step[Any]
 
 REGISTRY: dict[str, type[AnyStep]] = {}
-BUILT_IN = ("remediate.steps.iam", "remediate.steps.virtual_mfa", "remediate.steps.root")
+BUILT_IN = (
+    "remediate.steps.iam",
+    "remediate.steps.virtual_mfa",
+    "remediate.steps.self_service",
+    "remediate.steps.root",
+)
 
 
 def register(cls: type[Step[S]]) -> type[Step[S]]:

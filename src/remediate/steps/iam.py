@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from remediate.aws.calls import ALREADY_EXISTS
 from remediate.errors import AwsError, InputError
+from remediate.output import safe
 from remediate.steps.base import (
     ANY_RESOURCE,
     Arns,
@@ -174,11 +175,32 @@ class GroupPolicyStep(Step[None]):
         )
 
 
+# Every user remediate creates carries this tag besides its own: a user without it is someone
+# else's, and remediate changes it only when told to (--adopt-existing-user).
+MANAGED_BY_KEY = "remediate:managed-by"
+MANAGED_BY_VALUE = "remediate"
+# IAM's limit of tags on one user.
+MAX_USER_TAGS = 50
+
+
+def is_managed(tags: dict[str, str]) -> bool:
+    """Whether a user's tags say remediate created (or adopted) it."""
+    return any(
+        k.casefold() == MANAGED_BY_KEY.casefold() and v == MANAGED_BY_VALUE for k, v in tags.items()
+    )
+
+
+def _date(value: Any) -> str:
+    return value.strftime("%Y-%m-%d") if isinstance(value, datetime) else "on an unknown date"
+
+
 @dataclass(frozen=True)
 class UserPlan:
-    """The tags to set on the user (all of them for a new user, the changed ones otherwise)."""
+    """The tags to set on the user (all of them for a new user, the changed ones otherwise);
+    ``adopt``: the user exists and remediate did not create it."""
 
     tags: dict[str, str]
+    adopt: bool = False
 
 
 @register
@@ -190,6 +212,9 @@ class UserStep(Step[UserPlan]):
       kind: iam-user
       with: {user: alice, tags: {Team: security}}
     ```
+    A user it creates is also tagged ``remediate:managed-by=remediate``. An existing user without
+    that tag is someone else's: the plan says what it has (groups, access keys, console access),
+    and applying adopts it (tags it) only with --adopt-existing-user.
     """
 
     kind = "iam-user"
@@ -197,7 +222,16 @@ class UserStep(Step[UserPlan]):
         "user": FieldSpec("string", format="iam-user-name"),
         "tags": FieldSpec("tags", required=False, default={}),
     }
-    permissions = ("iam:GetUser", "iam:CreateUser", "iam:TagUser")
+    permissions = (
+        "iam:GetUser",
+        "iam:CreateUser",
+        "iam:TagUser",
+        # What an existing user has, for the plan to say before it is adopted.
+        "iam:ListGroupsForUser",
+        "iam:ListAccessKeys",
+        "iam:GetLoginProfile",
+    )
+    adopts_users = True
 
     def grants(self, arns: Arns) -> list[Grant]:
         return [Grant(self.permissions, (arns.user(self.params["user"]),))]
@@ -208,43 +242,122 @@ class UserStep(Step[UserPlan]):
     def ensures(self) -> frozenset[tuple[str, str]]:
         return frozenset({("user", str(self.params["user"]))})
 
+    def _desired(self) -> dict[str, str]:
+        given = dict(self.params.get("tags") or {})
+        if any(k.casefold() == MANAGED_BY_KEY.casefold() for k in given):
+            raise InputError(
+                f"step {self.id!r}: the tag key {MANAGED_BY_KEY} is remediate's own: it marks "
+                "the users remediate created",
+                tip="leave it out of the tags",
+            )
+        return {**given, MANAGED_BY_KEY: MANAGED_BY_VALUE}
+
     def plan(self, ctx: StepContext) -> Change[UserPlan]:
         from remediate.aws.calls import call_or_none
 
-        user, desired = self.params["user"], dict(self.params.get("tags") or {})
+        user, desired = self.params["user"], self._desired()
         found = call_or_none(ctx.iam, "GetUser", UserName=user)
         if found is None:
+            _check_tag_count(user, desired)
             ctx.plan_create("user", user)
             details = [f"create IAM user {user}"]
             details += [f"tag {k}={v}" for k, v in sorted(desired.items())]
             return Change(user, "create", details, state=UserPlan(desired))
         ctx.saw("user", user)
+        arn = found["User"]["Arn"]
         current = {t["Key"]: t["Value"] for t in found["User"].get("Tags", [])}
         changes = tag_changes(current, desired)
         if not changes:
-            return Change(found["User"]["Arn"], "none")
+            return Change(arn, "none")
+        _check_tag_count(user, {**current, **changes})
         was = {k.casefold(): v for k, v in current.items()}
         details = [
             f"tag {k}={v}" + (f" (was {was[k.casefold()]})" if k.casefold() in was else "")
             for k, v in sorted(changes.items())
         ]
-        return Change(found["User"]["Arn"], "update", details, state=UserPlan(changes))
+        if is_managed(current):
+            return Change(arn, "update", details, state=UserPlan(changes))
+        facts = self._facts(ctx, user, found["User"])
+        warning = (
+            f"IAM user {user} already exists and remediate did not create it (it has no tag "
+            f"{MANAGED_BY_KEY}={MANAGED_BY_VALUE}): {facts}. Applying adopts it: remediate tags "
+            "it as its own and changes it as this playbook says, which needs "
+            "--adopt-existing-user"
+        )
+        return Change(
+            arn,
+            "update",
+            [f"adopt the existing IAM user {user}", *details],
+            state=UserPlan(changes, adopt=True),
+            warnings=[warning],
+        )
+
+    @staticmethod
+    def _facts(ctx: StepContext, user: str, found: dict[str, Any]) -> str:
+        """What an existing user has: when it was created, its groups, access keys and console
+        access (what taking it over puts at stake)."""
+        about: tuple[tuple[EntityKind, str], ...] = (("user", user),)
+        groups = ctx.list("ListGroupsForUser", "Groups", about=about, UserName=user)
+        keys = ctx.list("ListAccessKeys", "AccessKeyMetadata", about=about, UserName=user)
+        profile = _login_profile(ctx, user)
+        group_text = ", ".join(sorted(str(g["GroupName"]) for g in groups)) or "none"
+        key_text = (
+            ", ".join(
+                f"{k['AccessKeyId']} ({k.get('Status', 'unknown')}, created "
+                f"{_date(k.get('CreateDate'))})"
+                for k in keys
+            )
+            or "none"
+        )
+        console = f"yes (password set {_date(profile.get('CreateDate'))})" if profile else "no"
+        return (
+            f"created {_date(found.get('CreateDate'))}; groups: {group_text}; access keys: "
+            f"{key_text}; console access: {console}"
+        )
+
+    def preflight(self, ctx: StepContext, change: Change[UserPlan]) -> None:
+        if change.planned.adopt and not ctx.options.adopt_existing_user:
+            user = self.params["user"]
+            raise InputError(
+                f"IAM user {user} already exists and remediate did not create it (the plan says "
+                "what it has): nothing was changed",
+                tip="if it is the user you mean, rerun with --adopt-existing-user; otherwise "
+                "choose another name",
+            )
 
     def apply(self, ctx: StepContext, change: Change[UserPlan]) -> Unchanged | None:
         user = self.params["user"]
         tags = [{"Key": k, "Value": v} for k, v in sorted(change.planned.tags.items())]
         if change.change == "create":
-            params: dict[str, Any] = {"UserName": user}
-            if tags:
-                params["Tags"] = tags
-            _create(ctx, "user", user, "CreateUser", **params)
+            _create(ctx, "user", user, "CreateUser", UserName=user, Tags=tags)
             if not ctx.turned_out_to_exist("user", user):
                 return None
-            if not tags:
+            # The plan found no user, yet one is there: this run's own CreateUser resent after a
+            # lost answer, or a concurrent remediate run (both tagged it); or someone else's,
+            # which is adopted only when the person said so.
+            found = ctx.call("GetUser", about=(("user", user),), UserName=user)
+            current = {t["Key"]: t["Value"] for t in found["User"].get("Tags", [])}
+            if not is_managed(current) and not ctx.options.adopt_existing_user:
+                raise InputError(
+                    f"IAM user {user} was created by someone else after the plan was made: it "
+                    "is left alone",
+                    tip="check that it is the user you mean, then rerun with --adopt-existing-user",
+                )
+            if not tag_changes(current, change.planned.tags):
                 return Unchanged(f"IAM user {user} existed already")
         # Tagging with the tags it has changes nothing: a resent request is harmless.
         ctx.call("TagUser", about=(("user", user),), UserName=user, Tags=tags)
         return None
+
+
+def _check_tag_count(user: str, tags: dict[str, str]) -> None:
+    count = len({k.casefold() for k in tags})
+    if count > MAX_USER_TAGS:
+        raise InputError(
+            f"too many tags for IAM user {user}: {count}, with remediate's own "
+            f"{MANAGED_BY_KEY} (IAM allows {MAX_USER_TAGS} on a user)",
+            tip=f"give at most {MAX_USER_TAGS - 1} tags",
+        )
 
 
 @register
@@ -254,21 +367,30 @@ class MembershipStep(Step[None]):
     ```yaml
     - id: membership
       kind: group-membership
-      with: {user: alice, group: Administrators}
+      with: {user: alice, group: Administrators, privileged: true}
     ```
+    With ``privileged`` (the group grants administrator power), the plan and the summary warn
+    when the user joins it without a second factor: no MFA device, and none enrolled by this run
+    (nor the self-service MFA policy, which holds everything back until they sign in with one).
+    Shipped playbooks run this step last, once console access and MFA are in place.
     """
 
     kind = "group-membership"
     fields = {
         "user": FieldSpec("string", format="iam-user-name"),
         "group": FieldSpec("string", format="iam-group-name"),
+        "privileged": FieldSpec("bool", required=False, default=False),
     }
-    permissions = ("iam:ListGroupsForUser", "iam:AddUserToGroup")
+    permissions = ("iam:ListGroupsForUser", "iam:AddUserToGroup", "iam:ListMFADevices")
+    # The user's groups; and, for a privileged group the run enrolls no MFA for, their MFA devices.
+    reads_per_plan = 2
 
     def grants(self, arns: Arns) -> list[Grant]:
         # AddUserToGroup is authorized on the group alone: IAM cannot limit which user joins.
         return [
-            Grant(("iam:ListGroupsForUser",), (arns.user(self.params["user"]),)),
+            Grant(
+                ("iam:ListGroupsForUser", "iam:ListMFADevices"), (arns.user(self.params["user"]),)
+            ),
             Grant(("iam:AddUserToGroup",), (arns.group(self.params["group"]),)),
         ]
 
@@ -280,13 +402,33 @@ class MembershipStep(Step[None]):
 
     def plan(self, ctx: StepContext) -> Change[None]:
         user, group = self.params["user"], self.params["group"]
-        add: Change[None] = Change(self.resource(ctx), "create", [f"add {user} to group {group}"])
+        member = False
+        if not ctx.will_create("user", user):
+            groups = ctx.list("ListGroupsForUser", "Groups", about=(("user", user),), UserName=user)
+            member = any(g["GroupName"].casefold() == group.casefold() for g in groups)
+        warnings = []
+        if self.params.get("privileged") and not self._second_factor(ctx, user):
+            warnings.append(
+                f"{user} {'is in' if member else 'joins'} {group} with no MFA device, and this "
+                "run enrolls none: the account's most powerful user has no second factor (for "
+                "root-use: rerun without --no-mfa, or with --mfa-self-service)"
+            )
+        if member:
+            return Change(self.resource(ctx), "none", warnings=warnings)
+        return Change(
+            self.resource(ctx), "create", [f"add {user} to group {group}"], warnings=warnings
+        )
+
+    @staticmethod
+    def _second_factor(ctx: StepContext, user: str) -> bool:
+        """Whether the user has MFA, or will once the earlier steps have run (an enrolled device,
+        or the self-service policy that denies everything until they sign in with MFA)."""
+        if {("mfa", user), ("mfa-required", user)} & ctx.ensured:
+            return True
         if ctx.will_create("user", user):
-            return add
-        groups = ctx.list("ListGroupsForUser", "Groups", about=(("user", user),), UserName=user)
-        if any(g["GroupName"].casefold() == group.casefold() for g in groups):
-            return Change(self.resource(ctx), "none")
-        return add
+            return False
+        devices = ctx.list("ListMFADevices", "MFADevices", about=(("user", user),), UserName=user)
+        return bool(devices)
 
     def apply(self, ctx: StepContext, change: Change[None]) -> None:
         user, group = self.params["user"], self.params["group"]
@@ -299,12 +441,12 @@ class MembershipStep(Step[None]):
         )
 
 
-def _password_policy(ctx: StepContext) -> PasswordPolicy:
+def _account_password_policy(ctx: StepContext) -> dict[str, Any] | None:
+    """The account's own password policy, or ``None`` where none is set (AWS's default applies)."""
     from remediate.aws.calls import call_or_none
-    from remediate.secrets import PasswordPolicy
 
     found = call_or_none(ctx.iam, "GetAccountPasswordPolicy")
-    return PasswordPolicy.from_aws(found["PasswordPolicy"] if found else None)
+    return dict(found["PasswordPolicy"]) if found else None
 
 
 def console_sign_in_url(account_id: str, partition: str) -> str | None:
@@ -320,8 +462,19 @@ def _login_profile(ctx: StepContext, user: str) -> dict[str, Any] | None:
     return found["LoginProfile"] if found else None
 
 
-def _pending_password(ctx: StepContext, user: str) -> tuple[str, datetime] | None:
-    """A password an earlier run kept before it created the login profile, and when."""
+@dataclass(frozen=True)
+class PendingPassword:
+    """A password an earlier run kept before setting it, when, and whether it was for a reset
+    (UpdateLoginProfile) rather than a new login profile."""
+
+    password: str
+    stored: datetime
+    reset: bool = False
+
+
+def _pending_password(ctx: StepContext, user: str) -> PendingPassword | None:
+    """A password an earlier run kept before it set it (created the login profile, or reset
+    its password)."""
     if not ctx.secrets.usable():
         return None
     raw = ctx.secrets.get(ctx.account_id, user, "pending-password")
@@ -329,18 +482,44 @@ def _pending_password(ctx: StepContext, user: str) -> tuple[str, datetime] | Non
         return None
     try:
         kept = json.loads(raw)
-        return str(kept["password"]), datetime.fromisoformat(kept["stored"])
-    except (ValueError, KeyError, TypeError):
+        return PendingPassword(
+            str(kept["password"]),
+            datetime.fromisoformat(kept["stored"]),
+            reset=kept.get("reset") is True,
+        )
+    except (ValueError, KeyError, TypeError, AttributeError):
         return None
+
+
+def _keep_pending(ctx: StepContext, user: str, password: str, *, reset: bool) -> None:
+    """Keep a generated password before it is set, under a pending name: a run that dies right
+    after setting it still leaves it where the next run finds it, and a password that never took
+    effect never replaces the one that did."""
+    if ctx.secrets.usable():
+        stored = datetime.now(UTC).isoformat()
+        kept: dict[str, Any] = {"password": password, "stored": stored}
+        if reset:
+            kept["reset"] = True
+        ctx.secrets.put(ctx.account_id, user, "pending-password", json.dumps(kept))
+
+
+# The AWS managed policy the console attaches to a user who must reset their password when the
+# account's password policy does not let users change their own.
+CHANGE_PASSWORD_POLICY = "IAMUserChangePassword"  # noqa: S105 (a policy name)
 
 
 @dataclass(frozen=True)
 class LoginProfilePlan:
-    """The password policy a new password must meet; or (``promote``) a login profile made by an
-    interrupted run, whose password the keyring holds as pending."""
+    """What the step does, in order: ``attach`` IAMUserChangePassword (its ARN) first; then a
+    new login profile with a password meeting ``policy``; or ``promote`` the pending password of
+    an interrupted run that created the login profile; or set a new password on the existing one
+    (``reset``, or ``finish_reset`` with the pending password of an interrupted reset)."""
 
     policy: PasswordPolicy | None = None
     promote: bool = False
+    reset: bool = False
+    finish_reset: bool = False
+    attach: str | None = None
 
 
 @register
@@ -354,7 +533,10 @@ class LoginProfileStep(Step[LoginProfilePlan]):
     ```
     The password is generated to satisfy the account's password policy (or AWS's default), unless
     one was given with --password-prompt or --password-stdin. An existing login profile is left
-    alone: a rerun never resets a password.
+    alone (a rerun never resets a password) unless --reset-password asks for a new generated one.
+    When the account's password policy does not let users change their own password, the AWS
+    managed policy IAMUserChangePassword is attached to the user first, as the console does, so
+    that they can complete the forced reset.
     """
 
     kind = "login-profile"
@@ -363,13 +545,29 @@ class LoginProfileStep(Step[LoginProfilePlan]):
         "iam:GetLoginProfile",
         "iam:GetAccountPasswordPolicy",
         "iam:CreateLoginProfile",
+        "iam:UpdateLoginProfile",
+        "iam:ListAttachedUserPolicies",
+        "iam:AttachUserPolicy",
     )
     takes_password = True
+    resets_password = True
+    writes_per_change = 2  # AttachUserPolicy, then CreateLoginProfile or UpdateLoginProfile
 
     def grants(self, arns: Arns) -> list[Grant]:
         user = (arns.user(self.params["user"]),)
+        policy = managed_policy_arn(CHANGE_PASSWORD_POLICY, arns.partition)
         return [
-            Grant(("iam:GetLoginProfile", "iam:CreateLoginProfile"), user),
+            Grant(
+                (
+                    "iam:GetLoginProfile",
+                    "iam:CreateLoginProfile",
+                    "iam:UpdateLoginProfile",
+                    "iam:ListAttachedUserPolicies",
+                ),
+                user,
+            ),
+            # AttachUserPolicy is scoped to the user only: the condition keeps it to this policy.
+            Grant(("iam:AttachUserPolicy",), user, {"ArnEquals": {"iam:PolicyARN": policy}}),
             Grant(("iam:GetAccountPasswordPolicy",), (ANY_RESOURCE,)),
         ]
 
@@ -377,23 +575,29 @@ class LoginProfileStep(Step[LoginProfilePlan]):
         return f"login profile of {self.params['user']}"
 
     def plan(self, ctx: StepContext) -> Change[LoginProfilePlan]:
-        from remediate.secrets import check_password
+        from remediate.secrets import PasswordPolicy, check_password
 
         user = self.params["user"]
-        if not ctx.will_create("user", user):
-            profile = _login_profile(ctx, user)
-            if profile is not None:
-                pending = _pending_password(ctx, user)
-                if pending and _created_since(profile, pending[1]):
-                    # An interrupted run created it after keeping its password as pending.
-                    return Change(
-                        self.resource(ctx),
-                        "update",
-                        ["keep the password of the interrupted run that created it"],
-                        state=LoginProfilePlan(promote=True),
-                    )
-                return Change(self.resource(ctx), "none", ["existing login profile left alone"])
-        policy = _password_policy(ctx)
+        new_user = ctx.will_create("user", user)
+        profile = None if new_user else _login_profile(ctx, user)
+        if profile is not None and not ctx.options.reset_password:
+            return self._existing(ctx, user, profile)
+        account_policy = _account_password_policy(ctx)
+        attach = self._change_password_policy(ctx, user, account_policy, new_user=new_user)
+        details = [self._attach_detail(user, account_policy)] if attach else []
+        policy = PasswordPolicy.from_aws(account_policy)
+        if profile is not None:
+            return Change(
+                self.resource(ctx),
+                "update",
+                [
+                    *details,
+                    f"set a new password for {user}, generated to the {policy.source}, to be "
+                    "reset at first sign-in (--reset-password); the keyring's is replaced",
+                ],
+                makes_secret=True,
+                state=LoginProfilePlan(policy, reset=True, attach=attach),
+            )
         given = ctx.options.password
         if given is not None:
             check_password(given, policy)
@@ -402,12 +606,90 @@ class LoginProfileStep(Step[LoginProfilePlan]):
             if given is not None
             else f"a password generated to the {policy.source}"
         )
+        details.append(f"console access for {user} with {how}, to be reset at first sign-in")
+        if ctx.options.reset_password:
+            details.append("(--reset-password: there is no login profile yet, so one is created)")
         return Change(
             self.resource(ctx),
             "create",
-            [f"console access for {user} with {how}, to be reset at first sign-in"],
+            details,
             makes_secret=given is None,
-            state=LoginProfilePlan(policy),
+            state=LoginProfilePlan(policy, attach=attach),
+        )
+
+    def _existing(
+        self, ctx: StepContext, user: str, profile: dict[str, Any]
+    ) -> Change[LoginProfilePlan]:
+        """A login profile exists and no new password was asked for."""
+        pending = _pending_password(ctx, user)
+        finish = pending is not None and pending.reset
+        promote = pending is not None and not finish and _created_since(profile, pending.stored)
+        # Until the user sets their own password, they need the right to (an interrupted run
+        # may have created the profile before attaching it).
+        reset_required = bool(profile.get("PasswordResetRequired")) or finish or promote
+        attach = None
+        details: list[str] = []
+        if reset_required:
+            account_policy = _account_password_policy(ctx)
+            attach = self._change_password_policy(ctx, user, account_policy, new_user=False)
+            if attach:
+                details.append(self._attach_detail(user, account_policy))
+        if finish:
+            details.append("set again the new password of the interrupted run that reset it")
+        elif promote:
+            details.append("keep the password of the interrupted run that created it")
+        else:
+            details.append("existing login profile left alone")
+            if (
+                reset_required
+                and ctx.secrets.usable()
+                and ctx.secrets.get(ctx.account_id, user, "password") is None
+            ):
+                details.append(
+                    f"{user} has not set their own password yet (a reset is still required) "
+                    "and the keyring holds none: if it never reached them, nobody knows it; "
+                    "--reset-password sets a new one"
+                )
+        if not (attach or finish or promote):
+            return Change(self.resource(ctx), "none", details)
+        return Change(
+            self.resource(ctx),
+            "update",
+            details,
+            state=LoginProfilePlan(promote=promote, finish_reset=finish, attach=attach),
+        )
+
+    @staticmethod
+    def _change_password_policy(
+        ctx: StepContext, user: str, account_policy: dict[str, Any] | None, *, new_user: bool
+    ) -> str | None:
+        """IAMUserChangePassword's ARN when the user must be given it: the account's password
+        policy does not let users change their own (none set: AWS's default does not either),
+        and it is not attached yet."""
+        if account_policy is not None and account_policy.get("AllowUsersToChangePassword"):
+            return None
+        arn = managed_policy_arn(CHANGE_PASSWORD_POLICY, ctx.partition)
+        if not new_user:
+            attached = ctx.list(
+                "ListAttachedUserPolicies",
+                "AttachedPolicies",
+                about=(("user", user),),
+                UserName=user,
+            )
+            if any(p["PolicyArn"] == arn for p in attached):
+                return None
+        return arn
+
+    @staticmethod
+    def _attach_detail(user: str, account_policy: dict[str, Any] | None) -> str:
+        why = (
+            "without an account password policy users may not change their own"
+            if account_policy is None
+            else "the account's password policy does not let users change their own"
+        )
+        return (
+            f"attach the AWS managed policy {CHANGE_PASSWORD_POLICY} to {user}, as the console "
+            f"does: {user} must set a new password at first sign-in, and {why}"
         )
 
     def apply(self, ctx: StepContext, change: Change[LoginProfilePlan]) -> Unchanged | None:
@@ -415,37 +697,72 @@ class LoginProfileStep(Step[LoginProfilePlan]):
 
         user = self.params["user"]
         plan = change.planned
-        if plan.promote:
+        ctx.outcome.user = user
+        if plan.attach:
+            # Before the password is set: whoever signs in with it can then complete the reset.
+            # Attaching an attached policy changes nothing: a resent request is harmless.
+            ctx.call(
+                "AttachUserPolicy", about=(("user", user),), UserName=user, PolicyArn=plan.attach
+            )
+        if plan.promote or plan.finish_reset:
             pending = _pending_password(ctx, user)
             if pending is None:
+                if plan.attach:
+                    return None
                 return Unchanged("the pending password is no longer in the keyring")
-            self._promote(ctx, user, pending[0])
+            if plan.finish_reset:
+                self._update(ctx, user, pending.password)
+            self._promote(ctx, user, pending.password)
             return None
-        assert plan.policy is not None
-        password = ctx.options.password
-        generated = password is None
-        if password is None:
+        if plan.reset:
+            assert plan.policy is not None
             password = generate_password(plan.policy)
-            # Kept before the login profile exists, under a pending name: a run that dies right
-            # after creating it still leaves the password where the next run finds it, and a
-            # password that never took effect never replaces the one that did.
-            if ctx.secrets.usable():
-                stored = datetime.now(UTC).isoformat()
-                value = json.dumps({"password": password, "stored": stored})
-                ctx.secrets.put(ctx.account_id, user, "pending-password", value)
+            _keep_pending(ctx, user, password, reset=True)
+            self._update(ctx, user, password)
+            self._promote(ctx, user, password)
+            return None
+        if plan.policy is None:
+            return None  # only the attachment was missing
+        given = ctx.options.password
+        generated = given is None
+        password = generate_password(plan.policy) if given is None else given
+        if generated:
+            _keep_pending(ctx, user, password, reset=False)
         started = datetime.now(UTC)
         if not self._create(ctx, user, password, started):
             if generated and ctx.secrets.usable():
                 ctx.secrets.delete(ctx.account_id, user, "pending-password")
             ctx.ui.print(
-                f"[yellow]Warning:[/] {user} already has a login profile that this run did not "
-                "create: it is left alone, and the keyring keeps what it held."
+                f"[yellow]Warning:[/] {safe(user)} already has a login profile that this run did "
+                "not create: it is left alone, and the keyring keeps what it held."
             )
+            if plan.attach:
+                change.details.append("the user already had a login profile: left alone")
+                return None
             return Unchanged("the user already had a login profile: left alone")
         if generated:
             self._promote(ctx, user, password)
-        ctx.outcome.console_sign_in_url = console_sign_in_url(ctx.account_id, ctx.partition)
+        self._sign_in_url(ctx, user)
         return None
+
+    @staticmethod
+    def _update(ctx: StepContext, user: str, password: str) -> None:
+        # Setting the same password again changes nothing: a resent request is harmless.
+        ctx.call(
+            "UpdateLoginProfile",
+            about=(("user", user),),
+            UserName=user,
+            Password=password,
+            PasswordResetRequired=True,
+        )
+
+    @staticmethod
+    def _sign_in_url(ctx: StepContext, user: str) -> None:
+        url = console_sign_in_url(ctx.account_id, ctx.partition)
+        ctx.outcome.console_sign_in_url = url
+        if url and ctx.secrets.usable() and ctx.secrets.get(ctx.account_id, user, "password"):
+            # `secrets show --what console` hands it over with the password.
+            ctx.secrets.note_sign_in_url(ctx.account_id, user, url)
 
     def _create(self, ctx: StepContext, user: str, password: str, started: datetime) -> bool:
         """CreateLoginProfile, sent once; True when the login profile now in place is this
@@ -484,6 +801,7 @@ class LoginProfileStep(Step[LoginProfilePlan]):
         ctx.keep_secret(user, "password", password)
         if ctx.secrets.usable():
             ctx.secrets.delete(ctx.account_id, user, "pending-password")
+        self._sign_in_url(ctx, user)
 
 
 def _created_since(profile: dict[str, Any], since: datetime) -> bool:

@@ -1,6 +1,11 @@
 """The virtual-mfa step: create a virtual MFA device, show its QR code, check two consecutive
 TOTP codes locally, then enable it. Resumable: a pending device whose seed is in the keyring is
-picked up again by the next run instead of creating a second one."""
+picked up again by the next run instead of creating a second one.
+
+With --mfa-handoff the step creates the device, keeps its seed, writes its QR code to a file for
+its owner and ends the run there, the device pending: the owner scans it and sends back two codes,
+and a later run with --mfa-codes enables it (and runs the steps held back, such as the
+membership that grants power)."""
 
 from __future__ import annotations
 
@@ -103,6 +108,7 @@ class VirtualMfaStep(Step[MfaPlan]):
     ```
     Codes come from a person at the terminal, from --mfa-codes, or (--mfa-auto) are computed
     from the seed, which stays in the keyring so the owner can enroll the same device later.
+    With --mfa-handoff the device is created and its QR code written, and the run ends there.
     """
 
     kind = "virtual-mfa"
@@ -144,7 +150,7 @@ class VirtualMfaStep(Step[MfaPlan]):
             )
             if devices:
                 serial = devices[0]["SerialNumber"]
-                ctx.outcome.mfa = MfaDevice(serial, enabled=True)
+                ctx.outcome.mfa = MfaDevice(serial, enabled=True, user=user)
                 return Change(serial, "none", [f"{user} already has MFA device {serial}"])
         virtual = paginate(
             ctx.iam, "ListVirtualMFADevices", "VirtualMFADevices", AssignmentStatus="Any"
@@ -166,6 +172,28 @@ class VirtualMfaStep(Step[MfaPlan]):
             name = free_device_name(user, taken)
             pending = unassigned.get(name.casefold())
         details: list[str] = []
+        handoff = ctx.options.mfa.mode == "handoff"
+        ends_run = (
+            f"the MFA device of {user} waits for the two codes {user} sends back "
+            "(--mfa-handoff): a later run with --mfa-codes CODE1 CODE2 enables it"
+            if handoff
+            else None
+        )
+        if pending and seed and handoff:
+            ctx.saw("mfa", name)
+            ctx.outcome.mfa = MfaDevice(
+                pending, enabled=False, user=user, handoff=True, seed_kept=True
+            )
+            return Change(
+                pending,
+                "none",
+                [
+                    f"pending device {pending} waits for {user}'s two codes (hand-off): finish "
+                    "with --mfa-codes CODE1 CODE2; `remediate secrets show "
+                    f"{user} --what mfa-qr` shows its QR code again"
+                ],
+                ends_run=ends_run,
+            )
         if pending and seed:
             state = MfaPlan(name, serial=pending, seed=seed)
             ctx.saw("mfa", name)
@@ -179,14 +207,22 @@ class VirtualMfaStep(Step[MfaPlan]):
                     "it cannot be enrolled) and create a fresh one"
                 )
             details.append(f"create virtual MFA device {name} for {user}")
-        details.append("enable it with two consecutive codes")
-        self._warn_clock(ctx)
+        if handoff:
+            details.append(
+                f"write its QR code to {ctx.options.mfa.qr_path(ctx.account_id)} for {user} to "
+                "scan, and end the run there with the device pending: --mfa-codes CODE1 CODE2, "
+                f"with the two codes {user} sends back, enables it"
+            )
+        else:
+            details.append("enable it with two consecutive codes")
+            self._warn_clock(ctx)
         return Change(
             state.serial or self.resource(ctx),
             "create",
             details,
             makes_secret=state.seed is None,
             state=state,
+            ends_run=ends_run,
         )
 
     @staticmethod
@@ -210,6 +246,23 @@ class VirtualMfaStep(Step[MfaPlan]):
         from remediate.mfa import check_codes
 
         mfa = ctx.options.mfa
+        qr_path = mfa.qr_path(ctx.account_id)
+        if mfa.mode == "handoff":
+            if qr_path is None:
+                raise InputError("--mfa-handoff needs --qr-file PATH: the QR code to send")
+            # The seed must outlive this run: --mfa-codes enables the device with it later.
+            if not ctx.secrets.usable():
+                why = "the keyring cannot keep it"
+                try:
+                    ctx.secrets.require_usable()
+                except InputError as exc:
+                    why = exc.message
+                raise InputError(
+                    "--mfa-handoff keeps the device's seed in the keyring until --mfa-codes "
+                    f"enables it: {why}",
+                    tip="use an encrypted keyring backend (--show-secrets cannot stand in for "
+                    "it here), or enroll in person",
+                )
         if mfa.mode == "interactive" and not ctx.prompter.interactive:
             raise InputError(
                 "no terminal to type the MFA codes on",
@@ -241,8 +294,14 @@ class VirtualMfaStep(Step[MfaPlan]):
                 )
             assert mfa.codes is not None
             check_codes(seed, *mfa.codes, now=time.time())
-        if mfa.qr_file and Path(mfa.qr_file).exists():
-            raise InputError(f"{mfa.qr_file} already exists; choose another --qr-file path")
+        if qr_path and Path(qr_path).exists():
+            raise InputError(f"{qr_path} already exists; choose another --qr-file path")
+        if qr_path and not Path(qr_path).parent.is_dir():
+            # Found only once the device exists, it would leave the QR code unwritten.
+            raise InputError(
+                f"cannot write {qr_path}: {Path(qr_path).parent} is not a directory",
+                tip="create it, or choose another --qr-file path",
+            )
 
     def apply(self, ctx: StepContext, change: Change[MfaPlan]) -> Unchanged | None:
         from remediate.mfa import otpauth_uri
@@ -255,7 +314,7 @@ class VirtualMfaStep(Step[MfaPlan]):
                 "ListMFADevices", "MFADevices", about=(("user", user),), UserName=user
             )
             if devices:
-                ctx.outcome.mfa = MfaDevice(devices[0]["SerialNumber"], enabled=True)
+                ctx.outcome.mfa = MfaDevice(devices[0]["SerialNumber"], enabled=True, user=user)
                 return Unchanged(f"{user} already had MFA device {devices[0]['SerialNumber']}")
         if plan.stale:
             ctx.ui.print(
@@ -264,15 +323,28 @@ class VirtualMfaStep(Step[MfaPlan]):
             )
             ctx.call("DeleteVirtualMFADevice", SerialNumber=plan.stale)
         serial, seed = plan.serial, plan.seed
+        kept = True
         if serial is None or seed is None:
             serial, seed = self._create(ctx, plan.name)
             # Keep the seed before anything else can fail, so the next run can resume.
             if ctx.keep_secret(user, "mfa-seed", seed).stored_in is None:
+                kept = False
                 ctx.ui.print("[yellow]Warning:[/] no keyring: this device cannot be resumed.")
         change.resource = serial
-        device_state = ctx.outcome.mfa = MfaDevice(serial, enabled=False)
+        handoff = ctx.options.mfa.mode == "handoff"
+        device_state = ctx.outcome.mfa = MfaDevice(
+            serial,
+            enabled=False,
+            user=user,
+            handoff=handoff,
+            qr_file=ctx.options.mfa.qr_path(ctx.account_id),
+            seed_kept=kept,
+        )
+        ctx.outcome.user = user
         uri = otpauth_uri(seed, user, ctx.account_id)
         self._show(ctx, uri, seed)
+        if handoff:
+            return None  # the owner's two codes come back to a later run (--mfa-codes)
         self._enable(ctx, user, plan.name, serial, seed)
         device_state.enabled = True
         return None
@@ -360,15 +432,29 @@ class VirtualMfaStep(Step[MfaPlan]):
 
         mfa = ctx.options.mfa
         terminal = on_terminal(ctx)  # preflight refused the run where it had to be one
-        if mfa.qr_file:
-            write_qr_png(uri, Path(mfa.qr_file))
-            ctx.ui.print(f"QR code written to {safe(mfa.qr_file)} (mode 0600).")
-        if ctx.prompter.interactive and mfa.mode != "auto" and terminal:
+        qr_path = mfa.qr_path(ctx.account_id)
+        user = self.params["user"]
+        if qr_path:
+            write_qr_png(uri, Path(qr_path))
+            self._shown(ctx, user)
+            ctx.ui.print(f"QR code written to {safe(qr_path)} (mode 0600).")
+        # A hand-off's QR code is for its owner, in the file: not for the operator's screen.
+        if ctx.prompter.interactive and mfa.mode not in ("auto", "handoff") and terminal:
             ctx.ui.print("Scan this QR code with an authenticator app:")
             ctx.ui.file.write(render_qr_terminal(uri))
             ctx.ui.file.flush()
+            self._shown(ctx, user)
+            if ctx.outcome.mfa is not None:
+                ctx.outcome.mfa.scanned_here = True
         if mfa.show_secret and terminal:
             print_secret(ctx.ui, "Secret key for manual entry: ", seed)
+            self._shown(ctx, user)
+
+    @staticmethod
+    def _shown(ctx: StepContext, user: str) -> None:
+        """The seed reached a person (a QR code shown or written, the secret printed)."""
+        if ctx.secrets.usable() and ctx.secrets.get(ctx.account_id, user, "mfa-seed"):
+            ctx.secrets.mark_shown(ctx.account_id, user, "mfa-seed")
 
     def _codes(self, ctx: StepContext, seed: str) -> tuple[str, str]:
         from remediate.mfa import MfaCodeError, auto_codes, check_codes
