@@ -17,7 +17,9 @@ from remediate.mfa import (
     ISSUER,
     MfaCodeError,
     auto_codes,
+    check_code,
     check_codes,
+    code_is_well_formed,
     otpauth_uri,
     qr_matrix,
     render_qr_terminal,
@@ -244,6 +246,42 @@ def test_accepts_surrounding_whitespace() -> None:
     check_codes(SEED, f"  {code(N - 1)}\n", f"\t{code(N)} ", now=NOW)
 
 
+def _spaced(c: str, sep: str) -> str:
+    return c[:3] + sep + c[3:]
+
+
+@pytest.mark.parametrize("sep", [" ", "-", "\u00a0", "\u2009", "\u2011", " - "])
+def test_spaces_and_dashes_inside_a_code_are_ignored(sep: str) -> None:
+    # Authenticator apps show "974 985"; a pasted code may carry a dash or a no-break space.
+    check_codes(SEED, _spaced(code(N - 1), sep), _spaced(code(N), sep), now=NOW)
+    check_code(SEED, _spaced(code(N), sep), now=NOW)
+    assert code_is_well_formed(_spaced("123456", sep))
+
+
+@pytest.mark.parametrize("first", [N - 1, N])
+def test_code_1_alone_is_accepted_when_current(first: int) -> None:
+    check_code(SEED, code(first), now=NOW)
+
+
+def test_code_1_alone_is_checked_as_typed() -> None:
+    wrong = "000000" if "000000" not in {code(s) for s in range(N - 25, N + 25)} else "999999"
+    with pytest.raises(MfaCodeError) as info:
+        check_code(SEED, wrong, now=NOW)
+    assert info.value.reason == "wrong"
+    assert "code 1 does not match this virtual MFA device" in info.value.message
+    with pytest.raises(MfaCodeError) as info:
+        check_code(SEED, code(N - 3), now=NOW)
+    assert info.value.reason == "expired"
+    assert "clock" not in f"{info.value.message} {info.value.tip}"
+    with pytest.raises(MfaCodeError) as info:
+        check_code(SEED, code(N + 6), now=NOW)
+    assert info.value.reason == "not_current"
+    assert "3 minutes ahead of this computer's clock" in info.value.message
+    with pytest.raises(MfaCodeError) as info:
+        check_code(SEED, "12345", now=NOW)
+    assert info.value.reason == "malformed"
+
+
 @pytest.mark.parametrize("now", [N * 30.0, N * 30 + 29.999, NOW])
 def test_step_boundaries(now: float) -> None:
     check_codes(SEED, code(N - 1), code(N), now=now)
@@ -300,14 +338,25 @@ def test_rejects_reversed_order() -> None:
     rejected(code(N), code(N - 1), "not_consecutive")
 
 
-@pytest.mark.parametrize(("first", "direction"), [(N - 3, "older"), (N + 2, "newer")])
-def test_rejects_codes_that_are_not_current(first: int, direction: str) -> None:
+@pytest.mark.parametrize(
+    ("first", "direction"),
+    [(N - 5, "2 minutes behind"), (N - 12, "6 minutes behind"), (N + 1, "30 seconds ahead of")],
+)
+def test_rejects_codes_far_from_now_with_a_clock_hint(first: int, direction: str) -> None:
     err = rejected(code(first), code(first + 1), "not_current")
     assert "check the phone's clock" in err.message
-    assert direction in err.message
+    assert f"{direction} this computer's clock" in err.message
 
 
-@pytest.mark.parametrize("bad", ["12345", "1234567", "abcdef", "", " 12 345", "12 3456", "١٢٣٤٥٦"])
+@pytest.mark.parametrize("first", [N - 2, N - 3, N - 4])
+def test_codes_a_slow_typist_gives_have_expired_without_blaming_the_clock(first: int) -> None:
+    # Codes 30 to 90 seconds old: the person was slow, the phone's clock is not to blame.
+    err = rejected(code(first), code(first + 1), "expired")
+    assert err.message == "the codes have expired"
+    assert "clock" not in f"{err.message} {err.tip}"
+
+
+@pytest.mark.parametrize("bad", ["12345", "1234567", "abcdef", "", " 12 345", "12 34567", "١٢٣٤٥٦"])
 def test_rejects_malformed_codes(bad: str) -> None:
     err = rejected(bad, code(N), "malformed")
     assert err.message.startswith("code 1 ")

@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from remediate.prompt import Prompter
     from remediate.requests import (
         AwsChoice,
+        JournalRequest,
         OutputFormat,
         PermissionsRequest,
         PlaybookRunRequest,
@@ -57,7 +58,7 @@ def open_aws(choice: AwsChoice, *, read_only: bool, organization: bool = False) 
             "root password was used 2 days ago. Nothing here touches a real AWS account.",
             file=sys.stderr,
         )
-        options = AwsOptions(None, choice.region or SANDBOX_REGION, sb.endpoint_url)
+        options = AwsOptions(None, choice.region or SANDBOX_REGION, sb.endpoint_url, isolated=True)
         yield Aws.from_credentials(options, SANDBOX_CREDENTIALS, read_only=read_only)
 
 
@@ -80,6 +81,8 @@ def _secret_store(sandbox: bool, *, allow_plaintext: bool, note: bool = True) ->
 
 
 def _read_password(request: RemediationRequest, prompter: Prompter) -> str | None:
+    """The password piped in with --password-stdin (read before anything else: a pipe is there
+    already). --password-prompt asks later, once the plan is confirmed (remediate.engine)."""
     from remediate.requests import PasswordSource
 
     if request.password_source is PasswordSource.STDIN:
@@ -93,10 +96,8 @@ def _read_password(request: RemediationRequest, prompter: Prompter) -> str | Non
         if not line:
             raise InputError("--password-stdin: standard input held no password")
         return line
-    if request.password_source is PasswordSource.PROMPT:
-        if not prompter.interactive:
-            raise InputError("--password-prompt needs a terminal", tip="use --password-stdin")
-        return prompter.password("Console password")
+    if request.password_source is PasswordSource.PROMPT and not prompter.interactive:
+        raise InputError("--password-prompt needs a terminal", tip="use --password-stdin")
     return None
 
 
@@ -106,13 +107,14 @@ def prepare_remediation(
     """The playbook loaded and checked, and a given password read: every input error comes out
     here, before any AWS call."""
     from remediate.engine import Remediation
-    from remediate.requests import prepare
+    from remediate.requests import PasswordSource, prepare
     from remediate.steps.base import MfaOptions, RunOptions
 
     prepared = prepare(request, across_accounts=across_accounts)
     mfa = request.mfa
     options = RunOptions(
         password=_read_password(request, prompter),
+        password_prompt=request.password_source is PasswordSource.PROMPT,
         show_secrets=request.show_secrets,
         mfa=MfaOptions(
             mode=mfa.mode,
@@ -394,6 +396,9 @@ def _remediate_many_accounts(
                     doc["error"] = run.failure.message
             documents.append(doc)
         print_json({"accounts": documents, "summary": result.summary()})
+    stopped = engine.interrupted(runs)
+    if stopped is not None:
+        raise stopped
     return EXIT_AWS if failed else EXIT_OK
 
 
@@ -572,6 +577,9 @@ def root_credentials_delete(request: RootCredentialsRequest, prompter: Prompter)
                 },
             }
         )
+    stopped = engine.interrupted(runs)
+    if stopped is not None:
+        raise stopped
     return EXIT_AWS if failed else EXIT_OK
 
 
@@ -725,22 +733,38 @@ def permissions(request: PermissionsRequest) -> int:
     return EXIT_OK
 
 
-def journal(output: OutputFormat, limit: int) -> int:
-    """Show the audit trail: one entry per change remediate applied (never a secret)."""
-    from remediate.journal import journal_path, read_journal
+def journal(request: JournalRequest) -> int:
+    """Show the audit trail: one entry per write call remediate made (never a secret), those
+    that match the request's filters, newest ``limit`` of them. Unreadable lines are skipped and
+    counted."""
+    from remediate.journal import JournalFilter, journal_path, read_journal
     from remediate.output import print_json, write_line
-    from remediate.requests import journal_limit
 
-    entries = list(read_journal())[-journal_limit(limit) :]
-    if output == "json":
-        print_json({"journal": str(journal_path()), "entries": entries})
+    reading = read_journal(JournalFilter(request.account, request.user, request.since))
+    entries = reading.entries[-request.limit :]
+    skipped = reading.unreadable
+    if skipped:
+        lines = ", ".join(str(n) for n in skipped[:10]) + (", ..." if len(skipped) > 10 else "")
+        write_line(
+            f"Skipped {len(skipped)} unreadable line{'s' * (len(skipped) != 1)} of "
+            f"{journal_path()} (line{'s' * (len(skipped) != 1)} {lines}): not journal entries.",
+            sys.stderr,
+        )
+    if request.output == "json":
+        print_json(
+            {"journal": str(journal_path()), "entries": entries, "unreadable_lines": skipped}
+        )
         return EXIT_OK
     if not entries:
-        write_line(f"No changes recorded in {journal_path()}.")
+        filtered = request.account or request.user or request.since
+        write_line(f"No {'matching ' if filtered else ''}changes recorded in {journal_path()}.")
     for e in entries:
         # A journal line is a file anyone with access to it may have edited: text, made safe.
-        write_line(
-            f"{e.get('time')}  {e.get('account')}  {e.get('playbook')}/{e.get('step')}  "
-            f"{e.get('change')} {e.get('resource')}  by {e.get('caller')}"
-        )
+        step = f"{e.get('playbook')}/{e.get('step')}" if e.get("step") else e.get("playbook")
+        write_line(f"{e.get('time')}  {e.get('account')}  {step}")
+        write_line(f"    {e.get('change')} {e.get('resource')}")
+        by = f"by {e.get('caller')}" + (f" as {e['acting_as']}" if e.get("acting_as") else "")
+        write_line(f"    {e['action']}: {e.get('outcome')}; {by}" if "action" in e else f"    {by}")
+        for detail in e.get("details") or []:
+            write_line(f"    {detail}")
     return EXIT_OK

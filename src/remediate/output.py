@@ -83,6 +83,29 @@ def print_secret(console: Console, prefix: str, value: str) -> None:
     console.print(prefix + safe(value, markup=False), markup=False, highlight=False, emoji=False)
 
 
+# Whether a prompt on standard error waits for its answer, the cursor after it: a Ctrl-C there
+# leaves the terminal's "^C" on that line, and what is written next needs a line of its own.
+_prompt_open = False
+
+
+def prompt_opened(is_open: bool) -> None:
+    """The terminal prompter says when it writes a prompt (True) and when its answer came."""
+    global _prompt_open
+    _prompt_open = is_open
+
+
+def close_prompt_line(file: TextIO | None = None) -> bool:
+    """End the line of a prompt that Ctrl-C interrupted (once); whether there was one."""
+    global _prompt_open
+    if not _prompt_open:
+        return False
+    _prompt_open = False
+    stream = file or sys.stderr
+    stream.write("\n")
+    stream.flush()
+    return True
+
+
 def write_line(text: str, file: TextIO | None = None) -> None:
     """One line of external text, written without rich (scripts read these), made safe."""
     print(safe(text, markup=False), file=file or sys.stdout)

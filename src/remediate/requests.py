@@ -5,8 +5,10 @@ its own; every violation is an InputError (exit 2) before anything is changed.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime, timedelta
 from enum import Enum
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
@@ -56,6 +58,10 @@ class AwsChoice:
     def __post_init__(self) -> None:
         if self.sandbox and (self.profile or self.endpoint_url):
             raise InputError("--sandbox cannot be combined with --profile or --endpoint-url")
+        if self.endpoint_url is not None:
+            validate.endpoint_url(self.endpoint_url)
+        if self.region is not None:
+            validate.region(self.region)
         if (
             self.endpoint_url is not None
             and not self.allow_insecure_endpoint
@@ -163,6 +169,13 @@ def remediation_request(
         from remediate.mfa import CODE_FORMAT_HELP, code_is_well_formed
 
         for n, code in enumerate(flags.mfa_codes, 1):
+            if re.fullmatch(r"--?[A-Za-z][\w-]*", code.strip()):
+                # `--mfa-codes 123456 --yes`: click took the next option for the second code.
+                raise InputError(
+                    f"--mfa-codes takes two codes, and code {n} is {code.strip()[:40]!r}, an "
+                    "option",
+                    tip="give both codes right after it: --mfa-codes CODE1 CODE2",
+                )
             if not code_is_well_formed(code):
                 raise InputError(f"invalid --mfa-codes: code {n} {CODE_FORMAT_HELP}")
     mode: MfaMode = "auto" if flags.mfa_auto else "codes" if flags.mfa_codes else "interactive"
@@ -461,3 +474,55 @@ def permissions_request(
 def journal_limit(limit: int) -> int:
     check_range("--limit", limit, 1)
     return limit
+
+
+@dataclass(frozen=True)
+class JournalRequest:
+    """``remediate journal``: the newest ``limit`` entries of those that match."""
+
+    limit: int = limits.DEFAULT_JOURNAL_LIMIT
+    account: str | None = None
+    user: str | None = None
+    since: datetime | None = None
+    output: OutputFormat = "text"
+
+
+_AGO = re.compile(r"([0-9]{1,6})([mhdw])")
+_AGO_UNITS = {"m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
+
+
+def parse_since(text: str, *, now: datetime) -> datetime:
+    """``--since``: a time of day in ISO 8601 (``2026-11-29T08:00:00Z``; UTC when it has no
+    offset), a date (``2026-11-29``, from its start in UTC), or a span back from ``now``
+    (``30m``, ``12h``, ``7d``, ``2w``)."""
+    value = text.strip()
+    ago = _AGO.fullmatch(value)
+    if ago:
+        return now - timedelta(**{_AGO_UNITS[ago.group(2)]: int(ago.group(1))})
+    try:
+        when = datetime.fromisoformat(value)
+    except ValueError:
+        raise InputError(
+            f"invalid --since {text[:40]!r}: expected a date (2026-11-29), a time "
+            "(2026-11-29T08:00:00Z) or a span back from now (30m, 12h, 7d, 2w)"
+        ) from None
+    return when.replace(tzinfo=UTC) if when.tzinfo is None else when.astimezone(UTC)
+
+
+def journal_request(
+    *,
+    limit: int = limits.DEFAULT_JOURNAL_LIMIT,
+    account: str | None = None,
+    user: str | None = None,
+    since: str | None = None,
+    output: OutputFormat = "text",
+    now: datetime | None = None,
+) -> JournalRequest:
+    """``journal``'s options: a positive --limit, a 12-digit --account, an IAM user name."""
+    return JournalRequest(
+        limit=journal_limit(limit),
+        account=validate.account_id(account, "--account") if account is not None else None,
+        user=validate.user_name(user) if user is not None else None,
+        since=parse_since(since, now=now or datetime.now(UTC)) if since is not None else None,
+        output=output,
+    )

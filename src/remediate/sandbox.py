@@ -213,16 +213,17 @@ class Sandbox:
     def client(self, service: str) -> Any:
         """A client of the sandbox's own, with its fake keys and never read-only: seeding the
         emulator is set-up, not part of any command (a dry run included)."""
-        import boto3
+        from remediate.aws.session import new_session
 
-        make_client: Any = boto3.client
-        return make_client(
-            service,
-            region_name=SANDBOX_REGION,
-            endpoint_url=self.endpoint_url,
+        # Isolated: a profile of the person's (AWS_PROFILE) has nothing to do with the sandbox.
+        session = new_session(
             aws_access_key_id=SANDBOX_CREDENTIALS["AccessKeyId"],
             aws_secret_access_key=SANDBOX_CREDENTIALS["SecretAccessKey"],
+            region_name=SANDBOX_REGION,
+            isolated=True,
         )
+        make_client: Any = session.client
+        return make_client(service, endpoint_url=self.endpoint_url)
 
     def start(self) -> Sandbox:
         # AdministratorAccess exists in moto only when AWS managed policies are loaded.

@@ -1,6 +1,7 @@
 """The typer app: each command parses its options, builds a request (remediate.requests) and
 hands it to remediate.commands. Nothing else happens here."""
 
+import contextlib
 import sys
 from typing import TYPE_CHECKING, Annotated
 
@@ -8,7 +9,14 @@ import typer
 
 from remediate import __version__, limits
 from remediate.cli import options as o
-from remediate.errors import EXIT_AWS, EXIT_INPUT, EXIT_OK, RemediateError
+from remediate.errors import (
+    EXIT_AWS,
+    EXIT_INPUT,
+    EXIT_INTERRUPTED,
+    EXIT_OK,
+    Interrupted,
+    RemediateError,
+)
 
 if TYPE_CHECKING:
     import logging
@@ -473,11 +481,19 @@ def root_credentials_delete(
 def journal_show(
     output: o.OutputFormat = o.Output.text,
     limit: o.JournalLimit = limits.DEFAULT_JOURNAL_LIMIT,
+    account: o.JournalAccount = None,
+    user: o.JournalUser = None,
+    since: o.JournalSince = None,
 ) -> None:
-    """Show the audit trail: one entry per change remediate applied (never a secret)."""
+    """Show the audit trail: every write call remediate made, with its outcome (never a
+    secret); unreadable lines are skipped and counted."""
     from remediate import commands
+    from remediate.requests import journal_request
 
-    raise typer.Exit(commands.journal(output.value, limit))
+    request = journal_request(
+        limit=limit, account=account, user=user, since=since, output=output.value
+    )
+    raise typer.Exit(commands.journal(request))
 
 
 def _log_handler() -> "logging.Handler":
@@ -505,6 +521,21 @@ def _report(exc: RemediateError) -> None:
         write_line(f"Tip: {exc.tip}", sys.stderr)
 
 
+def _report_interruption(message: str) -> None:
+    """A newline first on a terminal (the cursor may sit after a prompt and the ^C the terminal
+    echoed), then one line."""
+    from remediate.output import close_prompt_line, write_line
+
+    if not close_prompt_line(sys.stderr):
+        try:
+            terminal = sys.stderr.isatty()
+        except (AttributeError, ValueError):
+            terminal = False
+        if terminal:
+            sys.stderr.write("\n")  # after the ^C the terminal echoed where the cursor was
+    write_line(message, sys.stderr)
+
+
 def run(argv: list[str] | None = None, *, prompter: "Prompter | None" = None) -> int:
     """Run the CLI with ``argv`` and return the exit code (never raises for expected failures).
 
@@ -516,6 +547,9 @@ def run(argv: list[str] | None = None, *, prompter: "Prompter | None" = None) ->
     _state.prompter = prompter
     try:
         rv = app(args=argv, prog_name="remediate", standalone_mode=False)
+    except Interrupted as exc:
+        _report_interruption(exc.message)
+        return exc.exit_code
     except RemediateError as exc:
         if _state.debug:
             import logging
@@ -536,8 +570,10 @@ def run(argv: list[str] | None = None, *, prompter: "Prompter | None" = None) ->
         print("Tip: see `remediate --help`", file=sys.stderr)
         return EXIT_INPUT
     except (typer.Abort, KeyboardInterrupt):
-        print("\nerror: interrupted; nothing more was changed", file=sys.stderr)
-        return EXIT_INPUT
+        # Pressed before any change was applied (the engine turns a Ctrl-C during one into
+        # Interrupted, which says what was changed).
+        _report_interruption("interrupted: nothing was changed")
+        return EXIT_INTERRUPTED
     except Exception as exc:
         # A bug, not a user error: still one line, the traceback only with --debug.
         if _state.debug:
@@ -549,4 +585,14 @@ def run(argv: list[str] | None = None, *, prompter: "Prompter | None" = None) ->
 
 
 def main() -> None:
-    sys.exit(run())
+    code = run()
+    if code == EXIT_INTERRUPTED:
+        # Worker threads (a sweep's, a plan's) may be waiting on AWS for many seconds, and the
+        # interpreter would wait for them at exit: Ctrl-C ends the process now.
+        import os
+
+        for stream in (sys.stdout, sys.stderr):
+            with contextlib.suppress(Exception):
+                stream.flush()
+        os._exit(code)
+    sys.exit(code)

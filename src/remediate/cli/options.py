@@ -323,4 +323,23 @@ Account = Annotated[
     str | None,
     typer.Option("--account", metavar="ID", help="The account id (needed if USER is in several)."),
 ]
-JournalLimit = Annotated[int, typer.Option("--limit", help="Show only the newest N entries.")]
+JournalLimit = Annotated[
+    int, typer.Option("--limit", metavar="N", help="Show only the newest N entries.")
+]
+JournalAccount = Annotated[
+    str | None,
+    typer.Option("--account", metavar="ID", help="Only the changes in this account."),
+]
+JournalUser = Annotated[
+    str | None,
+    typer.Option("--user", metavar="NAME", help="Only the changes to this IAM user."),
+]
+JournalSince = Annotated[
+    str | None,
+    typer.Option(
+        "--since",
+        metavar="WHEN",
+        help="Only the changes since WHEN: a date (2026-11-29, UTC), a time "
+        "(2026-11-29T08:00:00Z), or a span back from now (30m, 12h, 7d, 2w).",
+    ),
+]

@@ -400,15 +400,21 @@ class LoginProfileStep(Step[LoginProfilePlan]):
         how = (
             "the given password"
             if given is not None
+            else f"a password you type after confirming (checked against the {policy.source})"
+            if ctx.options.password_prompt
             else f"a password generated to the {policy.source}"
         )
         return Change(
             self.resource(ctx),
             "create",
             [f"console access for {user} with {how}, to be reset at first sign-in"],
-            makes_secret=given is None,
+            makes_secret=given is None and not ctx.options.password_prompt,
             state=LoginProfilePlan(policy),
         )
+
+    def password_policy(self, change: Change[LoginProfilePlan]) -> PasswordPolicy | None:
+        plan = change.state
+        return plan.policy if plan is not None and not plan.promote else None
 
     def apply(self, ctx: StepContext, change: Change[LoginProfilePlan]) -> Unchanged | None:
         from remediate.secrets import generate_password

@@ -70,15 +70,22 @@ def on_terminal(ctx: StepContext) -> bool:
 
 
 def _ask(ctx: StepContext, prompt: str) -> str:
-    """One line from the person at the terminal."""
-    line = ctx.prompter.line(prompt)
-    if line is None:
-        # Ctrl-D or a closed terminal: a step failure (exit 3), since earlier steps did change.
-        raise InputError(
-            "no MFA codes were entered (end of input)",
-            tip="rerun to enroll the same device, or pass --mfa-codes CODE1 CODE2",
-        )
-    return line
+    """One code from the person at the terminal; an empty line (Enter pressed early) asks
+    again, and costs no attempt."""
+    while True:
+        line = ctx.prompter.line(prompt)
+        if line is None:
+            # Ctrl-D or a closed terminal: a step failure (exit 3), since earlier steps did change.
+            raise InputError(
+                "no MFA codes were entered (end of input)",
+                tip="rerun to enroll the same device, or pass --mfa-codes CODE1 CODE2",
+            )
+        if line.strip():
+            return line
+
+
+def _tries_left(left: int) -> str:
+    return f"{left} more {'try' if left == 1 else 'tries'}"
 
 
 @dataclass(frozen=True)
@@ -207,8 +214,6 @@ class VirtualMfaStep(Step[MfaPlan]):
             )
 
     def preflight(self, ctx: StepContext, change: Change[MfaPlan]) -> None:
-        from remediate.mfa import check_codes
-
         mfa = ctx.options.mfa
         if mfa.mode == "interactive" and not ctx.prompter.interactive:
             raise InputError(
@@ -240,7 +245,7 @@ class VirtualMfaStep(Step[MfaPlan]):
                     tip="run once interactively, or with --mfa-auto",
                 )
             assert mfa.codes is not None
-            check_codes(seed, *mfa.codes, now=time.time())
+            self._given_codes(ctx, seed, change.planned.serial)
         if mfa.qr_file and Path(mfa.qr_file).exists():
             raise InputError(f"{mfa.qr_file} already exists; choose another --qr-file path")
 
@@ -316,7 +321,7 @@ class VirtualMfaStep(Step[MfaPlan]):
     def _enable(self, ctx: StepContext, user: str, name: str, serial: str, seed: str) -> None:
         """EnableMFADevice, sent once; after a lost answer, the device assigned to the user is
         success (and so is "already exists" for this user and device)."""
-        codes = None if ctx.options.mfa.mode == "auto" else self._codes(ctx, seed)
+        codes = None if ctx.options.mfa.mode == "auto" else self._codes(ctx, seed, serial)
         for _ in range(MAX_SEND_TRIES):
             try:
                 # Computed codes are computed again on each try: a code goes stale in 30 s.
@@ -370,28 +375,69 @@ class VirtualMfaStep(Step[MfaPlan]):
         if mfa.show_secret and terminal:
             print_secret(ctx.ui, "Secret key for manual entry: ", seed)
 
-    def _codes(self, ctx: StepContext, seed: str) -> tuple[str, str]:
-        from remediate.mfa import MfaCodeError, auto_codes, check_codes
+    def _given_codes(self, ctx: StepContext, seed: str, serial: str | None) -> tuple[str, str]:
+        """--mfa-codes, checked; an error names the device and how to show its QR code again
+        (none was shown in this run)."""
+        from remediate.mfa import MfaCodeError, check_codes, normalize_code
+
+        mfa = ctx.options.mfa
+        assert mfa.codes is not None
+        user = self.params["user"]
+        try:
+            check_codes(seed, *mfa.codes, now=time.time())
+        except MfaCodeError as exc:
+            device = f"the pending virtual MFA device {serial} of {user}" if serial else user
+            raise MfaCodeError(
+                f"--mfa-codes for {device}: {exc.message}",
+                tip=f"show its QR code again with `remediate secrets show {user} --what mfa-qr` "
+                "(or --qr-file PATH), scan it if the app has no entry for it, then pass the two "
+                "newest codes",
+                reason=exc.reason,
+            ) from None
+        # AWS takes six digits: no blanks from a pasted line, no spaces or dashes.
+        return normalize_code(mfa.codes[0]), normalize_code(mfa.codes[1])
+
+    def _codes(self, ctx: StepContext, seed: str, serial: str | None = None) -> tuple[str, str]:
+        from remediate.mfa import MfaCodeError, auto_codes, check_code, check_codes, normalize_code
 
         mfa = ctx.options.mfa
         if mfa.mode == "auto":
             return auto_codes(seed, now=time.time())
         if mfa.mode == "codes":
-            assert mfa.codes is not None
-            check_codes(seed, *mfa.codes, now=time.time())
-            # check_codes accepts surrounding blanks (" 123456" from a pasted line); AWS does not.
-            return mfa.codes[0].strip(), mfa.codes[1].strip()
-        for attempt in range(1, MAX_ATTEMPTS + 1):
-            code1 = _ask(ctx, "MFA code 1")
-            code2 = _ask(ctx, "MFA code 2 (the next one the app shows)")
+            return self._given_codes(ctx, seed, serial)
+        failures = 0
+        code1: str | None = None
+        while True:
+            # Each code is checked as it is typed: a wrong code 1 is said before code 2 is asked.
             try:
+                if code1 is None:
+                    typed = _ask(ctx, "MFA code 1")
+                    check_code(seed, typed, now=time.time())
+                    code1 = typed
+                code2 = _ask(ctx, "MFA code 2 (the next one the app shows)")
                 check_codes(seed, code1, code2, now=time.time())
-                return code1.strip(), code2.strip()
+                return normalize_code(code1), normalize_code(code2)
             except MfaCodeError as exc:
-                left = MAX_ATTEMPTS - attempt
-                ctx.ui.print(
-                    f"[red]{exc.message}[/]" + (f" ({left} attempt(s) left)" if left else "")
-                )
+                failures += 1
+                left = MAX_ATTEMPTS - failures
                 if not left:
                     raise
-        raise AssertionError("unreachable")
+                tip = exc.tip or ""
+                if exc.reason == "wrong" and mfa.qr_file and not on_terminal(ctx):
+                    tip = (
+                        f"scan the QR code in {mfa.qr_file}: an older entry in the app for this "
+                        "user has another secret"
+                    )
+                ctx.ui.print(
+                    f"[red]{safe(exc.message[:1].upper() + exc.message[1:])}.[/] "
+                    f"{safe(tip[:1].upper() + tip[1:])}. {_tries_left(left)}."
+                )
+                # A mistyped code 2 leaves code 1 good while it is current: ask code 2 again.
+                keep = code1 is not None and exc.reason in ("malformed", "same", "wrong")
+                if keep and code1 is not None:
+                    try:
+                        check_code(seed, code1, now=time.time())
+                    except MfaCodeError:
+                        keep = False
+                if not keep:
+                    code1 = None
