@@ -20,6 +20,7 @@ from remediate.mfa import (
     check_code,
     check_codes,
     code_is_well_formed,
+    fit_terminal_qr,
     otpauth_uri,
     qr_matrix,
     render_qr_terminal,
@@ -27,6 +28,7 @@ from remediate.mfa import (
     totp_step,
     write_qr_png,
 )
+from screen import decode_matrix
 
 SEED = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
 USER = "break-glass-admin"
@@ -42,13 +44,6 @@ N = totp_step(NOW)
 
 def code(step: int) -> str:
     return str(pyotp.TOTP(SEED).at(step * 30))
-
-
-def independent_matrix(data: str) -> list[list[bool]]:
-    qr = qrcode.QRCode(error_correction=qrcode.constants.ERROR_CORRECT_M, border=4)
-    qr.add_data(data)
-    qr.make(fit=True)
-    return [[bool(m) for m in row] for row in qr.get_matrix()]
 
 
 # --- URI -------------------------------------------------------------------------------------
@@ -89,7 +84,7 @@ def test_uri_rejects_invalid_seed_without_echoing_it() -> None:
 
 def test_qr_matrix_encodes_exactly_the_uri() -> None:
     matrix = qr_matrix(otpauth_uri(SEED, USER, ACCOUNT))
-    assert matrix == independent_matrix(EXPECTED_URI)
+    assert decode_matrix(matrix) == [EXPECTED_URI]
     size = len(matrix)
     assert all(len(row) == size for row in matrix)
     assert (size - 8 - 17) % 4 == 0  # 4*version + 17 modules plus the two 4-module borders
@@ -98,6 +93,60 @@ def test_qr_matrix_encodes_exactly_the_uri() -> None:
         assert not any(matrix[i])
         assert not any(matrix[size - 1 - i])
         assert not any(row[i] or row[size - 1 - i] for row in matrix)
+
+
+def _symbol(data: str, level: int) -> qrcode.QRCode:
+    qr = qrcode.QRCode(error_correction=level, border=0)
+    qr.add_data(data)
+    qr.make(fit=True)
+    return qr
+
+
+def test_error_correction_is_the_strongest_that_keeps_the_smallest_size() -> None:
+    # For each URI, the symbol is as small as at level L, and no stronger level fits that size.
+    levels = [
+        qrcode.constants.ERROR_CORRECT_L,
+        qrcode.constants.ERROR_CORRECT_M,
+        qrcode.constants.ERROR_CORRECT_Q,
+        qrcode.constants.ERROR_CORRECT_H,
+    ]
+    for data in (EXPECTED_URI, "otpauth://totp/x?secret=" + SEED, "otpauth://x"):
+        sizes = {level: len(_symbol(data, level).get_matrix()) for level in levels}
+        matrix = qr_matrix(data, quiet_zone=0)
+        assert len(matrix) == sizes[qrcode.constants.ERROR_CORRECT_L]
+        fitting = [level for level in levels if sizes[level] == len(matrix)]
+        assert matrix == [[bool(m) for m in row] for row in _symbol(data, fitting[-1]).get_matrix()]
+        assert decode_matrix(qr_matrix(data)) == [data]
+        # A short URI gets a stronger level for free; a real one (64-character seed) stays L.
+        if data == "otpauth://x":  # 11 bytes: version 1 holds them at Q (at H, 7 only)
+            assert fitting[-1] == qrcode.constants.ERROR_CORRECT_Q
+
+
+@pytest.mark.parametrize(
+    ("columns", "rows", "quiet", "beside"),
+    [
+        (80, 24, 1, True),  # the smallest common terminal: the text goes beside the code
+        (80, 27, 4, True),  # the widest quiet zone that fits, beside the text or not
+        (80, 29, 4, False),
+        (100, 40, 4, False),
+        (200, 26, 3, True),
+    ],
+)
+def test_terminal_fit(columns: int, rows: int, quiet: int, beside: bool) -> None:
+    uri = otpauth_uri("A" * 64, "alice", ACCOUNT)  # as long as AWS's URIs
+    fit = fit_terminal_qr(uri, columns, rows)
+    assert fit is not None
+    assert (fit.quiet_zone, fit.beside) == (quiet, beside)
+    assert len(fit.lines) <= rows - (0 if beside else 2)
+    assert fit.width + (24 if beside else 0) <= columns
+    assert terminal_to_matrix("\n".join(fit.lines)) == qr_matrix(uri, quiet_zone=quiet)
+
+
+def test_a_terminal_too_small_has_no_fit() -> None:
+    uri = otpauth_uri("A" * 64, "alice", ACCOUNT)
+    assert fit_terminal_qr(uri, 80, 23) is None
+    assert fit_terminal_qr(uri, 60, 24) is None  # no room beside it, none below
+    assert fit_terminal_qr(uri, 40, 100) is None  # narrower than the code
 
 
 def test_terminal_round_trip_and_compactness() -> None:

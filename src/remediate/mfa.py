@@ -5,9 +5,11 @@ from __future__ import annotations
 import base64
 import binascii
 import contextlib
+import functools
 import os
 import re
 import unicodedata
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
@@ -74,24 +76,62 @@ def otpauth_uri(seed: str, user: str, account_id: str) -> str:
     return f"otpauth://totp/{label}?secret={seed.rstrip('=')}&issuer={issuer}"
 
 
-def qr_matrix(uri: str) -> list[list[bool]]:
-    """QR modules for *uri* (error correction M) including a 4-module quiet zone; True = dark."""
+# The quiet zone the QR standard asks for, used wherever space allows (the PNG, `secrets show`).
+QUIET_ZONE = 4
+# On a terminal: the light margin drawn around the code, between the terminal's own (dark)
+# background and the code. One module is the least a phone's decoder finds the code with (tested
+# with zxing-cpp on a rendered 80x24 screen); more is used wherever the terminal has room.
+MIN_TERMINAL_QUIET_ZONE = 1
+# A prompt beside the code's last line ("MFA code 1: 123 456"): the room it needs.
+PROMPT_ROOM = 22
+# The seed AWS gives a virtual MFA device: 64 base32 characters (used to size the code before
+# the device exists).
+AWS_SEED_LENGTH = 64
+
+
+@functools.lru_cache(maxsize=8)
+def _modules(uri: str) -> tuple[tuple[bool, ...], ...]:
+    """The QR symbol of ``uri`` without a quiet zone: the smallest version (at error correction
+    L), then the strongest error correction that still fits that version, so a short URI gets
+    more redundancy for free and a long one no bigger a code."""
     import qrcode
     import qrcode.constants
+    from qrcode.exceptions import DataOverflowError
 
-    qr = qrcode.QRCode(error_correction=qrcode.constants.ERROR_CORRECT_M, border=4)
-    qr.add_data(uri)
-    qr.make(fit=True)
-    return [[bool(m) for m in row] for row in qr.get_matrix()]
+    smallest = qrcode.QRCode(error_correction=qrcode.constants.ERROR_CORRECT_L, border=0)
+    smallest.add_data(uri)
+    smallest.make(fit=True)
+    chosen = smallest
+    for level in (
+        qrcode.constants.ERROR_CORRECT_H,
+        qrcode.constants.ERROR_CORRECT_Q,
+        qrcode.constants.ERROR_CORRECT_M,
+    ):
+        stronger = qrcode.QRCode(version=smallest.version, error_correction=level, border=0)
+        stronger.add_data(uri)
+        try:
+            stronger.make(fit=False)
+        except DataOverflowError:
+            continue
+        chosen = stronger
+        break
+    return tuple(tuple(bool(m) for m in row) for row in chosen.get_matrix())
 
 
-def render_qr_terminal(uri: str) -> str:
-    """Compact text QR: two module rows per line, light modules drawn as ink.
+def qr_matrix(uri: str, *, quiet_zone: int = QUIET_ZONE) -> list[list[bool]]:
+    """QR modules for *uri* including a light quiet zone of ``quiet_zone`` modules; True = dark."""
+    core = _modules(uri)
+    size = len(core) + 2 * quiet_zone
+    blank = [False] * size
+    pad = [False] * quiet_zone
+    return (
+        [list(blank) for _ in range(quiet_zone)]
+        + [[*pad, *row, *pad] for row in core]
+        + [list(blank) for _ in range(quiet_zone)]
+    )
 
-    Terminals usually draw light glyphs on a dark background, so printing the *light* modules
-    as blocks makes the quiet zone light and the code reads like black-on-white to a camera.
-    """
-    matrix = qr_matrix(uri)
+
+def _half_block_lines(matrix: list[list[bool]]) -> list[str]:
     size = len(matrix)
     lines: list[str] = []
     for y in range(0, size, 2):
@@ -101,7 +141,54 @@ def render_qr_terminal(uri: str) -> str:
         lines.append(
             "".join(HALF_BLOCKS[(not t) * 2 + (not b)] for t, b in zip(top, bottom, strict=True))
         )
-    return "\n".join(lines) + "\n"
+    return lines
+
+
+def render_qr_terminal(uri: str, *, quiet_zone: int = QUIET_ZONE) -> str:
+    """Compact text QR: two module rows per line, light modules drawn as ink.
+
+    Terminals usually draw light glyphs on a dark background, so printing the *light* modules
+    as blocks makes the quiet zone light and the code reads like black-on-white to a camera.
+    """
+    return "\n".join(_half_block_lines(qr_matrix(uri, quiet_zone=quiet_zone))) + "\n"
+
+
+@dataclass(frozen=True)
+class TerminalQr:
+    """The QR code as it fits a terminal: its lines, and whether the text around it goes beside
+    it (to its right: the heading by its top, the first prompt on its last line) instead of
+    above and below it."""
+
+    lines: tuple[str, ...]
+    quiet_zone: int
+    beside: bool
+
+    @property
+    def width(self) -> int:
+        return len(self.lines[0])
+
+
+def qr_size(uri: str, quiet_zone: int = MIN_TERMINAL_QUIET_ZONE) -> tuple[int, int]:
+    """Columns and rows the code of ``uri`` takes on a terminal (two module rows a line)."""
+    modules = len(_modules(uri)) + 2 * quiet_zone
+    return modules, (modules + 1) // 2
+
+
+def fit_terminal_qr(uri: str, columns: int, rows: int) -> TerminalQr | None:
+    """The code of ``uri`` laid out for a ``columns`` x ``rows`` terminal so that all of it is on
+    the screen while the first code is typed: the widest quiet zone (up to 4 modules) that
+    fits with a heading line above and the prompt below it, or else with both beside it;
+    ``None`` when even a one-module quiet zone does not fit."""
+    for quiet_zone in range(QUIET_ZONE, MIN_TERMINAL_QUIET_ZONE - 1, -1):
+        width, height = qr_size(uri, quiet_zone)
+        if width > columns:
+            continue
+        lines = tuple(_half_block_lines(qr_matrix(uri, quiet_zone=quiet_zone)))
+        if height + 2 <= rows:
+            return TerminalQr(lines, quiet_zone, beside=False)
+        if height <= rows and width + 2 + PROMPT_ROOM <= columns:
+            return TerminalQr(lines, quiet_zone, beside=True)
+    return None
 
 
 def _write_png(fd: int, matrix: list[list[bool]], scale: int) -> None:

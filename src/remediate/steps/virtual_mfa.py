@@ -69,6 +69,17 @@ def on_terminal(ctx: StepContext) -> bool:
         return False
 
 
+def terminal_size(ctx: StepContext) -> tuple[int, int] | None:
+    """Columns and rows of the terminal the step's messages reach, when it is one."""
+    import os
+
+    try:
+        size = os.get_terminal_size(ctx.ui.file.fileno())
+    except (AttributeError, ValueError, OSError):
+        return None
+    return size.columns, size.lines
+
+
 def _ask(ctx: StepContext, prompt: str) -> str:
     """One code from the person at the terminal; an empty line (Enter pressed early) asks
     again, and costs no attempt."""
@@ -229,6 +240,8 @@ class VirtualMfaStep(Step[MfaPlan]):
                 tip="pass --qr-file PATH for a 0600 PNG to scan, or --mfa-auto, or --mfa-codes "
                 "CODE1 CODE2 for a device already scanned",
             )
+        if mfa.mode == "interactive" and not mfa.qr_file and not mfa.show_secret:
+            self._require_room(ctx, change.planned)
         if mfa.show_secret and not on_terminal(ctx):
             raise InputError(
                 "--show-mfa-secret prints the MFA secret on standard error, which is not a "
@@ -248,6 +261,27 @@ class VirtualMfaStep(Step[MfaPlan]):
             self._given_codes(ctx, seed, change.planned.serial)
         if mfa.qr_file and Path(mfa.qr_file).exists():
             raise InputError(f"{mfa.qr_file} already exists; choose another --qr-file path")
+
+    def _require_room(self, ctx: StepContext, plan: MfaPlan) -> None:
+        """Refuse, before any change, a terminal too small for the QR code when it is the only
+        way to enroll (no --qr-file, no --show-mfa-secret)."""
+        from remediate.mfa import AWS_SEED_LENGTH, fit_terminal_qr, otpauth_uri, qr_size
+
+        size = terminal_size(ctx) if on_terminal(ctx) else None
+        if size is None:
+            return
+        # A new device's seed is not known yet: AWS's seeds all have the same length.
+        seed = plan.seed or "A" * AWS_SEED_LENGTH
+        uri = otpauth_uri(seed, self.params["user"], ctx.account_id)
+        if fit_terminal_qr(uri, *size) is not None:
+            return
+        width, height = qr_size(uri)
+        raise InputError(
+            f"the MFA QR code does not fit this terminal ({size[0]}x{size[1]}): it needs "
+            f"{height + 2} rows, or {height} rows and {width + 24} columns",
+            tip="make the window larger, or pass --qr-file PATH (a 0600 PNG to scan) or "
+            "--show-mfa-secret (a key to type into the app)",
+        )
 
     def apply(self, ctx: StepContext, change: Change[MfaPlan]) -> Unchanged | None:
         from remediate.mfa import otpauth_uri
@@ -361,19 +395,69 @@ class VirtualMfaStep(Step[MfaPlan]):
         return any(d["SerialNumber"] == serial for d in devices)
 
     def _show(self, ctx: StepContext, uri: str, seed: str) -> None:
-        from remediate.mfa import render_qr_terminal, write_qr_png
+        from remediate.mfa import write_qr_png
 
         mfa = ctx.options.mfa
         terminal = on_terminal(ctx)  # preflight refused the run where it had to be one
         if mfa.qr_file:
             write_qr_png(uri, Path(mfa.qr_file))
             ctx.ui.print(f"QR code written to {safe(mfa.qr_file)} (mode 0600).")
-        if ctx.prompter.interactive and mfa.mode != "auto" and terminal:
-            ctx.ui.print("Scan this QR code with an authenticator app:")
-            ctx.ui.file.write(render_qr_terminal(uri))
-            ctx.ui.file.flush()
         if mfa.show_secret and terminal:
+            # Before the code: the code's last line may hold the first prompt.
             print_secret(ctx.ui, "Secret key for manual entry: ", seed)
+        if ctx.prompter.interactive and mfa.mode != "auto" and terminal:
+            self._show_qr(ctx, uri, reserved=1 if mfa.show_secret else 0)
+
+    def _show_qr(self, ctx: StepContext, uri: str, *, reserved: int) -> None:
+        """The QR code, all of it on the screen while code 1 is typed: sized to the terminal,
+        or, where it cannot fit, what to do instead (the prompts follow either way)."""
+        import textwrap
+
+        from remediate.mfa import (
+            QUIET_ZONE,
+            TerminalQr,
+            fit_terminal_qr,
+            qr_size,
+            render_qr_terminal,
+        )
+
+        size = terminal_size(ctx)
+        out = ctx.ui.file
+        if size is None:  # a terminal of unknown size: the code as `secrets show` prints it
+            lines = tuple(render_qr_terminal(uri).splitlines())
+            fit: TerminalQr | None = TerminalQr(lines, QUIET_ZONE, beside=False)
+        else:
+            fit = fit_terminal_qr(uri, size[0], size[1] - reserved)
+        if fit is None:
+            assert size is not None
+            width, height = qr_size(uri)
+            user = self.params["user"]
+            ctx.ui.print(
+                f"[yellow]The QR code does not fit this terminal[/] ({size[0]}x{size[1]}; it needs "
+                f"{height + 2} rows, or {height} rows and {width + 24} columns). Make the window "
+                "larger and show it with `remediate secrets show "
+                f"{safe(user)} --what mfa-qr` in another terminal (add --qr-file PATH for a PNG, "
+                "or use --what mfa-secret to type the key in), then type the codes here."
+            )
+            return
+        if not fit.beside:
+            ctx.ui.print("Scan this QR code with an authenticator app:")
+            out.write("\n".join(fit.lines) + "\n")
+            out.flush()
+            return
+        assert size is not None
+        heading = textwrap.wrap(
+            "Scan this QR code with an authenticator app, then type the two codes it shows.",
+            width=max(size[0] - fit.width - 2, 10),
+        )
+        shown = [
+            line + (f"  {heading[n]}" if n < len(heading) else "")
+            for n, line in enumerate(fit.lines[:-1])
+        ]
+        # The last line ends beside the code: the prompt for code 1 follows on it, so all of the
+        # code stays on the screen while it is typed.
+        out.write("\n".join([*shown, fit.lines[-1] + "  "]))
+        out.flush()
 
     def _given_codes(self, ctx: StepContext, seed: str, serial: str | None) -> tuple[str, str]:
         """--mfa-codes, checked; an error names the device and how to show its QR code again
