@@ -591,7 +591,7 @@ def test_three_wrong_pairs_at_the_prompt_fail_the_step(
     # Code 1 stood (it is still current): code 2 was asked again, and was code 1's predecessor.
     assert "Code 2 is not the code right after code 1." in r.err
     assert "1 more try." in r.err
-    assert "error: step 'mfa' (virtual-mfa) failed: code 1 must be 6 digits" in r.err
+    assert "error: step 'mfa' (virtual-mfa) failed: code 1 must be exactly 6 digits" in r.err
     assert "attempt(s)" not in r.err
     assert [q for q in person.asked if q.startswith("MFA code 1")] == ["MFA code 1"] * 3
     assert calls.backend["EnableMFADevice"] == 0

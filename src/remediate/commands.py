@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
+from remediate import limits
 from remediate.errors import EXIT_AWS, EXIT_OK, EXIT_ROOT_IN_USE, InputError
 
 if TYPE_CHECKING:
@@ -144,6 +145,7 @@ def _services(
     output: OutputFormat,
     allow_plaintext_keyring: bool,
     keyring_note: bool = True,
+    lock_timeout: float = limits.DEFAULT_LOCK_TIMEOUT,
 ) -> Services:
     """The engine's services: the sandbox has no journal and no lock (its emulator lives only as
     long as the command), a real account has both. ``keyring_note``: say where the sandbox keeps
@@ -164,7 +166,7 @@ def _services(
         )
 
     def lock(account_id: str) -> contextlib.AbstractContextManager[None]:
-        return contextlib.nullcontext() if sandbox else account_lock(account_id)
+        return contextlib.nullcontext() if sandbox else account_lock(account_id, wait=lock_timeout)
 
     # With JSON, the document carries the secrets: print each one once, not on stderr too.
     view = TextView(
@@ -183,6 +185,12 @@ def _services(
         lock=lock,
         concurrency=concurrency,
     )
+
+
+def _lock_timeout(request: RootUseRequest | PlaybookRunRequest) -> float:
+    if request.remediation is None:
+        return limits.DEFAULT_LOCK_TIMEOUT
+    return request.remediation.lock_timeout
 
 
 def _allow_plaintext(request: RootUseRequest | PlaybookRunRequest) -> bool:
@@ -272,6 +280,7 @@ def _remediate_one_account(
         output=request.output,
         allow_plaintext_keyring=_allow_plaintext(request),
         keyring_note=keyring_note,
+        lock_timeout=_lock_timeout(request),
     )
     [run] = engine.run(remediation, [Target(identity.account_id)], services)
     if run.report is None:
@@ -378,6 +387,7 @@ def _remediate_many_accounts(
         concurrency=request.accounts.concurrency,
         output=request.output,
         allow_plaintext_keyring=_allow_plaintext(request),
+        lock_timeout=_lock_timeout(request),
     )
     runs: list[AccountRun] = engine.run(remediation, targets, services) if targets else []
     if runs and not any(r.pending for r in runs) and all(r.report for r in runs):
@@ -546,6 +556,7 @@ def root_credentials_delete(request: RootCredentialsRequest, prompter: Prompter)
             output=request.output,
             allow_plaintext_keyring=False,  # deleting root credentials keeps no secret
             keyring_note=False,
+            lock_timeout=request.lock_timeout,
         )
         runs = engine.run(remediation, targets, services) if targets else []
     if not targets:

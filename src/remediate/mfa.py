@@ -245,7 +245,7 @@ def write_qr_png(uri: str, path: Path, *, overwrite: bool = False, scale: int = 
         raise
 
 
-CODE_FORMAT_HELP = "must be 6 digits"
+CODE_FORMAT_HELP = "must be exactly 6 digits"
 # Codes older than this many steps are a slow typist's (expired); beyond, or any step ahead of
 # now, only a clock that is off explains them.
 _EXPIRED_STEPS = 3

@@ -13,6 +13,7 @@ import contextlib
 import json
 import re
 import sys
+import threading
 import unicodedata
 from collections.abc import Callable, Iterator, Sequence
 from datetime import datetime
@@ -437,14 +438,67 @@ def render_root_audit(console: Console, result: RootAuditResult) -> None:
         )
 
 
+# A live display (progress bar or spinner) on stderr: one at a time, rich draws only one.
+_live_display = threading.Lock()
+
+
+def _stderr_is_terminal() -> bool:
+    try:
+        return sys.stderr.isatty()
+    except (AttributeError, ValueError):
+        return False
+
+
 @contextlib.contextmanager
 def progress_bar(what: str) -> Iterator[Callable[[object], None] | None]:
     """A progress bar on stderr when it is a terminal; the callback advances it."""
-    if not sys.stderr.isatty():
+    if not _stderr_is_terminal() or not _live_display.acquire(blocking=False):
         yield None
         return
-    from rich.progress import Progress
+    try:
+        from rich.progress import Progress
 
-    with Progress(console=stderr_console(), transient=True) as bar:
-        task = bar.add_task(what, total=None)
-        yield lambda _item: bar.advance(task)
+        with Progress(console=stderr_console(), transient=True) as bar:
+            task = bar.add_task(what, total=None)
+            yield lambda _item: bar.advance(task)
+    finally:
+        _live_display.release()
+
+
+class Waiting:
+    """What a long wait shows: a spinner and a line of text on stderr when it is a terminal
+    (from the main thread, and when no progress bar is showing), nothing otherwise; the text
+    may change as the wait goes on. Always cleared when the wait ends."""
+
+    def __init__(self) -> None:
+        self._status: Any = None
+
+    def show(self, text: str) -> None:
+        if self._status is not None:
+            self._status.update(safe(text))
+            return
+        if threading.current_thread() is not threading.main_thread():
+            return
+        if not _stderr_is_terminal() or not _live_display.acquire(blocking=False):
+            return
+        from rich.status import Status
+
+        self._status = Status(safe(text), console=stderr_console(), spinner="dots")
+        self._status.start()
+
+    def clear(self) -> None:
+        if self._status is not None:
+            self._status.stop()
+            self._status = None
+            _live_display.release()
+
+
+@contextlib.contextmanager
+def waiting(text: str) -> Iterator[Waiting]:
+    """A spinner with ``text`` for the length of the ``with`` block (see :class:`Waiting`)."""
+    spinner = Waiting()
+    spinner.show(text)
+    try:
+        yield spinner
+    finally:
+        spinner.clear()

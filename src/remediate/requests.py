@@ -88,6 +88,7 @@ class RemediationFlags:
     qr_file: Path | None = None
     show_mfa_secret: bool = False
     allow_plaintext_keyring: bool = False
+    lock_timeout: float | None = None
 
     def any_given(self) -> bool:
         # The keyring opt-in may come from the environment: it asks for no remediation.
@@ -119,6 +120,8 @@ class RemediationRequest:
     password_source: PasswordSource = PasswordSource.GENERATED
     mfa: MfaChoice = field(default_factory=MfaChoice)
     allow_plaintext_keyring: bool = False
+    # How long to wait for another run's lock on an account.
+    lock_timeout: float = limits.DEFAULT_LOCK_TIMEOUT
 
 
 @dataclass(frozen=True)
@@ -178,6 +181,8 @@ def remediation_request(
                 )
             if not code_is_well_formed(code):
                 raise InputError(f"invalid --mfa-codes: code {n} {CODE_FORMAT_HELP}")
+    if flags.lock_timeout is not None:
+        check_range("--lock-timeout", flags.lock_timeout, 0, limits.MAX_LOCK_TIMEOUT)
     mode: MfaMode = "auto" if flags.mfa_auto else "codes" if flags.mfa_codes else "interactive"
     source = (
         PasswordSource.PROMPT
@@ -200,6 +205,9 @@ def remediation_request(
             show_secret=flags.show_mfa_secret,
         ),
         allow_plaintext_keyring=flags.allow_plaintext_keyring,
+        lock_timeout=(
+            flags.lock_timeout if flags.lock_timeout is not None else limits.DEFAULT_LOCK_TIMEOUT
+        ),
     )
 
 
@@ -375,6 +383,7 @@ class RootCredentialsRequest:
     output: OutputFormat = "text"
     dry_run: bool = False
     yes: bool = False
+    lock_timeout: float = limits.DEFAULT_LOCK_TIMEOUT
 
 
 def root_credentials_request(
@@ -387,6 +396,7 @@ def root_credentials_request(
     output: OutputFormat = "text",
     dry_run: bool = False,
     yes: bool = False,
+    lock_timeout: float | None = None,
 ) -> RootCredentialsRequest:
     """Audit defaults to every member account; delete, which cannot be undone, names them."""
     if all_accounts and accounts is not None:
@@ -397,8 +407,10 @@ def root_credentials_request(
             "--all-accounts",
             tip="see them first with `remediate root-credentials audit`",
         )
-    if command == "audit" and (dry_run or yes):
-        raise InputError("audit changes nothing: it takes no --dry-run or --yes")
+    if command == "audit" and (dry_run or yes or lock_timeout is not None):
+        raise InputError("audit changes nothing: it takes no --dry-run, --yes or --lock-timeout")
+    if lock_timeout is not None:
+        check_range("--lock-timeout", lock_timeout, 0, limits.MAX_LOCK_TIMEOUT)
     if concurrency is not None:
         check_range("--concurrency", concurrency, 1, limits.MAX_CONCURRENCY)
     return RootCredentialsRequest(
@@ -408,6 +420,7 @@ def root_credentials_request(
         output=output,
         dry_run=dry_run,
         yes=yes,
+        lock_timeout=lock_timeout if lock_timeout is not None else limits.DEFAULT_LOCK_TIMEOUT,
     )
 
 

@@ -298,7 +298,26 @@ def consistent(
     The first wait is said on stderr (a warning), each one with -v; after ``timeout`` seconds
     the last error stands.
     """
+    from remediate.output import Waiting
+
+    spinner = Waiting()  # shown only once there is something to wait for
+    try:
+        return _consistent(what, attempt, names, timeout, sleep, clock, spinner)
+    finally:
+        spinner.clear()
+
+
+def _consistent(
+    what: str,
+    attempt: Callable[[], T],
+    names: tuple[str, ...],
+    timeout: float,
+    sleep: Callable[[float], None],
+    clock: Callable[[], float],
+    spinner: Any,
+) -> T:
     deadline = clock() + timeout
+    started = clock()
     delay = FIRST_WAIT
     said = False
     while True:
@@ -322,6 +341,10 @@ def consistent(
                 )
             else:
                 log.info("still waiting for %s (%s), %.2g s", what, exc.code, delay)
+            spinner.show(
+                f"Waiting for IAM to catch up with {what} (eventually consistent): "
+                f"{clock() - started:.0f} s of at most {timeout:g}"
+            )
             sleep(delay)
             delay = _backoff(delay)
 

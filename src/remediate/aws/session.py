@@ -300,6 +300,7 @@ class Aws:
         events.register("before-call", self._before_call)
         events.register("after-call", self._after_call)
         events.register("after-call-error", self._after_call_error)
+        self._retrying: Any = None  # the spinner while botocore waits to send a call again
 
     @classmethod
     def from_credentials(
@@ -365,6 +366,7 @@ class Aws:
     def _after_call(
         self, http_response: Any = None, parsed: Any = None, context: Any = None, **_: Any
     ) -> None:
+        self._call_done()
         date = getattr(http_response, "headers", {}).get("Date") if http_response else None
         if date:
             try:
@@ -399,6 +401,7 @@ class Aws:
         self._ended(dataclasses.replace(pending, names=tuple(names), outcome=outcome))
 
     def _after_call_error(self, exception: Any = None, context: Any = None, **_: Any) -> None:
+        self._call_done()
         pending = context.pop("remediate.write", None) if isinstance(context, dict) else None
         if pending is None:
             return
@@ -412,6 +415,46 @@ class Aws:
             else f"failed ({type(exception).__name__}: not sent)"
         )
         self._ended(dataclasses.replace(pending, outcome=outcome))
+
+    def _needs_retry(
+        self,
+        response: Any = None,
+        attempts: int = 0,
+        caught_exception: Any = None,
+        operation: Any = None,
+        **_: Any,
+    ) -> None:
+        """Say (with -v, and with a spinner on a terminal) that botocore is about to send a call
+        again: throttled, a server error, a connection that failed. It decides; this only tells."""
+        from remediate.aws.calls import THROTTLING_CODES
+
+        reason = None
+        if caught_exception is not None:
+            reason = type(caught_exception).__name__
+        elif response is not None:
+            http, parsed = response
+            code = parsed.get("Error", {}).get("Code") if isinstance(parsed, dict) else None
+            status = int(getattr(http, "status_code", 0) or 0)
+            if code in THROTTLING_CODES or status >= 500:
+                reason = code or f"HTTP {status}"
+        limit = self._attempts
+        if reason is None or operation is None or attempts >= limit:
+            return
+        service = operation.service_model.endpoint_prefix
+        action = f"{service}:{operation.name}"
+        log.info("%s: %s (attempt %d of %d); botocore tries again", action, reason, attempts, limit)
+        if self._retrying is None:
+            from remediate.output import Waiting
+
+            self._retrying = Waiting()
+        self._retrying.show(
+            f"AWS answered {action} with {reason}: trying again with backoff (attempt "
+            f"{attempts + 1} of {limit})"
+        )
+
+    def _call_done(self) -> None:
+        if self._retrying is not None:
+            self._retrying.clear()
 
     def _ended(self, write: WriteCall) -> None:
         self._in_flight = None
@@ -430,12 +473,19 @@ class Aws:
         )
         return self.writes[-1]
 
+    @property
+    def _attempts(self) -> int:
+        """Attempts per call, the first included (AWS_MAX_ATTEMPTS, else 8)."""
+        try:
+            return int(os.environ.get("AWS_MAX_ATTEMPTS") or DEFAULT_MAX_ATTEMPTS)
+        except ValueError:
+            return DEFAULT_MAX_ATTEMPTS
+
     def _config(self, *, retries: bool) -> Config:
         # total_max_attempts counts the first attempt (max_attempts would count retries only),
         # as AWS_MAX_ATTEMPTS does.
         if retries:
-            attempts = int(os.environ.get("AWS_MAX_ATTEMPTS") or DEFAULT_MAX_ATTEMPTS)
-            policy = {"mode": "adaptive", "total_max_attempts": attempts}
+            policy = {"mode": "adaptive", "total_max_attempts": self._attempts}
         else:
             # One attempt: the caller decides what a lost answer means (remediate.aws.calls).
             policy = {"mode": "standard", "total_max_attempts": 1}
@@ -486,6 +536,9 @@ class Aws:
                         tip="check the profile's credential_process in the AWS config",
                     ) from exc
                 self._check_endpoint(service, str(client.meta.endpoint_url))
+                if retries:
+                    # Only where botocore resends: the once-only client never does.
+                    client.meta.events.register("needs-retry", self._needs_retry)
                 self._clients[key] = client
             return self._clients[key]
 

@@ -117,6 +117,7 @@ def root_use(
     delete_root_keys: o.DeleteRootKeys = False,
     dry_run: o.DryRun = False,
     yes: o.Yes = False,
+    lock_timeout: o.LockTimeout = None,
     show_secrets: o.ShowSecrets = False,
     allow_plaintext_keyring: o.AllowPlaintextKeyring = False,
     password_prompt: o.PasswordPrompt = False,
@@ -166,6 +167,7 @@ def root_use(
             qr_file=qr_file,
             show_mfa_secret=show_mfa_secret,
             allow_plaintext_keyring=allow_plaintext_keyring,
+            lock_timeout=lock_timeout,
         ),
         all_accounts=all_accounts,
         accounts=accounts,
@@ -221,6 +223,7 @@ def playbook_run(
     tag: o.Tags = None,
     dry_run: o.DryRun = False,
     yes: o.Yes = False,
+    lock_timeout: o.LockTimeout = None,
     show_secrets: o.ShowSecrets = False,
     allow_plaintext_keyring: o.AllowPlaintextKeyring = False,
     password_prompt: o.PasswordPrompt = False,
@@ -256,6 +259,7 @@ def playbook_run(
             qr_file=qr_file,
             show_mfa_secret=show_mfa_secret,
             allow_plaintext_keyring=allow_plaintext_keyring,
+            lock_timeout=lock_timeout,
         ),
         output=output.value,
     )
@@ -422,6 +426,7 @@ def root_credentials_audit(
 def root_credentials_centralize(
     dry_run: o.DryRun = False,
     yes: o.Yes = False,
+    lock_timeout: o.LockTimeout = None,
     output: o.OutputFormat = o.Output.text,
     profile: o.Profile = None,
     region: o.Region = None,
@@ -437,7 +442,7 @@ def root_credentials_centralize(
     request = playbook_run_request(
         "root-credentials-centralize",
         aws=_aws(profile, region, endpoint_url, sandbox, allow_insecure_endpoint),
-        flags=RemediationFlags(dry_run=dry_run, yes=yes),
+        flags=RemediationFlags(dry_run=dry_run, yes=yes, lock_timeout=lock_timeout),
         output=output.value,
     )
     raise typer.Exit(commands.root_credentials_centralize(request, _prompter()))
@@ -450,6 +455,7 @@ def root_credentials_delete(
     concurrency: o.Concurrency = None,
     dry_run: o.DryRun = False,
     yes: o.Yes = False,
+    lock_timeout: o.LockTimeout = None,
     output: o.OutputFormat = o.Output.text,
     profile: o.Profile = None,
     region: o.Region = None,
@@ -473,6 +479,7 @@ def root_credentials_delete(
         output=output.value,
         dry_run=dry_run,
         yes=yes,
+        lock_timeout=lock_timeout,
     )
     raise typer.Exit(commands.root_credentials_delete(request, _prompter()))
 

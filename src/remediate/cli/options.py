@@ -189,6 +189,16 @@ DeleteRootKeys = Annotated[
         rich_help_panel=REMEDIATION_PANEL,
     ),
 ]
+LockTimeout = Annotated[
+    float | None,
+    typer.Option(
+        "--lock-timeout",
+        metavar="SECONDS",
+        help="How long to wait for another run's lock on an account "
+        f"(0-{limits.MAX_LOCK_TIMEOUT:g}) [default: {limits.DEFAULT_LOCK_TIMEOUT:g}].",
+        rich_help_panel=REMEDIATION_PANEL,
+    ),
+]
 ShowSecrets = Annotated[
     bool,
     typer.Option(

@@ -47,42 +47,58 @@ def fetch_credential_report(
 
     With a ready report this makes exactly two calls.
     """
-    deadline = clock() + timeout
+    from remediate.output import Waiting
+
+    started = clock()
+    deadline = started + timeout
     delay = FIRST_DELAY
     need_generate = True
-    while True:
-        # Right after a STARTED answer the report cannot be ready yet: wait before asking.
-        wait_first = False
-        if need_generate:
-            try:
-                state = call(iam, "GenerateCredentialReport").get("State")
-                need_generate, wait_first = False, state != "COMPLETE"
-            except AwsError as exc:
-                if exc.code not in _WAIT_CODES:
-                    raise
-                log.info("credential report generation deferred (%s)", exc.code)
-        if not (need_generate or wait_first):
-            try:
-                answer = call(iam, "GetCredentialReport")
-                return FetchedReport(
-                    content=answer["Content"],
-                    generated_at=_generated_at(answer.get("GeneratedTime")),
+    spinner = Waiting()
+    try:
+        while True:
+            # Right after a STARTED answer the report cannot be ready yet: wait before asking.
+            wait_first = False
+            if need_generate:
+                log.info("asking IAM to generate the credential report")
+                try:
+                    state = call(iam, "GenerateCredentialReport").get("State")
+                    need_generate, wait_first = False, state != "COMPLETE"
+                    log.info("credential report generation: %s", state)
+                except AwsError as exc:
+                    if exc.code not in _WAIT_CODES:
+                        raise
+                    log.info("credential report generation deferred (%s)", exc.code)
+            if not (need_generate or wait_first):
+                log.info("reading the credential report")
+                try:
+                    answer = call(iam, "GetCredentialReport")
+                    return FetchedReport(
+                        content=answer["Content"],
+                        generated_at=_generated_at(answer.get("GeneratedTime")),
+                    )
+                except AwsError as exc:
+                    if exc.code in _REGENERATE_CODES:
+                        need_generate = True
+                    elif exc.code not in _WAIT_CODES:
+                        raise
+                    log.info("credential report not ready (%s)", exc.code)
+            # The last wait is cut to the time left, so the final poll happens at the deadline
+            # instead of giving up up to MAX_DELAY seconds early.
+            remaining = deadline - clock()
+            if remaining <= 0:
+                raise AwsError(
+                    f"the credential report was not ready within {timeout:g} s",
+                    tip="rerun in a minute, or raise --report-timeout",
+                    code="Timeout",
+                    action="iam:GetCredentialReport",
                 )
-            except AwsError as exc:
-                if exc.code in _REGENERATE_CODES:
-                    need_generate = True
-                elif exc.code not in _WAIT_CODES:
-                    raise
-                log.info("credential report not ready (%s)", exc.code)
-        # The last wait is cut to the time left, so the final poll happens at the deadline
-        # instead of giving up up to MAX_DELAY seconds early.
-        remaining = deadline - clock()
-        if remaining <= 0:
-            raise AwsError(
-                f"the credential report was not ready within {timeout:g} s",
-                tip="rerun in a minute, or raise --report-timeout",
-                code="Timeout",
-                action="iam:GetCredentialReport",
+            pause = min(delay, remaining)
+            log.info("asking again for the credential report in %.2g s", pause)
+            spinner.show(
+                f"Waiting for IAM to generate the credential report: {clock() - started:.0f} s "
+                f"of at most {timeout:g}"
             )
-        sleep(min(delay, remaining))
-        delay = min(delay * 2, MAX_DELAY)
+            sleep(pause)
+            delay = min(delay * 2, MAX_DELAY)
+    finally:
+        spinner.clear()
