@@ -11,35 +11,62 @@ import zxingcpp
 
 from remediate.mfa import HALF_BLOCKS
 
-_ESCAPE = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]|\x1b\][^\x07]*\x07|\x1b[()][A-Z0-9]")
+_TOKEN = re.compile(
+    r"\x1b\[([0-9;?]*)([A-Za-z])|\x1b\][^\x07]*\x07|\x1b[()][A-Z0-9]|(.)", re.DOTALL
+)
 
 
 def visible(text: str, columns: int = 80, rows: int = 24) -> list[str]:
-    """The ``rows`` lines a ``columns``-wide terminal shows after ``text`` (colours and other
-    escape sequences dropped), each padded to the full width."""
+    """The ``rows`` lines a ``columns``-wide terminal shows after ``text``: lines wrap at the last
+    column, the screen scrolls; the cursor moves and erasing that spinners and progress bars use
+    (CSI A, B, G, K) are followed, colours and other escape sequences dropped."""
     lines: list[list[str]] = [[]]
-    column = 0
+    row, column = 0, 0
     wrap_pending = False
-    for ch in _ESCAPE.sub("", text):
+
+    def line() -> list[str]:
+        while len(lines) <= row:
+            lines.append([])
+        return lines[row]
+
+    for match in _TOKEN.finditer(text):
+        params, command, ch = match.group(1), match.group(2), match.group(3)
+        if command is not None:
+            n = int(params) if params and params.isdigit() else None
+            if command == "A":
+                row, wrap_pending = max(row - (n or 1), 0), False
+            elif command == "B":
+                row, wrap_pending = row + (n or 1), False
+            elif command == "G":
+                column, wrap_pending = max((n or 1) - 1, 0), False
+            elif command == "K":
+                current = line()
+                if n == 2:
+                    current.clear()
+                elif not n:
+                    del current[column:]
+            continue
+        if ch is None:
+            continue
         if ch == "\r":
             column, wrap_pending = 0, False
         elif ch == "\n":
-            lines.append([])
-            column, wrap_pending = 0, False
-            # The cursor keeps its column on a bare line feed; ONLCR sends "\r\n" anyway.
+            row, wrap_pending = row + 1, False
+            line()
+            # ONLCR sends "\r\n"; a bare line feed keeps the column, as a terminal does.
         elif ch == "\b":
             column = max(column - 1, 0)
         elif ch >= " ":
             if wrap_pending:
-                lines.append([])
-                column, wrap_pending = 0, False
-            line = lines[-1]
-            line.extend(" " * (column - len(line) + 1))
-            line[column] = ch
+                row, column, wrap_pending = row + 1, 0, False
+            current = line()
+            current.extend(" " * (column - len(current) + 1))
+            current[column] = ch
             column += 1
             if column == columns:
                 column, wrap_pending = columns - 1, True
-    shown = ["".join(line).ljust(columns)[:columns] for line in lines[-rows:]]
+    shown = ["".join(cells).ljust(columns)[:columns] for cells in lines[: max(row + 1, 1)]]
+    shown = shown[-rows:]
     return shown + [" " * columns] * (rows - len(shown))
 
 

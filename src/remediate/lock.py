@@ -94,8 +94,7 @@ def account_lock(account_id: str, *, wait: float = DEFAULT_WAIT) -> Iterator[Non
                     ) from None
                 waited = int(time.monotonic() - started)
                 spinner.show(
-                    f"Waiting for account {account_id}'s lock, held by {holder}: {waited} s "
-                    f"of {wait:g}"
+                    f"Waiting for the lock on account {account_id}: {waited} s of {wait:g}"
                 )
                 time.sleep(POLL)
         spinner.clear()

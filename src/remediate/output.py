@@ -474,17 +474,20 @@ class Waiting:
         self._status: Any = None
 
     def show(self, text: str) -> None:
-        if self._status is not None:
-            self._status.update(safe(text))
-            return
-        if threading.current_thread() is not threading.main_thread():
-            return
-        if not _stderr_is_terminal() or not _live_display.acquire(blocking=False):
-            return
-        from rich.status import Status
+        if self._status is None:
+            if threading.current_thread() is not threading.main_thread():
+                return
+            if not _stderr_is_terminal() or not _live_display.acquire(blocking=False):
+                return
+            from rich.status import Status
 
-        self._status = Status(safe(text), console=stderr_console(), spinner="dots")
-        self._status.start()
+            self._status = Status("", console=stderr_console(), spinner="dots")
+            self._status.start()
+        # Short of the last column: a line that fills it leaves the cursor there, and the ^C a
+        # terminal echoes would then wrap to a line of its own and leave the spinner behind.
+        room = max(self._status.console.width - 4, 10)
+        shown = text if len(text) <= room else text[: room - 3] + "..."
+        self._status.update(safe(shown))
 
     def clear(self) -> None:
         if self._status is not None:

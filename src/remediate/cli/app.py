@@ -2,6 +2,7 @@
 hands it to remediate.commands. Nothing else happens here."""
 
 import contextlib
+import os
 import sys
 from typing import TYPE_CHECKING, Annotated
 
@@ -543,6 +544,29 @@ def _report_interruption(message: str) -> None:
     write_line(message, sys.stderr)
 
 
+def _invoke(args: list[str]) -> object:
+    """Parse ``args`` and run the command, as click's main would, except that Ctrl-C reaches
+    :func:`run` as KeyboardInterrupt (typer's main would turn it into a silent exit 130)."""
+    import errno
+
+    from typer.main import get_command
+
+    command = get_command(app)
+    try:
+        with command.make_context("remediate", args) as ctx:
+            return command.invoke(ctx)
+    except typer.Exit as exc:
+        return exc.exit_code
+    except EOFError as exc:
+        raise typer.Abort() from exc
+    except OSError as exc:
+        if exc.errno != errno.EPIPE:
+            raise
+        # Standard output closed early (`remediate journal | head`): nothing more to say.
+        sys.stdout = open(os.devnull, "w")  # noqa: SIM115 (the process ends now)
+        return 1
+
+
 def run(argv: list[str] | None = None, *, prompter: "Prompter | None" = None) -> int:
     """Run the CLI with ``argv`` and return the exit code (never raises for expected failures).
 
@@ -553,7 +577,7 @@ def run(argv: list[str] | None = None, *, prompter: "Prompter | None" = None) ->
     _state.debug = "--debug" in (argv if argv is not None else sys.argv[1:])
     _state.prompter = prompter
     try:
-        rv = app(args=argv, prog_name="remediate", standalone_mode=False)
+        rv = _invoke(list(argv) if argv is not None else sys.argv[1:])
     except Interrupted as exc:
         _report_interruption(exc.message)
         return exc.exit_code
@@ -596,8 +620,6 @@ def main() -> None:
     if code == EXIT_INTERRUPTED:
         # Worker threads (a sweep's, a plan's) may be waiting on AWS for many seconds, and the
         # interpreter would wait for them at exit: Ctrl-C ends the process now.
-        import os
-
         for stream in (sys.stdout, sys.stderr):
             with contextlib.suppress(Exception):
                 stream.flush()
