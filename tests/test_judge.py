@@ -227,8 +227,9 @@ def test_missing_root_row() -> None:
     assert verdict.root_mfa_active is None
     assert verdict.root_access_keys_active is None
     assert verdict.root_signing_certificates_active is None
-    assert verdict.account_id is None
-    assert verdict.root_arn is None
+    # The other rows' ARNs name the account (issue 13), and with it the root user's ARN.
+    assert verdict.account_id == "123456789012"
+    assert verdict.root_arn == "arn:aws:iam::123456789012:root"
 
 
 def test_no_report_with_account_from_caller() -> None:

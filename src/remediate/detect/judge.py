@@ -216,7 +216,8 @@ def judge_root_use(
     row_parts = _arn_parts(row.arn) if row is not None else None
     if account_id is None:
         parts = row_parts or caller_parts
-        account_id = parts[1] if parts is not None else None
+        # Without a root row, the other rows' ARNs still name the account.
+        account_id = parts[1] if parts is not None else report.account_id() if report else None
     if row is not None and row.arn:
         root_arn: str | None = row.arn
     elif account_id is not None:
