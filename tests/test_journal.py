@@ -28,11 +28,21 @@ FIRST_RUN = [
     ),
     ("admin-user", "iam:CreateUser", "user alice"),
     ("membership", "iam:AddUserToGroup", "user alice in group Administrators"),
-    ("console-access", "iam:CreateLoginProfile", "user alice"),
+    ("console-access", "iam:CreateLoginProfile", "login profile of user alice"),
     ("programmatic-access", "iam:CreateAccessKey", "access key {key} of user alice"),
     ("mfa", "iam:CreateVirtualMFADevice", f"MFA device arn:aws:iam::{ACCOUNT}:mfa/alice"),
     ("mfa", "iam:EnableMFADevice", f"MFA device arn:aws:iam::{ACCOUNT}:mfa/alice of user alice"),
 ]
+
+
+# The actions whose parameters name a user (IAM API reference): their entries say which.
+NAMING_A_USER = {
+    "iam:CreateUser",
+    "iam:AddUserToGroup",
+    "iam:CreateLoginProfile",
+    "iam:CreateAccessKey",
+    "iam:EnableMFADevice",
+}
 
 
 @pytest.fixture
@@ -81,7 +91,7 @@ def test_every_write_call_is_journaled_once(
             "resource",
             "change",
             "outcome",
-        } | ({"user"} if "user alice" in e["resource"] else set())
+        } | ({"user"} if e["action"] in NAMING_A_USER else set())
     assert stat.S_IMODE(state_home.stat().st_mode) == 0o600
 
     text = state_home.read_text()
@@ -156,7 +166,8 @@ def test_writes_of_an_interrupted_run_are_journaled(
     assert line == (
         "interrupted during step 'mfa' (virtual-mfa); applied: admin-group, admin-policy, "
         "admin-user, membership, console-access; in step 'mfa': iam:CreateVirtualMFADevice "
-        "applied; not applied: mfa; rerun to continue from there"
+        "applied; not applied: mfa; rerun to continue from there; kept in the sandbox's "
+        "in-memory keyring: alice's password, alice's mfa-seed"
     )
     entries = _lines(state_home)
     assert entries[-1]["action"] == "iam:CreateVirtualMFADevice"
@@ -279,3 +290,4 @@ def test_resource_of_a_root_call_names_the_root_user() -> None:
     assert resource_of({}) == "the root user"
     assert resource_of({"AccessKeyId": "AKIA1"}) == "access key AKIA1"
     assert resource_of({"ServicePrincipal": "iam.amazonaws.com"}) == "service iam.amazonaws.com"
+    assert resource_of({}, "iam:DeleteLoginProfile") == "login profile of the root user"

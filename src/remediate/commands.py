@@ -7,6 +7,7 @@ import contextlib
 import sys
 from collections.abc import Iterator
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from remediate import limits
@@ -30,6 +31,7 @@ if TYPE_CHECKING:
         RemediationRequest,
         RootCredentialsRequest,
         RootUseRequest,
+        SandboxServeRequest,
     )
     from remediate.root_credentials import AccountAudit
     from remediate.secrets import SecretStore
@@ -49,15 +51,19 @@ def open_aws(choice: AwsChoice, *, read_only: bool, organization: bool = False) 
         options = AwsOptions(
             choice.profile, choice.region, choice.endpoint_url, choice.allow_insecure_endpoint
         )
-        yield Aws(options, read_only=read_only)
+        aws = Aws(options, read_only=read_only)
+        check_sandbox_keyring(aws)
+        yield aws
         return
+    from remediate.output import note
     from remediate.sandbox import SANDBOX_CREDENTIALS, SANDBOX_REGION, Sandbox
 
     with Sandbox(organization=organization) as sb:
-        print(
-            f"SANDBOX: a local AWS emulator at {sb.endpoint_url}, seeded with an account whose "
-            "root password was used 2 days ago. Nothing here touches a real AWS account.",
-            file=sys.stderr,
+        members = " in an organization with three member accounts" if organization else ""
+        note(
+            f"SANDBOX: a local AWS emulator at {sb.endpoint_url}: an account whose root "
+            f"password was used 2 days ago{members}. Nothing here touches a real AWS account, "
+            "and it all ends with this command."
         )
         options = AwsOptions(None, choice.region or SANDBOX_REGION, sb.endpoint_url, isolated=True)
         yield Aws.from_credentials(options, SANDBOX_CREDENTIALS, read_only=read_only)
@@ -70,14 +76,10 @@ def plan_console(output: OutputFormat) -> Console:
     return stderr_console() if output == "json" else stdout_console()
 
 
-def _secret_store(sandbox: bool, *, allow_plaintext: bool, note: bool = True) -> SecretStore:
+def _secret_store(sandbox: bool, *, allow_plaintext: bool) -> SecretStore:
     from remediate.secrets import SecretStore, memory_keyring
 
-    if sandbox and note:
-        print(
-            "SANDBOX: secrets go to an in-memory keyring that is gone when this command ends.",
-            file=sys.stderr,
-        )
+    # The sandbox's keyring is said once, with the secrets it holds (remediate.output).
     return SecretStore(memory_keyring() if sandbox else None, allow_plaintext=allow_plaintext)
 
 
@@ -144,12 +146,10 @@ def _services(
     concurrency: int = 1,
     output: OutputFormat,
     allow_plaintext_keyring: bool,
-    keyring_note: bool = True,
     lock_timeout: float = limits.DEFAULT_LOCK_TIMEOUT,
 ) -> Services:
     """The engine's services: the sandbox has no journal and no lock (its emulator lives only as
-    long as the command), a real account has both. ``keyring_note``: say where the sandbox keeps
-    secrets (not for a playbook that makes none)."""
+    long as the command), a real account has both."""
     from remediate.engine import Services
     from remediate.journal import Journal
     from remediate.lock import account_lock
@@ -177,7 +177,7 @@ def _services(
     )
     return Services(
         open_account=open_account,
-        secrets=_secret_store(sandbox, allow_plaintext=allow_plaintext_keyring, note=keyring_note),
+        secrets=_secret_store(sandbox, allow_plaintext=allow_plaintext_keyring),
         prompter=prompter,
         view=view,
         ui=stderr_console(),
@@ -251,7 +251,8 @@ def _root_use_one_account(
         else:
             render_verdict(plan_console(request.output), verdict, datetime.now(UTC))
         return _verdict_exit(verdict, fail_on_hygiene=request.fail_on_hygiene)
-    render_verdict(plan_console(request.output), verdict, datetime.now(UTC))
+    # --create-admin is the next step: not suggested, taken.
+    render_verdict(plan_console(request.output), verdict, datetime.now(UTC), next_step=False)
     return _remediate_one_account(remediation, aws, identity, prompter, request, document)
 
 
@@ -262,8 +263,6 @@ def _remediate_one_account(
     prompter: Prompter,
     request: RootUseRequest | PlaybookRunRequest,
     document: dict[str, Any],
-    *,
-    keyring_note: bool = True,
 ) -> int:
     from remediate import engine
     from remediate.accounts import OwnAccount, Target
@@ -279,7 +278,6 @@ def _remediate_one_account(
         many=False,
         output=request.output,
         allow_plaintext_keyring=_allow_plaintext(request),
-        keyring_note=keyring_note,
         lock_timeout=_lock_timeout(request),
     )
     [run] = engine.run(remediation, [Target(identity.account_id)], services)
@@ -441,9 +439,7 @@ def root_credentials_centralize(request: PlaybookRunRequest, prompter: Prompter)
             "account_id": identity.account_id,
             "sandbox": request.aws.sandbox,
         }
-        return _remediate_one_account(
-            remediation, aws, identity, prompter, request, document, keyring_note=False
-        )
+        return _remediate_one_account(remediation, aws, identity, prompter, request, document)
 
 
 def root_credentials_audit(request: RootCredentialsRequest) -> int:
@@ -555,7 +551,6 @@ def root_credentials_delete(request: RootCredentialsRequest, prompter: Prompter)
             concurrency=request.concurrency,
             output=request.output,
             allow_plaintext_keyring=False,  # deleting root credentials keeps no secret
-            keyring_note=False,
             lock_timeout=request.lock_timeout,
         )
         runs = engine.run(remediation, targets, services) if targets else []
@@ -778,4 +773,103 @@ def journal(request: JournalRequest) -> int:
         write_line(f"    {e['action']}: {e.get('outcome')}; {by}" if "action" in e else f"    {by}")
         for detail in e.get("details") or []:
             write_line(f"    {detail}")
+    return EXIT_OK
+
+
+# --- sandbox serve ----------------------------------------------------------------------------
+
+SANDBOX_ENDPOINT_FILE = "endpoint"
+SANDBOX_KEYRING_FILE = "sandbox-keyring.json"
+
+
+def sandbox_environment(endpoint_url: str, directory: Path) -> list[str]:
+    """The shell lines that point remediate (and the AWS CLI) at a serving sandbox: its
+    endpoint and fake keys, no profile, its own keyring file and its own state directory."""
+    import shlex
+
+    from remediate.sandbox import SANDBOX_CREDENTIALS, SANDBOX_REGION
+    from remediate.secrets import SANDBOX_KEYRING_ENV
+
+    values = {
+        "AWS_ENDPOINT_URL": endpoint_url,
+        "AWS_ACCESS_KEY_ID": SANDBOX_CREDENTIALS["AccessKeyId"],
+        "AWS_SECRET_ACCESS_KEY": SANDBOX_CREDENTIALS["SecretAccessKey"],
+        "AWS_REGION": SANDBOX_REGION,
+        "AWS_DEFAULT_REGION": SANDBOX_REGION,
+        # Sandbox only: a plain file of its fake secrets, in the sandbox's own directory.
+        SANDBOX_KEYRING_ENV: str(directory / SANDBOX_KEYRING_FILE),
+        # The journal and the locks of runs against the sandbox stay with it.
+        "XDG_STATE_HOME": str(directory / "state"),
+    }
+    lines = ["unset AWS_PROFILE AWS_DEFAULT_PROFILE AWS_SESSION_TOKEN"]
+    lines += [f"export {name}={shlex.quote(value)}" for name, value in values.items()]
+    return lines
+
+
+def check_sandbox_keyring(aws: Aws) -> None:
+    """With the sandbox's keyring in the environment, refuse to talk to anything but that
+    sandbox: secrets of a real account must never land in its plain file."""
+    import os
+
+    from remediate.secrets import SANDBOX_KEYRING_ENV
+
+    keyring_file = os.environ.get(SANDBOX_KEYRING_ENV)
+    if not keyring_file:
+        return
+    try:
+        served = (Path(keyring_file).parent / SANDBOX_ENDPOINT_FILE).read_text().strip()
+    except OSError:
+        served = None
+    target = str(aws.iam.meta.endpoint_url)
+    if served is None or target.rstrip("/") != served.rstrip("/"):
+        raise InputError(
+            f"{SANDBOX_KEYRING_ENV} is set (the keyring of `remediate sandbox serve`), but this "
+            f"command talks to {target}, not to that sandbox ({served or 'not serving'})",
+            tip=f"unset {SANDBOX_KEYRING_ENV} and the sandbox's other lines (a new shell) before "
+            "working on a real account",
+        )
+
+
+def sandbox_serve(request: SandboxServeRequest) -> int:
+    """Run the sandbox in the foreground until Ctrl-C: its accounts, organization and a
+    Developers group, and the lines that point other commands at it."""
+    import os
+    import tempfile
+    import time
+
+    from remediate.output import note
+    from remediate.sandbox import SANDBOX_ACCOUNT_ID, Sandbox
+
+    if request.directory is None:
+        directory = Path(tempfile.mkdtemp(prefix="remediate-sandbox-"))  # 0700
+    else:
+        directory = request.directory
+        directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+    with Sandbox(organization=True, port=request.port) as sb:
+        # The group the README's onboard-user example adds people to.
+        sb.client("iam").create_group(GroupName="Developers")
+        (directory / SANDBOX_ENDPOINT_FILE).write_text(sb.endpoint_url + "\n")
+        note(
+            f"SANDBOX: a local AWS emulator at {sb.endpoint_url}: account {SANDBOX_ACCOUNT_ID} "
+            "(its root password used 2 days ago; an IAM group Developers), the management "
+            "account of an organization with three member accounts. Nothing here touches a real "
+            "AWS account."
+        )
+        note(
+            "Paste these lines into another shell to point remediate and the AWS CLI at it; its "
+            f"keyring and journal stay in {directory}:"
+        )
+        for line in sandbox_environment(sb.endpoint_url, directory):
+            sys.stdout.write(line + "\n")
+        sys.stdout.flush()
+        note("Serving until Ctrl-C; everything in the emulator ends then.")
+        try:
+            while True:
+                time.sleep(3600)
+        except KeyboardInterrupt:
+            pass
+    # Ctrl-C is how a server in the foreground is stopped: not an interruption of a change.
+    with contextlib.suppress(OSError):
+        os.remove(directory / SANDBOX_ENDPOINT_FILE)
+    note(f"\nSANDBOX: stopped. Its keyring and journal are in {directory} (delete it when done).")
     return EXIT_OK

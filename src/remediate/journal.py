@@ -42,11 +42,13 @@ def change_of(action: str) -> str:
     return "create"
 
 
-def resource_of(names: dict[str, str]) -> str:
+def resource_of(names: dict[str, str], action: str = "") -> str:
     """What a write acted on, in IAM's words: ``policy ARN on group G``, ``access key K of user
     U``; ``the root user`` for a call that names nothing (a root session acting on itself)."""
     user = names.get("UserName")
     of_user = f" of user {user}" if user else ""
+    if "LoginProfile" in action:
+        return f"login profile{of_user or ' of the root user'}"
     if "SerialNumber" in names:
         return f"MFA device {names['SerialNumber']}{of_user}"
     if "VirtualMFADeviceName" in names:
@@ -109,7 +111,7 @@ class Journal:
         entry: dict[str, Any] = {
             **self._step,
             "action": call.action,
-            "resource": resource_of(names),
+            "resource": resource_of(names, call.action),
             "change": change_of(call.action),
             "outcome": call.outcome,
         }

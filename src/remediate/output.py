@@ -16,7 +16,7 @@ import sys
 import threading
 import unicodedata
 from collections.abc import Callable, Iterator, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, TextIO
 
 if TYPE_CHECKING:
@@ -107,22 +107,59 @@ def close_prompt_line(file: TextIO | None = None) -> bool:
     return True
 
 
+def note(text: str) -> None:
+    """A line of the program's own on stderr (a SANDBOX notice), wrapped at word boundaries
+    on a terminal, after whatever stdout holds so far: it never lands inside another line."""
+    sys.stdout.flush()
+    stderr_console().print(text, markup=False)
+
+
 def write_line(text: str, file: TextIO | None = None) -> None:
     """One line of external text, written without rich (scripts read these), made safe."""
     print(safe(text, markup=False), file=file or sys.stdout)
+
+
+def _is_terminal(stream: TextIO) -> bool:
+    try:
+        return stream.isatty()
+    except (AttributeError, ValueError):
+        return False
 
 
 def stdout_console() -> Console:
     from rich.console import Console
 
     # emoji=False: ":smile:" in a tag value or a name is text, not a code to replace.
-    return Console(file=sys.stdout, highlight=False, soft_wrap=True, emoji=False)
+    # On a terminal, lines wrap at word boundaries to its width; elsewhere (a pipe, a file) each
+    # line stays whole, for grep and for scripts.
+    return Console(
+        file=sys.stdout, highlight=False, soft_wrap=not _is_terminal(sys.stdout), emoji=False
+    )
 
 
 def stderr_console() -> Console:
     from rich.console import Console
 
-    return Console(file=sys.stderr, highlight=False, soft_wrap=True, emoji=False)
+    return Console(
+        file=sys.stderr, highlight=False, soft_wrap=not _is_terminal(sys.stderr), emoji=False
+    )
+
+
+def print_hanging(console: Console, prefix: str, body: str) -> None:
+    """``prefix`` then ``body`` (both rich markup, made safe by the caller); on a terminal, the
+    lines ``body`` wraps onto start under its first character, not at the left edge."""
+    from rich.cells import cell_len
+    from rich.markup import render
+    from rich.table import Table
+
+    if console.soft_wrap:
+        console.print(prefix + body)
+        return
+    grid = Table.grid()
+    grid.add_column(no_wrap=True, width=cell_len(render(prefix).plain))
+    grid.add_column(overflow="fold")  # a word longer than the line is folded, never cut
+    grid.add_row(prefix, body)
+    console.print(grid)
 
 
 def print_json(document: dict[str, Any]) -> None:
@@ -144,31 +181,37 @@ def _ago(seconds: float) -> str:
     return f"{seconds / 86400:.1f} days ago"
 
 
-def render_verdict(console: Console, verdict: Verdict, now: datetime) -> None:
-    """A verdict line, the evidence, the hygiene findings and the next step."""
+def render_verdict(
+    console: Console, verdict: Verdict, now: datetime, *, next_step: bool = True
+) -> None:
+    """A verdict line, the evidence, the hygiene findings and (``next_step``: when the command
+    is not already taking it) the next step."""
     account = safe(verdict.account_id or "unknown account")
     days = verdict.window_days
     if verdict.root_in_use is None:
         console.print(f"[bold yellow]UNDETERMINED[/]: root use in {account} cannot be determined.")
-    elif verdict.root_in_use:
-        console.print(
-            f"[bold red]ROOT IN USE[/]: the root user of {account} was used "
-            f"in the last {days} day{'s' * (days != 1)}."
-        )
     else:
-        console.print(
-            f"[bold green]OK[/]: the root user of {account} was not used "
-            f"in the last {days} day{'s' * (days != 1)}."
-        )
+        # The window is counted to the second, not in calendar days: say where it starts.
+        since = when(now - timedelta(days=min(days, 3650)))
+        window = f"in the last {days} day{'s' * (days != 1)} (since {since})"
+        if verdict.root_in_use:
+            console.print(
+                f"[bold red]ROOT IN USE[/]: the root user of {account} was used {window}."
+            )
+        else:
+            console.print(f"[bold green]OK[/]: the root user of {account} was not used {window}.")
     for item in verdict.evidence:
         where = ", ".join(
             safe_field(value, pattern)
             for value, pattern in ((item.service, SERVICE_PATTERN), (item.region, REGION_PATTERN))
             if value
         )
-        console.print(
-            f"  - {item.credential}: last used {when(item.last_used)} "
-            f"({_ago((now - item.last_used).total_seconds())})" + (f" via {where}" if where else "")
+        print_hanging(
+            console,
+            "  - ",
+            f"{item.credential}: last used {when(item.last_used)} "
+            f"({_ago((now - item.last_used).total_seconds())})"
+            + (f" via {where}" if where else ""),
         )
     if verdict.last_used and not verdict.evidence:
         console.print(f"  Most recent root use: {when(verdict.last_used)}.")
@@ -194,8 +237,8 @@ def render_verdict(console: Console, verdict: Verdict, now: datetime) -> None:
             f"({_ago(verdict.report_age_seconds)})."
         )
     for note in verdict.notes:
-        console.print(f"[yellow]Note:[/] {safe(note)}")
-    if verdict.root_in_use:
+        print_hanging(console, "[yellow]Note:[/] ", safe(note))
+    if verdict.root_in_use and next_step:
         console.print(
             f"Next step: [bold]{NEXT_STEP}[/] creates an administrator so the root user "
             "can be put away."
@@ -214,8 +257,8 @@ def render_findings(console: Console, findings: Sequence[Finding]) -> None:
     console.print(f"Findings ({len(findings)}):")
     for f in findings:
         style = _SEVERITY_STYLE.get(f.severity.value, "default")
-        console.print(f"  [{style}]{f.severity.value:<8}[/] {f.id}: {f.title}.")
-        console.print(f"           Fix: {escape(f.remediation)}")
+        print_hanging(console, f"  [{style}]{f.severity.value:<8}[/] ", f"{f.id}: {f.title}.")
+        print_hanging(console, "           Fix: ", escape(f.remediation))
 
 
 def render_plan(console: Console, report: RunReport, account_id: str) -> None:
@@ -231,13 +274,14 @@ def render_plan(console: Console, report: RunReport, account_id: str) -> None:
         "none": "= none  ",
     }
     for p in report.steps:
-        console.print(
-            f"  {marks[p.change.change]}  {safe(p.step.id)} ({safe(p.step.kind)}): "
-            f"{safe(p.change.resource)}"
+        print_hanging(
+            console,
+            f"  {marks[p.change.change]}  ",
+            f"{safe(p.step.id)} ({safe(p.step.kind)}): {safe(p.change.resource)}",
         )
         for detail in p.change.details:
             # Details hold names, tag values and ids read from AWS: text, never markup.
-            console.print(f"              {safe(detail)}")
+            print_hanging(console, " " * 14, safe(detail))
     if not report.pending:
         console.print("Nothing needs changing: everything is already in place.")
     else:
@@ -266,7 +310,7 @@ def render_outcome(
     if secrets and not show_secrets:
         if sandbox:
             console.print(
-                "  The sandbox's keyring ends with this command: --show-secrets shows them."
+                "  The sandbox's keyring ends with this command: --show-secrets prints them."
             )
         else:
             console.print(
@@ -274,7 +318,14 @@ def render_outcome(
                 "password|access-key|mfa-qr"
             )
     if outcome.mfa is not None:
-        state = "enabled" if outcome.mfa.enabled else "pending (rerun to finish enrolling)"
+        # --sandbox forgets the device with this command: a rerun starts afresh.
+        pending = (
+            "pending (a --sandbox rerun starts afresh: `remediate sandbox serve` keeps one "
+            "running to resume in)"
+            if sandbox
+            else "pending (rerun to finish enrolling)"
+        )
+        state = "enabled" if outcome.mfa.enabled else pending
         console.print(f"  MFA device {safe(outcome.mfa.serial_number)}: {state}")
     if outcome.console_sign_in_url is not None:
         console.print(f"  Console sign-in: {safe(outcome.console_sign_in_url)}")
@@ -334,10 +385,15 @@ def render_sweep(console: Console, result: SweepResult) -> None:
     from rich.table import Table
 
     table = Table(show_edge=False, pad_edge=False)
-    for column in ("Account", "Name", "Verdict", "Last root use"):
-        table.add_column(column, no_wrap=True)
-    for column in ("Evidence", "Root MFA", "Root keys"):
-        table.add_column(column, overflow="fold")
+    # Each column gets what its longest word needs (no "Evidenc|e", no "passwor|d"); only a
+    # name that cannot fit is cut, with an ellipsis. Headers of short values wrap at the space.
+    table.add_column("Account", no_wrap=True, min_width=12)
+    table.add_column("Name", no_wrap=True, overflow="ellipsis", min_width=4)
+    table.add_column("Verdict", no_wrap=True, min_width=12)
+    table.add_column("Last root use", min_width=10)
+    table.add_column("Evidence", min_width=12)
+    table.add_column("Root MFA", min_width=4)
+    table.add_column("Root keys", min_width=4)
     for a in result.accounts:
         v = a.verdict
         account_id = safe(a.account_id)
@@ -393,9 +449,13 @@ def render_root_audit(console: Console, result: RootAuditResult) -> None:
         f"{_yes_no_plain(org.root_sessions)}."
     )
     table = Table(show_edge=False, pad_edge=False)
-    for column in ("Account", "Name", "Password", "Access keys", "Signing certs", "MFA devices"):
-        table.add_column(column, no_wrap=True)
-    table.add_column("Error", overflow="fold")
+    # A count always shows; the ids after it wrap, and only an id longer than its column is cut.
+    table.add_column("Account", no_wrap=True, min_width=12)
+    table.add_column("Name", no_wrap=True, overflow="ellipsis", min_width=4)
+    table.add_column("Password", min_width=4)
+    for column in ("Access keys", "Signing certs", "MFA devices"):
+        table.add_column(column, overflow="ellipsis", min_width=6)
+    table.add_column("Error", min_width=8)
     for a in result.accounts:
         name = escape(a.account_name) if a.account_name else "-"
         c = a.credentials

@@ -539,3 +539,32 @@ def journal_request(
         since=parse_since(since, now=now or datetime.now(UTC)) if since is not None else None,
         output=output,
     )
+
+
+@dataclass(frozen=True)
+class SandboxServeRequest:
+    """``remediate sandbox serve``: the port to listen on (0: a free one), and the sandbox's own
+    directory (None: a new one)."""
+
+    port: int = 0
+    directory: Path | None = None
+
+
+def sandbox_serve_request(
+    *, port: int | None = None, directory: Path | None = None
+) -> SandboxServeRequest:
+    """A port of 1-65535 (none given: a free one); a directory that does not exist yet or is
+    empty: the sandbox's keyring and state go there and nothing of an earlier sandbox may mix
+    in."""
+    if port is not None:
+        check_range("--port", port, 1, 65535)
+    if directory is not None and directory.exists():
+        if not directory.is_dir():
+            raise InputError(f"--dir {directory}: not a directory")
+        if any(directory.iterdir()):
+            raise InputError(
+                f"--dir {directory} is not empty: the sandbox keeps its keyring and state there "
+                "and starts with none",
+                tip="give a new or empty directory, or leave --dir out for a new temporary one",
+            )
+    return SandboxServeRequest(port=port or 0, directory=directory)

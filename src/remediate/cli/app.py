@@ -4,6 +4,7 @@ hands it to remediate.commands. Nothing else happens here."""
 import contextlib
 import os
 import sys
+from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
@@ -502,6 +503,44 @@ def journal_show(
         limit=limit, account=account, user=user, since=since, output=output.value
     )
     raise typer.Exit(commands.journal(request))
+
+
+sandbox_app = typer.Typer(
+    help="The built-in sandbox: a local AWS emulator (no account needed).",
+    no_args_is_help=True,
+    rich_markup_mode=None,
+)
+app.add_typer(sandbox_app, name="sandbox")
+
+SANDBOX_EXIT_CODES = (
+    "Exit codes: 0 stopped with Ctrl-C; 2 invalid input (a port in use, a --dir that is not "
+    "empty, the sandbox extra not installed)."
+)
+
+
+@sandbox_app.command("serve", epilog=SANDBOX_EXIT_CODES)
+def sandbox_serve(
+    port: Annotated[
+        int | None,
+        typer.Option("--port", help="Listen on this loopback port [default: a free one]."),
+    ] = None,
+    directory: Annotated[
+        Path | None,
+        typer.Option(
+            "--dir",
+            metavar="PATH",
+            help="The sandbox's own directory, new or empty: its keyring file and journal "
+            "[default: a new temporary one].",
+        ),
+    ] = None,
+) -> None:
+    """Run the sandbox in the foreground until Ctrl-C, and print the lines that point other
+    commands at it: its accounts and organization stay between commands, so resuming, reruns,
+    secrets and the journal can be tried without an AWS account."""
+    from remediate import commands
+    from remediate.requests import sandbox_serve_request
+
+    raise typer.Exit(commands.sandbox_serve(sandbox_serve_request(port=port, directory=directory)))
 
 
 def _log_handler() -> "logging.Handler":

@@ -99,7 +99,8 @@ Days = Annotated[
     int,
     typer.Option(
         "--days",
-        help=f"Window: root used within this many days counts as in use (1-{limits.MAX_DAYS}).",
+        help="Root used within this many days counts as in use; the window is counted to the "
+        f"second back from now, not in calendar days (1-{limits.MAX_DAYS}).",
     ),
 ]
 ReportTimeout = Annotated[
@@ -123,7 +124,8 @@ CredentialReport = Annotated[
     typer.Option(
         "--credential-report",
         metavar="FILE",
-        help="Judge a credential report CSV from the console; no AWS call.",
+        help="Judge a credential report instead of asking AWS: the CSV the console downloads, "
+        "or the JSON `aws iam get-credential-report` prints (- reads standard input).",
     ),
 ]
 

@@ -113,8 +113,15 @@ def _count_active(flags: tuple[bool | None, ...]) -> int | None:
 
 
 def _duration(seconds: float) -> str:
+    """An age in the units a person reads it in: minutes, hours (and minutes) up to two days,
+    then days, then years."""
     minutes = int(seconds // 60)
     hours, minutes = divmod(minutes, 60)
+    days = hours // 24
+    if days >= 730:
+        return f"over {days // 365} years"
+    if days >= 2:
+        return f"{days} days"
     if hours == 0:
         return f"{minutes} minute{'s' if minutes != 1 else ''}"
     text = f"{hours} hour{'s' if hours != 1 else ''}"
