@@ -367,3 +367,165 @@ def test_verbose_follows_detection_and_retries(
         r"(Throttling|ConnectionClosedError|\w+Error) \(attempt \d of 8\); botocore tries again",
         text,
     )
+
+
+# --- text that fits and says what it means -----------------------------------------------------
+
+COMMANDS = [
+    (),
+    ("root-use",),
+    ("permissions",),
+    ("journal",),
+    ("playbook",),
+    ("playbook", "list"),
+    ("playbook", "show"),
+    ("playbook", "run"),
+    ("secrets",),
+    ("secrets", "list"),
+    ("secrets", "show"),
+    ("secrets", "forget"),
+    ("root-credentials",),
+    ("root-credentials", "audit"),
+    ("root-credentials", "centralize"),
+    ("root-credentials", "delete"),
+    ("sandbox",),
+    ("sandbox", "serve"),
+]
+
+
+@pytest.mark.parametrize("command", COMMANDS, ids=[" ".join(c) or "top" for c in COMMANDS])
+def test_help_fits_80_columns_with_whole_summaries(
+    cli: Any, monkeypatch: pytest.MonkeyPatch, command: tuple[str, ...]
+) -> None:
+    monkeypatch.setenv("COLUMNS", "80")
+    r = cli(*command, "--help")
+    assert r.code == 0, r.err
+    lines = r.out.splitlines()
+    assert all(len(line) <= 80 for line in lines), [ln for ln in lines if len(ln) > 80]
+    if "Commands:" in lines:
+        listed = lines[lines.index("Commands:") + 1 :]
+        listed = listed[: listed.index("")] if "" in listed else listed  # the epilog follows
+        summaries = [ln for ln in listed if ln.startswith("  ") and not ln.startswith("   ")]
+        assert summaries
+        for line in summaries:
+            assert not line.endswith("..."), line  # cut mid-sentence
+            assert line.endswith("."), line
+            assert len(line) <= 80
+    if command and command[0] not in ("playbook", "secrets", "root-credentials", "sandbox"):
+        assert "Exit codes:" in r.out
+    if len(command) == 2:
+        assert "Exit codes:" in r.out
+
+
+def test_each_command_lists_only_its_own_exit_codes(
+    cli: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("COLUMNS", "200")  # one line of exit codes each
+
+    def codes(*command: str) -> str:
+        out = cli(*command, "--help").out
+        return " ".join(out[out.index("Exit codes:") :].split())
+
+    assert "1 root in use" in codes("root-use")
+    assert "130 interrupted" in codes("root-use")
+    run = codes("playbook", "run")
+    assert "root in use" not in run
+    assert "1 " not in run.split(";")[1]
+    assert "130 interrupted" in run
+    assert "1 some root user holds credentials" in codes("root-credentials", "audit")
+    assert "credentials" not in codes("root-credentials", "delete").split(";")[1]
+    assert codes("permissions") == (
+        "Exit codes: 0 printed; 2 invalid input (a playbook that does not load)."
+    )
+    assert "0 stopped with Ctrl-C" in codes("sandbox", "serve")
+
+
+def test_days_help_says_the_window_is_counted_to_the_second(
+    cli: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("COLUMNS", "200")
+    out = " ".join(cli("root-use", "--help").out.split())
+    assert "counted to the second back from now, not in calendar days" in out
+
+
+def test_the_verdict_says_where_the_window_starts(cli: Any, moto: Any) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from remediate.sandbox import RootState
+
+    # Used exactly two days (and a few seconds) ago: outside a two-day window, and said so.
+    moto.set_root(RootState(password_last_used=datetime.now(UTC) - timedelta(days=2)))
+    r = cli("root-use", "--endpoint-url", moto.endpoint_url, "--days", "2")
+    assert r.code == 0, r.err
+    assert re.search(
+        r"OK: the root user of 123456789012 was not used in the last 2 days \(since "
+        r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC\)\.",
+        r.out,
+    )
+    assert "Next step" not in r.out
+    r = cli("root-use", "--endpoint-url", moto.endpoint_url, "--days", "3")
+    assert r.code == 1
+    assert "Next step: remediate root-use --create-admin NAME" in r.out
+
+
+def test_a_pending_device_in_the_sandbox_is_not_said_to_resume() -> None:
+    import io
+
+    from rich.console import Console
+
+    from remediate.output import render_outcome
+    from remediate.playbook.runner import Planned, RunReport
+    from remediate.steps.base import Change, MfaDevice, RunOutcome
+    from remediate.steps.virtual_mfa import VirtualMfaStep
+
+    report = RunReport("root-use", dry_run=False)
+    report.steps.append(Planned(VirtualMfaStep("mfa", {"user": "alice"}), Change("x", "create")))
+    outcome = RunOutcome(mfa=MfaDevice("arn:aws:iam::123456789012:mfa/alice", enabled=False))
+    for sandbox, expected in (
+        (True, "a --sandbox rerun starts afresh: `remediate sandbox serve`"),
+        (False, "pending (rerun to finish enrolling)"),
+    ):
+        out = io.StringIO()
+        render_outcome(Console(file=out, width=200), report, outcome, show_secrets=False,
+                       sandbox=sandbox)  # fmt: skip
+        assert expected in out.getvalue()
+
+
+@needs_pty
+def test_on_an_80_column_terminal_words_are_never_split(moto: Any) -> None:
+    term = Terminal(*ADMIN, "--endpoint-url", moto.endpoint_url, "--no-mfa", "--yes",
+                    size=(80, 200))  # fmt: skip
+    try:
+        assert term.wait() == 0, term.screen()
+    finally:
+        term.close()
+    rows = [row.rstrip() for row in term.visible()]
+    text = "\n".join(rows)
+    # The policy ARN moves to a line of its own instead of "Adminis|tratorAccess".
+    assert "arn:aws:iam::aws:policy/AdministratorAccess" in text
+    assert "Adminis\n" not in text
+    # A plan detail wraps under itself, not at the left edge.
+    detail = next(n for n, row in enumerate(rows) if "console access for alice with" in row)
+    assert rows[detail].startswith(" " * 14 + "console access")
+    assert rows[detail + 1].startswith(" " * 14)
+    assert rows[detail + 1].strip()
+    for row in rows:
+        assert len(row) <= 80
+
+
+@needs_pty
+def test_the_sweep_table_fits_80_columns(moto: Any) -> None:
+    term = Terminal("root-use", "--sandbox", "--all-accounts", size=(80, 60))
+    try:
+        assert term.wait() == 1, term.screen()
+    finally:
+        term.close()
+    rows = [row.rstrip() for row in term.visible() if row.strip()]
+    header = next(n for n, row in enumerate(rows) if row.startswith("Account"))
+    # No header cut mid-word ("Evidenc|e"), and every column's words whole.
+    assert "Evidence" in rows[header]
+    table = "\n".join(rows[header - 1 : header + 12])
+    for word in ("password", "access_key_1", "Verdict", "IN USE", "Account"):
+        assert word in table, table
+    assert "4 accounts: 2 in use, 2 not in use, 0 undetermined" in rows
+    assert all("SANDBOX" not in row or row.startswith("SANDBOX") for row in rows)

@@ -830,45 +830,55 @@ def check_sandbox_keyring(aws: Aws) -> None:
         )
 
 
+def _serve(sb: Any, directory: Path) -> None:
+    """Seed the Developers group, say where the sandbox is, and wait for Ctrl-C."""
+    import time
+
+    from remediate.output import note
+    from remediate.sandbox import SANDBOX_ACCOUNT_ID
+
+    # The group the README's onboard-user example adds people to.
+    sb.client("iam").create_group(GroupName="Developers")
+    (directory / SANDBOX_ENDPOINT_FILE).write_text(sb.endpoint_url + "\n")
+    note(
+        f"SANDBOX: a local AWS emulator at {sb.endpoint_url}: account {SANDBOX_ACCOUNT_ID} "
+        "(its root password used 2 days ago; an IAM group Developers), the management "
+        "account of an organization with three member accounts. Nothing here touches a real "
+        "AWS account."
+    )
+    note(
+        "Paste these lines into another shell to point remediate and the AWS CLI at it; its "
+        f"keyring and journal stay in {directory}:"
+    )
+    for line in sandbox_environment(sb.endpoint_url, directory):
+        sys.stdout.write(line + "\n")
+    sys.stdout.flush()
+    note("Serving until Ctrl-C; everything in the emulator ends then.")
+    while True:
+        time.sleep(3600)
+
+
 def sandbox_serve(request: SandboxServeRequest) -> int:
     """Run the sandbox in the foreground until Ctrl-C: its accounts, organization and a
     Developers group, and the lines that point other commands at it."""
     import os
     import tempfile
-    import time
 
     from remediate.output import note
-    from remediate.sandbox import SANDBOX_ACCOUNT_ID, Sandbox
+    from remediate.sandbox import Sandbox
 
     if request.directory is None:
         directory = Path(tempfile.mkdtemp(prefix="remediate-sandbox-"))  # 0700
     else:
         directory = request.directory
         directory.mkdir(mode=0o700, parents=True, exist_ok=True)
-    with Sandbox(organization=True, port=request.port) as sb:
-        # The group the README's onboard-user example adds people to.
-        sb.client("iam").create_group(GroupName="Developers")
-        (directory / SANDBOX_ENDPOINT_FILE).write_text(sb.endpoint_url + "\n")
-        note(
-            f"SANDBOX: a local AWS emulator at {sb.endpoint_url}: account {SANDBOX_ACCOUNT_ID} "
-            "(its root password used 2 days ago; an IAM group Developers), the management "
-            "account of an organization with three member accounts. Nothing here touches a real "
-            "AWS account."
-        )
-        note(
-            "Paste these lines into another shell to point remediate and the AWS CLI at it; its "
-            f"keyring and journal stay in {directory}:"
-        )
-        for line in sandbox_environment(sb.endpoint_url, directory):
-            sys.stdout.write(line + "\n")
-        sys.stdout.flush()
-        note("Serving until Ctrl-C; everything in the emulator ends then.")
-        try:
-            while True:
-                time.sleep(3600)
-        except KeyboardInterrupt:
-            pass
-    # Ctrl-C is how a server in the foreground is stopped: not an interruption of a change.
+    # Ctrl-C is how a server in the foreground is stopped, once it runs: not an interruption of
+    # a change, and exit 0.
+    with (
+        Sandbox(organization=True, port=request.port) as sb,
+        contextlib.suppress(KeyboardInterrupt),
+    ):
+        _serve(sb, directory)
     with contextlib.suppress(OSError):
         os.remove(directory / SANDBOX_ENDPOINT_FILE)
     note(f"\nSANDBOX: stopped. Its keyring and journal are in {directory} (delete it when done).")

@@ -26,9 +26,31 @@ if TYPE_CHECKING:
     from remediate.prompt import Prompter
     from remediate.requests import AwsChoice
 
+# Each command's --help lists its own exit codes; the common ones are also on the top level.
 EXIT_CODES_HELP = (
-    "Exit codes: 0 root not in use, or a remediation completed; 1 root in use (detection only); "
-    "2 invalid input, nothing was changed; 3 root use could not be determined, or AWS failed."
+    "Exit codes: 0 success; 1 root in use, or root credentials found; 2 invalid input, nothing "
+    "was changed; 3 AWS failed, or root use could not be determined; 130 interrupted (Ctrl-C). "
+    "Each command's --help lists its own."
+)
+ROOT_USE_EXIT_CODES = (
+    "Exit codes: 0 root not in use, or a remediation completed; 1 root in use (detection "
+    "only), or with --fail-on hygiene a hygiene finding; 2 invalid input, nothing was changed; "
+    "3 root use could not be determined, AWS failed, or a step failed (a rerun continues); 130 "
+    "interrupted (Ctrl-C; the last line says what was changed)."
+)
+PLAYBOOK_RUN_EXIT_CODES = (
+    "Exit codes: 0 the playbook completed, or had nothing to change; 2 invalid input, nothing "
+    "was changed; 3 AWS failed, or a step failed (a rerun continues); 130 interrupted (Ctrl-C; "
+    "the last line says what was changed)."
+)
+READ_EXIT_CODES = "Exit codes: 0 printed; 2 invalid input (a playbook that does not load)."
+SECRETS_EXIT_CODES = (
+    "Exit codes: 0 done; 2 invalid input, no such secret, or no usable keyring; 130 "
+    "interrupted (Ctrl-C)."
+)
+JOURNAL_EXIT_CODES = (
+    "Exit codes: 0 shown (unreadable lines are skipped and counted); 2 invalid input, or a "
+    "state directory that cannot be used."
 )
 
 app = typer.Typer(
@@ -105,7 +127,11 @@ def _main(
         logging.getLogger(noisy).setLevel(logging.INFO if debug else logging.WARNING)
 
 
-@app.command("root-use", epilog=EXIT_CODES_HELP)
+@app.command(
+    "root-use",
+    epilog=ROOT_USE_EXIT_CODES,
+    short_help="Detect root use; with --create-admin, fix it.",
+)
 def root_use(
     days: o.Days = limits.DEFAULT_DAYS,
     report_timeout: o.ReportTimeout = None,
@@ -184,12 +210,15 @@ def root_use(
 
 
 playbook_app = typer.Typer(
-    help="List, show and run playbooks.", no_args_is_help=True, rich_markup_mode=None
+    help="List, show and run playbooks.",
+    short_help="List, show and run playbooks.",
+    no_args_is_help=True,
+    rich_markup_mode=None,
 )
 app.add_typer(playbook_app, name="playbook")
 
 
-@playbook_app.command("list")
+@playbook_app.command("list", epilog=READ_EXIT_CODES)
 def playbook_list(output: o.OutputFormat = o.Output.text) -> None:
     """List the shipped playbooks."""
     from remediate.output import print_json
@@ -203,7 +232,7 @@ def playbook_list(output: o.OutputFormat = o.Output.text) -> None:
         print(f"{b.name}: {' '.join(b.description.split())}")
 
 
-@playbook_app.command("show")
+@playbook_app.command("show", epilog=READ_EXIT_CODES)
 def playbook_show(
     name: Annotated[str, typer.Argument(metavar="NAME|PATH", help="A shipped name or a file.")],
 ) -> None:
@@ -218,7 +247,7 @@ def playbook_show(
     sys.stdout.write(shown + ("\n" if text.endswith(("\n", "\r")) else ""))
 
 
-@playbook_app.command("run", epilog=EXIT_CODES_HELP)
+@playbook_app.command("run", epilog=PLAYBOOK_RUN_EXIT_CODES)
 def playbook_run(
     name: Annotated[str, typer.Argument(metavar="NAME|PATH", help="A shipped name or a file.")],
     var: o.Variables = None,
@@ -270,13 +299,18 @@ def playbook_run(
 
 secrets_app = typer.Typer(
     help="Secrets remediate keeps in the system keyring (passwords, access keys, MFA seeds).",
+    short_help="List, hand over and forget the secrets it keeps.",
     no_args_is_help=True,
     rich_markup_mode=None,
 )
 app.add_typer(secrets_app, name="secrets")
 
 
-@secrets_app.command("list")
+@secrets_app.command(
+    "list",
+    epilog=SECRETS_EXIT_CODES,
+    short_help="List the secrets the keyring holds, never their values.",
+)
 def secrets_list(
     output: o.OutputFormat = o.Output.text,
     allow_plaintext_keyring: o.AllowPlaintextKeyring = False,
@@ -287,7 +321,7 @@ def secrets_list(
     raise typer.Exit(commands.secrets_list(output.value, allow_plaintext=allow_plaintext_keyring))
 
 
-@secrets_app.command("show")
+@secrets_app.command("show", epilog=SECRETS_EXIT_CODES)
 def secrets_show(
     user: Annotated[str, typer.Argument(help="The IAM user.")],
     what: Annotated[o.What, typer.Option("--what", help="Which secret to hand over.")],
@@ -305,7 +339,7 @@ def secrets_show(
     )
 
 
-@secrets_app.command("forget")
+@secrets_app.command("forget", epilog=SECRETS_EXIT_CODES)
 def secrets_forget(
     user: Annotated[str, typer.Argument(help="The IAM user.")],
     account: o.Account = None,
@@ -326,7 +360,11 @@ def secrets_forget(
     )
 
 
-@app.command("permissions")
+@app.command(
+    "permissions",
+    epilog=READ_EXIT_CODES,
+    short_help="Print the least-privilege IAM policy for a run.",
+)
 def permissions(
     playbook: Annotated[
         str, typer.Argument(metavar="[PLAYBOOK]", help="A shipped playbook name or a file.")
@@ -383,19 +421,34 @@ def permissions(
 root_credentials_app = typer.Typer(
     help="Put root away across an AWS Organization: centralize root access, audit and delete "
     "member accounts' root credentials (from the management account).",
+    short_help="Put root away across an AWS Organization.",
     no_args_is_help=True,
     rich_markup_mode=None,
 )
 app.add_typer(root_credentials_app, name="root-credentials")
 
-ROOT_CREDENTIALS_EXIT_CODES = (
-    "Exit codes: 0 done (audit: no member account's root holds credentials); 1 (audit) some "
-    "root user holds credentials; 2 invalid input, nothing was changed; 3 AWS failed, or "
-    "(audit) an account could not be audited."
+AUDIT_EXIT_CODES = (
+    "Exit codes: 0 no member account's root user holds credentials; 1 some root user holds "
+    "credentials; 2 invalid input; 3 AWS failed, or an account could not be audited; 130 "
+    "interrupted (Ctrl-C)."
+)
+CENTRALIZE_EXIT_CODES = (
+    "Exit codes: 0 centralized root access is on (or nothing needed changing); 2 invalid input "
+    "or not the management account, nothing was changed; 3 AWS failed (a rerun continues); 130 "
+    "interrupted (Ctrl-C; the last line says what was changed)."
+)
+DELETE_EXIT_CODES = (
+    "Exit codes: 0 done in every account (or nothing to delete); 2 invalid input, nothing was "
+    "changed; 3 AWS failed in an account (a rerun continues); 130 interrupted (Ctrl-C; the last "
+    "line says what was changed)."
 )
 
 
-@root_credentials_app.command("audit", epilog=ROOT_CREDENTIALS_EXIT_CODES)
+@root_credentials_app.command(
+    "audit",
+    epilog=AUDIT_EXIT_CODES,
+    short_help="Show which member accounts' root users hold credentials.",
+)
 def root_credentials_audit(
     all_accounts: o.AllAccounts = False,
     accounts: o.Accounts = None,
@@ -424,7 +477,11 @@ def root_credentials_audit(
     raise typer.Exit(commands.root_credentials_audit(request))
 
 
-@root_credentials_app.command("centralize", epilog=ROOT_CREDENTIALS_EXIT_CODES)
+@root_credentials_app.command(
+    "centralize",
+    epilog=CENTRALIZE_EXIT_CODES,
+    short_help="Enable centralized root access for the organization.",
+)
 def root_credentials_centralize(
     dry_run: o.DryRun = False,
     yes: o.Yes = False,
@@ -450,7 +507,11 @@ def root_credentials_centralize(
     raise typer.Exit(commands.root_credentials_centralize(request, _prompter()))
 
 
-@root_credentials_app.command("delete", epilog=ROOT_CREDENTIALS_EXIT_CODES)
+@root_credentials_app.command(
+    "delete",
+    epilog=DELETE_EXIT_CODES,
+    short_help="Delete member accounts' root credentials.",
+)
 def root_credentials_delete(
     all_accounts: o.AllAccounts = False,
     accounts: o.Accounts = None,
@@ -486,7 +547,11 @@ def root_credentials_delete(
     raise typer.Exit(commands.root_credentials_delete(request, _prompter()))
 
 
-@app.command("journal")
+@app.command(
+    "journal",
+    epilog=JOURNAL_EXIT_CODES,
+    short_help="Show every write remediate made, with its outcome.",
+)
 def journal_show(
     output: o.OutputFormat = o.Output.text,
     limit: o.JournalLimit = limits.DEFAULT_JOURNAL_LIMIT,
@@ -507,6 +572,7 @@ def journal_show(
 
 sandbox_app = typer.Typer(
     help="The built-in sandbox: a local AWS emulator (no account needed).",
+    short_help="Run the built-in AWS emulator for other commands.",
     no_args_is_help=True,
     rich_markup_mode=None,
 )
@@ -518,7 +584,11 @@ SANDBOX_EXIT_CODES = (
 )
 
 
-@sandbox_app.command("serve", epilog=SANDBOX_EXIT_CODES)
+@sandbox_app.command(
+    "serve",
+    epilog=SANDBOX_EXIT_CODES,
+    short_help="Run the sandbox until Ctrl-C, for other commands.",
+)
 def sandbox_serve(
     port: Annotated[
         int | None,
