@@ -529,3 +529,28 @@ def test_the_sweep_table_fits_80_columns(moto: Any) -> None:
         assert word in table, table
     assert "4 accounts: 2 in use, 2 not in use, 0 undetermined" in rows
     assert all("SANDBOX" not in row or row.startswith("SANDBOX") for row in rows)
+
+
+@needs_pty
+def test_a_long_wait_shows_a_spinner_on_a_terminal_only(moto: Any, cli: Any) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from remediate.sandbox import RootState
+
+    # No report yet: GenerateCredentialReport answers STARTED, and the report is waited for.
+    moto.reset(report_ready=False)
+    moto.set_root(RootState(password_last_used=datetime.now(UTC) - timedelta(days=2)))
+    term = Terminal("root-use", "--endpoint-url", moto.endpoint_url)
+    try:
+        term.expect("Waiting for IAM to generate the credential report")
+        assert term.wait() == 1, term.screen()
+        rows = [row.rstrip() for row in term.visible() if row.strip()]
+        assert not any("Waiting for IAM" in row for row in rows)  # cleared once done
+    finally:
+        term.close()
+
+    moto.reset(report_ready=False)
+    moto.set_root(RootState(password_last_used=datetime.now(UTC) - timedelta(days=2)))
+    r = cli("root-use", "--endpoint-url", moto.endpoint_url)
+    assert r.code == 1, r.err
+    assert "Waiting" not in r.err  # standard error is no terminal here

@@ -18,6 +18,7 @@ from remediate.requests import (
     AwsChoice,
     PasswordSource,
     RemediationFlags,
+    SandboxServeRequest,
     journal_request,
     parse_since,
     permissions_request,
@@ -25,6 +26,7 @@ from remediate.requests import (
     prepare,
     root_credentials_request,
     root_use_request,
+    sandbox_serve_request,
 )
 
 LOCAL = AwsChoice()
@@ -485,3 +487,17 @@ def test_journal_request_defaults() -> None:
         "alice",
         None,
     )
+
+
+def test_sandbox_serve_request(tmp_path: Path) -> None:
+    assert sandbox_serve_request() == SandboxServeRequest(port=0, directory=None)
+    assert sandbox_serve_request(port=8080, directory=tmp_path / "new").port == 8080
+    assert sandbox_serve_request(directory=tmp_path).directory == tmp_path  # empty: fine
+    (tmp_path / "file").write_text("")
+    with pytest.raises(InputError, match="is not empty"):
+        sandbox_serve_request(directory=tmp_path)
+    with pytest.raises(InputError, match="not a directory"):
+        sandbox_serve_request(directory=tmp_path / "file")
+    for port in (0, 65536):
+        with pytest.raises(InputError, match=f"invalid --port {port}: expected 1-65535"):
+            sandbox_serve_request(port=port)
