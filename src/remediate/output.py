@@ -81,7 +81,14 @@ def print_secret(console: Console, prefix: str, value: str) -> None:
     """``prefix`` then the secret, exactly: no markup, no highlighting, no emoji codes (a password
     may hold ``[/]``). Control characters, which no secret remediate generates or accepts holds,
     are still escaped: a keyring entry may have been edited."""
-    console.print(prefix + safe(value, markup=False), markup=False, highlight=False, emoji=False)
+    # soft_wrap: never a line break inside a secret, which would break it when copied.
+    console.print(
+        prefix + safe(value, markup=False),
+        markup=False,
+        highlight=False,
+        emoji=False,
+        soft_wrap=True,
+    )
 
 
 # Whether a prompt on standard error waits for its answer, the cursor after it: a Ctrl-C there

@@ -28,9 +28,9 @@ if TYPE_CHECKING:
 
 # Each command's --help lists its own exit codes; the common ones are also on the top level.
 EXIT_CODES_HELP = (
-    "Exit codes: 0 success; 1 root in use, or root credentials found; 2 invalid input, nothing "
-    "was changed; 3 AWS failed, or root use could not be determined; 130 interrupted (Ctrl-C). "
-    "Each command's --help lists its own."
+    "Exit codes: 0 root not in use, or done; 1 root in use (root-credentials audit: root "
+    "credentials found); 2 invalid input, nothing was changed; 3 root use could not be "
+    "determined, or AWS failed; 130 interrupted (Ctrl-C). Each command's --help lists its own."
 )
 ROOT_USE_EXIT_CODES = (
     "Exit codes: 0 root not in use, or a remediation completed; 1 root in use (detection "
