@@ -322,6 +322,9 @@ def test_hygiene(
         pytest.param(timedelta(hours=1), False, None, id="exactly-one-hour"),
         pytest.param(timedelta(hours=1, seconds=1), True, "1 hour old", id="just-stale"),
         pytest.param(timedelta(hours=3, minutes=20), True, "3 hours 20 minutes old", id="3h20"),
+        # Beyond two days an age reads in days, then years: not "103629 hours 8 minutes".
+        pytest.param(timedelta(days=3, hours=5), True, "is 3 days old", id="3-days"),
+        pytest.param(timedelta(days=4318), True, "is over 11 years old", id="11-years"),
     ],
 )
 def test_report_age(age: timedelta, stale: bool, fragment: str | None) -> None:
