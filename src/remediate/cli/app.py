@@ -109,7 +109,12 @@ def _main(
         bool, typer.Option("--debug", help="Log AWS calls; tracebacks on error.")
     ] = False,
     verbose: Annotated[
-        bool, typer.Option("--verbose", "-v", help="Log progress to stderr.")
+        bool,
+        typer.Option(
+            "--verbose",
+            "-v",
+            help="Log progress to stderr: detection's phases, retries, waits.",
+        ),
     ] = False,
     version: Annotated[
         bool, typer.Option("--version", callback=_version, is_eager=True, help="Show the version.")
