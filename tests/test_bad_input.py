@@ -55,6 +55,14 @@ FILES: dict[str, bytes] = {
     + b"steps: *i\n",
     "deep.yaml": b"name: x\nsteps: " + b"[" * 20_000 + b"]" * 20_000 + b"\n",
     "huge-int.yaml": b"name: " + b"9" * 5000 + b"\nsteps: []\n",
+    "two-roots.csv": ROOT_ROW_HEADER.encode()
+    + (
+        b"<root_account>,arn:aws:iam::123456789012:root,2019-01-01T00:00:00+00:00,"
+        b"not_supported,no_information,not_supported,not_supported,false,false,N/A,N/A,N/A,N/A,"
+        b"false,N/A,N/A,N/A,N/A,false,N/A,false,N/A\n"
+    )
+    * 2,
+    "cli.json": b'{"Content": "not base64!", "ReportFormat": "text/csv"}',
 }
 
 A = "--endpoint-url"  # the moto endpoint is appended wherever a case talks to AWS
@@ -307,6 +315,26 @@ CASES: list[tuple[str, tuple[str, ...], str]] = [
         ("permissions", "--detect-only", "--var", "user=a"),
         "it takes no --var or --account",
     ),
+    ("endpoint not a url", ("root-use", "--endpoint-url=notaurl"), "invalid --endpoint-url"),
+    ("endpoint bad port", ("root-use", "--endpoint-url=http://127.0.0.1:0x"), "port or host"),
+    ("region malformed", ("root-use", A, "--region", "us east 1"), "invalid --region"),
+    (
+        "mfa codes swallow an option",
+        (*ADMIN, "alice", "--mfa-codes", "123456", "--yes"),
+        "code 2 is '--yes', an option",
+    ),
+    ("lock timeout negative", (*ADMIN, "alice", "--lock-timeout", "-1", "--yes"), "0-3600"),
+    ("lock timeout detection", ("root-use", A, "--lock-timeout", "5"), "need --create-admin"),
+    ("journal since", ("journal", "--since", "yesterday"), "invalid --since 'yesterday'"),
+    ("journal account", ("journal", "--account", "12"), "expected a 12-digit account id"),
+    ("journal user", ("journal", "--user", "a b"), "invalid IAM user name"),
+    (
+        "report two root rows",
+        ("root-use", "--credential-report", "{two-roots.csv}"),
+        "a second <root_account> row",
+    ),
+    ("report cli json", ("root-use", "--credential-report", "{cli.json}"), "not base64"),
+    ("sandbox port", ("sandbox", "serve", "--port", "0"), "invalid --port 0"),
 ]
 
 

@@ -378,7 +378,7 @@ def test_text_output_when_not_in_use_has_no_next_step(moto, cli):
     r = cli("root-use", "--endpoint-url", moto.endpoint_url, "--days", "1")
     assert r.code == 0
     assert r.out.startswith("OK:")
-    assert "last 1 day." in r.out.splitlines()[0]
+    assert "last 1 day (since " in r.out.splitlines()[0]
     assert "Most recent root use:" in r.out
     assert NEXT_STEP not in r.out
 

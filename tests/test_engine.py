@@ -20,7 +20,7 @@ from remediate.accounts import AccountSession, MemberAccounts, Target
 from remediate.aws.identity import caller_identity
 from remediate.aws.session import Aws, AwsOptions
 from remediate.engine import Remediation, Services
-from remediate.errors import InputError
+from remediate.errors import InputError, Interrupted
 from remediate.playbook.model import bind, instantiate, load_playbook
 from remediate.sandbox import SANDBOX_ACCOUNT_ID as ACCOUNT_ID
 from remediate.secrets import SecretStore
@@ -164,3 +164,46 @@ def test_own_account_with_members(admin_org: Org, base: Aws, test_keyring: Any) 
     )
     assert [r.report.changed for r in runs if r.report] == [5, 5]
     assert opener.misuse == []
+
+
+def test_ctrl_c_in_one_account_stops_the_run_and_says_where(
+    admin_org: Org, base: Aws, test_keyring: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import botocore.endpoint
+
+    send = botocore.endpoint.Endpoint.make_request
+    groups: list[str] = []
+
+    def make_request(self: Any, operation_model: Any, request_dict: Any) -> Any:
+        if operation_model.name == "CreateGroup":
+            groups.append("CreateGroup")
+            if len(groups) == 2:
+                raise KeyboardInterrupt  # in the second account, at its first write
+        return send(self, operation_model, request_dict)
+
+    monkeypatch.setattr(botocore.endpoint.Endpoint, "make_request", make_request)
+    chosen = targets(admin_org, "password", "key", "quiet")
+    first, second, third = engine.run(remediation(), chosen, services(Opener(base), test_keyring))
+
+    assert first.failure is None
+    assert first.report is not None
+    assert first.report.changed == 5
+    assert isinstance(second.failure, Interrupted)
+    assert second.report is not None
+    assert second.report.changed == 0
+    assert isinstance(third.failure, Interrupted)
+    assert third.failure.message == f"not started: interrupted before account {third.account_id}"
+    assert third.report is not None
+    assert third.report.changed == 0  # planned, never applied
+    stopped = engine.interrupted([first, second, third])
+    assert stopped is not None
+    assert stopped.exit_code == 130
+    assert stopped.message.startswith(
+        f"interrupted in account {second.account_id} during step 'admin-group' (iam-group); in "
+        "step 'admin-group': iam:CreateGroup unknown (interrupted: it may have been applied); "
+        "not applied: admin-group, admin-policy, admin-user, console-access, membership; rerun "
+        "to continue from there; "
+    )
+    assert f"accounts changed before it: {first.account_id}" in stopped.message
+    assert stopped.message.endswith(f"accounts not started: {third.account_id}")
+    assert engine.interrupted([first]) is None

@@ -27,8 +27,13 @@ def account_state(moto: Any) -> dict[str, Any]:
 @pytest.fixture(scope="module")
 def reference(moto_server: Any) -> dict[str, Any]:
     """The state after one uninterrupted run, and how many writes it made."""
-    from remediate.cli import run
+    import keyring
 
+    from remediate.cli import run
+    from remediate.secrets import memory_keyring
+
+    # Module-scoped: made before the per-test keyring fixture, so it sets one of its own.
+    keyring.set_keyring(memory_keyring())
     moto_server.reset()
     moto_server.set_root(None)
     with FaultProxy(moto_server.endpoint_url, Faults()) as proxy:

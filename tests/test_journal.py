@@ -1,15 +1,57 @@
-"""The audit trail: one JSON line per applied change, mode 0600, never a secret."""
+"""The audit trail: one JSON line per write call, with its outcome, mode 0600, never a secret;
+read back with unreadable lines skipped and counted, and filtered."""
 
 from __future__ import annotations
 
 import json
 import stat
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from prompters import Scripted
+from remediate.journal import change_of, resource_of
 from remediate.secrets import SecretStore
+
+ACCOUNT = "123456789012"
+ADMIN = ("root-use", "--create-admin", "alice")
+
+# What the root-use playbook's writes are, as the IAM API reference names them, in order.
+FIRST_RUN = [
+    ("admin-group", "iam:CreateGroup", "group Administrators"),
+    (
+        "admin-policy",
+        "iam:AttachGroupPolicy",
+        "policy arn:aws:iam::aws:policy/AdministratorAccess on group Administrators",
+    ),
+    ("admin-user", "iam:CreateUser", "user alice"),
+    # Without an account password policy users may not change their own: the right to is given
+    # before the login profile that requires it.
+    (
+        "console-access",
+        "iam:AttachUserPolicy",
+        "policy arn:aws:iam::aws:policy/IAMUserChangePassword on user alice",
+    ),
+    ("console-access", "iam:CreateLoginProfile", "login profile of user alice"),
+    ("programmatic-access", "iam:CreateAccessKey", "access key {key} of user alice"),
+    ("mfa", "iam:CreateVirtualMFADevice", f"MFA device arn:aws:iam::{ACCOUNT}:mfa/alice"),
+    ("mfa", "iam:EnableMFADevice", f"MFA device arn:aws:iam::{ACCOUNT}:mfa/alice of user alice"),
+    # Privilege last: membership of the administrators group once MFA is enabled.
+    ("membership", "iam:AddUserToGroup", "user alice in group Administrators"),
+]
+
+
+# The actions whose parameters name a user (IAM API reference): their entries say which.
+NAMING_A_USER = {
+    "iam:CreateUser",
+    "iam:AttachUserPolicy",
+    "iam:AddUserToGroup",
+    "iam:CreateLoginProfile",
+    "iam:CreateAccessKey",
+    "iam:EnableMFADevice",
+}
 
 
 @pytest.fixture
@@ -22,31 +64,31 @@ def _lines(path: Path) -> list[dict[str, Any]]:
     return [json.loads(line) for line in path.read_text().splitlines()]
 
 
-def test_applied_changes_are_journaled_once(
+def _run(cli: Any, moto: Any, *extra: str, prompter: Any = None) -> Any:
+    return cli(*ADMIN, "--endpoint-url", moto.endpoint_url, *extra, prompter=prompter)
+
+
+def test_every_write_call_is_journaled_once(
     moto: Any, cli: Any, state_home: Path, test_keyring: Any
 ) -> None:
-    args = ("root-use", "--endpoint-url", moto.endpoint_url, "--create-admin", "alice")
-    dry = cli(*args, "--access", "both", "--mfa-auto", "--dry-run")
+    dry = _run(cli, moto, "--access", "both", "--mfa-auto", "--dry-run")
     assert dry.code == 0
     assert not state_home.exists(), "a dry run wrote to the journal"
 
-    first = cli(*args, "--access", "both", "--mfa-auto", "--yes")
+    first = _run(cli, moto, "--access", "both", "--mfa-auto", "--yes")
     assert first.code == 0, first.err
     entries = _lines(state_home)
-    assert [e["step"] for e in entries] == [
-        "admin-group",
-        "admin-policy",
-        "admin-user",
-        "console-access",
-        "programmatic-access",
-        "mfa",
-        "membership",
+    store = SecretStore(test_keyring)
+    key_id = json.loads(store.get(ACCOUNT, "alice", "access-key") or "{}")["AccessKeyId"]
+    assert [(e["step"], e["action"], e["resource"]) for e in entries] == [
+        (step, action, resource.format(key=key_id)) for step, action, resource in FIRST_RUN
     ]
     for e in entries:
-        assert e["account"] == "123456789012"
+        assert e["account"] == ACCOUNT
         assert e["caller"].startswith("arn:aws:")
         assert e["playbook"] == "root-use"
         assert e["change"] == "create"
+        assert e["outcome"] == "applied"
         assert set(e) == {
             "time",
             "account",
@@ -54,36 +96,214 @@ def test_applied_changes_are_journaled_once(
             "playbook",
             "step",
             "kind",
+            "action",
             "resource",
             "change",
-        }
+            "outcome",
+        } | ({"user"} if e["action"] in NAMING_A_USER else set()) | (
+            # A new user carries remediate's own tag: the entry says which tags it was made with.
+            {"details"} if e["action"] == "iam:CreateUser" else set()
+        )
     assert stat.S_IMODE(state_home.stat().st_mode) == 0o600
 
     text = state_home.read_text()
-    store = SecretStore(test_keyring)
     for kind in ("password", "access-key", "mfa-seed"):
-        value = store.get("123456789012", "alice", kind)
+        value = store.get(ACCOUNT, "alice", kind)
         assert value
         secret = json.loads(value)["SecretAccessKey"] if kind == "access-key" else value
         assert secret not in text
 
-    again = cli(*args, "--access", "both", "--mfa-auto", "--yes")
+    again = _run(cli, moto, "--access", "both", "--mfa-auto", "--yes")
     assert again.code == 0
     assert len(_lines(state_home)) == len(entries), "a rerun journaled a change it did not make"
 
     shown = cli("journal", "--output", "json")
     assert shown.code == 0
-    assert [e["step"] for e in shown.json()["entries"]] == [e["step"] for e in entries]
+    assert shown.json()["entries"] == entries
+    assert shown.json()["unreadable_lines"] == []
     text_view = cli("journal", "--limit", "2")
     assert text_view.out.count("root-use/") == 2
+    assert "iam:EnableMFADevice: applied; by arn:aws:" in text_view.out
 
 
-def test_empty_and_damaged_journal(cli: Any, state_home: Path) -> None:
+def test_a_tag_update_says_what_changed(moto: Any, cli: Any, state_home: Path) -> None:
+    assert _run(cli, moto, "--no-mfa", "--yes", "--tag", "Team=sec", "--tag", "Env=dev").code == 0
+    [created] = [e for e in _lines(state_home) if e["action"] == "iam:CreateUser"]
+    assert created["details"] == [
+        "tag `Env` = `dev`",
+        "tag `Team` = `sec`",
+        "tag `remediate:managed-by` = `remediate`",
+    ]
+
+    r = _run(cli, moto, "--no-mfa", "--yes", "--tag", "Team=ops", "--tag", "Cost=42")
+    assert r.code == 0, r.err
+    [update] = [e for e in _lines(state_home) if e["action"] == "iam:TagUser"]
+    assert update["change"] == "update"
+    assert update["resource"] == "user alice"
+    assert update["details"] == ["tag `Cost`: added `42`", "tag `Team`: `sec` -> `ops`"]
+    shown = cli("journal")
+    assert "    tag `Team`: `sec` -> `ops`" in shown.out
+
+
+def test_deleting_a_device_nobody_can_enroll_is_journaled(
+    moto: Any, cli: Any, state_home: Path
+) -> None:
+    # A pending device named like the user whose seed is not in the keyring: deleted, then made
+    # afresh. The deletion is a write like any other.
+    moto.client("iam").create_virtual_mfa_device(VirtualMFADeviceName="alice")
+    r = _run(cli, moto, "--mfa-auto", "--yes")
+    assert r.code == 0, r.err
+    mfa = [(e["action"], e["change"]) for e in _lines(state_home) if e["step"] == "mfa"]
+    assert mfa == [
+        ("iam:DeleteVirtualMFADevice", "delete"),
+        ("iam:CreateVirtualMFADevice", "create"),
+        ("iam:EnableMFADevice", "create"),
+    ]
+
+
+class CtrlC(Scripted):
+    """A person who presses Ctrl-C at the first MFA code prompt."""
+
+    def line(self, prompt: str) -> str | None:
+        if prompt.startswith("MFA code"):
+            raise KeyboardInterrupt
+        return super().line(prompt)
+
+
+def test_writes_of_an_interrupted_run_are_journaled(
+    moto: Any, cli: Any, state_home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from remediate.steps import virtual_mfa
+
+    monkeypatch.setattr(virtual_mfa, "on_terminal", lambda ctx: True)
+    r = _run(cli, moto, "--yes", prompter=CtrlC())
+    assert r.code == 130, r.err
+    [line] = [line for line in r.err.splitlines() if line.startswith("interrupted")]
+    assert line == (
+        "interrupted during step 'mfa' (virtual-mfa); applied: admin-group, admin-policy, "
+        "admin-user, console-access; in step 'mfa': iam:CreateVirtualMFADevice "
+        "applied; not applied: mfa, membership; rerun to continue from there; kept in the "
+        "sandbox's in-memory keyring: alice's password, alice's mfa-seed"
+    )
+    entries = _lines(state_home)
+    assert entries[-1]["action"] == "iam:CreateVirtualMFADevice"
+    assert entries[-1]["outcome"] == "applied"
+    assert len(entries) == 6
+
+
+def test_a_write_cut_short_is_journaled_as_unknown(
+    moto: Any, cli: Any, state_home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import botocore.endpoint
+
+    send = botocore.endpoint.Endpoint.make_request
+
+    def make_request(self: Any, operation_model: Any, request_dict: Any) -> Any:
+        if operation_model.name == "AddUserToGroup":
+            raise KeyboardInterrupt  # Ctrl-C while the request is on its way
+        return send(self, operation_model, request_dict)
+
+    monkeypatch.setattr(botocore.endpoint.Endpoint, "make_request", make_request)
+    r = _run(cli, moto, "--no-mfa", "--yes", "--output", "json")
+    assert r.code == 130, r.err
+    assert "iam:AddUserToGroup unknown (interrupted: it may have been applied)" in r.err
+    assert "applied: admin-group, admin-policy, admin-user, console-access" in r.err
+    assert "not applied: membership;" in r.err
+    last = _lines(state_home)[-1]
+    assert (last["action"], last["outcome"]) == (
+        "iam:AddUserToGroup",
+        "unknown (interrupted: it may have been applied)",
+    )
+    # The JSON document still says where the run stopped.
+    doc = r.json()
+    assert [s["applied"] for s in doc["remediation"]["steps"]] == [True] * 4 + [False]
+    assert doc["remediation"]["error"] == "step 'membership' (group-membership) interrupted"
+
+
+def _entry(**fields: Any) -> str:
+    base = {
+        "time": "2026-11-01T10:00:00+00:00",
+        "account": ACCOUNT,
+        "caller": "arn:aws:iam::123456789012:user/op",
+        "playbook": "root-use",
+        "step": "admin-user",
+        "action": "iam:CreateUser",
+        "resource": "user alice",
+        "user": "alice",
+        "change": "create",
+        "outcome": "applied",
+    }
+    return json.dumps({**base, **fields}) + "\n"
+
+
+def test_unreadable_lines_are_skipped_and_counted(cli: Any, state_home: Path) -> None:
     r = cli("journal")
     assert r.code == 0
     assert "No changes recorded" in r.out
     state_home.parent.mkdir(parents=True)
-    state_home.write_text('{"step": "x"}\nnot json\n')
-    bad = cli("journal")
-    assert bad.code == 2
-    assert "line 2" in bad.err
+    state_home.write_text(_entry() + "not json\n" + "[1, 2]\n" + _entry(user="bob") + '{"trunc')
+    r = cli("journal")
+    assert r.code == 0, r.err
+    assert r.out.count("root-use/admin-user") == 2
+    assert "Skipped 3 unreadable lines of" in r.err
+    assert "(lines 2, 3, 5)" in r.err
+    j = cli("journal", "--output", "json")
+    assert j.code == 0
+    assert j.json()["unreadable_lines"] == [2, 3, 5]
+    assert len(j.json()["entries"]) == 2
+
+
+def test_filters(cli: Any, state_home: Path) -> None:
+    now = datetime.now(UTC)
+    state_home.parent.mkdir(parents=True)
+    state_home.write_text(
+        _entry(time=(now - timedelta(days=10)).isoformat())
+        + _entry(account="111122223333", time=(now - timedelta(hours=2)).isoformat())
+        + _entry(user="Bob", resource="user Bob", time=(now - timedelta(minutes=5)).isoformat())
+        # An entry of an earlier version: no "user", the user is in the resource.
+        + json.dumps({"time": now.isoformat(), "account": ACCOUNT, "resource": "bob in Admins"})
+        + "\n"
+    )
+
+    def accounts(*args: str) -> list[str]:
+        r = cli("journal", "--output", "json", *args)
+        assert r.code == 0, r.err
+        return [e.get("user", e["resource"]) for e in r.json()["entries"]]
+
+    assert accounts("--account", ACCOUNT) == ["alice", "Bob", "bob in Admins"]
+    assert accounts("--account", "111122223333") == ["alice"]
+    assert accounts("--user", "bob") == ["Bob", "bob in Admins"]
+    assert accounts("--since", "1d") == ["alice", "Bob", "bob in Admins"]
+    assert accounts("--since", "30m") == ["Bob", "bob in Admins"]
+    assert accounts("--since", (now - timedelta(days=11)).date().isoformat()) == [
+        "alice",
+        "alice",
+        "Bob",
+        "bob in Admins",
+    ]
+    assert accounts("--since", "1h", "--user", "alice") == []
+    none = cli("journal", "--user", "carol")
+    assert "No matching changes recorded" in none.out
+
+
+@pytest.mark.parametrize(
+    ("action", "change"),
+    [
+        ("iam:CreateUser", "create"),
+        ("iam:AttachGroupPolicy", "create"),
+        ("iam:EnableMFADevice", "create"),
+        ("iam:TagUser", "update"),
+        ("iam:DeleteVirtualMFADevice", "delete"),
+        ("iam:DeactivateMFADevice", "delete"),
+        ("organizations:EnableAWSServiceAccess", "create"),
+    ],
+)
+def test_change_of_an_action(action: str, change: str) -> None:
+    assert change_of(action) == change
+
+
+def test_resource_of_a_root_call_names_the_root_user() -> None:
+    assert resource_of({}) == "the root user"
+    assert resource_of({"AccessKeyId": "AKIA1"}) == "access key AKIA1"
+    assert resource_of({"ServicePrincipal": "iam.amazonaws.com"}) == "service iam.amazonaws.com"
+    assert resource_of({}, "iam:DeleteLoginProfile") == "login profile of the root user"

@@ -227,8 +227,9 @@ def test_missing_root_row() -> None:
     assert verdict.root_mfa_active is None
     assert verdict.root_access_keys_active is None
     assert verdict.root_signing_certificates_active is None
-    assert verdict.account_id is None
-    assert verdict.root_arn is None
+    # The other rows' ARNs name the account (issue 13), and with it the root user's ARN.
+    assert verdict.account_id == "123456789012"
+    assert verdict.root_arn == "arn:aws:iam::123456789012:root"
 
 
 def test_no_report_with_account_from_caller() -> None:
@@ -321,6 +322,9 @@ def test_hygiene(
         pytest.param(timedelta(hours=1), False, None, id="exactly-one-hour"),
         pytest.param(timedelta(hours=1, seconds=1), True, "1 hour old", id="just-stale"),
         pytest.param(timedelta(hours=3, minutes=20), True, "3 hours 20 minutes old", id="3h20"),
+        # Beyond two days an age reads in days, then years: not "103629 hours 8 minutes".
+        pytest.param(timedelta(days=3, hours=5), True, "is 3 days old", id="3-days"),
+        pytest.param(timedelta(days=4318), True, "is over 11 years old", id="11-years"),
     ],
 )
 def test_report_age(age: timedelta, stale: bool, fragment: str | None) -> None:

@@ -17,7 +17,10 @@ from remediate.mfa import (
     ISSUER,
     MfaCodeError,
     auto_codes,
+    check_code,
     check_codes,
+    code_is_well_formed,
+    fit_terminal_qr,
     otpauth_uri,
     qr_matrix,
     render_qr_terminal,
@@ -25,6 +28,7 @@ from remediate.mfa import (
     totp_step,
     write_qr_png,
 )
+from screen import decode_matrix
 
 SEED = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
 USER = "break-glass-admin"
@@ -40,13 +44,6 @@ N = totp_step(NOW)
 
 def code(step: int) -> str:
     return str(pyotp.TOTP(SEED).at(step * 30))
-
-
-def independent_matrix(data: str) -> list[list[bool]]:
-    qr = qrcode.QRCode(error_correction=qrcode.constants.ERROR_CORRECT_M, border=4)
-    qr.add_data(data)
-    qr.make(fit=True)
-    return [[bool(m) for m in row] for row in qr.get_matrix()]
 
 
 # --- URI -------------------------------------------------------------------------------------
@@ -87,7 +84,7 @@ def test_uri_rejects_invalid_seed_without_echoing_it() -> None:
 
 def test_qr_matrix_encodes_exactly_the_uri() -> None:
     matrix = qr_matrix(otpauth_uri(SEED, USER, ACCOUNT))
-    assert matrix == independent_matrix(EXPECTED_URI)
+    assert decode_matrix(matrix) == [EXPECTED_URI]
     size = len(matrix)
     assert all(len(row) == size for row in matrix)
     assert (size - 8 - 17) % 4 == 0  # 4*version + 17 modules plus the two 4-module borders
@@ -96,6 +93,60 @@ def test_qr_matrix_encodes_exactly_the_uri() -> None:
         assert not any(matrix[i])
         assert not any(matrix[size - 1 - i])
         assert not any(row[i] or row[size - 1 - i] for row in matrix)
+
+
+def _symbol(data: str, level: int) -> qrcode.QRCode:
+    qr = qrcode.QRCode(error_correction=level, border=0)
+    qr.add_data(data)
+    qr.make(fit=True)
+    return qr
+
+
+def test_error_correction_is_the_strongest_that_keeps_the_smallest_size() -> None:
+    # For each URI, the symbol is as small as at level L, and no stronger level fits that size.
+    levels = [
+        qrcode.constants.ERROR_CORRECT_L,
+        qrcode.constants.ERROR_CORRECT_M,
+        qrcode.constants.ERROR_CORRECT_Q,
+        qrcode.constants.ERROR_CORRECT_H,
+    ]
+    for data in (EXPECTED_URI, "otpauth://totp/x?secret=" + SEED, "otpauth://x"):
+        sizes = {level: len(_symbol(data, level).get_matrix()) for level in levels}
+        matrix = qr_matrix(data, quiet_zone=0)
+        assert len(matrix) == sizes[qrcode.constants.ERROR_CORRECT_L]
+        fitting = [level for level in levels if sizes[level] == len(matrix)]
+        assert matrix == [[bool(m) for m in row] for row in _symbol(data, fitting[-1]).get_matrix()]
+        assert decode_matrix(qr_matrix(data)) == [data]
+        # A short URI gets a stronger level for free; a real one (64-character seed) stays L.
+        if data == "otpauth://x":  # 11 bytes: version 1 holds them at Q (at H, 7 only)
+            assert fitting[-1] == qrcode.constants.ERROR_CORRECT_Q
+
+
+@pytest.mark.parametrize(
+    ("columns", "rows", "quiet", "beside"),
+    [
+        (80, 24, 1, True),  # the smallest common terminal: the text goes beside the code
+        (80, 27, 4, True),  # the widest quiet zone that fits, beside the text or not
+        (80, 29, 4, False),
+        (100, 40, 4, False),
+        (200, 26, 3, True),
+    ],
+)
+def test_terminal_fit(columns: int, rows: int, quiet: int, beside: bool) -> None:
+    uri = otpauth_uri("A" * 64, "alice", ACCOUNT)  # as long as AWS's URIs
+    fit = fit_terminal_qr(uri, columns, rows)
+    assert fit is not None
+    assert (fit.quiet_zone, fit.beside) == (quiet, beside)
+    assert len(fit.lines) <= rows - (0 if beside else 2)
+    assert fit.width + (24 if beside else 0) <= columns
+    assert terminal_to_matrix("\n".join(fit.lines)) == qr_matrix(uri, quiet_zone=quiet)
+
+
+def test_a_terminal_too_small_has_no_fit() -> None:
+    uri = otpauth_uri("A" * 64, "alice", ACCOUNT)
+    assert fit_terminal_qr(uri, 80, 23) is None
+    assert fit_terminal_qr(uri, 60, 24) is None  # no room beside it, none below
+    assert fit_terminal_qr(uri, 40, 100) is None  # narrower than the code
 
 
 def test_terminal_round_trip_and_compactness() -> None:
@@ -244,6 +295,42 @@ def test_accepts_surrounding_whitespace() -> None:
     check_codes(SEED, f"  {code(N - 1)}\n", f"\t{code(N)} ", now=NOW)
 
 
+def _spaced(c: str, sep: str) -> str:
+    return c[:3] + sep + c[3:]
+
+
+@pytest.mark.parametrize("sep", [" ", "-", "\u00a0", "\u2009", "\u2011", " - "])
+def test_spaces_and_dashes_inside_a_code_are_ignored(sep: str) -> None:
+    # Authenticator apps show "974 985"; a pasted code may carry a dash or a no-break space.
+    check_codes(SEED, _spaced(code(N - 1), sep), _spaced(code(N), sep), now=NOW)
+    check_code(SEED, _spaced(code(N), sep), now=NOW)
+    assert code_is_well_formed(_spaced("123456", sep))
+
+
+@pytest.mark.parametrize("first", [N - 1, N])
+def test_code_1_alone_is_accepted_when_current(first: int) -> None:
+    check_code(SEED, code(first), now=NOW)
+
+
+def test_code_1_alone_is_checked_as_typed() -> None:
+    wrong = "000000" if "000000" not in {code(s) for s in range(N - 25, N + 25)} else "999999"
+    with pytest.raises(MfaCodeError) as info:
+        check_code(SEED, wrong, now=NOW)
+    assert info.value.reason == "wrong"
+    assert "code 1 does not match this virtual MFA device" in info.value.message
+    with pytest.raises(MfaCodeError) as info:
+        check_code(SEED, code(N - 3), now=NOW)
+    assert info.value.reason == "expired"
+    assert "clock" not in f"{info.value.message} {info.value.tip}"
+    with pytest.raises(MfaCodeError) as info:
+        check_code(SEED, code(N + 6), now=NOW)
+    assert info.value.reason == "not_current"
+    assert "3 minutes ahead of this computer's clock" in info.value.message
+    with pytest.raises(MfaCodeError) as info:
+        check_code(SEED, "12345", now=NOW)
+    assert info.value.reason == "malformed"
+
+
 @pytest.mark.parametrize("now", [N * 30.0, N * 30 + 29.999, NOW])
 def test_step_boundaries(now: float) -> None:
     check_codes(SEED, code(N - 1), code(N), now=now)
@@ -300,14 +387,25 @@ def test_rejects_reversed_order() -> None:
     rejected(code(N), code(N - 1), "not_consecutive")
 
 
-@pytest.mark.parametrize(("first", "direction"), [(N - 3, "older"), (N + 2, "newer")])
-def test_rejects_codes_that_are_not_current(first: int, direction: str) -> None:
+@pytest.mark.parametrize(
+    ("first", "direction"),
+    [(N - 5, "2 minutes behind"), (N - 12, "6 minutes behind"), (N + 1, "30 seconds ahead of")],
+)
+def test_rejects_codes_far_from_now_with_a_clock_hint(first: int, direction: str) -> None:
     err = rejected(code(first), code(first + 1), "not_current")
     assert "check the phone's clock" in err.message
-    assert direction in err.message
+    assert f"{direction} this computer's clock" in err.message
 
 
-@pytest.mark.parametrize("bad", ["12345", "1234567", "abcdef", "", " 12 345", "12 3456", "١٢٣٤٥٦"])
+@pytest.mark.parametrize("first", [N - 2, N - 3, N - 4])
+def test_codes_a_slow_typist_gives_have_expired_without_blaming_the_clock(first: int) -> None:
+    # Codes 30 to 90 seconds old: the person was slow, the phone's clock is not to blame.
+    err = rejected(code(first), code(first + 1), "expired")
+    assert err.message == "the codes have expired"
+    assert "clock" not in f"{err.message} {err.tip}"
+
+
+@pytest.mark.parametrize("bad", ["12345", "1234567", "abcdef", "", " 12 345", "12 34567", "١٢٣٤٥٦"])
 def test_rejects_malformed_codes(bad: str) -> None:
     err = rejected(bad, code(N), "malformed")
     assert err.message.startswith("code 1 ")

@@ -1010,10 +1010,14 @@ def test_sandbox_end_to_end(moto: Any, cli: Any) -> None:
     r = cli("root-use", "--sandbox", "--create-admin", "alice", "--yes", "--no-mfa")
     assert r.code == 0, r.err
     assert "SANDBOX" in r.err
-    assert "in-memory keyring" in r.err
     assert "ROOT IN USE" in r.out
     assert "Applied 5 of 5 change(s)." in r.out
-    assert "in-memory sandbox keyring" in r.out
+    assert "alice's password: stored in the sandbox's in-memory keyring as password" in r.out
+    # That the keyring ends with the command is said once (issue 13), after the secrets.
+    assert (r.out + r.err).count("ends with this command") == 2  # the emulator, the keyring
+    assert "The sandbox's keyring ends with this command: --show-secrets prints them." in r.out
+    # --create-admin is the next step, taken: not suggested.
+    assert "Next step" not in r.out
 
 
 def test_sandbox_refuses_an_endpoint(cli: Any) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
@@ -425,3 +426,95 @@ def test_never_crashes(content: str | bytes) -> None:
             for stamp in (row.password_last_used, *(key.last_used for key in row.access_keys)):
                 assert stamp is None or stamp.utcoffset() == timedelta(0)
     assert "\n" not in message
+
+
+# --- the JSON the AWS CLI prints, standard input, one root row, one account ------------------
+
+
+def cli_json(csv_bytes: bytes, **extra: Any) -> str:
+    """What `aws iam get-credential-report` prints (the AWS CLI base64-encodes the blob)."""
+    import base64
+    import json
+
+    document = {
+        "Content": base64.b64encode(csv_bytes).decode(),
+        "ReportFormat": "text/csv",
+        "GeneratedTime": "2026-11-29T08:01:02+00:00",
+        **extra,
+    }
+    return json.dumps(document, indent=4)
+
+
+def test_the_aws_cli_json_parses_like_the_csv() -> None:
+    csv_bytes = AWS_REPORT.read_bytes()
+    from_json = parse_credential_report(cli_json(csv_bytes))
+    from_csv = parse_credential_report(csv_bytes)
+    assert from_json.rows == from_csv.rows
+    assert from_json.generated_at == datetime(2026, 11, 29, 8, 1, 2, tzinfo=UTC)
+    assert parse_credential_report(cli_json(csv_bytes, GeneratedTime="2026-11-29T08:01:02Z"))
+
+
+@pytest.mark.parametrize(
+    ("content", "fragment"),
+    [
+        ('{"ReportFormat": "text/csv"}', "has no Content field"),
+        ('{"Content": "not base64!"}', "Content is not base64"),
+        ('{"Content": "", "ReportFormat": "application/pdf"}', "ReportFormat is 'application/pdf'"),
+        ('{"Content": ', "looks like JSON but is not"),
+        ("[1, 2]", "missing required column"),  # not an object: read as CSV, and refused
+    ],
+)
+def test_malformed_cli_json(content: str, fragment: str) -> None:
+    with pytest.raises(ReportFormatError, match=re.escape(fragment)):
+        parse_credential_report(content)
+
+
+def test_a_second_root_row_is_refused() -> None:
+    with pytest.raises(ReportFormatError, match=re.escape(
+        "line 4 is a second <root_account> row (the first is on line 2)"
+    )):  # fmt: skip
+        parse_credential_report(report(ROOT_ROW, USER_ROW, ROOT_ROW))
+
+
+def test_rows_of_two_accounts_are_refused() -> None:
+    other = USER_ROW.replace("123456789012", "210987654321")
+    with pytest.raises(ReportFormatError, match=re.escape(
+        "line 3 is of account 210987654321, line 2 of account 123456789012"
+    )):  # fmt: skip
+        parse_credential_report(report(ROOT_ROW, other))
+
+
+def test_the_account_comes_from_any_row() -> None:
+    parsed = parse_credential_report(report(USER_ROW))
+    assert parsed.account_id() == "123456789012"
+    verdict = judge_root_use(parsed, now=datetime(2026, 11, 29, tzinfo=UTC), days=7)
+    assert verdict.root_in_use is None
+    assert verdict.account_id == "123456789012"
+    assert verdict.root_arn == "arn:aws:iam::123456789012:root"
+
+
+def test_standard_input_through_the_cli(cli: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    import io
+    import sys
+
+    data = cli_json(AWS_REPORT.read_bytes()).encode()
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(data)))
+    r = cli("root-use", "--credential-report", "-", "--output", "json")
+    doc = r.json()
+    assert r.code == (EXIT_ROOT_IN_USE if doc["root_in_use"] else 0), r.err
+    assert doc["account_id"] == "111122223333"
+    assert doc["report_generated_at"] == "2026-11-29T08:01:02+00:00"
+
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(b"user,arn\n")))
+    bad = cli("root-use", "--credential-report", "-")
+    assert bad.code == EXIT_INPUT
+    assert bad.err.startswith("error: standard input: The credential report header")
+
+
+def test_no_root_row_through_the_cli_names_the_account(cli: Any, tmp_path: Path) -> None:
+    path = tmp_path / "report.csv"
+    path.write_text(report(USER_ROW))
+    r = cli("root-use", "--credential-report", str(path))
+    assert r.code == 3
+    assert "root use in 123456789012 cannot be determined" in r.out
+    assert "unknown account" not in r.out

@@ -4,6 +4,7 @@ AWS. Each case names the error it expects."""
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -17,12 +18,16 @@ from remediate.requests import (
     AwsChoice,
     PasswordSource,
     RemediationFlags,
+    SandboxServeRequest,
     finish_mfa_command,
+    journal_request,
+    parse_since,
     permissions_request,
     playbook_run_request,
     prepare,
     root_credentials_request,
     root_use_request,
+    sandbox_serve_request,
 )
 
 LOCAL = AwsChoice()
@@ -530,7 +535,7 @@ def test_permissions_options_for_cloudtrail_and_security_hub() -> None:
         permissions_request(root_credentials=True, cloudtrail=True)
 
 
-# --- handing over (issue 12) ---------------------------------------------------------------------
+# --- handing over ---------------------------------------------------------------------
 
 
 def test_handoff_and_self_service_choices() -> None:
@@ -626,3 +631,117 @@ def test_the_command_that_finishes_a_pending_enrollment() -> None:
         "remediate playbook run onboard-user --var user=bob --var group=devs "
         "--var tags=a=1,b=2 --mfa-codes CODE1 CODE2"
     )
+
+
+# --- issue 13: endpoints, regions, MFA codes, lock timeout, journal filters --------------------
+
+
+@pytest.mark.parametrize(
+    ("url", "message"),
+    [
+        ("notaurl", "invalid --endpoint-url 'notaurl': expected a URL starting with https://"),
+        ("ftp://example.com", "expected a URL starting with https://"),
+        ("https://", "the URL has no host"),
+        ("http://127.0.0.1:99999", "the URL's port or host cannot be read"),
+        ("http://127.0.0.1:port", "the URL's port or host cannot be read"),
+    ],
+)
+def test_malformed_endpoint_urls_are_input_errors(url: str, message: str) -> None:
+    with pytest.raises(InputError, match=re.escape(message)):
+        AwsChoice(endpoint_url=url)
+
+
+@pytest.mark.parametrize("region", ["bad region", "us_east_1", "-us-east-1", "x" * 70, ""])
+def test_malformed_regions_are_input_errors(region: str) -> None:
+    with pytest.raises(InputError, match="invalid --region"):
+        AwsChoice(region=region)
+
+
+def test_wellformed_regions_and_endpoints() -> None:
+    choice = AwsChoice(region="eu-west-3", endpoint_url="https://iam.amazonaws.com:443/")
+    assert (choice.region, choice.endpoint_url) == ("eu-west-3", "https://iam.amazonaws.com:443/")
+
+
+@pytest.mark.parametrize("second", ["--yes", "-y", "--output"])
+def test_an_option_taken_as_an_mfa_code_is_named(second: str) -> None:
+    # `--mfa-codes 123456 --yes`: click hands "--yes" over as the second code.
+    with pytest.raises(InputError, match=re.escape(f"code 2 is '{second}', an option")) as info:
+        request(create_admin="a", flags=flags(mfa_codes=("123456", second)))
+    assert "--mfa-codes CODE1 CODE2" in (info.value.tip or "")
+
+
+def test_mfa_codes_with_spaces_and_dashes_are_well_formed() -> None:
+    r = request(create_admin="a", flags=flags(mfa_codes=("974 985", "123-456")))
+    assert r.remediation.mfa.codes == ("974 985", "123-456")
+
+
+def test_lock_timeout() -> None:
+    assert request(create_admin="a").remediation.lock_timeout == limits.DEFAULT_LOCK_TIMEOUT
+    assert request(create_admin="a", flags=flags(lock_timeout=0)).remediation.lock_timeout == 0
+    with pytest.raises(InputError, match=re.escape("invalid --lock-timeout 3601: expected 0-3600")):
+        request(create_admin="a", flags=flags(lock_timeout=3601))
+    with pytest.raises(InputError, match="remediation options need --create-admin"):
+        request(flags=flags(lock_timeout=5))
+    delete = root_credentials_request("delete", aws=LOCAL, all_accounts=True, lock_timeout=9)
+    assert delete.lock_timeout == 9
+    with pytest.raises(InputError, match="it takes no --dry-run, --yes or --lock-timeout"):
+        root_credentials_request("audit", aws=LOCAL, lock_timeout=9)
+
+
+NOW = datetime(2026, 11, 29, 12, 0, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(
+    ("since", "expected"),
+    [
+        ("30m", NOW - timedelta(minutes=30)),
+        ("12h", NOW - timedelta(hours=12)),
+        ("7d", NOW - timedelta(days=7)),
+        ("2w", NOW - timedelta(weeks=2)),
+        ("2026-11-01", datetime(2026, 11, 1, tzinfo=UTC)),
+        ("2026-11-01T08:30:00Z", datetime(2026, 11, 1, 8, 30, tzinfo=UTC)),
+        ("2026-11-01T08:30:00+02:00", datetime(2026, 11, 1, 6, 30, tzinfo=UTC)),
+    ],
+)
+def test_journal_since(since: str, expected: datetime) -> None:
+    assert parse_since(since, now=NOW) == expected
+    assert journal_request(since=since, now=NOW).since == expected
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        ({"since": "yesterday"}, "invalid --since 'yesterday'"),
+        ({"since": "3y"}, "invalid --since '3y'"),
+        ({"account": "123"}, "invalid --account '123': expected a 12-digit account id"),
+        ({"user": "a b"}, "invalid IAM user name 'a b'"),
+        ({"limit": 0}, "invalid --limit 0: expected at least 1"),
+    ],
+)
+def test_journal_request_rules(options: dict[str, Any], message: str) -> None:
+    with pytest.raises(InputError, match=re.escape(message)):
+        journal_request(**options)
+
+
+def test_journal_request_defaults() -> None:
+    r = journal_request(account="111122223333", user="alice")
+    assert (r.limit, r.account, r.user, r.since) == (
+        limits.DEFAULT_JOURNAL_LIMIT,
+        "111122223333",
+        "alice",
+        None,
+    )
+
+
+def test_sandbox_serve_request(tmp_path: Path) -> None:
+    assert sandbox_serve_request() == SandboxServeRequest(port=0, directory=None)
+    assert sandbox_serve_request(port=8080, directory=tmp_path / "new").port == 8080
+    assert sandbox_serve_request(directory=tmp_path).directory == tmp_path  # empty: fine
+    (tmp_path / "file").write_text("")
+    with pytest.raises(InputError, match="is not empty"):
+        sandbox_serve_request(directory=tmp_path)
+    with pytest.raises(InputError, match="not a directory"):
+        sandbox_serve_request(directory=tmp_path / "file")
+    for port in (0, 65536):
+        with pytest.raises(InputError, match=f"invalid --port {port}: expected 1-65535"):
+            sandbox_serve_request(port=port)

@@ -7,8 +7,10 @@ import contextlib
 import sys
 from collections.abc import Callable, Iterable, Iterator
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from remediate import limits
 from remediate.errors import EXIT_AWS, EXIT_OK, EXIT_ROOT_IN_USE, InputError, RemediateError
 
 if TYPE_CHECKING:
@@ -22,12 +24,14 @@ if TYPE_CHECKING:
     from remediate.prompt import Prompter
     from remediate.requests import (
         AwsChoice,
+        JournalRequest,
         OutputFormat,
         PermissionsRequest,
         PlaybookRunRequest,
         RemediationRequest,
         RootCredentialsRequest,
         RootUseRequest,
+        SandboxServeRequest,
     )
     from remediate.root_credentials import AccountAudit
     from remediate.secrets import SecretStore
@@ -48,17 +52,21 @@ def open_aws(choice: AwsChoice, *, read_only: bool, organization: bool = False) 
         options = AwsOptions(
             choice.profile, choice.region, choice.endpoint_url, choice.allow_insecure_endpoint
         )
-        yield Aws(options, read_only=read_only)
+        aws = Aws(options, read_only=read_only)
+        check_sandbox_keyring(aws)
+        yield aws
         return
+    from remediate.output import note
     from remediate.sandbox import SANDBOX_CREDENTIALS, SANDBOX_REGION, Sandbox
 
     with Sandbox(organization=organization) as sb:
-        print(
-            f"SANDBOX: a local AWS emulator at {sb.endpoint_url}, seeded with an account whose "
-            "root password was used 2 days ago. Nothing here touches a real AWS account.",
-            file=sys.stderr,
+        members = " in an organization with three member accounts" if organization else ""
+        note(
+            f"SANDBOX: a local AWS emulator at {sb.endpoint_url}: an account whose root "
+            f"password was used 2 days ago{members}. Nothing here touches a real AWS account, "
+            "and it all ends with this command."
         )
-        options = AwsOptions(None, choice.region or SANDBOX_REGION, sb.endpoint_url)
+        options = AwsOptions(None, choice.region or SANDBOX_REGION, sb.endpoint_url, isolated=True)
         yield Aws.from_credentials(options, SANDBOX_CREDENTIALS, read_only=read_only)
 
 
@@ -70,18 +78,16 @@ def plan_console(output: OutputFormat) -> Console:
     return stderr_console() if output != "text" else stdout_console()
 
 
-def _secret_store(sandbox: bool, *, allow_plaintext: bool, note: bool = True) -> SecretStore:
+def _secret_store(sandbox: bool, *, allow_plaintext: bool) -> SecretStore:
     from remediate.secrets import SecretStore, memory_keyring
 
-    if sandbox and note:
-        print(
-            "SANDBOX: secrets go to an in-memory keyring that is gone when this command ends.",
-            file=sys.stderr,
-        )
+    # The sandbox's keyring is said once, with the secrets it holds (remediate.output).
     return SecretStore(memory_keyring() if sandbox else None, allow_plaintext=allow_plaintext)
 
 
 def _read_password(request: RemediationRequest, prompter: Prompter) -> str | None:
+    """The password piped in with --password-stdin (read before anything else: a pipe is there
+    already). --password-prompt asks later, once the plan is confirmed (remediate.engine)."""
     from remediate.requests import PasswordSource
 
     if request.password_source is PasswordSource.STDIN:
@@ -95,10 +101,8 @@ def _read_password(request: RemediationRequest, prompter: Prompter) -> str | Non
         if not line:
             raise InputError("--password-stdin: standard input held no password")
         return line
-    if request.password_source is PasswordSource.PROMPT:
-        if not prompter.interactive:
-            raise InputError("--password-prompt needs a terminal", tip="use --password-stdin")
-        return prompter.password("Console password")
+    if request.password_source is PasswordSource.PROMPT and not prompter.interactive:
+        raise InputError("--password-prompt needs a terminal", tip="use --password-stdin")
     return None
 
 
@@ -108,13 +112,14 @@ def prepare_remediation(
     """The playbook loaded and checked, and a given password read: every input error comes out
     here, before any AWS call."""
     from remediate.engine import Remediation
-    from remediate.requests import prepare
+    from remediate.requests import PasswordSource, prepare
     from remediate.steps.base import MfaOptions, RunOptions
 
     prepared = prepare(request, across_accounts=across_accounts)
     mfa = request.mfa
     options = RunOptions(
         password=_read_password(request, prompter),
+        password_prompt=request.password_source is PasswordSource.PROMPT,
         show_secrets=request.show_secrets,
         mfa=MfaOptions(
             mode=mfa.mode,
@@ -147,10 +152,10 @@ def _services(
     allow_plaintext_keyring: bool,
     keyring_note: bool = True,
     finish: Callable[[str], str] | None = None,
+    lock_timeout: float = limits.DEFAULT_LOCK_TIMEOUT,
 ) -> Services:
     """The engine's services: the sandbox has no journal and no lock (its emulator lives only as
-    long as the command), a real account has both. ``keyring_note``: say where the sandbox keeps
-    secrets (not for a playbook that makes none)."""
+    long as the command), a real account has both."""
     from remediate.engine import Services
     from remediate.journal import Journal
     from remediate.lock import account_lock
@@ -167,7 +172,7 @@ def _services(
         )
 
     def lock(account_id: str) -> contextlib.AbstractContextManager[None]:
-        return contextlib.nullcontext() if sandbox else account_lock(account_id)
+        return contextlib.nullcontext() if sandbox else account_lock(account_id, wait=lock_timeout)
 
     # With JSON, the document carries the secrets: print each one once, not on stderr too.
     view = TextView(
@@ -179,7 +184,7 @@ def _services(
     )
     return Services(
         open_account=open_account,
-        secrets=_secret_store(sandbox, allow_plaintext=allow_plaintext_keyring, note=keyring_note),
+        secrets=_secret_store(sandbox, allow_plaintext=allow_plaintext_keyring),
         prompter=prompter,
         view=view,
         ui=stderr_console(),
@@ -197,6 +202,12 @@ def _finish(request: RootUseRequest | PlaybookRunRequest) -> Callable[[str], str
     if request.remediation is None:
         return None
     return lambda account_id: finish_mfa_command(request, account_id)
+
+
+def _lock_timeout(request: RootUseRequest | PlaybookRunRequest) -> float:
+    if request.remediation is None:
+        return limits.DEFAULT_LOCK_TIMEOUT
+    return request.remediation.lock_timeout
 
 
 def _allow_plaintext(request: RootUseRequest | PlaybookRunRequest) -> bool:
@@ -298,18 +309,19 @@ def _root_use_one_account(
             _render_verdict(plan_console(request.output), verdict)
         _show_imports(request, [hub])
         return _hub_exit(_verdict_exit(verdict, fail_on_hygiene=request.fail_on_hygiene), [hub])
-    _render_verdict(plan_console(request.output), verdict)
+    # --create-admin is the next step: not suggested, taken.
+    _render_verdict(plan_console(request.output), verdict, next_step=False)
     return _remediate_one_account(
         remediation, aws, identity, prompter, request, document, verdict=verdict, hub=hub
     )
 
 
-def _render_verdict(console: Console, verdict: Verdict) -> None:
+def _render_verdict(console: Console, verdict: Verdict, *, next_step: bool = True) -> None:
     """The verdict, then what CloudTrail shows root did (with --cloudtrail)."""
     from remediate.output import render_root_activity, render_verdict
 
     now = datetime.now(UTC)
-    render_verdict(console, verdict, now)
+    render_verdict(console, verdict, now, next_step=next_step)
     render_root_activity(console, verdict, now)
 
 
@@ -344,6 +356,7 @@ def _remediate_one_account(
         allow_plaintext_keyring=_allow_plaintext(request),
         keyring_note=keyring_note,
         finish=finish,
+        lock_timeout=_lock_timeout(request),
     )
     [run] = engine.run(remediation, [Target(identity.account_id)], services)
     if run.report is None:
@@ -567,6 +580,7 @@ def _remediate_many_accounts(
         output=request.output,
         allow_plaintext_keyring=_allow_plaintext(request),
         finish=finish,
+        lock_timeout=_lock_timeout(request),
     )
     runs: list[AccountRun] = engine.run(remediation, targets, services) if targets else []
     if runs and not any(r.pending for r in runs) and all(r.report for r in runs):
@@ -602,6 +616,9 @@ def _remediate_many_accounts(
             documents.append(doc)
         print_json({"accounts": documents, "summary": result.summary()})
     _show_imports(request, hubs.values())
+    stopped = engine.interrupted(runs)
+    if stopped is not None:
+        raise stopped
     return _hub_exit(EXIT_AWS if failed else EXIT_OK, hubs.values())
 
 
@@ -661,9 +678,7 @@ def root_credentials_centralize(request: PlaybookRunRequest, prompter: Prompter)
             "account_id": identity.account_id,
             "sandbox": request.aws.sandbox,
         }
-        return _remediate_one_account(
-            remediation, aws, identity, prompter, request, document, keyring_note=False
-        )
+        return _remediate_one_account(remediation, aws, identity, prompter, request, document)
 
 
 def root_credentials_audit(request: RootCredentialsRequest) -> int:
@@ -775,7 +790,7 @@ def root_credentials_delete(request: RootCredentialsRequest, prompter: Prompter)
             concurrency=request.concurrency,
             output=request.output,
             allow_plaintext_keyring=False,  # deleting root credentials keeps no secret
-            keyring_note=False,
+            lock_timeout=request.lock_timeout,
         )
         runs = engine.run(remediation, targets, services) if targets else []
     if not targets:
@@ -807,6 +822,9 @@ def root_credentials_delete(request: RootCredentialsRequest, prompter: Prompter)
                 },
             }
         )
+    stopped = engine.interrupted(runs)
+    if stopped is not None:
+        raise stopped
     return EXIT_AWS if failed else EXIT_OK
 
 
@@ -1017,22 +1035,147 @@ def permissions(request: PermissionsRequest) -> int:
     return EXIT_OK
 
 
-def journal(output: OutputFormat, limit: int) -> int:
-    """Show the audit trail: one entry per change remediate applied (never a secret)."""
-    from remediate.journal import journal_path, read_journal
+def journal(request: JournalRequest) -> int:
+    """Show the audit trail: one entry per write call remediate made (never a secret), those
+    that match the request's filters, newest ``limit`` of them. Unreadable lines are skipped and
+    counted."""
+    from remediate.journal import JournalFilter, journal_path, read_journal
     from remediate.output import print_json, write_line
-    from remediate.requests import journal_limit
 
-    entries = list(read_journal())[-journal_limit(limit) :]
-    if output == "json":
-        print_json({"journal": str(journal_path()), "entries": entries})
+    reading = read_journal(JournalFilter(request.account, request.user, request.since))
+    entries = reading.entries[-request.limit :]
+    skipped = reading.unreadable
+    if skipped:
+        lines = ", ".join(str(n) for n in skipped[:10]) + (", ..." if len(skipped) > 10 else "")
+        write_line(
+            f"Skipped {len(skipped)} unreadable line{'s' * (len(skipped) != 1)} of "
+            f"{journal_path()} (line{'s' * (len(skipped) != 1)} {lines}): not journal entries.",
+            sys.stderr,
+        )
+    if request.output == "json":
+        print_json(
+            {"journal": str(journal_path()), "entries": entries, "unreadable_lines": skipped}
+        )
         return EXIT_OK
     if not entries:
-        write_line(f"No changes recorded in {journal_path()}.")
+        filtered = request.account or request.user or request.since
+        write_line(f"No {'matching ' if filtered else ''}changes recorded in {journal_path()}.")
     for e in entries:
         # A journal line is a file anyone with access to it may have edited: text, made safe.
-        write_line(
-            f"{e.get('time')}  {e.get('account')}  {e.get('playbook')}/{e.get('step')}  "
-            f"{e.get('change')} {e.get('resource')}  by {e.get('caller')}"
+        step = f"{e.get('playbook')}/{e.get('step')}" if e.get("step") else e.get("playbook")
+        write_line(f"{e.get('time')}  {e.get('account')}  {step}")
+        write_line(f"    {e.get('change')} {e.get('resource')}")
+        by = f"by {e.get('caller')}" + (f" as {e['acting_as']}" if e.get("acting_as") else "")
+        write_line(f"    {e['action']}: {e.get('outcome')}; {by}" if "action" in e else f"    {by}")
+        for detail in e.get("details") or []:
+            write_line(f"    {detail}")
+    return EXIT_OK
+
+
+# --- sandbox serve ----------------------------------------------------------------------------
+
+SANDBOX_ENDPOINT_FILE = "endpoint"
+SANDBOX_KEYRING_FILE = "sandbox-keyring.json"
+
+
+def sandbox_environment(endpoint_url: str, directory: Path) -> list[str]:
+    """The shell lines that point remediate (and the AWS CLI) at a serving sandbox: its
+    endpoint and fake keys, no profile, its own keyring file and its own state directory."""
+    import shlex
+
+    from remediate.sandbox import SANDBOX_CREDENTIALS, SANDBOX_REGION
+    from remediate.secrets import SANDBOX_KEYRING_ENV
+
+    values = {
+        "AWS_ENDPOINT_URL": endpoint_url,
+        "AWS_ACCESS_KEY_ID": SANDBOX_CREDENTIALS["AccessKeyId"],
+        "AWS_SECRET_ACCESS_KEY": SANDBOX_CREDENTIALS["SecretAccessKey"],
+        "AWS_REGION": SANDBOX_REGION,
+        "AWS_DEFAULT_REGION": SANDBOX_REGION,
+        # Sandbox only: a plain file of its fake secrets, in the sandbox's own directory.
+        SANDBOX_KEYRING_ENV: str(directory / SANDBOX_KEYRING_FILE),
+        # The journal and the locks of runs against the sandbox stay with it.
+        "XDG_STATE_HOME": str(directory / "state"),
+    }
+    lines = ["unset AWS_PROFILE AWS_DEFAULT_PROFILE AWS_SESSION_TOKEN"]
+    lines += [f"export {name}={shlex.quote(value)}" for name, value in values.items()]
+    return lines
+
+
+def check_sandbox_keyring(aws: Aws) -> None:
+    """With the sandbox's keyring in the environment, refuse to talk to anything but that
+    sandbox: secrets of a real account must never land in its plain file."""
+    import os
+
+    from remediate.secrets import SANDBOX_KEYRING_ENV
+
+    keyring_file = os.environ.get(SANDBOX_KEYRING_ENV)
+    if not keyring_file:
+        return
+    try:
+        served = (Path(keyring_file).parent / SANDBOX_ENDPOINT_FILE).read_text().strip()
+    except OSError:
+        served = None
+    target = str(aws.iam.meta.endpoint_url)
+    if served is None or target.rstrip("/") != served.rstrip("/"):
+        raise InputError(
+            f"{SANDBOX_KEYRING_ENV} is set (the keyring of `remediate sandbox serve`), but this "
+            f"command talks to {target}, not to that sandbox ({served or 'not serving'})",
+            tip=f"unset {SANDBOX_KEYRING_ENV} and the sandbox's other lines (a new shell) before "
+            "working on a real account",
         )
+
+
+def _serve(sb: Any, directory: Path) -> None:
+    """Seed the Developers group, say where the sandbox is, and wait for Ctrl-C."""
+    import time
+
+    from remediate.output import note
+    from remediate.sandbox import SANDBOX_ACCOUNT_ID
+
+    # The group the README's onboard-user example adds people to.
+    sb.client("iam").create_group(GroupName="Developers")
+    (directory / SANDBOX_ENDPOINT_FILE).write_text(sb.endpoint_url + "\n")
+    note(
+        f"SANDBOX: a local AWS emulator at {sb.endpoint_url}: account {SANDBOX_ACCOUNT_ID} "
+        "(its root password used 2 days ago; an IAM group Developers), the management "
+        "account of an organization with three member accounts. Nothing here touches a real "
+        "AWS account."
+    )
+    note(
+        "Paste these lines into another shell to point remediate and the AWS CLI at it; its "
+        f"keyring and journal stay in {directory}:"
+    )
+    for line in sandbox_environment(sb.endpoint_url, directory):
+        sys.stdout.write(line + "\n")
+    sys.stdout.flush()
+    note("Serving until Ctrl-C; everything in the emulator ends then.")
+    while True:
+        time.sleep(3600)
+
+
+def sandbox_serve(request: SandboxServeRequest) -> int:
+    """Run the sandbox in the foreground until Ctrl-C: its accounts, organization and a
+    Developers group, and the lines that point other commands at it."""
+    import os
+    import tempfile
+
+    from remediate.output import note
+    from remediate.sandbox import Sandbox
+
+    if request.directory is None:
+        directory = Path(tempfile.mkdtemp(prefix="remediate-sandbox-"))  # 0700
+    else:
+        directory = request.directory
+        directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+    # Ctrl-C is how a server in the foreground is stopped, once it runs: not an interruption of
+    # a change, and exit 0.
+    with (
+        Sandbox(organization=True, port=request.port) as sb,
+        contextlib.suppress(KeyboardInterrupt),
+    ):
+        _serve(sb, directory)
+    with contextlib.suppress(OSError):
+        os.remove(directory / SANDBOX_ENDPOINT_FILE)
+    note(f"\nSANDBOX: stopped. Its keyring and journal are in {directory} (delete it when done).")
     return EXIT_OK

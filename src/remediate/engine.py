@@ -18,7 +18,8 @@ from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Protocol
 
-from remediate.errors import InputError, RemediateError
+from remediate.errors import InputError, Interrupted, RemediateError
+from remediate.output import close_prompt_line
 from remediate.playbook import runner
 from remediate.prompt import confirm_or_refuse
 from remediate.steps.base import RunOutcome, StepContext
@@ -118,9 +119,57 @@ def run(
             r._journal = services.journal(r._session, remediation.playbook)
         confirm_or_refuse(services.prompter, _question(pending), yes=remediation.yes)
         for r in pending:
-            _apply(remediation, r, services)
-            services.view.applied(r)
+            assert r.report is not None
+            assert r._ctx is not None
+            # Asked now, not before the plan: the person has seen what will change.
+            runner.ask(r.report, r._ctx)
+        _apply_all(remediation, pending, services)
     return runs
+
+
+def _apply_all(remediation: Remediation, pending: Sequence[AccountRun], services: Services) -> None:
+    """Apply account by account; Ctrl-C stops here, and the accounts not reached say so."""
+    for n, r in enumerate(pending):
+        try:
+            _apply(remediation, r, services)
+            if not isinstance(r.failure, Interrupted):
+                services.view.applied(r)
+            elif r.outcome.secrets and remediation.options.show_secrets:
+                # Secrets it made that were to be shown: shown, or they would be lost.
+                close_prompt_line()
+                services.view.applied(r)
+        except KeyboardInterrupt:
+            if r.failure is None:
+                r.failure = Interrupted(
+                    f"interrupted after the changes in account {r.account_id} were applied"
+                )
+        if isinstance(r.failure, Interrupted):
+            for later in pending[n + 1 :]:
+                later.failure = Interrupted(
+                    f"not started: interrupted before account {later.account_id}"
+                )
+            return
+
+
+def interrupted(runs: Sequence[AccountRun]) -> Interrupted | None:
+    """The one line for Ctrl-C across the accounts of a run: where it stopped, what it had
+    changed, which accounts it never reached; ``None`` when it was not interrupted."""
+    cut = [r for r in runs if isinstance(r.failure, Interrupted)]
+    if not cut:
+        return None
+    first = cut[0]
+    assert isinstance(first.failure, Interrupted)
+    if len(runs) == 1:
+        return first.failure
+    done = [r.account_id for r in runs if r.failure is None and r.report and r.report.changed]
+    later = [r.account_id for r in cut[1:]]
+    message = first.failure.message.removeprefix("interrupted")
+    parts = [f"interrupted in account {first.account_id}{message}"]
+    if done:
+        parts.append(f"accounts changed before it: {', '.join(done)}")
+    if later:
+        parts.append(f"accounts not started: {', '.join(later)}")
+    return Interrupted("; ".join(parts), report=first.failure.report)
 
 
 def _question(pending: Sequence[AccountRun]) -> str:
@@ -181,13 +230,28 @@ def _apply(remediation: Remediation, run: AccountRun, services: Services) -> Non
     assert run._ctx is not None
     assert run._session is not None
     ctx = run._ctx
+    journal = run._journal
     try:
         if run._thread != threading.get_ident():
-            # Planned in a worker thread: a session of this thread's own.
+            # Planned in a worker thread: a session of this thread's own, which knows the tags
+            # the plan read (the journal says what a tag update changed).
+            planned_with = run._session.aws
             session = run._session = services.open_account(run.account_id)
+            session.aws.tags_seen.update(planned_with.tags_seen)
             ctx.aws = session.aws
-        journal = run._journal
-        runner.apply(run.report, ctx, on_applied=journal.applied if journal else None)
+        if journal is not None:
+            # Every write call, as it ends: deletions, and those of a run that stops, too.
+            ctx.aws.on_write = journal.write
+        runner.apply(run.report, ctx, on_step=journal.step if journal else None)
+    except Interrupted as exc:
+        run.failure = exc
+    except KeyboardInterrupt:
+        # Before the runner took over: this account was not changed.
+        run.failure = Interrupted(
+            f"interrupted before account {run.account_id} was changed: nothing was changed there"
+        )
     except RemediateError as exc:
         log.info("account %s: %s", run.account_id, exc.message)
         run.failure = exc
+    finally:
+        ctx.aws.on_write = None

@@ -11,6 +11,8 @@ EXIT_OK = 0
 EXIT_ROOT_IN_USE = 1
 EXIT_INPUT = 2
 EXIT_AWS = 3
+# The shell's code for a process ended by SIGINT (128 + 2): Ctrl-C, wherever it was pressed.
+EXIT_INTERRUPTED = 130
 
 
 class RemediateError(Exception):
@@ -74,3 +76,14 @@ class StepFailedError(RemediateError):
     def __init__(self, message: str, tip: str | None = None, *, report: RunReport) -> None:
         super().__init__(message, tip)
         self.report = report  # what was planned and applied
+
+
+class Interrupted(RemediateError):
+    """Ctrl-C: the run stopped where it was. The message says what was changed and what was not;
+    ``report`` is the interrupted account's run, when a playbook was being applied."""
+
+    exit_code = EXIT_INTERRUPTED
+
+    def __init__(self, message: str, *, report: RunReport | None = None) -> None:
+        super().__init__(message)
+        self.report = report

@@ -1,23 +1,30 @@
-"""The audit trail: one JSON line per applied change, in a 0600 file under XDG_STATE_HOME."""
+"""The audit trail: one JSON line per write call a remediation made (with its outcome), in a 0600
+file under XDG_STATE_HOME, and reading it back with filters."""
 
 from __future__ import annotations
 
 import json
 import os
+import re
 from collections.abc import Iterator
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from remediate.errors import InputError
 from remediate.state import open_state_file, state_dir
 
 if TYPE_CHECKING:
+    from remediate.aws.session import WriteCall
     from remediate.playbook.runner import Planned
 
 
 JOURNAL = "journal.jsonl"
 _APPEND = os.O_WRONLY | os.O_APPEND
+
+# What a write does to its resource, by the verb its operation starts with.
+_DELETES = ("Delete", "Deactivate", "Detach", "Remove", "Untag", "Disable")
+_UPDATES = ("Tag", "Update", "Put", "Set", "Change", "Reset", "Resync")
 
 
 def journal_path() -> Path:
@@ -25,8 +32,56 @@ def journal_path() -> Path:
     return state_dir() / JOURNAL
 
 
+def change_of(action: str) -> str:
+    """``create``, ``update`` or ``delete``: what a write action (``iam:TagUser``) does."""
+    operation = action.rsplit(":", 1)[-1]
+    if operation.startswith(_DELETES):
+        return "delete"
+    if operation.startswith(_UPDATES):
+        return "update"
+    return "create"
+
+
+def resource_of(names: dict[str, str], action: str = "") -> str:
+    """What a write acted on, in IAM's words: ``policy ARN on group G``, ``access key K of user
+    U``; ``the root user`` for a call that names nothing (a root session acting on itself)."""
+    user = names.get("UserName")
+    of_user = f" of user {user}" if user else ""
+    if "LoginProfile" in action:
+        return f"login profile{of_user or ' of the root user'}"
+    if "SerialNumber" in names:
+        return f"MFA device {names['SerialNumber']}{of_user}"
+    if "VirtualMFADeviceName" in names:
+        return f"virtual MFA device {names['VirtualMFADeviceName']}"
+    if "AccessKeyId" in names:
+        return f"access key {names['AccessKeyId']}{of_user}"
+    if "CertificateId" in names:
+        return f"signing certificate {names['CertificateId']}{of_user}"
+    if "PolicyArn" in names:
+        target = (
+            f"group {names['GroupName']}"
+            if "GroupName" in names
+            else f"user {user}"
+            if user
+            else f"role {names.get('RoleName')}"
+        )
+        return f"policy {names['PolicyArn']} on {target}"
+    if user and "GroupName" in names:
+        return f"user {user} in group {names['GroupName']}"
+    for key, label in (
+        ("UserName", "user"),
+        ("GroupName", "group"),
+        ("RoleName", "role"),
+        ("ServicePrincipal", "service"),
+    ):
+        if key in names:
+            return f"{label} {names[key]}"
+    return "the root user"
+
+
 class Journal:
-    """Appends entries; never holds a secret (only ids, names, ARNs and what changed).
+    """Appends an entry for each write call of a run; never holds a secret (only names, ids,
+    ARNs, tag keys and values, and how each call ended).
 
     Made before the first change of a run is applied: the journal file is opened (and created)
     then, so a journal that must be refused (a link, another user's) stops the run before it
@@ -41,29 +96,33 @@ class Journal:
             # A root task session: the caller ran remediate, the calls came from this root user.
             self.context["acting_as"] = acting_as
         self.path = journal_path()
+        self._step: dict[str, str] = {}
         fd = open_state_file(JOURNAL, flags=_APPEND)
         if fd is not None:
             os.close(fd)
 
-    def applied(self, planned: Planned) -> None:
-        """Record a step the runner just applied."""
-        change = planned.change
-        self.record(
-            step=planned.step.id,
-            kind=planned.step.kind,
-            resource=change.resource,
-            change=change.change,
-        )
+    def step(self, planned: Planned) -> None:
+        """The step whose writes follow (the runner says so before applying it)."""
+        self._step = {"step": planned.step.id, "kind": planned.step.kind}
 
-    def record(self, *, step: str, kind: str, resource: str, change: str) -> None:
-        entry = {
-            "time": datetime.now(UTC).isoformat(timespec="seconds"),
-            **self.context,
-            "step": step,
-            "kind": kind,
-            "resource": resource,
-            "change": change,
+    def write(self, call: WriteCall) -> None:
+        """Record a write call as it ended: applied, failed, or of unknown outcome."""
+        names = dict(call.names)
+        entry: dict[str, Any] = {
+            **self._step,
+            "action": call.action,
+            "resource": resource_of(names, call.action),
+            "change": change_of(call.action),
+            "outcome": call.outcome,
         }
+        if "UserName" in names:
+            entry["user"] = names["UserName"]
+        if call.details:
+            entry["details"] = list(call.details)
+        self.record(**entry)
+
+    def record(self, **fields: Any) -> None:
+        entry = {"time": datetime.now(UTC).isoformat(timespec="seconds"), **self.context, **fields}
         fd = open_state_file(JOURNAL, flags=_APPEND)
         assert fd is not None  # created when missing
         try:
@@ -73,20 +132,74 @@ class Journal:
             os.close(fd)
 
 
-def read_journal() -> Iterator[dict[str, Any]]:
-    """The journal's entries, oldest first; a damaged line is an input error naming it."""
+@dataclass(frozen=True)
+class JournalFilter:
+    """Which entries to show: of one account, about one user, from a time on (all when None)."""
+
+    account: str | None = None
+    user: str | None = None
+    since: datetime | None = None
+
+    def matches(self, entry: dict[str, Any]) -> bool:
+        if self.account is not None and str(entry.get("account")) != self.account:
+            return False
+        if self.user is not None and not _about_user(entry, self.user):
+            return False
+        if self.since is not None:
+            when = _time_of(entry)
+            if when is None or when < self.since:
+                return False
+        return True
+
+
+def _about_user(entry: dict[str, Any], user: str) -> bool:
+    # IAM user names compare without regard to case.
+    if "user" in entry:
+        return str(entry["user"]).casefold() == user.casefold()
+    # Entries written before the user was recorded on its own name it in the resource.
+    words = re.split(r"[\s/]+", str(entry.get("resource", "")))
+    return user.casefold() in (w.casefold() for w in words)
+
+
+def _time_of(entry: dict[str, Any]) -> datetime | None:
+    try:
+        when = datetime.fromisoformat(str(entry.get("time")))
+    except ValueError:
+        return None
+    return when if when.tzinfo else when.replace(tzinfo=UTC)
+
+
+@dataclass
+class JournalReading:
+    """The entries read, oldest first, and the lines that could not be read (by number)."""
+
+    entries: list[dict[str, Any]] = field(default_factory=list)
+    unreadable: list[int] = field(default_factory=list)
+
+
+def read_journal(where: JournalFilter | None = None) -> JournalReading:
+    """The journal's entries that ``where`` matches, oldest first. A damaged line (not JSON, not
+    an object: a crash mid-write, an edit) is skipped and counted, never the end of reading."""
+    reading = JournalReading()
+    for n, entry in _lines():
+        if entry is None:
+            reading.unreadable.append(n)
+        elif where is None or where.matches(entry):
+            reading.entries.append(entry)
+    return reading
+
+
+def _lines() -> Iterator[tuple[int, dict[str, Any] | None]]:
     fd = open_state_file(JOURNAL, flags=os.O_RDONLY, create=False)
     if fd is None:
         return
-    path = journal_path()
     with os.fdopen(fd, encoding="utf-8", errors="replace") as f:
         for n, line in enumerate(f, 1):
             if not line.strip():
                 continue
             try:
                 entry = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise InputError(f"{path}: line {n} is not JSON") from exc
-            if not isinstance(entry, dict):
-                raise InputError(f"{path}: line {n} is not a journal entry (a JSON object)")
-            yield entry
+            except json.JSONDecodeError:
+                yield n, None
+                continue
+            yield n, entry if isinstance(entry, dict) else None

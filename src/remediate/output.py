@@ -13,9 +13,10 @@ import contextlib
 import json
 import re
 import sys
+import threading
 import unicodedata
 from collections.abc import Callable, Iterator, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, TextIO
 
 if TYPE_CHECKING:
@@ -80,7 +81,44 @@ def print_secret(console: Console, prefix: str, value: str) -> None:
     """``prefix`` then the secret, exactly: no markup, no highlighting, no emoji codes (a password
     may hold ``[/]``). Control characters, which no secret remediate generates or accepts holds,
     are still escaped: a keyring entry may have been edited."""
-    console.print(prefix + safe(value, markup=False), markup=False, highlight=False, emoji=False)
+    # soft_wrap: never a line break inside a secret, which would break it when copied.
+    console.print(
+        prefix + safe(value, markup=False),
+        markup=False,
+        highlight=False,
+        emoji=False,
+        soft_wrap=True,
+    )
+
+
+# Whether a prompt on standard error waits for its answer, the cursor after it: a Ctrl-C there
+# leaves the terminal's "^C" on that line, and what is written next needs a line of its own.
+_prompt_open = False
+
+
+def prompt_opened(is_open: bool) -> None:
+    """The terminal prompter says when it writes a prompt (True) and when its answer came."""
+    global _prompt_open
+    _prompt_open = is_open
+
+
+def close_prompt_line(file: TextIO | None = None) -> bool:
+    """End the line of a prompt that Ctrl-C interrupted (once); whether there was one."""
+    global _prompt_open
+    if not _prompt_open:
+        return False
+    _prompt_open = False
+    stream = file or sys.stderr
+    stream.write("\n")
+    stream.flush()
+    return True
+
+
+def note(text: str) -> None:
+    """A line of the program's own on stderr (a SANDBOX notice), wrapped at word boundaries
+    on a terminal, after whatever stdout holds so far: it never lands inside another line."""
+    sys.stdout.flush()
+    stderr_console().print(text, markup=False)
 
 
 def write_line(text: str, file: TextIO | None = None) -> None:
@@ -88,17 +126,47 @@ def write_line(text: str, file: TextIO | None = None) -> None:
     print(safe(text, markup=False), file=file or sys.stdout)
 
 
+def _is_terminal(stream: TextIO) -> bool:
+    try:
+        return stream.isatty()
+    except (AttributeError, ValueError):
+        return False
+
+
 def stdout_console() -> Console:
     from rich.console import Console
 
     # emoji=False: ":smile:" in a tag value or a name is text, not a code to replace.
-    return Console(file=sys.stdout, highlight=False, soft_wrap=True, emoji=False)
+    # On a terminal, lines wrap at word boundaries to its width; elsewhere (a pipe, a file) each
+    # line stays whole, for grep and for scripts.
+    return Console(
+        file=sys.stdout, highlight=False, soft_wrap=not _is_terminal(sys.stdout), emoji=False
+    )
 
 
 def stderr_console() -> Console:
     from rich.console import Console
 
-    return Console(file=sys.stderr, highlight=False, soft_wrap=True, emoji=False)
+    return Console(
+        file=sys.stderr, highlight=False, soft_wrap=not _is_terminal(sys.stderr), emoji=False
+    )
+
+
+def print_hanging(console: Console, prefix: str, body: str) -> None:
+    """``prefix`` then ``body`` (both rich markup, made safe by the caller); on a terminal, the
+    lines ``body`` wraps onto start under its first character, not at the left edge."""
+    from rich.cells import cell_len
+    from rich.markup import render
+    from rich.table import Table
+
+    if console.soft_wrap:
+        console.print(prefix + body)
+        return
+    grid = Table.grid()
+    grid.add_column(no_wrap=True, width=cell_len(render(prefix).plain))
+    grid.add_column(overflow="fold")  # a word longer than the line is folded, never cut
+    grid.add_row(prefix, body)
+    console.print(grid)
 
 
 def print_json(document: dict[str, Any]) -> None:
@@ -120,31 +188,37 @@ def _ago(seconds: float) -> str:
     return f"{seconds / 86400:.1f} days ago"
 
 
-def render_verdict(console: Console, verdict: Verdict, now: datetime) -> None:
-    """A verdict line, the evidence, the hygiene findings and the next step."""
+def render_verdict(
+    console: Console, verdict: Verdict, now: datetime, *, next_step: bool = True
+) -> None:
+    """A verdict line, the evidence, the hygiene findings and (``next_step``: when the command
+    is not already taking it) the next step."""
     account = safe(verdict.account_id or "unknown account")
     days = verdict.window_days
     if verdict.root_in_use is None:
         console.print(f"[bold yellow]UNDETERMINED[/]: root use in {account} cannot be determined.")
-    elif verdict.root_in_use:
-        console.print(
-            f"[bold red]ROOT IN USE[/]: the root user of {account} was used "
-            f"in the last {days} day{'s' * (days != 1)}."
-        )
     else:
-        console.print(
-            f"[bold green]OK[/]: the root user of {account} was not used "
-            f"in the last {days} day{'s' * (days != 1)}."
-        )
+        # The window is counted to the second, not in calendar days: say where it starts.
+        since = when(now - timedelta(days=min(days, 3650)))
+        window = f"in the last {days} day{'s' * (days != 1)} (since {since})"
+        if verdict.root_in_use:
+            console.print(
+                f"[bold red]ROOT IN USE[/]: the root user of {account} was used {window}."
+            )
+        else:
+            console.print(f"[bold green]OK[/]: the root user of {account} was not used {window}.")
     for item in verdict.evidence:
         where = ", ".join(
             safe_field(value, pattern)
             for value, pattern in ((item.service, SERVICE_PATTERN), (item.region, REGION_PATTERN))
             if value
         )
-        console.print(
-            f"  - {item.credential}: last used {when(item.last_used)} "
-            f"({_ago((now - item.last_used).total_seconds())})" + (f" via {where}" if where else "")
+        print_hanging(
+            console,
+            "  - ",
+            f"{item.credential}: last used {when(item.last_used)} "
+            f"({_ago((now - item.last_used).total_seconds())})"
+            + (f" via {where}" if where else ""),
         )
     if verdict.last_used and not verdict.evidence:
         console.print(f"  Most recent root use: {when(verdict.last_used)}.")
@@ -170,8 +244,8 @@ def render_verdict(console: Console, verdict: Verdict, now: datetime) -> None:
             f"({_ago(verdict.report_age_seconds)})."
         )
     for note in verdict.notes:
-        console.print(f"[yellow]Note:[/] {safe(note)}")
-    if verdict.root_in_use:
+        print_hanging(console, "[yellow]Note:[/] ", safe(note))
+    if verdict.root_in_use and next_step:
         console.print(
             f"Next step: [bold]{NEXT_STEP}[/] creates an administrator so the root user "
             "can be put away."
@@ -190,8 +264,8 @@ def render_findings(console: Console, findings: Sequence[Finding]) -> None:
     console.print(f"Findings ({len(findings)}):")
     for f in findings:
         style = _SEVERITY_STYLE.get(f.severity.value, "default")
-        console.print(f"  [{style}]{f.severity.value:<8}[/] {f.id}: {f.title}.")
-        console.print(f"           Fix: {escape(f.remediation)}")
+        print_hanging(console, f"  [{style}]{f.severity.value:<8}[/] ", f"{f.id}: {f.title}.")
+        print_hanging(console, "           Fix: ", escape(f.remediation))
 
 
 def render_plan(console: Console, report: RunReport, account_id: str) -> None:
@@ -207,15 +281,16 @@ def render_plan(console: Console, report: RunReport, account_id: str) -> None:
         "none": "= none  ",
     }
     for p in report.steps:
-        console.print(
-            f"  {marks[p.change.change]}  {safe(p.step.id)} ({safe(p.step.kind)}): "
-            f"{safe(p.change.resource)}"
+        print_hanging(
+            console,
+            f"  {marks[p.change.change]}  ",
+            f"{safe(p.step.id)} ({safe(p.step.kind)}): {safe(p.change.resource)}",
         )
         for detail in p.change.details:
             # Details hold names, tag values and ids read from AWS: text, never markup.
-            console.print(f"              {safe(detail)}")
+            print_hanging(console, " " * 14, safe(detail))
         for warning in p.change.warnings:
-            console.print(f"              [bold yellow]Warning:[/] {safe(warning)}")
+            print_hanging(console, " " * 14, f"[bold yellow]Warning:[/] {safe(warning)}")
     if not report.pending:
         console.print("Nothing needs changing: everything is already in place.")
     else:
@@ -279,6 +354,12 @@ def render_outcome(
             state = "enabled"
         elif mfa.handoff:
             state = f"pending, waiting for {safe(mfa.user)}'s two codes (hand-off)"
+        elif sandbox:
+            # --sandbox forgets the device with this command: a rerun starts afresh.
+            state = (
+                "pending (a --sandbox rerun starts afresh: `remediate sandbox serve` keeps one "
+                "running to resume in)"
+            )
         else:
             state = "pending"
         console.print(f"  MFA device {safe(mfa.serial_number)}: {state}")
@@ -290,7 +371,7 @@ def render_outcome(
             for warning in p.change.warnings:
                 console.print(f"[bold yellow]Warning:[/] {safe(warning)}")
     if secrets and sandbox and not show_secrets:
-        console.print("  The sandbox's keyring ends with this command: --show-secrets shows them.")
+        console.print("  The sandbox's keyring ends with this command: --show-secrets prints them.")
     if sandbox or account_id is None:
         return
     _render_handover(console, outcome, account_id, finish)
@@ -410,10 +491,15 @@ def render_sweep(console: Console, result: SweepResult) -> None:
     from rich.table import Table
 
     table = Table(show_edge=False, pad_edge=False)
-    for column in ("Account", "Name", "Verdict", "Last root use"):
-        table.add_column(column, no_wrap=True)
-    for column in ("Evidence", "Root MFA", "Root keys"):
-        table.add_column(column, overflow="fold")
+    # Each column gets what its longest word needs (no "Evidenc|e", no "passwor|d"); only a
+    # name that cannot fit is cut, with an ellipsis. Headers of short values wrap at the space.
+    table.add_column("Account", no_wrap=True, min_width=12)
+    table.add_column("Name", no_wrap=True, overflow="ellipsis", min_width=4)
+    table.add_column("Verdict", no_wrap=True, min_width=12)
+    table.add_column("Last root use", min_width=10)
+    table.add_column("Evidence", min_width=12)
+    table.add_column("Root MFA", min_width=4)
+    table.add_column("Root keys", min_width=4)
     for a in result.accounts:
         v = a.verdict
         account_id = safe(a.account_id)
@@ -469,9 +555,13 @@ def render_root_audit(console: Console, result: RootAuditResult) -> None:
         f"{_yes_no_plain(org.root_sessions)}."
     )
     table = Table(show_edge=False, pad_edge=False)
-    for column in ("Account", "Name", "Password", "Access keys", "Signing certs", "MFA devices"):
-        table.add_column(column, no_wrap=True)
-    table.add_column("Error", overflow="fold")
+    # A count always shows; the ids after it wrap, and only an id longer than its column is cut.
+    table.add_column("Account", no_wrap=True, min_width=12)
+    table.add_column("Name", no_wrap=True, overflow="ellipsis", min_width=4)
+    table.add_column("Password", min_width=4)
+    for column in ("Access keys", "Signing certs", "MFA devices"):
+        table.add_column(column, overflow="ellipsis", min_width=6)
+    table.add_column("Error", min_width=8)
     for a in result.accounts:
         name = escape(a.account_name) if a.account_name else "-"
         c = a.credentials
@@ -514,17 +604,73 @@ def render_root_audit(console: Console, result: RootAuditResult) -> None:
         )
 
 
+# A live display (progress bar or spinner) on stderr: one at a time, rich draws only one.
+_live_display = threading.Lock()
+
+
+def _stderr_is_terminal() -> bool:
+    try:
+        return sys.stderr.isatty()
+    except (AttributeError, ValueError):
+        return False
+
+
 @contextlib.contextmanager
 def progress_bar(what: str) -> Iterator[Callable[[object], None] | None]:
     """A progress bar on stderr when it is a terminal; the callback advances it."""
-    if not sys.stderr.isatty():
+    if not _stderr_is_terminal() or not _live_display.acquire(blocking=False):
         yield None
         return
-    from rich.progress import Progress
+    try:
+        from rich.progress import Progress
 
-    with Progress(console=stderr_console(), transient=True) as bar:
-        task = bar.add_task(what, total=None)
-        yield lambda _item: bar.advance(task)
+        with Progress(console=stderr_console(), transient=True) as bar:
+            task = bar.add_task(what, total=None)
+            yield lambda _item: bar.advance(task)
+    finally:
+        _live_display.release()
+
+
+class Waiting:
+    """What a long wait shows: a spinner and a line of text on stderr when it is a terminal
+    (from the main thread, and when no progress bar is showing), nothing otherwise; the text
+    may change as the wait goes on. Always cleared when the wait ends."""
+
+    def __init__(self) -> None:
+        self._status: Any = None
+
+    def show(self, text: str) -> None:
+        if self._status is None:
+            if threading.current_thread() is not threading.main_thread():
+                return
+            if not _stderr_is_terminal() or not _live_display.acquire(blocking=False):
+                return
+            from rich.status import Status
+
+            self._status = Status("", console=stderr_console(), spinner="dots")
+            self._status.start()
+        # Short of the last column: a line that fills it leaves the cursor there, and the ^C a
+        # terminal echoes would then wrap to a line of its own and leave the spinner behind.
+        room = max(self._status.console.width - 4, 10)
+        shown = text if len(text) <= room else text[: room - 3] + "..."
+        self._status.update(safe(shown))
+
+    def clear(self) -> None:
+        if self._status is not None:
+            self._status.stop()
+            self._status = None
+            _live_display.release()
+
+
+@contextlib.contextmanager
+def waiting(text: str) -> Iterator[Waiting]:
+    """A spinner with ``text`` for the length of the ``with`` block (see :class:`Waiting`)."""
+    spinner = Waiting()
+    spinner.show(text)
+    try:
+        yield spinner
+    finally:
+        spinner.clear()
 
 
 # --- CloudTrail evidence and exported findings ---------------------------------------------------

@@ -66,12 +66,20 @@ class TerminalPrompter:
             return False
 
     def line(self, prompt: str) -> str | None:
+        from remediate.output import prompt_opened
+
         # Not input(): it flushes stderr first and discards any error raised meanwhile, so a
         # Ctrl-C pressed while the prompt is being written is lost and the read then blocks.
+        prompt_opened(True)
         self.stderr.write(f"{prompt}: ")
         self.stderr.flush()
         line = self.stdin.readline()
-        return line.rstrip("\r\n") if line else None
+        prompt_opened(False)
+        if not line:
+            # Ctrl-D: the terminal echoes nothing, so the line is ended here.
+            self.stderr.write("\n")
+            return None
+        return line.rstrip("\r\n")
 
     def stdin_line(self) -> str | None:
         line = self.stdin.readline()
@@ -84,9 +92,21 @@ class TerminalPrompter:
     def password(self, prompt: str) -> str:
         import getpass
 
+        from remediate.output import prompt_opened
+
         while True:
-            first = getpass.getpass(f"{prompt}: ", stream=self.stderr)
-            second = getpass.getpass(f"{prompt} (again): ", stream=self.stderr)
+            try:
+                prompt_opened(True)
+                first = getpass.getpass(f"{prompt}: ", stream=self.stderr)
+                second = getpass.getpass(f"{prompt} (again): ", stream=self.stderr)
+                prompt_opened(False)
+            except EOFError:
+                prompt_opened(False)
+                # Ctrl-D: asked before anything is applied, so nothing was changed.
+                self.stderr.write("\n")
+                raise InputError(
+                    "no password was typed (end of input): nothing was changed"
+                ) from None
             if first == second:
                 return first
             self.stderr.write("The two passwords differ; type them again.\n")

@@ -5,8 +5,10 @@ its own; every violation is an InputError (exit 2) before anything is changed.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime, timedelta
 from enum import Enum
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
@@ -59,6 +61,10 @@ class AwsChoice:
     def __post_init__(self) -> None:
         if self.sandbox and (self.profile or self.endpoint_url):
             raise InputError("--sandbox cannot be combined with --profile or --endpoint-url")
+        if self.endpoint_url is not None:
+            validate.endpoint_url(self.endpoint_url)
+        if self.region is not None:
+            validate.region(self.region)
         if (
             self.endpoint_url is not None
             and not self.allow_insecure_endpoint
@@ -85,11 +91,12 @@ class RemediationFlags:
     qr_file: Path | None = None
     show_mfa_secret: bool = False
     allow_plaintext_keyring: bool = False
-    # Appended for the hand-over (issue 12): the device for its owner, users remediate did not
-    # create, a new password on an existing login profile.
+    # The hand-over: the device for its owner, users remediate did not create, a new password
+    # on an existing login profile.
     mfa_handoff: bool = False
     adopt_existing_user: bool = False
     reset_password: bool = False
+    lock_timeout: float | None = None
 
     def any_given(self) -> bool:
         # The keyring opt-in may come from the environment: it asks for no remediation.
@@ -129,6 +136,8 @@ class RemediationRequest:
     allow_plaintext_keyring: bool = False
     adopt_existing_user: bool = False
     reset_password: bool = False
+    # How long to wait for another run's lock on an account.
+    lock_timeout: float = limits.DEFAULT_LOCK_TIMEOUT
 
 
 @dataclass(frozen=True)
@@ -208,8 +217,17 @@ def remediation_request(
         from remediate.mfa import CODE_FORMAT_HELP, code_is_well_formed
 
         for n, code in enumerate(flags.mfa_codes, 1):
+            if re.fullmatch(r"--?[A-Za-z][\w-]*", code.strip()):
+                # `--mfa-codes 123456 --yes`: click took the next option for the second code.
+                raise InputError(
+                    f"--mfa-codes takes two codes, and code {n} is {code.strip()[:40]!r}, an "
+                    "option",
+                    tip="give both codes right after it: --mfa-codes CODE1 CODE2",
+                )
             if not code_is_well_formed(code):
                 raise InputError(f"invalid --mfa-codes: code {n} {CODE_FORMAT_HELP}")
+    if flags.lock_timeout is not None:
+        check_range("--lock-timeout", flags.lock_timeout, 0, limits.MAX_LOCK_TIMEOUT)
     mode: MfaMode = (
         "auto"
         if flags.mfa_auto
@@ -242,6 +260,9 @@ def remediation_request(
         allow_plaintext_keyring=flags.allow_plaintext_keyring,
         adopt_existing_user=flags.adopt_existing_user,
         reset_password=flags.reset_password,
+        lock_timeout=(
+            flags.lock_timeout if flags.lock_timeout is not None else limits.DEFAULT_LOCK_TIMEOUT
+        ),
     )
 
 
@@ -500,6 +521,7 @@ class RootCredentialsRequest:
     output: OutputFormat = "text"
     dry_run: bool = False
     yes: bool = False
+    lock_timeout: float = limits.DEFAULT_LOCK_TIMEOUT
 
 
 def root_credentials_request(
@@ -512,6 +534,7 @@ def root_credentials_request(
     output: OutputFormat = "text",
     dry_run: bool = False,
     yes: bool = False,
+    lock_timeout: float | None = None,
 ) -> RootCredentialsRequest:
     """Audit defaults to every member account; delete, which cannot be undone, names them."""
     if all_accounts and accounts is not None:
@@ -522,8 +545,10 @@ def root_credentials_request(
             "--all-accounts",
             tip="see them first with `remediate root-credentials audit`",
         )
-    if command == "audit" and (dry_run or yes):
-        raise InputError("audit changes nothing: it takes no --dry-run or --yes")
+    if command == "audit" and (dry_run or yes or lock_timeout is not None):
+        raise InputError("audit changes nothing: it takes no --dry-run, --yes or --lock-timeout")
+    if lock_timeout is not None:
+        check_range("--lock-timeout", lock_timeout, 0, limits.MAX_LOCK_TIMEOUT)
     if concurrency is not None:
         check_range("--concurrency", concurrency, 1, limits.MAX_CONCURRENCY)
     return RootCredentialsRequest(
@@ -533,6 +558,7 @@ def root_credentials_request(
         output=output,
         dry_run=dry_run,
         yes=yes,
+        lock_timeout=lock_timeout if lock_timeout is not None else limits.DEFAULT_LOCK_TIMEOUT,
     )
 
 
@@ -660,3 +686,84 @@ def finish_mfa_command(request: RootUseRequest | PlaybookRunRequest, account_id:
         if accounts.external_id is not None:
             args += ["--external-id", accounts.external_id]
     return " ".join(["remediate", *map(shlex.quote, args), "--mfa-codes", "CODE1", "CODE2"])
+
+
+@dataclass(frozen=True)
+class JournalRequest:
+    """``remediate journal``: the newest ``limit`` entries of those that match."""
+
+    limit: int = limits.DEFAULT_JOURNAL_LIMIT
+    account: str | None = None
+    user: str | None = None
+    since: datetime | None = None
+    output: OutputFormat = "text"
+
+
+_AGO = re.compile(r"([0-9]{1,6})([mhdw])")
+_AGO_UNITS = {"m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
+
+
+def parse_since(text: str, *, now: datetime) -> datetime:
+    """``--since``: a time of day in ISO 8601 (``2026-11-29T08:00:00Z``; UTC when it has no
+    offset), a date (``2026-11-29``, from its start in UTC), or a span back from ``now``
+    (``30m``, ``12h``, ``7d``, ``2w``)."""
+    value = text.strip()
+    ago = _AGO.fullmatch(value)
+    if ago:
+        return now - timedelta(**{_AGO_UNITS[ago.group(2)]: int(ago.group(1))})
+    try:
+        when = datetime.fromisoformat(value)
+    except ValueError:
+        raise InputError(
+            f"invalid --since {text[:40]!r}: expected a date (2026-11-29), a time "
+            "(2026-11-29T08:00:00Z) or a span back from now (30m, 12h, 7d, 2w)"
+        ) from None
+    return when.replace(tzinfo=UTC) if when.tzinfo is None else when.astimezone(UTC)
+
+
+def journal_request(
+    *,
+    limit: int = limits.DEFAULT_JOURNAL_LIMIT,
+    account: str | None = None,
+    user: str | None = None,
+    since: str | None = None,
+    output: OutputFormat = "text",
+    now: datetime | None = None,
+) -> JournalRequest:
+    """``journal``'s options: a positive --limit, a 12-digit --account, an IAM user name."""
+    return JournalRequest(
+        limit=journal_limit(limit),
+        account=validate.account_id(account, "--account") if account is not None else None,
+        user=validate.user_name(user) if user is not None else None,
+        since=parse_since(since, now=now or datetime.now(UTC)) if since is not None else None,
+        output=output,
+    )
+
+
+@dataclass(frozen=True)
+class SandboxServeRequest:
+    """``remediate sandbox serve``: the port to listen on (0: a free one), and the sandbox's own
+    directory (None: a new one)."""
+
+    port: int = 0
+    directory: Path | None = None
+
+
+def sandbox_serve_request(
+    *, port: int | None = None, directory: Path | None = None
+) -> SandboxServeRequest:
+    """A port of 1-65535 (none given: a free one); a directory that does not exist yet or is
+    empty: the sandbox's keyring and state go there and nothing of an earlier sandbox may mix
+    in."""
+    if port is not None:
+        check_range("--port", port, 1, 65535)
+    if directory is not None and directory.exists():
+        if not directory.is_dir():
+            raise InputError(f"--dir {directory}: not a directory")
+        if any(directory.iterdir()):
+            raise InputError(
+                f"--dir {directory} is not empty: the sandbox keeps its keyring and state there "
+                "and starts with none",
+                tip="give a new or empty directory, or leave --dir out for a new temporary one",
+            )
+    return SandboxServeRequest(port=port or 0, directory=directory)

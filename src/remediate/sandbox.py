@@ -200,44 +200,75 @@ def generate_credential_report(
     iam_backends[account_id][partition].generate_report()
 
 
+def _check_port(port: int) -> None:
+    """Refuse a port something else listens on: moto's server would fail to bind in its own
+    thread and leave start() waiting for ever."""
+    import socket
+
+    from remediate.errors import InputError
+
+    with socket.socket() as probe:
+        try:
+            probe.bind(("127.0.0.1", port))
+        except OSError as exc:
+            raise InputError(
+                f"the sandbox cannot listen on 127.0.0.1:{port}: {exc.strerror}",
+                tip="choose another --port, or leave it out for a free one",
+            ) from None
+
+
 class Sandbox:
     """A moto server on a free loopback port, seeded with an account whose root password was used
     two days ago and a recent credential report, and (``organization``) an organization whose
     member accounts are in different states. Use as a context manager; ``endpoint_url`` is where
     to send requests."""
 
-    def __init__(self, root_state: RootState | None = None, *, organization: bool = False) -> None:
+    def __init__(
+        self, root_state: RootState | None = None, *, organization: bool = False, port: int = 0
+    ) -> None:
         now = datetime.now(UTC)
         self.root_state = root_state or RootState(password_last_used=now - timedelta(days=2))
         self.organization = organization
+        self.port = port  # 0: a free one
         self._server: Any = None
         self.endpoint_url = ""
 
     def client(self, service: str) -> Any:
         """A client of the sandbox's own, with its fake keys and never read-only: seeding the
         emulator is set-up, not part of any command (a dry run included)."""
-        import boto3
+        from remediate.aws.session import new_session
 
-        make_client: Any = boto3.client
-        return make_client(
-            service,
-            region_name=SANDBOX_REGION,
-            endpoint_url=self.endpoint_url,
+        # Isolated: a profile of the person's (AWS_PROFILE) has nothing to do with the sandbox.
+        session = new_session(
             aws_access_key_id=SANDBOX_CREDENTIALS["AccessKeyId"],
             aws_secret_access_key=SANDBOX_CREDENTIALS["SecretAccessKey"],
+            region_name=SANDBOX_REGION,
+            isolated=True,
         )
+        make_client: Any = session.client
+        return make_client(service, endpoint_url=self.endpoint_url)
 
     def start(self) -> Sandbox:
         # AdministratorAccess exists in moto only when AWS managed policies are loaded.
         os.environ["MOTO_IAM_LOAD_MANAGED_POLICIES"] = "true"
-        from moto.server import ThreadedMotoServer
+        try:
+            from moto.server import ThreadedMotoServer
+        except ImportError as exc:
+            from remediate.errors import InputError
+
+            raise InputError(
+                f"the sandbox needs moto's server, which is not installed ({exc.name})",
+                tip="install the sandbox extra: pip install 'remediate[sandbox]'",
+            ) from exc
 
         install_root_rows()
         # werkzeug logs every request at INFO through the root logger: that is noise on the
         # CLI's stderr, wanted only with --debug.
         if not logging.getLogger("remediate").isEnabledFor(logging.DEBUG):
             logging.getLogger("werkzeug").setLevel(logging.WARNING)
-        self._server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+        if self.port:
+            _check_port(self.port)
+        self._server = ThreadedMotoServer(ip_address="127.0.0.1", port=self.port, verbose=False)
         self._server.start()
         host, port = self._server.get_host_and_port()
         self.endpoint_url = f"http://{host}:{port}"

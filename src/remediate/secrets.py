@@ -6,6 +6,7 @@ import contextlib
 import functools
 import json
 import logging
+import os
 import secrets
 import string
 from collections.abc import Mapping
@@ -260,6 +261,74 @@ def memory_keyring() -> KeyringBackend:
     return _memory_keyring_class()()
 
 
+# Set by the environment lines `remediate sandbox serve` prints: the sandbox's own keyring file.
+SANDBOX_KEYRING_ENV = "REMEDIATE_SANDBOX_KEYRING"
+
+
+@functools.cache
+def _sandbox_keyring_class() -> type[KeyringBackend]:
+    from keyring.backend import KeyringBackend
+    from keyring.errors import PasswordDeleteError
+
+    class SandboxFileKeyring(KeyringBackend):
+        """The sandbox's keyring: a JSON file (0600) in the sandbox's own directory, holding only
+        the sandbox's fake secrets, so that runs against `remediate sandbox serve` can resume,
+        hand secrets over and forget them. Never picked by keyring's auto-detection."""
+
+        priority = 1
+        viable = False
+
+        def __init__(self, path: str) -> None:
+            super().__init__()  # type: ignore[no-untyped-call]  # keyring's is untyped
+            self.file_path = path
+
+        def _load(self) -> dict[str, str]:
+            try:
+                with open(self.file_path, encoding="utf-8") as f:
+                    loaded = json.load(f)
+            except FileNotFoundError:
+                return {}
+            except (OSError, ValueError) as exc:
+                raise KeyringError(f"cannot read {self.file_path}: {exc}") from exc
+            return {str(k): str(v) for k, v in loaded.items()} if isinstance(loaded, dict) else {}
+
+        def _save(self, items: dict[str, str]) -> None:
+            import tempfile
+
+            directory = os.path.dirname(self.file_path) or "."
+            try:
+                fd, tmp = tempfile.mkstemp(dir=directory, prefix=".keyring-", suffix=".tmp")
+                with os.fdopen(fd, "w", encoding="utf-8") as f:
+                    json.dump(items, f)
+                os.replace(tmp, self.file_path)  # mkstemp made it 0600
+            except OSError as exc:
+                raise KeyringError(f"cannot write {self.file_path}: {exc.strerror}") from exc
+
+        def get_password(self, service: str, username: str) -> str | None:
+            return self._load().get(f"{service}\x00{username}")
+
+        def set_password(self, service: str, username: str, password: str) -> None:
+            items = self._load()
+            items[f"{service}\x00{username}"] = password
+            self._save(items)
+
+        def delete_password(self, service: str, username: str) -> None:
+            items = self._load()
+            if items.pop(f"{service}\x00{username}", None) is None:
+                raise PasswordDeleteError("Password not found")
+            self._save(items)
+
+    from keyring.errors import KeyringError
+
+    SandboxFileKeyring.__qualname__ = "SandboxFileKeyring"
+    return SandboxFileKeyring
+
+
+def sandbox_keyring(path: str) -> KeyringBackend:
+    """The keyring file of a `remediate sandbox serve` (see SANDBOX_KEYRING_ENV)."""
+    return _sandbox_keyring_class()(path)  # type: ignore[call-arg]
+
+
 if not TYPE_CHECKING:
     # Hidden from type checkers so a typo in another module's import is still an error.
     def __getattr__(name: str) -> object:
@@ -290,6 +359,11 @@ class SecretStore:
             import keyring
             from keyring.backends import fail
 
+            sandbox_file = os.environ.get(SANDBOX_KEYRING_ENV)
+            if sandbox_file:
+                # The environment of `remediate sandbox serve`: its own keyring, nothing else.
+                self._backend = sandbox_keyring(sandbox_file)
+                return self._backend
             try:
                 self._backend = keyring.get_keyring()
             except Exception as exc:  # a broken keyring config must not crash `usable()`
@@ -304,8 +378,8 @@ class SecretStore:
         from keyring.backends import chainer
 
         backend = self.backend
-        if isinstance(backend, _memory_keyring_class()):
-            return None
+        if isinstance(backend, _memory_keyring_class() | _sandbox_keyring_class()):
+            return None  # the sandbox's fake secrets, kept only for the sandbox
         if isinstance(backend, chainer.ChainerBackend) and backend.backends:
             backend = backend.backends[0]
         name = backend_name(backend)
@@ -351,7 +425,10 @@ class SecretStore:
         try:
             backend = self.backend
             if isinstance(backend, _memory_keyring_class()):
-                return "the in-memory sandbox keyring (lost when the process ends)"
+                return "the sandbox's in-memory keyring"
+            if isinstance(backend, _sandbox_keyring_class()):
+                path = getattr(backend, "file_path", "")
+                return f"the sandbox-only keyring file {path} (not encrypted)"
             if not self._works():
                 return f"no usable keyring ({backend.name})"
             from keyring.backends import chainer

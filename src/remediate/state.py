@@ -26,19 +26,25 @@ _LINK_ERRORS = (errno.ELOOP, errno.EMLINK)  # Linux says ELOOP for O_NOFOLLOW, F
 
 def state_dir() -> Path:
     """``$XDG_STATE_HOME/remediate``, or ``~/.local/state/remediate``."""
+    return _state_dir()[0]
+
+
+def _state_dir() -> tuple[Path, Path | None]:
+    """The state directory, and the home directory it is under when it comes from there: that
+    one must exist (remediate creates its own directories, never a home)."""
     base = os.environ.get("XDG_STATE_HOME", "")
-    if not os.path.isabs(base):
-        # XDG: "If an implementation encounters a relative path in any of these variables it
-        # should consider the path invalid and ignore it."
-        try:
-            home = Path.home()
-        except RuntimeError:
-            raise InputError(
-                "cannot find the home directory for remediate's state (journal and locks)",
-                tip="set XDG_STATE_HOME to an absolute path",
-            ) from None
-        base = str(home / ".local" / "state")
-    return Path(base) / "remediate"
+    if os.path.isabs(base):
+        return Path(base) / "remediate", None
+    # XDG: "If an implementation encounters a relative path in any of these variables it
+    # should consider the path invalid and ignore it."
+    try:
+        home = Path.home()
+    except RuntimeError:
+        raise InputError(
+            "cannot find the home directory for remediate's state (journal and locks)",
+            tip="set XDG_STATE_HOME to an absolute path",
+        ) from None
+    return home / ".local" / "state" / "remediate", home
 
 
 def _check_dir(fd: int, path: Path) -> None:
@@ -60,12 +66,24 @@ def _check_dir(fd: int, path: Path) -> None:
         )
 
 
-def _make_dirs(path: Path) -> None:
-    """Create ``path`` and its missing parents, each 0700 (mkdir -p would use the umask)."""
+def _make_dirs(path: Path, home: Path | None) -> None:
+    """Create ``path`` and its missing parents, each 0700 (mkdir -p would use the umask); never
+    ``home`` itself, nor anything above it."""
     missing: list[Path] = []
     for candidate in (path, *path.parents):
-        if candidate.exists():
-            break
+        try:
+            if candidate.exists():
+                break
+        except OSError as exc:  # a parent this user may not look into
+            raise InputError(
+                f"cannot use the state directory {path}: {candidate}: {exc.strerror}",
+                tip="set XDG_STATE_HOME to a directory of your own",
+            ) from None
+        if candidate == home:
+            raise InputError(
+                f"cannot use the state directory {path}: the home directory {home} does not exist",
+                tip="set HOME to your home directory, or XDG_STATE_HOME to a directory of your own",
+            )
         missing.append(candidate)
     for directory in reversed(missing):
         try:
@@ -74,16 +92,17 @@ def _make_dirs(path: Path) -> None:
             pass
         except OSError as exc:
             raise InputError(
-                f"cannot create the state directory {directory}: {exc.strerror}"
+                f"cannot create the state directory {directory}: {exc.strerror}",
+                tip="set XDG_STATE_HOME to a directory of your own",
             ) from None
 
 
 def _open_dir(parts: tuple[str, ...], *, create: bool) -> tuple[int, Path] | None:
     """A descriptor on the checked state directory (or a subdirectory of it); ``None`` when it
     does not exist and ``create`` is false."""
-    top = state_dir()
+    top, home = _state_dir()
     if create:
-        _make_dirs(top)
+        _make_dirs(top, home)
     try:
         # The top directory may be a link the user made (to another disk, say): its target is
         # what gets checked. Below it, every name is remediate's own and never a link.
@@ -91,7 +110,10 @@ def _open_dir(parts: tuple[str, ...], *, create: bool) -> tuple[int, Path] | Non
     except OSError as exc:
         if isinstance(exc, FileNotFoundError) and not create:
             return None
-        raise InputError(f"cannot open the state directory {top}: {exc.strerror}") from None
+        raise InputError(
+            f"cannot open the state directory {top}: {exc.strerror}",
+            tip="set XDG_STATE_HOME to a directory of your own",
+        ) from None
     _check_dir(fd, top)
     path = top
     for part in parts:

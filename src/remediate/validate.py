@@ -144,6 +144,43 @@ def account_ids(text: str) -> tuple[str, ...]:
     return tuple(items)
 
 
+# botocore's own check of a region name (botocore.utils.validate_region_name).
+_REGION = re.compile(r"[a-zA-Z0-9](?:[a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?", re.ASCII)
+
+
+def region(value: str) -> str:
+    """``--region``: a region name as botocore accepts one (``us-east-1``)."""
+    if not _REGION.fullmatch(value):
+        raise InputError(
+            f"invalid --region {value[:80]!r}: expected a region name such as us-east-1"
+        )
+    return value
+
+
+def endpoint_url(value: str) -> str:
+    """``--endpoint-url``: ``http://`` or ``https://``, a host, and a valid port if any."""
+    from urllib.parse import urlsplit
+
+    problem = None
+    try:
+        parts = urlsplit(value.strip())
+        if parts.scheme.lower() not in ("http", "https"):
+            problem = "expected a URL starting with https:// (or http://)"
+        elif not parts.hostname:
+            problem = "the URL has no host"
+        else:
+            parts.port  # noqa: B018 (raises ValueError for a port out of range or not a number)
+    except ValueError:
+        problem = "the URL's port or host cannot be read"
+    if problem is not None:
+        raise InputError(
+            f"invalid --endpoint-url {value[:120]!r}: {problem}",
+            tip="e.g. --endpoint-url https://iam.amazonaws.com, or http://127.0.0.1:PORT for a "
+            "local emulator",
+        )
+    return value
+
+
 def is_plain_text_remote(url: str) -> bool:
     """Whether ``url`` is ``http://`` to a host that is not this machine: every request to it,
     passwords and secret keys included, crosses the network in clear text."""

@@ -7,7 +7,7 @@ import time
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from remediate.errors import AwsError
+from remediate.errors import AwsError, InputError
 
 # botocore is imported inside the functions: step kinds import this module, and commands that
 # only read playbooks (`permissions`, `playbook list`, input checks) must not pay for botocore.
@@ -59,14 +59,49 @@ def action_name(client: Any, operation: str) -> str:
     return f"{prefix}:{operation}"
 
 
+ENDPOINT_TIP = "check the network, --region and --endpoint-url (or AWS_ENDPOINT_URL)"
+NOT_AWS_TIP = (
+    "check --endpoint-url (or AWS_ENDPOINT_URL, or the profile's endpoint_url): it must be an "
+    "AWS API endpoint or an emulator of one"
+)
+# Not AWS codes: an answer that is no AWS answer at all (a web page, another service).
+NOT_AWS = "NotAnAwsResponse"
+
+
+def _endpoint_of(exc: Exception) -> str:
+    url = getattr(exc, "kwargs", {}).get("endpoint_url")
+    return f" {url}" if url else ""
+
+
 def translate(exc: Exception, action: str) -> AwsError:
     """One line and a tip for a botocore failure of ``action``."""
     import botocore.exceptions
+    from botocore.parsers import ResponseParserError
 
+    if isinstance(exc, ResponseParserError):
+        # The endpoint answered, but not in AWS's format: an HTML page, another protocol.
+        return AwsError(
+            f"the endpoint's answer to {action} is not an AWS API response",
+            tip=NOT_AWS_TIP,
+            code=NOT_AWS,
+            action=action,
+            ambiguous=True,  # something answered: whether it acted on the request is unknown
+        )
     if isinstance(exc, botocore.exceptions.ClientError):
         err = exc.response.get("Error", {})
         code = str(err.get("Code", "Unknown"))
         message = " ".join(str(err.get("Message", "")).split())
+        if code.isdigit() or code == "Unknown":
+            # botocore names an error by its HTTP status when the body had no AWS error in it.
+            status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode") or code
+            return AwsError(
+                f"the endpoint answered {action} with HTTP {status} and no AWS error: it does "
+                "not look like an AWS API endpoint",
+                tip=NOT_AWS_TIP,
+                code=NOT_AWS,
+                action=action,
+                ambiguous=int(status) >= 500 if str(status).isdigit() else False,
+            )
         if code in ACCESS_DENIED_CODES:
             return AwsError(
                 f"access denied: the caller may not perform {action} ({message})",
@@ -112,25 +147,90 @@ def translate(exc: Exception, action: str) -> AwsError:
         sent = isinstance(
             exc, botocore.exceptions.ReadTimeoutError | botocore.exceptions.ConnectionClosedError
         )
+        if sent:
+            what = f"the connection to the AWS endpoint{_endpoint_of(exc)} was lost during {action}"
+        else:
+            what = f"cannot reach the AWS endpoint{_endpoint_of(exc)} for {action}"
         return AwsError(
-            f"cannot reach the AWS endpoint for {action}: {exc}",
-            tip="check the network, --region and --endpoint-url (or AWS_ENDPOINT_URL)",
+            f"{what} ({_network_reason(exc)})",
+            tip=ENDPOINT_TIP,
             code=None if sent else UNREACHABLE,
             action=action,
             ambiguous=sent,
         )
-    return AwsError(f"{action} failed: {exc}", action=action)
+    if isinstance(exc, botocore.exceptions.SSLError):
+        return AwsError(
+            f"TLS failed with the AWS endpoint{_endpoint_of(exc)} for {action} ({_reason(exc)})",
+            tip="check --endpoint-url and the machine's CA certificates (AWS_CA_BUNDLE)",
+            code=UNREACHABLE,
+            action=action,
+        )
+    if isinstance(
+        exc,
+        botocore.exceptions.CredentialRetrievalError
+        | botocore.exceptions.RefreshWithMFAUnsupportedError
+        | botocore.exceptions.TokenRetrievalError
+        | botocore.exceptions.SSOError,
+    ):
+        return AwsError(
+            f"cannot get AWS credentials: {_reason(exc)}", tip=CREDENTIALS_TIP, action=action
+        )
+    return AwsError(f"{action} failed: {_reason(exc)}", action=action)
+
+
+def _network_reason(exc: Exception) -> str:
+    """Why a connection failed, in the operating system's words ("[Errno 111] Connection
+    refused", "Name or service not known"), without urllib3's object dumps."""
+    import re
+
+    error = getattr(exc, "kwargs", {}).get("error")
+    text = " ".join(str(error if error is not None else exc).split())
+    found = re.search(r"\[Errno -?\d+\] [^'\")\]]+", text)
+    if found:
+        return found.group(0).strip()
+    if "timed out" in text.lower():
+        return "timed out"
+    return _reason(exc)
+
+
+def _reason(exc: Exception) -> str:
+    """botocore's message on one line, cut short: a URL, an errno, a host name."""
+    return " ".join(str(exc).split())[:300]
+
+
+def _failure(exc: Exception, action: str) -> AwsError | InputError:
+    """:func:`translate`, except that a profile or config file that cannot be used (met when
+    credentials are first needed) is the person's input, not AWS failing."""
+    import botocore.exceptions
+
+    if isinstance(
+        exc,
+        botocore.exceptions.ProfileNotFound
+        | botocore.exceptions.InvalidConfigError
+        | botocore.exceptions.InvalidRegionError,
+    ):
+        from remediate.aws.session import AwsOptions, config_error
+
+        return config_error(exc, AwsOptions())
+    return translate(exc, action)
+
+
+def _call_errors() -> tuple[type[Exception], ...]:
+    """What a botocore call raises for a failure that is not a bug of ours."""
+    import botocore.exceptions
+    from botocore.parsers import ResponseParserError
+
+    return (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError, ResponseParserError)
 
 
 def call(client: Any, operation: str, /, **params: Any) -> dict[str, Any]:
     """Call ``operation`` (e.g. ``"CreateUser"``) and translate any failure to an AwsError."""
-    import botocore.exceptions
     from botocore import xform_name
 
     try:
         result: dict[str, Any] = getattr(client, xform_name(operation))(**params)
-    except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as exc:
-        raise translate(exc, action_name(client, operation)) from exc
+    except _call_errors() as exc:
+        raise _failure(exc, action_name(client, operation)) from exc
     return result
 
 
@@ -146,15 +246,14 @@ def call_or_none(client: Any, operation: str, /, **params: Any) -> dict[str, Any
 
 def paginate(client: Any, operation: str, key: str, /, **params: Any) -> list[Any]:
     """All items under ``key`` across the pages of ``operation``."""
-    import botocore.exceptions
     from botocore import xform_name
 
     items: list[Any] = []
     try:
         for page in client.get_paginator(xform_name(operation)).paginate(**params):
             items.extend(page.get(key, []))
-    except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as exc:
-        raise translate(exc, action_name(client, operation)) from exc
+    except _call_errors() as exc:
+        raise _failure(exc, action_name(client, operation)) from exc
     return items
 
 
@@ -199,7 +298,26 @@ def consistent(
     The first wait is said on stderr (a warning), each one with -v; after ``timeout`` seconds
     the last error stands.
     """
+    from remediate.output import Waiting
+
+    spinner = Waiting()  # shown only once there is something to wait for
+    try:
+        return _consistent(what, attempt, names, timeout, sleep, clock, spinner)
+    finally:
+        spinner.clear()
+
+
+def _consistent(
+    what: str,
+    attempt: Callable[[], T],
+    names: tuple[str, ...],
+    timeout: float,
+    sleep: Callable[[float], None],
+    clock: Callable[[], float],
+    spinner: Any,
+) -> T:
     deadline = clock() + timeout
+    started = clock()
     delay = FIRST_WAIT
     said = False
     while True:
@@ -223,6 +341,10 @@ def consistent(
                 )
             else:
                 log.info("still waiting for %s (%s), %.2g s", what, exc.code, delay)
+            spinner.show(
+                f"Waiting for IAM to catch up with {what} (eventually consistent): "
+                f"{clock() - started:.0f} s of at most {timeout:g}"
+            )
             sleep(delay)
             delay = _backoff(delay)
 

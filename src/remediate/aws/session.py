@@ -8,6 +8,7 @@ import logging
 import os
 import threading
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
@@ -15,10 +16,11 @@ from typing import Any
 
 import boto3
 import botocore.exceptions
+import botocore.session
 from botocore.config import Config
 
 from remediate import __version__
-from remediate.errors import InputError, WriteRefusedError
+from remediate.errors import AwsError, InputError, WriteRefusedError
 
 log = logging.getLogger(__name__)
 
@@ -49,12 +51,14 @@ def partition_of_region(region: str) -> str:
 
     Cached: reading botocore's endpoint data costs ~80 ms, and a sweep makes a session per
     account."""
+    import botocore.loaders
     import botocore.regions
-    import botocore.session
 
-    resolver = botocore.regions.EndpointResolver(
-        botocore.session.get_session().get_data("endpoints")
-    )
+    # A loader of its own, not a session's: a session would look the AWS profile up first, and
+    # a profile that does not exist has nothing to do with which partition a region is in.
+    loader = botocore.loaders.create_loader()
+    loader._cache = _LOADER_CACHE  # type: ignore[attr-defined]  # see new_session
+    resolver = botocore.regions.EndpointResolver(loader.load_data("endpoints"))
     try:
         return str(resolver.get_partition_for_region(region))
     except botocore.exceptions.UnknownRegionError:
@@ -65,7 +69,7 @@ def partition_of_region(region: str) -> str:
 _LOADER_CACHE: dict[Any, Any] = {}
 
 
-def new_session(credentials: Any = None, **kwargs: Any) -> boto3.Session:
+def new_session(credentials: Any = None, *, isolated: bool = False, **kwargs: Any) -> boto3.Session:
     """A boto3 session whose loader shares parsed service models with every other session.
 
     Each session would otherwise parse them again (~0.1 s of CPU each), and an organization
@@ -76,7 +80,19 @@ def new_session(credentials: Any = None, **kwargs: Any) -> boto3.Session:
     import botocore.loaders
     import botocore.session
 
-    core = botocore.session.get_session()
+    if isolated:
+        # No environment variable names the profile or the files: botocore's own way to
+        # override them (session_vars), where setting them to None would fall back to the
+        # environment.
+        core = botocore.session.Session(
+            session_vars={
+                "profile": (None, [], None, None),
+                "config_file": (None, [], os.devnull, None),
+                "credentials_file": (None, [], os.devnull, None),
+            }
+        )
+    else:
+        core = botocore.session.get_session()
     loader = botocore.loaders.create_loader(core.get_config_variable("data_path"))
     # botocore's per-loader cache of parsed files, which it only reads after filling.
     loader._cache = _LOADER_CACHE  # type: ignore[attr-defined]
@@ -90,6 +106,65 @@ def new_session(credentials: Any = None, **kwargs: Any) -> boto3.Session:
     return boto3.Session(botocore_session=core, **kwargs)
 
 
+def _source(option: str | None, flag: str, *env: str) -> str:
+    """Where a setting came from, for a message: the option, an environment variable, or the
+    AWS config."""
+    if option:
+        return flag
+    for name in env:
+        if os.environ.get(name):
+            return name
+    return "the AWS config"
+
+
+def _endpoint_source(options: AwsOptions) -> str:
+    if options.endpoint_url:
+        return f"{options.endpoint_url[:120]!r} (--endpoint-url)"
+    return "from AWS_ENDPOINT_URL or the AWS config"
+
+
+def config_error(exc: Exception, options: AwsOptions) -> InputError | AwsError:
+    """One line for a botocore failure to set a session or client up: what the person gave (a
+    profile, a region, the config file) is an input error naming where it came from; anything
+    else (credentials that cannot be fetched) an AWS error."""
+    from remediate.aws.calls import translate
+
+    if isinstance(exc, botocore.exceptions.ProfileNotFound):
+        name = exc.kwargs.get("profile") or options.profile
+        source = _source(options.profile, "--profile", "AWS_PROFILE", "AWS_DEFAULT_PROFILE")
+        if source == "the AWS config":
+            source = "a source_profile in the AWS config"
+        return InputError(
+            f"AWS profile {str(name)[:80]!r} not found (named by {source})",
+            tip=_profiles_tip(),
+        )
+    if isinstance(exc, botocore.exceptions.InvalidRegionError):
+        region = exc.kwargs.get("region_name") or options.region
+        source = _source(options.region, "--region", "AWS_REGION", "AWS_DEFAULT_REGION")
+        return InputError(
+            f"invalid AWS region {str(region)[:80]!r} (from {source})",
+            tip="use a region name such as us-east-1",
+        )
+    if isinstance(
+        exc, botocore.exceptions.InvalidConfigError | botocore.exceptions.ConfigParseError
+    ):
+        return InputError(
+            f"the AWS config cannot be used: {' '.join(str(exc).split())[:200]}",
+            tip="fix ~/.aws/config (or AWS_CONFIG_FILE)",
+        )
+    return translate(exc, "the credentials")
+
+
+def _profiles_tip() -> str:
+    try:
+        names = sorted(botocore.session.Session().available_profiles)
+    except Exception:  # a config file that cannot be parsed: the tip is only a tip
+        names = []
+    if names and len(names) <= 8:
+        return f"profiles in the AWS config: {', '.join(names)}"
+    return "list profiles with `aws configure list-profiles`"
+
+
 @dataclass(frozen=True)
 class AwsOptions:
     """How to reach AWS: ``None`` everywhere means boto3's standard chain and environment."""
@@ -100,6 +175,73 @@ class AwsOptions:
     # An http:// endpoint on another machine, however it was set (AWS_ENDPOINT_URL, the config
     # file), is refused unless this is true: secrets would cross the network in clear text.
     allow_insecure_endpoint: bool = False
+    # The built-in sandbox: no AWS config file or profile is read (see new_session).
+    isolated: bool = False
+
+
+# API parameters that name what a write acts on: the only ones the audit trail records. Never a
+# password, a secret key, an MFA code or a policy document.
+NAME_PARAMETERS = (
+    "UserName",
+    "GroupName",
+    "RoleName",
+    "PolicyArn",
+    "VirtualMFADeviceName",
+    "SerialNumber",
+    "AccessKeyId",
+    "CertificateId",
+    "ServicePrincipal",
+)
+# Where a create's answer names what it made (ids, never the secret beside them).
+_ANSWER_NAMES = (
+    ("AccessKey", "AccessKeyId"),
+    ("VirtualMFADevice", "SerialNumber"),
+)
+
+
+@dataclass(frozen=True)
+class WriteCall:
+    """One write call as the audit trail records it: the action, the names it acted on, what an
+    update changed, and how it ended (``applied``, ``failed (Code)``, or ``unknown (...)`` when
+    no answer came back and it may or may not have been applied)."""
+
+    action: str
+    names: tuple[tuple[str, str], ...]
+    details: tuple[str, ...] = ()
+    outcome: str = "applied"
+
+    def name(self, parameter: str) -> str | None:
+        return next((v for k, v in self.names if k == parameter), None)
+
+
+def _shown_tag(text: str) -> str:
+    return f"`{text}`"
+
+
+def _tag_details(
+    operation: str, params: dict[str, Any], seen: dict[str, dict[str, str]]
+) -> tuple[str, ...]:
+    """What a tagging write changes, from the tags last read for that user: ``tag `Team`:
+    `sec` -> `ops```."""
+    tags = params.get("Tags")
+    if not isinstance(tags, list):
+        return ()
+    before = {
+        k.casefold(): v for k, v in seen.get(str(params.get("UserName", "")).casefold(), {}).items()
+    }
+    details = []
+    for t in tags:
+        if not isinstance(t, dict):
+            continue
+        key, value = str(t.get("Key", "")), str(t.get("Value", ""))
+        if operation.startswith("Create"):
+            details.append(f"tag {_shown_tag(key)} = {_shown_tag(value)}")
+        elif key.casefold() in before:
+            old = before[key.casefold()]
+            details.append(f"tag {_shown_tag(key)}: {_shown_tag(old)} -> {_shown_tag(value)}")
+        else:
+            details.append(f"tag {_shown_tag(key)}: added {_shown_tag(value)}")
+    return tuple(details)
 
 
 @dataclass
@@ -145,22 +287,28 @@ class Aws:
         # A botocore credentials object this session's clients sign with, instead of the boto3
         # session's own (a session shared with the thread's caller: see ``sharing``).
         self._credentials = credentials
+        # Every write call this session made, in order, with its outcome; ``on_write`` hears
+        # of each as it ends (the audit trail).
+        self.writes: list[WriteCall] = []
+        self.on_write: Callable[[WriteCall], None] | None = None
+        # The write call on its way, until its answer comes: what Ctrl-C may have cut short.
+        self._in_flight: WriteCall | None = None
+        # Each user's tags as last read (GetUser), so a tagging write can say what it changed.
+        self.tags_seen: dict[str, dict[str, str]] = {}
         try:
             self._session = session or new_session(
-                profile_name=options.profile, region_name=options.region
+                profile_name=options.profile, region_name=options.region, isolated=options.isolated
             )
             if options.profile and options.profile not in self._session.available_profiles:
                 raise botocore.exceptions.ProfileNotFound(profile=options.profile)
             self.region = options.region or self._session.region_name or DEFAULT_REGION
-        except botocore.exceptions.ProfileNotFound as exc:
-            raise InputError(
-                f"AWS profile {options.profile!r} not found",
-                tip="list profiles with `aws configure list-profiles`",
-            ) from exc
+        except botocore.exceptions.BotoCoreError as exc:
+            raise config_error(exc, options) from exc
         self.partition = partition_of_region(self.region)
         # (service, retries, region) -> (client, the access key id it signs with).
         self._clients: dict[tuple[str, bool, str], tuple[Any, str | None]] = {}
         self._lock = threading.Lock()
+        self._retrying: Any = None  # the spinner while botocore waits to send a call again
 
     @classmethod
     def from_credentials(
@@ -172,6 +320,7 @@ class Aws:
             aws_secret_access_key=credentials["SecretAccessKey"],
             aws_session_token=credentials.get("SessionToken"),
             region_name=options.region,
+            isolated=options.isolated,
         )
         return cls(options, read_only=read_only, session=session)
 
@@ -181,7 +330,7 @@ class Aws:
     ) -> Aws:
         """A session using a botocore credentials object, shared as is: a refreshable one (an
         assumed role, SSO) renews itself before it expires, for every session sharing it."""
-        session = new_session(credentials, region_name=options.region)
+        session = new_session(credentials, region_name=options.region, isolated=options.isolated)
         return cls(options, read_only=read_only, session=session)
 
     @classmethod
@@ -208,7 +357,17 @@ class Aws:
             return Aws(options, read_only=read_only)
         return Aws.from_credentials_object(options, creds, read_only=read_only)
 
-    def _before_call(self, model: Any, **_: Any) -> None:
+    def _before_parameter_build(
+        self, params: dict[str, Any], model: Any, context: dict[str, Any], **_: Any
+    ) -> None:
+        if not is_write(model.name):
+            return
+        service = model.service_model.endpoint_prefix
+        names = tuple((k, str(params[k])) for k in NAME_PARAMETERS if params.get(k) is not None)
+        details = _tag_details(model.name, params, self.tags_seen)
+        context["remediate.write"] = WriteCall(f"{service}:{model.name}", names, details)
+
+    def _before_call(self, model: Any, context: Any = None, **_: Any) -> None:
         service = model.service_model.endpoint_prefix
         if self.read_only and is_write(model.name):
             raise WriteRefusedError(
@@ -218,8 +377,13 @@ class Aws:
             )
         self.stats.record(service, model.name)
         log.debug("AWS call %s:%s", service, model.name)
+        if isinstance(context, dict) and "remediate.write" in context:
+            self._in_flight = context["remediate.write"]
 
-    def _after_call(self, http_response: Any = None, **_: Any) -> None:
+    def _after_call(
+        self, http_response: Any = None, parsed: Any = None, context: Any = None, **_: Any
+    ) -> None:
+        self._call_done()
         date = getattr(http_response, "headers", {}).get("Date") if http_response else None
         if date:
             try:
@@ -229,13 +393,116 @@ class Aws:
                 self.stats.local_date = datetime.now(UTC)
             except (TypeError, ValueError):
                 pass
+        if not isinstance(parsed, dict):
+            return
+        user = parsed.get("User")
+        if isinstance(user, dict) and isinstance(user.get("UserName"), str):
+            tags = user.get("Tags") or []
+            self.tags_seen[user["UserName"].casefold()] = {
+                str(t.get("Key")): str(t.get("Value")) for t in tags if isinstance(t, dict)
+            }
+        pending = context.pop("remediate.write", None) if isinstance(context, dict) else None
+        if pending is None:
+            return
+        status = int(getattr(http_response, "status_code", 0) or 0)
+        if status >= 300:
+            code = parsed.get("Error", {}).get("Code") or f"HTTP {status}"
+            outcome = f"failed ({code})"
+        else:
+            outcome = "applied"
+        names = list(pending.names)
+        for key, field_name in _ANSWER_NAMES:
+            made = parsed.get(key)
+            if isinstance(made, dict) and made.get(field_name) and not pending.name(field_name):
+                names.append((field_name, str(made[field_name])))
+        self._ended(dataclasses.replace(pending, names=tuple(names), outcome=outcome))
+
+    def _after_call_error(self, exception: Any = None, context: Any = None, **_: Any) -> None:
+        self._call_done()
+        pending = context.pop("remediate.write", None) if isinstance(context, dict) else None
+        if pending is None:
+            return
+        lost = isinstance(
+            exception,
+            botocore.exceptions.ReadTimeoutError | botocore.exceptions.ConnectionClosedError,
+        )
+        outcome = (
+            "unknown (the answer was lost: it may have been applied)"
+            if lost
+            else f"failed ({type(exception).__name__}: not sent)"
+        )
+        self._ended(dataclasses.replace(pending, outcome=outcome))
+
+    def _needs_retry(
+        self,
+        response: Any = None,
+        attempts: int = 0,
+        caught_exception: Any = None,
+        operation: Any = None,
+        **_: Any,
+    ) -> None:
+        """Say (with -v, and with a spinner on a terminal) that botocore is about to send a call
+        again: throttled, a server error, a connection that failed. It decides; this only tells."""
+        from remediate.aws.calls import THROTTLING_CODES
+
+        reason = None
+        if caught_exception is not None:
+            reason = type(caught_exception).__name__
+        elif response is not None:
+            http, parsed = response
+            code = parsed.get("Error", {}).get("Code") if isinstance(parsed, dict) else None
+            status = int(getattr(http, "status_code", 0) or 0)
+            if code in THROTTLING_CODES or status >= 500:
+                reason = code or f"HTTP {status}"
+        limit = self._attempts
+        if reason is None or operation is None or attempts >= limit:
+            return
+        service = operation.service_model.endpoint_prefix
+        action = f"{service}:{operation.name}"
+        log.info("%s: %s (attempt %d of %d); botocore tries again", action, reason, attempts, limit)
+        if self._retrying is None:
+            from remediate.output import Waiting
+
+            self._retrying = Waiting()
+        self._retrying.show(
+            f"AWS answered {action} with {reason}: trying again with backoff (attempt "
+            f"{attempts + 1} of {limit})"
+        )
+
+    def _call_done(self) -> None:
+        if self._retrying is not None:
+            self._retrying.clear()
+
+    def _ended(self, write: WriteCall) -> None:
+        self._in_flight = None
+        self.writes.append(write)
+        if self.on_write is not None:
+            self.on_write(write)
+
+    def interrupted_write(self) -> WriteCall | None:
+        """The write call Ctrl-C cut short, if one was on its way (recorded as such, once): it
+        may or may not have been applied."""
+        pending = self._in_flight
+        if pending is None:
+            return None
+        self._ended(
+            dataclasses.replace(pending, outcome="unknown (interrupted: it may have been applied)")
+        )
+        return self.writes[-1]
+
+    @property
+    def _attempts(self) -> int:
+        """Attempts per call, the first included (AWS_MAX_ATTEMPTS, else 8)."""
+        try:
+            return int(os.environ.get("AWS_MAX_ATTEMPTS") or DEFAULT_MAX_ATTEMPTS)
+        except ValueError:
+            return DEFAULT_MAX_ATTEMPTS
 
     def _config(self, *, retries: bool) -> Config:
         # total_max_attempts counts the first attempt (max_attempts would count retries only),
         # as AWS_MAX_ATTEMPTS does.
         if retries:
-            attempts = int(os.environ.get("AWS_MAX_ATTEMPTS") or DEFAULT_MAX_ATTEMPTS)
-            policy = {"mode": "adaptive", "total_max_attempts": attempts}
+            policy = {"mode": "adaptive", "total_max_attempts": self._attempts}
         else:
             # One attempt: the caller decides what a lost answer means (remediate.aws.calls).
             policy = {"mode": "standard", "total_max_attempts": 1}
@@ -277,11 +544,37 @@ class Aws:
                         aws_session_token=frozen.token,
                     )
                 make_client: Any = self._session.client
-                client = make_client(service, **kwargs)
+                try:
+                    # Credentials and the endpoint are resolved here: a profile, a region or an
+                    # endpoint from the environment or the AWS config fails here, not in a call.
+                    client = make_client(service, **kwargs)
+                except botocore.exceptions.BotoCoreError as exc:
+                    raise config_error(exc, self.options) from exc
+                except ValueError as exc:
+                    # botocore: "Invalid endpoint: ..." for an endpoint URL that is no URL.
+                    raise InputError(
+                        f"the {service} endpoint {_endpoint_source(self.options)} is not a URL "
+                        f"({' '.join(str(exc).split())[:160]})",
+                        tip="give an http:// or https:// URL with a host, e.g. "
+                        "https://iam.amazonaws.com",
+                    ) from exc
+                except OSError as exc:
+                    # A credential_process that cannot be run.
+                    raise AwsError(
+                        f"cannot get AWS credentials: {exc.strerror or exc}"
+                        + (f": {exc.filename}" if exc.filename else ""),
+                        tip="check the profile's credential_process in the AWS config",
+                    ) from exc
                 self._check_endpoint(service, str(client.meta.endpoint_url))
                 # On the client's own events: a shared boto3 session serves other accounts too.
-                client.meta.events.register("before-call", self._before_call)
-                client.meta.events.register("after-call", self._after_call)
+                events = client.meta.events
+                events.register("before-parameter-build", self._before_parameter_build)
+                events.register("before-call", self._before_call)
+                events.register("after-call", self._after_call)
+                events.register("after-call-error", self._after_call_error)
+                if retries:
+                    # Only where botocore resends: the once-only client never does.
+                    events.register("needs-retry", self._needs_retry)
                 cached = self._clients[key] = (client, signs_with)
             return cached[0]
 

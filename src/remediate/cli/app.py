@@ -1,14 +1,24 @@
 """The typer app: each command parses its options, builds a request (remediate.requests) and
 hands it to remediate.commands. Nothing else happens here."""
 
+import contextlib
+import os
 import sys
+from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from remediate import __version__, limits
 from remediate.cli import options as o
-from remediate.errors import EXIT_AWS, EXIT_INPUT, EXIT_OK, RemediateError
+from remediate.errors import (
+    EXIT_AWS,
+    EXIT_INPUT,
+    EXIT_INTERRUPTED,
+    EXIT_OK,
+    Interrupted,
+    RemediateError,
+)
 
 if TYPE_CHECKING:
     import logging
@@ -16,9 +26,31 @@ if TYPE_CHECKING:
     from remediate.prompt import Prompter
     from remediate.requests import AwsChoice
 
+# Each command's --help lists its own exit codes; the common ones are also on the top level.
 EXIT_CODES_HELP = (
-    "Exit codes: 0 root not in use, or a remediation completed; 1 root in use (detection only); "
-    "2 invalid input, nothing was changed; 3 root use could not be determined, or AWS failed."
+    "Exit codes: 0 root not in use, or done; 1 root in use (root-credentials audit: root "
+    "credentials found); 2 invalid input, nothing was changed; 3 root use could not be "
+    "determined, or AWS failed; 130 interrupted (Ctrl-C). Each command's --help lists its own."
+)
+ROOT_USE_EXIT_CODES = (
+    "Exit codes: 0 root not in use, or a remediation completed; 1 root in use (detection "
+    "only), or with --fail-on hygiene a hygiene finding; 2 invalid input, nothing was changed; "
+    "3 root use could not be determined, AWS failed, or a step failed (a rerun continues); 130 "
+    "interrupted (Ctrl-C; the last line says what was changed)."
+)
+PLAYBOOK_RUN_EXIT_CODES = (
+    "Exit codes: 0 the playbook completed, or had nothing to change; 2 invalid input, nothing "
+    "was changed; 3 AWS failed, or a step failed (a rerun continues); 130 interrupted (Ctrl-C; "
+    "the last line says what was changed)."
+)
+READ_EXIT_CODES = "Exit codes: 0 printed; 2 invalid input (a playbook that does not load)."
+SECRETS_EXIT_CODES = (
+    "Exit codes: 0 done; 2 invalid input, no such secret, or no usable keyring; 130 "
+    "interrupted (Ctrl-C)."
+)
+JOURNAL_EXIT_CODES = (
+    "Exit codes: 0 shown (unreadable lines are skipped and counted); 2 invalid input, or a "
+    "state directory that cannot be used."
 )
 
 app = typer.Typer(
@@ -77,7 +109,12 @@ def _main(
         bool, typer.Option("--debug", help="Log AWS calls; tracebacks on error.")
     ] = False,
     verbose: Annotated[
-        bool, typer.Option("--verbose", "-v", help="Log progress to stderr.")
+        bool,
+        typer.Option(
+            "--verbose",
+            "-v",
+            help="Log progress to stderr: detection's phases, retries, waits.",
+        ),
     ] = False,
     version: Annotated[
         bool, typer.Option("--version", callback=_version, is_eager=True, help="Show the version.")
@@ -95,7 +132,11 @@ def _main(
         logging.getLogger(noisy).setLevel(logging.INFO if debug else logging.WARNING)
 
 
-@app.command("root-use", epilog=EXIT_CODES_HELP)
+@app.command(
+    "root-use",
+    epilog=ROOT_USE_EXIT_CODES,
+    short_help="Detect root use; with --create-admin, fix it.",
+)
 def root_use(
     days: o.Days = limits.DEFAULT_DAYS,
     report_timeout: o.ReportTimeout = None,
@@ -109,6 +150,7 @@ def root_use(
     delete_root_keys: o.DeleteRootKeys = False,
     dry_run: o.DryRun = False,
     yes: o.Yes = False,
+    lock_timeout: o.LockTimeout = None,
     show_secrets: o.ShowSecrets = False,
     allow_plaintext_keyring: o.AllowPlaintextKeyring = False,
     password_prompt: o.PasswordPrompt = False,
@@ -168,6 +210,7 @@ def root_use(
             mfa_handoff=mfa_handoff,
             adopt_existing_user=adopt_existing_user,
             reset_password=reset_password,
+            lock_timeout=lock_timeout,
         ),
         all_accounts=all_accounts,
         accounts=accounts,
@@ -186,12 +229,15 @@ def root_use(
 
 
 playbook_app = typer.Typer(
-    help="List, show and run playbooks.", no_args_is_help=True, rich_markup_mode=None
+    help="List, show and run playbooks.",
+    short_help="List, show and run playbooks.",
+    no_args_is_help=True,
+    rich_markup_mode=None,
 )
 app.add_typer(playbook_app, name="playbook")
 
 
-@playbook_app.command("list")
+@playbook_app.command("list", epilog=READ_EXIT_CODES)
 def playbook_list(output: o.OutputFormat = o.Output.text) -> None:
     """List the shipped playbooks."""
     from remediate.output import print_json
@@ -205,7 +251,7 @@ def playbook_list(output: o.OutputFormat = o.Output.text) -> None:
         print(f"{b.name}: {' '.join(b.description.split())}")
 
 
-@playbook_app.command("show")
+@playbook_app.command("show", epilog=READ_EXIT_CODES)
 def playbook_show(
     name: Annotated[str, typer.Argument(metavar="NAME|PATH", help="A shipped name or a file.")],
 ) -> None:
@@ -220,13 +266,14 @@ def playbook_show(
     sys.stdout.write(shown + ("\n" if text.endswith(("\n", "\r")) else ""))
 
 
-@playbook_app.command("run", epilog=EXIT_CODES_HELP)
+@playbook_app.command("run", epilog=PLAYBOOK_RUN_EXIT_CODES)
 def playbook_run(
     name: Annotated[str, typer.Argument(metavar="NAME|PATH", help="A shipped name or a file.")],
     var: o.Variables = None,
     tag: o.Tags = None,
     dry_run: o.DryRun = False,
     yes: o.Yes = False,
+    lock_timeout: o.LockTimeout = None,
     show_secrets: o.ShowSecrets = False,
     allow_plaintext_keyring: o.AllowPlaintextKeyring = False,
     password_prompt: o.PasswordPrompt = False,
@@ -268,6 +315,7 @@ def playbook_run(
             mfa_handoff=mfa_handoff,
             adopt_existing_user=adopt_existing_user,
             reset_password=reset_password,
+            lock_timeout=lock_timeout,
         ),
         output=output.value,
     )
@@ -276,13 +324,18 @@ def playbook_run(
 
 secrets_app = typer.Typer(
     help="Secrets remediate keeps in the system keyring (passwords, access keys, MFA seeds).",
+    short_help="List, hand over and forget the secrets it keeps.",
     no_args_is_help=True,
     rich_markup_mode=None,
 )
 app.add_typer(secrets_app, name="secrets")
 
 
-@secrets_app.command("list")
+@secrets_app.command(
+    "list",
+    epilog=SECRETS_EXIT_CODES,
+    short_help="List the secrets the keyring holds, never their values.",
+)
 def secrets_list(
     output: o.OutputFormat = o.Output.text,
     allow_plaintext_keyring: o.AllowPlaintextKeyring = False,
@@ -293,7 +346,7 @@ def secrets_list(
     raise typer.Exit(commands.secrets_list(output.value, allow_plaintext=allow_plaintext_keyring))
 
 
-@secrets_app.command("show")
+@secrets_app.command("show", epilog=SECRETS_EXIT_CODES)
 def secrets_show(
     user: Annotated[str, typer.Argument(help="The IAM user.")],
     what: Annotated[o.What, typer.Option("--what", help="Which secret to hand over.")],
@@ -311,7 +364,7 @@ def secrets_show(
     )
 
 
-@secrets_app.command("forget")
+@secrets_app.command("forget", epilog=SECRETS_EXIT_CODES)
 def secrets_forget(
     user: Annotated[str, typer.Argument(help="The IAM user.")],
     account: o.Account = None,
@@ -332,7 +385,11 @@ def secrets_forget(
     )
 
 
-@app.command("permissions")
+@app.command(
+    "permissions",
+    epilog=READ_EXIT_CODES,
+    short_help="Print the least-privilege IAM policy for a run.",
+)
 def permissions(
     playbook: Annotated[
         str, typer.Argument(metavar="[PLAYBOOK]", help="A shipped playbook name or a file.")
@@ -407,19 +464,34 @@ def permissions(
 root_credentials_app = typer.Typer(
     help="Put root away across an AWS Organization: centralize root access, audit and delete "
     "member accounts' root credentials (from the management account).",
+    short_help="Put root away across an AWS Organization.",
     no_args_is_help=True,
     rich_markup_mode=None,
 )
 app.add_typer(root_credentials_app, name="root-credentials")
 
-ROOT_CREDENTIALS_EXIT_CODES = (
-    "Exit codes: 0 done (audit: no member account's root holds credentials); 1 (audit) some "
-    "root user holds credentials; 2 invalid input, nothing was changed; 3 AWS failed, or "
-    "(audit) an account could not be audited."
+AUDIT_EXIT_CODES = (
+    "Exit codes: 0 no member account's root user holds credentials; 1 some root user holds "
+    "credentials; 2 invalid input; 3 AWS failed, or an account could not be audited; 130 "
+    "interrupted (Ctrl-C)."
+)
+CENTRALIZE_EXIT_CODES = (
+    "Exit codes: 0 centralized root access is on (or nothing needed changing); 2 invalid input "
+    "or not the management account, nothing was changed; 3 AWS failed (a rerun continues); 130 "
+    "interrupted (Ctrl-C; the last line says what was changed)."
+)
+DELETE_EXIT_CODES = (
+    "Exit codes: 0 done in every account (or nothing to delete); 2 invalid input, nothing was "
+    "changed; 3 AWS failed in an account (a rerun continues); 130 interrupted (Ctrl-C; the last "
+    "line says what was changed)."
 )
 
 
-@root_credentials_app.command("audit", epilog=ROOT_CREDENTIALS_EXIT_CODES)
+@root_credentials_app.command(
+    "audit",
+    epilog=AUDIT_EXIT_CODES,
+    short_help="Show which member accounts' root users hold credentials.",
+)
 def root_credentials_audit(
     all_accounts: o.AllAccounts = False,
     accounts: o.Accounts = None,
@@ -448,10 +520,15 @@ def root_credentials_audit(
     raise typer.Exit(commands.root_credentials_audit(request))
 
 
-@root_credentials_app.command("centralize", epilog=ROOT_CREDENTIALS_EXIT_CODES)
+@root_credentials_app.command(
+    "centralize",
+    epilog=CENTRALIZE_EXIT_CODES,
+    short_help="Enable centralized root access for the organization.",
+)
 def root_credentials_centralize(
     dry_run: o.DryRun = False,
     yes: o.Yes = False,
+    lock_timeout: o.LockTimeout = None,
     output: o.OutputFormat = o.Output.text,
     profile: o.Profile = None,
     region: o.Region = None,
@@ -467,19 +544,24 @@ def root_credentials_centralize(
     request = playbook_run_request(
         "root-credentials-centralize",
         aws=_aws(profile, region, endpoint_url, sandbox, allow_insecure_endpoint),
-        flags=RemediationFlags(dry_run=dry_run, yes=yes),
+        flags=RemediationFlags(dry_run=dry_run, yes=yes, lock_timeout=lock_timeout),
         output=output.value,
     )
     raise typer.Exit(commands.root_credentials_centralize(request, _prompter()))
 
 
-@root_credentials_app.command("delete", epilog=ROOT_CREDENTIALS_EXIT_CODES)
+@root_credentials_app.command(
+    "delete",
+    epilog=DELETE_EXIT_CODES,
+    short_help="Delete member accounts' root credentials.",
+)
 def root_credentials_delete(
     all_accounts: o.AllAccounts = False,
     accounts: o.Accounts = None,
     concurrency: o.Concurrency = None,
     dry_run: o.DryRun = False,
     yes: o.Yes = False,
+    lock_timeout: o.LockTimeout = None,
     output: o.OutputFormat = o.Output.text,
     profile: o.Profile = None,
     region: o.Region = None,
@@ -503,19 +585,75 @@ def root_credentials_delete(
         output=output.value,
         dry_run=dry_run,
         yes=yes,
+        lock_timeout=lock_timeout,
     )
     raise typer.Exit(commands.root_credentials_delete(request, _prompter()))
 
 
-@app.command("journal")
+@app.command(
+    "journal",
+    epilog=JOURNAL_EXIT_CODES,
+    short_help="Show every write remediate made, with its outcome.",
+)
 def journal_show(
     output: o.OutputFormat = o.Output.text,
     limit: o.JournalLimit = limits.DEFAULT_JOURNAL_LIMIT,
+    account: o.JournalAccount = None,
+    user: o.JournalUser = None,
+    since: o.JournalSince = None,
 ) -> None:
-    """Show the audit trail: one entry per change remediate applied (never a secret)."""
+    """Show the audit trail: every write call remediate made, with its outcome (never a
+    secret); unreadable lines are skipped and counted."""
     from remediate import commands
+    from remediate.requests import journal_request
 
-    raise typer.Exit(commands.journal(output.value, limit))
+    request = journal_request(
+        limit=limit, account=account, user=user, since=since, output=output.value
+    )
+    raise typer.Exit(commands.journal(request))
+
+
+sandbox_app = typer.Typer(
+    help="The built-in sandbox: a local AWS emulator (no account needed).",
+    short_help="Run the built-in AWS emulator for other commands.",
+    no_args_is_help=True,
+    rich_markup_mode=None,
+)
+app.add_typer(sandbox_app, name="sandbox")
+
+SANDBOX_EXIT_CODES = (
+    "Exit codes: 0 stopped with Ctrl-C; 2 invalid input (a port in use, a --dir that is not "
+    "empty, the sandbox extra not installed)."
+)
+
+
+@sandbox_app.command(
+    "serve",
+    epilog=SANDBOX_EXIT_CODES,
+    short_help="Run the sandbox until Ctrl-C, for other commands.",
+)
+def sandbox_serve(
+    port: Annotated[
+        int | None,
+        typer.Option("--port", help="Listen on this loopback port [default: a free one]."),
+    ] = None,
+    directory: Annotated[
+        Path | None,
+        typer.Option(
+            "--dir",
+            metavar="PATH",
+            help="The sandbox's own directory, new or empty: its keyring file and journal "
+            "[default: a new temporary one].",
+        ),
+    ] = None,
+) -> None:
+    """Run the sandbox in the foreground until Ctrl-C, and print the lines that point other
+    commands at it: its accounts and organization stay between commands, so resuming, reruns,
+    secrets and the journal can be tried without an AWS account."""
+    from remediate import commands
+    from remediate.requests import sandbox_serve_request
+
+    raise typer.Exit(commands.sandbox_serve(sandbox_serve_request(port=port, directory=directory)))
 
 
 def _log_handler() -> "logging.Handler":
@@ -543,6 +681,44 @@ def _report(exc: RemediateError) -> None:
         write_line(f"Tip: {exc.tip}", sys.stderr)
 
 
+def _report_interruption(message: str) -> None:
+    """A newline first on a terminal (the cursor may sit after a prompt and the ^C the terminal
+    echoed), then one line."""
+    from remediate.output import close_prompt_line, write_line
+
+    if not close_prompt_line(sys.stderr):
+        try:
+            terminal = sys.stderr.isatty()
+        except (AttributeError, ValueError):
+            terminal = False
+        if terminal:
+            sys.stderr.write("\n")  # after the ^C the terminal echoed where the cursor was
+    write_line(message, sys.stderr)
+
+
+def _invoke(args: list[str]) -> object:
+    """Parse ``args`` and run the command, as click's main would, except that Ctrl-C reaches
+    :func:`run` as KeyboardInterrupt (typer's main would turn it into a silent exit 130)."""
+    import errno
+
+    from typer.main import get_command
+
+    command = get_command(app)
+    try:
+        with command.make_context("remediate", args) as ctx:
+            return command.invoke(ctx)
+    except typer.Exit as exc:
+        return exc.exit_code
+    except EOFError as exc:
+        raise typer.Abort() from exc
+    except OSError as exc:
+        if exc.errno != errno.EPIPE:
+            raise
+        # Standard output closed early (`remediate journal | head`): nothing more to say.
+        sys.stdout = open(os.devnull, "w")  # noqa: SIM115 (the process ends now)
+        return 1
+
+
 def run(argv: list[str] | None = None, *, prompter: "Prompter | None" = None) -> int:
     """Run the CLI with ``argv`` and return the exit code (never raises for expected failures).
 
@@ -553,7 +729,10 @@ def run(argv: list[str] | None = None, *, prompter: "Prompter | None" = None) ->
     _state.debug = "--debug" in (argv if argv is not None else sys.argv[1:])
     _state.prompter = prompter
     try:
-        rv = app(args=argv, prog_name="remediate", standalone_mode=False)
+        rv = _invoke(list(argv) if argv is not None else sys.argv[1:])
+    except Interrupted as exc:
+        _report_interruption(exc.message)
+        return exc.exit_code
     except RemediateError as exc:
         if _state.debug:
             import logging
@@ -574,8 +753,10 @@ def run(argv: list[str] | None = None, *, prompter: "Prompter | None" = None) ->
         print("Tip: see `remediate --help`", file=sys.stderr)
         return EXIT_INPUT
     except (typer.Abort, KeyboardInterrupt):
-        print("\nerror: interrupted; nothing more was changed", file=sys.stderr)
-        return EXIT_INPUT
+        # Pressed before any change was applied (the engine turns a Ctrl-C during one into
+        # Interrupted, which says what was changed).
+        _report_interruption("interrupted: nothing was changed")
+        return EXIT_INTERRUPTED
     except Exception as exc:
         # A bug, not a user error: still one line, the traceback only with --debug.
         if _state.debug:
@@ -587,4 +768,12 @@ def run(argv: list[str] | None = None, *, prompter: "Prompter | None" = None) ->
 
 
 def main() -> None:
-    sys.exit(run())
+    code = run()
+    if code == EXIT_INTERRUPTED:
+        # Worker threads (a sweep's, a plan's) may be waiting on AWS for many seconds, and the
+        # interpreter would wait for them at exit: Ctrl-C ends the process now.
+        for stream in (sys.stdout, sys.stderr):
+            with contextlib.suppress(Exception):
+                stream.flush()
+        os._exit(code)
+    sys.exit(code)

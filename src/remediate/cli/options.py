@@ -121,7 +121,8 @@ Days = Annotated[
     int,
     typer.Option(
         "--days",
-        help=f"Window: root used within this many days counts as in use (1-{limits.MAX_DAYS}).",
+        help="Root used within this many days counts as in use; the window is counted to the "
+        f"second back from now, not in calendar days (1-{limits.MAX_DAYS}).",
     ),
 ]
 ReportTimeout = Annotated[
@@ -145,7 +146,8 @@ CredentialReport = Annotated[
     typer.Option(
         "--credential-report",
         metavar="FILE",
-        help="Judge a credential report CSV from the console; no AWS call.",
+        help="Judge a credential report instead of asking AWS: the CSV the console downloads, "
+        "or the JSON `aws iam get-credential-report` prints (- reads standard input).",
     ),
 ]
 
@@ -237,6 +239,16 @@ DeleteRootKeys = Annotated[
         "--delete-root-keys",
         help="Signed in as root: delete root's own access keys, last, once the administrator "
         "exists with MFA and is in the group.",
+        rich_help_panel=REMEDIATION_PANEL,
+    ),
+]
+LockTimeout = Annotated[
+    float | None,
+    typer.Option(
+        "--lock-timeout",
+        metavar="SECONDS",
+        help="How long to wait for another run's lock on an account "
+        f"(0-{limits.MAX_LOCK_TIMEOUT:g}) [default: {limits.DEFAULT_LOCK_TIMEOUT:g}].",
         rich_help_panel=REMEDIATION_PANEL,
     ),
 ]
@@ -412,4 +424,23 @@ Account = Annotated[
     str | None,
     typer.Option("--account", metavar="ID", help="The account id (needed if USER is in several)."),
 ]
-JournalLimit = Annotated[int, typer.Option("--limit", help="Show only the newest N entries.")]
+JournalLimit = Annotated[
+    int, typer.Option("--limit", metavar="N", help="Show only the newest N entries.")
+]
+JournalAccount = Annotated[
+    str | None,
+    typer.Option("--account", metavar="ID", help="Only the changes in this account."),
+]
+JournalUser = Annotated[
+    str | None,
+    typer.Option("--user", metavar="NAME", help="Only the changes to this IAM user."),
+]
+JournalSince = Annotated[
+    str | None,
+    typer.Option(
+        "--since",
+        metavar="WHEN",
+        help="Only the changes since WHEN: a date (2026-11-29, UTC), a time "
+        "(2026-11-29T08:00:00Z), or a span back from now (30m, 12h, 7d, 2w).",
+    ),
+]

@@ -52,7 +52,8 @@ class ReportFetch:
         self.iam = iam
         self.timeout = timeout
         self.clock = clock
-        self.deadline = clock() + timeout
+        self.started = clock()
+        self.deadline = self.started + timeout
         self.delay = FIRST_DELAY
         self.need_generate = True
 
@@ -60,14 +61,17 @@ class ReportFetch:
         # Right after a STARTED answer the report cannot be ready yet: wait before asking.
         wait_first = False
         if self.need_generate:
+            log.info("asking IAM to generate the credential report")
             try:
                 state = call(self.iam, "GenerateCredentialReport").get("State")
                 self.need_generate, wait_first = False, state != "COMPLETE"
+                log.info("credential report generation: %s", state)
             except AwsError as exc:
                 if exc.code not in _WAIT_CODES:
                     raise
                 log.info("credential report generation deferred (%s)", exc.code)
         if not (self.need_generate or wait_first):
+            log.info("reading the credential report")
             try:
                 answer = call(self.iam, "GetCredentialReport")
                 return FetchedReport(
@@ -92,6 +96,7 @@ class ReportFetch:
             )
         wait = min(self.delay, remaining)
         self.delay = min(self.delay * 2, MAX_DELAY)
+        log.info("asking again for the credential report in %.2g s", wait)
         return wait
 
 
@@ -106,9 +111,19 @@ def fetch_credential_report(
 
     With a ready report this makes exactly two calls.
     """
+    from remediate.output import Waiting
+
     fetch = ReportFetch(iam, timeout=timeout, clock=clock)
-    while True:
-        step = fetch.advance()
-        if isinstance(step, FetchedReport):
-            return step
-        sleep(step)
+    spinner = Waiting()
+    try:
+        while True:
+            step = fetch.advance()
+            if isinstance(step, FetchedReport):
+                return step
+            spinner.show(
+                f"Waiting for IAM to generate the credential report: "
+                f"{clock() - fetch.started:.0f} s of at most {timeout:g}"
+            )
+            sleep(step)
+    finally:
+        spinner.clear()

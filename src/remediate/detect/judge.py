@@ -122,8 +122,15 @@ def _count_active(flags: tuple[bool | None, ...]) -> int | None:
 
 
 def _duration(seconds: float) -> str:
+    """An age in the units a person reads it in: minutes, hours (and minutes) up to two days,
+    then days, then years."""
     minutes = int(seconds // 60)
     hours, minutes = divmod(minutes, 60)
+    days = hours // 24
+    if days >= 730:
+        return f"over {days // 365} years"
+    if days >= 2:
+        return f"{days} days"
     if hours == 0:
         return f"{minutes} minute{'s' if minutes != 1 else ''}"
     text = f"{hours} hour{'s' if hours != 1 else ''}"
@@ -225,7 +232,8 @@ def judge_root_use(
     row_parts = _arn_parts(row.arn) if row is not None else None
     if account_id is None:
         parts = row_parts or caller_parts
-        account_id = parts[1] if parts is not None else None
+        # Without a root row, the other rows' ARNs still name the account.
+        account_id = parts[1] if parts is not None else report.account_id() if report else None
     if row is not None and row.arn:
         root_arn: str | None = row.arn
     elif account_id is not None:

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
 import csv
 import io
+import json
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -54,7 +58,12 @@ _ABSENT = frozenset({"", "n/a", "no_information", "not_supported"})
 _TRUE = "true"
 _FALSE = "false"
 _SHOWN_CHARS = 40
-_TIP = "Give the CSV from `aws iam get-credential-report` (its Content field, base64-decoded)."
+_TIP = (
+    "Give the CSV the IAM console downloads, or the JSON `aws iam get-credential-report` prints "
+    "(`-` reads standard input)."
+)
+# An ARN that names an account: arn:PARTITION:SERVICE:REGION:ACCOUNT:RESOURCE.
+_ACCOUNT_ARN = re.compile(r"arn:[a-z][a-z0-9-]*:[^:]*:[^:]*:([0-9]{12}):.+", re.DOTALL)
 
 
 @dataclass(frozen=True)
@@ -92,6 +101,15 @@ class CredentialReport:
         for row in self.rows:
             if row.user == ROOT_USER:
                 return row
+        return None
+
+    def account_id(self) -> str | None:
+        """The account the report is of, from any row's ARN (the parser made sure they agree):
+        a report without a root row still names its account."""
+        for row in self.rows:
+            match = _ACCOUNT_ARN.fullmatch(row.arn)
+            if match:
+                return match.group(1)
         return None
 
 
@@ -213,15 +231,69 @@ def _is_blank(fields: Sequence[str]) -> bool:
     return len(fields) <= 1 and not "".join(fields).strip()
 
 
+def _from_cli_json(text: str) -> tuple[str, datetime | None]:
+    """The CSV and generation time out of what `aws iam get-credential-report` prints: a JSON
+    object whose ``Content`` is the CSV, base64-encoded."""
+    try:
+        document = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise _error(f"The credential report looks like JSON but is not: {exc.msg}") from None
+    if not isinstance(document, dict) or not isinstance(document.get("Content"), str):
+        raise _error(
+            "The credential report JSON has no Content field (the JSON of `aws iam "
+            "get-credential-report` has one)"
+        )
+    report_format = document.get("ReportFormat", "text/csv")
+    if report_format != "text/csv":
+        raise _error(f"The credential report's ReportFormat is {_shown(str(report_format))}")
+    try:
+        raw = base64.b64decode(document["Content"], validate=True)
+    except (binascii.Error, ValueError):
+        raise _error("The credential report JSON's Content is not base64") from None
+    generated = document.get("GeneratedTime")
+    when = (
+        parse_timestamp(generated.replace("Z", "+00:00"), field="GeneratedTime")
+        if isinstance(generated, str)
+        else None
+    )
+    return _decode(raw), when
+
+
+def _check_row(row: CredentialRow, line: int, seen: dict[str, int]) -> None:
+    """One root row, and every row of the same account: anything else is not one report."""
+    if row.user == ROOT_USER:
+        if ROOT_USER in seen:
+            raise _error(
+                f"Credential report line {line} is a second {ROOT_USER} row (the first is on "
+                f"line {seen[ROOT_USER]}): a report has one"
+            )
+        seen[ROOT_USER] = line
+    match = _ACCOUNT_ARN.fullmatch(row.arn)
+    if match:
+        account = match.group(1)
+        others = [a for a in seen if a != ROOT_USER and a != account]
+        if others:
+            raise _error(
+                f"Credential report line {line} is of account {account}, line "
+                f"{seen[others[0]]} of account {others[0]}: a report is of one account"
+            )
+        seen.setdefault(account, line)
+
+
 def parse_credential_report(
     content: bytes | str, generated_at: datetime | None = None
 ) -> CredentialReport:
-    """Parse credential report CSV content; raise ReportFormatError on anything malformed."""
+    """Parse a credential report: the CSV (as the console downloads it), or the JSON the AWS CLI
+    prints; raise ReportFormatError on anything malformed."""
     text = _decode(content)
+    if text.lstrip().startswith("{"):
+        text, printed_at = _from_cli_json(text)
+        generated_at = generated_at or printed_at
     reader = csv.reader(io.StringIO(text, newline=""), strict=True)
     columns: dict[str, int] | None = None
     width = 0
     rows: list[CredentialRow] = []
+    seen: dict[str, int] = {}  # the root row's line, and each account's first line
     try:
         for fields in reader:
             if _is_blank(fields):
@@ -243,7 +315,9 @@ def parse_credential_report(
                     f"Credential report line {reader.line_num} has {len(fields)} field(s), "
                     f"the header has {width}"
                 )
-            rows.append(_parse_row(_RowReader(columns, fields, reader.line_num)))
+            row = _parse_row(_RowReader(columns, fields, reader.line_num))
+            _check_row(row, reader.line_num, seen)
+            rows.append(row)
     except csv.Error as exc:
         # e.g. an over-long field or a stray quote; keep csv's reason on one line.
         reason = " ".join(str(exc).split())

@@ -9,10 +9,16 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from remediate.errors import RemediateError, StepFailedError
+from remediate.errors import InputError, Interrupted, RemediateError, StepFailedError
 from remediate.steps.base import AnyStep, Change, StepContext, Unchanged
+
+if TYPE_CHECKING:
+    from remediate.aws.session import WriteCall
+
+# Passwords typed with --password-prompt: tries before the run stops (nothing changed yet).
+MAX_PASSWORD_TRIES = 3
 
 log = logging.getLogger(__name__)
 
@@ -98,31 +104,101 @@ def preflight(report: RunReport, ctx: StepContext) -> None:
         p.step.preflight(ctx, p.change)
 
 
+def ask(report: RunReport, ctx: StepContext) -> None:
+    """What the person must type before the first write, once the plan is confirmed: the
+    console password with --password-prompt, checked against the password policy the plan read
+    and asked again when it does not meet it. Nothing is changed yet: failing here is exit 2."""
+    from dataclasses import replace
+
+    from remediate.output import safe
+    from remediate.secrets import check_password
+
+    if not ctx.options.password_prompt or ctx.options.password is not None:
+        return
+    for p in report.pending:
+        policy = p.step.password_policy(p.change)
+        if policy is None:
+            continue
+        user = p.step.params.get("user")
+        prompt = f"Console password for {user}" if user else "Console password"
+        for attempt in range(1, MAX_PASSWORD_TRIES + 1):
+            password = ctx.prompter.password(prompt)
+            try:
+                check_password(password, policy)
+            except InputError as exc:
+                left = MAX_PASSWORD_TRIES - attempt
+                if not left:
+                    raise InputError(
+                        f"{exc.message}; nothing was changed",
+                        tip="rerun and choose a password that meets the policy, or leave out "
+                        "--password-prompt to have one generated",
+                    ) from None
+                ctx.ui.print(
+                    f"[red]{safe(exc.message)}.[/] Try again "
+                    f"({left} more {'try' if left == 1 else 'tries'})."
+                )
+                continue
+            ctx.options = replace(ctx.options, password=password)
+            return
+
+
 def apply(
     report: RunReport,
     ctx: StepContext,
     *,
-    on_applied: Callable[[Planned], None] | None = None,
+    on_step: Callable[[Planned], None] | None = None,
 ) -> None:
-    """Apply the pending steps in order; a failure names the step and what was already applied."""
+    """Apply the pending steps in order; a failure names the step and what was already applied.
+
+    ``on_step`` hears of each step before it is applied (the journal: the writes that follow
+    are that step's). Ctrl-C is an :class:`Interrupted` that says what was and was not changed.
+    """
     for p in report.pending:
+        writes_before = len(ctx.aws.writes)
         try:
+            if on_step is not None:
+                on_step(p)
             result = p.step.apply(ctx, p.change)
-        except (RemediateError, KeyboardInterrupt) as exc:
+        except KeyboardInterrupt:
+            # A write on its way may or may not have been applied: recorded as such.
+            ctx.aws.interrupted_write()
+            made = ctx.aws.writes[writes_before:]
+            report.error = f"step {p.step.id!r} ({p.step.kind}) interrupted"
+            message = interruption(report, p, made)
+            kept = [x for x in ctx.outcome.secrets if x.stored_in]
+            if kept:
+                # Their values are shown nowhere: say where they are.
+                secrets = ", ".join(f"{x.user}'s {x.kind}" for x in kept)
+                message += f"; kept in {kept[0].stored_in}: {secrets}"
+            raise Interrupted(message, report=report) from None
+        except RemediateError as exc:
             done = [q.step.id for q in report.steps if q.applied]
-            reason = exc.message if isinstance(exc, RemediateError) else "interrupted"
-            report.error = f"step {p.step.id!r} ({p.step.kind}) failed: {reason}"
+            report.error = f"step {p.step.id!r} ({p.step.kind}) failed: {exc.message}"
             raise StepFailedError(
                 f"{report.error}; already applied: {', '.join(done) or 'nothing'}",
                 tip="fix the cause and rerun: the playbook continues from where it stopped",
                 report=report,
             ) from exc
         if isinstance(result, Unchanged):
-            # Nothing was changed after all: report it as such, and journal nothing.
+            # Nothing was changed after all: report it as such.
             p.change = Change(p.change.resource, "none", [*p.change.details, result.reason])
             log.info("%s (%s): %s", p.step.id, p.step.kind, result.reason)
             continue
         p.applied = True
         log.info("applied %s (%s): %s", p.step.id, p.step.kind, p.change.resource)
-        if on_applied is not None:
-            on_applied(p)
+
+
+def interruption(report: RunReport, at: Planned, made: Sequence[WriteCall]) -> str:
+    """One line: the step Ctrl-C stopped, what was changed before and in it, what was not."""
+    done = [q.step.id for q in report.steps if q.applied]
+    left = [q.step.id for q in report.pending if not q.applied]
+    parts = [f"interrupted during step {at.step.id!r} ({at.step.kind})"]
+    if done:
+        parts.append(f"applied: {', '.join(done)}")
+    if made:
+        calls = ", ".join(f"{w.action} {w.outcome}" for w in made)
+        parts.append(f"in step {at.step.id!r}: {calls}")
+    if not done and not made:
+        parts.append("nothing was changed")
+    parts.append(f"not applied: {', '.join(left)}")
+    return "; ".join(parts) + ("; rerun to continue from there" if done or made else "")

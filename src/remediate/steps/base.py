@@ -11,7 +11,7 @@ if TYPE_CHECKING:
 
     from remediate.aws.session import Aws
     from remediate.prompt import Prompter
-    from remediate.secrets import SecretStore
+    from remediate.secrets import PasswordPolicy, SecretStore
 
 ChangeKind = Literal["create", "update", "delete", "none"]
 FieldType = Literal["string", "bool", "tags", "int"]
@@ -126,7 +126,9 @@ class MfaOptions:
 class RunOptions:
     """Choices from the command line that steps need (never part of a playbook)."""
 
-    password: str | None = None  # given by --password-prompt / --password-stdin
+    password: str | None = None  # given by --password-stdin, or typed (--password-prompt)
+    # --password-prompt: the engine asks for the password once the plan is confirmed.
+    password_prompt: bool = False
     show_secrets: bool = False
     mfa: MfaOptions = field(default_factory=MfaOptions)
     # --adopt-existing-user: an IAM user remediate did not create may be changed.
@@ -340,6 +342,11 @@ class Step(Generic[S]):
 
     def preflight(self, ctx: StepContext, change: Change[S]) -> None:
         """Checks that must pass before any step is applied (exit 2 on failure)."""
+
+    def password_policy(self, change: Change[S]) -> PasswordPolicy | None:
+        """For a step that takes a password (``takes_password``): the policy a password typed
+        for this change must meet, or ``None`` when applying it sets no password."""
+        return None
 
     def apply(self, ctx: StepContext, change: Change[S]) -> Unchanged | None:
         """Make the change. Called only when ``change.change`` is not ``none``; returns

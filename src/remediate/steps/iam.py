@@ -604,6 +604,8 @@ class LoginProfileStep(Step[LoginProfilePlan]):
         how = (
             "the given password"
             if given is not None
+            else f"a password you type after confirming (checked against the {policy.source})"
+            if ctx.options.password_prompt
             else f"a password generated to the {policy.source}"
         )
         details.append(f"console access for {user} with {how}, to be reset at first sign-in")
@@ -613,7 +615,7 @@ class LoginProfileStep(Step[LoginProfilePlan]):
             self.resource(ctx),
             "create",
             details,
-            makes_secret=given is None,
+            makes_secret=given is None and not ctx.options.password_prompt,
             state=LoginProfilePlan(policy, attach=attach),
         )
 
@@ -691,6 +693,10 @@ class LoginProfileStep(Step[LoginProfilePlan]):
             f"attach the AWS managed policy {CHANGE_PASSWORD_POLICY} to {user}, as the console "
             f"does: {user} must set a new password at first sign-in, and {why}"
         )
+
+    def password_policy(self, change: Change[LoginProfilePlan]) -> PasswordPolicy | None:
+        plan = change.state
+        return plan.policy if plan is not None and not plan.promote else None
 
     def apply(self, ctx: StepContext, change: Change[LoginProfilePlan]) -> Unchanged | None:
         from remediate.secrets import generate_password

@@ -74,16 +74,34 @@ def on_terminal(ctx: StepContext) -> bool:
         return False
 
 
+def terminal_size(ctx: StepContext) -> tuple[int, int] | None:
+    """Columns and rows of the terminal the step's messages reach, when it is one."""
+    import os
+
+    try:
+        size = os.get_terminal_size(ctx.ui.file.fileno())
+    except (AttributeError, ValueError, OSError):
+        return None
+    return size.columns, size.lines
+
+
 def _ask(ctx: StepContext, prompt: str) -> str:
-    """One line from the person at the terminal."""
-    line = ctx.prompter.line(prompt)
-    if line is None:
-        # Ctrl-D or a closed terminal: a step failure (exit 3), since earlier steps did change.
-        raise InputError(
-            "no MFA codes were entered (end of input)",
-            tip="rerun to enroll the same device, or pass --mfa-codes CODE1 CODE2",
-        )
-    return line
+    """One code from the person at the terminal; an empty line (Enter pressed early) asks
+    again, and costs no attempt."""
+    while True:
+        line = ctx.prompter.line(prompt)
+        if line is None:
+            # Ctrl-D or a closed terminal: a step failure (exit 3), since earlier steps did change.
+            raise InputError(
+                "no MFA codes were entered (end of input)",
+                tip="rerun to enroll the same device, or pass --mfa-codes CODE1 CODE2",
+            )
+        if line.strip():
+            return line
+
+
+def _tries_left(left: int) -> str:
+    return f"{left} more {'try' if left == 1 else 'tries'}"
 
 
 @dataclass(frozen=True)
@@ -243,8 +261,6 @@ class VirtualMfaStep(Step[MfaPlan]):
             )
 
     def preflight(self, ctx: StepContext, change: Change[MfaPlan]) -> None:
-        from remediate.mfa import check_codes
-
         mfa = ctx.options.mfa
         qr_path = mfa.qr_path(ctx.account_id)
         if mfa.mode == "handoff":
@@ -277,6 +293,8 @@ class VirtualMfaStep(Step[MfaPlan]):
                 tip="pass --qr-file PATH for a 0600 PNG to scan, or --mfa-auto, or --mfa-codes "
                 "CODE1 CODE2 for a device already scanned",
             )
+        if mfa.mode == "interactive" and not mfa.qr_file and not mfa.show_secret:
+            self._require_room(ctx, change.planned)
         if mfa.show_secret and not on_terminal(ctx):
             raise InputError(
                 "--show-mfa-secret prints the MFA secret on standard error, which is not a "
@@ -293,7 +311,7 @@ class VirtualMfaStep(Step[MfaPlan]):
                     tip="run once interactively, or with --mfa-auto",
                 )
             assert mfa.codes is not None
-            check_codes(seed, *mfa.codes, now=time.time())
+            self._given_codes(ctx, seed, change.planned.serial)
         if qr_path and Path(qr_path).exists():
             raise InputError(f"{qr_path} already exists; choose another --qr-file path")
         if qr_path and not Path(qr_path).parent.is_dir():
@@ -302,6 +320,27 @@ class VirtualMfaStep(Step[MfaPlan]):
                 f"cannot write {qr_path}: {Path(qr_path).parent} is not a directory",
                 tip="create it, or choose another --qr-file path",
             )
+
+    def _require_room(self, ctx: StepContext, plan: MfaPlan) -> None:
+        """Refuse, before any change, a terminal too small for the QR code when it is the only
+        way to enroll (no --qr-file, no --show-mfa-secret)."""
+        from remediate.mfa import AWS_SEED_LENGTH, fit_terminal_qr, otpauth_uri, qr_size
+
+        size = terminal_size(ctx) if on_terminal(ctx) else None
+        if size is None:
+            return
+        # A new device's seed is not known yet: AWS's seeds all have the same length.
+        seed = plan.seed or "A" * AWS_SEED_LENGTH
+        uri = otpauth_uri(seed, self.params["user"], ctx.account_id)
+        if fit_terminal_qr(uri, *size) is not None:
+            return
+        width, height = qr_size(uri)
+        raise InputError(
+            f"the MFA QR code does not fit this terminal ({size[0]}x{size[1]}): it needs "
+            f"{height + 2} rows, or {height} rows and {width + 24} columns",
+            tip="make the window larger, or pass --qr-file PATH (a 0600 PNG to scan) or "
+            "--show-mfa-secret (a key to type into the app)",
+        )
 
     def apply(self, ctx: StepContext, change: Change[MfaPlan]) -> Unchanged | None:
         from remediate.mfa import otpauth_uri
@@ -388,7 +427,7 @@ class VirtualMfaStep(Step[MfaPlan]):
     def _enable(self, ctx: StepContext, user: str, name: str, serial: str, seed: str) -> None:
         """EnableMFADevice, sent once; after a lost answer, the device assigned to the user is
         success (and so is "already exists" for this user and device)."""
-        codes = None if ctx.options.mfa.mode == "auto" else self._codes(ctx, seed)
+        codes = None if ctx.options.mfa.mode == "auto" else self._codes(ctx, seed, serial)
         for _ in range(MAX_SEND_TRIES):
             try:
                 # Computed codes are computed again on each try: a code goes stale in 30 s.
@@ -428,7 +467,7 @@ class VirtualMfaStep(Step[MfaPlan]):
         return any(d["SerialNumber"] == serial for d in devices)
 
     def _show(self, ctx: StepContext, uri: str, seed: str) -> None:
-        from remediate.mfa import render_qr_terminal, write_qr_png
+        from remediate.mfa import write_qr_png
 
         mfa = ctx.options.mfa
         terminal = on_terminal(ctx)  # preflight refused the run where it had to be one
@@ -438,17 +477,16 @@ class VirtualMfaStep(Step[MfaPlan]):
             write_qr_png(uri, Path(qr_path))
             self._shown(ctx, user)
             ctx.ui.print(f"QR code written to {safe(qr_path)} (mode 0600).")
+        if mfa.show_secret and terminal:
+            # Before the code: the code's last line may hold the first prompt.
+            print_secret(ctx.ui, "Secret key for manual entry: ", seed)
+            self._shown(ctx, user)
         # A hand-off's QR code is for its owner, in the file: not for the operator's screen.
         if ctx.prompter.interactive and mfa.mode not in ("auto", "handoff") and terminal:
-            ctx.ui.print("Scan this QR code with an authenticator app:")
-            ctx.ui.file.write(render_qr_terminal(uri))
-            ctx.ui.file.flush()
+            self._show_qr(ctx, uri, reserved=1 if mfa.show_secret else 0)
             self._shown(ctx, user)
             if ctx.outcome.mfa is not None:
                 ctx.outcome.mfa.scanned_here = True
-        if mfa.show_secret and terminal:
-            print_secret(ctx.ui, "Secret key for manual entry: ", seed)
-            self._shown(ctx, user)
 
     @staticmethod
     def _shown(ctx: StepContext, user: str) -> None:
@@ -456,28 +494,120 @@ class VirtualMfaStep(Step[MfaPlan]):
         if ctx.secrets.usable() and ctx.secrets.get(ctx.account_id, user, "mfa-seed"):
             ctx.secrets.mark_shown(ctx.account_id, user, "mfa-seed")
 
-    def _codes(self, ctx: StepContext, seed: str) -> tuple[str, str]:
-        from remediate.mfa import MfaCodeError, auto_codes, check_codes
+    def _show_qr(self, ctx: StepContext, uri: str, *, reserved: int) -> None:
+        """The QR code, all of it on the screen while code 1 is typed: sized to the terminal,
+        or, where it cannot fit, what to do instead (the prompts follow either way)."""
+        import textwrap
+
+        from remediate.mfa import (
+            QUIET_ZONE,
+            TerminalQr,
+            fit_terminal_qr,
+            qr_size,
+            render_qr_terminal,
+        )
+
+        size = terminal_size(ctx)
+        out = ctx.ui.file
+        if size is None:  # a terminal of unknown size: the code as `secrets show` prints it
+            lines = tuple(render_qr_terminal(uri).splitlines())
+            fit: TerminalQr | None = TerminalQr(lines, QUIET_ZONE, beside=False)
+        else:
+            fit = fit_terminal_qr(uri, size[0], size[1] - reserved)
+        if fit is None:
+            assert size is not None
+            width, height = qr_size(uri)
+            user = self.params["user"]
+            ctx.ui.print(
+                f"[yellow]The QR code does not fit this terminal[/] ({size[0]}x{size[1]}; it needs "
+                f"{height + 2} rows, or {height} rows and {width + 24} columns). Make the window "
+                "larger and show it with `remediate secrets show "
+                f"{safe(user)} --what mfa-qr` in another terminal (add --qr-file PATH for a PNG, "
+                "or use --what mfa-secret to type the key in), then type the codes here."
+            )
+            return
+        if not fit.beside:
+            ctx.ui.print("Scan this QR code with an authenticator app:")
+            out.write("\n".join(fit.lines) + "\n")
+            out.flush()
+            return
+        assert size is not None
+        heading = textwrap.wrap(
+            "Scan this QR code with an authenticator app, then type the two codes it shows.",
+            width=max(size[0] - fit.width - 2, 10),
+        )
+        shown = [
+            line + (f"  {heading[n]}" if n < len(heading) else "")
+            for n, line in enumerate(fit.lines[:-1])
+        ]
+        # The last line ends beside the code: the prompt for code 1 follows on it, so all of the
+        # code stays on the screen while it is typed.
+        out.write("\n".join([*shown, fit.lines[-1] + "  "]))
+        out.flush()
+
+    def _given_codes(self, ctx: StepContext, seed: str, serial: str | None) -> tuple[str, str]:
+        """--mfa-codes, checked; an error names the device and how to show its QR code again
+        (none was shown in this run)."""
+        from remediate.mfa import MfaCodeError, check_codes, normalize_code
+
+        mfa = ctx.options.mfa
+        assert mfa.codes is not None
+        user = self.params["user"]
+        try:
+            check_codes(seed, *mfa.codes, now=time.time())
+        except MfaCodeError as exc:
+            device = f"the pending virtual MFA device {serial} of {user}" if serial else user
+            raise MfaCodeError(
+                f"--mfa-codes for {device}: {exc.message}",
+                tip=f"show its QR code again with `remediate secrets show {user} --what mfa-qr` "
+                "(or --qr-file PATH), scan it if the app has no entry for it, then pass the two "
+                "newest codes",
+                reason=exc.reason,
+            ) from None
+        # AWS takes six digits: no blanks from a pasted line, no spaces or dashes.
+        return normalize_code(mfa.codes[0]), normalize_code(mfa.codes[1])
+
+    def _codes(self, ctx: StepContext, seed: str, serial: str | None = None) -> tuple[str, str]:
+        from remediate.mfa import MfaCodeError, auto_codes, check_code, check_codes, normalize_code
 
         mfa = ctx.options.mfa
         if mfa.mode == "auto":
             return auto_codes(seed, now=time.time())
         if mfa.mode == "codes":
-            assert mfa.codes is not None
-            check_codes(seed, *mfa.codes, now=time.time())
-            # check_codes accepts surrounding blanks (" 123456" from a pasted line); AWS does not.
-            return mfa.codes[0].strip(), mfa.codes[1].strip()
-        for attempt in range(1, MAX_ATTEMPTS + 1):
-            code1 = _ask(ctx, "MFA code 1")
-            code2 = _ask(ctx, "MFA code 2 (the next one the app shows)")
+            return self._given_codes(ctx, seed, serial)
+        failures = 0
+        code1: str | None = None
+        while True:
+            # Each code is checked as it is typed: a wrong code 1 is said before code 2 is asked.
             try:
+                if code1 is None:
+                    typed = _ask(ctx, "MFA code 1")
+                    check_code(seed, typed, now=time.time())
+                    code1 = typed
+                code2 = _ask(ctx, "MFA code 2 (the next one the app shows)")
                 check_codes(seed, code1, code2, now=time.time())
-                return code1.strip(), code2.strip()
+                return normalize_code(code1), normalize_code(code2)
             except MfaCodeError as exc:
-                left = MAX_ATTEMPTS - attempt
-                ctx.ui.print(
-                    f"[red]{exc.message}[/]" + (f" ({left} attempt(s) left)" if left else "")
-                )
+                failures += 1
+                left = MAX_ATTEMPTS - failures
                 if not left:
                     raise
-        raise AssertionError("unreachable")
+                tip = exc.tip or ""
+                if exc.reason == "wrong" and mfa.qr_file and not on_terminal(ctx):
+                    tip = (
+                        f"scan the QR code in {mfa.qr_file}: an older entry in the app for this "
+                        "user has another secret"
+                    )
+                ctx.ui.print(
+                    f"[red]{safe(exc.message[:1].upper() + exc.message[1:])}.[/] "
+                    f"{safe(tip[:1].upper() + tip[1:])}. {_tries_left(left)}."
+                )
+                # A mistyped code 2 leaves code 1 good while it is current: ask code 2 again.
+                keep = code1 is not None and exc.reason in ("malformed", "same", "wrong")
+                if keep and code1 is not None:
+                    try:
+                        check_code(seed, code1, now=time.time())
+                    except MfaCodeError:
+                        keep = False
+                if not keep:
+                    code1 = None
