@@ -661,10 +661,12 @@ def _log_handler() -> "logging.Handler":
     safe for the terminal (a traceback, added after it with --debug, is the program's own text)."""
     import logging
 
-    from remediate.output import safe
-
     class SafeFormatter(logging.Formatter):
         def formatMessage(self, record: logging.LogRecord) -> str:
+            # Imported here, not when the handler is set up: `root-use --help` sets it up too,
+            # and must stay quick.
+            from remediate.output import safe
+
             return safe(super().formatMessage(record), markup=False)
 
     handler = logging.StreamHandler(sys.stderr)
