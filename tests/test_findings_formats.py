@@ -21,17 +21,11 @@ from remediate.detect.findings import root_hygiene
 from remediate.detect.judge import judge_root_use
 from remediate.detect.report import parse_credential_report
 from remediate.sandbox import RootState, root_row_csv
+from reportformat import DOCUMENTED_HEADER
 
 ACCOUNT = "123456789012"
 NOW = datetime(2026, 11, 29, 12, 0, 0, 123000, tzinfo=UTC)
-HEADER = (
-    "user,arn,user_creation_time,password_enabled,password_last_used,password_last_changed,"
-    "password_next_rotation,mfa_active,access_key_1_active,access_key_1_last_rotated,"
-    "access_key_1_last_used_date,access_key_1_last_used_region,access_key_1_last_used_service,"
-    "access_key_2_active,access_key_2_last_rotated,access_key_2_last_used_date,"
-    "access_key_2_last_used_region,access_key_2_last_used_service,cert_1_active,"
-    "cert_1_last_rotated,cert_2_active,cert_2_last_rotated\n"
-)
+HEADER = DOCUMENTED_HEADER + "\n"
 
 # "Required top-level ASFF attributes" (AWS Security Hub user guide).
 ASFF_REQUIRED = {

@@ -24,6 +24,7 @@ from remediate import validate
 from remediate.detect.report import AccessKeyUse, CredentialRow, parse_credential_report
 from remediate.errors import InputError, PlaybookError, ReportFormatError
 from remediate.playbook.model import bind, load_playbook, load_text
+from reportformat import DOCUMENTED_HEADER
 
 # derandomize: the same examples on every run, so a failure is reproducible and the suite is
 # deterministic.
@@ -246,14 +247,7 @@ def test_tag_options_match_iam(texts: list[str]) -> None:
 
 # --- The credential report's root row --------------------------------------------------------
 # The columns as the IAM User Guide documents them ("Credential report format"), typed out.
-HEADER = (
-    "user,arn,user_creation_time,password_enabled,password_last_used,password_last_changed,"
-    "password_next_rotation,mfa_active,access_key_1_active,access_key_1_last_rotated,"
-    "access_key_1_last_used_date,access_key_1_last_used_region,access_key_1_last_used_service,"
-    "access_key_2_active,access_key_2_last_rotated,access_key_2_last_used_date,"
-    "access_key_2_last_used_region,access_key_2_last_used_service,cert_1_active,"
-    "cert_1_last_rotated,cert_2_active,cert_2_last_rotated"
-)
+HEADER = DOCUMENTED_HEADER
 ROOT = ("<root_account>", "arn:aws:iam::123456789012:root")
 # What each column holds, per the documentation: a true/false flag, an ISO 8601 timestamp, or a
 # region or service name. IAM writes N/A, no_information or not_supported where there is nothing.

@@ -21,17 +21,11 @@ from remediate.detect.report import (
     parse_timestamp,
 )
 from remediate.errors import EXIT_INPUT, EXIT_ROOT_IN_USE, InputError, ReportFormatError
+from reportformat import DOCUMENTED_HEADER
 
 # The header as the IAM User Guide documents it ("Credential report format"), typed out by hand:
 # the tests must not take the format from the code under test.
-HEADER = (
-    "user,arn,user_creation_time,password_enabled,password_last_used,password_last_changed,"
-    "password_next_rotation,mfa_active,access_key_1_active,access_key_1_last_rotated,"
-    "access_key_1_last_used_date,access_key_1_last_used_region,access_key_1_last_used_service,"
-    "access_key_2_active,access_key_2_last_rotated,access_key_2_last_used_date,"
-    "access_key_2_last_used_region,access_key_2_last_used_service,cert_1_active,"
-    "cert_1_last_rotated,cert_2_active,cert_2_last_rotated"
-)
+HEADER = DOCUMENTED_HEADER
 # A report written by hand from the same documentation: see fixtures/README.md.
 AWS_REPORT = Path(__file__).parent / "fixtures" / "credential-report.csv"
 ROOT_ROW = (
