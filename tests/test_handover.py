@@ -21,7 +21,6 @@ import pytest
 from qrdecode import png_to_matrix
 from remediate import mfa
 from remediate.secrets import SecretStore
-from remediate.steps.self_service import self_service_document
 from wire import writes
 
 ACCOUNT = "123456789012"
@@ -29,6 +28,57 @@ USER = "alice"
 SERIAL = f"arn:aws:iam::{ACCOUNT}:mfa/{USER}"
 CHANGE_PASSWORD = "arn:aws:iam::aws:policy/IAMUserChangePassword"
 SELF_SERVICE = f"arn:aws:iam::{ACCOUNT}:policy/RemediateSelfServiceMFA"
+# AWS's example as the IAM User Guide documents it now ("AWS: Allows MFA-authenticated IAM users to
+# manage their own MFA device on the Security credentials page"), written out by hand: a device of
+# any name, given only to one's own user. The last two NotAction entries are the addition AWS
+# documents for its sibling example, so that the first sign-in's password reset works.
+DOCUMENTED_SELF_SERVICE = {
+    "Version": "2012-10-17",
+    "Statement": [
+        {
+            "Sid": "AllowViewAccountInfo",
+            "Effect": "Allow",
+            "Action": "iam:ListVirtualMFADevices",
+            "Resource": "*",
+        },
+        {
+            "Sid": "AllowManageOwnVirtualMFADevice",
+            "Effect": "Allow",
+            "Action": ["iam:CreateVirtualMFADevice"],
+            "Resource": "arn:aws:iam::*:mfa/*",
+        },
+        {
+            "Sid": "AllowManageOwnUserMFA",
+            "Effect": "Allow",
+            "Action": [
+                "iam:DeactivateMFADevice",
+                "iam:EnableMFADevice",
+                "iam:GetUser",
+                "iam:GetMFADevice",
+                "iam:ListMFADevices",
+                "iam:ResyncMFADevice",
+            ],
+            "Resource": "arn:aws:iam::*:user/${aws:username}",
+        },
+        {
+            "Sid": "DenyAllExceptListedIfNoMFA",
+            "Effect": "Deny",
+            "NotAction": [
+                "iam:CreateVirtualMFADevice",
+                "iam:EnableMFADevice",
+                "iam:GetUser",
+                "iam:ListMFADevices",
+                "iam:ListVirtualMFADevices",
+                "iam:ResyncMFADevice",
+                "sts:GetSessionToken",
+                "iam:ChangePassword",
+                "iam:GetAccountPasswordPolicy",
+            ],
+            "Resource": "*",
+            "Condition": {"BoolIfExists": {"aws:MultiFactorAuthPresent": "false"}},
+        },
+    ],
+}
 MANAGED = {"Key": "remediate:managed-by", "Value": "remediate"}
 
 
@@ -292,7 +342,7 @@ def test_self_service_attaches_the_policy_once_and_a_rerun_changes_nothing(
     iam = moto.client("iam")
     policy = iam.get_policy(PolicyArn=SELF_SERVICE)["Policy"]
     version = iam.get_policy_version(PolicyArn=SELF_SERVICE, VersionId=policy["DefaultVersionId"])
-    assert version["PolicyVersion"]["Document"] == self_service_document("aws")
+    assert version["PolicyVersion"]["Document"] == DOCUMENTED_SELF_SERVICE
     assert user_policies(moto) == sorted([CHANGE_PASSWORD, SELF_SERVICE])
     # No device: alice assigns her own; the operator never holds a seed.
     assert virtual_devices(moto) == []
@@ -301,7 +351,8 @@ def test_self_service_attaches_the_policy_once_and_a_rerun_changes_nothing(
     assert members(moto) == [USER]
     handover = r.json()["handover"]
     assert handover["first_sign_in"][1] == (
-        "open Security credentials and assign an MFA device (an authenticator app)"
+        "open Security credentials and assign an MFA device (an authenticator app), named as "
+        "they like but unique in the account, e.g. alice-phone"
     )
     assert all(s["warnings"] == [] for s in r.json()["remediation"]["steps"])
 
@@ -332,6 +383,101 @@ def test_a_policy_of_that_name_saying_anything_else_is_never_attached(
     r = fix(cli, moto, "--mfa-self-service")
     assert r.code == 2, r.err
     assert "says something other than AWS's self-service MFA example" in r.err
+    assert writes(sent) == []
+
+
+def test_the_self_service_policy_lets_a_device_have_any_name(moto: Any) -> None:
+    """The console suggests no name: a user who calls the device "phone" must not be denied."""
+    from remediate.steps.self_service import self_service_document
+
+    allow = next(
+        s
+        for s in self_service_document("aws-cn")["Statement"]
+        if "iam:CreateVirtualMFADevice" in s.get("Action", [])
+    )
+    assert allow["Resource"] == "arn:aws-cn:iam::*:mfa/*"
+
+
+# What remediate wrote before AWS's example allowed any device name (kept by hand, like the above).
+OLD_SELF_SERVICE = {
+    "Version": "2012-10-17",
+    "Statement": [
+        {
+            "Sid": "AllowViewAccountInfo",
+            "Effect": "Allow",
+            "Action": "iam:ListVirtualMFADevices",
+            "Resource": "*",
+        },
+        {
+            "Sid": "AllowManageOwnVirtualMFADevice",
+            "Effect": "Allow",
+            "Action": ["iam:CreateVirtualMFADevice", "iam:DeleteVirtualMFADevice"],
+            "Resource": "arn:aws:iam::*:mfa/${aws:username}",
+        },
+        {
+            "Sid": "AllowManageOwnUserMFA",
+            "Effect": "Allow",
+            "Action": [
+                "iam:DeactivateMFADevice",
+                "iam:EnableMFADevice",
+                "iam:GetUser",
+                "iam:ListMFADevices",
+                "iam:ResyncMFADevice",
+            ],
+            "Resource": "arn:aws:iam::*:user/${aws:username}",
+        },
+        {
+            "Sid": "DenyAllExceptListedIfNoMFA",
+            "Effect": "Deny",
+            "NotAction": [
+                "iam:ChangePassword",
+                "iam:CreateVirtualMFADevice",
+                "iam:EnableMFADevice",
+                "iam:GetUser",
+                "iam:ListMFADevices",
+                "iam:ListVirtualMFADevices",
+                "iam:ResyncMFADevice",
+                "sts:GetSessionToken",
+            ],
+            "Resource": "*",
+            "Condition": {"BoolIfExists": {"aws:MultiFactorAuthPresent": "false"}},
+        },
+    ],
+}
+
+
+@pytest.mark.parametrize("versions", [1, 5])
+def test_an_outdated_policy_remediate_created_is_updated(
+    moto: Any, cli: Any, test_keyring: Any, sent: list[str], versions: int
+) -> None:
+    iam = moto.client("iam")
+    iam.create_policy(
+        PolicyName="RemediateSelfServiceMFA", PolicyDocument=json.dumps(OLD_SELF_SERVICE)
+    )
+    for _ in range(versions - 1):  # IAM keeps five at most: the oldest spare one makes room
+        iam.create_policy_version(
+            PolicyArn=SELF_SERVICE, PolicyDocument=json.dumps(OLD_SELF_SERVICE)
+        )
+    plan = fix(cli, moto, "--mfa-self-service", "--dry-run")
+    assert plan.code == 0, plan.err
+    assert "update the customer-managed policy RemediateSelfServiceMFA" in plan.out
+
+    r = fix(cli, moto, "--mfa-self-service", "-o", "json")
+    assert r.code == 0, r.err
+    assert changes(r.json())["mfa-self-service"] == "update"
+    policy = iam.get_policy(PolicyArn=SELF_SERVICE)["Policy"]
+    version = iam.get_policy_version(PolicyArn=SELF_SERVICE, VersionId=policy["DefaultVersionId"])
+    assert version["PolicyVersion"]["Document"] == DOCUMENTED_SELF_SERVICE
+    kept = iam.list_policy_versions(PolicyArn=SELF_SERVICE)["Versions"]
+    assert len(kept) == min(versions + 1, 5)
+    if versions == 5:  # v1 was the default: v2 is the oldest one not in use
+        assert sorted(v["VersionId"] for v in kept) == ["v1", "v3", "v4", "v5", "v6"]
+    assert SELF_SERVICE in user_policies(moto)
+
+    sent.clear()
+    again = fix(cli, moto, "--mfa-self-service", "-o", "json")
+    assert again.code == 0, again.err
+    assert set(changes(again.json()).values()) == {"none"}
     assert writes(sent) == []
 
 
