@@ -148,24 +148,6 @@ def updates(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, str, bool]]:
     return seen
 
 
-@pytest.fixture
-def reset_flag_kept(monkeypatch: pytest.MonkeyPatch) -> None:
-    """IAM keeps CreateLoginProfile's PasswordResetRequired; moto drops it (EMULATOR.md). Make
-    moto faithful here, where a later run reads the flag back."""
-    from moto.iam.responses import IamResponse
-
-    original = IamResponse.create_login_profile
-
-    def create_login_profile(self: Any) -> Any:
-        result = original(self)
-        if str(self._get_param("PasswordResetRequired")).lower() == "true":
-            self.backend.get_user(self._get_param("UserName")).password_reset_required = True
-            result.result["LoginProfile"]["PasswordResetRequired"] = True
-        return result
-
-    monkeypatch.setattr(IamResponse, "create_login_profile", create_login_profile)
-
-
 # --- 1. privilege last -------------------------------------------------------------------------
 
 
@@ -564,7 +546,7 @@ def test_change_password_policy_where_users_may_not_change_their_own(
 
 
 def test_change_password_policy_for_an_existing_profile_that_requires_a_reset(
-    moto: Any, cli: Any, reset_flag_kept: None
+    moto: Any, cli: Any
 ) -> None:
     iam = moto.client("iam")
     iam.create_user(UserName=USER, Tags=[MANAGED])
@@ -573,6 +555,21 @@ def test_change_password_policy_for_an_existing_profile_that_requires_a_reset(
     assert r.code == 0, r.err
     assert changes(r.json())["console-access"] == "update"
     assert user_policies(moto) == [CHANGE_PASSWORD]
+
+
+def test_the_sandbox_keeps_the_reset_flag_as_iam_does(
+    moto: Any, cli: Any, test_keyring: Any
+) -> None:
+    """The suite's emulator is remediate's own sandbox (`--sandbox`, `sandbox serve`): what it
+    does here, it does there, with no patch of the tests' own."""
+    assert fix(cli, moto, "--no-mfa").code == 0
+    profile = moto.client("iam").get_login_profile(UserName=USER)["LoginProfile"]
+    assert profile["PasswordResetRequired"] is True
+    assert cli("secrets", "forget", USER, "--yes").code == 0
+    r = fix(cli, moto, "--no-mfa", "--dry-run")
+    assert r.code == 0, r.err
+    assert "(a reset is still required) and the keyring holds none" in r.out
+    assert "--reset-password sets a new one" in r.out
 
 
 # --- 6. handover commands, one access key format -----------------------------------------------
@@ -670,7 +667,6 @@ def test_reset_password_replaces_the_keyring_value_and_requires_a_reset(
     cli: Any,
     test_keyring: Any,
     updates: list[tuple[str, str, bool]],
-    reset_flag_kept: None,
 ) -> None:
     from moto.iam.models import iam_backends
 
