@@ -269,7 +269,9 @@ def test_handoff_summary_names_the_user_and_the_file(moto: Any, cli: Any, tmp_pa
         f"remediate root-use --create-admin alice --endpoint-url {moto.endpoint_url} "
         "--mfa-codes CODE1 CODE2"
     ) in r.out
-    assert f"remediate secrets forget alice --account {ACCOUNT}" in r.out
+    # Forgetting now would lose the seed the finish needs: the finishing run gives the command.
+    assert f"remediate secrets forget alice --account {ACCOUNT}" not in r.out
+    assert "After the finishing run, forget alice's secrets" in r.out
 
 
 def test_handoff_needs_a_keyring_even_with_show_secrets(
@@ -285,6 +287,47 @@ def test_handoff_needs_a_keyring_even_with_show_secrets(
     assert "--mfa-handoff keeps the device's seed in the keyring until --mfa-codes" in r.err
     assert writes(sent) == []
     assert not png.exists()
+
+
+def test_forgetting_during_a_handoff_keeps_the_pending_seed(
+    moto: Any, cli: Any, test_keyring: Any, tmp_path: Path
+) -> None:
+    r = fix(cli, moto, "--mfa-handoff", "--qr-file", str(tmp_path / "qr.png"))
+    assert r.code == 0, r.err
+    store = SecretStore(test_keyring)
+    seed = store.get(ACCOUNT, USER, "mfa-seed")
+    assert seed is not None
+    # The operator forgets too early (writing the QR file counted as showing the seed).
+    forget = cli("secrets", "forget", USER, "--yes")
+    assert forget.code == 0, forget.err
+    assert f"Keeping alice's MFA seed: the device {SERIAL} is pending (not enabled)" in forget.err
+    assert "--include-pending-mfa" in forget.err
+    assert store.get(ACCOUNT, USER, "mfa-seed") == seed
+    assert store.get(ACCOUNT, USER, "password") is None
+
+    # alice sends back her two codes: the finish still works, and its summary says to forget.
+    done = fix(cli, moto, "--mfa-codes", *codes_from(seed))
+    assert done.code == 0, done.err
+    assert enabled_devices(moto) == [SERIAL]
+    assert members(moto) == [USER]
+    assert f"remediate secrets forget alice --account {ACCOUNT}" in done.out
+    # Enabled now: the seed goes the next time.
+    again = cli("secrets", "forget", USER, "--yes")
+    assert again.code == 0, again.err
+    assert "Keeping" not in again.err
+    assert store.get(ACCOUNT, USER, "mfa-seed") is None
+
+
+def test_forgetting_a_pending_seed_when_asked_to(
+    moto: Any, cli: Any, test_keyring: Any, tmp_path: Path
+) -> None:
+    assert fix(cli, moto, "--mfa-handoff", "--qr-file", str(tmp_path / "qr.png")).code == 0
+    store = SecretStore(test_keyring)
+    r = cli("secrets", "forget", USER, "--yes", "--include-pending-mfa")
+    assert r.code == 0, r.err
+    assert "Keeping" not in r.err
+    assert store.get(ACCOUNT, USER, "mfa-seed") is None
+    assert [k for a, u, k in store.entries() if u == USER] == []
 
 
 @pytest.mark.parametrize(
