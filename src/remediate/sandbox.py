@@ -177,10 +177,10 @@ def _keep_password_reset_required() -> None:
     run that reads the flag back (a password nobody saw, --reset-password) would be misled."""
     from moto.iam.responses import IamResponse
 
-    original = IamResponse.create_login_profile
+    original: Any = IamResponse.create_login_profile
 
     def create_login_profile(self: Any) -> Any:
-        result = original(self)
+        result: Any = original(self)
         if str(self._get_param("PasswordResetRequired")).lower() == "true":
             self.backend.get_user(self._get_param("UserName")).password_reset_required = True
             result.result["LoginProfile"]["PasswordResetRequired"] = True

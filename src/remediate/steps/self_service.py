@@ -21,6 +21,7 @@ from remediate.errors import AwsError, InputError
 from remediate.steps.base import (
     Arns,
     Change,
+    EntityKind,
     FieldSpec,
     Grant,
     Step,
@@ -313,7 +314,7 @@ class MfaSelfServiceStep(Step[SelfServicePlan]):
     def _update(self, ctx: StepContext, name: str, arn: str) -> None:
         """A new default version saying AWS's current example; IAM keeps five versions at most,
         so the oldest one not in use makes room."""
-        about = (("policy", name),)
+        about: tuple[tuple[EntityKind, str], ...] = (("policy", name),)
         versions = ctx.list("ListPolicyVersions", "Versions", about=about, PolicyArn=arn)
         if len(versions) >= MAX_POLICY_VERSIONS:
             oldest = min(
