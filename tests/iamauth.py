@@ -73,7 +73,16 @@ NO_RESOURCE_TYPE = frozenset(
 # Services of remediate's findings, which speak JSON: authorized here, refused as they refuse.
 JSON_SERVICES = frozenset({"cloudtrail", "securityhub"})
 # Actions on a customer-managed policy (resource type policy*), named by its ARN.
-POLICY_BY_ARN = frozenset({"GetPolicy", "GetPolicyVersion", "DeletePolicy", "CreatePolicyVersion"})
+POLICY_BY_ARN = frozenset(
+    {
+        "GetPolicy",
+        "GetPolicyVersion",
+        "DeletePolicy",
+        "CreatePolicyVersion",
+        "ListPolicyVersions",
+        "DeletePolicyVersion",
+    }
+)
 # Condition keys an action carries, from the request parameter that holds their value.
 CONDITION_KEYS: dict[str, dict[str, str]] = {
     "AttachGroupPolicy": {"iam:PolicyARN": "PolicyArn"},

@@ -21,7 +21,6 @@ import pytest
 from qrdecode import png_to_matrix
 from remediate import mfa
 from remediate.secrets import SecretStore
-from remediate.steps.self_service import self_service_document
 from wire import writes
 
 ACCOUNT = "123456789012"
@@ -29,6 +28,57 @@ USER = "alice"
 SERIAL = f"arn:aws:iam::{ACCOUNT}:mfa/{USER}"
 CHANGE_PASSWORD = "arn:aws:iam::aws:policy/IAMUserChangePassword"
 SELF_SERVICE = f"arn:aws:iam::{ACCOUNT}:policy/RemediateSelfServiceMFA"
+# AWS's example as the IAM User Guide documents it now ("AWS: Allows MFA-authenticated IAM users to
+# manage their own MFA device on the Security credentials page"), written out by hand: a device of
+# any name, given only to one's own user. The last two NotAction entries are the addition AWS
+# documents for its sibling example, so that the first sign-in's password reset works.
+DOCUMENTED_SELF_SERVICE = {
+    "Version": "2012-10-17",
+    "Statement": [
+        {
+            "Sid": "AllowViewAccountInfo",
+            "Effect": "Allow",
+            "Action": "iam:ListVirtualMFADevices",
+            "Resource": "*",
+        },
+        {
+            "Sid": "AllowManageOwnVirtualMFADevice",
+            "Effect": "Allow",
+            "Action": ["iam:CreateVirtualMFADevice"],
+            "Resource": "arn:aws:iam::*:mfa/*",
+        },
+        {
+            "Sid": "AllowManageOwnUserMFA",
+            "Effect": "Allow",
+            "Action": [
+                "iam:DeactivateMFADevice",
+                "iam:EnableMFADevice",
+                "iam:GetUser",
+                "iam:GetMFADevice",
+                "iam:ListMFADevices",
+                "iam:ResyncMFADevice",
+            ],
+            "Resource": "arn:aws:iam::*:user/${aws:username}",
+        },
+        {
+            "Sid": "DenyAllExceptListedIfNoMFA",
+            "Effect": "Deny",
+            "NotAction": [
+                "iam:CreateVirtualMFADevice",
+                "iam:EnableMFADevice",
+                "iam:GetUser",
+                "iam:ListMFADevices",
+                "iam:ListVirtualMFADevices",
+                "iam:ResyncMFADevice",
+                "sts:GetSessionToken",
+                "iam:ChangePassword",
+                "iam:GetAccountPasswordPolicy",
+            ],
+            "Resource": "*",
+            "Condition": {"BoolIfExists": {"aws:MultiFactorAuthPresent": "false"}},
+        },
+    ],
+}
 MANAGED = {"Key": "remediate:managed-by", "Value": "remediate"}
 
 
@@ -96,24 +146,6 @@ def updates(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, str, bool]]:
 
     monkeypatch.setattr(IAMBackend, "update_login_profile", update)
     return seen
-
-
-@pytest.fixture
-def reset_flag_kept(monkeypatch: pytest.MonkeyPatch) -> None:
-    """IAM keeps CreateLoginProfile's PasswordResetRequired; moto drops it (EMULATOR.md). Make
-    moto faithful here, where a later run reads the flag back."""
-    from moto.iam.responses import IamResponse
-
-    original = IamResponse.create_login_profile
-
-    def create_login_profile(self: Any) -> Any:
-        result = original(self)
-        if str(self._get_param("PasswordResetRequired")).lower() == "true":
-            self.backend.get_user(self._get_param("UserName")).password_reset_required = True
-            result.result["LoginProfile"]["PasswordResetRequired"] = True
-        return result
-
-    monkeypatch.setattr(IamResponse, "create_login_profile", create_login_profile)
 
 
 # --- 1. privilege last -------------------------------------------------------------------------
@@ -237,7 +269,9 @@ def test_handoff_summary_names_the_user_and_the_file(moto: Any, cli: Any, tmp_pa
         f"remediate root-use --create-admin alice --endpoint-url {moto.endpoint_url} "
         "--mfa-codes CODE1 CODE2"
     ) in r.out
-    assert f"remediate secrets forget alice --account {ACCOUNT}" in r.out
+    # Forgetting now would lose the seed the finish needs: the finishing run gives the command.
+    assert f"remediate secrets forget alice --account {ACCOUNT}" not in r.out
+    assert "After the finishing run, forget alice's secrets" in r.out
 
 
 def test_handoff_needs_a_keyring_even_with_show_secrets(
@@ -253,6 +287,47 @@ def test_handoff_needs_a_keyring_even_with_show_secrets(
     assert "--mfa-handoff keeps the device's seed in the keyring until --mfa-codes" in r.err
     assert writes(sent) == []
     assert not png.exists()
+
+
+def test_forgetting_during_a_handoff_keeps_the_pending_seed(
+    moto: Any, cli: Any, test_keyring: Any, tmp_path: Path
+) -> None:
+    r = fix(cli, moto, "--mfa-handoff", "--qr-file", str(tmp_path / "qr.png"))
+    assert r.code == 0, r.err
+    store = SecretStore(test_keyring)
+    seed = store.get(ACCOUNT, USER, "mfa-seed")
+    assert seed is not None
+    # The operator forgets too early (writing the QR file counted as showing the seed).
+    forget = cli("secrets", "forget", USER, "--yes")
+    assert forget.code == 0, forget.err
+    assert f"Keeping alice's MFA seed: the device {SERIAL} is pending (not enabled)" in forget.err
+    assert "--include-pending-mfa" in forget.err
+    assert store.get(ACCOUNT, USER, "mfa-seed") == seed
+    assert store.get(ACCOUNT, USER, "password") is None
+
+    # alice sends back her two codes: the finish still works, and its summary says to forget.
+    done = fix(cli, moto, "--mfa-codes", *codes_from(seed))
+    assert done.code == 0, done.err
+    assert enabled_devices(moto) == [SERIAL]
+    assert members(moto) == [USER]
+    assert f"remediate secrets forget alice --account {ACCOUNT}" in done.out
+    # Enabled now: the seed goes the next time.
+    again = cli("secrets", "forget", USER, "--yes")
+    assert again.code == 0, again.err
+    assert "Keeping" not in again.err
+    assert store.get(ACCOUNT, USER, "mfa-seed") is None
+
+
+def test_forgetting_a_pending_seed_when_asked_to(
+    moto: Any, cli: Any, test_keyring: Any, tmp_path: Path
+) -> None:
+    assert fix(cli, moto, "--mfa-handoff", "--qr-file", str(tmp_path / "qr.png")).code == 0
+    store = SecretStore(test_keyring)
+    r = cli("secrets", "forget", USER, "--yes", "--include-pending-mfa")
+    assert r.code == 0, r.err
+    assert "Keeping" not in r.err
+    assert store.get(ACCOUNT, USER, "mfa-seed") is None
+    assert [k for a, u, k in store.entries() if u == USER] == []
 
 
 @pytest.mark.parametrize(
@@ -292,7 +367,7 @@ def test_self_service_attaches_the_policy_once_and_a_rerun_changes_nothing(
     iam = moto.client("iam")
     policy = iam.get_policy(PolicyArn=SELF_SERVICE)["Policy"]
     version = iam.get_policy_version(PolicyArn=SELF_SERVICE, VersionId=policy["DefaultVersionId"])
-    assert version["PolicyVersion"]["Document"] == self_service_document("aws")
+    assert version["PolicyVersion"]["Document"] == DOCUMENTED_SELF_SERVICE
     assert user_policies(moto) == sorted([CHANGE_PASSWORD, SELF_SERVICE])
     # No device: alice assigns her own; the operator never holds a seed.
     assert virtual_devices(moto) == []
@@ -301,7 +376,8 @@ def test_self_service_attaches_the_policy_once_and_a_rerun_changes_nothing(
     assert members(moto) == [USER]
     handover = r.json()["handover"]
     assert handover["first_sign_in"][1] == (
-        "open Security credentials and assign an MFA device (an authenticator app)"
+        "open Security credentials and assign an MFA device (an authenticator app), named as "
+        "they like but unique in the account, e.g. alice-phone"
     )
     assert all(s["warnings"] == [] for s in r.json()["remediation"]["steps"])
 
@@ -332,6 +408,101 @@ def test_a_policy_of_that_name_saying_anything_else_is_never_attached(
     r = fix(cli, moto, "--mfa-self-service")
     assert r.code == 2, r.err
     assert "says something other than AWS's self-service MFA example" in r.err
+    assert writes(sent) == []
+
+
+def test_the_self_service_policy_lets_a_device_have_any_name(moto: Any) -> None:
+    """The console suggests no name: a user who calls the device "phone" must not be denied."""
+    from remediate.steps.self_service import self_service_document
+
+    allow = next(
+        s
+        for s in self_service_document("aws-cn")["Statement"]
+        if "iam:CreateVirtualMFADevice" in s.get("Action", [])
+    )
+    assert allow["Resource"] == "arn:aws-cn:iam::*:mfa/*"
+
+
+# What remediate wrote before AWS's example allowed any device name (kept by hand, like the above).
+OLD_SELF_SERVICE = {
+    "Version": "2012-10-17",
+    "Statement": [
+        {
+            "Sid": "AllowViewAccountInfo",
+            "Effect": "Allow",
+            "Action": "iam:ListVirtualMFADevices",
+            "Resource": "*",
+        },
+        {
+            "Sid": "AllowManageOwnVirtualMFADevice",
+            "Effect": "Allow",
+            "Action": ["iam:CreateVirtualMFADevice", "iam:DeleteVirtualMFADevice"],
+            "Resource": "arn:aws:iam::*:mfa/${aws:username}",
+        },
+        {
+            "Sid": "AllowManageOwnUserMFA",
+            "Effect": "Allow",
+            "Action": [
+                "iam:DeactivateMFADevice",
+                "iam:EnableMFADevice",
+                "iam:GetUser",
+                "iam:ListMFADevices",
+                "iam:ResyncMFADevice",
+            ],
+            "Resource": "arn:aws:iam::*:user/${aws:username}",
+        },
+        {
+            "Sid": "DenyAllExceptListedIfNoMFA",
+            "Effect": "Deny",
+            "NotAction": [
+                "iam:ChangePassword",
+                "iam:CreateVirtualMFADevice",
+                "iam:EnableMFADevice",
+                "iam:GetUser",
+                "iam:ListMFADevices",
+                "iam:ListVirtualMFADevices",
+                "iam:ResyncMFADevice",
+                "sts:GetSessionToken",
+            ],
+            "Resource": "*",
+            "Condition": {"BoolIfExists": {"aws:MultiFactorAuthPresent": "false"}},
+        },
+    ],
+}
+
+
+@pytest.mark.parametrize("versions", [1, 5])
+def test_an_outdated_policy_remediate_created_is_updated(
+    moto: Any, cli: Any, test_keyring: Any, sent: list[str], versions: int
+) -> None:
+    iam = moto.client("iam")
+    iam.create_policy(
+        PolicyName="RemediateSelfServiceMFA", PolicyDocument=json.dumps(OLD_SELF_SERVICE)
+    )
+    for _ in range(versions - 1):  # IAM keeps five at most: the oldest spare one makes room
+        iam.create_policy_version(
+            PolicyArn=SELF_SERVICE, PolicyDocument=json.dumps(OLD_SELF_SERVICE)
+        )
+    plan = fix(cli, moto, "--mfa-self-service", "--dry-run")
+    assert plan.code == 0, plan.err
+    assert "update the customer-managed policy RemediateSelfServiceMFA" in plan.out
+
+    r = fix(cli, moto, "--mfa-self-service", "-o", "json")
+    assert r.code == 0, r.err
+    assert changes(r.json())["mfa-self-service"] == "update"
+    policy = iam.get_policy(PolicyArn=SELF_SERVICE)["Policy"]
+    version = iam.get_policy_version(PolicyArn=SELF_SERVICE, VersionId=policy["DefaultVersionId"])
+    assert version["PolicyVersion"]["Document"] == DOCUMENTED_SELF_SERVICE
+    kept = iam.list_policy_versions(PolicyArn=SELF_SERVICE)["Versions"]
+    assert len(kept) == min(versions + 1, 5)
+    if versions == 5:  # v1 was the default: v2 is the oldest one not in use
+        assert sorted(v["VersionId"] for v in kept) == ["v1", "v3", "v4", "v5", "v6"]
+    assert SELF_SERVICE in user_policies(moto)
+
+    sent.clear()
+    again = fix(cli, moto, "--mfa-self-service", "-o", "json")
+    assert again.code == 0, again.err
+    assert set(changes(again.json()).values()) == {"none"}
     assert writes(sent) == []
 
 
@@ -418,7 +589,7 @@ def test_change_password_policy_where_users_may_not_change_their_own(
 
 
 def test_change_password_policy_for_an_existing_profile_that_requires_a_reset(
-    moto: Any, cli: Any, reset_flag_kept: None
+    moto: Any, cli: Any
 ) -> None:
     iam = moto.client("iam")
     iam.create_user(UserName=USER, Tags=[MANAGED])
@@ -427,6 +598,21 @@ def test_change_password_policy_for_an_existing_profile_that_requires_a_reset(
     assert r.code == 0, r.err
     assert changes(r.json())["console-access"] == "update"
     assert user_policies(moto) == [CHANGE_PASSWORD]
+
+
+def test_the_sandbox_keeps_the_reset_flag_as_iam_does(
+    moto: Any, cli: Any, test_keyring: Any
+) -> None:
+    """The suite's emulator is remediate's own sandbox (`--sandbox`, `sandbox serve`): what it
+    does here, it does there, with no patch of the tests' own."""
+    assert fix(cli, moto, "--no-mfa").code == 0
+    profile = moto.client("iam").get_login_profile(UserName=USER)["LoginProfile"]
+    assert profile["PasswordResetRequired"] is True
+    assert cli("secrets", "forget", USER, "--yes").code == 0
+    r = fix(cli, moto, "--no-mfa", "--dry-run")
+    assert r.code == 0, r.err
+    assert "(a reset is still required) and the keyring holds none" in r.out
+    assert "--reset-password sets a new one" in r.out
 
 
 # --- 6. handover commands, one access key format -----------------------------------------------
@@ -524,7 +710,6 @@ def test_reset_password_replaces_the_keyring_value_and_requires_a_reset(
     cli: Any,
     test_keyring: Any,
     updates: list[tuple[str, str, bool]],
-    reset_flag_kept: None,
 ) -> None:
     from moto.iam.models import iam_backends
 

@@ -137,6 +137,9 @@ def test_root_use_for_alice_in_one_account() -> None:
         "iam:GetPolicy": {SELF_SERVICE_POLICY},
         "iam:GetPolicyVersion": {SELF_SERVICE_POLICY},
         "iam:CreatePolicy": {SELF_SERVICE_POLICY},
+        "iam:ListPolicyVersions": {SELF_SERVICE_POLICY},
+        "iam:CreatePolicyVersion": {SELF_SERVICE_POLICY},
+        "iam:DeletePolicyVersion": {SELF_SERVICE_POLICY},
         "iam:ListAccessKeys": {user},
         "iam:CreateAccessKey": {user},
         "iam:DeleteAccessKey": {user},
@@ -416,6 +419,17 @@ def _self_service_policy_exists(moto: Any) -> None:
     )
 
 
+def _outdated_self_service_policy_exists(moto: Any, versions: int = 1) -> None:
+    # What an earlier remediate wrote gets a new default version; five versions: one goes first.
+    from remediate.steps.self_service import outdated_documents
+
+    iam = moto.client("iam")
+    document = json.dumps(outdated_documents("aws")[0])
+    arn = iam.create_policy(PolicyName="RemediateSelfServiceMFA", PolicyDocument=document)
+    for _ in range(versions - 1):
+        iam.create_policy_version(PolicyArn=arn["Policy"]["Arn"], PolicyDocument=document)
+
+
 def _login_profile_exists(moto: Any) -> None:
     # --reset-password sets a new password on the login profile alice has.
     iam = moto.client("iam")
@@ -435,12 +449,18 @@ SETUPS: dict[str, Callable[[Any], None]] = {
     "iam:ListAttachedUserPolicies": _user_and_group_exist,
     "iam:GetPolicyVersion": _self_service_policy_exists,
     "iam:UpdateLoginProfile": _login_profile_exists,
+    "iam:ListPolicyVersions": _outdated_self_service_policy_exists,
+    "iam:CreatePolicyVersion": _outdated_self_service_policy_exists,
+    "iam:DeletePolicyVersion": lambda moto: _outdated_self_service_policy_exists(moto, 5),
 }
 # Actions only some runs need: the options that make the run need them.
 FIXES: dict[str, tuple[str, ...]] = {
     "iam:CreatePolicy": SELF_SERVICE_FIX,
     "iam:GetPolicy": SELF_SERVICE_FIX,
     "iam:GetPolicyVersion": SELF_SERVICE_FIX,
+    "iam:ListPolicyVersions": SELF_SERVICE_FIX,
+    "iam:CreatePolicyVersion": SELF_SERVICE_FIX,
+    "iam:DeletePolicyVersion": SELF_SERVICE_FIX,
     "iam:UpdateLoginProfile": (*FULL_FIX, "--reset-password"),
 }
 SCOPED_FOR_ALICE = policy("root-use", variables={"user": "alice"}, account=ACCOUNT)

@@ -986,9 +986,11 @@ def secrets_forget(
     yes: bool,
     prompter: Prompter,
     allow_plaintext: bool = False,
+    include_pending_mfa: bool = False,
 ) -> int:
     """Delete a user's secrets from the keyring (after a confirmation), warning first about any
-    that were never handed over."""
+    that were never handed over. The seed of an MFA device a run left pending is kept unless
+    ``include_pending_mfa``: finishing its enrollment (--mfa-codes) needs it."""
     from remediate.output import write_line
     from remediate.prompt import confirm_or_refuse
     from remediate.secrets import HANDOVER
@@ -996,7 +998,21 @@ def secrets_forget(
     store = _usable_store(allow_plaintext=allow_plaintext)
     account_id = _account_for(store, user, account)
     entries = [k for a, u, k in store.entries() if a == account_id and u == user]
+    pending = store.pending_mfa(account_id, user) if "mfa-seed" in entries else None
+    if pending is not None and not include_pending_mfa:
+        # The notes go with the seed: they say the device is pending.
+        entries = [k for k in entries if k not in ("mfa-seed", HANDOVER)]
+        write_line(
+            f"Keeping {user}'s MFA seed: the device {pending} is pending (not enabled), and the "
+            f"run that finishes its enrollment (--mfa-codes CODE1 CODE2) needs it. Forget it "
+            "after that run, or now with --include-pending-mfa (the device must then be "
+            "enrolled afresh).",
+            sys.stderr,
+        )
     kinds = [k for k in entries if k != HANDOVER]
+    if not kinds:
+        write_line(f"Nothing else to forget for {user} (account {account_id}).")
+        return EXIT_OK
     for warning in _forget_warnings(store, account_id, user, kinds):
         write_line(f"Warning: {warning}", sys.stderr)
     confirm_or_refuse(

@@ -255,3 +255,16 @@ def _apply(remediation: Remediation, run: AccountRun, services: Services) -> Non
         run.failure = exc
     finally:
         ctx.aws.on_write = None
+        _note_mfa(ctx)
+
+
+def _note_mfa(ctx: StepContext) -> None:
+    """Note in the keyring whether the user's MFA device was left pending: `secrets forget` must
+    not delete the seed the finishing run (--mfa-codes) still needs."""
+    device = ctx.outcome.mfa
+    if device is None or device.user is None or not ctx.secrets.usable():
+        return
+    if device.enabled or device.seed_kept:
+        ctx.secrets.note_mfa(
+            ctx.account_id, device.user, device.serial_number, enabled=device.enabled
+        )

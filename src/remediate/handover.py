@@ -76,7 +76,8 @@ def handover(outcome: RunOutcome, account_id: str, *, finish: str | None) -> Han
         where = f" at {outcome.console_sign_in_url}" if outcome.console_sign_in_url else ""
         first_sign_in = (
             f"sign in{where} as {user} with the password handed over, and set a new one",
-            "open Security credentials and assign an MFA device (an authenticator app)",
+            "open Security credentials and assign an MFA device (an authenticator app), named "
+            f"as they like but unique in the account, e.g. {user}-phone",
             "sign out, and sign in again with the MFA code: until then every other action is "
             "denied (with access keys too: only an MFA session, aws sts get-session-token, works)",
         )

@@ -1,7 +1,8 @@
 """The built-in sandbox: a local moto server on loopback, seeded with a root user in use.
 
 moto's credential report has no ``<root_account>`` row and a fixed generation time; the sandbox
-(and the test suite, which reuses it) adds the root row the way real IAM shows it. moto has no
+(and the test suite, which reuses it) adds the root row the way real IAM shows it, and keeps a
+login profile's PasswordResetRequired, which moto drops. moto has no
 root credentials, root caller or centralized root access either: remediate.sandbox_root emulates
 them, and the root row is drawn from the root credentials it keeps.
 """
@@ -164,10 +165,28 @@ def install_root_rows() -> None:
         setattr(IAMBackend, "get_credential_report", get_credential_report)  # noqa: B010
         setattr(IamResponse, "get_credential_report", get_credential_report_response)  # noqa: B010
         _find_access_keys_in_existing_backends()
+        _keep_password_reset_required()
         sandbox_root.install()  # after the above: it looks root keys up first
         sandbox_cloudtrail.install()
         sandbox_securityhub.install()
         _patched = True
+
+
+def _keep_password_reset_required() -> None:
+    """Keep CreateLoginProfile's PasswordResetRequired, as IAM does; moto drops it, and a later
+    run that reads the flag back (a password nobody saw, --reset-password) would be misled."""
+    from moto.iam.responses import IamResponse
+
+    original: Any = IamResponse.create_login_profile
+
+    def create_login_profile(self: Any) -> Any:
+        result: Any = original(self)
+        if str(self._get_param("PasswordResetRequired")).lower() == "true":
+            self.backend.get_user(self._get_param("UserName")).password_reset_required = True
+            result.result["LoginProfile"]["PasswordResetRequired"] = True
+        return result
+
+    setattr(IamResponse, "create_login_profile", create_login_profile)  # noqa: B010
 
 
 def _find_access_keys_in_existing_backends() -> None:

@@ -550,7 +550,8 @@ class SecretStore:
     def handover(self, account_id: str, user: str) -> dict[str, Any]:
         """What remediate noted about the user's secrets: ``shown`` (kinds ever printed or written
         for a person: --show-secrets, `secrets show`, a QR code shown or written) and
-        ``sign_in_url``. An entry edited by hand reads as empty, never as an error."""
+        ``sign_in_url``, ``pending_mfa``. An entry edited by hand reads as empty, never as an
+        error."""
         raw = self.get(account_id, user, HANDOVER)
         try:
             notes = json.loads(raw) if raw else {}
@@ -578,6 +579,22 @@ class SecretStore:
         shown = self.shown(account_id, user)
         if kind in shown:
             self._note(account_id, user, shown=sorted(shown - {kind}))
+
+    def pending_mfa(self, account_id: str, user: str) -> str | None:
+        """The serial number of the user's MFA device a run left pending (created, not enabled),
+        whose enrollment still needs the seed kept here."""
+        serial = self.handover(account_id, user).get("pending_mfa")
+        return serial if isinstance(serial, str) else None
+
+    def note_mfa(self, account_id: str, user: str, serial: str, *, enabled: bool) -> None:
+        """How a run left the user's MFA device: pending (its seed is still needed) or enabled."""
+        if enabled:
+            if self.pending_mfa(account_id, user) is not None:
+                notes = self.handover(account_id, user)
+                notes.pop("pending_mfa", None)
+                self.put(account_id, user, HANDOVER, json.dumps(notes, sort_keys=True))
+        elif self.pending_mfa(account_id, user) != serial:
+            self._note(account_id, user, pending_mfa=serial)
 
     def note_sign_in_url(self, account_id: str, user: str, url: str) -> None:
         """Where the user signs in to the console (it depends on the account's partition)."""

@@ -370,8 +370,17 @@ def secrets_forget(
     account: o.Account = None,
     yes: o.Yes = False,
     allow_plaintext_keyring: o.AllowPlaintextKeyring = False,
+    include_pending_mfa: Annotated[
+        bool,
+        typer.Option(
+            "--include-pending-mfa",
+            help="Also forget the seed of an MFA device still pending (not enabled): its "
+            "enrollment can then no longer be finished with --mfa-codes.",
+        ),
+    ] = False,
 ) -> None:
-    """Delete a user's secrets from the keyring (after a confirmation)."""
+    """Delete a user's secrets from the keyring (after a confirmation). The seed of an MFA device
+    still waiting for its owner's codes is kept unless --include-pending-mfa."""
     from remediate import commands
 
     raise typer.Exit(
@@ -381,6 +390,7 @@ def secrets_forget(
             yes=yes,
             prompter=_prompter(),
             allow_plaintext=allow_plaintext_keyring,
+            include_pending_mfa=include_pending_mfa,
         )
     )
 
