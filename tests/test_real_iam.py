@@ -540,3 +540,23 @@ def test_an_account_with_neither_state_nor_status_is_an_error(
     r = cli("root-use", "--endpoint-url", moto.endpoint_url, "--all-accounts")
     assert r.code == 3, r.err
     assert "with neither State nor Status" in r.err
+
+
+# --- a lost create, then a read that lags ---------------------------------------------------------
+
+
+def test_a_lost_login_profile_create_then_a_stale_read_keeps_the_password_in_effect(
+    moto: Any, cli: Any, proxied: Any, test_keyring: Any
+) -> None:
+    # The create is applied but its answer lost; the resend finds it there; the read that
+    # tells whose it is lags once. A "no such entity" then is no proof it is someone else's.
+    lose, lag = Rule("CreateLoginProfile", "lose"), Rule("GetLoginProfile", "stale")
+    proxy = proxied(Faults(rules=[lose, lag]))
+
+    r = fix(cli, proxy.endpoint_url)
+
+    assert (lose.hits, lag.hits) == (1, 1), "the faults were never injected"
+    assert r.code == 0, r.err
+    assert "did not create" not in r.err
+    secrets = converged(moto, test_keyring)  # the keyring holds the password in effect
+    assert SecretStore(test_keyring).get(ACCOUNT, "alice", "password") == secrets["password"]
