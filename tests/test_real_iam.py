@@ -560,3 +560,21 @@ def test_a_lost_login_profile_create_then_a_stale_read_keeps_the_password_in_eff
     assert "did not create" not in r.err
     secrets = converged(moto, test_keyring)  # the keyring holds the password in effect
     assert SecretStore(test_keyring).get(ACCOUNT, "alice", "password") == secrets["password"]
+
+
+def test_a_lost_device_create_while_the_device_is_invisible_converges(
+    moto: Any, cli: Any, proxied: Any, test_keyring: Any
+) -> None:
+    # The device just made is invisible: deleting it answers "no such entity", yet creating it
+    # again answers "already exists". That is the lost device: deleted (waiting it out), made again.
+    lose = Rule("CreateVirtualMFADevice", "lose")
+    proxy = proxied(Faults(rules=[lose], invisible_for=1.0))
+
+    r = fix(cli, proxy.endpoint_url)
+
+    assert lose.hits == 1
+    assert r.code == 0, r.err
+    ops = proxy.faults.operations
+    assert ops.count("CreateVirtualMFADevice") == 3  # lost, refused (it exists), made
+    assert "AWS created it but its answer, with the seed, was lost" in r.err
+    converged(moto, test_keyring)
