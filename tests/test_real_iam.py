@@ -578,3 +578,31 @@ def test_a_lost_device_create_while_the_device_is_invisible_converges(
     assert ops.count("CreateVirtualMFADevice") == 3  # lost, refused (it exists), made
     assert "AWS created it but its answer, with the seed, was lost" in r.err
     converged(moto, test_keyring)
+
+
+def test_mfa_auto_computes_fresh_codes_for_every_send(
+    moto: Any, cli: Any, proxied: Any, test_keyring: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # TOTP codes expire, and IAM refuses a code it has seen: a resend after a 409 (call_once)
+    # or a stale "no such entity" (the consistency wait) carries codes computed for it.
+    import remediate.mfa
+
+    computed: list[float] = []
+    auto_codes = remediate.mfa.auto_codes
+
+    def counted(seed: str, *, now: float) -> tuple[str, str]:
+        computed.append(now)
+        return auto_codes(seed, now=now)
+
+    monkeypatch.setattr(remediate.mfa, "auto_codes", counted)
+    conflict = Rule("EnableMFADevice", "conflict", times=2)
+    stale = Rule("EnableMFADevice", "stale")
+    proxy = proxied(Faults(rules=[conflict, stale]))
+
+    r = fix(cli, proxy.endpoint_url)
+
+    assert (conflict.hits, stale.hits) == (2, 1)
+    assert r.code == 0, r.err
+    assert len(computed) == 4  # two 409s, one stale answer, one that went through
+    assert proxy.faults.operations.count("EnableMFADevice") == 1
+    converged(moto, test_keyring)

@@ -261,16 +261,22 @@ def _backoff(delay: float) -> float:
     return min(delay * 2, MAX_WAIT)
 
 
-def call_once(client: Any, operation: str, /, **params: Any) -> dict[str, Any]:
+Fresh = Callable[[], dict[str, Any]]
+
+
+def call_once(
+    client: Any, operation: str, /, *, fresh: Fresh | None = None, **params: Any
+) -> dict[str, Any]:
     """A call through a client that never resends (``Aws.iam_once``), for a create that must
     happen once. A refusal that proves nothing was applied (throttling, a 409 conflict, a
     connection never made) is tried again with backoff; an answer lost after the request was
     sent raises an AwsError with ``ambiguous`` set, for the caller to look before trying again.
+    ``fresh()`` gives parameters computed anew for each send (TOTP codes expire).
     """
     delay = FIRST_WAIT
     for attempt in range(1, MAX_SAFE_ATTEMPTS + 1):
         try:
-            return call(client, operation, **params)
+            return call(client, operation, **params, **(fresh() if fresh else {}))
         except AwsError as exc:
             retry = exc.code in THROTTLING_CODES | CONFLICT_CODES | {UNREACHABLE}
             if not retry or attempt == MAX_SAFE_ATTEMPTS:

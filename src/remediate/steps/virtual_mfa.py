@@ -440,18 +440,22 @@ class VirtualMfaStep(Step[MfaPlan]):
         """EnableMFADevice, sent once; after a lost answer, the device assigned to the user is
         success (and so is "already exists" for this user and device)."""
         codes = None if ctx.options.mfa.mode == "auto" else self._codes(ctx, seed, serial)
+
+        def sent_codes() -> dict[str, str]:
+            # Computed codes are computed again for every send: a code goes stale in 30 s, and
+            # IAM refuses a code it has already seen.
+            code1, code2 = codes or self._codes(ctx, seed)
+            return {"AuthenticationCode1": code1, "AuthenticationCode2": code2}
+
         for _ in range(MAX_SEND_TRIES):
             try:
-                # Computed codes are computed again on each try: a code goes stale in 30 s.
-                code1, code2 = codes or self._codes(ctx, seed)
                 ctx.call(
                     "EnableMFADevice",
                     once=True,
+                    fresh=sent_codes,
                     about=(("user", user), ("mfa", name)),
                     UserName=user,
                     SerialNumber=serial,
-                    AuthenticationCode1=code1,
-                    AuthenticationCode2=code2,
                 )
                 return
             except AwsError as exc:
