@@ -21,6 +21,7 @@ from remediate.steps.base import (
     ANY_RESOURCE,
     Arns,
     Change,
+    EntityKind,
     FieldSpec,
     Grant,
     MfaDevice,
@@ -423,7 +424,7 @@ class VirtualMfaStep(Step[MfaPlan]):
         """Delete the device a lost CreateVirtualMFADevice may have made; True if there was one.
         With ``exists`` (IAM said so), "no such entity" is IAM lagging and is waited out."""
         serial = f"arn:{ctx.partition}:iam::{ctx.account_id}:mfa/{name}"
-        about = (("mfa", name),) if exists else ()
+        about: tuple[tuple[EntityKind, str], ...] = (("mfa", name),) if exists else ()
         try:
             ctx.call("DeleteVirtualMFADevice", about=about, SerialNumber=serial)
         except AwsError as exc:
