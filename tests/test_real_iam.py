@@ -6,6 +6,7 @@ does not hold, and the keyring never loses the secret that is actually set."""
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Iterator
 from typing import Any
 
@@ -254,17 +255,26 @@ def test_new_entities_invisible_for_a_while_still_complete_in_one_run(
 
 
 @pytest.mark.parametrize(
-    "operation",
-    ["AttachGroupPolicy", "AddUserToGroup", "TagUser", "CreateAccessKey", "EnableMFADevice"],
+    ("operation", "action"),
+    [
+        ("AttachGroupPolicy", "conflict"),
+        ("AddUserToGroup", "conflict"),
+        ("TagUser", "conflict"),
+        ("CreateAccessKey", "conflict"),
+        ("EnableMFADevice", "conflict"),
+        # The other 409: the consistency wait (a retried call) and call_once (a create) alike.
+        ("AddUserToGroup", "unmodifiable"),
+        ("CreateLoginProfile", "unmodifiable"),
+    ],
 )
 def test_conflicts_are_tried_again(
-    moto: Any, cli: Any, proxied: Any, test_keyring: Any, operation: str
+    moto: Any, cli: Any, proxied: Any, test_keyring: Any, operation: str, action: Any
 ) -> None:
     if operation == "TagUser":
         # A user remediate created (its tag says so) that lacks the Team tag.
         managed = [{"Key": "remediate:managed-by", "Value": "remediate"}]
         moto.client("iam").create_user(UserName="alice", Tags=managed)
-    rule = Rule(operation, "conflict", times=2)
+    rule = Rule(operation, action, times=2)
     proxy = proxied(Faults(rules=[rule]))
 
     r = fix(cli, proxy.endpoint_url)
@@ -372,6 +382,19 @@ def test_eventually_returns_none_when_iam_never_shows_it() -> None:
     assert 0 < sum(clock.slept) <= 10
     shown = iter([None, None, "there"])
     assert eventually("key", lambda: next(shown), sleep=clock.sleep, clock=clock) == "there"
+
+
+def test_eventually_says_its_first_wait_on_stderr_and_each_later_one_with_v(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    from remediate.aws.calls import eventually
+
+    caplog.set_level(logging.INFO)
+    clock, shown = FakeClock(), iter([None, None, None, "there"])
+    assert eventually("key", lambda: next(shown), sleep=clock.sleep, clock=clock) == "there"
+    said = [(r.levelno, r.getMessage()) for r in caplog.records]
+    assert [level for level, _ in said] == [logging.WARNING, logging.INFO, logging.INFO]
+    assert "waiting for IAM to show key (IAM is eventually consistent)" in said[0][1]
 
 
 # --- partitions, from AWS ---------------------------------------------------------------------
@@ -605,4 +628,51 @@ def test_mfa_auto_computes_fresh_codes_for_every_send(
     assert r.code == 0, r.err
     assert len(computed) == 4  # two 409s, one stale answer, one that went through
     assert proxy.faults.operations.count("EnableMFADevice") == 1
+    converged(moto, test_keyring)
+
+
+def waits(caplog: pytest.LogCaptureFixture, what: str) -> list[int]:
+    """The levels of the log records that say a wait for ``what``: WARNING is on stderr
+    without -v (pytest's handlers stand in for the CLI's, which writes to stderr), INFO with it."""
+    return [r.levelno for r in caplog.records if f"to show {what}" in r.getMessage()]
+
+
+def test_a_lost_enable_resent_while_the_device_list_lags_is_success(
+    moto: Any, cli: Any, proxied: Any, test_keyring: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    # The enable was applied; ListMFADevices lags, so the step sends it again and IAM answers
+    # "already exists": for this user and device that is success, once IAM lists it.
+    caplog.set_level(logging.INFO)  # what -v shows
+    lose, lag = Rule("EnableMFADevice", "lose"), Rule("ListMFADevices", "lag", times=3)
+    proxy = proxied(Faults(rules=[lose, lag]))
+
+    r = cli("-v", "root-use", "--endpoint-url", proxy.endpoint_url, *FIX, "-o", "json")
+
+    assert (lose.hits, lag.hits) == (1, 3)
+    assert r.code == 0, r.err
+    assert proxy.faults.operations.count("EnableMFADevice") == 2  # lost, then "already exists"
+    steps = {s["id"]: s for s in r.json()["remediation"]["steps"]}
+    assert steps["mfa"]["applied"] is True
+    # The first wait is said on stderr, and each later one with -v.
+    assert waits(caplog, "MFA device") == [logging.WARNING, logging.INFO]
+    converged(moto, test_keyring)
+
+
+def test_a_key_the_lagging_list_hid_is_deleted_once_iam_lists_the_held_one(
+    moto: Any, cli: Any, proxied: Any, test_keyring: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    # After a lost CreateAccessKey, ListAccessKeys lags: it hides the lost request's key from
+    # the step that deletes it, then hides the new key. Once IAM lists the key whose secret the
+    # keyring holds, the other newcomer is the lost request's: deleted.
+    lose, lag = Rule("CreateAccessKey", "lose"), Rule("ListAccessKeys", "lag", times=2)
+    proxy = proxied(Faults(rules=[lose, lag]))
+
+    r = fix(cli, proxy.endpoint_url)
+
+    assert (lose.hits, lag.hits) == (1, 2)
+    assert r.code == 0, r.err
+    assert proxy.faults.operations.count("CreateAccessKey") == 2
+    assert proxy.faults.operations.count("DeleteAccessKey") == 1
+    assert "AWS created it but its answer, with the secret, was lost" in r.err
+    assert waits(caplog, "access key") == [logging.WARNING]  # said on stderr
     converged(moto, test_keyring)
