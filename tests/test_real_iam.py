@@ -462,6 +462,20 @@ def test_the_callers_partition_names_policies_and_sign_in(
     assert console_sign_in_url("111122223333", identity.partition) == sign_in
 
 
+def test_the_run_takes_its_partition_from_the_callers_arn(
+    moto: Any, cli: Any, proxied: Any
+) -> None:
+    # The caller's ARN says aws-cn, the region says aws: the ARN, which is AWS's word, wins.
+    proxy = proxied(Faults(rewrite={"GetCallerIdentity": (b"<Arn>arn:aws:", b"<Arn>arn:aws-cn:")}))
+
+    r = fix(cli, proxy.endpoint_url, "--dry-run")
+
+    assert r.code == 0, r.err
+    assert proxy.faults.writes == 0
+    steps = {s["id"]: s for s in r.json()["remediation"]["steps"]}
+    assert steps["admin-policy"]["resource"] == "arn:aws-cn:iam::aws:policy/AdministratorAccess"
+
+
 # --- names and tag keys as IAM compares them ------------------------------------------------------
 
 
