@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 
 from faultproxy import FaultProxy, Faults, Rule
+from remediate.journal import read_journal
 from remediate.sandbox import SANDBOX_ACCOUNT_ID as ACCOUNT
 from remediate.secrets import SecretStore
 
@@ -225,11 +226,19 @@ def test_a_stale_login_profile_read_keeps_the_password_in_effect(
     assert fix(cli, moto.endpoint_url).code == 0
     password = converged(moto, test_keyring)["password"]
     proxy = proxied(Faults(rules=[Rule("GetLoginProfile", "stale")]))
+    journaled = len(read_journal().entries)
 
     r = fix(cli, proxy.endpoint_url)
 
     assert r.code == 0, r.err
     assert proxy.faults.operations.count("CreateLoginProfile") == 1  # refused: it exists
+    # Every write call is journaled with its outcome, a refused one too.
+    creates = [
+        e["outcome"]
+        for e in read_journal().entries[journaled:]
+        if e["action"] == "iam:CreateLoginProfile"
+    ]
+    assert creates == ["failed (EntityAlreadyExists)"]
     steps = {s["id"]: s for s in r.json()["remediation"]["steps"]}
     assert steps["console-access"]["change"] == "none"
     assert steps["console-access"]["applied"] is False
