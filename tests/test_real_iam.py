@@ -313,6 +313,33 @@ def test_a_clean_run_makes_no_reconciliation_read(moto: Any, cli: Any, proxied: 
     assert proxy.faults.requests == 3 + 4 + 9  # detection, the plan's reads, the writes
 
 
+@pytest.mark.parametrize("action", ["conflict", "unmodifiable"])
+def test_conflicts_on_root_credentials_and_organization_features_are_tried_again(
+    moto: Any, cli: Any, proxied: Any, action: Any
+) -> None:
+    from orgs import seed_sandbox_organization
+    from remediate import sandbox_root
+
+    ids = seed_sandbox_organization(moto, central_root_access=("RootCredentialsManagement",))
+    rules = [Rule("EnableOrganizationsRootSessions", action), Rule("DeleteAccessKey", action)]
+    proxy = proxied(Faults(rules=rules))
+
+    enabled = cli("root-credentials", "centralize", "--endpoint-url", proxy.endpoint_url, "--yes")
+    deleted = cli(
+        "root-credentials", "delete", "--accounts", ids["dev"], "--yes",
+        "--endpoint-url", proxy.endpoint_url,
+    )  # fmt: skip
+
+    assert [r.hits for r in rules] == [1, 1]
+    assert enabled.code == 0, enabled.err
+    assert deleted.code == 0, deleted.err
+    features = moto.client("iam").list_organizations_features()["EnabledFeatures"]
+    assert "RootSessions" in features
+    creds = sandbox_root.root_credentials(ids["dev"])
+    assert creds is not None
+    assert creds.access_keys == []
+
+
 # --- the consistency helpers, with a clock of their own -----------------------------------------
 
 
