@@ -635,6 +635,34 @@ def test_a_lost_login_profile_create_then_a_stale_read_keeps_the_password_in_eff
     assert SecretStore(test_keyring).get(ACCOUNT, "alice", "password") == secrets["password"]
 
 
+def test_a_login_profile_iam_never_shows_after_a_lost_create_stays_pending(
+    moto: Any, cli: Any, proxied: Any, test_keyring: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Whose the login profile is cannot be told: the password sent stays pending, and the
+    # rerun, which sees the profile, takes it as the password in effect.
+    from moto.iam.models import iam_backends
+
+    import remediate.aws.calls
+
+    eventually = remediate.aws.calls.eventually
+    monkeypatch.setattr(
+        remediate.aws.calls, "eventually", lambda what, check: eventually(what, check, timeout=1)
+    )
+    lose, lag = Rule("CreateLoginProfile", "lose"), Rule("GetLoginProfile", "stale", times=99)
+    proxy = proxied(Faults(rules=[lose, lag]))
+
+    r = fix(cli, proxy.endpoint_url)
+
+    assert r.code == 3, r.err
+    assert "does not show it" in r.err
+    in_effect = iam_backends[ACCOUNT]["global"].get_user("alice").password
+    pending = SecretStore(test_keyring).get(ACCOUNT, "alice", "pending-password")
+    assert pending is not None
+    assert json.loads(pending)["password"] == in_effect
+    assert fix(cli, moto.endpoint_url).code == 0
+    assert converged(moto, test_keyring)["password"] == in_effect
+
+
 def test_a_lost_device_create_while_the_device_is_invisible_converges(
     moto: Any, cli: Any, proxied: Any, test_keyring: Any
 ) -> None:
