@@ -8,8 +8,10 @@ It forwards each request to moto and can, by rule:
   "dies" right after a write reached AWS (``die_after_writes``);
 - hold the first write until the test releases it (``hold_first_write``);
 - per operation (``rules``): forward it and then lose the answer (HTTP 500, or no answer until
-  the client's read timeout has passed), answer a stale ``NoSuchEntity`` without forwarding, or
-  answer a 409 ``ConcurrentModification`` without forwarding;
+  the client's read timeout has passed), answer a stale ``NoSuchEntity`` without forwarding,
+  answer a 409 ``ConcurrentModification`` or ``EntityTemporarilyUnmodifiable`` without
+  forwarding, or forward a List call and answer it stale: its newest item left out (``lag``);
+- rewrite answers to an operation (``rewrite``), e.g. the caller's ARN in another partition;
 - keep every user, group and virtual MFA device invisible for ``invisible_for`` seconds after it
   was created: every later request naming it gets ``NoSuchEntity``, as IAM's eventual
   consistency can answer.
@@ -28,7 +30,7 @@ from typing import Any, Literal
 
 from remediate.aws.session import is_write
 
-RuleAction = Literal["lose", "timeout", "stale", "conflict"]
+RuleAction = Literal["lose", "timeout", "stale", "conflict", "unmodifiable", "lag"]
 
 
 def error_body(code: str, message: str, kind: str = "Sender") -> bytes:
@@ -67,6 +69,8 @@ class Faults:
     # How long an answer is held for a "timeout" rule: longer than the client's read timeout.
     hold_seconds: float = 2.0
     invisible_for: float = 0.0
+    # Per operation: (old, new) byte strings replaced in its answers.
+    rewrite: dict[str, tuple[bytes, bytes]] = field(default_factory=dict)
     seed: int = 0
     writes: int = 0
     requests: int = 0
@@ -97,6 +101,28 @@ _MESSAGES = {
     "group": "The group with name {} cannot be found.",
     "mfa": "VirtualMFADevice with serial number {} does not exist.",
 }
+
+
+_CONFLICTS = {
+    "conflict": (
+        "ConcurrentModification",
+        "Cannot perform the operation due to a concurrent modification.",
+    ),
+    "unmodifiable": (
+        "EntityTemporarilyUnmodifiable",
+        "The entity cannot be modified at this time. Try again later.",
+    ),
+}
+
+
+def _without_newest(payload: bytes) -> bytes:
+    """A List answer as a lagging read gives it: the last item (the newest; IAM and moto list
+    in creation order) left out."""
+    start = payload.rfind(b"<member>")
+    if start < 0:
+        return payload
+    end = payload.index(b"</member>", start) + len(b"</member>")
+    return payload[:start] + payload[end:]
 
 
 def _params(body: bytes) -> dict[str, str]:
@@ -219,10 +245,9 @@ class FaultProxy:
             message = _MESSAGES[kind].format(params.get("SerialNumber", name))
             self._reply(handler, 404, error_body("NoSuchEntity", message), "text/xml")
             return
-        if rule is not None and rule.action == "conflict":
-            message = "Cannot perform the operation due to a concurrent modification."
-            body409 = error_body("ConcurrentModification", message)
-            self._reply(handler, 409, body409, "text/xml")
+        if rule is not None and rule.action in ("conflict", "unmodifiable"):
+            code, message = _CONFLICTS[rule.action]
+            self._reply(handler, 409, error_body(code, message), "text/xml")
             return
         status, headers, payload = self._forward(handler, body)
         if status < 300 and op in _CREATES:
@@ -245,6 +270,10 @@ class FaultProxy:
             time.sleep(f.hold_seconds)
             self._drop(handler)
             return
+        if rule is not None and rule.action == "lag":
+            payload = _without_newest(payload)
+        if op in f.rewrite:
+            payload = payload.replace(*f.rewrite[op])
         self._reply(handler, status, payload, headers.get("Content-Type", "text/xml"), headers)
 
     def _forward(

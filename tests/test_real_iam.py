@@ -6,12 +6,14 @@ does not hold, and the keyring never loses the secret that is actually set."""
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
 from faultproxy import FaultProxy, Faults, Rule
+from remediate.journal import read_journal
 from remediate.sandbox import SANDBOX_ACCOUNT_ID as ACCOUNT
 from remediate.secrets import SecretStore
 
@@ -224,11 +226,19 @@ def test_a_stale_login_profile_read_keeps_the_password_in_effect(
     assert fix(cli, moto.endpoint_url).code == 0
     password = converged(moto, test_keyring)["password"]
     proxy = proxied(Faults(rules=[Rule("GetLoginProfile", "stale")]))
+    journaled = len(read_journal().entries)
 
     r = fix(cli, proxy.endpoint_url)
 
     assert r.code == 0, r.err
     assert proxy.faults.operations.count("CreateLoginProfile") == 1  # refused: it exists
+    # Every write call is journaled with its outcome, a refused one too.
+    creates = [
+        e["outcome"]
+        for e in read_journal().entries[journaled:]
+        if e["action"] == "iam:CreateLoginProfile"
+    ]
+    assert creates == ["failed (EntityAlreadyExists)"]
     steps = {s["id"]: s for s in r.json()["remediation"]["steps"]}
     assert steps["console-access"]["change"] == "none"
     assert steps["console-access"]["applied"] is False
@@ -254,17 +264,26 @@ def test_new_entities_invisible_for_a_while_still_complete_in_one_run(
 
 
 @pytest.mark.parametrize(
-    "operation",
-    ["AttachGroupPolicy", "AddUserToGroup", "TagUser", "CreateAccessKey", "EnableMFADevice"],
+    ("operation", "action"),
+    [
+        ("AttachGroupPolicy", "conflict"),
+        ("AddUserToGroup", "conflict"),
+        ("TagUser", "conflict"),
+        ("CreateAccessKey", "conflict"),
+        ("EnableMFADevice", "conflict"),
+        # The other 409: the consistency wait (a retried call) and call_once (a create) alike.
+        ("AddUserToGroup", "unmodifiable"),
+        ("CreateLoginProfile", "unmodifiable"),
+    ],
 )
 def test_conflicts_are_tried_again(
-    moto: Any, cli: Any, proxied: Any, test_keyring: Any, operation: str
+    moto: Any, cli: Any, proxied: Any, test_keyring: Any, operation: str, action: Any
 ) -> None:
     if operation == "TagUser":
         # A user remediate created (its tag says so) that lacks the Team tag.
         managed = [{"Key": "remediate:managed-by", "Value": "remediate"}]
         moto.client("iam").create_user(UserName="alice", Tags=managed)
-    rule = Rule(operation, "conflict", times=2)
+    rule = Rule(operation, action, times=2)
     proxy = proxied(Faults(rules=[rule]))
 
     r = fix(cli, proxy.endpoint_url)
@@ -292,6 +311,33 @@ def test_a_clean_run_makes_no_reconciliation_read(moto: Any, cli: Any, proxied: 
         ]
     )
     assert proxy.faults.requests == 3 + 4 + 9  # detection, the plan's reads, the writes
+
+
+@pytest.mark.parametrize("action", ["conflict", "unmodifiable"])
+def test_conflicts_on_root_credentials_and_organization_features_are_tried_again(
+    moto: Any, cli: Any, proxied: Any, action: Any
+) -> None:
+    from orgs import seed_sandbox_organization
+    from remediate import sandbox_root
+
+    ids = seed_sandbox_organization(moto, central_root_access=("RootCredentialsManagement",))
+    rules = [Rule("EnableOrganizationsRootSessions", action), Rule("DeleteAccessKey", action)]
+    proxy = proxied(Faults(rules=rules))
+
+    enabled = cli("root-credentials", "centralize", "--endpoint-url", proxy.endpoint_url, "--yes")
+    deleted = cli(
+        "root-credentials", "delete", "--accounts", ids["dev"], "--yes",
+        "--endpoint-url", proxy.endpoint_url,
+    )  # fmt: skip
+
+    assert [r.hits for r in rules] == [1, 1]
+    assert enabled.code == 0, enabled.err
+    assert deleted.code == 0, deleted.err
+    features = moto.client("iam").list_organizations_features()["EnabledFeatures"]
+    assert "RootSessions" in features
+    creds = sandbox_root.root_credentials(ids["dev"])
+    assert creds is not None
+    assert creds.access_keys == []
 
 
 # --- the consistency helpers, with a clock of their own -----------------------------------------
@@ -374,6 +420,19 @@ def test_eventually_returns_none_when_iam_never_shows_it() -> None:
     assert eventually("key", lambda: next(shown), sleep=clock.sleep, clock=clock) == "there"
 
 
+def test_eventually_says_its_first_wait_on_stderr_and_each_later_one_with_v(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    from remediate.aws.calls import eventually
+
+    caplog.set_level(logging.INFO)
+    clock, shown = FakeClock(), iter([None, None, None, "there"])
+    assert eventually("key", lambda: next(shown), sleep=clock.sleep, clock=clock) == "there"
+    said = [(r.levelno, r.getMessage()) for r in caplog.records]
+    assert [level for level, _ in said] == [logging.WARNING, logging.INFO, logging.INFO]
+    assert "waiting for IAM to show key (IAM is eventually consistent)" in said[0][1]
+
+
 # --- partitions, from AWS ---------------------------------------------------------------------
 
 
@@ -437,6 +496,20 @@ def test_the_callers_partition_names_policies_and_sign_in(
     identity = Identity("111122223333", arn)
     assert managed_policy_arn("AdministratorAccess", identity.partition) == policy_arn
     assert console_sign_in_url("111122223333", identity.partition) == sign_in
+
+
+def test_the_run_takes_its_partition_from_the_callers_arn(
+    moto: Any, cli: Any, proxied: Any
+) -> None:
+    # The caller's ARN says aws-cn, the region says aws: the ARN, which is AWS's word, wins.
+    proxy = proxied(Faults(rewrite={"GetCallerIdentity": (b"<Arn>arn:aws:", b"<Arn>arn:aws-cn:")}))
+
+    r = fix(cli, proxy.endpoint_url, "--dry-run")
+
+    assert r.code == 0, r.err
+    assert proxy.faults.writes == 0
+    steps = {s["id"]: s for s in r.json()["remediation"]["steps"]}
+    assert steps["admin-policy"]["resource"] == "arn:aws-cn:iam::aws:policy/AdministratorAccess"
 
 
 # --- names and tag keys as IAM compares them ------------------------------------------------------
@@ -540,3 +613,144 @@ def test_an_account_with_neither_state_nor_status_is_an_error(
     r = cli("root-use", "--endpoint-url", moto.endpoint_url, "--all-accounts")
     assert r.code == 3, r.err
     assert "with neither State nor Status" in r.err
+
+
+# --- a lost create, then a read that lags ---------------------------------------------------------
+
+
+def test_a_lost_login_profile_create_then_a_stale_read_keeps_the_password_in_effect(
+    moto: Any, cli: Any, proxied: Any, test_keyring: Any
+) -> None:
+    # The create is applied but its answer lost; the resend finds it there; the read that
+    # tells whose it is lags once. A "no such entity" then is no proof it is someone else's.
+    lose, lag = Rule("CreateLoginProfile", "lose"), Rule("GetLoginProfile", "stale")
+    proxy = proxied(Faults(rules=[lose, lag]))
+
+    r = fix(cli, proxy.endpoint_url)
+
+    assert (lose.hits, lag.hits) == (1, 1), "the faults were never injected"
+    assert r.code == 0, r.err
+    assert "did not create" not in r.err
+    secrets = converged(moto, test_keyring)  # the keyring holds the password in effect
+    assert SecretStore(test_keyring).get(ACCOUNT, "alice", "password") == secrets["password"]
+
+
+def test_a_login_profile_iam_never_shows_after_a_lost_create_stays_pending(
+    moto: Any, cli: Any, proxied: Any, test_keyring: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Whose the login profile is cannot be told: the password sent stays pending, and the
+    # rerun, which sees the profile, takes it as the password in effect.
+    from moto.iam.models import iam_backends
+
+    import remediate.aws.calls
+
+    eventually = remediate.aws.calls.eventually
+    monkeypatch.setattr(
+        remediate.aws.calls, "eventually", lambda what, check: eventually(what, check, timeout=1)
+    )
+    lose, lag = Rule("CreateLoginProfile", "lose"), Rule("GetLoginProfile", "stale", times=99)
+    proxy = proxied(Faults(rules=[lose, lag]))
+
+    r = fix(cli, proxy.endpoint_url)
+
+    assert r.code == 3, r.err
+    assert "does not show it" in r.err
+    in_effect = iam_backends[ACCOUNT]["global"].get_user("alice").password
+    pending = SecretStore(test_keyring).get(ACCOUNT, "alice", "pending-password")
+    assert pending is not None
+    assert json.loads(pending)["password"] == in_effect
+    assert fix(cli, moto.endpoint_url).code == 0
+    assert converged(moto, test_keyring)["password"] == in_effect
+
+
+def test_a_lost_device_create_while_the_device_is_invisible_converges(
+    moto: Any, cli: Any, proxied: Any, test_keyring: Any
+) -> None:
+    # The device just made is invisible: deleting it answers "no such entity", yet creating it
+    # again answers "already exists". That is the lost device: deleted (waiting it out), made again.
+    lose = Rule("CreateVirtualMFADevice", "lose")
+    proxy = proxied(Faults(rules=[lose], invisible_for=1.0))
+
+    r = fix(cli, proxy.endpoint_url)
+
+    assert lose.hits == 1
+    assert r.code == 0, r.err
+    ops = proxy.faults.operations
+    assert ops.count("CreateVirtualMFADevice") == 3  # lost, refused (it exists), made
+    assert "AWS created it but its answer, with the seed, was lost" in r.err
+    converged(moto, test_keyring)
+
+
+def test_mfa_auto_computes_fresh_codes_for_every_send(
+    moto: Any, cli: Any, proxied: Any, test_keyring: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # TOTP codes expire, and IAM refuses a code it has seen: a resend after a 409 (call_once)
+    # or a stale "no such entity" (the consistency wait) carries codes computed for it.
+    import remediate.mfa
+
+    computed: list[float] = []
+    auto_codes = remediate.mfa.auto_codes
+
+    def counted(seed: str, *, now: float) -> tuple[str, str]:
+        computed.append(now)
+        return auto_codes(seed, now=now)
+
+    monkeypatch.setattr(remediate.mfa, "auto_codes", counted)
+    conflict = Rule("EnableMFADevice", "conflict", times=2)
+    stale = Rule("EnableMFADevice", "stale")
+    proxy = proxied(Faults(rules=[conflict, stale]))
+
+    r = fix(cli, proxy.endpoint_url)
+
+    assert (conflict.hits, stale.hits) == (2, 1)
+    assert r.code == 0, r.err
+    assert len(computed) == 4  # two 409s, one stale answer, one that went through
+    assert proxy.faults.operations.count("EnableMFADevice") == 1
+    converged(moto, test_keyring)
+
+
+def waits(caplog: pytest.LogCaptureFixture, what: str) -> list[int]:
+    """The levels of the log records that say a wait for ``what``: WARNING is on stderr
+    without -v (pytest's handlers stand in for the CLI's, which writes to stderr), INFO with it."""
+    return [r.levelno for r in caplog.records if f"to show {what}" in r.getMessage()]
+
+
+def test_a_lost_enable_resent_while_the_device_list_lags_is_success(
+    moto: Any, cli: Any, proxied: Any, test_keyring: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    # The enable was applied; ListMFADevices lags, so the step sends it again and IAM answers
+    # "already exists": for this user and device that is success, once IAM lists it.
+    caplog.set_level(logging.INFO)  # what -v shows
+    lose, lag = Rule("EnableMFADevice", "lose"), Rule("ListMFADevices", "lag", times=3)
+    proxy = proxied(Faults(rules=[lose, lag]))
+
+    r = cli("-v", "root-use", "--endpoint-url", proxy.endpoint_url, *FIX, "-o", "json")
+
+    assert (lose.hits, lag.hits) == (1, 3)
+    assert r.code == 0, r.err
+    assert proxy.faults.operations.count("EnableMFADevice") == 2  # lost, then "already exists"
+    steps = {s["id"]: s for s in r.json()["remediation"]["steps"]}
+    assert steps["mfa"]["applied"] is True
+    # The first wait is said on stderr, and each later one with -v.
+    assert waits(caplog, "MFA device") == [logging.WARNING, logging.INFO]
+    converged(moto, test_keyring)
+
+
+def test_a_key_the_lagging_list_hid_is_deleted_once_iam_lists_the_held_one(
+    moto: Any, cli: Any, proxied: Any, test_keyring: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    # After a lost CreateAccessKey, ListAccessKeys lags: it hides the lost request's key from
+    # the step that deletes it, then hides the new key. Once IAM lists the key whose secret the
+    # keyring holds, the other newcomer is the lost request's: deleted.
+    lose, lag = Rule("CreateAccessKey", "lose"), Rule("ListAccessKeys", "lag", times=2)
+    proxy = proxied(Faults(rules=[lose, lag]))
+
+    r = fix(cli, proxy.endpoint_url)
+
+    assert (lose.hits, lag.hits) == (1, 2)
+    assert r.code == 0, r.err
+    assert proxy.faults.operations.count("CreateAccessKey") == 2
+    assert proxy.faults.operations.count("DeleteAccessKey") == 1
+    assert "AWS created it but its answer, with the secret, was lost" in r.err
+    assert waits(caplog, "access key") == [logging.WARNING]  # said on stderr
+    converged(moto, test_keyring)

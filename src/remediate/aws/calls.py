@@ -261,16 +261,22 @@ def _backoff(delay: float) -> float:
     return min(delay * 2, MAX_WAIT)
 
 
-def call_once(client: Any, operation: str, /, **params: Any) -> dict[str, Any]:
+Fresh = Callable[[], dict[str, Any]]
+
+
+def call_once(
+    client: Any, operation: str, /, *, fresh: Fresh | None = None, **params: Any
+) -> dict[str, Any]:
     """A call through a client that never resends (``Aws.iam_once``), for a create that must
     happen once. A refusal that proves nothing was applied (throttling, a 409 conflict, a
     connection never made) is tried again with backoff; an answer lost after the request was
     sent raises an AwsError with ``ambiguous`` set, for the caller to look before trying again.
+    ``fresh()`` gives parameters computed anew for each send (TOTP codes expire).
     """
     delay = FIRST_WAIT
     for attempt in range(1, MAX_SAFE_ATTEMPTS + 1):
         try:
-            return call(client, operation, **params)
+            return call(client, operation, **params, **(fresh() if fresh else {}))
         except AwsError as exc:
             retry = exc.code in THROTTLING_CODES | CONFLICT_CODES | {UNREACHABLE}
             if not retry or attempt == MAX_SAFE_ATTEMPTS:
@@ -358,13 +364,45 @@ def eventually(
     clock: Callable[[], float] = time.monotonic,
 ) -> T | None:
     """``check()`` until it answers something (not None), with the backoff of :func:`consistent`;
-    None if IAM still has not shown it after ``timeout`` seconds."""
+    None if IAM still has not shown it after ``timeout`` seconds. Waits are said as
+    :func:`consistent` says them: the first on stderr, each one with -v."""
+    from remediate.output import Waiting
+
+    spinner = Waiting()
+    try:
+        return _eventually(what, check, timeout, sleep, clock, spinner)
+    finally:
+        spinner.clear()
+
+
+def _eventually(
+    what: str,
+    check: Callable[[], T | None],
+    timeout: float,
+    sleep: Callable[[float], None],
+    clock: Callable[[], float],
+    spinner: Any,
+) -> T | None:
     deadline = clock() + timeout
+    started = clock()
     delay = FIRST_WAIT
+    said = False
     while True:
         found = check()
         if found is not None or clock() + delay > deadline:
             return found
-        log.info("waiting for IAM to show %s, %.2g s", what, delay)
+        if not said:
+            said = True
+            log.warning(
+                "waiting for IAM to show %s (IAM is eventually consistent), for up to %g s",
+                what,
+                timeout,
+            )
+        else:
+            log.info("still waiting for IAM to show %s, %.2g s", what, delay)
+        spinner.show(
+            f"Waiting for IAM to show {what} (eventually consistent): "
+            f"{clock() - started:.0f} s of at most {timeout:g}"
+        )
         sleep(delay)
         delay = _backoff(delay)

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Generic, Literal, TypeVar
 if TYPE_CHECKING:
     from rich.console import Console
 
+    from remediate.aws.calls import Fresh
     from remediate.aws.session import Aws
     from remediate.prompt import Prompter
     from remediate.secrets import PasswordPolicy, SecretStore
@@ -248,17 +249,22 @@ class StepContext:
         *,
         about: tuple[tuple[EntityKind, str], ...] = (),
         once: bool = False,
+        fresh: Fresh | None = None,
         **params: Any,
     ) -> dict[str, Any]:
         """An IAM call that waits out IAM's eventual consistency: a 409 conflict always, and "no
         such entity" about an entity in ``about`` that this run created or saw. ``once`` sends
-        it through the client that never resends, for creates that must happen once."""
+        it through the client that never resends, for creates that must happen once.
+        ``fresh()`` gives parameters computed anew for every send (TOTP codes expire)."""
         from remediate.aws.calls import call, call_once, consistent
 
-        client = self.aws.iam_once if once else self.aws.iam
-        send = call_once if once else call
+        def send() -> dict[str, Any]:
+            if once:
+                return call_once(self.aws.iam_once, operation, fresh=fresh, **params)
+            return call(self.aws.iam, operation, **params, **(fresh() if fresh else {}))
+
         what = " and ".join(f"{k} {n}" for k, n in about) or operation
-        return consistent(what, lambda: send(client, operation, **params), names=self._fresh(about))
+        return consistent(what, send, names=self._fresh(about))
 
     def list(
         self,

@@ -789,9 +789,7 @@ class LoginProfileStep(Step[LoginProfilePlan]):
                 if exc.code == ALREADY_EXISTS:
                     if not lost:
                         return False
-                    # After a lost answer: ours if it was created while this run was sending.
-                    profile = _login_profile(ctx, user)
-                    return profile is not None and _created_since(profile, started)
+                    return self._ours_after_loss(ctx, user, started)
                 if not exc.ambiguous:
                     raise
                 lost = True
@@ -801,6 +799,25 @@ class LoginProfileStep(Step[LoginProfilePlan]):
             "to be in effect",
             action="iam:CreateLoginProfile",
         )
+
+    @staticmethod
+    def _ours_after_loss(ctx: StepContext, user: str, started: datetime) -> bool:
+        """After a lost answer, "already exists" may be this run's own login profile, which IAM
+        may not show yet: a "no such entity" then proves nothing, so wait until IAM shows it. It
+        is ours if IAM dates it from when this run was sending."""
+        from remediate.aws.calls import eventually
+
+        profile = eventually(f"the login profile of {user}", lambda: _login_profile(ctx, user))
+        if profile is None:
+            # Unknown whose it is: the password sent stays pending, for the rerun to judge.
+            raise AwsError(
+                f"IAM says {user} has a login profile but does not show it: whether it is this "
+                "run's is unknown",
+                tip="rerun: the keyring keeps the password sent, as pending, until it is known "
+                "to be in effect",
+                action="iam:GetLoginProfile",
+            )
+        return _created_since(profile, started)
 
     def _promote(self, ctx: StepContext, user: str, password: str) -> None:
         """The password is the one in effect: keep it under its own name."""

@@ -43,9 +43,9 @@ def _date(value: datetime | None) -> str:
 
 def _delete_tolerating_gone(ctx: StepContext, operation: str, **params: Any) -> bool:
     """Delete something; ``False`` when it was already gone (a concurrent run, or a retried
-    request whose first attempt worked): the same end state."""
+    request whose first attempt worked): the same end state. A 409 is waited out."""
     try:
-        call(ctx.iam, operation, **params)
+        ctx.call(operation, **params)
     except AwsError as exc:
         if exc.code in NOT_FOUND_CODES:
             return False
@@ -163,7 +163,7 @@ class _FeatureStep(Step[None]):
         return Change(self.resource(ctx), "none") if self.feature in features else enable
 
     def apply(self, ctx: StepContext, change: Change[None]) -> None:
-        call(ctx.iam, self.enable)
+        ctx.call(self.enable)
 
 
 @register

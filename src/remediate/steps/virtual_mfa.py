@@ -21,6 +21,7 @@ from remediate.steps.base import (
     ANY_RESOURCE,
     Arns,
     Change,
+    EntityKind,
     FieldSpec,
     Grant,
     MfaDevice,
@@ -391,8 +392,10 @@ class VirtualMfaStep(Step[MfaPlan]):
     def _create(self, ctx: StepContext, name: str) -> tuple[str, str]:
         """CreateVirtualMFADevice, sent once: its answer carries the seed, so a device made by a
         request whose answer was lost can never be enrolled; it is deleted and made again."""
-        lost = False
-        for _ in range(MAX_SEND_TRIES):
+        lost = 0
+        # A lost request's device may exist though IAM does not show it yet.
+        unresolved = False
+        while True:
             try:
                 created = ctx.call("CreateVirtualMFADevice", once=True, VirtualMFADeviceName=name)
                 device = created["VirtualMFADevice"]
@@ -400,46 +403,60 @@ class VirtualMfaStep(Step[MfaPlan]):
                 seed = raw.decode("ascii") if isinstance(raw, bytes) else str(raw)
                 return str(device["SerialNumber"]), seed
             except AwsError as exc:
-                if not (exc.ambiguous or (lost and exc.code == ALREADY_EXISTS)):
+                if exc.ambiguous:
+                    lost += 1
+                    if lost == MAX_SEND_TRIES:
+                        break
+                    unresolved = not self._delete_lost(ctx, name, exists=False)
+                elif exc.code == ALREADY_EXISTS and unresolved:
+                    # The lost request's device, still invisible to the delete: it exists.
+                    self._delete_lost(ctx, name, exists=True)
+                    unresolved = False
+                else:
                     raise
-                lost = True
-                self._delete_lost(ctx, name)
         raise AwsError(
             f"AWS lost the answer to CreateVirtualMFADevice {name} {MAX_SEND_TRIES} times",
             tip="rerun: devices made by lost requests were deleted",
             action="iam:CreateVirtualMFADevice",
         )
 
-    def _delete_lost(self, ctx: StepContext, name: str) -> None:
-        """Delete the device a lost CreateVirtualMFADevice may have made (if it did)."""
+    def _delete_lost(self, ctx: StepContext, name: str, *, exists: bool) -> bool:
+        """Delete the device a lost CreateVirtualMFADevice may have made; True if there was one.
+        With ``exists`` (IAM said so), "no such entity" is IAM lagging and is waited out."""
         serial = f"arn:{ctx.partition}:iam::{ctx.account_id}:mfa/{name}"
+        about: tuple[tuple[EntityKind, str], ...] = (("mfa", name),) if exists else ()
         try:
-            ctx.call("DeleteVirtualMFADevice", SerialNumber=serial)
+            ctx.call("DeleteVirtualMFADevice", about=about, SerialNumber=serial)
         except AwsError as exc:
             if exc.code != "NoSuchEntity":
                 raise
-            return
+            return False
         ctx.ui.print(
             f"Deleted virtual MFA device {serial}: AWS created it but its answer, with the seed, "
             "was lost, so nobody could enroll it."
         )
+        return True
 
     def _enable(self, ctx: StepContext, user: str, name: str, serial: str, seed: str) -> None:
         """EnableMFADevice, sent once; after a lost answer, the device assigned to the user is
         success (and so is "already exists" for this user and device)."""
         codes = None if ctx.options.mfa.mode == "auto" else self._codes(ctx, seed, serial)
+
+        def sent_codes() -> dict[str, str]:
+            # Computed codes are computed again for every send: a code goes stale in 30 s, and
+            # IAM refuses a code it has already seen.
+            code1, code2 = codes or self._codes(ctx, seed)
+            return {"AuthenticationCode1": code1, "AuthenticationCode2": code2}
+
         for _ in range(MAX_SEND_TRIES):
             try:
-                # Computed codes are computed again on each try: a code goes stale in 30 s.
-                code1, code2 = codes or self._codes(ctx, seed)
                 ctx.call(
                     "EnableMFADevice",
                     once=True,
+                    fresh=sent_codes,
                     about=(("user", user), ("mfa", name)),
                     UserName=user,
                     SerialNumber=serial,
-                    AuthenticationCode1=code1,
-                    AuthenticationCode2=code2,
                 )
                 return
             except AwsError as exc:
