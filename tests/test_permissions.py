@@ -22,7 +22,7 @@ from moto import settings as moto_settings
 
 from faultproxy import FaultProxy, Faults, Rule
 from iamauth import authorize_like_iam
-from remediate.errors import InputError
+from remediate.errors import EXIT_INPUT, InputError
 from remediate.permissions import DETECTION_ACTIONS, policy
 from remediate.playbook.model import load_playbook, policy_steps
 from remediate.requests import permissions_request
@@ -206,6 +206,51 @@ def test_the_partition_follows_the_region() -> None:
     assert permissions_request(region="us-gov-west-1").partition == "aws-us-gov"
     assert permissions_request(region="cn-north-1").partition == "aws-cn"
     assert permissions_request().partition == "aws"
+
+
+@pytest.mark.parametrize(
+    ("env", "config", "partition"),
+    [
+        ({"AWS_DEFAULT_REGION": "cn-north-1"}, "", "aws-cn"),
+        ({"AWS_REGION": "us-gov-west-1", "AWS_DEFAULT_REGION": "us-east-1"}, "", "aws-us-gov"),
+        ({"AWS_PROFILE": "china"}, "[profile china]\nregion = cn-northwest-1\n", "aws-cn"),
+        ({}, "[default]\nregion = us-gov-east-1\n", "aws-us-gov"),
+        ({}, "", "aws"),
+    ],
+    ids=["AWS_DEFAULT_REGION", "AWS_REGION", "AWS_PROFILE", "default-profile", "none"],
+)
+def test_without_region_the_partition_follows_the_aws_config(
+    cli: Any,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    env: dict[str, str],
+    config: str,
+    partition: str,
+) -> None:
+    (tmp_path / "config").write_text(config)
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "config"))
+    for name in ("AWS_REGION", "AWS_DEFAULT_REGION", "AWS_PROFILE"):
+        monkeypatch.delenv(name, raising=False)
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    r = cli("permissions", "--var", "user=alice")
+    assert r.code == 0, r.err
+    assert resources_of(json.loads(r.out), "iam:CreateUser") == {
+        f"arn:{partition}:iam::*:user/alice"
+    }
+    # --region still wins over the configuration.
+    r = cli("permissions", "--var", "user=alice", "--region", "eu-west-1")
+    assert resources_of(json.loads(r.out), "iam:CreateUser") == {"arn:aws:iam::*:user/alice"}
+
+
+def test_an_unknown_profile_naming_the_region_is_an_input_error(
+    cli: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("AWS_DEFAULT_REGION", raising=False)
+    monkeypatch.setenv("AWS_PROFILE", "nosuch")
+    r = cli("permissions")
+    assert r.code == EXIT_INPUT, r.err
+    assert "AWS profile 'nosuch' not found (named by AWS_PROFILE)" in r.err
 
 
 def test_variables_choose_the_group_the_policy_and_the_steps() -> None:

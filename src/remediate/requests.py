@@ -593,9 +593,9 @@ def permissions_request(
     security_hub: bool = False,
 ) -> PermissionsRequest:
     """``permissions``' options: ``--var KEY=VALUE`` once per key, a 12-digit ``--account``, the
-    partition of ``--region`` (``aws`` without one). --root-credentials prints a policy of its
-    own: it takes no other choice but the region."""
-    from remediate.aws.session import partition_of_region
+    partition of ``--region``, else of the region the AWS configuration gives (``aws`` without
+    one). --root-credentials prints a policy of its own: it takes no other choice but the region."""
+    from remediate.aws.session import configured_region, partition_of_region
 
     if root_credentials and (
         detect_only or organization or playbook != "root-use" or variables or account
@@ -611,6 +611,7 @@ def permissions_request(
             "root-credentials` needs neither"
         )
     given = playbook_variables(variables)
+    region = region or configured_region()
     # --security-hub scopes its statement to --account's default product, detection or not.
     if detect_only and (given or (account is not None and not security_hub)):
         raise InputError(

@@ -65,6 +65,23 @@ def partition_of_region(region: str) -> str:
         return "aws"
 
 
+def configured_region() -> str | None:
+    """The region a run without --region would use, read from the configuration alone (no AWS
+    call): ``AWS_REGION``, then botocore's chain (``AWS_DEFAULT_REGION``, the region of the
+    profile ``AWS_PROFILE`` names, or of the default profile)."""
+    if os.environ.get("AWS_REGION"):
+        return os.environ["AWS_REGION"]
+    try:
+        region = botocore.session.Session().get_config_variable("region")
+    except (
+        botocore.exceptions.ProfileNotFound,
+        botocore.exceptions.InvalidConfigError,
+        botocore.exceptions.ConfigParseError,
+    ) as exc:
+        raise config_error(exc, AwsOptions()) from exc
+    return str(region) if region else None
+
+
 # Parsed botocore data (service models, endpoints), shared by every session's loader.
 _LOADER_CACHE: dict[Any, Any] = {}
 
