@@ -65,13 +65,13 @@ class AwsChoice:
             validate.endpoint_url(self.endpoint_url)
         if self.region is not None:
             validate.region(self.region)
-        if (
-            self.endpoint_url is not None
-            and not self.allow_insecure_endpoint
-            and validate.is_plain_text_remote(self.endpoint_url)
-        ):
+        url = self.endpoint_url
+        remote = (
+            validate.plain_text_remote(url) if url and not self.allow_insecure_endpoint else None
+        )
+        if url and remote:
             raise InputError(
-                f"--endpoint-url {self.endpoint_url[:120]!r} is plain http to another machine: "
+                f"--endpoint-url {url[:120]!r} is plain http to {remote}: "
                 "passwords and secret keys would cross the network in clear text",
                 tip="use https://, or pass --allow-insecure-endpoint if that network is trusted",
             )

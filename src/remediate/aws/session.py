@@ -598,13 +598,14 @@ class Aws:
     def _check_endpoint(self, service: str, url: str) -> None:
         """--endpoint-url was checked with the other options; this catches an endpoint set by
         AWS_ENDPOINT_URL(_service) or a profile's endpoint_url, before any request is sent."""
-        from remediate.validate import is_plain_text_remote
+        from remediate.validate import plain_text_remote
 
-        if not self.options.allow_insecure_endpoint and is_plain_text_remote(url):
+        remote = None if self.options.allow_insecure_endpoint else plain_text_remote(url)
+        if remote:
             raise InputError(
                 f"the {service} endpoint {url[:120]} (from the environment or the AWS config) is "
-                "plain http to another machine: passwords and secret keys would cross the "
-                "network in clear text",
+                f"plain http to {remote}: passwords and secret keys would cross the network in "
+                "clear text",
                 tip="use https://, or pass --allow-insecure-endpoint if that network is trusted",
             )
 
