@@ -123,7 +123,7 @@ def test_root_use_for_alice_in_one_account() -> None:
     assert doc["Version"] == "2012-10-17"
     user = f"arn:aws:iam::{ACCOUNT}:user/alice"
     group = f"arn:aws:iam::{ACCOUNT}:group/Administrators"
-    mfa = {f"arn:aws:iam::{ACCOUNT}:mfa/alice", f"arn:aws:iam::{ACCOUNT}:mfa/alice-*"}
+    mfa = {f"arn:aws:iam::{ACCOUNT}:mfa/alice"}
     expected = {
         "iam:GetUser": {user},
         "iam:CreateUser": {user},
@@ -528,15 +528,22 @@ def test_each_action_is_needed(moto: Any, cli: Any, operator: Any, missing: str)
 
 
 def _others(moto: Any) -> dict[str, str]:
-    """An administrator carol with a pending MFA device, and a group Other: not alice's."""
+    """An administrator carol with a pending MFA device, and a group Other: not alice's. Users
+    alice-2 and alice-ops, whose names start with alice's, each with a pending device of their
+    own name (the name the console gives, and remediate)."""
     iam = moto.client("iam")
     iam.create_user(UserName="carol")
     iam.create_user(UserName="alice")
     iam.create_group(GroupName="Administrators")
     iam.create_group(GroupName="Other")
     iam.add_user_to_group(UserName="carol", GroupName="Administrators")
-    serial = iam.create_virtual_mfa_device(VirtualMFADeviceName="carol")["VirtualMFADevice"]
-    return {"carol_mfa": serial["SerialNumber"]}
+    serials = {}
+    for user in ("carol", "alice-2", "alice-ops"):
+        if user != "carol":
+            iam.create_user(UserName=user)
+        device = iam.create_virtual_mfa_device(VirtualMFADeviceName=user)["VirtualMFADevice"]
+        serials[f"{user}_mfa"] = device["SerialNumber"]
+    return serials
 
 
 ADMIN = "arn:aws:iam::aws:policy/AdministratorAccess"
@@ -564,6 +571,19 @@ ELSEWHERE: dict[str, Callable[[Any, dict[str, str]], Any]] = {
     ),
     "CreateVirtualMFADevice alicebob": lambda iam, o: iam.create_virtual_mfa_device(
         VirtualMFADeviceName="alicebob"
+    ),
+    # mfa/alice-* would match these: the devices of users alice-2 and alice-ops.
+    "CreateVirtualMFADevice alice-ops2": lambda iam, o: iam.create_virtual_mfa_device(
+        VirtualMFADeviceName="alice-ops2"
+    ),
+    "CreateVirtualMFADevice alice-3": lambda iam, o: iam.create_virtual_mfa_device(
+        VirtualMFADeviceName="alice-3"
+    ),
+    "DeleteVirtualMFADevice of alice-ops": lambda iam, o: iam.delete_virtual_mfa_device(
+        SerialNumber=o["alice-ops_mfa"]
+    ),
+    "DeleteVirtualMFADevice of alice-2": lambda iam, o: iam.delete_virtual_mfa_device(
+        SerialNumber=o["alice-2_mfa"]
     ),
     "ListAccessKeys of carol": lambda iam, o: iam.list_access_keys(UserName="carol"),
     "CreateGroup Other2": lambda iam, o: iam.create_group(GroupName="Other2"),
@@ -611,7 +631,8 @@ def test_the_same_writes_on_alice_are_allowed(moto: Any, cli: Any, operator: Any
     iam.attach_group_policy(GroupName="Administrators", PolicyArn=ADMIN)
     iam.add_user_to_group(UserName="alice", GroupName="Administrators")
     iam.create_access_key(UserName="alice")
-    iam.create_virtual_mfa_device(VirtualMFADeviceName="alice-2")
+    serial = iam.create_virtual_mfa_device(VirtualMFADeviceName="alice")["VirtualMFADevice"]
+    iam.delete_virtual_mfa_device(SerialNumber=serial["SerialNumber"])
     iam.create_login_profile(UserName="alice", Password="Pa55-word!xyz")
     iam.update_login_profile(UserName="alice", Password="Pa55-word!xyz2")
     iam.attach_user_policy(UserName="alice", PolicyArn=CHANGE_PASSWORD)
