@@ -3,7 +3,9 @@ makes no AWS write."""
 
 from __future__ import annotations
 
+import os
 import re
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -288,7 +290,8 @@ CASES: list[tuple[str, tuple[str, ...], str]] = [
     (
         "playbook endpoint plain http",
         ("playbook", "run", "root-use", "--var", "user=a", "--endpoint-url=http://iam.example"),
-        "is plain http to another machine",
+        # .example never resolves (RFC 2606): not shown to be this machine.
+        "is plain http to iam.example, a name that does not resolve here",
     ),
     ("yaml alias bomb", ("playbook", "run", "{bomb.yaml}", A), "aliases (*name) are not allowed"),
     ("yaml deep nesting", ("playbook", "run", "{deep.yaml}", A), "nested more than 32 levels deep"),
@@ -330,7 +333,96 @@ CASES: list[tuple[str, tuple[str, ...], str]] = [
     ),
     ("report cli json", ("root-use", "--credential-report", "{cli.json}"), "not base64"),
     ("sandbox port", ("sandbox", "serve", "--port", "0"), "invalid --port 0"),
+    # The cases below need the state or the terminal that SETUPS prepares.
+    (
+        "plaintext keyring",
+        (*ADMIN, "alice", "--no-mfa", "--yes"),
+        "does not know the backend keyrings.alt.file.PlaintextKeyring to encrypt",
+    ),
+    ("symlinked journal", (*ADMIN, "alice", "--no-mfa", "--yes"), "it is a symbolic link"),
+    ("symlinked lock", (*ADMIN, "alice", "--no-mfa", "--yes"), "it is a symbolic link"),
+    (
+        "group-writable state directory",
+        (*ADMIN, "alice", "--no-mfa", "--yes"),
+        "it is writable by group or others (mode 0770)",
+    ),
+    (
+        "foreign state directory",
+        (*ADMIN, "alice", "--no-mfa", "--yes"),
+        "it belongs to another user",
+    ),
+    (
+        "password stdin across accounts",
+        (*ADMIN, "alice", "--accounts", "111111111111,222222222222", "--password-stdin", "--yes"),
+        "--password-stdin would set one password in every account",
+    ),
+    (
+        # A scripted terminal (prompters.Scripted): how remediate tells a real terminal (a pty)
+        # from a pipe is tested in test_remediate.py (test_terminal_prompter_tells_...).
+        "password stdin on a terminal",
+        (*ADMIN, "alice", "--no-mfa", "--password-stdin", "--yes"),
+        "--password-stdin reads a password piped in, but standard input is a terminal",
+    ),
 ]
+
+
+def _plaintext_keyring(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> dict[str, Any]:
+    import keyring
+    from keyrings.alt.file import PlaintextKeyring
+
+    ring = PlaintextKeyring()
+    ring.file_path = str(tmp_path / "keyring_pass.cfg")
+    keyring.set_keyring(ring)
+    monkeypatch.delenv("REMEDIATE_ALLOW_PLAINTEXT_KEYRING", raising=False)
+    return {}
+
+
+def _state_dir(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, mode: int = 0o700) -> Path:
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "xdg"))
+    home = tmp_path / "xdg" / "remediate"
+    (home / "locks").mkdir(parents=True, mode=0o700)
+    home.chmod(mode)
+    return home
+
+
+def _symlinked(name: str) -> Callable[[pytest.MonkeyPatch, Path], dict[str, Any]]:
+    def setup(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> dict[str, Any]:
+        (tmp_path / "target").write_text("keep me\n")
+        (_state_dir(monkeypatch, tmp_path) / name).symlink_to(tmp_path / "target")
+        return {}
+
+    return setup
+
+
+def _group_writable_state_dir(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> dict[str, Any]:
+    _state_dir(monkeypatch, tmp_path, 0o770)
+    return {}
+
+
+def _foreign_state_dir(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> dict[str, Any]:
+    from remediate import state
+
+    _state_dir(monkeypatch, tmp_path)
+    # Seen from another uid, the directory (made by this test's user) is someone else's.
+    monkeypatch.setattr(state.os, "geteuid", lambda: os.getuid() + 4242)
+    return {}
+
+
+def _stdin_terminal(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> dict[str, Any]:
+    from prompters import Scripted
+
+    return {"prompter": Scripted(stdin="Given-Passw0rd!xyz\n", stdin_is_terminal=True)}
+
+
+# What a case needs besides its arguments; returns the keyword arguments for `cli`.
+SETUPS: dict[str, Callable[[pytest.MonkeyPatch, Path], dict[str, Any]]] = {
+    "plaintext keyring": _plaintext_keyring,
+    "symlinked journal": _symlinked("journal.jsonl"),
+    "symlinked lock": _symlinked("locks/123456789012.lock"),
+    "group-writable state directory": _group_writable_state_dir,
+    "foreign state directory": _foreign_state_dir,
+    "password stdin on a terminal": _stdin_terminal,
+}
 
 
 def _expand(args: tuple[str, ...], tmp_path: Path, endpoint: str) -> list[str]:
@@ -352,6 +444,7 @@ def _expand(args: tuple[str, ...], tmp_path: Path, endpoint: str) -> list[str]:
 def test_table_is_large_enough() -> None:
     assert len(CASES) >= 40
     assert len({name for name, _, _ in CASES}) == len(CASES)
+    assert set(SETUPS) <= {name for name, _, _ in CASES}
     # Every case names its reason; a blank fragment would match any message.
     assert all(len(expected.strip()) >= 5 for _, _, expected in CASES)
 
@@ -368,11 +461,19 @@ def test_mask_paths_hides_the_file_names(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize(("name", "args", "expected"), CASES, ids=[name for name, _, _ in CASES])
 def test_bad_input_exits_2_and_writes_nothing(
-    name: str, args: tuple[str, ...], expected: str, moto: Any, cli: Any, tmp_path: Path
+    name: str,
+    args: tuple[str, ...],
+    expected: str,
+    moto: Any,
+    cli: Any,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    setup = SETUPS.get(name)
+    options = setup(monkeypatch, tmp_path) if setup else {}
     iam = moto.client("iam")
     before = (iam.list_users()["Users"], iam.list_groups()["Groups"])
-    r = cli(*_expand(args, tmp_path, moto.endpoint_url))
+    r = cli(*_expand(args, tmp_path, moto.endpoint_url), **options)
     assert r.code == 2, f"{name}: exit {r.code}\n{r.out}\n{r.err}"
     lines = [line for line in r.err.splitlines() if line and not line.startswith("SANDBOX")]
     errors = [line for line in lines if line.startswith("error:")]

@@ -40,7 +40,7 @@ from remediate.steps.virtual_mfa import (
     CLOCK_SKEW_WARNING,
     VirtualMfaStep,
     clock_skew,
-    free_device_name,
+    named_after,
 )
 from screen import decode, decode_matrix
 from terminal import Terminal
@@ -533,59 +533,49 @@ def _bob_holds_the_name(moto: Any) -> None:
     )
 
 
-def test_name_taken_by_another_users_device(moto: Any, cli: Any, calls: Calls):
-    _bob_holds_the_name(moto)
-    r = fix(cli, moto, "--mfa-auto", "--output", "json")
-    assert r.code == 0, r.err
-    assert r.json()["mfa"] == {"serial_number": f"{SERIAL}-2", "enabled": True}
-    assert user_mfa(moto) == [f"{SERIAL}-2"]
-    assert user_mfa(moto, "bob") == [SERIAL]
-    assert calls.backend["DeleteVirtualMFADevice"] == 0
-
-
-def test_pending_device_under_a_suffixed_name_is_resumed(
-    moto: Any, cli: Any, calls: Calls, test_keyring: Any
+def test_name_taken_by_another_users_device_is_refused_before_any_change(
+    moto: Any, cli: Any, calls: Calls
 ):
-    # Regression: resuming only looked for a device named exactly like the user, so the next
-    # run tried to create alice-2 again and failed with EntityAlreadyExists on every rerun.
+    # The device must be named after alice: its policy allows mfa/alice and no other name.
     _bob_holds_the_name(moto)
-    leave_pending(cli, moto, calls)
-    assert [d["SerialNumber"] for d in virtual_devices(moto, "Unassigned")] == [f"{SERIAL}-2"]
-
-    r = fix(cli, moto, "--mfa-auto", "--output", "json")
-    assert r.code == 0, r.err
-    assert r.json()["mfa"] == {"serial_number": f"{SERIAL}-2", "enabled": True}
-    assert calls.backend == {"EnableMFADevice": 1}
-    assert len(virtual_devices(moto)) == 2
-    assert user_mfa(moto) == [f"{SERIAL}-2"]
-
-
-def test_another_users_pending_device_is_left_alone(
-    moto: Any, cli: Any, calls: Calls, test_keyring: Any
-):
-    # bob holds "alice"; user alice-2 has a pending device "alice-2" whose seed is in the
-    # keyring. alice's run must not take it for a stale device of its own and delete it.
-    _bob_holds_the_name(moto)
-    other = moto.client("iam").create_virtual_mfa_device(VirtualMFADeviceName=f"{USER}-2")
-    other_seed = other["VirtualMFADevice"]["Base32StringSeed"].decode("ascii")
-    SecretStore(test_keyring).put(ACCOUNT, f"{USER}-2", "mfa-seed", other_seed)
     calls.clear()
+    r = fix(cli, moto, "--mfa-auto", "--output", "json")
+    assert r.code == 2, r.err
+    assert (
+        f"error: the virtual MFA device named {USER} ({SERIAL}) is assigned to IAM user bob: "
+        in r.err
+    )
+    assert calls.writes == []
+    assert user_mfa(moto, "bob") == [SERIAL]
 
+
+def test_devices_of_users_with_longer_names_are_left_alone(
+    moto: Any, cli: Any, calls: Calls, test_keyring: Any
+):
+    # Users alice-2 and alice-ops each have a pending device of their own name, the seed in the
+    # keyring. alice's device is "alice"; theirs are not hers to resume, replace or delete.
+    iam = moto.client("iam")
+    for other in (f"{USER}-2", f"{USER}-ops"):
+        iam.create_user(UserName=other)
+        device = iam.create_virtual_mfa_device(VirtualMFADeviceName=other)["VirtualMFADevice"]
+        SecretStore(test_keyring).put(
+            ACCOUNT, other, "mfa-seed", device["Base32StringSeed"].decode("ascii")
+        )
+    calls.clear()
     r = fix(cli, moto, "--mfa-auto", "--output", "json")
     assert r.code == 0, r.err
-    assert r.json()["mfa"] == {"serial_number": f"{SERIAL}-3", "enabled": True}
+    assert r.json()["mfa"] == {"serial_number": SERIAL, "enabled": True}
     assert calls.backend["DeleteVirtualMFADevice"] == 0
-    assert [d["SerialNumber"] for d in virtual_devices(moto, "Unassigned")] == [f"{SERIAL}-2"]
+    assert sorted(d["SerialNumber"] for d in virtual_devices(moto, "Unassigned")) == [
+        f"{SERIAL}-2",
+        f"{SERIAL}-ops",
+    ]
 
 
-def test_free_device_name() -> None:
-    assert free_device_name("alice", set()) == "alice"
-    assert free_device_name("alice", {"bob"}) == "alice"
-    assert free_device_name("alice", {"alice"}) == "alice-2"
-    assert free_device_name("alice", {"alice", "alice-2"}) == "alice-3"
-    # A 64-character user name (IAM's maximum) still gets a free name, not its own back.
-    long = "a" * 64
-    assert free_device_name(long, {long}) == f"{long}-2"
+def test_devices_are_named_after_the_user_without_case() -> None:
+    assert named_after(f"arn:aws:iam::{ACCOUNT}:mfa/alice", "alice")
+    assert named_after(f"arn:aws:iam::{ACCOUNT}:mfa/path/ALICE", "alice")
+    assert not named_after(f"arn:aws:iam::{ACCOUNT}:mfa/alice-2", "alice")
 
 
 def test_three_wrong_pairs_at_the_prompt_fail_the_step(

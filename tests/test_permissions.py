@@ -22,7 +22,7 @@ from moto import settings as moto_settings
 
 from faultproxy import FaultProxy, Faults, Rule
 from iamauth import authorize_like_iam
-from remediate.errors import InputError
+from remediate.errors import EXIT_INPUT, InputError
 from remediate.permissions import DETECTION_ACTIONS, policy
 from remediate.playbook.model import load_playbook, policy_steps
 from remediate.requests import permissions_request
@@ -123,7 +123,7 @@ def test_root_use_for_alice_in_one_account() -> None:
     assert doc["Version"] == "2012-10-17"
     user = f"arn:aws:iam::{ACCOUNT}:user/alice"
     group = f"arn:aws:iam::{ACCOUNT}:group/Administrators"
-    mfa = {f"arn:aws:iam::{ACCOUNT}:mfa/alice", f"arn:aws:iam::{ACCOUNT}:mfa/alice-*"}
+    mfa = {f"arn:aws:iam::{ACCOUNT}:mfa/alice"}
     expected = {
         "iam:GetUser": {user},
         "iam:CreateUser": {user},
@@ -209,6 +209,51 @@ def test_the_partition_follows_the_region() -> None:
     assert permissions_request(region="us-gov-west-1").partition == "aws-us-gov"
     assert permissions_request(region="cn-north-1").partition == "aws-cn"
     assert permissions_request().partition == "aws"
+
+
+@pytest.mark.parametrize(
+    ("env", "config", "partition"),
+    [
+        ({"AWS_DEFAULT_REGION": "cn-north-1"}, "", "aws-cn"),
+        ({"AWS_REGION": "us-gov-west-1", "AWS_DEFAULT_REGION": "us-east-1"}, "", "aws-us-gov"),
+        ({"AWS_PROFILE": "china"}, "[profile china]\nregion = cn-northwest-1\n", "aws-cn"),
+        ({}, "[default]\nregion = us-gov-east-1\n", "aws-us-gov"),
+        ({}, "", "aws"),
+    ],
+    ids=["AWS_DEFAULT_REGION", "AWS_REGION", "AWS_PROFILE", "default-profile", "none"],
+)
+def test_without_region_the_partition_follows_the_aws_config(
+    cli: Any,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    env: dict[str, str],
+    config: str,
+    partition: str,
+) -> None:
+    (tmp_path / "config").write_text(config)
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "config"))
+    for name in ("AWS_REGION", "AWS_DEFAULT_REGION", "AWS_PROFILE"):
+        monkeypatch.delenv(name, raising=False)
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    r = cli("permissions", "--var", "user=alice")
+    assert r.code == 0, r.err
+    assert resources_of(json.loads(r.out), "iam:CreateUser") == {
+        f"arn:{partition}:iam::*:user/alice"
+    }
+    # --region still wins over the configuration.
+    r = cli("permissions", "--var", "user=alice", "--region", "eu-west-1")
+    assert resources_of(json.loads(r.out), "iam:CreateUser") == {"arn:aws:iam::*:user/alice"}
+
+
+def test_an_unknown_profile_naming_the_region_is_an_input_error(
+    cli: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("AWS_DEFAULT_REGION", raising=False)
+    monkeypatch.setenv("AWS_PROFILE", "nosuch")
+    r = cli("permissions")
+    assert r.code == EXIT_INPUT, r.err
+    assert "AWS profile 'nosuch' not found (named by AWS_PROFILE)" in r.err
 
 
 def test_variables_choose_the_group_the_policy_and_the_steps() -> None:
@@ -503,15 +548,22 @@ def test_each_action_is_needed(moto: Any, cli: Any, operator: Any, missing: str)
 
 
 def _others(moto: Any) -> dict[str, str]:
-    """An administrator carol with a pending MFA device, and a group Other: not alice's."""
+    """An administrator carol with a pending MFA device, and a group Other: not alice's. Users
+    alice-2 and alice-ops, whose names start with alice's, each with a pending device of their
+    own name (the name the console gives, and remediate)."""
     iam = moto.client("iam")
     iam.create_user(UserName="carol")
     iam.create_user(UserName="alice")
     iam.create_group(GroupName="Administrators")
     iam.create_group(GroupName="Other")
     iam.add_user_to_group(UserName="carol", GroupName="Administrators")
-    serial = iam.create_virtual_mfa_device(VirtualMFADeviceName="carol")["VirtualMFADevice"]
-    return {"carol_mfa": serial["SerialNumber"]}
+    serials = {}
+    for user in ("carol", "alice-2", "alice-ops"):
+        if user != "carol":
+            iam.create_user(UserName=user)
+        device = iam.create_virtual_mfa_device(VirtualMFADeviceName=user)["VirtualMFADevice"]
+        serials[f"{user}_mfa"] = device["SerialNumber"]
+    return serials
 
 
 ADMIN = "arn:aws:iam::aws:policy/AdministratorAccess"
@@ -539,6 +591,19 @@ ELSEWHERE: dict[str, Callable[[Any, dict[str, str]], Any]] = {
     ),
     "CreateVirtualMFADevice alicebob": lambda iam, o: iam.create_virtual_mfa_device(
         VirtualMFADeviceName="alicebob"
+    ),
+    # mfa/alice-* would match these: the devices of users alice-2 and alice-ops.
+    "CreateVirtualMFADevice alice-ops2": lambda iam, o: iam.create_virtual_mfa_device(
+        VirtualMFADeviceName="alice-ops2"
+    ),
+    "CreateVirtualMFADevice alice-3": lambda iam, o: iam.create_virtual_mfa_device(
+        VirtualMFADeviceName="alice-3"
+    ),
+    "DeleteVirtualMFADevice of alice-ops": lambda iam, o: iam.delete_virtual_mfa_device(
+        SerialNumber=o["alice-ops_mfa"]
+    ),
+    "DeleteVirtualMFADevice of alice-2": lambda iam, o: iam.delete_virtual_mfa_device(
+        SerialNumber=o["alice-2_mfa"]
     ),
     "ListAccessKeys of carol": lambda iam, o: iam.list_access_keys(UserName="carol"),
     "CreateGroup Other2": lambda iam, o: iam.create_group(GroupName="Other2"),
@@ -586,7 +651,8 @@ def test_the_same_writes_on_alice_are_allowed(moto: Any, cli: Any, operator: Any
     iam.attach_group_policy(GroupName="Administrators", PolicyArn=ADMIN)
     iam.add_user_to_group(UserName="alice", GroupName="Administrators")
     iam.create_access_key(UserName="alice")
-    iam.create_virtual_mfa_device(VirtualMFADeviceName="alice-2")
+    serial = iam.create_virtual_mfa_device(VirtualMFADeviceName="alice")["VirtualMFADevice"]
+    iam.delete_virtual_mfa_device(SerialNumber=serial["SerialNumber"])
     iam.create_login_profile(UserName="alice", Password="Pa55-word!xyz")
     iam.update_login_profile(UserName="alice", Password="Pa55-word!xyz2")
     iam.attach_user_policy(UserName="alice", PolicyArn=CHANGE_PASSWORD)

@@ -15,6 +15,7 @@ from remediate.errors import EXIT_INPUT, InputError, PlaybookError
 from remediate.playbook.model import (
     MAX_NESTING,
     MAX_PLAYBOOK_BYTES,
+    MAX_VALUES,
     _substitute,
     bind,
     instantiate,
@@ -433,6 +434,75 @@ def test_deeply_nested_file_exits_2_within_a_second(cli: Any, tmp_path: Path) ->
     assert f"nested more than {MAX_NESTING} levels deep" in r.err
 
 
+# Big playbooks just under the size cap, each costing PyYAML's pure-Python loader 3 to 9 s (the
+# same shapes are in benchmarks/bench_playbook_load.py).
+BIG_PLAYBOOKS = {
+    "unclosed list of 80,000 items": "name: x\nbad: [" + " 1," * 80_000 + "\n",
+    "40,000 unknown keys under vars": "name: x\nvars: {"
+    + ",".join(f"{i:x}" for i in range(40_000))
+    + "}\nsteps: [{id: a, kind: iam-group, with: {group: g}}]\n",
+    "40,000 unknown keys in a step's with": "name: x\nsteps: [{id: a, kind: iam-group, with: {"
+    + ",".join(f"{i:x}" for i in range(40_000))
+    + "}}]\n",
+    "5,000 steps whose when is a string": "name: x\nsteps:\n"
+    + "".join(f"- {{id: s{i:x}, kind: iam-user, when: x}}\n" for i in range(5_000)),
+}
+
+
+@pytest.mark.parametrize("text", BIG_PLAYBOOKS.values(), ids=BIG_PLAYBOOKS.keys())
+def test_big_malformed_file_exits_2_within_a_second(cli: Any, tmp_path: Path, text: str) -> None:
+    path = tmp_path / "big.yaml"
+    path.write_text(text)
+    assert 190_000 < path.stat().st_size <= MAX_PLAYBOOK_BYTES
+    warm_up(cli)
+    started = time.process_time()
+    r = cli("playbook", "show", str(path))
+    assert time.process_time() - started < 1.0
+    assert r.code == EXIT_INPUT, r.err
+    assert re.search(rf"{re.escape(str(path))}: not valid YAML at line \d+: more than", r.err)
+
+
+def many_steps(count: int) -> str:
+    """A valid playbook of ``count`` steps: 9 values each, 5 around them."""
+    steps = "".join(
+        f"- {{id: s{i}, kind: iam-group, with: {{group: g{i}}}}}\n" for i in range(count)
+    )
+    return "name: x\nsteps:\n" + steps
+
+
+def test_values_are_limited_and_the_limit_leaves_room() -> None:
+    # Just under the limit, the loader and the checks take well under a second: the cost is
+    # bounded by the limit, not by what the checks do per value.
+    steps = (MAX_VALUES - 5) // 9
+    started = time.process_time()
+    assert len(load(many_steps(steps)).steps) == steps  # type: ignore[attr-defined]
+    assert time.process_time() - started < 1.0
+    message = load_error(many_steps(steps + 1))
+    assert re.search(rf"line {steps + 3}: more than {MAX_VALUES} values", message), message
+
+
+def test_unknown_keys_named_are_capped() -> None:
+    keys = ",".join(f"k{i:03}" for i in range(500))
+    message = load_error(f"name: x\nsteps: [{{id: a, kind: iam-group, with: {{{keys}}}}}]\n")
+    assert (
+        "unknown key(s) k000, k001, k002, k003, k004, k005, k006, k007, k008, k009 and 490 "
+        in message
+    )
+    assert "k010" not in message
+
+
+def test_without_libyaml_the_same_limits_hold(monkeypatch: pytest.MonkeyPatch) -> None:
+    import yaml
+
+    monkeypatch.delattr(yaml, "CSafeLoader")
+    assert "aliases (*name) are not allowed" in load_error("name: x\na: &a [1]\nb: *a\n")
+    deep = "name: deep\nsteps: " + "[" * 20_000 + "]" * 20_000 + "\n"
+    assert f"nested more than {MAX_NESTING} levels deep" in load_error(deep)
+    # No time asserted: the pure-Python scanner takes about 0.6 s here, too close to call.
+    message = load_error(BIG_PLAYBOOKS["unclosed list of 80,000 items"])
+    assert f"line 2: more than {MAX_VALUES} values" in message
+
+
 @pytest.mark.parametrize("opening", ["[", "{a: "])
 def test_nesting_is_limited(opening: str) -> None:
     closing = "]" if opening == "[" else "}"
@@ -459,7 +529,7 @@ def test_nesting_is_limited(opening: str) -> None:
             "unknown step kind a dict",
         ),
         (
-            BASE.replace("type: bool", "type: [" + "x, " * 10_000 + "x]"),
+            BASE.replace("type: bool", "type: [" + "x, " * 5_000 + "x]"),
             "'type': a list is not one",
         ),
         (

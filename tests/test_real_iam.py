@@ -569,10 +569,10 @@ def test_tag_changes_compare_keys_without_case() -> None:
 
 
 def test_device_names_compare_without_case() -> None:
-    from remediate.steps.virtual_mfa import free_device_name
+    from remediate.steps.virtual_mfa import named_after
 
-    assert free_device_name("alice", {"Alice"}) == "alice-2"
-    assert free_device_name("alice", {"ALICE", "alice-2"}) == "alice-3"
+    assert named_after("arn:aws:iam::123456789012:mfa/Alice", "alice")
+    assert named_after("arn:aws:iam::123456789012:mfa/ALICE", "Alice")
 
 
 # --- Organizations: State, not the retired Status -------------------------------------------------

@@ -399,21 +399,53 @@ def test_playbook_run_bad_variables(variables: list[str], tags: list[str], expec
 # --- plain-text endpoints -----------------------------------------------------------------------
 
 
+# Names resolve through this table (a stand-in for the system's resolver); a name missing from it
+# does not resolve. Literal addresses are never looked up.
+HOSTS = {
+    "localhost": ["127.0.0.1", "::1"],
+    "moto.localhost": ["127.0.0.1"],
+    "evil.localhost": ["192.0.2.7"],
+    "half.localhost": ["127.0.0.1", "192.0.2.8"],
+    "loop.test": ["::1"],
+    "localhost.example.com": ["93.184.215.14"],
+}
+
+
+@pytest.fixture
+def resolver(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    import socket
+
+    asked: list[str] = []
+
+    def getaddrinfo(host: str, *args: Any, **kwargs: Any) -> list[Any]:
+        asked.append(host)
+        if host not in HOSTS:
+            raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
+        return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", (a, 0)) for a in HOSTS[host]]
+
+    monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
+    return asked
+
+
 @pytest.mark.parametrize(
-    "url",
+    ("url", "why"),
     [
-        "http://iam.example.com",
-        "HTTP://10.0.0.5:4566",
-        "http://192.0.2.1",
-        "http://[2001:db8::1]:80/",
-        "http://localhost.example.com",
-        "http://127.0.0.1.nip.io",
+        ("http://iam.example.com", "iam.example.com, a name that does not resolve here"),
+        ("HTTP://10.0.0.5:4566", "another machine (10.0.0.5)"),
+        ("http://192.0.2.1", "another machine (192.0.2.1)"),
+        ("http://[2001:db8::1]:80/", "another machine (2001:db8::1)"),
+        ("http://localhost.example.com", "another machine (93.184.215.14)"),
+        ("http://127.0.0.1.nip.io", "127.0.0.1.nip.io, a name that does not resolve here"),
+        # A .localhost name counts by what it resolves to, not by its look.
+        ("http://evil.localhost:4566", "another machine (192.0.2.7)"),
+        ("http://half.localhost", "another machine (192.0.2.8)"),
+        ("http://nowhere.localhost", "nowhere.localhost, a name that does not resolve here"),
     ],
 )
-def test_plain_http_to_another_machine_is_refused(url: str) -> None:
+def test_plain_http_to_another_machine_is_refused(resolver: list[str], url: str, why: str) -> None:
     with pytest.raises(InputError) as caught:
         AwsChoice(endpoint_url=url)
-    assert "plain http to another machine" in caught.value.message
+    assert f"is plain http to {why}" in caught.value.message
     assert "--allow-insecure-endpoint" in (caught.value.tip or "")
     assert AwsChoice(endpoint_url=url, allow_insecure_endpoint=True).endpoint_url == url
 
@@ -427,10 +459,20 @@ def test_plain_http_to_another_machine_is_refused(url: str) -> None:
         "http://[::1]:5000",
         "http://localhost:4566",
         "http://moto.localhost",
+        "http://loop.test:4566",
     ],
 )
-def test_https_and_loopback_endpoints_are_accepted(url: str) -> None:
+def test_https_and_loopback_endpoints_are_accepted(resolver: list[str], url: str) -> None:
     assert AwsChoice(endpoint_url=url).endpoint_url == url
+    # Only http:// names are looked up: not https, not literal addresses.
+    host = url.split("//", 1)[1].split(":", 1)[0].split("/", 1)[0]
+    assert resolver == ([host] if url.startswith("http://") and host[0].isalpha() else [])
+
+
+def test_localhost_resolves_to_loopback_on_this_machine() -> None:
+    # The real resolver: the end-to-end tests' endpoints (127.0.0.1) need no name, but
+    # `localhost` is what a person types.
+    assert AwsChoice(endpoint_url="http://localhost:4566").endpoint_url == "http://localhost:4566"
 
 
 # --- root hygiene, root's own keys, root-credentials, permissions --------------------------------

@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import configparser
+import contextlib
+import io
 import json
 import stat
+import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -42,6 +46,21 @@ def fixed(moto: Any, cli: Any, test_keyring: Any) -> dict[str, str]:
     }
     assert all(secrets.values()), "the run did not keep every secret"
     return {k: v for k, v in secrets.items() if v}
+
+
+class Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+@contextlib.contextmanager
+def terminal_stdout() -> Iterator[Terminal]:
+    """Standard output as a terminal: what `secrets show --what mfa-qr` draws lands here. (Set
+    in the test's body: capsys sets sys.stdout again when the test starts.)"""
+    with pytest.MonkeyPatch.context() as patch:
+        screen = Terminal()
+        patch.setattr(sys, "stdout", screen)
+        yield screen
 
 
 @pytest.fixture
@@ -123,10 +142,11 @@ def test_show_hands_over_each_secret(moto: Any, cli: Any, fixed: dict[str, str],
     assert (r.code, r.out) == (0, seed + "\n"), r.err
 
     uri = mfa.otpauth_uri(seed, USER, ACCOUNT)
-    r = cli("secrets", "show", USER, "--what", "mfa-qr")
+    with terminal_stdout() as screen:
+        r = cli("secrets", "show", USER, "--what", "mfa-qr")
     assert r.code == 0, r.err
-    assert terminal_to_matrix(r.out) == mfa.qr_matrix(uri)
-    assert seed not in r.out + r.err
+    assert terminal_to_matrix(screen.getvalue()) == mfa.qr_matrix(uri)
+    assert seed not in screen.getvalue() + r.err
 
     png = tmp_path / "alice.png"
     r = cli("secrets", "show", USER, "--what", "mfa-qr", "--qr-file", str(png))
@@ -144,18 +164,43 @@ def test_show_hands_over_each_secret(moto: Any, cli: Any, fixed: dict[str, str],
 def test_show_a_kind_the_keyring_does_not_hold(cli: Any, store: SecretStore):
     store.put(ACCOUNT, USER, "password", "pw-alice")
     for what, kind in (("access-key", "access-key"), ("mfa-qr", "mfa-seed")):
-        r = cli("secrets", "show", USER, "--what", what)
+        with terminal_stdout() as screen:
+            r = cli("secrets", "show", USER, "--what", what)
         assert r.code == 2, r.err
         assert f"the keyring holds no {kind} for {USER} in account {ACCOUNT}" in r.err
-        assert r.out == ""
+        assert screen.getvalue() == ""
 
 
 def test_show_mfa_qr_of_an_invalid_seed_is_an_input_error(cli: Any, store: SecretStore):
     store.put(ACCOUNT, USER, "mfa-seed", "not a base32 seed")
-    r = cli("secrets", "show", USER, "--what", "mfa-qr")
+    with terminal_stdout() as screen:
+        r = cli("secrets", "show", USER, "--what", "mfa-qr")
     assert r.code == 2, r.err
     assert "is not a valid seed" in r.err
-    assert "not a base32 seed" not in r.out + r.err
+    assert "not a base32 seed" not in screen.getvalue() + r.err
+
+
+def test_show_mfa_qr_is_refused_when_stdout_is_not_a_terminal(
+    cli: Any, store: SecretStore, tmp_path: Path
+):
+    seed = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
+    store.put(ACCOUNT, USER, "mfa-seed", seed)
+    r = cli("secrets", "show", USER, "--what", "mfa-qr")
+    assert r.code == 2, r.err
+    assert r.out == ""
+    assert (
+        "error: --what mfa-qr draws the QR code on a terminal, and standard output is not one"
+        in r.err
+    )
+    assert "--qr-file PATH" in r.err
+    # Nothing was handed over, so nothing is noted as shown.
+    assert "mfa-seed" not in store.shown(ACCOUNT, USER)
+    # Asked for explicitly, the key itself and the PNG still go where they are sent.
+    r = cli("secrets", "show", USER, "--what", "mfa-secret")
+    assert (r.code, r.out) == (0, seed + "\n"), r.err
+    r = cli("secrets", "show", USER, "--what", "mfa-qr", "--qr-file", str(tmp_path / "a.png"))
+    assert (r.code, r.out) == (0, ""), r.err
+    assert png_to_matrix(tmp_path / "a.png") == mfa.qr_matrix(mfa.otpauth_uri(seed, USER, ACCOUNT))
 
 
 def test_show_unknown_kind_is_refused(cli: Any, store: SecretStore):

@@ -902,6 +902,13 @@ _SHOW_KIND = {
 }
 
 
+def _stdout_is_terminal() -> bool:
+    try:
+        return sys.stdout.isatty()
+    except (AttributeError, ValueError):  # closed, or no stream at all
+        return False
+
+
 def secrets_show(
     user: str, what: str, account: str | None, qr_file: Any, *, allow_plaintext: bool = False
 ) -> int:
@@ -910,6 +917,14 @@ def secrets_show(
     is a ``~/.aws/credentials`` profile. remediate notes that it was shown (handed over)."""
     from remediate.output import credentials_profile, write_line
 
+    if what == "mfa-qr" and qr_file is None and not _stdout_is_terminal():
+        # Drawn for a terminal, the QR code is no use in a file or a pipe, and a seed any reader
+        # of it can scan.
+        raise InputError(
+            "--what mfa-qr draws the QR code on a terminal, and standard output is not one",
+            tip="pass --qr-file PATH for a PNG to scan or send (mode 0600), or --what mfa-secret "
+            "for the key to type in",
+        )
     store = _usable_store(allow_plaintext=allow_plaintext)
     account_id = _account_for(store, user, account)
     kind = _SHOW_KIND[what]

@@ -65,13 +65,13 @@ class AwsChoice:
             validate.endpoint_url(self.endpoint_url)
         if self.region is not None:
             validate.region(self.region)
-        if (
-            self.endpoint_url is not None
-            and not self.allow_insecure_endpoint
-            and validate.is_plain_text_remote(self.endpoint_url)
-        ):
+        url = self.endpoint_url
+        remote = (
+            validate.plain_text_remote(url) if url and not self.allow_insecure_endpoint else None
+        )
+        if url and remote:
             raise InputError(
-                f"--endpoint-url {self.endpoint_url[:120]!r} is plain http to another machine: "
+                f"--endpoint-url {url[:120]!r} is plain http to {remote}: "
                 "passwords and secret keys would cross the network in clear text",
                 tip="use https://, or pass --allow-insecure-endpoint if that network is trusted",
             )
@@ -593,9 +593,9 @@ def permissions_request(
     security_hub: bool = False,
 ) -> PermissionsRequest:
     """``permissions``' options: ``--var KEY=VALUE`` once per key, a 12-digit ``--account``, the
-    partition of ``--region`` (``aws`` without one). --root-credentials prints a policy of its
-    own: it takes no other choice but the region."""
-    from remediate.aws.session import partition_of_region
+    partition of ``--region``, else of the region the AWS configuration gives (``aws`` without
+    one). --root-credentials prints a policy of its own: it takes no other choice but the region."""
+    from remediate.aws.session import configured_region, partition_of_region
 
     if root_credentials and (
         detect_only or organization or playbook != "root-use" or variables or account
@@ -611,6 +611,7 @@ def permissions_request(
             "root-credentials` needs neither"
         )
     given = playbook_variables(variables)
+    region = region or configured_region()
     # --security-hub scopes its statement to --account's default product, detection or not.
     if detect_only and (given or (account is not None and not security_hub)):
         raise InputError(

@@ -5,8 +5,12 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Iterable, Mapping
+from typing import TYPE_CHECKING
 
 from remediate.errors import InputError
+
+if TYPE_CHECKING:
+    from ipaddress import IPv4Address, IPv6Address
 
 _NAME_CHARS = re.compile(r"[\w+=,.@-]+", re.ASCII)
 _ACCOUNT_ID = re.compile(r"[0-9]{12}")  # [0-9], not \d or str.isdigit: those take any script
@@ -181,22 +185,43 @@ def endpoint_url(value: str) -> str:
     return value
 
 
-def is_plain_text_remote(url: str) -> bool:
-    """Whether ``url`` is ``http://`` to a host that is not this machine: every request to it,
-    passwords and secret keys included, crosses the network in clear text."""
+def plain_text_remote(url: str) -> str | None:
+    """What ``url`` is plain http to when that is not this machine (``"another machine
+    (192.0.2.1)"``): every request to it, passwords and secret keys included, would cross the
+    network in clear text. ``None`` for https, and for http to loopback addresses only.
+
+    A name counts by what it resolves to here, every address loopback, never by its look:
+    RFC 6761 asks resolvers to keep ``*.localhost`` on loopback, but not every resolver does.
+    A name that does not resolve cannot be shown to stay here, so it counts as another machine.
+    """
     from ipaddress import ip_address
     from urllib.parse import urlsplit
 
     parts = urlsplit(url.strip())
     if parts.scheme.lower() != "http":
-        return False
+        return None
     host = (parts.hostname or "").rstrip(".")
-    if host == "localhost" or host.endswith(".localhost"):  # RFC 6761: always loopback
-        return False
     try:
-        return not ip_address(host).is_loopback
-    except ValueError:  # a name: it may resolve anywhere
-        return True
+        addresses = {ip_address(host)}
+    except ValueError:
+        addresses = _resolve(host)
+        if not addresses:
+            return f"{host}, a name that does not resolve here (so not shown to be this machine)"
+    remote = sorted(str(a) for a in addresses if not a.is_loopback)
+    return f"another machine ({', '.join(remote[:3])})" if remote else None
+
+
+def _resolve(host: str) -> set[IPv4Address | IPv6Address]:
+    """Every address ``host`` resolves to here (none when it does not resolve)."""
+    import socket
+    from ipaddress import ip_address
+
+    try:
+        infos = socket.getaddrinfo(host, None, proto=socket.IPPROTO_TCP)
+    except (OSError, UnicodeError):  # socket.gaierror is an OSError
+        return set()
+    # An IPv6 address may carry its zone (fe80::1%eth0).
+    return {ip_address(str(info[4][0]).split("%", 1)[0]) for info in infos}
 
 
 def role_name(value: str) -> str:

@@ -65,6 +65,23 @@ def partition_of_region(region: str) -> str:
         return "aws"
 
 
+def configured_region() -> str | None:
+    """The region a run without --region would use, read from the configuration alone (no AWS
+    call): ``AWS_REGION``, then botocore's chain (``AWS_DEFAULT_REGION``, the region of the
+    profile ``AWS_PROFILE`` names, or of the default profile)."""
+    if os.environ.get("AWS_REGION"):
+        return os.environ["AWS_REGION"]
+    try:
+        region = botocore.session.Session().get_config_variable("region")
+    except (
+        botocore.exceptions.ProfileNotFound,
+        botocore.exceptions.InvalidConfigError,
+        botocore.exceptions.ConfigParseError,
+    ) as exc:
+        raise config_error(exc, AwsOptions()) from exc
+    return str(region) if region else None
+
+
 # Parsed botocore data (service models, endpoints), shared by every session's loader.
 _LOADER_CACHE: dict[Any, Any] = {}
 
@@ -581,13 +598,14 @@ class Aws:
     def _check_endpoint(self, service: str, url: str) -> None:
         """--endpoint-url was checked with the other options; this catches an endpoint set by
         AWS_ENDPOINT_URL(_service) or a profile's endpoint_url, before any request is sent."""
-        from remediate.validate import is_plain_text_remote
+        from remediate.validate import plain_text_remote
 
-        if not self.options.allow_insecure_endpoint and is_plain_text_remote(url):
+        remote = None if self.options.allow_insecure_endpoint else plain_text_remote(url)
+        if remote:
             raise InputError(
                 f"the {service} endpoint {url[:120]} (from the environment or the AWS config) is "
-                "plain http to another machine: passwords and secret keys would cross the "
-                "network in clear text",
+                f"plain http to {remote}: passwords and secret keys would cross the network in "
+                "clear text",
                 tip="use https://, or pass --allow-insecure-endpoint if that network is trusted",
             )
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from importlib import resources
 from typing import Any
@@ -17,7 +17,12 @@ MAX_PLAYBOOK_BYTES = 256 * 1024
 # A playbook is five levels deep (playbook, steps, step, with, tags); far deeper is an attack on
 # the loader, whose composer recurses once per level.
 MAX_NESTING = 32
+# The shipped root-use playbook holds about 220 values (keys, scalars, lists, mappings); 40,000
+# cost the loader and the checks a second or more, for nothing a playbook needs.
+MAX_VALUES = 10_000
 _SHOWN_CHARS = 60
+# Unknown keys named in one message: a file may hold tens of thousands.
+_SHOWN_KEYS = 10
 VAR_TYPES = ("string", "bool", "int", "tags")
 _REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 _WHOLE_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}\Z")
@@ -145,10 +150,13 @@ class _Loader:
         return value
 
     def unknown(self, given: Mapping[str, Any], known: set[str], where: str) -> None:
-        extra = sorted(k if isinstance(k, str) else _shown(k) for k in given if k not in known)
+        extra = [k for k in given if k not in known]
         if extra:
+            shown = sorted(k if isinstance(k, str) else _shown(k) for k in extra[:_SHOWN_KEYS])
+            more = f" and {len(extra) - _SHOWN_KEYS} more" if len(extra) > _SHOWN_KEYS else ""
             raise self.fail(
-                f"{where}: unknown key(s) {', '.join(extra)} (valid: {', '.join(sorted(known))})"
+                f"{where}: unknown key(s) {', '.join(shown)}{more} "
+                f"(valid: {', '.join(sorted(known))})"
             )
 
     def variable(self, name: Any, spec: Any) -> Variable:
@@ -269,7 +277,7 @@ class _Loader:
         import yaml
 
         try:
-            doc = yaml.load(text, Loader=_yaml_loader())  # noqa: S506 (a SafeLoader, stricter)
+            doc = _parse_yaml(text)
         except yaml.YAMLError as exc:
             mark = getattr(exc, "problem_mark", None)
             line = f" at line {mark.line + 1}" if mark is not None else ""
@@ -298,34 +306,79 @@ class _Loader:
         return Playbook(name, self.path, description, variables, steps, text)
 
 
+def _parse_yaml(text: str) -> Any:
+    """The YAML document, read by libyaml when it is there: PyYAML's pure-Python reader takes
+    seconds for a 256 KiB file, and every malformed playbook must end within a second.
+
+    A first pass over libyaml's event stream refuses aliases and deep nesting before anything is
+    built (see _yaml_loader for why); only then does libyaml compose the document.
+    """
+    import yaml
+
+    c_loader = getattr(yaml, "CSafeLoader", None)
+    if c_loader is None:
+        return yaml.load(text, Loader=_yaml_loader())  # noqa: S506 (a SafeLoader, stricter)
+    try:
+        _check_events(yaml.parse(text, Loader=c_loader))
+    except yaml.MarkedYAMLError as exc:
+        # libyaml's own nesting limit (1,000) may strike first: its scanner reads ahead.
+        if "nesting depth" in str(exc.problem):
+            raise yaml.composer.ComposerError(None, None, _TOO_DEEP, exc.problem_mark) from exc
+        raise
+    return yaml.load(text, Loader=c_loader)  # noqa: S506 (CSafeLoader, the C SafeLoader)
+
+
+def _check_events(events: Iterable[Any]) -> None:
+    import yaml
+
+    depth = values = 0
+    for event in events:
+        if isinstance(event, yaml.AliasEvent):
+            raise _refused(_ALIASES, event)
+        if isinstance(event, yaml.NodeEvent):
+            values += 1
+            if values > MAX_VALUES:
+                raise _refused(_TOO_MANY, event)
+        if isinstance(event, yaml.CollectionStartEvent):
+            depth += 1
+            if depth > MAX_NESTING:
+                raise _refused(_TOO_DEEP, event)
+        elif isinstance(event, yaml.CollectionEndEvent):
+            depth -= 1
+
+
+_ALIASES = "aliases (*name) are not allowed in a playbook"
+_TOO_DEEP = f"nested more than {MAX_NESTING} levels deep"
+_TOO_MANY = f"more than {MAX_VALUES} values (keys, items and scalars)"
+
+
+def _refused(problem: str, event: Any) -> Exception:
+    from yaml.composer import ComposerError
+
+    return ComposerError(None, None, problem, event.start_mark)
+
+
 @functools.cache
 def _yaml_loader() -> type[Any]:
-    """PyYAML's SafeLoader, refusing aliases and deep nesting.
+    """PyYAML's pure-Python SafeLoader (when libyaml is absent), refusing aliases and deep nesting.
 
     An alias repeats a node anywhere: 590 bytes of nested aliases expand to billions of nodes
     (a "billion laughs"), and no playbook needs one. Each level of nesting is a recursive call
     in the composer: 20,000 levels exhaust Python's stack.
     """
     import yaml
-    from yaml.composer import ComposerError
 
     class PlaybookLoader(yaml.SafeLoader):
-        depth = 0
+        depth = values = 0
 
         def compose_node(self, parent: Any, index: Any) -> Any:
             if self.check_event(yaml.AliasEvent):
-                event = self.peek_event()  # type: ignore[no-untyped-call]
-                raise ComposerError(
-                    None, None, "aliases (*name) are not allowed in a playbook", event.start_mark
-                )
+                raise _refused(_ALIASES, self.peek_event())  # type: ignore[no-untyped-call]
+            self.values += 1
+            if self.values > MAX_VALUES:
+                raise _refused(_TOO_MANY, self.peek_event())  # type: ignore[no-untyped-call]
             if self.depth >= MAX_NESTING:
-                event = self.peek_event()  # type: ignore[no-untyped-call]
-                raise ComposerError(
-                    None,
-                    None,
-                    f"nested more than {MAX_NESTING} levels deep",
-                    event.start_mark,
-                )
+                raise _refused(_TOO_DEEP, self.peek_event())  # type: ignore[no-untyped-call]
             self.depth += 1
             try:
                 return super().compose_node(parent, index)

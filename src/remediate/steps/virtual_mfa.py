@@ -44,18 +44,10 @@ def device_name(serial: str) -> str:
     return serial.rsplit("/", 1)[-1]
 
 
-def free_device_name(user: str, taken: set[str]) -> str:
-    """The user's name, or ``user-2``, ``user-3``... when another user's device holds it (names
-    compare without regard to case, as IAM compares them)."""
-    folded = {name.casefold() for name in taken}
-    if user.casefold() not in folded:
-        return user
-    n = 2
-    # No truncation: device names may be longer than user names (64), and cutting "-2" off a
-    # 64-character name would give back the very name that is taken.
-    while f"{user}-{n}".casefold() in folded:
-        n += 1
-    return f"{user}-{n}"
+def named_after(serial: str, user: str) -> bool:
+    """Whether the device ``serial`` has ``user``'s name (compared without regard to case, as
+    IAM compares names)."""
+    return device_name(serial).casefold() == user.casefold()
 
 
 def clock_skew(ctx: StepContext) -> float | None:
@@ -144,15 +136,12 @@ class VirtualMfaStep(Step[MfaPlan]):
 
     def grants(self, arns: Arns) -> list[Grant]:
         user = self.params["user"]
-        # The device is named after the user, or user-2, user-3... (free_device_name).
-        names = (user,) if "*" in user else (user, f"{user}-*")
+        # The device has the user's name and no other (plan): a pattern such as mfa/alice-*
+        # would also match mfa/alice-ops, the device of user alice-ops.
         return [
             Grant(("iam:ListMFADevices", "iam:EnableMFADevice"), (arns.user(user),)),
             Grant(("iam:ListVirtualMFADevices",), (ANY_RESOURCE,)),
-            Grant(
-                ("iam:CreateVirtualMFADevice", "iam:DeleteVirtualMFADevice"),
-                tuple(arns.mfa(name) for name in names),
-            ),
+            Grant(("iam:CreateVirtualMFADevice", "iam:DeleteVirtualMFADevice"), (arns.mfa(user),)),
         ]
 
     def resource(self, ctx: StepContext) -> str:
@@ -174,22 +163,26 @@ class VirtualMfaStep(Step[MfaPlan]):
         virtual = paginate(
             ctx.iam, "ListVirtualMFADevices", "VirtualMFADevices", AssignmentStatus="Any"
         )
-        taken = {device_name(d["SerialNumber"]) for d in virtual if d.get("User")}
-        unassigned = {
-            device_name(d["SerialNumber"]).casefold(): d["SerialNumber"]
-            for d in virtual
-            if not d.get("User")
-        }
-        # The pending device of an earlier run has the name that run chose, which is not the
-        # user's own name when another user's device holds it (alice-2): look for that name.
-        name = free_device_name(user, taken)
-        pending = unassigned.get(name.casefold())
+        # The device is named after the user, as the console names it, and nothing else: the
+        # policy scopes it to mfa/USER alone (grants). Device names are unique in an account.
+        name = user
+        same = [d for d in virtual if named_after(d["SerialNumber"], user)]
+        holder = next((d for d in same if d.get("User")), None)
+        if holder is not None:
+            serial = holder["SerialNumber"]
+            other = holder["User"].get("UserName", "another user")
+            if str(other).casefold() == user.casefold():  # listed here, not yet by ListMFADevices
+                ctx.outcome.mfa = MfaDevice(serial, enabled=True, user=user)
+                return Change(serial, "none", [f"{user} already has MFA device {serial}"])
+            raise InputError(
+                f"the virtual MFA device named {user} ({serial}) is assigned to IAM user "
+                f"{other}: {user}'s device must have {user}'s name, the only one its policy "
+                "allows; nothing was changed",
+                tip=f"remediate never touches {other}'s device: rerun once {other} uses a "
+                "device of another name and this one is deleted",
+            )
+        pending = next((d["SerialNumber"] for d in same), None)
         seed = self._seed(ctx, user) if pending else None
-        while pending and seed is None and name != user and self._seed(ctx, name):
-            # The pending enrollment of the user who has this name: not ours to delete.
-            taken.add(name)
-            name = free_device_name(user, taken)
-            pending = unassigned.get(name.casefold())
         details: list[str] = []
         handoff = ctx.options.mfa.mode == "handoff"
         ends_run = (
