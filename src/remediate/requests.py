@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 from remediate import limits, validate
+from remediate.clock import utc
 from remediate.errors import InputError
 from remediate.steps.base import QR_FILE_ACCOUNT
 
@@ -718,7 +719,7 @@ def parse_since(text: str, *, now: datetime) -> datetime:
             f"invalid --since {text[:40]!r}: expected a date (2026-11-29), a time "
             "(2026-11-29T08:00:00Z) or a span back from now (30m, 12h, 7d, 2w)"
         ) from None
-    return when.replace(tzinfo=UTC) if when.tzinfo is None else when.astimezone(UTC)
+    return utc(when)
 
 
 def journal_request(
