@@ -559,9 +559,10 @@ def _remediate_many_accounts(
     hubs: dict[str, ImportResult] | None = None,
 ) -> int:
     from remediate import engine
-    from remediate.documents import remediation_fields
+    from remediate.documents import sweep_remediation_document
     from remediate.export import resolved_by
     from remediate.output import print_json
+    from remediate.requests import FINDINGS_FORMATS
 
     assert request.accounts is not None
     out = plan_console(request.output)
@@ -590,31 +591,19 @@ def _remediate_many_accounts(
     hubs = dict(hubs or {})
     if request.security_hub:
         _import_resolved(opener, result, resolved, hubs)
-    if request.output in ("asff", "ocsf"):
+    if request.output in FINDINGS_FORMATS:
         _print_sweep_findings(request, result, opener.base.region, resolved)
     if request.output == "json":
-        by_account = {r.account_id: r for r in runs}
-        documents = []
-        for a in result.accounts:
-            doc = {**a.to_json(), "sandbox": request.aws.sandbox}
-            run = by_account.get(a.account_id)
-            if run is not None:
-                show = remediation.options.show_secrets
-                doc.update(
-                    remediation_fields(
-                        run,
-                        show_secrets=show,
-                        finish=finish(run.account_id) if finish else None,
-                        sandbox=request.aws.sandbox,
-                    )
-                )
-                if run.failure is not None:
-                    doc["error"] = run.failure.message
-            if request.security_hub:
-                found = hubs.get(a.account_id)
-                doc["security_hub"] = found.to_json() if found is not None else None
-            documents.append(doc)
-        print_json({"accounts": documents, "summary": result.summary()})
+        print_json(
+            sweep_remediation_document(
+                result,
+                runs,
+                show_secrets=remediation.options.show_secrets,
+                sandbox=request.aws.sandbox,
+                finish=finish,
+                security_hub=hubs if request.security_hub else None,
+            )
+        )
     _show_imports(request, hubs.values())
     stopped = engine.interrupted(runs)
     if stopped is not None:
@@ -746,7 +735,7 @@ def root_credentials_delete(request: RootCredentialsRequest, prompter: Prompter)
     through the engine, in each account in a root session with the delete task policy."""
     from remediate import accounts, engine
     from remediate.aws.identity import caller_identity
-    from remediate.documents import remediation_fields
+    from remediate.documents import root_credentials_delete_document
     from remediate.output import print_json
     from remediate.requests import RemediationRequest
     from remediate.root_credentials import (
@@ -799,29 +788,7 @@ def root_credentials_delete(request: RootCredentialsRequest, prompter: Prompter)
         out.print("Nothing needs changing: no member account's root user holds credentials.")
     failed = any(r.failure is not None for r in runs)
     if request.output == "json":
-        documents = []
-        for r in runs:
-            doc: dict[str, Any] = {
-                "account_id": r.account_id,
-                "account_name": r.target.account_name,
-                "error": r.failure.message if r.failure is not None else None,
-            }
-            doc.update(remediation_fields(r, show_secrets=False))
-            documents.append(doc)
-        print_json(
-            {
-                "organization": state.to_json(),
-                "accounts": documents,
-                "summary": {
-                    "total": len(runs),
-                    "changed": sum(bool(r.report and r.report.changed) for r in runs),
-                    "unchanged": sum(
-                        bool(r.report and not r.report.changed) and r.failure is None for r in runs
-                    ),
-                    "failed": sum(r.failure is not None for r in runs),
-                },
-            }
-        )
+        print_json(root_credentials_delete_document(state.to_json(), runs))
     stopped = engine.interrupted(runs)
     if stopped is not None:
         raise stopped
