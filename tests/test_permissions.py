@@ -287,6 +287,14 @@ def test_organization_statements(cli: Any) -> None:
     )
 
 
+def test_role_name_is_the_same_option_as_root_use(cli: Any) -> None:
+    """One declaration (cli/options.py): the same help, the same default, where it is given."""
+    described = "--role-name <str> Role to assume in member accounts [default: "
+    for command in ("permissions", "root-use"):
+        text = " ".join(cli(command, "--help").out.split())
+        assert described + "OrganizationAccountAccessRole]." in text, command
+
+
 # --- under enforcement ----------------------------------------------------------------------------
 
 

@@ -588,7 +588,7 @@ def permissions_request(
     region: str | None = None,
     detect_only: bool = False,
     organization: bool = False,
-    role_name: str = limits.DEFAULT_ROLE_NAME,
+    role_name: str | None = None,
     root_credentials: bool = False,
     cloudtrail: bool = False,
     security_hub: bool = False,
@@ -623,7 +623,11 @@ def permissions_request(
         account=validate.account_id(account, "--account") if account is not None else None,
         partition=partition_of_region(region) if region else "aws",
         detect_only=detect_only,
-        organization_role=validate.role_name(role_name) if organization else None,
+        organization_role=(
+            validate.role_name(role_name if role_name is not None else limits.DEFAULT_ROLE_NAME)
+            if organization
+            else None
+        ),
         root_credentials=root_credentials,
         cloudtrail=cloudtrail,
         security_hub=security_hub,
