@@ -35,8 +35,11 @@ if TYPE_CHECKING:
     )
     from remediate.root_credentials import AccountAudit
     from remediate.secrets import SecretStore
-    from remediate.securityhub import ImportResult
+    from remediate.securityhub import ImportResult, Record
     from remediate.sweep import SweepResult
+
+# The journal's ``playbook`` for Security Hub's write calls: the command's, with or without one.
+HUB_JOURNAL = "root-use"
 
 
 # --- shared wiring ------------------------------------------------------------------------------
@@ -137,6 +140,20 @@ def prepare_remediation(
         dry_run=request.dry_run,
         yes=request.yes,
     )
+
+
+def _hub_journal(sandbox: bool, account_id: str, caller_arn: str) -> Record | None:
+    """Where a run's Security Hub write calls are journaled (remediate.securityhub): the run's
+    journal, as for the playbook's writes; none on the sandbox, whose emulator ends with it."""
+    if sandbox:
+        return None
+    from remediate.journal import Journal
+
+    return Journal(account_id=account_id, caller_arn=caller_arn, playbook=HUB_JOURNAL).record
+
+
+def _caller(session: AccountSession) -> str:
+    return str(session.operator or session.identity.arn)
 
 
 def _services(
@@ -294,7 +311,8 @@ def _root_use_one_account(
     if request.security_hub:
         from remediate.export import import_verdict
 
-        hub = import_verdict(aws, verdict)
+        record = _hub_journal(request.aws.sandbox, identity.account_id, identity.arn)
+        hub = import_verdict(aws, verdict, record=record)
     if remediation is None:
         if request.output == "json":
             if request.security_hub:
@@ -364,13 +382,19 @@ def _remediate_one_account(
         raise run.failure
     resolved: frozenset[str] = frozenset()
     if verdict is not None:
-        from remediate.export import import_verdict, merged, resolved_by
+        from remediate.export import merged, resolve_verdict, resolved_by
 
         resolved = resolved_by(run)
         if hub is not None and resolved:
-            # The finding a completed remediation closed, imported again as PASSED: Security
-            # Hub then moves its workflow to RESOLVED itself.
-            hub = merged(hub, import_verdict(aws, verdict, resolved=resolved, only=resolved))
+            # The finding a completed remediation closed: imported again as PASSED, then marked
+            # RESOLVED (Security Hub resolves only its own controls' findings by itself).
+            record = _hub_journal(request.aws.sandbox, identity.account_id, identity.arn)
+            hub = merged(
+                hub,
+                resolve_verdict(
+                    aws, verdict, run, resolved, updated_by=identity.arn, record=record
+                ),
+            )
     if request.output == "json":
         document.update(
             remediation_fields(
@@ -439,7 +463,9 @@ def _root_use_many_accounts(
             enrich=enrich,
         )
     hubs = (
-        _import_sweep(opener, result, concurrency=request.accounts.concurrency)
+        _import_sweep(
+            opener, result, concurrency=request.accounts.concurrency, sandbox=request.aws.sandbox
+        )
         if request.security_hub
         else {}
     )
@@ -464,7 +490,9 @@ def _root_use_many_accounts(
     return _remediate_many_accounts(request, remediation, result, opener, prompter, hubs=hubs)
 
 
-def _import_sweep(opener: Any, result: SweepResult, *, concurrency: int) -> dict[str, ImportResult]:
+def _import_sweep(
+    opener: Any, result: SweepResult, *, concurrency: int, sandbox: bool
+) -> dict[str, ImportResult]:
     """Each judged account's findings imported into its own Security Hub (an account imports
     findings about itself only), ``concurrency`` accounts at a time, each with its own session."""
     from remediate.export import import_verdict
@@ -481,7 +509,8 @@ def _import_sweep(opener: Any, result: SweepResult, *, concurrency: int) -> dict
                 f"remediate/{verdict.account_id}/*", "Error", one_line(exc.message)
             )
             return verdict.account_id, ImportResult(verdict.account_id, "-", failed=(failed,))
-        return verdict.account_id, import_verdict(session.aws, verdict)
+        record = _hub_journal(sandbox, verdict.account_id, _caller(session))
+        return verdict.account_id, import_verdict(session.aws, verdict, record=record)
 
     judged = [a.verdict for a in result.accounts if a.verdict is not None and a.verdict.account_id]
     done = each_concurrently(judged, job, concurrency=concurrency, name="remediate-securityhub")
@@ -590,7 +619,8 @@ def _remediate_many_accounts(
     resolved = {r.account_id: resolved_by(r) for r in runs}
     hubs = dict(hubs or {})
     if request.security_hub:
-        _import_resolved(opener, result, resolved, hubs)
+        by_account = {r.account_id: r for r in runs}
+        _import_resolved(opener, result, resolved, hubs, by_account, sandbox=request.aws.sandbox)
     if request.output in FINDINGS_FORMATS:
         _print_sweep_findings(request, result, opener.base.region, resolved)
     if request.output == "json":
@@ -616,10 +646,13 @@ def _import_resolved(
     result: SweepResult,
     resolved: dict[str, frozenset[str]],
     hubs: dict[str, ImportResult],
+    runs: dict[str, AccountRun],
+    *,
+    sandbox: bool,
 ) -> None:
-    """The findings each completed remediation closed, imported again as PASSED (in the
-    account's own Security Hub); added to that account's import in ``hubs``."""
-    from remediate.export import import_verdict, merged
+    """The findings each completed remediation closed, imported again as PASSED and marked
+    RESOLVED (in the account's own Security Hub); added to that account's import in ``hubs``."""
+    from remediate.export import merged, resolve_verdict
     from remediate.securityhub import FailedFinding, ImportResult
     from remediate.sweep import one_line
 
@@ -629,7 +662,15 @@ def _import_resolved(
             continue
         try:
             session = opener(a.account_id)
-            found = import_verdict(session.aws, a.verdict, resolved=closed, only=closed)
+            record = _hub_journal(sandbox, a.account_id, _caller(session))
+            found = resolve_verdict(
+                session.aws,
+                a.verdict,
+                runs[a.account_id],
+                closed,
+                updated_by=session.identity.arn,
+                record=record,
+            )
         except RemediateError as exc:
             failed = FailedFinding(f"remediate/{a.account_id}/*", "Error", one_line(exc.message))
             found = ImportResult(a.account_id, "-", failed=(failed,))
