@@ -645,6 +645,30 @@ def test_each_reporting_action_is_needed(hub: Any, cli: Any, operator: Any, miss
     assert "Traceback" not in r.err
 
 
+def test_the_printed_policy_is_enough_to_resolve_the_finding_after_a_fix(
+    hub: Any, cli: Any, operator: Any
+) -> None:
+    operator(printed_policy(cli, "--var", "user=alice", "--account", ACCOUNT, "--security-hub"))
+    r = cli(
+        "root-use", "--endpoint-url", hub.endpoint_url, *FULL_FIX, "--security-hub", "-o", "json"
+    )
+    assert r.code == 0, r.err
+    assert (r.json()["security_hub"]["imported"], r.json()["security_hub"]["resolved"]) == (5, 1)
+
+
+def test_resolving_needs_batch_update_findings(hub: Any, cli: Any, operator: Any) -> None:
+    printed = printed_policy(cli, "--var", "user=alice", "--account", ACCOUNT, "--security-hub")
+    operator(without(printed, "securityhub:BatchUpdateFindings"))
+    r = cli(
+        "root-use", "--endpoint-url", hub.endpoint_url, *FULL_FIX, "--security-hub", "-o", "json"
+    )
+    assert r.code == 3, r.err
+    [failed] = r.json()["security_hub"]["failed"]
+    assert (failed["action"], failed["code"]) == ("resolve", "AccessDeniedException")
+    assert "securityhub:BatchUpdateFindings" in failed["message"]
+    assert "not marked resolved" in r.err
+
+
 def test_a_security_hub_statement_for_another_account_denies_this_one(
     hub: Any, cli: Any, operator: Any
 ) -> None:
