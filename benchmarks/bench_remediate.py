@@ -5,8 +5,9 @@ Runs the built-in sandbox (moto) in this process and drives the core API as the 
 ``--access both``), without MFA and with ``--mfa-auto``. For each it measures a dry run on the
 empty account, the first run, a rerun, and a dry run after. Targets: the rerun and the dry runs
 make zero writes; the first run makes at most the detection's reads plus one read per resource
-(each step's reads_per_plan), and at most the writes its changes declare (one each; a virtual MFA
-device is two: it is created, then enabled).
+(each step's reads_per_plan), and at most the writes its changes declare (writes_per_change: one
+each, but two for a login profile, whose user is given IAMUserChangePassword before it is created,
+and two for a virtual MFA device, created, then enabled).
 
     python benchmarks/bench_remediate.py
     python benchmarks/bench_remediate.py --repeat 5     # best wall time of 5 rounds
@@ -223,8 +224,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"remediate root-use --create-admin alice, against the sandbox at {sb.endpoint_url}")
         print(
             "read bound = detection's reads + one read per resource read; write bound = the "
-            "writes the pending changes declare (1 each, 2 for a virtual MFA device: create, "
-            f"enable); ms = best of {args.repeat} round(s)"
+            "writes the pending changes declare (1 each; 2 for a login profile: attach "
+            "IAMUserChangePassword, create; 2 for a virtual MFA device: create, enable); "
+            f"ms = best of {args.repeat} round(s)"
         )
         reset(sb)
         one_run(sb, "warm-up", scenarios["--access both --no-mfa"], dry_run=True)

@@ -77,6 +77,7 @@ class Faults:
     injected: int = 0
     dead: bool = False
     operations: list[str] = field(default_factory=list)
+    actions: list[str] = field(default_factory=list)  # every request's, reads too
     invisible_hits: int = 0
     _created: dict[tuple[str, str], float] = field(default_factory=dict)
     _rng: random.Random = field(default_factory=random.Random)
@@ -202,6 +203,7 @@ class FaultProxy:
         f = self.faults
         with f._lock:
             f.requests += 1
+            f.actions.append(op)
             if f.dead:
                 f.injected += 1
                 self._drop(handler)

@@ -239,6 +239,11 @@ def authorize_like_iam(monkeypatch: pytest.MonkeyPatch) -> None:
             self._raise_access_denied()
 
     def security_hub_product(self: Any) -> str:
+        if self._get_action() == "BatchUpdateFindings":
+            # Authorized on the account's hub (Service Authorization Reference).
+            return (
+                f"arn:{self.partition}:securityhub:{self.region}:{self.current_account}:hub/default"
+            )
         if self._get_action() != "BatchImportFindings":
             return "*"
         body = json.loads(self.body or "{}")

@@ -171,3 +171,15 @@ def seed_sandbox_organization(
         sandbox.seed_organization(moto.client("organizations"), **kwargs)
     listed = moto.client("organizations").get_paginator("list_accounts").paginate()
     return {a["Name"]: a["Id"] for page in listed for a in page["Accounts"]}
+
+
+def root_access_key(account_id: str, slot: int = 1) -> tuple[str, str]:
+    """(access key id, secret) of the sandbox root user's key in ``slot``: to sign requests as
+    that root user."""
+    from remediate import sandbox_root
+
+    creds = sandbox_root.root_credentials(account_id)
+    for key in creds.access_keys if creds is not None else []:
+        if key.slot == slot:
+            return key.access_key_id, key.secret_access_key
+    raise KeyError(f"the root user of {account_id} has no access key in slot {slot}")

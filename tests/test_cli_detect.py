@@ -14,8 +14,8 @@ from typing import Any
 
 import pytest
 
-from remediate.detect.report import COLUMNS
 from remediate.sandbox import RootState, root_row_csv
+from reportformat import DOCUMENTED_HEADER
 
 pytestmark = pytest.mark.e2e
 
@@ -34,7 +34,7 @@ JSON_KEYS = {
     "report_generated_at",
 }
 EVIDENCE_KEYS = {"credential", "last_used", "region", "service"}
-REPORT_HEADER = ",".join(COLUMNS) + "\n"
+REPORT_HEADER = DOCUMENTED_HEADER + "\n"
 USER_ROW = (
     f"alice,arn:aws:iam::{ACCOUNT_ID}:user/alice,2020-01-01T00:00:00+00:00,true,"
     "2020-01-02T00:00:00+00:00,2020-01-01T00:00:00+00:00,N/A,false,false,N/A,N/A,N/A,N/A,"

@@ -512,3 +512,39 @@ def test_the_emulated_next_token_needs_the_same_parameters(moto: Any) -> None:
     rest = client.lookup_events(MaxResults=2, NextToken=first["NextToken"])
     assert len(rest["Events"]) == 1
     assert "NextToken" not in rest
+
+
+@pytest.mark.parametrize(("concurrency", "together"), [(None, 4), (2, 2)])
+def test_regions_are_looked_up_together_within_the_limit(
+    aws: Aws, monkeypatch: pytest.MonkeyPatch, concurrency: int | None, together: int
+) -> None:
+    """No LookupEvents is answered until ``together`` regions' are in flight (a barrier in the
+    emulator, not a stopwatch): one region after another never gets there and fails."""
+    from moto.cloudtrail.responses import CloudTrailResponse
+
+    regions = ["us-east-1", "eu-west-1", "eu-central-1", "ap-south-1"]
+    barrier = threading.Barrier(together, timeout=10)
+    flying: set[str] = set()
+    most: list[int] = [0]
+    guard = threading.Lock()
+    answer = emulator._lookup_events
+
+    def held(self: Any) -> Any:
+        with guard:
+            flying.add(str(self.region))
+            most[0] = max(most[0], len(flying))
+        try:
+            barrier.wait()
+            return answer(self)
+        finally:
+            with guard:
+                flying.discard(str(self.region))
+
+    monkeypatch.setattr(CloudTrailResponse, "lookup_events", held)
+    limit = {} if concurrency is None else {"concurrency": concurrency}
+    now = datetime.now(UTC)
+
+    found = look_up_root_activity(aws, ACCOUNT, regions, now=now, days=1, **limit)
+
+    assert found.calls == len(regions)
+    assert most[0] == together

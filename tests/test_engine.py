@@ -5,6 +5,7 @@ used, the order locks are taken in, one confirmation, and failures that stay wit
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import io
 import threading
 from collections.abc import Iterator
@@ -111,13 +112,22 @@ def test_sessions_are_used_only_in_the_thread_that_opened_them(
 def test_locks_are_taken_in_account_order_before_planning(
     admin_org: Org, base: Aws, test_keyring: Any
 ) -> None:
-    locks: list[str] = []
+    events: list[str] = []
     opener = Opener(base)
     chosen = targets(admin_org, "quiet", "password", "key")
 
-    engine.run(remediation(dry_run=True), chosen, services(opener, test_keyring, locks=locks))
+    def open_to_plan(account_id: str) -> AccountSession:
+        events.append(f"plan {account_id}")
+        return opener(account_id)
 
-    assert locks == sorted(t.account_id for t in chosen)
+    chosen_services = services(opener, test_keyring, locks=events)
+    chosen_services = dataclasses.replace(chosen_services, open_account=open_to_plan)
+    engine.run(remediation(dry_run=True), chosen, chosen_services)
+
+    ids = sorted(t.account_id for t in chosen)
+    # Every lock before any plan: a plan made unlocked may be stale by the time it is applied.
+    assert events[:3] == ids
+    assert sorted(events[3:]) == [f"plan {i}" for i in ids]
 
 
 def test_one_question_for_every_account(admin_org: Org, base: Aws, test_keyring: Any) -> None:

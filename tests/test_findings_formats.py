@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from remediate.asff import asff_findings
-from remediate.checks import CHECK_IDS, CHECKS, check_results
+from remediate.checks import CHECKS, check_results
 from remediate.cloudtrail import CloudTrailEvidence, RootEvent, apply_cloudtrail
 from remediate.detect.findings import root_hygiene
 from remediate.detect.judge import judge_root_use
@@ -125,7 +125,7 @@ def assert_botocore_accepts(findings: list[dict[str, Any]]) -> None:
 
 def test_every_check_has_a_result_in_every_state() -> None:
     bad = {r.check.id: r for r in check_results(verdict(ALL_BAD))}
-    assert list(bad) == list(CHECK_IDS)
+    assert list(bad) == [c.id for c in CHECKS]
     assert {i: r.status for i, r in bad.items()} == {
         "root-user-in-use": "FAILED",
         "root-access-keys-active": "FAILED",
@@ -252,7 +252,7 @@ def test_ocsf_statuses_and_severities() -> None:
     assert [d["status_code"] for d in bad] == ["FAIL"] * 4
     assert [d["severity"] for d in bad] == ["High", "Critical", "High", "Medium"]
     assert [d["finding_info"]["uid"] for d in bad] == [
-        f"remediate/{ACCOUNT}/{c}" for c in CHECK_IDS
+        f"remediate/{ACCOUNT}/{c.id}" for c in CHECKS
     ]
     unknown = ocsf_findings(check_results(verdict(None)), region="us-east-1", now=NOW)
     assert {d["status_code"] for d in unknown} == {"MANUAL"}

@@ -15,13 +15,14 @@ from remediate.detect.judge import (
     is_root_arn,
     judge_root_use,
 )
-from remediate.detect.report import COLUMNS, CredentialReport, parse_credential_report
+from remediate.detect.report import CredentialReport, parse_credential_report
+from reportformat import DOCUMENTED_HEADER
 
 NOW = datetime(2026, 11, 29, 12, 0, tzinfo=UTC)
 ACCOUNT = "123456789012"
 ROOT_ARN = f"arn:aws:iam::{ACCOUNT}:root"
 
-HEADER = ",".join(COLUMNS)
+HEADER = DOCUMENTED_HEADER
 ROOT_LINE = (
     "<root_account>,arn:aws:iam::123456789012:root,2017-03-01T10:00:00+00:00,"
     "not_supported,no_information,not_supported,not_supported,true,false,N/A,N/A,N/A,N/A,"

@@ -406,27 +406,38 @@ def test_parse_account_ids() -> None:
     assert parse_account_ids(" 111122223333 , 444455556666") == ("111122223333", "444455556666")
 
 
+NOT_AN_ID = "is not an AWS account id (12 digits)"
+FULL_WIDTH = "１１１１２２２２３３３３"  # full-width digits  # noqa: RUF001
+
+
 @pytest.mark.parametrize(
-    "text",
+    ("text", "message"),
     [
-        "",
-        " ",
-        ",",
-        "11112222333",
-        "1111222233334",
-        "11112222333a",
-        "arn:aws:iam::111122223333:root",
-        "111122223333,",
-        "111122223333,,444455556666",
-        "111122223333,111122223333",
-        "１１１１２２２２３３３３",  # full-width digits  # noqa: RUF001
-        "111122223333;444455556666",
+        ("", "--accounts: no account id given"),
+        (" ", "--accounts: no account id given"),
+        (",", "--accounts: no account id given"),
+        ("11112222333", f"--accounts: '11112222333' {NOT_AN_ID}"),
+        ("1111222233334", f"--accounts: '1111222233334' {NOT_AN_ID}"),
+        ("11112222333a", f"--accounts: '11112222333a' {NOT_AN_ID}"),
+        (
+            "arn:aws:iam::111122223333:root",
+            f"--accounts: 'arn:aws:iam::111122223333:root' {NOT_AN_ID}",
+        ),
+        ("111122223333,", "--accounts '111122223333,': an empty account id (a stray comma?)"),
+        (
+            "111122223333,,444455556666",
+            "--accounts '111122223333,,444455556666': an empty account id (a stray comma?)",
+        ),
+        ("111122223333,111122223333", "--accounts: account 111122223333 given twice"),
+        (FULL_WIDTH, f"--accounts: {FULL_WIDTH!r} {NOT_AN_ID}"),
+        ("111122223333;444455556666", f"--accounts: '111122223333;444455556666' {NOT_AN_ID}"),
     ],
 )
-def test_parse_account_ids_rejects(text: str) -> None:
+def test_parse_account_ids_rejects(text: str, message: str) -> None:
     with pytest.raises(InputError) as caught:
         parse_account_ids(text)
     assert caught.value.exit_code == 2
+    assert caught.value.message == message
 
 
 @pytest.mark.parametrize("value", ["OrganizationAccountAccessRole", "a", "r+=,.@_-1", "x" * 64])
@@ -442,6 +453,10 @@ def test_role_name_rejects(value: str) -> None:
     with pytest.raises(InputError) as caught:
         role_name(value)
     assert caught.value.exit_code == 2
+    assert caught.value.message == (
+        f"invalid --role-name {value!r}: use 1-64 letters, digits and +=,.@_- "
+        "(a role name, not an ARN or a path)"
+    )
 
 
 @pytest.mark.parametrize("value", ["ab", "ext-id:1/2+=,.@_", "x" * 1224])
@@ -451,8 +466,11 @@ def test_external_id_accepts(value: str) -> None:
 
 @pytest.mark.parametrize("value", ["", "a", "x" * 1225, "with space", "ü-umlaut"])
 def test_external_id_rejects(value: str) -> None:
-    with pytest.raises(InputError):
+    with pytest.raises(InputError) as caught:
         external_id(value)
+    assert caught.value.exit_code == 2
+    # Not echoed: an external id is a shared secret of sorts.
+    assert caught.value.message == "invalid --external-id: use 2-1224 letters, digits and +=,.@:/_-"
 
 
 def test_failed_account_document_without_server() -> None:

@@ -52,6 +52,8 @@ WRITE_PREFIXES = (
     "Untag",
     "Update",
 )
+# Reads only a plan makes (detection makes none of them).
+PLAYBOOK_READS = {"GetGroup", "GetUser", "ListAccessKeys", "ListAttachedGroupPolicies"}
 
 
 # --- fixtures and helpers ------------------------------------------------------------------------
@@ -744,20 +746,27 @@ def test_concurrent_runs_across_accounts_end_with_one_access_key(
         return any("waiting for another remediate run" in r.message for r in caplog.records)
 
     faults = Faults(hold_first_write=True)
-    with FaultProxy(moto.endpoint_url, faults) as proxy:
+    seen = Faults()  # what the second run asks for
+    with FaultProxy(moto.endpoint_url, faults) as proxy, FaultProxy(moto.endpoint_url, seen) as own:
         first = start("first", proxy.endpoint_url)
         assert faults.held.wait(timeout=60), "the first run never wrote"
-        second = start("second", moto.endpoint_url)
+        second = start("second", own.endpoint_url)
         deadline = time.monotonic() + 60
         while not second_is_waiting():
             assert time.monotonic() < deadline, "the second run never reached the lock"
             assert second.is_alive(), "the second run ended without waiting for the lock"
             time.sleep(0.01)
+        before_release = list(seen.actions)
         faults.release.set()
         first.join(timeout=120)
         second.join(timeout=120)
 
     assert codes == {"first": 0, "second": 0}
+    # Detection may run before the lock; the playbook's reads may not.
+    assert "GetCredentialReport" in before_release
+    assert not PLAYBOOK_READS & set(before_release), before_release
+    assert PLAYBOOK_READS & set(seen.actions)
+    assert not writes([f"iam:{a}" for a in seen.actions if a]), "the second run wrote"
     keys = moto.client("iam").list_access_keys(UserName="ola")["AccessKeyMetadata"]
     assert len(keys) == 1
 

@@ -335,6 +335,14 @@ def test_organization_statements(cli: Any) -> None:
     )
 
 
+def test_role_name_is_the_same_option_as_root_use(cli: Any) -> None:
+    """One declaration (cli/options.py): the same help, the same default, where it is given."""
+    described = "--role-name <str> Role to assume in member accounts [default: "
+    for command in ("permissions", "root-use"):
+        text = " ".join(cli(command, "--help").out.split())
+        assert described + "OrganizationAccountAccessRole]." in text, command
+
+
 # --- under enforcement ----------------------------------------------------------------------------
 
 
@@ -721,6 +729,30 @@ def test_each_reporting_action_is_needed(hub: Any, cli: Any, operator: Any, miss
     assert r.code == 3, r.out + r.err
     assert missing in r.err
     assert "Traceback" not in r.err
+
+
+def test_the_printed_policy_is_enough_to_resolve_the_finding_after_a_fix(
+    hub: Any, cli: Any, operator: Any
+) -> None:
+    operator(printed_policy(cli, "--var", "user=alice", "--account", ACCOUNT, "--security-hub"))
+    r = cli(
+        "root-use", "--endpoint-url", hub.endpoint_url, *FULL_FIX, "--security-hub", "-o", "json"
+    )
+    assert r.code == 0, r.err
+    assert (r.json()["security_hub"]["imported"], r.json()["security_hub"]["resolved"]) == (5, 1)
+
+
+def test_resolving_needs_batch_update_findings(hub: Any, cli: Any, operator: Any) -> None:
+    printed = printed_policy(cli, "--var", "user=alice", "--account", ACCOUNT, "--security-hub")
+    operator(without(printed, "securityhub:BatchUpdateFindings"))
+    r = cli(
+        "root-use", "--endpoint-url", hub.endpoint_url, *FULL_FIX, "--security-hub", "-o", "json"
+    )
+    assert r.code == 3, r.err
+    [failed] = r.json()["security_hub"]["failed"]
+    assert (failed["action"], failed["code"]) == ("resolve", "AccessDeniedException")
+    assert "securityhub:BatchUpdateFindings" in failed["message"]
+    assert "not marked resolved" in r.err
 
 
 def test_a_security_hub_statement_for_another_account_denies_this_one(

@@ -558,6 +558,9 @@ def test_playbook_run_without_yes_changes_nothing(moto: Any, cli: Any) -> None:
     moto.client("iam").create_group(GroupName="devs")
     r = pb_run(cli, moto, "onboard-user", "--var", "user=bob", "--var", "group=devs")
     assert r.code == 2
+    assert r.err.startswith(
+        "error: no terminal to confirm on, and --yes was not given: nothing was changed\n"
+    )
     assert snapshot(moto)["users"] == {}
 
 

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from orgs import seed_sandbox_organization
+from orgs import root_access_key, seed_sandbox_organization
 from remediate import sandbox_root
 from remediate.sandbox import SANDBOX_ACCOUNT_ID as ACCOUNT_ID
 from remediate.sandbox import RootState
@@ -492,8 +492,8 @@ def test_a_feature_step_without_trusted_access_is_an_input_error(
 def as_root(moto: Moto, monkeypatch: pytest.MonkeyPatch) -> tuple[str, str]:
     """The sandbox account's root user holds two access keys; the CLI signs with the second."""
     moto.set_root(RootState(key_1_active=True, key_2_active=True, mfa_active=True))
-    first, _ = sandbox_root.root_access_key(ACCOUNT_ID, 1)
-    second, secret = sandbox_root.root_access_key(ACCOUNT_ID, 2)
+    first, _ = root_access_key(ACCOUNT_ID, 1)
+    second, secret = root_access_key(ACCOUNT_ID, 2)
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", second)
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", secret)
     return first, second
@@ -567,7 +567,7 @@ def test_delete_root_keys_without_a_root_caller_points_to_central_deletion(
 def test_root_keys_once_deleted_sign_nothing(moto: Moto, cli: Any, monkeypatch: Any) -> None:
     # Root signs with its only key, deleted last: from then on the administrator takes over.
     moto.set_root(RootState(key_1_active=True, mfa_active=True))
-    key, secret = sandbox_root.root_access_key(ACCOUNT_ID, 1)
+    key, secret = root_access_key(ACCOUNT_ID, 1)
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", key)
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", secret)
     r = cli("root-use", "--endpoint-url", moto.endpoint_url, *FIX, "--yes")

@@ -14,7 +14,7 @@ import boto3
 import pytest
 from botocore.exceptions import ClientError
 
-from orgs import seed_sandbox_organization
+from orgs import root_access_key, seed_sandbox_organization
 from remediate import sandbox_root
 from remediate.sandbox import SANDBOX_ACCOUNT_ID as ACCOUNT_ID
 
@@ -272,7 +272,7 @@ def test_a_session_expires(moto: Moto, ids: dict[str, str]) -> None:
 
 
 def test_root_access_key_signs_as_root(moto: Moto, ids: dict[str, str]) -> None:
-    key_id, secret = sandbox_root.root_access_key(ids["dev"])
+    key_id, secret = root_access_key(ids["dev"])
     creds = {"AccessKeyId": key_id, "SecretAccessKey": secret}
     me = client_with(moto, "sts", creds).get_caller_identity()
     assert me["Arn"] == f"arn:aws:iam::{ids['dev']}:root"

@@ -359,7 +359,10 @@ def test_plaintext_keyring_is_refused_before_anything_changes(
     assert moto.client("iam").list_users()["Users"] == []
     assert not Path(plaintext_keyring.file_path).exists()
     # Nor are the keyring's contents handed over.
-    assert cli("secrets", "list").code == 2
+    listed = cli("secrets", "list")
+    assert listed.code == 2
+    assert listed.err.startswith("error: Refusing to keep secrets in the keyring file ")
+    assert "keyrings.alt.file.PlaintextKeyring" in listed.err.splitlines()[0]
 
 
 @pytest.mark.parametrize("how", ["option", "environment"])

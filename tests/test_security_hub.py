@@ -5,6 +5,9 @@ batches of at most 100; every refusal reported with its finding."""
 from __future__ import annotations
 
 import copy
+import json
+import time
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -15,6 +18,7 @@ from remediate.asff import asff_findings
 from remediate.aws.session import Aws, AwsOptions
 from remediate.checks import check_results
 from remediate.detect.judge import judge_root_use
+from remediate.sandbox import RootState
 from remediate.securityhub import MAX_BATCH, import_findings
 
 pytestmark = pytest.mark.e2e
@@ -46,6 +50,24 @@ def hub(moto: Any) -> Any:
     return moto
 
 
+@pytest.fixture
+def sent_bodies(monkeypatch: pytest.MonkeyPatch) -> list[Any]:
+    """The body of every BatchImportFindings botocore sends during the test."""
+    from botocore.endpoint import Endpoint
+
+    bodies: list[Any] = []
+    make_request = Endpoint.make_request
+
+    def recording(self: Any, operation_model: Any, request_dict: Any) -> Any:
+        if operation_model.name == "BatchImportFindings":
+            body = request_dict["body"]
+            bodies.append(json.loads(body.decode() if isinstance(body, bytes) else body))
+        return make_request(self, operation_model, request_dict)
+
+    monkeypatch.setattr(Endpoint, "make_request", recording)
+    return bodies
+
+
 def root_use(cli: Any, moto: Any, *args: str) -> Any:
     r = cli("root-use", "--endpoint-url", moto.endpoint_url, "--security-hub", *args)
     assert "Traceback" not in r.err
@@ -55,7 +77,12 @@ def root_use(cli: Any, moto: Any, *args: str) -> Any:
 def test_imported_once_then_updated_never_duplicated(hub: Any, cli: Any) -> None:
     first = root_use(cli, hub, "-o", "json")
     assert first.code == 1, first.err  # root in use: detection's exit code
-    assert first.json()["security_hub"] == {"region": REGION, "imported": 4, "failed": []}
+    assert first.json()["security_hub"] == {
+        "region": REGION,
+        "imported": 4,
+        "resolved": 0,
+        "failed": [],
+    }
     found = stored()
     assert set(found) == IDS
     in_use = found[f"remediate/{ACCOUNT}/root-user-in-use"]
@@ -80,8 +107,9 @@ def test_a_remediation_resolves_the_root_use_finding(hub: Any, cli: Any) -> None
     r = root_use(cli, hub, "--create-admin", "alice", "--mfa-auto", "--yes", "-o", "json")
 
     assert r.code == 0, r.err
-    # Detection's four findings, then the resolved one again.
+    # Detection's four findings, then the resolved one again, and marked resolved.
     assert r.json()["security_hub"]["imported"] == 5
+    assert r.json()["security_hub"]["resolved"] == 1
     found = stored()
     assert set(found) == IDS
     resolved = found[f"remediate/{ACCOUNT}/root-user-in-use"]
@@ -89,9 +117,111 @@ def test_a_remediation_resolves_the_root_use_finding(hub: Any, cli: Any) -> None
     assert resolved["Severity"]["Label"] == "INFORMATIONAL"
     assert resolved["FindingProviderFields"]["Severity"]["Label"] == "INFORMATIONAL"
     assert resolved["Description"].startswith("Remediated:")
-    assert "Workflow" not in resolved  # Security Hub sets the workflow, never the provider
+    # PASSED alone leaves a default-product finding NEW: the run, as the customer, resolves it
+    # with BatchUpdateFindings, and says what it did.
+    assert resolved["Workflow"] == {"Status": "RESOLVED"}
+    assert resolved["Note"]["Text"].startswith("remediate ")
+    assert "playbook root-use: applied admin-group" in resolved["Note"]["Text"]
+    assert resolved["Note"]["UpdatedBy"].startswith("arn:aws:")
+    listed = {f["Id"]: f for f in hub.client("securityhub").get_findings()["Findings"]}
+    assert listed[f"remediate/{ACCOUNT}/root-user-in-use"]["Workflow"] == {"Status": "RESOLVED"}
     # What the run did not fix stays as it was.
-    assert found[f"remediate/{ACCOUNT}/root-mfa-not-active"]["Compliance"]["Status"] == "FAILED"
+    not_fixed = found[f"remediate/{ACCOUNT}/root-mfa-not-active"]
+    assert not_fixed["Compliance"]["Status"] == "FAILED"
+    assert not_fixed["Workflow"] == {"Status": "NEW"}
+
+
+def test_the_provider_never_sends_a_workflow(hub: Any, cli: Any, sent_bodies: list[Any]) -> None:
+    r = root_use(cli, hub, "--create-admin", "alice", "--mfa-auto", "--yes")
+    assert r.code == 0, r.err
+    imported = [f for body in sent_bodies for f in body.get("Findings", [])]
+    assert len(imported) == 5
+    assert all("Workflow" not in f for f in imported)  # Security Hub's, or the customer's
+
+
+def test_a_handoff_leaves_the_finding_open_until_the_codes_finish_it(
+    hub: Any, cli: Any, test_keyring: Any, tmp_path: Any
+) -> None:
+    import pyotp
+
+    from remediate import mfa
+    from remediate.secrets import SecretStore
+
+    in_use = f"remediate/{ACCOUNT}/root-user-in-use"
+    args = ("--create-admin", "alice", "--yes", "-o", "json")
+    png = str(tmp_path / "alice.png")
+    handed = root_use(cli, hub, *args, "--mfa-handoff", "--qr-file", png)
+    assert handed.code == 0, handed.err
+    # alice's device waits for her codes and she is not an administrator yet: root is still
+    # the way in.
+    assert handed.json()["security_hub"]["resolved"] == 0
+    assert stored()[in_use]["Compliance"] == {"Status": "FAILED"}
+    assert stored()[in_use]["Workflow"] == {"Status": "NEW"}
+
+    seed = SecretStore(test_keyring).get(ACCOUNT, "alice", "mfa-seed")
+    assert seed is not None
+    step = mfa.totp_step(time.time())
+    codes = [pyotp.TOTP(seed).at((step + i) * 30) for i in (0, 1)]
+    done = root_use(cli, hub, *args, "--mfa-codes", *codes)
+    assert done.code == 0, done.err
+    assert done.json()["security_hub"]["resolved"] == 1
+    assert stored()[in_use]["Compliance"] == {"Status": "PASSED"}
+    assert stored()[in_use]["Workflow"] == {"Status": "RESOLVED"}
+
+
+def test_every_security_hub_write_is_journaled(
+    hub: Any, cli: Any, monkeypatch: pytest.MonkeyPatch, tmp_path: Any
+) -> None:
+    from remediate.journal import journal_path
+
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path))  # this test's own journal
+    r = root_use(cli, hub, "--create-admin", "alice", "--mfa-auto", "--yes")
+    assert r.code == 0, r.err
+    entries = [json.loads(line) for line in journal_path().read_text().splitlines()]
+    hub_entries = [e for e in entries if e["action"].startswith("securityhub:")]
+    assert [e["action"] for e in hub_entries] == [
+        "securityhub:BatchImportFindings",  # detection's four findings
+        "securityhub:BatchImportFindings",  # root use, PASSED
+        "securityhub:BatchUpdateFindings",  # and RESOLVED
+    ]
+    assert all(e["outcome"] == "applied" and e["account"] == ACCOUNT for e in hub_entries)
+    assert (
+        hub_entries[-1]["resource"] == f"Security Hub findings remediate/{ACCOUNT}/root-user-in-use"
+    )
+    # The playbook's own writes are there too, in between.
+    assert entries.index(hub_entries[0]) < entries.index(hub_entries[1]) - 1
+
+
+def test_a_reimport_that_fails_again_reopens_a_resolved_finding(hub: Any, cli: Any) -> None:
+    """Security Hub sets RESOLVED back to NEW when Compliance.Status leaves PASSED."""
+    assert root_use(cli, hub, "--create-admin", "alice", "--mfa-auto", "--yes").code == 0
+    in_use = f"remediate/{ACCOUNT}/root-user-in-use"
+    assert stored()[in_use]["Workflow"] == {"Status": "RESOLVED"}
+    hub.set_root(RootState(password_last_used=datetime.now(UTC)))
+    assert root_use(cli, hub).code == 1
+    assert stored()[in_use]["Compliance"] == {"Status": "FAILED"}
+    assert stored()[in_use]["Workflow"] == {"Status": "NEW"}
+
+
+def test_batch_update_findings_answers_per_finding(hub: Any, cli: Any) -> None:
+    assert root_use(cli, hub).code == 1
+    client = hub.client("securityhub")
+    product = f"arn:aws:securityhub:{REGION}:{ACCOUNT}:product/{ACCOUNT}/default"
+    known = {"Id": f"remediate/{ACCOUNT}/root-mfa-not-active", "ProductArn": product}
+    unknown = {"Id": f"remediate/{ACCOUNT}/nothing", "ProductArn": product}
+    answer = client.batch_update_findings(
+        FindingIdentifiers=[known, unknown, known],
+        Workflow={"Status": "NOTIFIED"},
+        Note={"Text": "told the owner", "UpdatedBy": "tester"},
+    )
+    assert answer["ProcessedFindings"] == [known]
+    assert [(u["FindingIdentifier"], u["ErrorCode"]) for u in answer["UnprocessedFindings"]] == [
+        (unknown, "FindingNotFound"),
+        (known, "DuplicatedFindingIdentifier"),
+    ]
+    found = stored()[known["Id"]]
+    assert found["Workflow"] == {"Status": "NOTIFIED"}
+    assert (found["Note"]["Text"], found["Note"]["UpdatedBy"]) == ("told the owner", "tester")
 
 
 def test_a_dry_run_cannot_import(hub: Any, cli: Any, sent: list[str]) -> None:
@@ -206,17 +336,22 @@ def test_across_accounts_remediations_resolve_each_accounts_finding(
     for account in accounts:
         found = stored(account)[f"remediate/{account}/root-user-in-use"]
         assert found["Compliance"] == {"Status": "PASSED"}
+        assert found["Workflow"] == {"Status": "RESOLVED"}
         doc = next(a for a in r.json()["accounts"] if a["account_id"] == account)
         assert doc["security_hub"]["imported"] == 5
+        assert doc["security_hub"]["resolved"] == 1
 
 
 def test_permissions_for_security_hub(cli: Any) -> None:
-    import json
-
     doc = json.loads(
         cli("permissions", "--detect-only", "--security-hub", "--account", ACCOUNT).out
     )
     [statement] = [s for s in doc["Statement"] if "securityhub:BatchImportFindings" in s["Action"]]
     assert statement["Resource"] == (f"arn:aws:securityhub:*:{ACCOUNT}:product/{ACCOUNT}/default")
+    [resolve] = [s for s in doc["Statement"] if "securityhub:BatchUpdateFindings" in s["Action"]]
+    assert resolve["Resource"] == f"arn:aws:securityhub:*:{ACCOUNT}:hub/default"
     anywhere = json.loads(cli("permissions", "--detect-only", "--security-hub").out)
-    assert anywhere["Statement"][-1]["Resource"] == "arn:aws:securityhub:*:*:product/*/default"
+    assert [s["Resource"] for s in anywhere["Statement"][-2:]] == [
+        "arn:aws:securityhub:*:*:product/*/default",
+        "arn:aws:securityhub:*:*:hub/default",
+    ]

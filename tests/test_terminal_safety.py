@@ -17,11 +17,11 @@ from moto.iam.exceptions import IAMException
 from moto.iam.models import IAMBackend
 from rich.console import Console
 
-from remediate.detect.report import COLUMNS
 from remediate.output import SERVICE_PATTERN, print_secret, render_sweep, safe, safe_field
 from remediate.sandbox import RootState
 from remediate.secrets import SecretStore
 from remediate.sweep import AccountResult, SweepResult
+from reportformat import DOCUMENTED_HEADER
 
 ACCOUNT_ID = "123456789012"
 
@@ -121,7 +121,7 @@ def _report_csv(region: str, service: str) -> str:
     """A credential report whose root access key was used yesterday from a hostile region and
     service (quoted as CSV wants, so commas and quotes survive)."""
     used = (datetime.now(UTC) - timedelta(days=1)).strftime("%Y-%m-%dT%H:%M:%S+00:00")
-    row = {column: "N/A" for column in COLUMNS}
+    row = {column: "N/A" for column in DOCUMENTED_HEADER.split(",")}
     row.update(
         {
             "user": "<root_account>",
@@ -143,8 +143,8 @@ def _report_csv(region: str, service: str) -> str:
     )
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(COLUMNS)
-    writer.writerow([row[c] for c in COLUMNS])
+    writer.writerow(DOCUMENTED_HEADER.split(","))
+    writer.writerow([row[c] for c in DOCUMENTED_HEADER.split(",")])
     return out.getvalue()
 
 

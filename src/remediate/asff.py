@@ -3,7 +3,8 @@
 Pure: the documents are built from check results, a region and a time. Each finding's ``Id`` is
 deterministic per account and check and its ``ProductArn`` is the account's default product, so
 BatchImportFindings of a rerun updates the finding instead of adding one. A provider never sets
-``Workflow``: Security Hub moves a finding whose compliance turns PASSED to RESOLVED itself.
+``Workflow``: it is Security Hub's and the customer's (a PASSED finding of the default product
+stays NEW; remediate.securityhub marks it RESOLVED with BatchUpdateFindings).
 """
 
 from __future__ import annotations

@@ -83,7 +83,6 @@ CHECKS: tuple[Check, ...] = (
         f"{IAM_GUIDE}/id_root-user.html",
     ),
 )
-CHECK_IDS = tuple(c.id for c in CHECKS)
 TYPES = (CIS, BEST_PRACTICES)
 
 

@@ -35,8 +35,11 @@ if TYPE_CHECKING:
     )
     from remediate.root_credentials import AccountAudit
     from remediate.secrets import SecretStore
-    from remediate.securityhub import ImportResult
+    from remediate.securityhub import ImportResult, Record
     from remediate.sweep import SweepResult
+
+# The journal's ``playbook`` for Security Hub's write calls: the command's, with or without one.
+HUB_JOURNAL = "root-use"
 
 
 # --- shared wiring ------------------------------------------------------------------------------
@@ -137,6 +140,20 @@ def prepare_remediation(
         dry_run=request.dry_run,
         yes=request.yes,
     )
+
+
+def _hub_journal(sandbox: bool, account_id: str, caller_arn: str) -> Record | None:
+    """Where a run's Security Hub write calls are journaled (remediate.securityhub): the run's
+    journal, as for the playbook's writes; none on the sandbox, whose emulator ends with it."""
+    if sandbox:
+        return None
+    from remediate.journal import Journal
+
+    return Journal(account_id=account_id, caller_arn=caller_arn, playbook=HUB_JOURNAL).record
+
+
+def _caller(session: AccountSession) -> str:
+    return str(session.operator or session.identity.arn)
 
 
 def _services(
@@ -294,7 +311,8 @@ def _root_use_one_account(
     if request.security_hub:
         from remediate.export import import_verdict
 
-        hub = import_verdict(aws, verdict)
+        record = _hub_journal(request.aws.sandbox, identity.account_id, identity.arn)
+        hub = import_verdict(aws, verdict, record=record)
     if remediation is None:
         if request.output == "json":
             if request.security_hub:
@@ -364,13 +382,19 @@ def _remediate_one_account(
         raise run.failure
     resolved: frozenset[str] = frozenset()
     if verdict is not None:
-        from remediate.export import import_verdict, merged, resolved_by
+        from remediate.export import merged, resolve_verdict, resolved_by
 
         resolved = resolved_by(run)
         if hub is not None and resolved:
-            # The finding a completed remediation closed, imported again as PASSED: Security
-            # Hub then moves its workflow to RESOLVED itself.
-            hub = merged(hub, import_verdict(aws, verdict, resolved=resolved, only=resolved))
+            # The finding a completed remediation closed: imported again as PASSED, then marked
+            # RESOLVED (Security Hub resolves only its own controls' findings by itself).
+            record = _hub_journal(request.aws.sandbox, identity.account_id, identity.arn)
+            hub = merged(
+                hub,
+                resolve_verdict(
+                    aws, verdict, run, resolved, updated_by=identity.arn, record=record
+                ),
+            )
     if request.output == "json":
         document.update(
             remediation_fields(
@@ -439,7 +463,9 @@ def _root_use_many_accounts(
             enrich=enrich,
         )
     hubs = (
-        _import_sweep(opener, result, concurrency=request.accounts.concurrency)
+        _import_sweep(
+            opener, result, concurrency=request.accounts.concurrency, sandbox=request.aws.sandbox
+        )
         if request.security_hub
         else {}
     )
@@ -464,7 +490,9 @@ def _root_use_many_accounts(
     return _remediate_many_accounts(request, remediation, result, opener, prompter, hubs=hubs)
 
 
-def _import_sweep(opener: Any, result: SweepResult, *, concurrency: int) -> dict[str, ImportResult]:
+def _import_sweep(
+    opener: Any, result: SweepResult, *, concurrency: int, sandbox: bool
+) -> dict[str, ImportResult]:
     """Each judged account's findings imported into its own Security Hub (an account imports
     findings about itself only), ``concurrency`` accounts at a time, each with its own session."""
     from remediate.export import import_verdict
@@ -481,7 +509,8 @@ def _import_sweep(opener: Any, result: SweepResult, *, concurrency: int) -> dict
                 f"remediate/{verdict.account_id}/*", "Error", one_line(exc.message)
             )
             return verdict.account_id, ImportResult(verdict.account_id, "-", failed=(failed,))
-        return verdict.account_id, import_verdict(session.aws, verdict)
+        record = _hub_journal(sandbox, verdict.account_id, _caller(session))
+        return verdict.account_id, import_verdict(session.aws, verdict, record=record)
 
     judged = [a.verdict for a in result.accounts if a.verdict is not None and a.verdict.account_id]
     done = each_concurrently(judged, job, concurrency=concurrency, name="remediate-securityhub")
@@ -559,9 +588,10 @@ def _remediate_many_accounts(
     hubs: dict[str, ImportResult] | None = None,
 ) -> int:
     from remediate import engine
-    from remediate.documents import remediation_fields
+    from remediate.documents import sweep_remediation_document
     from remediate.export import resolved_by
     from remediate.output import print_json
+    from remediate.requests import FINDINGS_FORMATS
 
     assert request.accounts is not None
     out = plan_console(request.output)
@@ -589,32 +619,21 @@ def _remediate_many_accounts(
     resolved = {r.account_id: resolved_by(r) for r in runs}
     hubs = dict(hubs or {})
     if request.security_hub:
-        _import_resolved(opener, result, resolved, hubs)
-    if request.output in ("asff", "ocsf"):
+        by_account = {r.account_id: r for r in runs}
+        _import_resolved(opener, result, resolved, hubs, by_account, sandbox=request.aws.sandbox)
+    if request.output in FINDINGS_FORMATS:
         _print_sweep_findings(request, result, opener.base.region, resolved)
     if request.output == "json":
-        by_account = {r.account_id: r for r in runs}
-        documents = []
-        for a in result.accounts:
-            doc = {**a.to_json(), "sandbox": request.aws.sandbox}
-            run = by_account.get(a.account_id)
-            if run is not None:
-                show = remediation.options.show_secrets
-                doc.update(
-                    remediation_fields(
-                        run,
-                        show_secrets=show,
-                        finish=finish(run.account_id) if finish else None,
-                        sandbox=request.aws.sandbox,
-                    )
-                )
-                if run.failure is not None:
-                    doc["error"] = run.failure.message
-            if request.security_hub:
-                found = hubs.get(a.account_id)
-                doc["security_hub"] = found.to_json() if found is not None else None
-            documents.append(doc)
-        print_json({"accounts": documents, "summary": result.summary()})
+        print_json(
+            sweep_remediation_document(
+                result,
+                runs,
+                show_secrets=remediation.options.show_secrets,
+                sandbox=request.aws.sandbox,
+                finish=finish,
+                security_hub=hubs if request.security_hub else None,
+            )
+        )
     _show_imports(request, hubs.values())
     stopped = engine.interrupted(runs)
     if stopped is not None:
@@ -627,10 +646,13 @@ def _import_resolved(
     result: SweepResult,
     resolved: dict[str, frozenset[str]],
     hubs: dict[str, ImportResult],
+    runs: dict[str, AccountRun],
+    *,
+    sandbox: bool,
 ) -> None:
-    """The findings each completed remediation closed, imported again as PASSED (in the
-    account's own Security Hub); added to that account's import in ``hubs``."""
-    from remediate.export import import_verdict, merged
+    """The findings each completed remediation closed, imported again as PASSED and marked
+    RESOLVED (in the account's own Security Hub); added to that account's import in ``hubs``."""
+    from remediate.export import merged, resolve_verdict
     from remediate.securityhub import FailedFinding, ImportResult
     from remediate.sweep import one_line
 
@@ -640,7 +662,15 @@ def _import_resolved(
             continue
         try:
             session = opener(a.account_id)
-            found = import_verdict(session.aws, a.verdict, resolved=closed, only=closed)
+            record = _hub_journal(sandbox, a.account_id, _caller(session))
+            found = resolve_verdict(
+                session.aws,
+                a.verdict,
+                runs[a.account_id],
+                closed,
+                updated_by=session.identity.arn,
+                record=record,
+            )
         except RemediateError as exc:
             failed = FailedFinding(f"remediate/{a.account_id}/*", "Error", one_line(exc.message))
             found = ImportResult(a.account_id, "-", failed=(failed,))
@@ -746,7 +776,7 @@ def root_credentials_delete(request: RootCredentialsRequest, prompter: Prompter)
     through the engine, in each account in a root session with the delete task policy."""
     from remediate import accounts, engine
     from remediate.aws.identity import caller_identity
-    from remediate.documents import remediation_fields
+    from remediate.documents import root_credentials_delete_document
     from remediate.output import print_json
     from remediate.requests import RemediationRequest
     from remediate.root_credentials import (
@@ -799,29 +829,7 @@ def root_credentials_delete(request: RootCredentialsRequest, prompter: Prompter)
         out.print("Nothing needs changing: no member account's root user holds credentials.")
     failed = any(r.failure is not None for r in runs)
     if request.output == "json":
-        documents = []
-        for r in runs:
-            doc: dict[str, Any] = {
-                "account_id": r.account_id,
-                "account_name": r.target.account_name,
-                "error": r.failure.message if r.failure is not None else None,
-            }
-            doc.update(remediation_fields(r, show_secrets=False))
-            documents.append(doc)
-        print_json(
-            {
-                "organization": state.to_json(),
-                "accounts": documents,
-                "summary": {
-                    "total": len(runs),
-                    "changed": sum(bool(r.report and r.report.changed) for r in runs),
-                    "unchanged": sum(
-                        bool(r.report and not r.report.changed) and r.failure is None for r in runs
-                    ),
-                    "failed": sum(r.failure is not None for r in runs),
-                },
-            }
-        )
+        print_json(root_credentials_delete_document(state.to_json(), runs))
     stopped = engine.interrupted(runs)
     if stopped is not None:
         raise stopped

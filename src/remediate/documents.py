@@ -5,8 +5,12 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from collections.abc import Callable, Mapping, Sequence
+
     from remediate.engine import AccountRun
+    from remediate.securityhub import ImportResult
     from remediate.steps.base import RunOutcome
+    from remediate.sweep import SweepResult
 
 
 def secrets_json(outcome: RunOutcome, *, show_secrets: bool) -> list[dict[str, Any]]:
@@ -45,4 +49,67 @@ def remediation_fields(
         "mfa": {"serial_number": mfa.serial_number, "enabled": mfa.enabled} if mfa else None,
         "console_sign_in_url": outcome.console_sign_in_url,
         "handover": hand.to_json() if hand is not None else None,
+    }
+
+
+def sweep_remediation_document(
+    result: SweepResult,
+    runs: Sequence[AccountRun],
+    *,
+    show_secrets: bool,
+    sandbox: bool,
+    finish: Callable[[str], str] | None = None,
+    security_hub: Mapping[str, ImportResult] | None = None,
+) -> dict[str, Any]:
+    """``root-use --accounts/--all-accounts --create-admin -o json``: every swept account's
+    verdict, with its remediation where one ran (a failed one's ``error`` is the remediation's),
+    and its Security Hub import when the run sent findings (``security_hub`` given)."""
+    by_account = {r.account_id: r for r in runs}
+    documents = []
+    for a in result.accounts:
+        doc = {**a.to_json(), "sandbox": sandbox}
+        run = by_account.get(a.account_id)
+        if run is not None:
+            doc.update(
+                remediation_fields(
+                    run,
+                    show_secrets=show_secrets,
+                    finish=finish(run.account_id) if finish else None,
+                    sandbox=sandbox,
+                )
+            )
+            if run.failure is not None:
+                doc["error"] = run.failure.message
+        if security_hub is not None:
+            found = security_hub.get(a.account_id)
+            doc["security_hub"] = found.to_json() if found is not None else None
+        documents.append(doc)
+    return {"accounts": documents, "summary": result.summary()}
+
+
+def root_credentials_delete_document(
+    organization: Mapping[str, Any], runs: Sequence[AccountRun]
+) -> dict[str, Any]:
+    """``root-credentials delete -o json``: the organization's root access settings, each
+    member account's deletion (or why it failed), and counts."""
+    documents = []
+    for r in runs:
+        doc: dict[str, Any] = {
+            "account_id": r.account_id,
+            "account_name": r.target.account_name,
+            "error": r.failure.message if r.failure is not None else None,
+        }
+        doc.update(remediation_fields(r, show_secrets=False))
+        documents.append(doc)
+    return {
+        "organization": dict(organization),
+        "accounts": documents,
+        "summary": {
+            "total": len(runs),
+            "changed": sum(bool(r.report and r.report.changed) for r in runs),
+            "unchanged": sum(
+                bool(r.report and not r.report.changed) and r.failure is None for r in runs
+            ),
+            "failed": sum(r.failure is not None for r in runs),
+        },
     }

@@ -19,10 +19,11 @@ if TYPE_CHECKING:
     from remediate.detect.judge import Verdict
     from remediate.engine import AccountRun
     from remediate.requests import CloudTrailRequest
-    from remediate.securityhub import ImportResult
+    from remediate.securityhub import ImportResult, Record
 
 # The step of root-use that deletes root's own access keys (--delete-root-keys).
 ROOT_KEYS_STEP_KIND = "root-access-keys-deleted"
+NOTE_LIMIT = 512  # a finding's Note.Text, in ASFF
 
 
 def with_cloudtrail(
@@ -38,8 +39,15 @@ def with_cloudtrail(
 
 def resolved_by(run: AccountRun | None) -> frozenset[str]:
     """The checks a completed remediation closed: root use (an administrator now exists to use
-    instead), and root's access keys when the run deleted them (or found none to delete)."""
+    instead), and root's access keys when the run deleted them (or found none to delete).
+
+    Completed: applied without failure, and nothing left for a later run: a run that ends at an
+    MFA hand-off leaves the device pending and the membership held back, so root is still the
+    only way in; the run that finishes it (--mfa-codes) closes the checks."""
     if run is None or run.report is None or run.failure is not None or run.report.dry_run:
+        return frozenset()
+    mfa = run.outcome.mfa
+    if any(p.change.ends_run for p in run.report.steps) or (mfa is not None and not mfa.enabled):
         return frozenset()
     closed = {ROOT_USER_IN_USE}
     if any(p.step.kind == ROOT_KEYS_STEP_KIND for p in run.report.steps):
@@ -85,21 +93,78 @@ def import_verdict(
     resolved: Collection[str] = (),
     only: Collection[str] | None = None,
     now: datetime | None = None,
+    record: Record | None = None,
 ) -> ImportResult | None:
     """Import the verdict's findings (``only`` these checks) into Security Hub in the session's
     region, from the verdict's own account; None when there is nothing to import."""
-    from remediate.asff import asff_findings
     from remediate.securityhub import import_findings
 
-    if verdict.account_id is None:
+    found = _asff(aws, verdict, resolved, only, now)
+    if verdict.account_id is None or not found:
         return None
+    return import_findings(aws, verdict.account_id, found, record=record)
+
+
+def _asff(
+    aws: Aws,
+    verdict: Verdict,
+    resolved: Collection[str],
+    only: Collection[str] | None,
+    now: datetime | None,
+) -> list[dict[str, Any]]:
+    from remediate.asff import asff_findings
+
+    if verdict.account_id is None:
+        return []
     results = check_results(verdict, resolved=resolved)
     if only is not None:
         results = [r for r in results if r.check.id in only]
-    if not results:
+    return asff_findings(results, region=aws.region, now=now or datetime.now(UTC))
+
+
+def resolve_verdict(
+    aws: Aws,
+    verdict: Verdict,
+    run: AccountRun,
+    resolved: Collection[str],
+    *,
+    updated_by: str,
+    record: Record | None = None,
+) -> ImportResult | None:
+    """The findings of the ``resolved`` checks imported again as PASSED, then those Security Hub
+    took marked RESOLVED with a note on what ``run`` did (see remediate.securityhub)."""
+    from remediate.securityhub import import_findings, resolve_findings
+
+    found = _asff(aws, verdict, resolved, resolved, None)
+    if verdict.account_id is None or not found:
         return None
-    found = asff_findings(results, region=aws.region, now=now or datetime.now(UTC))
-    return import_findings(aws, verdict.account_id, found)
+    imported = import_findings(aws, verdict.account_id, found, record=record)
+    refused = {f.id for f in imported.failed}
+    taken = [
+        {"Id": f["Id"], "ProductArn": f["ProductArn"]} for f in found if f["Id"] not in refused
+    ]
+    if not taken:
+        return imported
+    updated = resolve_findings(
+        aws,
+        verdict.account_id,
+        taken,
+        note=resolution_note(run),
+        updated_by=updated_by,
+        record=record,
+    )
+    return imported + updated
+
+
+def resolution_note(run: AccountRun) -> str:
+    """What remediate did, for the note on a finding it resolved (at most 512 characters)."""
+    from remediate import __version__
+
+    assert run.report is not None
+    applied = [p.step.id for p in run.report.steps if p.applied]
+    did = f"applied {', '.join(applied)}" if applied else "found every step already in place"
+    note = f"remediate {__version__}, playbook {run.report.playbook}: {did}."
+    return note if len(note) <= NOTE_LIMIT else note[: NOTE_LIMIT - 3] + "..."
 
 
 def merged(first: ImportResult | None, second: ImportResult | None) -> ImportResult | None:

@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from remediate.clock import utc
 from remediate.state import open_state_file, state_dir
 
 if TYPE_CHECKING:
@@ -166,7 +167,7 @@ def _time_of(entry: dict[str, Any]) -> datetime | None:
         when = datetime.fromisoformat(str(entry.get("time")))
     except ValueError:
         return None
-    return when if when.tzinfo else when.replace(tzinfo=UTC)
+    return utc(when)
 
 
 @dataclass

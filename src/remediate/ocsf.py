@@ -26,13 +26,6 @@ MAX_EVIDENCES = 20
 _STATUS_CODE = {FAILED: "FAIL", NOT_AVAILABLE: "MANUAL"}
 
 
-def ocsf_version() -> str:
-    """The OCSF schema version the documents follow (py-ocsf-models' target)."""
-    from py_ocsf_models import OCSF_VERSION
-
-    return str(OCSF_VERSION)
-
-
 def _ms(value: datetime) -> int:
     return int(value.timestamp() * 1000)
 

@@ -776,7 +776,10 @@ def render_security_hub(console: Console, results: Sequence[Any]) -> None:
         state = "[green]ok[/]" if r.ok else "[red]incomplete[/]"
         console.print(
             f"Security Hub ({safe(r.region)}, account {safe(r.account_id)}): imported "
-            f"{r.imported} finding{'s' * (r.imported != 1)}, {state}."
+            f"{r.imported} finding{'s' * (r.imported != 1)}"
+            + (f", marked {r.resolved} resolved" if r.resolved else "")
+            + f", {state}."
         )
         for f in r.failed:
-            console.print(f"  [red]not imported[/] {safe(f.id)}: {safe(f.code)}: {safe(f.message)}")
+            done = "not imported" if f.action == "import" else "not marked resolved"
+            console.print(f"  [red]{done}[/] {safe(f.id)}: {safe(f.code)}: {safe(f.message)}")

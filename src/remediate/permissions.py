@@ -157,7 +157,8 @@ def cloudtrail_statements() -> list[dict[str, Any]]:
 
 def security_hub_statements(account: str | None, partition: str = "aws") -> list[dict[str, Any]]:
     """--security-hub: import findings as the account's default product (in any region), the
-    only product an account may import its own findings as."""
+    only product an account may import its own findings as; and mark those a remediation
+    closed RESOLVED, which the Service Authorization Reference scopes to the account's hub."""
     who = account or "*"
     return [
         {
@@ -165,7 +166,13 @@ def security_hub_statements(account: str | None, partition: str = "aws") -> list
             "Effect": "Allow",
             "Action": ["securityhub:BatchImportFindings"],
             "Resource": f"arn:{partition}:securityhub:*:{who}:product/{who}/default",
-        }
+        },
+        {
+            "Sid": "ResolveFindingsInSecurityHub",
+            "Effect": "Allow",
+            "Action": ["securityhub:BatchUpdateFindings"],
+            "Resource": f"arn:{partition}:securityhub:*:{who}:hub/default",
+        },
     ]
 
 

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 from remediate import limits, validate
+from remediate.clock import utc
 from remediate.errors import InputError
 from remediate.steps.base import QR_FILE_ACCOUNT
 
@@ -587,7 +588,7 @@ def permissions_request(
     region: str | None = None,
     detect_only: bool = False,
     organization: bool = False,
-    role_name: str = limits.DEFAULT_ROLE_NAME,
+    role_name: str | None = None,
     root_credentials: bool = False,
     cloudtrail: bool = False,
     security_hub: bool = False,
@@ -623,7 +624,11 @@ def permissions_request(
         account=validate.account_id(account, "--account") if account is not None else None,
         partition=partition_of_region(region) if region else "aws",
         detect_only=detect_only,
-        organization_role=validate.role_name(role_name) if organization else None,
+        organization_role=(
+            validate.role_name(role_name if role_name is not None else limits.DEFAULT_ROLE_NAME)
+            if organization
+            else None
+        ),
         root_credentials=root_credentials,
         cloudtrail=cloudtrail,
         security_hub=security_hub,
@@ -719,7 +724,7 @@ def parse_since(text: str, *, now: datetime) -> datetime:
             f"invalid --since {text[:40]!r}: expected a date (2026-11-29), a time "
             "(2026-11-29T08:00:00Z) or a span back from now (30m, 12h, 7d, 2w)"
         ) from None
-    return when.replace(tzinfo=UTC) if when.tzinfo is None else when.astimezone(UTC)
+    return utc(when)
 
 
 def journal_request(

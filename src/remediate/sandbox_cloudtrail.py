@@ -32,6 +32,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from remediate.clock import utc
+
 # Regions enabled by default in an account (those launched before March 2019); the others are
 # opt-in and, in a new account, not enabled.
 DEFAULT_ENABLED_REGIONS = (
@@ -422,7 +424,7 @@ def _time(value: Any, default: datetime) -> datetime:
     if value is None:
         return default
     if isinstance(value, datetime):
-        return value if value.tzinfo else value.replace(tzinfo=UTC)
+        return utc(value)
     if isinstance(value, int | float):
         return datetime.fromtimestamp(float(value), UTC)
     text = str(value)
@@ -430,7 +432,7 @@ def _time(value: Any, default: datetime) -> datetime:
         return datetime.fromtimestamp(float(text), UTC)
     except ValueError:
         parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
-        return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+        return utc(parsed)
 
 
 def username(record: Mapping[str, Any]) -> str:

@@ -228,15 +228,6 @@ def root_credentials(account_id: str) -> RootCredentials | None:
         return _credentials.get(account_id)
 
 
-def root_access_key(account_id: str, slot: int = 1) -> tuple[str, str]:
-    """(access key id, secret) of root's key in ``slot``: to sign requests as that root user."""
-    creds = root_credentials(account_id)
-    for key in creds.access_keys if creds is not None else []:
-        if key.slot == slot:
-            return key.access_key_id, key.secret_access_key
-    raise KeyError(f"the root user of {account_id} has no access key in slot {slot}")
-
-
 def enabled_features(organization_id: str) -> set[str]:
     with _lock:
         return set(_features.get(organization_id, set()))

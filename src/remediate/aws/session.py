@@ -20,6 +20,7 @@ import botocore.session
 from botocore.config import Config
 
 from remediate import __version__
+from remediate.clock import utc
 from remediate.errors import AwsError, InputError, WriteRefusedError
 
 log = logging.getLogger(__name__)
@@ -406,7 +407,7 @@ class Aws:
             try:
                 server = parsedate_to_datetime(date)
                 # "-0000" (and a missing zone) parse to a naive datetime: HTTP dates are UTC.
-                self.stats.server_date = server if server.tzinfo else server.replace(tzinfo=UTC)
+                self.stats.server_date = utc(server)
                 self.stats.local_date = datetime.now(UTC)
             except (TypeError, ValueError):
                 pass

@@ -422,9 +422,7 @@ def permissions(
             help="Add what --all-accounts needs where it runs: list accounts, assume the role.",
         ),
     ] = False,
-    role_name: Annotated[
-        str, typer.Option("--role-name", help="The role assumed in member accounts.")
-    ] = limits.DEFAULT_ROLE_NAME,
+    role_name: o.RoleName = None,
     root_credentials: Annotated[
         bool,
         typer.Option(

@@ -17,31 +17,6 @@ from remediate.errors import ReportFormatError
 
 ROOT_USER = "<root_account>"
 
-# The columns of a real IAM credential report, in AWS's order.
-COLUMNS: tuple[str, ...] = (
-    "user",
-    "arn",
-    "user_creation_time",
-    "password_enabled",
-    "password_last_used",
-    "password_last_changed",
-    "password_next_rotation",
-    "mfa_active",
-    "access_key_1_active",
-    "access_key_1_last_rotated",
-    "access_key_1_last_used_date",
-    "access_key_1_last_used_region",
-    "access_key_1_last_used_service",
-    "access_key_2_active",
-    "access_key_2_last_rotated",
-    "access_key_2_last_used_date",
-    "access_key_2_last_used_region",
-    "access_key_2_last_used_service",
-    "cert_1_active",
-    "cert_1_last_rotated",
-    "cert_2_active",
-    "cert_2_last_rotated",
-)
 REQUIRED_COLUMNS: tuple[str, ...] = (
     "user",
     "arn",
