@@ -19,7 +19,8 @@ import pytest
 from orgs import seed_sandbox_organization
 from remediate import sandbox_root
 from remediate.sandbox import SANDBOX_ACCOUNT_ID as ACCOUNT_ID
-from remediate.sandbox import RootState
+from remediate.detect.judge import ROOT_CREDENTIALS_REMOVED_NOTE
+from remediate.sandbox import RootState, generate_credential_report
 
 if TYPE_CHECKING:
     from conftest import Moto, Result
@@ -317,6 +318,54 @@ def test_delete_dry_run_apply_rerun_and_audit_clean(
     assert len(journal.read_text().splitlines()) == 5
 
 
+def test_after_delete_detection_finds_nothing_left_to_fix(
+    moto: Moto, cli: Any, ids: dict[str, str], sent: list[tuple[str, dict[str, Any]]]
+) -> None:
+    """The intended end state is clean: a member whose root holds nothing (also one that had
+    MFA, also one that never had credentials) needs no root MFA."""
+    moto.set_root(RootState(mfa_active=True))  # the management account's root: secured
+    assert rc(cli, moto, "delete", "--all-accounts", "--yes").code == 0
+    for n in ("dev", "prod", "audit"):
+        generate_credential_report(ids[n])  # a report drawn after the deletion
+
+    sent.clear()
+    r = cli(
+        "root-use",
+        "--all-accounts",
+        "--fail-on",
+        "hygiene",
+        "-o",
+        "json",
+        "--endpoint-url",
+        moto.endpoint_url,
+    )
+    assert r.code == 0, r.out + r.err
+    accounts = {a["account_name"]: a for a in r.json()["accounts"]}
+    for n in ("dev", "prod", "audit"):
+        assert accounts[n]["findings"] == [], accounts[n]
+        assert accounts[n]["root_password_present"] is False
+        assert ROOT_CREDENTIALS_REMOVED_NOTE in accounts[n]["notes"]
+    # Asked only where the report shows root MFA not active: not in the management account.
+    assert names(sent).count("iam:GetAccountSummary") == 3
+
+
+def test_root_mfa_is_asked_for_while_root_has_a_password(
+    moto: Moto, cli: Any, ids: dict[str, str]
+) -> None:
+    r = cli(
+        "root-use", "--all-accounts", "-o", "json", "--endpoint-url", moto.endpoint_url
+    )
+    accounts = {a["account_name"]: a for a in r.json()["accounts"]}
+    # dev: a password, a key, a certificate, no MFA; audit: nothing at all, never had any.
+    assert [f["id"] for f in accounts["dev"]["findings"]] == [
+        "root-access-keys-active",
+        "root-mfa-not-active",
+        "root-signing-certificates-active",
+    ]
+    assert accounts["audit"]["findings"] == []
+    assert ROOT_CREDENTIALS_REMOVED_NOTE in accounts["audit"]["notes"]
+
+
 def test_delete_asks_once_for_every_account(moto: Moto, cli: Any, ids: dict[str, str]) -> None:
     from prompters import Scripted
 
@@ -384,10 +433,13 @@ def test_a_task_policy_that_does_not_allow_the_action_stops_the_account(
 
     assert r.code == 3, r.err
     [account] = r.json()["accounts"]
-    assert "iam:DeleteAccessKey" in account["error"]
+    # The playbook's first delete (certificates before keys: a run signed with root's own key
+    # deletes it after everything else).
+    assert "iam:DeleteSigningCertificate" in account["error"]
     assert "access denied" in account["error"]
     assert account["remediation"]["changed"] == 0
-    assert held(ids["dev"])["access_keys"]  # nothing was deleted
+    assert held(ids["dev"])["signing_certificates"]  # nothing was deleted
+    assert held(ids["dev"])["access_keys"]
     assert held(ids["dev"])["login_profile"] is True
 
 
@@ -588,6 +640,48 @@ def test_dry_run_as_root_plans_the_deletion_and_writes_nothing(
     assert any("the key this run signs with, deleted last" in d for d in last["details"])
     assert writes(sent) == []
     assert len(held(ACCOUNT_ID)["access_keys"]) == 2
+
+
+def test_standalone_root_plans_only_what_its_own_keys_can_do(
+    moto: Moto, cli: Any, monkeypatch: pytest.MonkeyPatch, sent: list[tuple[str, dict[str, Any]]]
+) -> None:
+    """Root's own keys delete its keys and certificates; its password and MFA devices only an
+    AssumeRoot session (or the console) can remove: the plan says how, and never asks IAM."""
+    moto.set_root(RootState(key_1_active=True, cert_1_active=True, mfa_active=True))
+    key_id, secret = sandbox_root.root_access_key(ACCOUNT_ID, 1)
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", key_id)
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", secret)
+    args = ("playbook", "run", "root-credentials-delete", "--endpoint-url", moto.endpoint_url)
+
+    dry = cli(*args, "--dry-run", "-o", "json")
+    assert dry.code == 0, dry.err
+    steps = {s["id"]: s for s in dry.json()["remediation"]["steps"]}
+    assert {i: s["change"] for i, s in steps.items()} == {
+        "access-keys": "delete",
+        "signing-certificates": "delete",
+        "login-profile": "none",
+        "mfa-devices": "none",
+    }
+    for step in ("login-profile", "mfa-devices"):
+        assert any("Security credentials" in d for d in steps[step]["details"]), steps[step]
+    assert "Security credentials" in dry.err  # the warning, where plans go
+
+    sent.clear()
+    r = cli(*args, "--yes")
+    assert r.code == 0, r.err
+    assert sorted(writes(sent)) == ["iam:DeleteAccessKey", "iam:DeleteSigningCertificate"]
+    assert not {"iam:GetLoginProfile", "iam:DeactivateMFADevice"} & set(names(sent))
+    creds = held(ACCOUNT_ID)
+    assert creds["access_keys"] == [] and creds["signing_certificates"] == []
+    assert creds["login_profile"] and creds["mfa_devices"]
+
+
+def test_a_root_caller_is_not_told_to_use_root_keys_for_the_password(
+    moto: Moto, cli: Any, tmp_path: Path
+) -> None:
+    r = cli("playbook", "run", "root-credentials-delete", "--endpoint-url", moto.endpoint_url)
+    assert r.code == 2
+    assert "password and MFA devices in the console" in r.err
 
 
 # --- permissions -------------------------------------------------------------------------------

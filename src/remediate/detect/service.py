@@ -6,12 +6,14 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from remediate.detect.judge import Verdict, judge_root_use
-from remediate.detect.report import parse_credential_report
+from remediate.detect.judge import RootSignIn, Verdict, judge_root_use
+from remediate.detect.report import CredentialReport, parse_credential_report
 from remediate.errors import AwsError, ReportFormatError
 from remediate.files import read_limited
 
 if TYPE_CHECKING:
+    from typing import Any
+
     from remediate.aws.identity import Identity
     from remediate.aws.session import Aws
     from remediate.detect.fetch import FetchedReport
@@ -35,13 +37,19 @@ def detect(
     from remediate.detect.fetch import fetch_credential_report
 
     fetched = fetch_credential_report(aws.iam, timeout=report_timeout)
-    return judge_fetched(fetched, identity, days=days, now=now)
+    return judge_fetched(fetched, identity, days=days, now=now, iam=aws.iam)
 
 
 def judge_fetched(
-    fetched: FetchedReport, identity: Identity, *, days: int, now: datetime | None = None
+    fetched: FetchedReport,
+    identity: Identity,
+    *,
+    days: int,
+    now: datetime | None = None,
+    iam: Any = None,
 ) -> Verdict:
-    """Judge root use from a credential report AWS answered."""
+    """Judge root use from a credential report AWS answered; with ``iam``, ask whether root can
+    sign in when the report shows its MFA not active."""
     try:
         report = parse_credential_report(fetched.content, fetched.generated_at)
     except ReportFormatError as exc:
@@ -55,39 +63,22 @@ def judge_fetched(
         days=days,
         caller_arn=identity.arn,
         account_id=identity.account_id,
+        sign_in=root_sign_in(iam, report) if iam is not None else None,
     )
 
 
-def detect_from_file(path: Path, *, days: int, now: datetime | None = None) -> Verdict:
-    """Judge root use from a credential report (no AWS call): the CSV downloaded from the
-    console or the JSON `aws iam get-credential-report` prints; ``-`` is standard input."""
-    if str(path) == "-":
-        content = _read_stdin()
-        name = "standard input"
-    else:
-        content = read_limited(path, MAX_REPORT_BYTES, what="credential report")
-        name = str(path)
-    try:
-        report = parse_credential_report(content)
-    except ReportFormatError as exc:
-        raise ReportFormatError(f"{name}: {exc.message}", tip=exc.tip) from exc
-    return judge_root_use(report, now=now or datetime.now(UTC), days=days)
+def root_sign_in(iam: Any, report: CredentialReport) -> RootSignIn | None:
+    """``iam:GetAccountSummary``'s word on root's password and MFA, asked only when the report
+    shows root MFA not active (a healthy account pays no extra call)."""
+    from remediate.aws.calls import call
 
+    row = report.root()
+    if row is None or row.mfa_active is not False:
+        return None
+    summary = call(iam, "GetAccountSummary").get("SummaryMap") or {}
 
-def _read_stdin() -> bytes:
-    """Standard input, up to the same limit as a file (a pipe has no size to check first)."""
-    import sys
+    def flag(name: str) -> bool | None:
+        value = summary.get(name)
+        return None if value is None else bool(value)
 
-    stream = getattr(sys.stdin, "buffer", None)
-    if stream is None or sys.stdin.isatty():
-        raise ReportFormatError(
-            "--credential-report - reads the report from standard input, which is a terminal",
-            tip="pipe it in: aws iam get-credential-report | remediate root-use "
-            "--credential-report -",
-        )
-    content: bytes = stream.read(MAX_REPORT_BYTES + 1)
-    if len(content) > MAX_REPORT_BYTES:
-        raise ReportFormatError(
-            f"standard input: credential report larger than {MAX_REPORT_BYTES // 2**20} MiB"
-        )
-    return content
+    return RootSignIn(flag("AccountPasswordPresent"), flag("AccountMFAEnabled"))
