@@ -518,6 +518,34 @@ def test_centralize_runs_from_the_management_account_only(
     assert f"run this from the management account, {ACCOUNT_ID}" in r.err
 
 
+@pytest.mark.parametrize("command", ["audit", "delete"])
+def test_audit_and_delete_run_from_the_management_account_only(
+    moto: Moto,
+    cli: Any,
+    ids: dict[str, str],
+    monkeypatch: pytest.MonkeyPatch,
+    sent: list[tuple[str, dict[str, Any]]],
+    command: str,
+) -> None:
+    role = f"arn:aws:iam::{ids['dev']}:role/OrganizationAccountAccessRole"
+    creds = moto.client("sts").assume_role(RoleArn=role, RoleSessionName="test")["Credentials"]
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", creds["AccessKeyId"])
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", creds["SecretAccessKey"])
+    monkeypatch.setenv("AWS_SESSION_TOKEN", creds["SessionToken"])
+    before = held(ids["prod"])
+    sent.clear()
+
+    extra = ["--all-accounts", "--yes"] if command == "delete" else []
+    r = rc(cli, moto, command, *extra)
+    assert r.code == 2, r.err
+    [line, tip] = r.err.strip().splitlines()
+    assert f"account {ids['dev']} is not the management account" in line
+    assert f"run this from the management account, {ACCOUNT_ID}" in tip
+    assert "centralize" not in r.err and "no active account" not in r.err
+    assert "sts:AssumeRoot" not in names(sent)
+    assert held(ids["prod"]) == before
+
+
 def test_centralize_needs_all_features(moto: Moto, cli: Any) -> None:
     moto.client("organizations").create_organization(FeatureSet="CONSOLIDATED_BILLING")
     r = rc(cli, moto, "centralize", "--yes")
