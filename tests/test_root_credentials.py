@@ -366,6 +366,26 @@ def test_root_mfa_is_asked_for_while_root_has_a_password(
     assert ROOT_CREDENTIALS_REMOVED_NOTE in accounts["audit"]["notes"]
 
 
+@pytest.mark.parametrize("output", ["text", "json"])
+def test_delete_all_accounts_says_why_the_management_account_is_left_out(
+    moto: Moto, cli: Any, ids: dict[str, str], output: str
+) -> None:
+    r = rc(cli, moto, "delete", "--all-accounts", "--dry-run", "-o", output)
+    assert r.code == 0, r.err
+    shown = " ".join((r.out if output == "text" else r.err).split())
+    assert (
+        f"Management account {ACCOUNT_ID} left out: sts:AssumeRoot cannot target the "
+        "organization's management account: secure its root user by signing in as root"
+    ) in shown
+    if output == "json":
+        assert {a["account_id"] for a in r.json()["accounts"]} == {
+            ids[n] for n in ("dev", "prod", "audit")
+        }
+    # Named members only: nothing was left out, so nothing is said.
+    named = rc(cli, moto, "delete", "--accounts", ids["dev"], "--dry-run")
+    assert "left out" not in named.out + named.err
+
+
 def test_delete_asks_once_for_every_account(moto: Moto, cli: Any, ids: dict[str, str]) -> None:
     from prompters import Scripted
 
