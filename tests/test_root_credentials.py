@@ -511,6 +511,28 @@ def test_centralize_four_beats(
     assert writes(sent) == []
 
 
+def test_centralize_answered_no_changes_nothing(
+    moto: Moto, cli: Any, journal: Path, sent: list[tuple[str, dict[str, Any]]]
+) -> None:
+    from prompters import Scripted
+
+    seed_sandbox_organization(moto, central_root_access=())
+    sent.clear()
+    prompter = Scripted(["n"])
+    r = rc(cli, moto, "centralize", prompter=prompter)
+
+    assert r.code == 2, r.err  # README's exit codes: no confirmation, nothing was changed
+    assert len(prompter.asked) == 1
+    assert writes(sent) == []
+    assert features(moto) == []
+    assert moto.client("organizations").list_aws_service_access_for_organization()[
+        "EnabledServicePrincipals"
+    ] == []
+    # The journal records what ran; a declined plan ran nothing.
+    entries = journal.read_text().splitlines() if journal.exists() else []
+    assert entries == []
+
+
 def test_centralize_enables_only_what_is_off(moto: Moto, cli: Any) -> None:
     seed_sandbox_organization(moto)  # trusted access and root credentials management are on
     r = rc(cli, moto, "centralize", "--yes", "-o", "json")
@@ -648,6 +670,19 @@ def test_root_keys_are_not_deleted_without_administrator_mfa(
     assert r.code == 2, r.err
     assert "alice has an MFA device" in r.err
     assert writes(sent) == []  # exit 2 before any change
+    assert len(held(ACCOUNT_ID)["access_keys"]) == 2
+
+
+def test_root_keys_with_self_service_mfa_get_a_tip_about_self_service(
+    moto: Moto, cli: Any, as_root: tuple[str, str], sent: list[tuple[str, dict[str, Any]]]
+) -> None:
+    args = ("--create-admin", "alice", "--mfa-self-service", "--delete-root-keys", "--yes")
+    r = cli("root-use", "--endpoint-url", moto.endpoint_url, *args)
+    assert r.code == 2, r.err
+    assert "alice has an MFA device" in r.err
+    assert "--no-mfa" not in r.err  # not given: no tip to drop it
+    assert "once alice has a device, rerun with --delete-root-keys" in " ".join(r.err.split())
+    assert writes(sent) == []
     assert len(held(ACCOUNT_ID)["access_keys"]) == 2
 
 

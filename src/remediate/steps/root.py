@@ -330,10 +330,19 @@ class RootAccessKeysStep(_RootCredentialStep):
             required[("member", f"{admin} in {group}")] = f"{admin} is in group {group}"
         missing = [text for need, text in required.items() if need not in ctx.ensured]
         if missing:
+            tip = "keep those steps in the run (for root-use: drop --no-mfa), then rerun"
+            if ("mfa-required", admin) in ctx.ensured:
+                # Self-service: the device comes later, from the administrator, not this run.
+                tip = (
+                    f"with --mfa-self-service {admin} assigns a device after this run: run it "
+                    f"without --delete-root-keys, and once {admin} has a device, rerun with "
+                    "--delete-root-keys instead of --mfa-self-service (the device is found, "
+                    "not enrolled again)"
+                )
             raise InputError(
                 "root's access keys are deleted only once the administrator can take over, and "
                 f"this run does not make sure that {' and that '.join(missing)}",
-                tip="keep those steps in the run (for root-use: drop --no-mfa), then rerun",
+                tip=tip,
             )
 
     def apply(self, ctx: StepContext, change: Change[Doomed]) -> None:
