@@ -18,8 +18,8 @@ import pytest
 
 from orgs import seed_sandbox_organization
 from remediate import sandbox_root
-from remediate.sandbox import SANDBOX_ACCOUNT_ID as ACCOUNT_ID
 from remediate.detect.judge import ROOT_CREDENTIALS_REMOVED_NOTE
+from remediate.sandbox import SANDBOX_ACCOUNT_ID as ACCOUNT_ID
 from remediate.sandbox import RootState, generate_credential_report
 
 if TYPE_CHECKING:
@@ -352,9 +352,7 @@ def test_after_delete_detection_finds_nothing_left_to_fix(
 def test_root_mfa_is_asked_for_while_root_has_a_password(
     moto: Moto, cli: Any, ids: dict[str, str]
 ) -> None:
-    r = cli(
-        "root-use", "--all-accounts", "-o", "json", "--endpoint-url", moto.endpoint_url
-    )
+    r = cli("root-use", "--all-accounts", "-o", "json", "--endpoint-url", moto.endpoint_url)
     accounts = {a["account_name"]: a for a in r.json()["accounts"]}
     # dev: a password, a key, a certificate, no MFA; audit: nothing at all, never had any.
     assert [f["id"] for f in accounts["dev"]["findings"]] == [
@@ -525,9 +523,8 @@ def test_centralize_answered_no_changes_nothing(
     assert len(prompter.asked) == 1
     assert writes(sent) == []
     assert features(moto) == []
-    assert moto.client("organizations").list_aws_service_access_for_organization()[
-        "EnabledServicePrincipals"
-    ] == []
+    trusted = moto.client("organizations").list_aws_service_access_for_organization()
+    assert trusted["EnabledServicePrincipals"] == []
     # The journal records what ran; a declined plan ran nothing.
     entries = journal.read_text().splitlines() if journal.exists() else []
     assert entries == []
@@ -583,7 +580,8 @@ def test_audit_and_delete_run_from_the_management_account_only(
     [line, tip] = r.err.strip().splitlines()
     assert f"account {ids['dev']} is not the management account" in line
     assert f"run this from the management account, {ACCOUNT_ID}" in tip
-    assert "centralize" not in r.err and "no active account" not in r.err
+    assert "centralize" not in r.err
+    assert "no active account" not in r.err
     assert "sts:AssumeRoot" not in names(sent)
     assert held(ids["prod"]) == before
 
@@ -755,8 +753,10 @@ def test_standalone_root_plans_only_what_its_own_keys_can_do(
     assert sorted(writes(sent)) == ["iam:DeleteAccessKey", "iam:DeleteSigningCertificate"]
     assert not {"iam:GetLoginProfile", "iam:DeactivateMFADevice"} & set(names(sent))
     creds = held(ACCOUNT_ID)
-    assert creds["access_keys"] == [] and creds["signing_certificates"] == []
-    assert creds["login_profile"] and creds["mfa_devices"]
+    assert creds["access_keys"] == []
+    assert creds["signing_certificates"] == []
+    assert creds["login_profile"]
+    assert creds["mfa_devices"]
 
 
 def test_a_root_caller_is_not_told_to_use_root_keys_for_the_password(

@@ -296,15 +296,13 @@ def test_root_access_key_signs_as_root(moto: Moto, ids: dict[str, str]) -> None:
     [
         lambda iam: iam.get_login_profile(),
         lambda iam: iam.delete_login_profile(),
-        lambda iam, serial="": iam.deactivate_mfa_device(
+        lambda iam: iam.deactivate_mfa_device(
             SerialNumber=f"arn:aws:iam::{ACCOUNT_ID}:mfa/root-account-mfa-device"
         ),
     ],
     ids=["get-login-profile", "delete-login-profile", "deactivate-mfa-device"],
 )
-def test_root_own_keys_need_an_assume_root_session_to_omit_user_name(
-    moto: Moto, call: Any
-) -> None:
+def test_root_own_keys_need_an_assume_root_session_to_omit_user_name(moto: Moto, call: Any) -> None:
     """botocore's IAM model: "When you make this request with root user credentials, you must use
     an AssumeRoot session to omit the user name." (the error code is our assumption)"""
     from remediate.sandbox import RootState
@@ -317,7 +315,9 @@ def test_root_own_keys_need_an_assume_root_session_to_omit_user_name(
     assert (code(refused), status(refused)) == ("ValidationError", 400)
     assert "AssumeRoot" in refused.value.response["Error"]["Message"]
     creds = sandbox_root.root_credentials(ACCOUNT_ID)
-    assert creds is not None and creds.login_profile is not None and creds.mfa_devices
+    assert creds is not None
+    assert creds.login_profile is not None
+    assert creds.mfa_devices
     # What root's own keys may do: list its MFA devices, list and delete its keys.
     assert iam.list_mfa_devices()["MFADevices"]
     assert [k["AccessKeyId"] for k in iam.list_access_keys()["AccessKeyMetadata"]] == [key_id]
@@ -327,15 +327,11 @@ def test_account_summary_answers_for_root(moto: Moto, ids: dict[str, str]) -> No
     """moto has no AccountPasswordPresent and always 0 for AccountMFAEnabled: filled in from the
     root user's credentials, as IAM answers (1 or 0)."""
     sandbox_root.enable_central_root_access(ACCOUNT_ID)
-    expected = {
-        "dev": {"AccountPasswordPresent": 1, "AccountMFAEnabled": 0, "AccountAccessKeysPresent": 1},
-        "prod": {"AccountPasswordPresent": 1, "AccountMFAEnabled": 1, "AccountAccessKeysPresent": 0},
-        "audit": {"AccountPasswordPresent": 0, "AccountMFAEnabled": 0, "AccountAccessKeysPresent": 0},
-    }
+    keys = ("AccountPasswordPresent", "AccountMFAEnabled", "AccountAccessKeysPresent")
+    expected = {"dev": (1, 0, 1), "prod": (1, 1, 0), "audit": (0, 0, 0)}
     for name, facts in expected.items():
         summary = root_iam(moto, ids[name]).get_account_summary()["SummaryMap"]
-        assert {k: summary[k] for k in facts} == facts, name
+        assert tuple(summary[k] for k in keys) == facts, name
     root_iam(moto, ids["prod"], DELETE).delete_login_profile()
     summary = root_iam(moto, ids["prod"]).get_account_summary()["SummaryMap"]
     assert summary["AccountPasswordPresent"] == 0
-

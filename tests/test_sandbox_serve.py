@@ -165,7 +165,7 @@ def test_root_credentials_put_away_leave_nothing_to_fix(served: Served) -> None:
         a["account_id"]: [f["id"] for f in a["findings"]] for a in json.loads(r.stdout)["accounts"]
     }
     assert found.pop("123456789012") == ["root-mfa-not-active"]
-    assert found == dict.fromkeys(members, [])
+    assert found == {m: [] for m in members}
 
 
 @needs_pty

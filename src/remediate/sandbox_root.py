@@ -114,7 +114,9 @@ ROOT_CREDENTIAL_OPERATIONS = frozenset(
 
 # botocore's IAM model, on each: "When you make this request with root user credentials, you
 # must use an AssumeRoot session to omit the user name." Root's own keys are refused them.
-ROOT_SESSION_OPERATIONS = frozenset({"GetLoginProfile", "DeleteLoginProfile", "DeactivateMFADevice"})
+ROOT_SESSION_OPERATIONS = frozenset(
+    {"GetLoginProfile", "DeleteLoginProfile", "DeactivateMFADevice"}
+)
 
 
 @dataclass

@@ -82,3 +82,38 @@ def root_sign_in(iam: Any, report: CredentialReport) -> RootSignIn | None:
         return None if value is None else bool(value)
 
     return RootSignIn(flag("AccountPasswordPresent"), flag("AccountMFAEnabled"))
+
+
+def detect_from_file(path: Path, *, days: int, now: datetime | None = None) -> Verdict:
+    """Judge root use from a credential report (no AWS call): the CSV downloaded from the
+    console or the JSON `aws iam get-credential-report` prints; ``-`` is standard input."""
+    if str(path) == "-":
+        content = _read_stdin()
+        name = "standard input"
+    else:
+        content = read_limited(path, MAX_REPORT_BYTES, what="credential report")
+        name = str(path)
+    try:
+        report = parse_credential_report(content)
+    except ReportFormatError as exc:
+        raise ReportFormatError(f"{name}: {exc.message}", tip=exc.tip) from exc
+    return judge_root_use(report, now=now or datetime.now(UTC), days=days)
+
+
+def _read_stdin() -> bytes:
+    """Standard input, up to the same limit as a file (a pipe has no size to check first)."""
+    import sys
+
+    stream = getattr(sys.stdin, "buffer", None)
+    if stream is None or sys.stdin.isatty():
+        raise ReportFormatError(
+            "--credential-report - reads the report from standard input, which is a terminal",
+            tip="pipe it in: aws iam get-credential-report | remediate root-use "
+            "--credential-report -",
+        )
+    content: bytes = stream.read(MAX_REPORT_BYTES + 1)
+    if len(content) > MAX_REPORT_BYTES:
+        raise ReportFormatError(
+            f"standard input: credential report larger than {MAX_REPORT_BYTES // 2**20} MiB"
+        )
+    return content
