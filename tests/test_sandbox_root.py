@@ -335,3 +335,22 @@ def test_account_summary_answers_for_root(moto: Moto, ids: dict[str, str]) -> No
     root_iam(moto, ids["prod"], DELETE).delete_login_profile()
     summary = root_iam(moto, ids["prod"]).get_account_summary()["SummaryMap"]
     assert summary["AccountPasswordPresent"] == 0
+
+
+# S3UnlockBucketPolicy, as the IAM user guide prints it (README: emulation notes).
+S3_UNLOCK_ACTIONS = {
+    "s3:DeleteBucketPolicy",
+    "s3:PutBucketPolicy",
+    "s3:GetBucketPolicy",
+    "s3:ListAllMyBuckets",
+}
+
+
+def test_unlock_tasks_are_as_the_readme_says(moto: Moto, ids: dict[str, str]) -> None:
+    assert sandbox_root.TASK_POLICIES["S3UnlockBucketPolicy"][0] == S3_UNLOCK_ACTIONS
+    # SQS's task actions are not reproduced: a session may open, and every call is denied.
+    sandbox_root.enable_central_root_access(ACCOUNT_ID)
+    sqs = client_with(moto, "sqs", assume_root(moto, ids["dev"], TASK + "SQSUnlockQueuePolicy"))
+    with pytest.raises(ClientError) as denied:
+        sqs.list_queues()
+    assert code(denied) in {"AccessDenied", "AccessDeniedException"}
