@@ -572,8 +572,10 @@ def iam_enforced() -> Iterator[None]:
     [
         ((), "iam:GenerateCredentialReport"),
         (("iam:GenerateCredentialReport",), "iam:GetCredentialReport"),
+        # Asked because the report shows root MFA not active (root has a password here).
+        (("iam:GenerateCredentialReport", "iam:GetCredentialReport"), "iam:GetAccountSummary"),
     ],
-    ids=["no-policy", "generate-only"],
+    ids=["no-policy", "generate-only", "report-only"],
 )
 def test_access_denied_names_the_iam_action(moto, iam_user_keys, cli, allowed, denied):
     if allowed:
@@ -586,9 +588,12 @@ def test_access_denied_names_the_iam_action(moto, iam_user_keys, cli, allowed, d
     assert f"Tip: grant {denied}" in r.err
 
 
-def test_the_two_report_actions_are_all_detection_needs(moto, iam_user_keys, cli):
-    # sts:GetCallerIdentity needs no permission; the report needs these two.
-    iam_user_keys("iam:GenerateCredentialReport", "iam:GetCredentialReport")
+def test_the_report_actions_and_the_summary_are_all_detection_needs(moto, iam_user_keys, cli):
+    # sts:GetCallerIdentity needs no permission; the report needs these two, and root MFA not
+    # active the account summary (does root have a password?).
+    iam_user_keys(
+        "iam:GenerateCredentialReport", "iam:GetCredentialReport", "iam:GetAccountSummary"
+    )
     with iam_enforced():
         r = cli("root-use", "--endpoint-url", moto.endpoint_url, "-o", "json")
     assert r.code == 1, r.err

@@ -23,7 +23,7 @@ from remediate.aws.session import Aws, AwsOptions
 from remediate.detect.fetch import MAX_DELAY, fetch_credential_report
 from remediate.detect.service import detect
 from remediate.errors import EXIT_AWS, AwsError
-from remediate.sandbox import SANDBOX_CREDENTIALS
+from remediate.sandbox import SANDBOX_CREDENTIALS, RootState
 
 pytestmark = pytest.mark.e2e
 
@@ -199,7 +199,9 @@ def test_a_final_error_is_raised_at_once(iam_script, aws, fake, fetch):
     assert iam_calls(aws) == {GENERATE: 1, GET: 1}
 
 
-def test_detect_makes_three_calls_and_judges_after_the_report_arrives(aws):
+def test_detect_makes_three_calls_and_judges_after_the_report_arrives(moto, aws):
+    # Root with MFA: nothing else to ask.
+    moto.set_root(RootState(password_last_used=datetime.now(UTC), mfa_active=True))
     verdict = detect(aws, caller_identity(aws), days=7, report_timeout=5)
     assert verdict.root_in_use is True
     assert dict(aws.stats.operations) == {"sts:GetCallerIdentity": 1, GENERATE: 1, GET: 1}
@@ -209,6 +211,20 @@ def test_detect_makes_three_calls_and_judges_after_the_report_arrives(aws):
     assert verdict.report_age_seconds is not None
     assert verdict.report_age_seconds >= 0
     assert not any("clock skew" in note for note in verdict.notes)
+
+
+def test_detect_asks_the_account_summary_only_when_root_mfa_is_not_active(aws):
+    # The test account's root: a password used lately, no MFA. Does it still have a password?
+    verdict = detect(aws, caller_identity(aws), days=7, report_timeout=5)
+    assert dict(aws.stats.operations) == {
+        "sts:GetCallerIdentity": 1,
+        GENERATE: 1,
+        GET: 1,
+        "iam:GetAccountSummary": 1,
+    }
+    assert aws.stats.writes == 0
+    assert verdict.root_password_present is True
+    assert [f.id for f in verdict.findings] == ["root-mfa-not-active"]
 
 
 def test_detect_with_a_read_only_session_sends_no_write(moto, sent):
@@ -222,4 +238,5 @@ def test_detect_with_a_read_only_session_sends_no_write(moto, sent):
         "sts:GetCallerIdentity",
         "iam:GenerateCredentialReport",
         "iam:GetCredentialReport",
+        "iam:GetAccountSummary",  # a read: root MFA is not active here
     ]

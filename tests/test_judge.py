@@ -10,7 +10,9 @@ import pytest
 
 from remediate.detect.judge import (
     NO_ROOT_ROW_NOTE,
+    ROOT_CREDENTIALS_REMOVED_NOTE,
     Evidence,
+    RootSignIn,
     Verdict,
     is_root_arn,
     judge_root_use,
@@ -316,6 +318,47 @@ def test_hygiene(
         assert f.remediation
 
 
+NO_MFA = {"mfa_active": "false"}
+
+
+@pytest.mark.parametrize(
+    ("overrides", "sign_in", "findings", "removed"),
+    [
+        # Root has a console password and no MFA: the finding, with its console steps.
+        pytest.param(NO_MFA, RootSignIn(True, False), ["root-mfa-not-active"], False, id="pw"),
+        # Not asked (a report file), or refused: root may have a password, so MFA is asked for.
+        pytest.param(NO_MFA, None, ["root-mfa-not-active"], False, id="unknown"),
+        pytest.param(NO_MFA, RootSignIn(None, None), ["root-mfa-not-active"], False, id="blank"),
+        # After root-credentials delete: nothing to sign in with, nothing for MFA to guard.
+        pytest.param(NO_MFA, RootSignIn(False, False), [], True, id="removed"),
+        # No password, but a key: the key is the finding; root is not "removed".
+        pytest.param(
+            {**NO_MFA, **key(1, "N/A")},
+            RootSignIn(False, False),
+            ["root-access-keys-active"],
+            False,
+            id="key-only",
+        ),
+        pytest.param(
+            {**NO_MFA, "cert_1_active": "true"},
+            RootSignIn(False, False),
+            ["root-signing-certificates-active"],
+            False,
+            id="cert-only",
+        ),
+        # MFA enabled since the report was generated: IAM's live answer wins.
+        pytest.param(NO_MFA, RootSignIn(True, True), [], False, id="mfa-since"),
+    ],
+)
+def test_root_mfa_is_a_finding_only_when_root_can_sign_in(
+    overrides: dict[str, str], sign_in: RootSignIn | None, findings: list[str], removed: bool
+) -> None:
+    verdict = judge_root_use(root_report(**overrides), now=NOW, days=7, sign_in=sign_in)
+    assert [f.id for f in verdict.findings] == findings
+    assert (ROOT_CREDENTIALS_REMOVED_NOTE in verdict.notes) is removed
+    assert verdict.root_password_present is (sign_in.password_present if sign_in else None)
+
+
 @pytest.mark.parametrize(
     ("age", "stale", "fragment"),
     [
@@ -390,6 +433,8 @@ def test_to_json() -> None:
             }
         ],
         "root_mfa_active": True,
+        # GetAccountSummary is asked only when the report shows root MFA not active.
+        "root_password_present": None,
         "root_access_keys_active": 1,
         "root_signing_certificates_active": 0,
         "report_generated_at": "2026-11-29T11:30:00+00:00",

@@ -185,13 +185,19 @@ def test_each_account_is_judged_in_its_own_session(swept: Swept) -> None:
     # Named after the caller, so CloudTrail in the member account shows who ran it.
     assert {c["role_session_name"] for c in org.assume_role_calls} == {"remediate-moto"}
     assert {c["external_id"] for c in org.assume_role_calls} == {"ext-123"}
+    verdicts = {a.account_id: a.verdict for a in swept.result.accounts}
     for session in swept.opened:
         assert not session.aws.read_only
-        # Two calls: the report; the caller's identity in the account came with the role.
+        # Two calls: the report; the caller's identity in the account came with the role. A
+        # third only where the report shows root MFA not active: does root have a password?
+        verdict = verdicts[session.identity.account_id]
+        asked = verdict is not None and verdict.root_mfa_active is False
         assert dict(session.aws.stats.operations) == {
             "iam:GenerateCredentialReport": 1,
             "iam:GetCredentialReport": 1,
+            **({"iam:GetAccountSummary": 1} if asked else {}),
         }
+    assert any(v is not None and v.root_mfa_active is False for v in verdicts.values())
 
 
 def test_results_carry_facts_not_sessions(swept: Swept) -> None:

@@ -54,6 +54,7 @@ DOC = {
 UNSCOPED = {
     "iam:GenerateCredentialReport",
     "iam:GetCredentialReport",
+    "iam:GetAccountSummary",
     "iam:GetAccountPasswordPolicy",
     "iam:ListVirtualMFADevices",
 }

@@ -123,10 +123,11 @@ def test_the_root_credentials_playbooks_ship_and_load() -> None:
     ]
     assert centralize.steps[0].params == {"service_principal": "iam.amazonaws.com"}
     delete = load_playbook("root-credentials-delete")
-    # The most exposed credentials first; MFA last, as it guards the password until it is gone.
+    # Keys after certificates: a run signed with root's own key deletes it after all it can do.
+    # MFA last, as it guards the password until it is gone.
     assert [s.kind for s in delete.steps] == [
-        "root-access-keys-deleted",
         "root-signing-certificates-deleted",
+        "root-access-keys-deleted",
         "root-login-profile-deleted",
         "root-mfa-devices-deactivated",
     ]

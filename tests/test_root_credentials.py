@@ -18,8 +18,9 @@ import pytest
 
 from orgs import root_access_key, seed_sandbox_organization
 from remediate import sandbox_root
+from remediate.detect.judge import ROOT_CREDENTIALS_REMOVED_NOTE
 from remediate.sandbox import SANDBOX_ACCOUNT_ID as ACCOUNT_ID
-from remediate.sandbox import RootState
+from remediate.sandbox import RootState, generate_credential_report
 
 if TYPE_CHECKING:
     from conftest import Moto, Result
@@ -317,6 +318,72 @@ def test_delete_dry_run_apply_rerun_and_audit_clean(
     assert len(journal.read_text().splitlines()) == 5
 
 
+def test_after_delete_detection_finds_nothing_left_to_fix(
+    moto: Moto, cli: Any, ids: dict[str, str], sent: list[tuple[str, dict[str, Any]]]
+) -> None:
+    """The intended end state is clean: a member whose root holds nothing (also one that had
+    MFA, also one that never had credentials) needs no root MFA."""
+    moto.set_root(RootState(mfa_active=True))  # the management account's root: secured
+    assert rc(cli, moto, "delete", "--all-accounts", "--yes").code == 0
+    for n in ("dev", "prod", "audit"):
+        generate_credential_report(ids[n])  # a report drawn after the deletion
+
+    sent.clear()
+    r = cli(
+        "root-use",
+        "--all-accounts",
+        "--fail-on",
+        "hygiene",
+        "-o",
+        "json",
+        "--endpoint-url",
+        moto.endpoint_url,
+    )
+    assert r.code == 0, r.out + r.err
+    accounts = {a["account_name"]: a for a in r.json()["accounts"]}
+    for n in ("dev", "prod", "audit"):
+        assert accounts[n]["findings"] == [], accounts[n]
+        assert accounts[n]["root_password_present"] is False
+        assert ROOT_CREDENTIALS_REMOVED_NOTE in accounts[n]["notes"]
+    # Asked only where the report shows root MFA not active: not in the management account.
+    assert names(sent).count("iam:GetAccountSummary") == 3
+
+
+def test_root_mfa_is_asked_for_while_root_has_a_password(
+    moto: Moto, cli: Any, ids: dict[str, str]
+) -> None:
+    r = cli("root-use", "--all-accounts", "-o", "json", "--endpoint-url", moto.endpoint_url)
+    accounts = {a["account_name"]: a for a in r.json()["accounts"]}
+    # dev: a password, a key, a certificate, no MFA; audit: nothing at all, never had any.
+    assert [f["id"] for f in accounts["dev"]["findings"]] == [
+        "root-access-keys-active",
+        "root-mfa-not-active",
+        "root-signing-certificates-active",
+    ]
+    assert accounts["audit"]["findings"] == []
+    assert ROOT_CREDENTIALS_REMOVED_NOTE in accounts["audit"]["notes"]
+
+
+@pytest.mark.parametrize("output", ["text", "json"])
+def test_delete_all_accounts_says_why_the_management_account_is_left_out(
+    moto: Moto, cli: Any, ids: dict[str, str], output: str
+) -> None:
+    r = rc(cli, moto, "delete", "--all-accounts", "--dry-run", "-o", output)
+    assert r.code == 0, r.err
+    shown = " ".join((r.out if output == "text" else r.err).split())
+    assert (
+        f"Management account {ACCOUNT_ID} left out: sts:AssumeRoot cannot target the "
+        "organization's management account: secure its root user by signing in as root"
+    ) in shown
+    if output == "json":
+        assert {a["account_id"] for a in r.json()["accounts"]} == {
+            ids[n] for n in ("dev", "prod", "audit")
+        }
+    # Named members only: nothing was left out, so nothing is said.
+    named = rc(cli, moto, "delete", "--accounts", ids["dev"], "--dry-run")
+    assert "left out" not in named.out + named.err
+
+
 def test_delete_asks_once_for_every_account(moto: Moto, cli: Any, ids: dict[str, str]) -> None:
     from prompters import Scripted
 
@@ -384,10 +451,13 @@ def test_a_task_policy_that_does_not_allow_the_action_stops_the_account(
 
     assert r.code == 3, r.err
     [account] = r.json()["accounts"]
-    assert "iam:DeleteAccessKey" in account["error"]
+    # The playbook's first delete (certificates before keys: a run signed with root's own key
+    # deletes it after everything else).
+    assert "iam:DeleteSigningCertificate" in account["error"]
     assert "access denied" in account["error"]
     assert account["remediation"]["changed"] == 0
-    assert held(ids["dev"])["access_keys"]  # nothing was deleted
+    assert held(ids["dev"])["signing_certificates"]  # nothing was deleted
+    assert held(ids["dev"])["access_keys"]
     assert held(ids["dev"])["login_profile"] is True
 
 
@@ -439,6 +509,27 @@ def test_centralize_four_beats(
     assert writes(sent) == []
 
 
+def test_centralize_answered_no_changes_nothing(
+    moto: Moto, cli: Any, journal: Path, sent: list[tuple[str, dict[str, Any]]]
+) -> None:
+    from prompters import Scripted
+
+    seed_sandbox_organization(moto, central_root_access=())
+    sent.clear()
+    prompter = Scripted(["n"])
+    r = rc(cli, moto, "centralize", prompter=prompter)
+
+    assert r.code == 2, r.err  # README's exit codes: no confirmation, nothing was changed
+    assert len(prompter.asked) == 1
+    assert writes(sent) == []
+    assert features(moto) == []
+    trusted = moto.client("organizations").list_aws_service_access_for_organization()
+    assert trusted["EnabledServicePrincipals"] == []
+    # The journal records what ran; a declined plan ran nothing.
+    entries = journal.read_text().splitlines() if journal.exists() else []
+    assert entries == []
+
+
 def test_centralize_enables_only_what_is_off(moto: Moto, cli: Any) -> None:
     seed_sandbox_organization(moto)  # trusted access and root credentials management are on
     r = rc(cli, moto, "centralize", "--yes", "-o", "json")
@@ -464,6 +555,35 @@ def test_centralize_runs_from_the_management_account_only(
     assert r.code == 2, r.err
     assert f"account {ids['dev']} is not the management account" in r.err
     assert f"run this from the management account, {ACCOUNT_ID}" in r.err
+
+
+@pytest.mark.parametrize("command", ["audit", "delete"])
+def test_audit_and_delete_run_from_the_management_account_only(
+    moto: Moto,
+    cli: Any,
+    ids: dict[str, str],
+    monkeypatch: pytest.MonkeyPatch,
+    sent: list[tuple[str, dict[str, Any]]],
+    command: str,
+) -> None:
+    role = f"arn:aws:iam::{ids['dev']}:role/OrganizationAccountAccessRole"
+    creds = moto.client("sts").assume_role(RoleArn=role, RoleSessionName="test")["Credentials"]
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", creds["AccessKeyId"])
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", creds["SecretAccessKey"])
+    monkeypatch.setenv("AWS_SESSION_TOKEN", creds["SessionToken"])
+    before = held(ids["prod"])
+    sent.clear()
+
+    extra = ["--all-accounts", "--yes"] if command == "delete" else []
+    r = rc(cli, moto, command, *extra)
+    assert r.code == 2, r.err
+    [line, tip] = r.err.strip().splitlines()
+    assert f"account {ids['dev']} is not the management account" in line
+    assert f"run this from the management account, {ACCOUNT_ID}" in tip
+    assert "centralize" not in r.err
+    assert "no active account" not in r.err
+    assert "sts:AssumeRoot" not in names(sent)
+    assert held(ids["prod"]) == before
 
 
 def test_centralize_needs_all_features(moto: Moto, cli: Any) -> None:
@@ -551,6 +671,19 @@ def test_root_keys_are_not_deleted_without_administrator_mfa(
     assert len(held(ACCOUNT_ID)["access_keys"]) == 2
 
 
+def test_root_keys_with_self_service_mfa_get_a_tip_about_self_service(
+    moto: Moto, cli: Any, as_root: tuple[str, str], sent: list[tuple[str, dict[str, Any]]]
+) -> None:
+    args = ("--create-admin", "alice", "--mfa-self-service", "--delete-root-keys", "--yes")
+    r = cli("root-use", "--endpoint-url", moto.endpoint_url, *args)
+    assert r.code == 2, r.err
+    assert "alice has an MFA device" in r.err
+    assert "--no-mfa" not in r.err  # not given: no tip to drop it
+    assert "once alice has a device, rerun with --delete-root-keys" in " ".join(r.err.split())
+    assert writes(sent) == []
+    assert len(held(ACCOUNT_ID)["access_keys"]) == 2
+
+
 def test_delete_root_keys_without_a_root_caller_points_to_central_deletion(
     moto: Moto, cli: Any, sent: list[tuple[str, dict[str, Any]]]
 ) -> None:
@@ -588,6 +721,50 @@ def test_dry_run_as_root_plans_the_deletion_and_writes_nothing(
     assert any("the key this run signs with, deleted last" in d for d in last["details"])
     assert writes(sent) == []
     assert len(held(ACCOUNT_ID)["access_keys"]) == 2
+
+
+def test_standalone_root_plans_only_what_its_own_keys_can_do(
+    moto: Moto, cli: Any, monkeypatch: pytest.MonkeyPatch, sent: list[tuple[str, dict[str, Any]]]
+) -> None:
+    """Root's own keys delete its keys and certificates; its password and MFA devices only an
+    AssumeRoot session (or the console) can remove: the plan says how, and never asks IAM."""
+    moto.set_root(RootState(key_1_active=True, cert_1_active=True, mfa_active=True))
+    key_id, secret = sandbox_root.root_access_key(ACCOUNT_ID, 1)
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", key_id)
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", secret)
+    args = ("playbook", "run", "root-credentials-delete", "--endpoint-url", moto.endpoint_url)
+
+    dry = cli(*args, "--dry-run", "-o", "json")
+    assert dry.code == 0, dry.err
+    steps = {s["id"]: s for s in dry.json()["remediation"]["steps"]}
+    assert {i: s["change"] for i, s in steps.items()} == {
+        "access-keys": "delete",
+        "signing-certificates": "delete",
+        "login-profile": "none",
+        "mfa-devices": "none",
+    }
+    for step in ("login-profile", "mfa-devices"):
+        assert any("Security credentials" in d for d in steps[step]["details"]), steps[step]
+    assert "Security credentials" in dry.err  # the warning, where plans go
+
+    sent.clear()
+    r = cli(*args, "--yes")
+    assert r.code == 0, r.err
+    assert sorted(writes(sent)) == ["iam:DeleteAccessKey", "iam:DeleteSigningCertificate"]
+    assert not {"iam:GetLoginProfile", "iam:DeactivateMFADevice"} & set(names(sent))
+    creds = held(ACCOUNT_ID)
+    assert creds["access_keys"] == []
+    assert creds["signing_certificates"] == []
+    assert creds["login_profile"]
+    assert creds["mfa_devices"]
+
+
+def test_a_root_caller_is_not_told_to_use_root_keys_for_the_password(
+    moto: Moto, cli: Any, tmp_path: Path
+) -> None:
+    r = cli("playbook", "run", "root-credentials-delete", "--endpoint-url", moto.endpoint_url)
+    assert r.code == 2
+    assert "password and MFA devices in the console" in r.err
 
 
 # --- permissions -------------------------------------------------------------------------------

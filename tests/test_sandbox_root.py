@@ -289,3 +289,68 @@ def test_root_access_key_signs_as_root(moto: Moto, ids: dict[str, str]) -> None:
     with pytest.raises(ClientError) as assume:
         client_with(moto, "sts", creds).get_caller_identity()
     assert code(assume) == "InvalidClientTokenId"
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda iam: iam.get_login_profile(),
+        lambda iam: iam.delete_login_profile(),
+        lambda iam: iam.deactivate_mfa_device(
+            SerialNumber=f"arn:aws:iam::{ACCOUNT_ID}:mfa/root-account-mfa-device"
+        ),
+    ],
+    ids=["get-login-profile", "delete-login-profile", "deactivate-mfa-device"],
+)
+def test_root_own_keys_need_an_assume_root_session_to_omit_user_name(moto: Moto, call: Any) -> None:
+    """botocore's IAM model: "When you make this request with root user credentials, you must use
+    an AssumeRoot session to omit the user name." (the error code is our assumption)"""
+    from remediate.sandbox import RootState
+
+    moto.set_root(RootState(key_1_active=True, mfa_active=True))
+    key_id, secret = sandbox_root.root_access_key(ACCOUNT_ID)
+    iam = client_with(moto, "iam", {"AccessKeyId": key_id, "SecretAccessKey": secret})
+    with pytest.raises(ClientError) as refused:
+        call(iam)
+    assert (code(refused), status(refused)) == ("ValidationError", 400)
+    assert "AssumeRoot" in refused.value.response["Error"]["Message"]
+    creds = sandbox_root.root_credentials(ACCOUNT_ID)
+    assert creds is not None
+    assert creds.login_profile is not None
+    assert creds.mfa_devices
+    # What root's own keys may do: list its MFA devices, list and delete its keys.
+    assert iam.list_mfa_devices()["MFADevices"]
+    assert [k["AccessKeyId"] for k in iam.list_access_keys()["AccessKeyMetadata"]] == [key_id]
+
+
+def test_account_summary_answers_for_root(moto: Moto, ids: dict[str, str]) -> None:
+    """moto has no AccountPasswordPresent and always 0 for AccountMFAEnabled: filled in from the
+    root user's credentials, as IAM answers (1 or 0)."""
+    sandbox_root.enable_central_root_access(ACCOUNT_ID)
+    keys = ("AccountPasswordPresent", "AccountMFAEnabled", "AccountAccessKeysPresent")
+    expected = {"dev": (1, 0, 1), "prod": (1, 1, 0), "audit": (0, 0, 0)}
+    for name, facts in expected.items():
+        summary = root_iam(moto, ids[name]).get_account_summary()["SummaryMap"]
+        assert tuple(summary[k] for k in keys) == facts, name
+    root_iam(moto, ids["prod"], DELETE).delete_login_profile()
+    summary = root_iam(moto, ids["prod"]).get_account_summary()["SummaryMap"]
+    assert summary["AccountPasswordPresent"] == 0
+
+
+# S3UnlockBucketPolicy, as the IAM user guide prints it (README: emulation notes).
+S3_UNLOCK_ACTIONS = {
+    "s3:DeleteBucketPolicy",
+    "s3:PutBucketPolicy",
+    "s3:GetBucketPolicy",
+    "s3:ListAllMyBuckets",
+}
+
+
+def test_unlock_tasks_are_as_the_readme_says(moto: Moto, ids: dict[str, str]) -> None:
+    assert sandbox_root.TASK_POLICIES["S3UnlockBucketPolicy"][0] == S3_UNLOCK_ACTIONS
+    # SQS's task actions are not reproduced: a session may open, and every call is denied.
+    sandbox_root.enable_central_root_access(ACCOUNT_ID)
+    sqs = client_with(moto, "sqs", assume_root(moto, ids["dev"], TASK + "SQSUnlockQueuePolicy"))
+    with pytest.raises(ClientError) as denied:
+        sqs.list_queues()
+    assert code(denied) in {"AccessDenied", "AccessDeniedException"}

@@ -139,6 +139,36 @@ def test_the_readme_walk_through(served: Served) -> None:
 
 
 @needs_pty
+def test_root_credentials_put_away_leave_nothing_to_fix(served: Served) -> None:
+    """delete, then detection with --fail-on hygiene: the members' intended end state is clean
+    (root with nothing to sign in with needs no MFA); the management account keeps its own."""
+    r = served.run("root-credentials", "delete", "--all-accounts", "--yes")
+    assert r.returncode == 0, r.stderr
+    r = served.run("root-credentials", "audit", "-o", "json")
+    assert r.returncode == 0, r.stdout + r.stderr
+    members = [a["account_id"] for a in json.loads(r.stdout)["accounts"]]
+    assert len(members) == 3
+
+    r = served.run(
+        "root-use", "--accounts", ",".join(members), "--fail-on", "hygiene", "-o", "json"
+    )
+    assert r.returncode == 0, r.stdout + r.stderr
+    accounts = json.loads(r.stdout)["accounts"]
+    assert [a["findings"] for a in accounts] == [[], [], []]
+    assert all(any("Root credentials removed" in n for n in a["notes"]) for a in accounts)
+
+    # Every account: only the management account's root (its password, used two days ago, no
+    # MFA) is left, and it is the standalone kind that no member-account deletion reaches.
+    r = served.run("root-use", "--all-accounts", "--fail-on", "hygiene", "-o", "json")
+    assert r.returncode == 1, r.stderr
+    found = {
+        a["account_id"]: [f["id"] for f in a["findings"]] for a in json.loads(r.stdout)["accounts"]
+    }
+    assert found.pop("123456789012") == ["root-mfa-not-active"]
+    assert found == {m: [] for m in members}
+
+
+@needs_pty
 def test_its_keyring_is_refused_for_any_other_endpoint(served: Served, moto: Any) -> None:
     r = served.run("root-use", "--endpoint-url", moto.endpoint_url)
     assert r.returncode == 2, r.stderr

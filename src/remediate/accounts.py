@@ -274,6 +274,7 @@ class MemberRootSessions(_ThreadCaller):
 
         credentials = _short_lived_credentials(assume_root(), assume_root)
         aws = Aws.sharing(caller, credentials, read_only=self.read_only)
+        aws.root_task = self.task
         root = Identity(account_id, f"arn:{self.base.partition}:iam::{account_id}:root")
         return AccountSession(aws, root, operator=self.own.arn)
 

@@ -236,7 +236,10 @@ def check_results(verdict: Verdict, *, resolved: Collection[str] = ()) -> list[C
                 CheckResult(check, account, partition, FAILED, failing[check.id].title + ".")
             )
         elif _known(verdict, check.id):
-            results.append(CheckResult(check, account, partition, PASSED, _PASSED_TEXT[check.id]))
+            text = _PASSED_TEXT[check.id]
+            if check.id == hygiene.ROOT_MFA_NOT_ACTIVE and not verdict.root_mfa_active:
+                text = "The root user has no console password: there is nothing for MFA to guard."
+            results.append(CheckResult(check, account, partition, PASSED, text))
         else:
             results.append(
                 CheckResult(

@@ -727,7 +727,7 @@ def root_credentials_audit(request: RootCredentialsRequest) -> int:
 
     with open_aws(request.aws, read_only=True, organization=True) as aws:
         own = caller_identity(aws)
-        state = organization_root_access(aws)
+        state = organization_root_access(aws, own.account_id)
         targets, left_out = member_targets(aws, request.account_ids, state.management_account_id)
         try:
             require_root_credentials_management(state)
@@ -795,7 +795,7 @@ def root_credentials_delete(request: RootCredentialsRequest, prompter: Prompter)
     out = plan_console(request.output)
     with open_aws(request.aws, read_only=request.dry_run, organization=True) as aws:
         own = caller_identity(aws)
-        state = organization_root_access(aws)
+        state = organization_root_access(aws, own.account_id)
         require_root_credentials_management(state)
         targets, left_out = member_targets(aws, request.account_ids, state.management_account_id)
         if left_out:

@@ -223,7 +223,9 @@ def render_verdict(
     if verdict.last_used and not verdict.evidence:
         console.print(f"  Most recent root use: {when(verdict.last_used)}.")
     findings: list[str] = []
-    if verdict.root_mfa_active is False:
+    if verdict.root_mfa_active is False and verdict.root_password_present is False:
+        findings.append("no root password, so no root MFA needed")
+    elif verdict.root_mfa_active is False:
         findings.append("[red]root MFA is not active[/]")
     elif verdict.root_mfa_active:
         findings.append("root MFA is active")

@@ -12,9 +12,14 @@ from remediate.steps.base import ANY_RESOURCE, Arns
 if TYPE_CHECKING:
     from remediate.steps.base import Grant
 
-# sts:GetCallerIdentity needs no permission, so it is not listed. IAM scopes neither action to a
-# resource.
-DETECTION_ACTIONS = ("iam:GenerateCredentialReport", "iam:GetCredentialReport")
+# sts:GetCallerIdentity needs no permission, so it is not listed. IAM scopes none of these to a
+# resource. GetAccountSummary is asked only when the report shows root MFA not active (does root
+# still have a password for MFA to guard?).
+DETECTION_ACTIONS = (
+    "iam:GenerateCredentialReport",
+    "iam:GetCredentialReport",
+    "iam:GetAccountSummary",
+)
 
 # Statement names by the resource type of their ARNs (arn:...:iam::ACCOUNT:TYPE/NAME).
 _SID_BY_TYPE = {"user": "Users", "group": "Groups", "mfa": "MfaDevices", "policy": "Policies"}

@@ -115,9 +115,20 @@ def enabled_features(aws: Aws) -> set[str] | None:
     return {str(f) for f in answer.get("EnabledFeatures", [])}
 
 
-def organization_root_access(aws: Aws) -> OrganizationRootAccess:
-    """The organization's centralized root access, read from where the caller is."""
+def organization_root_access(aws: Aws, caller_account_id: str) -> OrganizationRootAccess:
+    """The organization's centralized root access, read from the management account (the only
+    one that may read it, or open root sessions): an input error from anywhere else."""
     organization = describe_organization(aws)
+    management = str(organization["MasterAccountId"])
+    if caller_account_id != management:
+        # Checked first: a member's later reads fail, or mislead (no active account, or
+        # centralized root access "off").
+        raise InputError(
+            f"account {caller_account_id} is not the management account of organization "
+            f"{organization['Id']}: root credentials are audited and deleted from the "
+            f"management account, {management}",
+            tip=f"run this from the management account, {management}",
+        )
     trusted = trusted_access_enabled(aws)
     features = enabled_features(aws) if trusted else None
     return OrganizationRootAccess(

@@ -19,6 +19,9 @@ What the emulation assumes (the README lists it too):
 - A task session may call only what its task policy allows, and only on the root user: its
   policy is AWS's managed policy, reproduced below from the IAM user guide (a call naming an IAM
   user is outside ``arn:aws:iam::*:root`` and denied). It expires after ``DurationSeconds``.
+- With root's own keys (no task session), ``GetLoginProfile``, ``DeleteLoginProfile`` and
+  ``DeactivateMFADevice`` without ``UserName`` are refused with ``ValidationError`` (botocore's
+  model says they need an AssumeRoot session; the error code is our assumption).
 - Enabling a feature that is already enabled succeeds and changes nothing.
 """
 
@@ -77,6 +80,8 @@ TASK_POLICIES: dict[str, tuple[frozenset[str], str]] = {
         frozenset({"iam:CreateLoginProfile", "iam:GetLoginProfile"}),
         ROOT_SESSIONS,
     ),
+    # Listed for AssumeRoot to accept; moto answers S3 outside call_action, so S3 calls in such a
+    # session are not checked here (remediate makes none).
     "S3UnlockBucketPolicy": (
         frozenset(
             {
@@ -104,6 +109,13 @@ ROOT_CREDENTIAL_OPERATIONS = frozenset(
         "ListMFADevices",
         "DeactivateMFADevice",
     }
+)
+
+
+# botocore's IAM model, on each: "When you make this request with root user credentials, you
+# must use an AssumeRoot session to omit the user name." Root's own keys are refused them.
+ROOT_SESSION_OPERATIONS = frozenset(
+    {"GetLoginProfile", "DeleteLoginProfile", "DeactivateMFADevice"}
 )
 
 
@@ -395,6 +407,20 @@ def _call_action(response: Any, original: Any) -> Any:
                 ),
             )
     if (
+        session is None
+        and service == "iam"
+        and operation in ROOT_SESSION_OPERATIONS
+        and not response._get_param("UserName")
+    ):
+        return _respond(
+            response,
+            _iam_error(
+                "ValidationError",
+                f"{operation} without UserName needs an AssumeRoot session when called with "
+                "root user credentials.",
+            ),
+        )
+    if (
         service == "iam"
         and operation in ROOT_CREDENTIAL_OPERATIONS
         and not response._get_param("UserName")
@@ -497,6 +523,22 @@ def _root_credential_operation(response: Any, principal: RootPrincipal, operatio
             raise _iam_error("NoSuchEntity", f"MFA Device with serial number {serial} not found.")
         creds.mfa_devices.remove(devices[0])
         return EmptyResult()
+
+
+def _account_summary(self: Any, original: Any) -> Any:
+    """GetAccountSummary with the root user's part filled in (moto has no AccountPasswordPresent
+    and always answers AccountMFAEnabled 0): 1 or 0, as IAM answers them."""
+    result = original(self)
+    with _lock:
+        creds = _credentials.get(str(self.current_account))
+        if creds is None:
+            return result
+        summary = result.result["SummaryMap"]
+        summary["AccountPasswordPresent"] = int(creds.login_profile is not None)
+        summary["AccountMFAEnabled"] = int(bool(creds.mfa_devices))
+        summary["AccountAccessKeysPresent"] = int(bool(creds.access_keys))
+        summary["AccountSigningCertificatesPresent"] = int(bool(creds.signing_certificates))
+    return result
 
 
 # --- Organizations features (IAM) -------------------------------------------------------------
@@ -681,6 +723,10 @@ def install() -> None:
             return principal.account_id if principal else str(original_account_of(access_key))
 
         original_identity = STSBackend.get_caller_identity
+        original_summary = IamResponse.get_account_summary
+
+        def get_account_summary(self: Any) -> Any:
+            return _account_summary(self, original_summary)
 
         def get_caller_identity(self: Any, access_key_id: str, region: str) -> Any:
             principal = root_principal(access_key_id)
@@ -693,6 +739,7 @@ def install() -> None:
             (iam_models, "get_account_id_from", get_account_id_from),
             (STSBackend, "get_caller_identity", get_caller_identity),
             (TokenResponse, "assume_root", _assume_root),
+            (IamResponse, "get_account_summary", get_account_summary),
             (IamResponse, "list_organizations_features", _list_organizations_features),
             (
                 IamResponse,

@@ -144,7 +144,7 @@ def _advance(job: _Judging, days: int, enrich: Enrich | None) -> AccountResult |
         step = job.fetch.advance()
         if not isinstance(step, FetchedReport):
             return step
-        verdict = judge_fetched(step, job.session.identity, days=days)
+        verdict = judge_fetched(step, job.session.identity, days=days, iam=job.session.aws.iam)
         if enrich is not None:
             verdict = enrich(job.session, verdict)
     except RemediateError as exc:

@@ -313,6 +313,9 @@ class Aws:
         self._in_flight: WriteCall | None = None
         # Each user's tags as last read (GetUser), so a tagging write can say what it changed.
         self.tags_seen: dict[str, dict[str, str]] = {}
+        # The AWS task policy when these are sts:AssumeRoot credentials (set by whoever opened
+        # them): only such a session may omit UserName for root's password and MFA devices.
+        self.root_task: str | None = None
         try:
             self._session = session or new_session(
                 profile_name=options.profile, region_name=options.region, isolated=options.isolated

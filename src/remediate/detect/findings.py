@@ -8,8 +8,9 @@ Severities rank how directly the credential hands an attacker the whole account:
 - ``CRITICAL`` active root access keys: a bearer secret that works from anywhere, through the API,
   with no second factor, and that no IAM policy can restrict; keys end up in files, scripts and
   CI logs (CIS AWS Foundations 1.4).
-- ``HIGH`` root MFA not active: the root password is the only factor left; using it still takes
-  the password and an interactive console sign-in (CIS 1.5).
+- ``HIGH`` root MFA not active, while root has a console password: the password is the only
+  factor left; using it still takes an interactive console sign-in (CIS 1.5). Without a password
+  (after ``root-credentials delete``) there is nothing for MFA to guard.
 - ``MEDIUM`` active root signing certificates: X.509 certificates are accepted only by a few
   legacy (SOAP-era) APIs, but they are root's and cannot be restricted either.
 """
@@ -90,9 +91,11 @@ def root_hygiene(
     mfa_active: bool | None,
     access_keys_active: int | None,
     signing_certificates_active: int | None,
+    password_present: bool | None = None,
 ) -> tuple[Finding, ...]:
     """The findings the root row's facts call for, most severe first. ``None`` (a fact the
-    report does not show) is never a finding: nothing is claimed that is not known."""
+    report does not show) is never a finding: nothing is claimed that is not known. Root MFA
+    is asked for unless root is known to have no password (``None``: it may have one)."""
     found: list[Finding] = []
     if access_keys_active:
         found.append(
@@ -103,7 +106,7 @@ def root_hygiene(
                 KEYS_REMEDIATION,
             )
         )
-    if mfa_active is False:
+    if mfa_active is False and password_present is not False:
         found.append(
             Finding(
                 ROOT_MFA_NOT_ACTIVE,

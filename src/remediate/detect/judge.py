@@ -21,6 +21,11 @@ NO_ROOT_ROW_NOTE = (
     "root use cannot be determined."
 )
 
+ROOT_CREDENTIALS_REMOVED_NOTE = (
+    "Root credentials removed: the root user has no console password, access keys or signing "
+    "certificates, so it cannot sign in and needs no MFA device."
+)
+
 _ROOT_ARN = re.compile(r"arn:([a-z][a-z0-9-]*):iam::([0-9]{12}):root")
 _ANY_ARN = re.compile(r"arn:([a-z][a-z0-9-]*):[^:]*:[^:]*:([0-9]{12}):.*", re.DOTALL)
 
@@ -52,6 +57,16 @@ class Evidence:
 
 
 @dataclass(frozen=True)
+class RootSignIn:
+    """What ``iam:GetAccountSummary`` says of the root user, live (the report may be hours old):
+    whether it has a console password (``AccountPasswordPresent``) and MFA
+    (``AccountMFAEnabled``). ``None`` is a value the answer left out."""
+
+    password_present: bool | None
+    mfa_enabled: bool | None
+
+
+@dataclass(frozen=True)
 class Verdict:
     """The outcome of detection: whether root is in use, the evidence, and root hygiene (the
     facts, and the findings they call for)."""
@@ -63,6 +78,7 @@ class Verdict:
     last_used: datetime | None
     evidence: tuple[Evidence, ...]
     root_mfa_active: bool | None
+    root_password_present: bool | None
     root_access_keys_active: int | None
     root_signing_certificates_active: int | None
     report_generated_at: datetime | None
@@ -86,6 +102,7 @@ class Verdict:
             "evidence": [item.to_json() for item in self.evidence]
             + [event.to_json() for event in (self.cloudtrail.events if self.cloudtrail else ())],
             "root_mfa_active": self.root_mfa_active,
+            "root_password_present": self.root_password_present,
             "root_access_keys_active": self.root_access_keys_active,
             "root_signing_certificates_active": self.root_signing_certificates_active,
             "report_generated_at": _iso(self.report_generated_at),
@@ -165,9 +182,11 @@ def judge_root_use(
     days: int,
     caller_arn: str | None = None,
     account_id: str | None = None,
+    sign_in: RootSignIn | None = None,
 ) -> Verdict:
     """Judge whether any root credential was used within `days` days before `now` (a range the
-    command line checked: remediate.requests)."""
+    command line checked: remediate.requests). ``sign_in`` is GetAccountSummary's answer, asked
+    only when the report shows root MFA not active: MFA matters only if root can sign in."""
     now = utc(now)
     # Beyond timedelta's range every datetime difference fits the window anyway.
     window = timedelta(days=min(days, timedelta.max.days))
@@ -247,6 +266,11 @@ def judge_root_use(
         _count_active(tuple(key.active for key in row.access_keys)) if row is not None else None
     )
     certs_active = _count_active(row.certs_active) if row is not None else None
+    password_present = sign_in.password_present if sign_in is not None else None
+    if mfa_active is False and sign_in is not None and sign_in.mfa_enabled:
+        mfa_active = True  # enabled since the report was generated
+    if mfa_active is False and password_present is False and not keys_active and not certs_active:
+        notes.append(ROOT_CREDENTIALS_REMOVED_NOTE)
     return Verdict(
         account_id=account_id,
         root_arn=root_arn,
@@ -255,6 +279,7 @@ def judge_root_use(
         last_used=last_used,
         evidence=tuple(evidence),
         root_mfa_active=mfa_active,
+        root_password_present=password_present,
         root_access_keys_active=keys_active,
         root_signing_certificates_active=certs_active,
         report_generated_at=generated_at,
@@ -264,6 +289,7 @@ def judge_root_use(
         notes=tuple(notes),
         findings=root_hygiene(
             mfa_active=mfa_active,
+            password_present=password_present,
             access_keys_active=keys_active,
             signing_certificates_active=certs_active,
         ),

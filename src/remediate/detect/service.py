@@ -6,12 +6,14 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from remediate.detect.judge import Verdict, judge_root_use
-from remediate.detect.report import parse_credential_report
+from remediate.detect.judge import RootSignIn, Verdict, judge_root_use
+from remediate.detect.report import CredentialReport, parse_credential_report
 from remediate.errors import AwsError, ReportFormatError
 from remediate.files import read_limited
 
 if TYPE_CHECKING:
+    from typing import Any
+
     from remediate.aws.identity import Identity
     from remediate.aws.session import Aws
     from remediate.detect.fetch import FetchedReport
@@ -35,13 +37,19 @@ def detect(
     from remediate.detect.fetch import fetch_credential_report
 
     fetched = fetch_credential_report(aws.iam, timeout=report_timeout)
-    return judge_fetched(fetched, identity, days=days, now=now)
+    return judge_fetched(fetched, identity, days=days, now=now, iam=aws.iam)
 
 
 def judge_fetched(
-    fetched: FetchedReport, identity: Identity, *, days: int, now: datetime | None = None
+    fetched: FetchedReport,
+    identity: Identity,
+    *,
+    days: int,
+    now: datetime | None = None,
+    iam: Any = None,
 ) -> Verdict:
-    """Judge root use from a credential report AWS answered."""
+    """Judge root use from a credential report AWS answered; with ``iam``, ask whether root can
+    sign in when the report shows its MFA not active."""
     try:
         report = parse_credential_report(fetched.content, fetched.generated_at)
     except ReportFormatError as exc:
@@ -55,7 +63,25 @@ def judge_fetched(
         days=days,
         caller_arn=identity.arn,
         account_id=identity.account_id,
+        sign_in=root_sign_in(iam, report) if iam is not None else None,
     )
+
+
+def root_sign_in(iam: Any, report: CredentialReport) -> RootSignIn | None:
+    """``iam:GetAccountSummary``'s word on root's password and MFA, asked only when the report
+    shows root MFA not active (a healthy account pays no extra call)."""
+    from remediate.aws.calls import call
+
+    row = report.root()
+    if row is None or row.mfa_active is not False:
+        return None
+    summary = call(iam, "GetAccountSummary").get("SummaryMap") or {}
+
+    def flag(name: str) -> bool | None:
+        value = summary.get(name)
+        return None if value is None else bool(value)
+
+    return RootSignIn(flag("AccountPasswordPresent"), flag("AccountMFAEnabled"))
 
 
 def detect_from_file(path: Path, *, days: int, now: datetime | None = None) -> Verdict:

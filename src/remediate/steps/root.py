@@ -33,7 +33,18 @@ if TYPE_CHECKING:
 ROOT_CALLER_TIP = (
     "in an AWS Organization, `remediate root-credentials delete --accounts ACCOUNT_ID` from the "
     "management account deletes a member account's root credentials (through sts:AssumeRoot); "
-    "in a standalone account, run as the root user (with root's own access keys)"
+    "in a standalone account, root's own access keys can delete only root's access keys and "
+    "signing certificates: remove its password and MFA devices in the console"
+)
+
+# IAM lets only an AssumeRoot session omit UserName for these (botocore's IAM model, on
+# GetLoginProfile, DeleteLoginProfile and DeactivateMFADevice): root's own keys cannot.
+CONSOLE_ONLY = (
+    "with root's own credentials IAM removes neither root's console password nor its MFA "
+    "devices (only an sts:AssumeRoot session can): sign in to the AWS Management Console as the "
+    "root user, open the account menu (top right), choose Security credentials, then under "
+    "Multi-factor authentication (MFA) remove each device and under Console password choose "
+    "Remove (keep a way to recover root: the account's email address)"
 )
 
 
@@ -241,8 +252,14 @@ class _RootCredentialStep(Step[Doomed]):
                 tip=ROOT_CALLER_TIP,
             )
 
+    # IAM allows it only in an sts:AssumeRoot session (not with root's own keys).
+    needs_root_session: ClassVar[bool] = False
+
     def plan(self, ctx: StepContext) -> Change[Doomed]:
         self.require_root(ctx)
+        if self.needs_root_session and ctx.aws.root_task is None:
+            # Planned as nothing to do, and said so: the API cannot, only the console can.
+            return Change(self.resource(ctx), "none", [CONSOLE_ONLY], warnings=[CONSOLE_ONLY])
         found = self.find(ctx)
         if not found:
             return Change(self.resource(ctx), "none", [f"the root user has no {self.noun}"])
@@ -313,10 +330,19 @@ class RootAccessKeysStep(_RootCredentialStep):
             required[("member", f"{admin} in {group}")] = f"{admin} is in group {group}"
         missing = [text for need, text in required.items() if need not in ctx.ensured]
         if missing:
+            tip = "keep those steps in the run (for root-use: drop --no-mfa), then rerun"
+            if ("mfa-required", admin) in ctx.ensured:
+                # Self-service: the device comes later, from the administrator, not this run.
+                tip = (
+                    f"with --mfa-self-service {admin} assigns a device after this run: run it "
+                    f"without --delete-root-keys, and once {admin} has a device, rerun with "
+                    "--delete-root-keys instead of --mfa-self-service (the device is found, "
+                    "not enrolled again)"
+                )
             raise InputError(
                 "root's access keys are deleted only once the administrator can take over, and "
                 f"this run does not make sure that {' and that '.join(missing)}",
-                tip="keep those steps in the run (for root-use: drop --no-mfa), then rerun",
+                tip=tip,
             )
 
     def apply(self, ctx: StepContext, change: Change[Doomed]) -> None:
@@ -373,14 +399,16 @@ class RootLoginProfileStep(_RootCredentialStep):
     - id: root-login-profile
       kind: root-login-profile-deleted
     ```
-    Runs as root (its own keys, or an sts:AssumeRoot task session). In an organization with root
-    sessions enabled, the member's root password can be recovered later if ever needed.
+    Runs in an sts:AssumeRoot task session only: with root's own keys (a standalone account) IAM
+    cannot remove root's password, so the plan says how to, in the console. In an organization
+    with root sessions enabled, the member's root password can be recovered later if needed.
     """
 
     kind = "root-login-profile-deleted"
     fields: ClassVar[Mapping[str, FieldSpec]] = {}
     permissions = ("iam:GetLoginProfile", "iam:DeleteLoginProfile")
     noun = "console password"
+    needs_root_session = True
 
     def find(self, ctx: StepContext) -> list[tuple[str, str]]:
         from remediate.root_credentials import login_profile
@@ -402,8 +430,9 @@ class RootMfaDevicesStep(_RootCredentialStep):
     - id: root-mfa-devices
       kind: root-mfa-devices-deactivated
     ```
-    Runs as root (its own keys, or an sts:AssumeRoot task session). Meant to run after root's
-    password and keys are gone: MFA protects nothing once there is nothing to sign in with.
+    Runs in an sts:AssumeRoot task session only (with root's own keys the plan gives the console
+    steps instead). Meant to run after root's password and keys are gone: MFA protects nothing
+    once there is nothing to sign in with.
     """
 
     kind = "root-mfa-devices-deactivated"
@@ -411,6 +440,7 @@ class RootMfaDevicesStep(_RootCredentialStep):
     permissions = ("iam:ListMFADevices", "iam:DeactivateMFADevice")
     writes_per_change = 8  # root may have up to eight MFA devices
     noun = "MFA devices"
+    needs_root_session = True
 
     def find(self, ctx: StepContext) -> list[tuple[str, str]]:
         from remediate.root_credentials import mfa_devices
