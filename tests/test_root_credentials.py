@@ -729,7 +729,7 @@ def test_standalone_root_plans_only_what_its_own_keys_can_do(
     """Root's own keys delete its keys and certificates; its password and MFA devices only an
     AssumeRoot session (or the console) can remove: the plan says how, and never asks IAM."""
     moto.set_root(RootState(key_1_active=True, cert_1_active=True, mfa_active=True))
-    key_id, secret = sandbox_root.root_access_key(ACCOUNT_ID, 1)
+    key_id, secret = root_access_key(ACCOUNT_ID, 1)
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", key_id)
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", secret)
     args = ("playbook", "run", "root-credentials-delete", "--endpoint-url", moto.endpoint_url)

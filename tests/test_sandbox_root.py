@@ -308,7 +308,7 @@ def test_root_own_keys_need_an_assume_root_session_to_omit_user_name(moto: Moto,
     from remediate.sandbox import RootState
 
     moto.set_root(RootState(key_1_active=True, mfa_active=True))
-    key_id, secret = sandbox_root.root_access_key(ACCOUNT_ID)
+    key_id, secret = root_access_key(ACCOUNT_ID)
     iam = client_with(moto, "iam", {"AccessKeyId": key_id, "SecretAccessKey": secret})
     with pytest.raises(ClientError) as refused:
         call(iam)
