@@ -818,13 +818,24 @@ def test_interactive_enrollment_on_a_terminal(moto: Any, terminal: Any):
     # Each code is checked as it is typed: another device's code 1 is refused at once.
     wrong = current_codes(pyotp.random_base32(32))
     term.type(wrong[0] + "\n")
-    term.expect("Code 1 does not match this virtual MFA device")
-    term.expect("2 more tries")
+    term.expect("Code 1 does not match")
     term.expect("MFA code 1", count=2)
     assert "MFA code 2" not in term.screen()
-    # An empty line (Enter pressed early) asks again and costs no try.
+    # Asked again, code 1 comes with the whole code drawn anew, the reason beside it.
+    term.settle()
+    rows = term.visible()
+    assert decode(rows) == [uri]
+    assert rows[-1].startswith(fit.lines[-1] + "  MFA code 1: ")
+    beside = " ".join(row[fit.width :].strip() for row in rows)
+    assert "Code 1 does not match this virtual MFA device. Scan the QR code shown here" in beside
+    assert "2 more tries" in beside
+    # An empty line (Enter pressed early) asks again and costs no try; the code is drawn anew.
     term.type("\n")
     term.expect("MFA code 1", count=3)
+    term.settle()
+    rows = term.visible()
+    assert decode(rows) == [uri]
+    assert rows[-1].startswith(fit.lines[-1] + "  MFA code 1: ")
     assert user_mfa(moto) == []
 
     # Codes typed as the app shows them, "123 456", are taken.
