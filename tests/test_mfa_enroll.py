@@ -1053,3 +1053,35 @@ def test_qr_code_never_reaches_a_redirected_stderr(moto: Any, terminal: Any, tmp
     assert virtual_devices(moto) == []
     assert not user_exists(moto)
     assert stored_seed(file_keyring()) is None
+
+
+@needs_pty
+def test_ctrl_c_under_the_sandbox_says_a_rerun_starts_afresh() -> None:
+    # The in-process sandbox, and its keyring, end with the command: nothing to continue from.
+    term = Terminal("root-use", "--sandbox", "--create-admin", USER, "--yes")
+    try:
+        term.expect("MFA code 1", timeout=90)
+        term.type("\x03")
+        assert term.wait() == 130, term.screen()
+        said = " ".join(term.screen().split("MFA code 1")[-1].split())
+    finally:
+        term.close()
+    assert "applied: admin-group" in said
+    assert "a --sandbox rerun starts afresh (`remediate sandbox serve` keeps one running" in said
+    assert "continue from there" not in said
+    assert "kept in" not in said
+
+
+@needs_pty
+def test_a_failed_step_under_the_sandbox_says_a_rerun_starts_afresh() -> None:
+    term = Terminal("root-use", "--sandbox", "--create-admin", USER, "--yes")
+    try:
+        for n in range(1, 4):
+            term.expect("MFA code 1", count=n, timeout=90)
+            term.type(current_codes(pyotp.random_base32(32))[0] + "\n")
+        assert term.wait() == 3, term.screen()
+        said = " ".join(term.screen().split("error:")[-1].split())
+    finally:
+        term.close()
+    assert "Tip: fix the cause and rerun; a --sandbox rerun starts afresh" in said
+    assert "continues from where it stopped" not in said

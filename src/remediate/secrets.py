@@ -420,6 +420,12 @@ class SecretStore:
         except Exception:  # a backend's priority may raise RuntimeError when it is unsuitable
             return False
 
+    @property
+    def ends_with_the_command(self) -> bool:
+        """Whether this is the in-memory keyring of --sandbox: gone when the command ends, with
+        the emulator it goes with, so a rerun starts afresh (not so `sandbox serve`'s file)."""
+        return isinstance(self.backend, _memory_keyring_class())
+
     def description(self) -> str:
         """A human name of the backend for messages."""
         try:
