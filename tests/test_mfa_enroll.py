@@ -1063,9 +1063,13 @@ def test_ctrl_c_under_the_sandbox_says_a_rerun_starts_afresh() -> None:
         term.expect("MFA code 1", timeout=90)
         term.type("\x03")
         assert term.wait() == 130, term.screen()
-        said = " ".join(term.screen().split("MFA code 1")[-1].split())
+        written = term.screen().split("MFA code 1: ^C")[-1]
+        said = " ".join(written.split())
     finally:
         term.close()
+    # One message over several lines, each cut at a word by remediate, none by the terminal.
+    assert len(written.strip().splitlines()) > 1
+    assert all(len(line) <= 80 for line in written.splitlines()), written
     assert "applied: admin-group" in said
     assert "a --sandbox rerun starts afresh (`remediate sandbox serve` keeps one running" in said
     assert "continue from there" not in said
@@ -1080,8 +1084,11 @@ def test_a_failed_step_under_the_sandbox_says_a_rerun_starts_afresh() -> None:
             term.expect("MFA code 1", count=n, timeout=90)
             term.type(current_codes(pyotp.random_base32(32))[0] + "\n")
         assert term.wait() == 3, term.screen()
-        said = " ".join(term.screen().split("error:")[-1].split())
+        written = term.screen().split("error:")[-1]
+        said = " ".join(written.split())
     finally:
         term.close()
+    assert all(len(line) <= 80 for line in f"error:{written}".splitlines()), written
+    assert "virtual MFA device; already applied: admin-group" in said
     assert "Tip: fix the cause and rerun; a --sandbox rerun starts afresh" in said
     assert "continues from where it stopped" not in said

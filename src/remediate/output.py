@@ -126,6 +126,26 @@ def write_line(text: str, file: TextIO | None = None) -> None:
     print(safe(text, markup=False), file=file or sys.stdout)
 
 
+def write_message(text: str, file: TextIO) -> None:
+    """An ``error:``, ``Tip:`` or interruption line, made safe: on a terminal wrapped at word
+    boundaries to its width (the terminal itself would cut words), elsewhere one line for the
+    scripts that read it."""
+    import os
+    import textwrap
+
+    line = safe(text, markup=False)
+    try:
+        columns = os.get_terminal_size(file.fileno()).columns if file.isatty() else 0
+    except (AttributeError, ValueError, OSError):
+        columns = 0
+    if columns > 1 and len(line) > columns:
+        # Long words (an ARN, a path) stay whole, and so does an option such as --no-mfa.
+        line = "\n".join(
+            textwrap.wrap(line, columns, break_long_words=False, break_on_hyphens=False)
+        )
+    print(line, file=file)
+
+
 def _is_terminal(stream: TextIO) -> bool:
     try:
         return stream.isatty()
