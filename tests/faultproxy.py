@@ -9,7 +9,8 @@ It forwards each request to moto and can, by rule:
 - hold the first write until the test releases it (``hold_first_write``);
 - per operation (``rules``): forward it and then lose the answer (HTTP 500, or no answer until
   the client's read timeout has passed), answer a stale ``NoSuchEntity`` without forwarding, or
-  answer a 409 ``ConcurrentModification`` without forwarding;
+  answer a 409 ``ConcurrentModification`` without forwarding, or answer ``Throttling`` without
+  forwarding;
 - keep every user, group and virtual MFA device invisible for ``invisible_for`` seconds after it
   was created: every later request naming it gets ``NoSuchEntity``, as IAM's eventual
   consistency can answer.
@@ -28,7 +29,7 @@ from typing import Any, Literal
 
 from remediate.aws.session import is_write
 
-RuleAction = Literal["lose", "timeout", "stale", "conflict"]
+RuleAction = Literal["lose", "timeout", "stale", "conflict", "throttle"]
 
 
 def error_body(code: str, message: str, kind: str = "Sender") -> bytes:
@@ -218,6 +219,9 @@ class FaultProxy:
             kind, name = named[0] if named else ("user", "?")
             message = _MESSAGES[kind].format(params.get("SerialNumber", name))
             self._reply(handler, 404, error_body("NoSuchEntity", message), "text/xml")
+            return
+        if rule is not None and rule.action == "throttle":
+            self._reply(handler, 400, THROTTLING_BODY, "text/xml")
             return
         if rule is not None and rule.action == "conflict":
             message = "Cannot perform the operation due to a concurrent modification."
