@@ -248,12 +248,14 @@ def render_verdict(
     elif verdict.root_mfa_active:
         findings.append("root MFA is active")
     if verdict.root_access_keys_active:
-        findings.append(f"[red]{verdict.root_access_keys_active} active root access key(s)[/]")
+        keys = verdict.root_access_keys_active
+        findings.append(f"[red]{keys} active root access key{'s' * (keys != 1)}[/]")
     elif verdict.root_access_keys_active == 0:
         findings.append("no active root access keys")
     if verdict.root_signing_certificates_active:
+        certificates = verdict.root_signing_certificates_active
         findings.append(
-            f"[red]{verdict.root_signing_certificates_active} active root signing certificate(s)[/]"
+            f"[red]{certificates} active root signing certificate{'s' * (certificates != 1)}[/]"
         )
     if findings:
         console.print("Root hygiene: " + "; ".join(findings) + ".")
@@ -356,7 +358,8 @@ def render_outcome(
     if report.dry_run:
         return
     if report.pending:
-        console.print(f"Applied {report.changed} of {len(report.pending)} change(s).")
+        pending = len(report.pending)
+        console.print(f"Applied {report.changed} of {pending} change{'s' * (pending != 1)}.")
     secrets = outcome.secrets
     for s in secrets:
         where = f"stored in {safe(s.stored_in)} as {s.kind}" if s.stored_in else "not stored"

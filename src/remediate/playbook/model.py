@@ -148,7 +148,8 @@ class _Loader:
         extra = sorted(k if isinstance(k, str) else _shown(k) for k in given if k not in known)
         if extra:
             raise self.fail(
-                f"{where}: unknown key(s) {', '.join(extra)} (valid: {', '.join(sorted(known))})"
+                f"{where}: unknown key{'s' * (len(extra) != 1)} {', '.join(extra)} "
+                f"(valid: {', '.join(sorted(known))})"
             )
 
     def variable(self, name: Any, spec: Any) -> Variable:
@@ -386,7 +387,8 @@ def _bind_given(playbook: Playbook, given: Mapping[str, Any]) -> dict[str, Any]:
     unknown = sorted(set(given) - set(playbook.variables))
     if unknown:
         raise InputError(
-            f"{playbook.path}: unknown variable(s) {', '.join(unknown)} "
+            f"{playbook.path}: unknown variable{'s' * (len(unknown) != 1)} "
+            f"{', '.join(unknown)} "
             f"(valid: {', '.join(sorted(playbook.variables)) or 'none'})"
         )
     values: dict[str, Any] = {}
