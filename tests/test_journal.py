@@ -260,7 +260,7 @@ def test_unreadable_lines_are_skipped_and_counted(cli: Any, state_home: Path) ->
         "[]",
         '"x"',
         "{}",
-        '{"time": "yesterday", "account": "1", "action": "a", "outcome": "applied"}',
+        '{"time": 5, "account": "1", "action": "a", "outcome": "applied"}',
         json.dumps({**json.loads(_entry()), "account": None}),
     ],
 )

@@ -925,7 +925,9 @@ def test_interrupted_enrollment_resumes_the_same_device(
     assert term.wait() == 130, term.screen()
     screen = term.screen()
     assert "MFA code 1: ^C\ninterrupted during step 'mfa' (virtual-mfa); applied: " in screen
-    assert "in step 'mfa': iam:CreateVirtualMFADevice applied; not applied: mfa" in screen
+    # One message, wrapped at words to the terminal's 80 columns.
+    said = " ".join(screen.split())
+    assert "in step 'mfa': iam:CreateVirtualMFADevice applied; not applied: mfa" in said
     assert "Applied 5 of 6" not in screen
     assert "Traceback" not in screen
     seed = stored_seed(file_keyring())

@@ -209,8 +209,8 @@ def _lines() -> Iterator[tuple[int, dict[str, Any] | None]]:
 # a line without them is not one (an edit, another tool's JSON), and showing it would make up
 # an entry of blanks.
 def _is_entry(value: object) -> bool:
-    if not isinstance(value, dict) or not isinstance(value.get("account"), str):
+    if not isinstance(value, dict):
         return False
-    if not isinstance(value.get("resource", value.get("action")), str):
+    if not all(isinstance(value.get(key), str) for key in ("time", "account")):
         return False
-    return _time_of(value) is not None
+    return isinstance(value.get("resource", value.get("action")), str)
