@@ -643,6 +643,34 @@ def test_a_wrong_code_1_is_refused_before_code_2_is_asked(
     assert calls.enabled_with == [(first, second)]
 
 
+def test_a_wrong_code_1_where_the_qr_code_is_not_shown_says_how_to_show_it(
+    moto: Any,
+    cli: Any,
+    calls: Calls,
+    test_keyring: Any,
+    terminal_stderr: None,
+    monkeypatch: pytest.MonkeyPatch,
+):
+    from remediate.steps import virtual_mfa
+
+    # Too small a terminal for the code, and --show-mfa-secret to enroll with instead.
+    monkeypatch.setattr(virtual_mfa, "terminal_size", lambda ctx: (60, 12))
+    seed = pending_device(moto, test_keyring, calls)
+    other = current_codes(pyotp.random_base32(32))
+    first, second = current_codes(seed)
+    person = Scripted([other[0], first, second])
+    r = fix(cli, moto, "--show-mfa-secret", prompter=person)
+    assert r.code == 0, r.err
+    said = " ".join(r.err.split())
+    assert "The QR code does not fit this terminal" in said
+    assert (
+        "Code 1 does not match this virtual MFA device. Show its QR code with `remediate secrets "
+        "show alice --what mfa-qr` (or --qr-file PATH) and scan it" in said
+    )
+    assert "shown above" not in said
+    assert "shown here" not in said
+
+
 # --- QR code file -------------------------------------------------------------------------------
 
 
