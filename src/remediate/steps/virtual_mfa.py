@@ -618,7 +618,7 @@ class VirtualMfaStep(Step[MfaPlan]):
                     older = "an older entry in the app for this user has another secret"
                     if redraw:
                         tip = f"scan the QR code shown here: {older}"
-                    elif mfa.qr_file and not on_terminal(ctx):
+                    elif mfa.qr_file:
                         tip = f"scan the QR code in {mfa.qr_file}: {older}"
                     else:
                         tip = (
