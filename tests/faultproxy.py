@@ -10,7 +10,8 @@ It forwards each request to moto and can, by rule:
 - per operation (``rules``): forward it and then lose the answer (HTTP 500, or no answer until
   the client's read timeout has passed), answer a stale ``NoSuchEntity`` without forwarding,
   answer a 409 ``ConcurrentModification`` or ``EntityTemporarilyUnmodifiable`` without
-  forwarding, or forward a List call and answer it stale: its newest item left out (``lag``);
+  forwarding, answer ``Throttling`` without forwarding, or forward a List call and answer it
+  stale: its newest item left out (``lag``);
 - rewrite answers to an operation (``rewrite``), e.g. the caller's ARN in another partition;
 - keep every user, group and virtual MFA device invisible for ``invisible_for`` seconds after it
   was created: every later request naming it gets ``NoSuchEntity``, as IAM's eventual
@@ -30,7 +31,7 @@ from typing import Any, Literal
 
 from remediate.aws.session import is_write
 
-RuleAction = Literal["lose", "timeout", "stale", "conflict", "unmodifiable", "lag"]
+RuleAction = Literal["lose", "timeout", "stale", "conflict", "unmodifiable", "lag", "throttle"]
 
 
 def error_body(code: str, message: str, kind: str = "Sender") -> bytes:
@@ -246,6 +247,9 @@ class FaultProxy:
             kind, name = named[0] if named else ("user", "?")
             message = _MESSAGES[kind].format(params.get("SerialNumber", name))
             self._reply(handler, 404, error_body("NoSuchEntity", message), "text/xml")
+            return
+        if rule is not None and rule.action == "throttle":
+            self._reply(handler, 400, THROTTLING_BODY, "text/xml")
             return
         if rule is not None and rule.action in ("conflict", "unmodifiable"):
             code, message = _CONFLICTS[rule.action]

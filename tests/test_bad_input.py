@@ -208,7 +208,7 @@ CASES: list[tuple[str, tuple[str, ...], str]] = [
     (
         "var unknown",
         ("playbook", "run", "root-use", A, "--var", "user=a", "--var", "colour=red"),
-        "unknown variable(s) colour",
+        "unknown variable colour",
     ),
     (
         "var not allowed",
@@ -237,7 +237,7 @@ CASES: list[tuple[str, tuple[str, ...], str]] = [
         "IAM group 'g' does not exist",
     ),
     ("yaml malformed", ("playbook", "run", "{malformed.yaml}", A), "not valid YAML"),
-    ("yaml unknown key", ("playbook", "run", "{unknown-key.yaml}", A), "unknown key(s) foo"),
+    ("yaml unknown key", ("playbook", "run", "{unknown-key.yaml}", A), "unknown key foo"),
     (
         "yaml wrong type",
         ("playbook", "run", "{wrong-type.yaml}", A),

@@ -205,7 +205,8 @@ def test_root_access_keys_active_are_counted(moto, cli, state, active):
     assert doc["root_access_keys_active"] == active
     r = cli("root-use", "--endpoint-url", moto.endpoint_url)
     if active:
-        assert f"{active} active root access key(s)" in r.out
+        keys = "access key" if active == 1 else "access keys"
+        assert f"{active} active root {keys}." in r.out or f"{active} active root {keys};" in r.out
     else:
         assert "no active root access keys" in r.out
 
@@ -462,7 +463,7 @@ def _malformed(tmp_path: Path, kind: str) -> Path:
     ("kind", "needle"),
     [
         ("wrong-header", "missing required column"),
-        ("truncated", "field(s)"),
+        ("truncated", "the header has"),
         ("binary", "not UTF-8"),
         ("empty", "empty"),
         ("missing", "No such file"),

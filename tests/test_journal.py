@@ -253,6 +253,31 @@ def test_unreadable_lines_are_skipped_and_counted(cli: Any, state_home: Path) ->
     assert len(j.json()["entries"]) == 2
 
 
+@pytest.mark.parametrize(
+    "line",
+    [
+        '{"ts": 5}',
+        "[]",
+        '"x"',
+        "{}",
+        '{"time": 5, "account": "1", "action": "a", "outcome": "applied"}',
+        json.dumps({**json.loads(_entry()), "account": None}),
+    ],
+)
+def test_json_that_is_not_an_entry_is_skipped_and_counted(
+    cli: Any, state_home: Path, line: str
+) -> None:
+    state_home.parent.mkdir(parents=True)
+    state_home.write_text(_entry() + line + "\n")
+    r = cli("journal")
+    assert r.code == 0, r.err
+    assert "None" not in r.out
+    assert "Skipped 1 unreadable line of" in r.err
+    j = cli("journal", "--output", "json")
+    assert j.json()["unreadable_lines"] == [2]
+    assert len(j.json()["entries"]) == 1
+
+
 def test_filters(cli: Any, state_home: Path) -> None:
     now = datetime.now(UTC)
     state_home.parent.mkdir(parents=True)

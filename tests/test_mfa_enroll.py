@@ -633,6 +633,34 @@ def test_a_wrong_code_1_is_refused_before_code_2_is_asked(
     assert calls.enabled_with == [(first, second)]
 
 
+def test_a_wrong_code_1_where_the_qr_code_is_not_shown_says_how_to_show_it(
+    moto: Any,
+    cli: Any,
+    calls: Calls,
+    test_keyring: Any,
+    terminal_stderr: None,
+    monkeypatch: pytest.MonkeyPatch,
+):
+    from remediate.steps import virtual_mfa
+
+    # Too small a terminal for the code, and --show-mfa-secret to enroll with instead.
+    monkeypatch.setattr(virtual_mfa, "terminal_size", lambda ctx: (60, 12))
+    seed = pending_device(moto, test_keyring, calls)
+    other = current_codes(pyotp.random_base32(32))
+    first, second = current_codes(seed)
+    person = Scripted([other[0], first, second])
+    r = fix(cli, moto, "--show-mfa-secret", prompter=person)
+    assert r.code == 0, r.err
+    said = " ".join(r.err.split())
+    assert "The QR code does not fit this terminal" in said
+    assert (
+        "Code 1 does not match this virtual MFA device. Show its QR code with `remediate secrets "
+        "show alice --what mfa-qr` (or --qr-file PATH) and scan it" in said
+    )
+    assert "shown above" not in said
+    assert "shown here" not in said
+
+
 # --- QR code file -------------------------------------------------------------------------------
 
 
@@ -808,13 +836,24 @@ def test_interactive_enrollment_on_a_terminal(moto: Any, terminal: Any):
     # Each code is checked as it is typed: another device's code 1 is refused at once.
     wrong = current_codes(pyotp.random_base32(32))
     term.type(wrong[0] + "\n")
-    term.expect("Code 1 does not match this virtual MFA device")
-    term.expect("2 more tries")
+    term.expect("Code 1 does not match")
     term.expect("MFA code 1", count=2)
     assert "MFA code 2" not in term.screen()
-    # An empty line (Enter pressed early) asks again and costs no try.
+    # Asked again, code 1 comes with the whole code drawn anew, the reason beside it.
+    term.settle()
+    rows = term.visible()
+    assert decode(rows) == [uri]
+    assert rows[-1].startswith(fit.lines[-1] + "  MFA code 1: ")
+    beside = " ".join(row[fit.width :].strip() for row in rows)
+    assert "Code 1 does not match this virtual MFA device. Scan the QR code shown here" in beside
+    assert "2 more tries" in beside
+    # An empty line (Enter pressed early) asks again and costs no try; the code is drawn anew.
     term.type("\n")
     term.expect("MFA code 1", count=3)
+    term.settle()
+    rows = term.visible()
+    assert decode(rows) == [uri]
+    assert rows[-1].startswith(fit.lines[-1] + "  MFA code 1: ")
     assert user_mfa(moto) == []
 
     # Codes typed as the app shows them, "123 456", are taken.
@@ -904,7 +943,9 @@ def test_interrupted_enrollment_resumes_the_same_device(
     assert term.wait() == 130, term.screen()
     screen = term.screen()
     assert "MFA code 1: ^C\ninterrupted during step 'mfa' (virtual-mfa); applied: " in screen
-    assert "in step 'mfa': iam:CreateVirtualMFADevice applied; not applied: mfa" in screen
+    # One message, wrapped at words to the terminal's 80 columns.
+    said = " ".join(screen.split())
+    assert "in step 'mfa': iam:CreateVirtualMFADevice applied; not applied: mfa" in said
     assert "Applied 5 of 6" not in screen
     assert "Traceback" not in screen
     seed = stored_seed(file_keyring())
@@ -1032,3 +1073,42 @@ def test_qr_code_never_reaches_a_redirected_stderr(moto: Any, terminal: Any, tmp
     assert virtual_devices(moto) == []
     assert not user_exists(moto)
     assert stored_seed(file_keyring()) is None
+
+
+@needs_pty
+def test_ctrl_c_under_the_sandbox_says_a_rerun_starts_afresh() -> None:
+    # The in-process sandbox, and its keyring, end with the command: nothing to continue from.
+    term = Terminal("root-use", "--sandbox", "--create-admin", USER, "--yes")
+    try:
+        term.expect("MFA code 1", timeout=90)
+        term.type("\x03")
+        assert term.wait() == 130, term.screen()
+        written = term.screen().split("MFA code 1: ^C")[-1]
+        said = " ".join(written.split())
+    finally:
+        term.close()
+    # One message over several lines, each cut at a word by remediate, none by the terminal.
+    assert len(written.strip().splitlines()) > 1
+    assert all(len(line) <= 80 for line in written.splitlines()), written
+    assert "applied: admin-group" in said
+    assert "a --sandbox rerun starts afresh (`remediate sandbox serve` keeps one running" in said
+    assert "continue from there" not in said
+    assert "kept in" not in said
+
+
+@needs_pty
+def test_a_failed_step_under_the_sandbox_says_a_rerun_starts_afresh() -> None:
+    term = Terminal("root-use", "--sandbox", "--create-admin", USER, "--yes")
+    try:
+        for n in range(1, 4):
+            term.expect("MFA code 1", count=n, timeout=90)
+            term.type(current_codes(pyotp.random_base32(32))[0] + "\n")
+        assert term.wait() == 3, term.screen()
+        written = term.screen().split("error:")[-1]
+        said = " ".join(written.split())
+    finally:
+        term.close()
+    assert all(len(line) <= 80 for line in f"error:{written}".splitlines()), written
+    assert "virtual MFA device; already applied: admin-group" in said
+    assert "Tip: fix the cause and rerun; a --sandbox rerun starts afresh" in said
+    assert "continues from where it stopped" not in said

@@ -523,12 +523,29 @@ def test_the_sweep_table_fits_80_columns(moto: Any) -> None:
     finally:
         term.close()
     rows = [row.rstrip() for row in term.visible() if row.strip()]
-    header = next(n for n, row in enumerate(rows) if row.startswith("Account"))
-    # No header cut mid-word ("Evidenc|e"), and every column's words whole.
-    assert "Evidence" in rows[header]
-    table = "\n".join(rows[header - 1 : header + 12])
-    for word in ("password", "access_key_1", "Verdict", "IN USE", "Account"):
+    # Every line as written fits: none is cut by Rich or wrapped by the terminal.
+    assert all(len(line) <= 80 for line in term.screen().splitlines()), term.screen()
+    rule = next(n for n, row in enumerate(rows) if row.startswith("━"))
+    top = next(n for n in range(rule, -1, -1) if "┃" not in rows[n - 1])
+    # Every header whole, on one line or two at its space: none cut ("Evidenc|e", "Ro|ke").
+    cells = [[cell.strip() for cell in row.split("┃")] for row in rows[top:rule]]
+    headers = [" ".join(filter(None, column)) for column in zip(*cells, strict=True)]
+    assert headers == [
+        "Account",
+        "Name",
+        "Verdict",
+        "Last root use",
+        "Evidence",
+        "Root MFA",
+        "Root keys",
+    ], rows[top:rule]
+    table = "\n".join(rows[rule : rule + 12])
+    for word in ("password", "access_key_1", "IN USE", "master", "never"):
         assert word in table, table
+    # The time of the last use beside its date: the common case takes one line an account.
+    summary = rows.index("4 accounts: 2 in use, 2 not in use, 0 undetermined")
+    assert summary == rule + 5, rows[rule:summary]
+    assert sum(bool(re.search(r"\d{4}-\d\d-\d\d \d\d:\d\d", row)) for row in rows[rule:]) == 3
     assert "4 accounts: 2 in use, 2 not in use, 0 undetermined" in rows
     assert all("SANDBOX" not in row or row.startswith("SANDBOX") for row in rows)
 

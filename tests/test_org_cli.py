@@ -524,7 +524,7 @@ def test_remediate_text_output(
     assert quiet in table
     assert f"Plan for playbook root-use in account {key}" in rest
     assert f"Account {key}:" in rest
-    assert "Applied 5 of 5 change(s)." in rest
+    assert "Applied 5 of 5 changes." in rest
     assert quiet not in rest
     assert accounts.state() == {n: alice() if n == "key" else EMPTY for n in accounts.org.ids}
 

@@ -617,7 +617,7 @@ def _changed(change: str) -> dict[str, Any]:
         ("drop name", "field 'name'"),
         ("drop variables", "unknown variable"),
         ("drop steps", "field 'steps'"),
-        ("add foo", "unknown key(s) foo"),
+        ("add foo", "unknown key foo"),
         ("drop-step-field id", "field 'id'"),
         ("drop-step-field kind", "field 'kind'"),
         ("drop-step-field with", "is required"),

@@ -661,7 +661,7 @@ PLAYBOOK_RULES = {
     ),
     "var-unknown": (
         ["onboard-user", "--var", "user=bob", "--var", "group=g", "--var", "colour=red"],
-        "unknown variable(s) colour",
+        "unknown variable colour",
     ),
     "var-twice": (["onboard-user", "--var", "user=a", "--var", "user=b"], "given twice"),
     "var-missing": (["onboard-user", "--var", "user=bob"], "variable 'group' is required"),
@@ -990,7 +990,7 @@ def test_a_failure_in_text_mode_reports_what_was_applied(moto: Any, cli: Any) ->
         "--yes",
     )
     assert r.code == 3
-    assert "Applied 1 of 5 change(s)." in r.out
+    assert "Applied 1 of 5 changes." in r.out
 
 
 def test_step_failed_error_carries_the_report(moto: Any, test_keyring: Any) -> None:
@@ -1014,7 +1014,7 @@ def test_sandbox_end_to_end(moto: Any, cli: Any) -> None:
     assert r.code == 0, r.err
     assert "SANDBOX" in r.err
     assert "ROOT IN USE" in r.out
-    assert "Applied 5 of 5 change(s)." in r.out
+    assert "Applied 5 of 5 changes." in r.out
     assert "alice's password: stored in the sandbox's in-memory keyring as password" in r.out
     # That the keyring ends with the command is said once (issue 13), after the secrets.
     assert (r.out + r.err).count("ends with this command") == 2  # the emulator, the keyring

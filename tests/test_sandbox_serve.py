@@ -93,9 +93,12 @@ def test_the_readme_walk_through(served: Served) -> None:
         term.expect("MFA code 1: ")
         term.type("\x03")
         assert term.wait() == 130, term.screen()
-        last = term.screen().rstrip("\n").split("\n")[-1]
+        # The last message, wrapped at words to the terminal's width: read it as words.
+        last = " ".join(term.screen().split("^C\n")[-1].split())
         assert last.startswith("interrupted during step 'mfa' (virtual-mfa); applied: ")
         assert "iam:CreateVirtualMFADevice applied; not applied: mfa" in last
+        # A served sandbox outlives the command: unlike --sandbox, a rerun continues.
+        assert "rerun to continue from there" in last
     finally:
         term.close()
 

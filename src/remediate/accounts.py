@@ -29,6 +29,11 @@ ORGANIZATIONS_TIP = (
     "sweep from the organization's management account or a delegated administrator, "
     "or name the accounts with --accounts ID,ID,..."
 )
+# ListAccounts' answers to a caller that is not the management account or a delegated
+# administrator, or to an account in no organization.
+_NOT_FROM_HERE = frozenset(
+    {"AWSOrganizationsNotInUseException", "AccessDeniedException", "AccessDenied"}
+)
 _SESSION_NAME_CHARS = re.compile(r"[^\w+=,.@-]", re.ASCII)
 MAX_SESSION_NAME = 64
 
@@ -59,6 +64,10 @@ def _organization_accounts(base: Aws) -> list[dict[str, Any]]:
     try:
         return paginate(base.client("organizations"), "ListAccounts", "Accounts")
     except AwsError as exc:
+        # Only these mean "not from here"; any other failure (an endpoint that is not AWS, a
+        # timeout) keeps its own tip, which names the real cause.
+        if exc.code not in _NOT_FROM_HERE:
+            raise
         raise AwsError(
             exc.message, tip=ORGANIZATIONS_TIP, code=exc.code, action=exc.action
         ) from exc

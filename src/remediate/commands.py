@@ -85,7 +85,11 @@ def _secret_store(sandbox: bool, *, allow_plaintext: bool) -> SecretStore:
     from remediate.secrets import SecretStore, memory_keyring
 
     # The sandbox's keyring is said once, with the secrets it holds (remediate.output).
-    return SecretStore(memory_keyring() if sandbox else None, allow_plaintext=allow_plaintext)
+    return SecretStore(
+        memory_keyring() if sandbox else None,
+        allow_plaintext=allow_plaintext,
+        ends_with_the_command=sandbox,
+    )
 
 
 def _read_password(request: RemediationRequest, prompter: Prompter) -> str | None:

@@ -180,7 +180,7 @@ class JournalReading:
 
 def read_journal(where: JournalFilter | None = None) -> JournalReading:
     """The journal's entries that ``where`` matches, oldest first. A damaged line (not JSON, not
-    an object: a crash mid-write, an edit) is skipped and counted, never the end of reading."""
+    an entry: a crash mid-write, an edit) is skipped and counted, never the end of reading."""
     reading = JournalReading()
     for n, entry in _lines():
         if entry is None:
@@ -203,4 +203,15 @@ def _lines() -> Iterator[tuple[int, dict[str, Any] | None]]:
             except json.JSONDecodeError:
                 yield n, None
                 continue
-            yield n, entry if isinstance(entry, dict) else None
+            yield n, entry if _is_entry(entry) else None
+
+
+# What every entry has held since the journal began (the earliest had no action or outcome):
+# a line without them is not one (an edit, another tool's JSON), and showing it would make up
+# an entry of blanks.
+def _is_entry(value: object) -> bool:
+    if not isinstance(value, dict):
+        return False
+    if not all(isinstance(value.get(key), str) for key in ("time", "account")):
+        return False
+    return isinstance(value.get("resource", value.get("action")), str)

@@ -191,6 +191,32 @@ def fit_terminal_qr(uri: str, columns: int, rows: int) -> TerminalQr | None:
     return None
 
 
+def lay_out_qr(
+    uri: str, columns: int, rows: int, *, above: str, beside: str
+) -> tuple[str, ...] | None:
+    """The lines that show all of the code of ``uri`` on a ``columns`` x ``rows`` terminal with a
+    text, the prompt for code 1 to follow the last line: ``above`` wrapped over the code (the
+    prompt on a line of its own below it), or else ``beside`` wrapped to its right (the prompt on
+    its last line); the widest quiet zone that fits, ``None`` when none does."""
+    import textwrap
+
+    for quiet_zone in range(QUIET_ZONE, MIN_TERMINAL_QUIET_ZONE - 1, -1):
+        width, height = qr_size(uri, quiet_zone)
+        if width > columns:
+            continue
+        code = _half_block_lines(qr_matrix(uri, quiet_zone=quiet_zone))
+        heading = textwrap.wrap(above, columns)
+        if height + len(heading) + 1 <= rows:
+            return (*heading, *code, "")
+        side = textwrap.wrap(beside, max(columns - width - 2, 1))
+        if height <= rows and width + 2 + PROMPT_ROOM <= columns and len(side) < height:
+            shown = [
+                line + (f"  {side[n]}" if n < len(side) else "") for n, line in enumerate(code)
+            ]
+            return (*shown[:-1], code[-1] + "  ")
+    return None
+
+
 def _write_png(fd: int, matrix: list[list[bool]], scale: int) -> None:
     import png
 
@@ -340,8 +366,7 @@ def check_code(seed: str, code1: str, *, now: float) -> None:
     if not steps:
         raise MfaCodeError(
             "code 1 does not match this virtual MFA device",
-            "scan the QR code shown above: an older entry in the app for this user has "
-            "another secret",
+            "scan the QR code again: an older entry in the app for this user has another secret",
             reason="wrong",
         )
     raise _off_time(min(steps, key=lambda s: abs(s - n)), n, "code 1", one=True)
@@ -385,7 +410,7 @@ def check_codes(seed: str, code1: str, code2: str, *, now: float) -> None:
     )
     raise MfaCodeError(
         f"{which} not match this virtual MFA device",
-        "scan the QR code shown above: an older entry in the app for this user has another secret",
+        "scan the QR code again: an older entry in the app for this user has another secret",
         reason="wrong",
     )
 

@@ -126,6 +126,26 @@ def write_line(text: str, file: TextIO | None = None) -> None:
     print(safe(text, markup=False), file=file or sys.stdout)
 
 
+def write_message(text: str, file: TextIO) -> None:
+    """An ``error:``, ``Tip:`` or interruption line, made safe: on a terminal wrapped at word
+    boundaries to its width (the terminal itself would cut words), elsewhere one line for the
+    scripts that read it."""
+    import os
+    import textwrap
+
+    line = safe(text, markup=False)
+    try:
+        columns = os.get_terminal_size(file.fileno()).columns if file.isatty() else 0
+    except (AttributeError, ValueError, OSError):
+        columns = 0
+    if columns > 1 and len(line) > columns:
+        # Long words (an ARN, a path) stay whole, and so does an option such as --no-mfa.
+        line = "\n".join(
+            textwrap.wrap(line, columns, break_long_words=False, break_on_hyphens=False)
+        )
+    print(line, file=file)
+
+
 def _is_terminal(stream: TextIO) -> bool:
     try:
         return stream.isatty()
@@ -230,12 +250,14 @@ def render_verdict(
     elif verdict.root_mfa_active:
         findings.append("root MFA is active")
     if verdict.root_access_keys_active:
-        findings.append(f"[red]{verdict.root_access_keys_active} active root access key(s)[/]")
+        keys = verdict.root_access_keys_active
+        findings.append(f"[red]{keys} active root access key{'s' * (keys != 1)}[/]")
     elif verdict.root_access_keys_active == 0:
         findings.append("no active root access keys")
     if verdict.root_signing_certificates_active:
+        certificates = verdict.root_signing_certificates_active
         findings.append(
-            f"[red]{verdict.root_signing_certificates_active} active root signing certificate(s)[/]"
+            f"[red]{certificates} active root signing certificate{'s' * (certificates != 1)}[/]"
         )
     if findings:
         console.print("Root hygiene: " + "; ".join(findings) + ".")
@@ -338,7 +360,8 @@ def render_outcome(
     if report.dry_run:
         return
     if report.pending:
-        console.print(f"Applied {report.changed} of {len(report.pending)} change(s).")
+        pending = len(report.pending)
+        console.print(f"Applied {report.changed} of {pending} change{'s' * (pending != 1)}.")
     secrets = outcome.secrets
     for s in secrets:
         where = f"stored in {safe(s.stored_in)} as {s.kind}" if s.stored_in else "not stored"
@@ -494,27 +517,70 @@ def _yes_no(value: bool | None) -> str:
     return "-" if value is None else "yes" if value else "[red]no[/]"
 
 
+# The sweep table's columns; what each may give up when the terminal is narrow, in that order:
+# the two-word headers go on two lines, a name is cut (with an ellipsis), the time of the last
+# use goes under its date, the evidence wraps at its commas.
+_SWEEP_HEADERS = (
+    "Account",
+    "Name",
+    "Verdict",
+    "Last root use",
+    "Evidence",
+    "Root MFA",
+    "Root keys",
+)
+_SWEEP_SHRINK = ((5, "word"), (6, "word"), (1, 8), (3, "word"), (4, "word"), (1, 4))
+# Between two columns: a space, the rule, a space.
+_SWEEP_RULE = 3
+
+
+def _longest_word(cells: Sequence[str]) -> int:
+    """What a column needs to wrap ``cells`` at their spaces (markup aside)."""
+    from rich.cells import cell_len
+    from rich.text import Text
+
+    return max((cell_len(w) for c in cells for w in Text.from_markup(c).plain.split()), default=1)
+
+
+def sweep_widths(
+    rows: Sequence[Sequence[str]], width: int, *, folded: Sequence[int] = ()
+) -> list[int]:
+    """Column widths for the sweep table in ``width`` terminal columns: each column as wide as
+    its widest cell while they fit, then narrowed in the order of _SWEEP_SHRINK, never below its
+    longest word (the name alone is cut, down to 4), except in the rows ``folded`` (errors,
+    whose long words, ARNs, are folded rather than widen the table)."""
+    from rich.text import Text
+
+    columns = [[header, *(row[n] for row in rows)] for n, header in enumerate(_SWEEP_HEADERS)]
+    whole = [
+        [header, *(row[n] for i, row in enumerate(rows) if i not in folded)]
+        for n, header in enumerate(_SWEEP_HEADERS)
+    ]
+    widths = [max(Text.from_markup(c).cell_len for c in cells) for cells in columns]
+    room = width - _SWEEP_RULE * (len(widths) - 1)
+    for n, least in _SWEEP_SHRINK:
+        excess = sum(widths) - room
+        if excess <= 0:
+            break
+        floor = _longest_word(whole[n]) if least == "word" else int(least)
+        widths[n] = max(min(widths[n], widths[n] - excess), floor)
+    return widths
+
+
 def render_sweep(console: Console, result: SweepResult) -> None:
     """One row per account, in the sweep's order, then a summary line."""
     from rich.table import Table
 
-    table = Table(show_edge=False, pad_edge=False)
-    # Each column gets what its longest word needs (no "Evidenc|e", no "passwor|d"); only a
-    # name that cannot fit is cut, with an ellipsis. Headers of short values wrap at the space.
-    table.add_column("Account", no_wrap=True, min_width=12)
-    table.add_column("Name", no_wrap=True, overflow="ellipsis", min_width=4)
-    table.add_column("Verdict", no_wrap=True, min_width=12)
-    table.add_column("Last root use", min_width=10)
-    table.add_column("Evidence", min_width=12)
-    table.add_column("Root MFA", min_width=4)
-    table.add_column("Root keys", min_width=4)
+    rows: list[tuple[str, ...]] = []
+    folded: list[int] = []
     for a in result.accounts:
         v = a.verdict
         account_id = safe(a.account_id)
         name = safe(a.account_name) if a.account_name else "-"
         if v is None:
             error = safe(a.error or "unknown error")
-            table.add_row(account_id, name, _verdict_label(a), "-", f"[red]{error}[/]", "-", "-")
+            folded.append(len(rows))
+            rows.append((account_id, name, _verdict_label(a), "-", f"[red]{error}[/]", "-", "-"))
             continue
         # Without a <root_account> row "never" would claim too much.
         last = (
@@ -525,15 +591,29 @@ def render_sweep(console: Console, result: SweepResult) -> None:
             else "unknown"
         )
         keys = v.root_access_keys_active
-        table.add_row(
-            account_id,
-            name,
-            _verdict_label(a),
-            last,
-            ", ".join(e.credential for e in v.evidence) or "-",
-            _yes_no(v.root_mfa_active),
-            "-" if keys is None else f"[red]{keys}[/]" if keys else "0",
+        rows.append(
+            (
+                account_id,
+                name,
+                _verdict_label(a),
+                last,
+                ", ".join(e.credential for e in v.evidence) or "-",
+                _yes_no(v.root_mfa_active),
+                "-" if keys is None else f"[red]{keys}[/]" if keys else "0",
+            )
         )
+    widths = sweep_widths(rows, console.width, folded=folded)
+    table = Table(show_edge=False, pad_edge=False)
+    for n, header in enumerate(_SWEEP_HEADERS):
+        # Only the name is ever cut (with an ellipsis); every other cell wraps at its spaces.
+        table.add_column(
+            header,
+            width=widths[n],
+            no_wrap=n == 1,
+            overflow="ellipsis" if n == 1 else "fold",
+        )
+    for row in rows:
+        table.add_row(*row)
     console.print(table)
     s = result.summary()
     console.print(

@@ -344,9 +344,18 @@ class SecretStore:
     value a JSON list of "ACCOUNT/USER/KIND" names, never values) to support `secrets list`.
     """
 
-    def __init__(self, backend: object | None = None, *, allow_plaintext: bool = False) -> None:
+    def __init__(
+        self,
+        backend: object | None = None,
+        *,
+        allow_plaintext: bool = False,
+        ends_with_the_command: bool = False,
+    ) -> None:
         # Resolved on first use: detecting the system backend loads plugins and may talk to D-Bus.
         self._backend: Any = backend
+        # --sandbox's keyring: gone, with the emulator, when the command ends (a rerun starts
+        # afresh); not so `sandbox serve`'s file, nor a test's in-memory keyring.
+        self.ends_with_the_command = ends_with_the_command
         self._load_error: str | None = None
         # Whether a backend not known to encrypt may be used (--allow-plaintext-keyring).
         self.allow_plaintext = allow_plaintext

@@ -132,7 +132,8 @@ def _start(
         session = open_account(target.account_id)
     except RemediateError as exc:
         return _failed(target, exc)
-    return _Judging(target, session, ReportFetch(session.aws.iam, timeout=report_timeout))
+    fetch = ReportFetch(session.aws.iam, timeout=report_timeout, account_id=target.account_id)
+    return _Judging(target, session, fetch)
 
 
 def _advance(job: _Judging, days: int, enrich: Enrich | None) -> AccountResult | float:

@@ -683,18 +683,18 @@ def _log_handler() -> "logging.Handler":
 
 
 def _report(exc: RemediateError) -> None:
-    from remediate.output import write_line
+    from remediate.output import write_message
 
     # Messages quote AWS's own error text, file names and values given on the command line.
-    write_line(f"error: {exc.message}", sys.stderr)
+    write_message(f"error: {exc.message}", sys.stderr)
     if exc.tip:
-        write_line(f"Tip: {exc.tip}", sys.stderr)
+        write_message(f"Tip: {exc.tip}", sys.stderr)
 
 
 def _report_interruption(message: str) -> None:
     """A newline first on a terminal (the cursor may sit after a prompt and the ^C the terminal
-    echoed), then one line."""
-    from remediate.output import close_prompt_line, write_line
+    echoed), then one message (wrapped at words on a terminal)."""
+    from remediate.output import close_prompt_line, write_message
 
     if not close_prompt_line(sys.stderr):
         try:
@@ -703,7 +703,7 @@ def _report_interruption(message: str) -> None:
             terminal = False
         if terminal:
             sys.stderr.write("\n")  # after the ^C the terminal echoed where the cursor was
-    write_line(message, sys.stderr)
+    write_message(message, sys.stderr)
 
 
 def _invoke(args: list[str]) -> object:
@@ -755,11 +755,11 @@ def run(argv: list[str] | None = None, *, prompter: "Prompter | None" = None) ->
         print(exc.format_message(), file=sys.stderr)
         return EXIT_INPUT
     except ClickException as exc:
-        from remediate.output import write_line
+        from remediate.output import write_message
 
         # One line, not click's usage block: scripts read the last line of stderr. The message
         # quotes the bad value as given.
-        write_line(f"error: {exc.format_message()}", sys.stderr)
+        write_message(f"error: {exc.format_message()}", sys.stderr)
         print("Tip: see `remediate --help`", file=sys.stderr)
         return EXIT_INPUT
     except (typer.Abort, KeyboardInterrupt):

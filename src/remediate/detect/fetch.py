@@ -48,8 +48,11 @@ class ReportFetch:
         *,
         timeout: float = DEFAULT_TIMEOUT,
         clock: Callable[[], float] = time.monotonic,
+        account_id: str | None = None,
     ) -> None:
         self.iam = iam
+        # Named in -v's lines when a sweep interleaves many accounts' fetches.
+        self.about = f"account {account_id}: " if account_id else ""
         self.timeout = timeout
         self.clock = clock
         self.started = clock()
@@ -61,17 +64,17 @@ class ReportFetch:
         # Right after a STARTED answer the report cannot be ready yet: wait before asking.
         wait_first = False
         if self.need_generate:
-            log.info("asking IAM to generate the credential report")
+            log.info("%sasking IAM to generate the credential report", self.about)
             try:
                 state = call(self.iam, "GenerateCredentialReport").get("State")
                 self.need_generate, wait_first = False, state != "COMPLETE"
-                log.info("credential report generation: %s", state)
+                log.info("%scredential report generation: %s", self.about, state)
             except AwsError as exc:
                 if exc.code not in _WAIT_CODES:
                     raise
-                log.info("credential report generation deferred (%s)", exc.code)
+                log.info("%scredential report generation deferred (%s)", self.about, exc.code)
         if not (self.need_generate or wait_first):
-            log.info("reading the credential report")
+            log.info("%sreading the credential report", self.about)
             try:
                 answer = call(self.iam, "GetCredentialReport")
                 return FetchedReport(
@@ -83,7 +86,7 @@ class ReportFetch:
                     self.need_generate = True
                 elif exc.code not in _WAIT_CODES:
                     raise
-                log.info("credential report not ready (%s)", exc.code)
+                log.info("%scredential report not ready (%s)", self.about, exc.code)
         # The last wait is cut to the time left, so the final poll happens at the deadline
         # instead of giving up up to MAX_DELAY seconds early.
         remaining = self.deadline - self.clock()
@@ -96,7 +99,7 @@ class ReportFetch:
             )
         wait = min(self.delay, remaining)
         self.delay = min(self.delay * 2, MAX_DELAY)
-        log.info("asking again for the credential report in %.2g s", wait)
+        log.info("%sasking again for the credential report in %.2g s", self.about, wait)
         return wait
 
 

@@ -281,13 +281,15 @@ def parse_credential_report(
                 if missing:
                     raise _error(
                         f"The credential report header (line {reader.line_num}) "
-                        f"is missing required column(s): {', '.join(missing)}"
+                        f"is missing required column{'s' * (len(missing) != 1)}: "
+                        f"{', '.join(missing)}"
                     )
                 width = len(fields)
                 continue
             if len(fields) != width:
                 raise _error(
-                    f"Credential report line {reader.line_num} has {len(fields)} field(s), "
+                    f"Credential report line {reader.line_num} has {len(fields)} "
+                    f"field{'s' * (len(fields) != 1)}, "
                     f"the header has {width}"
                 )
             row = _parse_row(_RowReader(columns, fields, reader.line_num))

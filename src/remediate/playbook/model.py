@@ -155,7 +155,7 @@ class _Loader:
             shown = sorted(k if isinstance(k, str) else _shown(k) for k in extra[:_SHOWN_KEYS])
             more = f" and {len(extra) - _SHOWN_KEYS} more" if len(extra) > _SHOWN_KEYS else ""
             raise self.fail(
-                f"{where}: unknown key(s) {', '.join(shown)}{more} "
+                f"{where}: unknown key{'s' * (len(extra) != 1)} {', '.join(shown)}{more} "
                 f"(valid: {', '.join(sorted(known))})"
             )
 
@@ -439,7 +439,8 @@ def _bind_given(playbook: Playbook, given: Mapping[str, Any]) -> dict[str, Any]:
     unknown = sorted(set(given) - set(playbook.variables))
     if unknown:
         raise InputError(
-            f"{playbook.path}: unknown variable(s) {', '.join(unknown)} "
+            f"{playbook.path}: unknown variable{'s' * (len(unknown) != 1)} "
+            f"{', '.join(unknown)} "
             f"(valid: {', '.join(sorted(playbook.variables)) or 'none'})"
         )
     values: dict[str, Any] = {}

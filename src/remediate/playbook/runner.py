@@ -164,9 +164,10 @@ def apply(
             ctx.aws.interrupted_write()
             made = ctx.aws.writes[writes_before:]
             report.error = f"step {p.step.id!r} ({p.step.kind}) interrupted"
-            message = interruption(report, p, made)
+            afresh = ctx.secrets.ends_with_the_command
+            message = interruption(report, p, made, afresh=afresh)
             kept = [x for x in ctx.outcome.secrets if x.stored_in]
-            if kept:
+            if kept and not afresh:
                 # Their values are shown nowhere: say where they are.
                 secrets = ", ".join(f"{x.user}'s {x.kind}" for x in kept)
                 message += f"; kept in {kept[0].stored_in}: {secrets}"
@@ -176,7 +177,9 @@ def apply(
             report.error = f"step {p.step.id!r} ({p.step.kind}) failed: {exc.message}"
             raise StepFailedError(
                 f"{report.error}; already applied: {', '.join(done) or 'nothing'}",
-                tip="fix the cause and rerun: the playbook continues from where it stopped",
+                tip=f"fix the cause and rerun; {_RERUN_AFRESH}"
+                if ctx.secrets.ends_with_the_command
+                else "fix the cause and rerun: the playbook continues from where it stopped",
                 report=report,
             ) from exc
         if isinstance(result, Unchanged):
@@ -188,8 +191,17 @@ def apply(
         log.info("applied %s (%s): %s", p.step.id, p.step.kind, p.change.resource)
 
 
-def interruption(report: RunReport, at: Planned, made: Sequence[WriteCall]) -> str:
-    """One line: the step Ctrl-C stopped, what was changed before and in it, what was not."""
+# --sandbox: the emulator, and the keyring with it, end with the command.
+_RERUN_AFRESH = (
+    "a --sandbox rerun starts afresh (`remediate sandbox serve` keeps one running to resume in)"
+)
+
+
+def interruption(
+    report: RunReport, at: Planned, made: Sequence[WriteCall], *, afresh: bool = False
+) -> str:
+    """One line: the step Ctrl-C stopped, what was changed before and in it, what was not, and
+    what a rerun does (``afresh``: the sandbox ended with the command, and all of it with it)."""
     done = [q.step.id for q in report.steps if q.applied]
     left = [q.step.id for q in report.pending if not q.applied]
     parts = [f"interrupted during step {at.step.id!r} ({at.step.kind})"]
@@ -201,4 +213,6 @@ def interruption(report: RunReport, at: Planned, made: Sequence[WriteCall]) -> s
     if not done and not made:
         parts.append("nothing was changed")
     parts.append(f"not applied: {', '.join(left)}")
-    return "; ".join(parts) + ("; rerun to continue from there" if done or made else "")
+    if done or made:
+        parts.append(_RERUN_AFRESH if afresh else "rerun to continue from there")
+    return "; ".join(parts)

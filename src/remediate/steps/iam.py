@@ -873,7 +873,7 @@ class AccessKeyStep(Step[AccessKeyPlan]):
             keys = self._keys(ctx, user)
             if keys:
                 ids = ", ".join(sorted(keys))
-                details = [f"{user} already has access key(s) {ids}"]
+                details = [f"{user} already has access key{'s' * (len(keys) != 1)} {ids}"]
                 if (
                     ctx.secrets.usable()
                     and ctx.secrets.get(ctx.account_id, user, "access-key") is None
@@ -907,7 +907,8 @@ class AccessKeyStep(Step[AccessKeyPlan]):
             # The plan thought the user new (a stale read): look before making a second key.
             before = self._keys(ctx, user)
             if before:
-                return Unchanged(f"{user} already had access key(s) {', '.join(sorted(before))}")
+                keys = "access key" + "s" * (len(before) != 1)
+                return Unchanged(f"{user} already had {keys} {', '.join(sorted(before))}")
         lost = False
         for _ in range(MAX_CREATE_TRIES):
             try:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -78,9 +79,9 @@ def terminal_size(ctx: StepContext) -> tuple[int, int] | None:
     return size.columns, size.lines
 
 
-def _ask(ctx: StepContext, prompt: str) -> str:
+def _ask(ctx: StepContext, prompt: str, again: Callable[[], object] | None = None) -> str:
     """One code from the person at the terminal; an empty line (Enter pressed early) asks
-    again, and costs no attempt."""
+    again (after ``again``: the QR code drawn anew), and costs no attempt."""
     while True:
         line = ctx.prompter.line(prompt)
         if line is None:
@@ -91,6 +92,8 @@ def _ask(ctx: StepContext, prompt: str) -> str:
             )
         if line.strip():
             return line
+        if again is not None:
+            again()
 
 
 def _tries_left(left: int) -> str:
@@ -504,28 +507,41 @@ class VirtualMfaStep(Step[MfaPlan]):
         if ctx.secrets.usable() and ctx.secrets.get(ctx.account_id, user, "mfa-seed"):
             ctx.secrets.mark_shown(ctx.account_id, user, "mfa-seed")
 
-    def _show_qr(self, ctx: StepContext, uri: str, *, reserved: int) -> None:
+    def _show_qr(
+        self, ctx: StepContext, uri: str, *, reserved: int, note: str | None = None
+    ) -> bool:
         """The QR code, all of it on the screen while code 1 is typed: sized to the terminal,
-        or, where it cannot fit, what to do instead (the prompts follow either way)."""
-        import textwrap
-
-        from remediate.mfa import (
-            QUIET_ZONE,
-            TerminalQr,
-            fit_terminal_qr,
-            qr_size,
-            render_qr_terminal,
-        )
+        or, where it cannot fit, what to do instead (the prompts follow either way). ``note``
+        (why code 1 is asked again) goes above or beside a redrawn code, so that neither scrolls
+        off the screen. False when the code is not on the screen."""
+        from remediate.mfa import lay_out_qr, qr_size, render_qr_terminal
 
         size = terminal_size(ctx)
         out = ctx.ui.file
         if size is None:  # a terminal of unknown size: the code as `secrets show` prints it
-            lines = tuple(render_qr_terminal(uri).splitlines())
-            fit: TerminalQr | None = TerminalQr(lines, QUIET_ZONE, beside=False)
-        else:
-            fit = fit_terminal_qr(uri, size[0], size[1] - reserved)
-        if fit is None:
-            assert size is not None
+            if note is not None:
+                ctx.ui.print(safe(note))
+            ctx.ui.print("Scan this QR code with an authenticator app:")
+            out.write(render_qr_terminal(uri))
+            out.flush()
+            return True
+        columns, rows = size[0], size[1] - reserved
+        screen = None
+        if note is not None:
+            plain = safe(note, markup=False)
+            screen = lay_out_qr(uri, columns, rows, above=plain, beside=plain)
+            if screen is None:  # no room for both: the code wins, the note goes first
+                ctx.ui.print(safe(note))
+        if screen is None:
+            screen = lay_out_qr(
+                uri,
+                columns,
+                rows,
+                above="Scan this QR code with an authenticator app:",
+                beside="Scan this QR code with an authenticator app, then type the two codes it "
+                "shows.",
+            )
+        if screen is None:
             width, height = qr_size(uri)
             user = self.params["user"]
             ctx.ui.print(
@@ -535,25 +551,10 @@ class VirtualMfaStep(Step[MfaPlan]):
                 f"{safe(user)} --what mfa-qr` in another terminal (add --qr-file PATH for a PNG, "
                 "or use --what mfa-secret to type the key in), then type the codes here."
             )
-            return
-        if not fit.beside:
-            ctx.ui.print("Scan this QR code with an authenticator app:")
-            out.write("\n".join(fit.lines) + "\n")
-            out.flush()
-            return
-        assert size is not None
-        heading = textwrap.wrap(
-            "Scan this QR code with an authenticator app, then type the two codes it shows.",
-            width=max(size[0] - fit.width - 2, 10),
-        )
-        shown = [
-            line + (f"  {heading[n]}" if n < len(heading) else "")
-            for n, line in enumerate(fit.lines[:-1])
-        ]
-        # The last line ends beside the code: the prompt for code 1 follows on it, so all of the
-        # code stays on the screen while it is typed.
-        out.write("\n".join([*shown, fit.lines[-1] + "  "]))
+            return False
+        out.write("\n".join(screen))
         out.flush()
+        return True
 
     def _given_codes(self, ctx: StepContext, seed: str, serial: str | None) -> tuple[str, str]:
         """--mfa-codes, checked; an error names the device and how to show its QR code again
@@ -578,20 +579,40 @@ class VirtualMfaStep(Step[MfaPlan]):
         return normalize_code(mfa.codes[0]), normalize_code(mfa.codes[1])
 
     def _codes(self, ctx: StepContext, seed: str, serial: str | None = None) -> tuple[str, str]:
-        from remediate.mfa import MfaCodeError, auto_codes, check_code, check_codes, normalize_code
+        from remediate.mfa import (
+            MfaCodeError,
+            auto_codes,
+            check_code,
+            check_codes,
+            fit_terminal_qr,
+            normalize_code,
+            otpauth_uri,
+        )
 
         mfa = ctx.options.mfa
         if mfa.mode == "auto":
             return auto_codes(seed, now=time.time())
         if mfa.mode == "codes":
             return self._given_codes(ctx, seed, serial)
+        user = self.params["user"]
+        uri = otpauth_uri(seed, user, ctx.account_id)
+        reserved = 1 if mfa.show_secret else 0
+        # The code stays on the screen while code 1 is asked again: each retry draws it anew.
+        size = terminal_size(ctx)
+        redraw = on_terminal(ctx) and (
+            size is None or fit_terminal_qr(uri, size[0], size[1] - reserved) is not None
+        )
+
+        def draw(note: str | None = None) -> bool:
+            return self._show_qr(ctx, uri, reserved=reserved, note=note)
+
         failures = 0
         code1: str | None = None
         while True:
             # Each code is checked as it is typed: a wrong code 1 is said before code 2 is asked.
             try:
                 if code1 is None:
-                    typed = _ask(ctx, "MFA code 1")
+                    typed = _ask(ctx, "MFA code 1", draw if redraw else None)
                     check_code(seed, typed, now=time.time())
                     code1 = typed
                 code2 = _ask(ctx, "MFA code 2 (the next one the app shows)")
@@ -603,15 +624,17 @@ class VirtualMfaStep(Step[MfaPlan]):
                 if not left:
                     raise
                 tip = exc.tip or ""
-                if exc.reason == "wrong" and mfa.qr_file and not on_terminal(ctx):
-                    tip = (
-                        f"scan the QR code in {mfa.qr_file}: an older entry in the app for this "
-                        "user has another secret"
-                    )
-                ctx.ui.print(
-                    f"[red]{safe(exc.message[:1].upper() + exc.message[1:])}.[/] "
-                    f"{safe(tip[:1].upper() + tip[1:])}. {_tries_left(left)}."
-                )
+                if exc.reason == "wrong":
+                    older = "an older entry in the app for this user has another secret"
+                    if redraw:
+                        tip = f"scan the QR code shown here: {older}"
+                    elif mfa.qr_file:
+                        tip = f"scan the QR code in {mfa.qr_file}: {older}"
+                    else:
+                        tip = (
+                            f"show its QR code with `remediate secrets show {user} --what "
+                            f"mfa-qr` (or --qr-file PATH) and scan it: {older}"
+                        )
                 # A mistyped code 2 leaves code 1 good while it is current: ask code 2 again.
                 keep = code1 is not None and exc.reason in ("malformed", "same", "wrong")
                 if keep and code1 is not None:
@@ -619,5 +642,11 @@ class VirtualMfaStep(Step[MfaPlan]):
                         check_code(seed, code1, now=time.time())
                     except MfaCodeError:
                         keep = False
+                message = exc.message[:1].upper() + exc.message[1:]
+                said = f"{message}. {tip[:1].upper() + tip[1:]}. {_tries_left(left)}."
+                if keep or not redraw:
+                    ctx.ui.print(f"[red]{safe(message)}.[/] {safe(said[len(message) + 2 :])}")
+                else:
+                    draw(said)
                 if not keep:
                     code1 = None
