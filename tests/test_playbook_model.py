@@ -486,7 +486,7 @@ def test_unknown_keys_named_are_capped() -> None:
     keys = ",".join(f"k{i:03}" for i in range(500))
     message = load_error(f"name: x\nsteps: [{{id: a, kind: iam-group, with: {{{keys}}}}}]\n")
     assert (
-        "unknown key(s) k000, k001, k002, k003, k004, k005, k006, k007, k008, k009 and 490 "
+        "unknown keys k000, k001, k002, k003, k004, k005, k006, k007, k008, k009 and 490 "
         in message
     )
     assert "k010" not in message

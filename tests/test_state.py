@@ -199,10 +199,11 @@ def test_a_fifo_in_place_of_the_journal_is_refused_without_blocking(home: Path) 
 
 def test_a_journal_line_that_is_not_an_object_is_skipped_and_counted(home: Path) -> None:
     home.mkdir(parents=True, mode=0o700)
-    journal_path().write_text(json.dumps({"step": "a"}) + "\n[1, 2]\n")
+    entry = {"time": "2026-11-29T10:00:00Z", "account": "123456789012", "resource": "user/a"}
+    journal_path().write_text(json.dumps(entry) + "\n[1, 2]\n")
     journal_path().chmod(0o600)
     reading = read_journal()
-    assert reading.entries == [{"step": "a"}]
+    assert reading.entries == [entry]
     assert reading.unreadable == [2]
 
 
