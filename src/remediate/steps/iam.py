@@ -541,6 +541,9 @@ class LoginProfileStep(Step[LoginProfilePlan]):
 
     kind = "login-profile"
     fields = {"user": FieldSpec("string", format="iam-user-name")}
+    # The login profile; and, until the user has reset their password, the account's password
+    # policy and the user's attached policies (is IAMUserChangePassword still there?).
+    reads_per_plan = 3
     permissions = (
         "iam:GetLoginProfile",
         "iam:GetAccountPasswordPolicy",
