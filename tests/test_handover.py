@@ -229,6 +229,8 @@ def test_handoff_then_mfa_codes_completes_with_one_device_and_the_membership(
     finish = f"remediate root-use --create-admin alice --endpoint-url {moto.endpoint_url}"
     assert doc["handover"]["finish_mfa"] == f"{finish} --mfa-codes CODE1 CODE2"
     assert doc["handover"]["qr_file"] == str(png)
+    # Forgetting now would lose the seed the finish command needs: the finishing run offers it.
+    assert doc["handover"]["forget"] is None
     assert "CreateVirtualMFADevice" in " ".join(sent)
     assert "iam:EnableMFADevice" not in sent
 

@@ -31,7 +31,8 @@ class Handover:
     finish_mfa: str | None = None
     # --mfa-self-service: what the owner must do at first sign-in.
     first_sign_in: tuple[str, ...] = ()
-    # The command that deletes the user's secrets from the keyring, once handed over.
+    # The command that deletes the user's secrets from the keyring, once handed over (none
+    # while an MFA device waits for its owner's codes: the finishing run gives it).
     forget: str | None = None
 
     def to_json(self) -> dict[str, Any]:
@@ -89,7 +90,8 @@ def handover(outcome: RunOutcome, account_id: str, *, finish: str | None) -> Han
         qr_file=mfa.qr_file if mfa is not None and mfa.handoff else None,
         finish_mfa=finish if pending else None,
         first_sign_in=first_sign_in,
-        forget=secrets_command("forget", user, account_id) if holds else None,
+        # Forgetting while the device is pending would lose the seed the finishing run needs.
+        forget=secrets_command("forget", user, account_id) if holds and not pending else None,
     )
     if not (show or result.qr_file or result.finish_mfa or first_sign_in or result.forget):
         return None

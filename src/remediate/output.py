@@ -437,7 +437,7 @@ def _render_handover(
                 "consecutive codes from the app that scanned it:"
             )
         console.print(f"  {safe(h.finish_mfa)}")
-    if h.forget and h.finish_mfa:
+    if h.finish_mfa:
         # Forgetting now would lose the seed the finishing run needs: that run says when.
         console.print(
             f"After the finishing run, forget {user}'s secrets (its summary gives the command; "
