@@ -486,8 +486,9 @@ class Aws:
 
             self._retrying = Waiting()
         self._retrying.show(
-            f"AWS answered {action} with {reason}: trying again with backoff (attempt "
-            f"{attempts + 1} of {limit})"
+            # The attempt first: it is what a narrow terminal keeps of the line.
+            f"attempt {attempts + 1} of {limit}: AWS answered {action} with {reason}; trying "
+            "again with backoff"
         )
 
     def _call_done(self) -> None:
