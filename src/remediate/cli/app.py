@@ -444,7 +444,8 @@ def permissions(
         typer.Option(
             "--security-hub",
             help="Add what root-use --security-hub needs: securityhub:BatchImportFindings as the "
-            "account's default product.",
+            "account's default product, and securityhub:BatchUpdateFindings to mark remediated "
+            "findings RESOLVED.",
         ),
     ] = False,
 ) -> None:
@@ -577,7 +578,7 @@ def root_credentials_delete(
     sandbox: o.SandboxFlag = False,
     allow_insecure_endpoint: o.AllowInsecureEndpoint = False,
 ) -> None:
-    """Delete member accounts' root credentials: access keys, signing certificates, the console
+    """Delete member accounts' root credentials: signing certificates, access keys, the console
     password, then deactivate MFA devices (through sts:AssumeRoot with
     IAMDeleteRootUserCredentials). Plans every account, asks once. Never the management account:
     AssumeRoot cannot target it."""

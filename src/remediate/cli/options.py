@@ -175,7 +175,8 @@ SecurityHub = Annotated[
     typer.Option(
         "--security-hub",
         help="Import the findings into AWS Security Hub (securityhub:BatchImportFindings); "
-        "after --create-admin, the account's root-use finding again, as PASSED.",
+        "after --create-admin, the account's root-use finding again, as PASSED, then marked "
+        "RESOLVED (securityhub:BatchUpdateFindings).",
         rich_help_panel=FINDINGS_PANEL,
     ),
 ]
