@@ -395,6 +395,25 @@ def test_across_accounts_remediations_resolve_each_accounts_finding(
         assert doc["security_hub"]["resolved"] == 1
 
 
+def test_across_accounts_a_finding_not_marked_resolved_is_a_warning(
+    moto: Any, admin_org: Org, cli: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    accounts = [ACCOUNT, admin_org.id("key")]
+    for account in accounts:
+        sandbox_securityhub.enable(account, REGION)
+    monkeypatch.setattr(sandbox_securityhub, "MAX_NOTE", 5)  # every note refused, per finding
+    fix = ("--create-admin", "alice", "--mfa-auto", "--yes", "-o", "json")
+    r = root_use(cli, moto, "--accounts", ",".join(accounts), *fix)
+    assert r.code == 0, r.err
+    for account in accounts:
+        doc = next(a for a in r.json()["accounts"] if a["account_id"] == account)
+        assert (doc["security_hub"]["imported"], doc["security_hub"]["failed"]) == (5, [])
+        [unresolved] = doc["security_hub"]["resolve_failed"]
+        assert unresolved["id"] == f"remediate/{account}/root-user-in-use"
+        assert f"RESOLVED in account {account} (us-east-1)" in " ".join(r.err.split())
+    assert r.err.count("Warning: securityhub:BatchUpdateFindings did not mark") == 2
+
+
 def test_permissions_for_security_hub(cli: Any) -> None:
     doc = json.loads(
         cli("permissions", "--detect-only", "--security-hub", "--account", ACCOUNT).out
