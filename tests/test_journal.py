@@ -10,6 +10,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from prompters import Scripted
 from remediate.journal import change_of, resource_of
@@ -276,6 +278,112 @@ def test_json_that_is_not_an_entry_is_skipped_and_counted(
     j = cli("journal", "--output", "json")
     assert j.json()["unreadable_lines"] == [2]
     assert len(j.json()["entries"]) == 1
+
+
+# Lines that parse as entries (time, account, resource) but hold a field the renderer uses in a
+# shape the journal never writes: details that is not a list of text, outcome, user or action
+# that is not text; and JSON that Python's parser raises on other than with JSONDecodeError.
+@pytest.mark.parametrize(
+    "line",
+    [
+        '{"time":"t","account":"1","resource":"r","details":5}',
+        '{"time":"t","account":"1","resource":"r","details":"abc"}',
+        '{"time":"t","account":"1","resource":"r","details":[1, "x"]}',
+        '{"time":"t","account":"1","resource":"r","details":{"a": "b"}}',
+        '{"time":"t","account":"1","resource":"r","details":null}',
+        '{"time":"t","account":"1","resource":"r","outcome":["applied"]}',
+        '{"time":"t","account":"1","resource":"r","user":7}',
+        '{"time":"t","account":"1","resource":"r","action":{"a": 1}}',
+        '{"time":"t","account":"1","action":"iam:CreateUser","resource":null}',
+        '{"time":"t","account":"1","resource":"r","caller":false}',
+        '{"time":"t","account":"1","resource":"r","step":1,"playbook":"p"}',
+        "1" * 5000,  # more digits than Python converts: ValueError
+        "[" * 100_000 + "]" * 100_000,  # nested past the parser's recursion limit
+    ],
+    ids=[
+        "details-number",
+        "details-text",
+        "details-not-all-text",
+        "details-object",
+        "details-null",
+        "outcome-list",
+        "user-number",
+        "action-object",
+        "resource-null",
+        "caller-false",
+        "step-number",
+        "long-number",
+        "deep-nesting",
+    ],
+)
+def test_an_entry_with_a_field_of_the_wrong_shape_is_skipped_and_counted(
+    cli: Any, state_home: Path, line: str
+) -> None:
+    state_home.parent.mkdir(parents=True)
+    state_home.write_text(_entry() + line + "\n" + _entry(user="bob"))
+    r = cli("journal")
+    assert r.code == 0, r.err
+    assert r.out.count("root-use/admin-user") == 2
+    assert "Skipped 1 unreadable line of" in r.err
+    assert "(line 2)" in r.err
+    j = cli("journal", "--output", "json")
+    assert j.code == 0, j.err
+    assert j.json()["unreadable_lines"] == [2]
+    assert [e["user"] for e in j.json()["entries"]] == ["alice", "bob"]
+
+
+# Any JSON value; and entries with one field replaced by any JSON value, which come near.
+JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=8),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=8), inner),
+    max_leaves=8,
+)
+FIELDS = ["time", "account", "caller", "playbook", "step", "kind", "action", "resource"]
+FIELDS += ["change", "user", "outcome", "acting_as", "details"]
+NEAR_ENTRIES = st.builds(
+    lambda key, value: {**json.loads(_entry(details=["tag `Team`: `a` -> `b`"])), key: value},
+    st.sampled_from(FIELDS),
+    JSON,
+)
+
+
+def _documented_entry(value: object) -> bool:
+    """The oracle, from the README's **Audit trail**: an object with ``time`` and ``account``
+    as text, ``resource`` or ``action`` as text; each other field it shows text when there, and
+    ``details`` a list of text."""
+    if not isinstance(value, dict):
+        return False
+    text = ("time", "account", "caller", "playbook", "step", "kind", "change", "user")
+    text += ("outcome", "acting_as", "action", "resource")
+    if any(k in value and not isinstance(value[k], str) for k in text):
+        return False
+    details = value.get("details", [])
+    return (
+        all(isinstance(value.get(k), str) for k in ("time", "account"))
+        and ("resource" in value or "action" in value)
+        and isinstance(details, list)
+        and all(isinstance(d, str) for d in details)
+    )
+
+
+@settings(
+    max_examples=150,
+    deadline=None,
+    derandomize=True,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
+@given(JSON | NEAR_ENTRIES)
+def test_the_reader_never_fails_on_a_json_line(cli: Any, state_home: Path, value: object) -> None:
+    state_home.parent.mkdir(parents=True, exist_ok=True)
+    state_home.write_text(_entry() + json.dumps(value) + "\n")
+    shown = cli("journal")
+    assert shown.code == 0, shown.err
+    j = cli("journal", "--output", "json")
+    assert j.code == 0, j.err
+    entry = _documented_entry(value)
+    assert j.json()["unreadable_lines"] == ([] if entry else [2])
+    assert len(j.json()["entries"]) == (2 if entry else 1)
+    assert shown.out.count("\n    ") >= (4 if entry else 2)  # each entry's own lines
 
 
 def test_filters(cli: Any, state_home: Path) -> None:

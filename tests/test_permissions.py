@@ -744,16 +744,37 @@ def test_the_printed_policy_is_enough_to_resolve_the_finding_after_a_fix(
 
 
 def test_resolving_needs_batch_update_findings(hub: Any, cli: Any, operator: Any) -> None:
+    """A role from an older printed policy: the fix and the PASSED import succeed, so the run
+    exits 0; the workflow left unresolved is a warning naming the action and the finding."""
     printed = printed_policy(cli, "--var", "user=alice", "--account", ACCOUNT, "--security-hub")
     operator(without(printed, "securityhub:BatchUpdateFindings"))
     r = cli(
         "root-use", "--endpoint-url", hub.endpoint_url, *FULL_FIX, "--security-hub", "-o", "json"
     )
-    assert r.code == 3, r.err
-    [failed] = r.json()["security_hub"]["failed"]
+    assert r.code == 0, r.err
+    doc = r.json()["security_hub"]
+    assert (doc["imported"], doc["resolved"], doc["failed"]) == (5, 0, [])
+    [failed] = doc["resolve_failed"]
     assert (failed["action"], failed["code"]) == ("resolve", "AccessDeniedException")
     assert "securityhub:BatchUpdateFindings" in failed["message"]
+    in_use = f"remediate/{ACCOUNT}/root-user-in-use"
+    assert f"Warning: securityhub:BatchUpdateFindings did not mark {in_use} (" in r.err
     assert "not marked resolved" in r.err
+
+
+def test_a_refused_import_after_a_fix_exits_3(hub: Any, cli: Any, operator: Any) -> None:
+    printed = printed_policy(cli, "--var", "user=alice", "--account", ACCOUNT, "--security-hub")
+    operator(without(printed, "securityhub:BatchImportFindings"))
+    r = cli(
+        "root-use", "--endpoint-url", hub.endpoint_url, *FULL_FIX, "--security-hub", "-o", "json"
+    )
+    assert r.code == 3, r.err
+    assert r.json()["remediation"]["changed"] == 7
+    doc = r.json()["security_hub"]
+    assert doc["imported"] == 0
+    assert {(f["action"], f["code"]) for f in doc["failed"]} == {
+        ("import", "AccessDeniedException")
+    }
 
 
 def test_a_security_hub_statement_for_another_account_denies_this_one(

@@ -82,6 +82,7 @@ def test_imported_once_then_updated_never_duplicated(hub: Any, cli: Any) -> None
         "imported": 4,
         "resolved": 0,
         "failed": [],
+        "resolve_failed": [],
     }
     found = stored()
     assert set(found) == IDS
@@ -224,6 +225,58 @@ def test_batch_update_findings_answers_per_finding(hub: Any, cli: Any) -> None:
     assert (found["Note"]["Text"], found["Note"]["UpdatedBy"]) == ("told the owner", "tester")
 
 
+def test_a_finding_not_marked_resolved_is_a_warning_not_a_failure(
+    hub: Any, cli: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """BatchUpdateFindings answers UnprocessedFindings (here InvalidInput, the note too long for
+    an emulator made stricter): the remediation and the PASSED import happened, so the run exits
+    as the remediation does, and says on stderr which finding kept its workflow."""
+    in_use = f"remediate/{ACCOUNT}/root-user-in-use"
+    monkeypatch.setattr(sandbox_securityhub, "MAX_NOTE", 5)
+    r = root_use(cli, hub, "--create-admin", "alice", "--mfa-auto", "--yes", "-o", "json")
+    assert r.code == 0, r.err
+    doc = r.json()["security_hub"]
+    assert (doc["imported"], doc["resolved"], doc["failed"]) == (5, 0, [])
+    [unresolved] = doc["resolve_failed"]
+    assert (unresolved["id"], unresolved["code"], unresolved["action"]) == (
+        in_use,
+        "InvalidInput",
+        "resolve",
+    )
+    assert "Warning:" in r.err
+    assert "securityhub:BatchUpdateFindings" in r.err
+    assert f"{in_use} (InvalidInput)" in r.err
+    assert "imported 5 findings, 1 not marked resolved, ok." in r.err
+    assert stored()[in_use]["Compliance"] == {"Status": "PASSED"}
+    assert stored()[in_use]["Workflow"] == {"Status": "NEW"}
+
+
+def test_a_refused_passed_import_after_a_fix_still_exits_3(
+    hub: Any, cli: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The remediation completed, but Security Hub did not take the PASSED finding: the import
+    asked for did not happen (exit 3), and nothing is marked resolved."""
+    refusal = sandbox_securityhub._refusal
+
+    def refuse_passed(finding: Any, account_id: str) -> Any:
+        passed = finding.get("Compliance", {}).get("Status") == "PASSED"
+        if passed and str(finding.get("Id", "")).endswith("root-user-in-use"):
+            return "InvalidInput", "emulated refusal"
+        return refusal(finding, account_id)
+
+    monkeypatch.setattr(sandbox_securityhub, "_refusal", refuse_passed)
+    r = root_use(cli, hub, "--create-admin", "alice", "--mfa-auto", "--yes", "-o", "json")
+    assert r.code == 3, r.err
+    assert r.json()["remediation"]["changed"] > 0
+    doc = r.json()["security_hub"]
+    assert (doc["imported"], doc["resolved"], doc["resolve_failed"]) == (4, 0, [])
+    assert [(f["id"], f["action"]) for f in doc["failed"]] == [
+        (f"remediate/{ACCOUNT}/root-user-in-use", "import")
+    ]
+    assert "incomplete" in r.err
+    assert stored()[f"remediate/{ACCOUNT}/root-user-in-use"]["Compliance"]["Status"] == "FAILED"
+
+
 def test_a_dry_run_cannot_import(hub: Any, cli: Any, sent: list[str]) -> None:
     r = root_use(cli, hub, "--create-admin", "alice", "--mfa-auto", "--dry-run")
     assert r.code == 2
@@ -340,6 +393,25 @@ def test_across_accounts_remediations_resolve_each_accounts_finding(
         doc = next(a for a in r.json()["accounts"] if a["account_id"] == account)
         assert doc["security_hub"]["imported"] == 5
         assert doc["security_hub"]["resolved"] == 1
+
+
+def test_across_accounts_a_finding_not_marked_resolved_is_a_warning(
+    moto: Any, admin_org: Org, cli: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    accounts = [ACCOUNT, admin_org.id("key")]
+    for account in accounts:
+        sandbox_securityhub.enable(account, REGION)
+    monkeypatch.setattr(sandbox_securityhub, "MAX_NOTE", 5)  # every note refused, per finding
+    fix = ("--create-admin", "alice", "--mfa-auto", "--yes", "-o", "json")
+    r = root_use(cli, moto, "--accounts", ",".join(accounts), *fix)
+    assert r.code == 0, r.err
+    for account in accounts:
+        doc = next(a for a in r.json()["accounts"] if a["account_id"] == account)
+        assert (doc["security_hub"]["imported"], doc["security_hub"]["failed"]) == (5, [])
+        [unresolved] = doc["security_hub"]["resolve_failed"]
+        assert unresolved["id"] == f"remediate/{account}/root-user-in-use"
+        assert f"RESOLVED in account {account} (us-east-1)" in " ".join(r.err.split())
+    assert r.err.count("Warning: securityhub:BatchUpdateFindings did not mark") == 2
 
 
 def test_permissions_for_security_hub(cli: Any) -> None:

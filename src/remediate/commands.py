@@ -244,8 +244,9 @@ def _verdict_exit(verdict: Verdict, *, fail_on_hygiene: bool = False) -> int:
 
 
 def _hub_exit(code: int, imports: Iterable[ImportResult | None]) -> int:
-    """A finding Security Hub did not take makes the run exit 3 (AWS failed), whatever the
-    verdict: the import asked for did not complete."""
+    """A finding Security Hub did not import makes the run exit 3 (AWS failed), whatever the
+    verdict: the import asked for did not complete. One it did not mark RESOLVED after a
+    remediation leaves ``code`` as it is: a warning (remediate.securityhub)."""
     return EXIT_AWS if any(i is not None and not i.ok for i in imports) else code
 
 

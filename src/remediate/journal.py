@@ -200,18 +200,41 @@ def _lines() -> Iterator[tuple[int, dict[str, Any] | None]]:
                 continue
             try:
                 entry = json.loads(line)
-            except json.JSONDecodeError:
+            except (ValueError, RecursionError):
+                # ValueError: JSONDecodeError, and a number too long to convert; RecursionError:
+                # nesting deeper than the parser goes. An edited line can hold any of them.
                 yield n, None
                 continue
             yield n, entry if _is_entry(entry) else None
 
 
+# Fields an entry may hold, each text when there (Journal.write and Journal.record write no
+# other shape); ``details`` is a list of text.
+_TEXT_FIELDS = (
+    "caller",
+    "acting_as",
+    "playbook",
+    "step",
+    "kind",
+    "action",
+    "resource",
+    "change",
+    "user",
+    "outcome",
+)
+
+
 # What every entry has held since the journal began (the earliest had no action or outcome):
 # a line without them is not one (an edit, another tool's JSON), and showing it would make up
-# an entry of blanks.
+# an entry of blanks. A field of another shape is an edit too: it is not shown as if written.
 def _is_entry(value: object) -> bool:
     if not isinstance(value, dict):
         return False
     if not all(isinstance(value.get(key), str) for key in ("time", "account")):
         return False
-    return isinstance(value.get("resource", value.get("action")), str)
+    if not isinstance(value.get("resource", value.get("action")), str):
+        return False
+    if any(key in value and not isinstance(value[key], str) for key in _TEXT_FIELDS):
+        return False
+    details = value.get("details", [])
+    return isinstance(details, list) and all(isinstance(d, str) for d in details)

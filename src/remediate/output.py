@@ -853,15 +853,34 @@ def print_documents(documents: Sequence[Any]) -> None:
 
 def render_security_hub(console: Console, results: Sequence[Any]) -> None:
     """Each account's import into Security Hub (remediate.securityhub.ImportResult): how many
-    findings it took, and every finding it refused, with Security Hub's reason."""
+    findings it took, and every finding it refused, with Security Hub's reason; then, on
+    stderr, a warning for the findings it did not mark RESOLVED."""
     for r in results:
         state = "[green]ok[/]" if r.ok else "[red]incomplete[/]"
         console.print(
             f"Security Hub ({safe(r.region)}, account {safe(r.account_id)}): imported "
             f"{r.imported} finding{'s' * (r.imported != 1)}"
             + (f", marked {r.resolved} resolved" if r.resolved else "")
+            + (f", {len(r.unresolved)} not marked resolved" if r.unresolved else "")
             + f", {state}."
         )
-        for f in r.failed:
-            done = "not imported" if f.action == "import" else "not marked resolved"
-            console.print(f"  [red]{done}[/] {safe(f.id)}: {safe(f.code)}: {safe(f.message)}")
+        for f in r.refused:
+            console.print(f"  [red]not imported[/] {safe(f.id)}: {safe(f.code)}: {safe(f.message)}")
+    for r in results:
+        if r.unresolved:
+            # The fix and its PASSED import happened: only the workflow is left to set.
+            found = ", ".join(f"{safe(f.id)} ({safe(f.code)})" for f in r.unresolved)
+            denied = any(f.code.startswith("AccessDenied") for f in r.unresolved)
+            tip = (
+                "add the action to the caller's policy (`remediate permissions --security-hub` "
+                "prints it), or set the workflow in Security Hub."
+                if denied
+                else "set the workflow in Security Hub, or rerun the remediation."
+            )
+            print_hanging(
+                stderr_console(),
+                "[yellow]Warning:[/] ",
+                f"securityhub:BatchUpdateFindings did not mark {found} RESOLVED in account "
+                f"{safe(r.account_id)} ({safe(r.region)}). The remediation and its PASSED "
+                f"import succeeded: only the workflow is not marked resolved. Tip: {tip}",
+            )

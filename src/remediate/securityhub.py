@@ -9,7 +9,9 @@ A finding a remediation closed is imported again as ``PASSED``, then marked ``RE
 ``securityhub:BatchUpdateFindings`` and a note saying what remediate did: Security Hub resolves a
 ``PASSED`` finding by itself only for its own controls, and remediate's come from the account's
 default product, where the workflow is the customer's to set (which remediate, run by the
-customer, is). Every call is a write, journaled (``record``) like the playbook's.
+customer, is). Every call is a write, journaled (``record``) like the playbook's. That mark is a
+courtesy on top of the remediation and its ``PASSED`` import: a finding it misses (a role from an
+older printed policy, without BatchUpdateFindings) is a warning, not a failed import.
 """
 
 from __future__ import annotations
@@ -57,8 +59,19 @@ class ImportResult:
     resolved: int = 0
 
     @property
+    def refused(self) -> tuple[FailedFinding, ...]:
+        """The findings Security Hub did not import."""
+        return tuple(f for f in self.failed if f.action == "import")
+
+    @property
+    def unresolved(self) -> tuple[FailedFinding, ...]:
+        """The findings imported PASSED that Security Hub did not mark RESOLVED."""
+        return tuple(f for f in self.failed if f.action == "resolve")
+
+    @property
     def ok(self) -> bool:
-        return not self.failed
+        """Every finding imported: one left unresolved does not count (see the module)."""
+        return not self.refused
 
     def __add__(self, other: ImportResult) -> ImportResult:
         return ImportResult(
@@ -76,7 +89,8 @@ class ImportResult:
             "region": self.region,
             "imported": self.imported,
             "resolved": self.resolved,
-            "failed": [f.to_json() for f in self.failed],
+            "failed": [f.to_json() for f in self.refused],
+            "resolve_failed": [f.to_json() for f in self.unresolved],
         }
 
 
