@@ -721,6 +721,17 @@ def test_the_printed_policy_is_enough_for_cloudtrail_and_security_hub(
     assert doc["security_hub"]["imported"] == 4
 
 
+def test_a_detection_only_policy_cannot_change_findings_workflow(cli: Any) -> None:
+    # Detection resolves nothing: only a remediation marks findings RESOLVED.
+    actions = {
+        action
+        for statement in printed_policy(cli, *DETECT_AND_REPORT)["Statement"]
+        for action in statement["Action"]
+    }
+    assert "securityhub:BatchImportFindings" in actions
+    assert "securityhub:BatchUpdateFindings" not in actions
+
+
 @pytest.mark.parametrize(
     "missing", ["cloudtrail:LookupEvents", "ec2:DescribeRegions", "securityhub:BatchImportFindings"]
 )

@@ -135,7 +135,7 @@ def policy(
     if cloudtrail:
         document.extend(cloudtrail_statements())
     if security_hub:
-        document.extend(security_hub_statements(account, partition))
+        document.extend(security_hub_statements(account, partition, resolve=not detect_only))
     if organization_role is not None:
         document.extend(organization_statements(organization_role, partition))
     return {"Version": "2012-10-17", "Statement": document}
@@ -160,25 +160,32 @@ def cloudtrail_statements() -> list[dict[str, Any]]:
     ]
 
 
-def security_hub_statements(account: str | None, partition: str = "aws") -> list[dict[str, Any]]:
+def security_hub_statements(
+    account: str | None, partition: str = "aws", *, resolve: bool = True
+) -> list[dict[str, Any]]:
     """--security-hub: import findings as the account's default product (in any region), the
-    only product an account may import its own findings as; and mark those a remediation
-    closed RESOLVED, which the Service Authorization Reference scopes to the account's hub."""
+    only product an account may import its own findings as; and, unless detection only
+    (``resolve`` false: it closes nothing), mark those a remediation closed RESOLVED, which the
+    Service Authorization Reference scopes to the account's hub."""
     who = account or "*"
-    return [
+    statements: list[dict[str, Any]] = [
         {
             "Sid": "ImportFindingsToSecurityHub",
             "Effect": "Allow",
             "Action": ["securityhub:BatchImportFindings"],
             "Resource": f"arn:{partition}:securityhub:*:{who}:product/{who}/default",
-        },
-        {
-            "Sid": "ResolveFindingsInSecurityHub",
-            "Effect": "Allow",
-            "Action": ["securityhub:BatchUpdateFindings"],
-            "Resource": f"arn:{partition}:securityhub:*:{who}:hub/default",
-        },
+        }
     ]
+    if resolve:
+        statements.append(
+            {
+                "Sid": "ResolveFindingsInSecurityHub",
+                "Effect": "Allow",
+                "Action": ["securityhub:BatchUpdateFindings"],
+                "Resource": f"arn:{partition}:securityhub:*:{who}:hub/default",
+            }
+        )
+    return statements
 
 
 def organization_statements(role: str, partition: str = "aws") -> list[dict[str, Any]]:
