@@ -11,6 +11,7 @@ import pytest
 from remediate.detect.judge import (
     NO_ROOT_ROW_NOTE,
     ROOT_CREDENTIALS_REMOVED_NOTE,
+    SUMMARY_DENIED_NOTE,
     Evidence,
     RootSignIn,
     Verdict,
@@ -319,6 +320,20 @@ def test_hygiene(
 
 
 NO_MFA = {"mfa_active": "false"}
+
+
+def test_a_refused_account_summary_keeps_the_finding_and_names_the_action() -> None:
+    denied = RootSignIn(None, None, denied=True)
+    verdict = judge_root_use(root_report(**NO_MFA), now=NOW, days=7, sign_in=denied)
+    assert [f.id for f in verdict.findings] == ["root-mfa-not-active"]
+    assert verdict.root_password_present is None
+    assert SUMMARY_DENIED_NOTE in verdict.notes
+    assert "iam:GetAccountSummary" in SUMMARY_DENIED_NOTE
+    assert ROOT_CREDENTIALS_REMOVED_NOTE not in verdict.notes
+    answered = judge_root_use(
+        root_report(**NO_MFA), now=NOW, days=7, sign_in=RootSignIn(True, False)
+    )
+    assert SUMMARY_DENIED_NOTE not in answered.notes
 
 
 @pytest.mark.parametrize(
