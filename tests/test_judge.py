@@ -337,6 +337,24 @@ def test_a_refused_account_summary_keeps_the_finding_and_names_the_action() -> N
 
 
 @pytest.mark.parametrize(
+    "unknown",
+    [
+        pytest.param({"access_key_1_active": "N/A", "access_key_2_active": "N/A"}, id="keys"),
+        pytest.param({"cert_1_active": "N/A", "cert_2_active": "N/A"}, id="certs"),
+    ],
+)
+def test_credentials_are_removed_only_when_keys_and_certificates_are_known_none(
+    unknown: dict[str, str],
+) -> None:
+    # A report that leaves root's keys or certificates unknown does not show them gone.
+    gone = RootSignIn(False, False)
+    verdict = judge_root_use(root_report(**NO_MFA, **unknown), now=NOW, days=7, sign_in=gone)
+    assert ROOT_CREDENTIALS_REMOVED_NOTE not in verdict.notes
+    complete = judge_root_use(root_report(**NO_MFA), now=NOW, days=7, sign_in=gone)
+    assert ROOT_CREDENTIALS_REMOVED_NOTE in complete.notes
+
+
+@pytest.mark.parametrize(
     ("overrides", "sign_in", "findings", "removed"),
     [
         # Root has a console password and no MFA: the finding, with its console steps.

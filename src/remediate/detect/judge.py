@@ -276,7 +276,8 @@ def judge_root_use(
     password_present = sign_in.password_present if sign_in is not None else None
     if mfa_active is False and sign_in is not None and sign_in.mfa_enabled:
         mfa_active = True  # enabled since the report was generated
-    if mfa_active is False and password_present is False and not keys_active and not certs_active:
+    # Unknown key or certificate counts (None) do not show them gone.
+    if mfa_active is False and password_present is False and keys_active == 0 == certs_active:
         notes.append(ROOT_CREDENTIALS_REMOVED_NOTE)
     if sign_in is not None and sign_in.denied:
         notes.append(SUMMARY_DENIED_NOTE)
