@@ -759,6 +759,50 @@ def test_standalone_root_plans_only_what_its_own_keys_can_do(
     assert creds["mfa_devices"]
 
 
+@pytest.mark.parametrize(
+    ("state", "warned", "absent"),
+    [
+        pytest.param(
+            RootState(key_1_active=True, login_profile=False, mfa_active=True),
+            "mfa-devices",
+            "login-profile",
+            id="no-password",
+        ),
+        pytest.param(
+            RootState(key_1_active=True, mfa_active=False),
+            "login-profile",
+            "mfa-devices",
+            id="no-mfa",
+        ),
+    ],
+)
+def test_standalone_root_is_warned_only_about_what_it_has(
+    moto: Moto,
+    cli: Any,
+    monkeypatch: pytest.MonkeyPatch,
+    state: RootState,
+    warned: str,
+    absent: str,
+) -> None:
+    """GetAccountSummary (which root's own keys may call) tells whether root has a console
+    password and MFA: no console steps for what is not there."""
+    moto.set_root(state)
+    key_id, secret = root_access_key(ACCOUNT_ID, 1)
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", key_id)
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", secret)
+    args = ("playbook", "run", "root-credentials-delete", "--endpoint-url", moto.endpoint_url)
+    dry = cli(*args, "--dry-run", "-o", "json")
+    assert dry.code == 0, dry.err
+    steps = {s["id"]: s for s in dry.json()["remediation"]["steps"]}
+    assert steps[absent]["change"] == "none"
+    noun = {"login-profile": "console password", "mfa-devices": "MFA devices"}[absent]
+    assert steps[absent]["details"] == [f"the root user has no {noun}"]
+    assert any("Security credentials" in d for d in steps[warned]["details"]), steps[warned]
+    # The warning is given once, for the credential root has.
+    warnings = [ln for ln in dry.err.splitlines() if ln.strip().startswith("Warning:")]
+    assert len([w for w in warnings if "Security credentials" in w]) == 1, dry.err
+
+
 def test_a_root_caller_is_not_told_to_use_root_keys_for_the_password(
     moto: Moto, cli: Any, tmp_path: Path
 ) -> None:
