@@ -80,7 +80,10 @@ def faithful_moto(calls: list[dict[str, Any]]) -> Iterator[None]:
         return assume_role(self, **kwargs)
 
     def faithful_list_accounts(self: Any, **kwargs: Any) -> Any:
-        if self.org is None:
+        from remediate.sandbox_root import delegated_management_backend
+
+        # A delegated administrator lists the organization's accounts (sandbox_root).
+        if self.org is None and delegated_management_backend(self) is None:
             raise AWSOrganizationsNotInUseException
         return list_accounts(self, **kwargs)
 

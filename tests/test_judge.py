@@ -11,6 +11,7 @@ import pytest
 from remediate.detect.judge import (
     NO_ROOT_ROW_NOTE,
     ROOT_CREDENTIALS_REMOVED_NOTE,
+    SUMMARY_DENIED_NOTE,
     Evidence,
     RootSignIn,
     Verdict,
@@ -319,6 +320,38 @@ def test_hygiene(
 
 
 NO_MFA = {"mfa_active": "false"}
+
+
+def test_a_refused_account_summary_keeps_the_finding_and_names_the_action() -> None:
+    denied = RootSignIn(None, None, denied=True)
+    verdict = judge_root_use(root_report(**NO_MFA), now=NOW, days=7, sign_in=denied)
+    assert [f.id for f in verdict.findings] == ["root-mfa-not-active"]
+    assert verdict.root_password_present is None
+    assert SUMMARY_DENIED_NOTE in verdict.notes
+    assert "iam:GetAccountSummary" in SUMMARY_DENIED_NOTE
+    assert ROOT_CREDENTIALS_REMOVED_NOTE not in verdict.notes
+    answered = judge_root_use(
+        root_report(**NO_MFA), now=NOW, days=7, sign_in=RootSignIn(True, False)
+    )
+    assert SUMMARY_DENIED_NOTE not in answered.notes
+
+
+@pytest.mark.parametrize(
+    "unknown",
+    [
+        pytest.param({"access_key_1_active": "N/A", "access_key_2_active": "N/A"}, id="keys"),
+        pytest.param({"cert_1_active": "N/A", "cert_2_active": "N/A"}, id="certs"),
+    ],
+)
+def test_credentials_are_removed_only_when_keys_and_certificates_are_known_none(
+    unknown: dict[str, str],
+) -> None:
+    # A report that leaves root's keys or certificates unknown does not show them gone.
+    gone = RootSignIn(False, False)
+    verdict = judge_root_use(root_report(**NO_MFA, **unknown), now=NOW, days=7, sign_in=gone)
+    assert ROOT_CREDENTIALS_REMOVED_NOTE not in verdict.notes
+    complete = judge_root_use(root_report(**NO_MFA), now=NOW, days=7, sign_in=gone)
+    assert ROOT_CREDENTIALS_REMOVED_NOTE in complete.notes
 
 
 @pytest.mark.parametrize(

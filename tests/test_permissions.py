@@ -428,6 +428,8 @@ def test_generated_policy_is_enough_for_the_whole_fix(
     doc = r.json()
     assert doc["remediation"]["changed"] == 7
     assert doc["mfa"]["enabled"] is True
+    # GetAccountSummary answered: no note says it could not be asked.
+    assert not [n for n in doc["notes"] if "iam:GetAccountSummary" in n], doc["notes"]
 
 
 def test_generated_policy_is_enough_for_self_service_hand_off_and_reset(
@@ -527,6 +529,11 @@ FAULTS: dict[str, Rule] = {
 }
 
 
+# Actions whose refusal changes the output rather than failing the run: without
+# GetAccountSummary, root-mfa-not-active cannot be refined (does root have a password?).
+REFINES = {"iam:GetAccountSummary"}
+
+
 @pytest.mark.parametrize("missing", all_actions(SCOPED_FOR_ALICE))
 def test_each_action_is_needed(moto: Any, cli: Any, operator: Any, missing: str) -> None:
     if missing in SETUPS:
@@ -537,9 +544,15 @@ def test_each_action_is_needed(moto: Any, cli: Any, operator: Any, missing: str)
         moto.endpoint_url, Faults(rules=[FAULTS[missing]] if missing in FAULTS else [])
     ) as proxy:
         r = cli("root-use", "--endpoint-url", proxy.endpoint_url, *FIXES.get(missing, FULL_FIX))
+    assert "Traceback" not in r.err
+    if missing in REFINES:
+        # Not a failure: detection goes on without it, and says what it could not refine.
+        assert r.code == 0, r.out + r.err
+        assert missing in r.out, r.out
+        assert missing not in r.err, r.err
+        return
     assert r.code == 3, r.out + r.err
     assert missing in r.err, r.err
-    assert "Traceback" not in r.err
     # Nothing the policy did not allow was written: the state only grew by allowed steps.
     after = _state(moto)
     assert after["users"] >= full_state_prefix["users"]

@@ -578,12 +578,58 @@ def test_audit_and_delete_run_from_the_management_account_only(
     r = rc(cli, moto, command, *extra)
     assert r.code == 2, r.err
     [line, tip] = r.err.strip().splitlines()
-    assert f"account {ids['dev']} is not the management account" in line
+    # Both accounts that may: the management account and the delegated administrator for IAM.
+    assert f"account {ids['dev']} is neither the management account" in line
+    assert "nor its delegated administrator for IAM" in line
     assert f"run this from the management account, {ACCOUNT_ID}" in tip
+    assert "delegated administrator for iam.amazonaws.com" in tip
     assert "centralize" not in r.err
     assert "no active account" not in r.err
     assert "sts:AssumeRoot" not in names(sent)
     assert held(ids["prod"]) == before
+
+
+def _as_member(moto: Moto, account_id: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    role = f"arn:aws:iam::{account_id}:role/OrganizationAccountAccessRole"
+    creds = moto.client("sts").assume_role(RoleArn=role, RoleSessionName="test")["Credentials"]
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", creds["AccessKeyId"])
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", creds["SecretAccessKey"])
+    monkeypatch.setenv("AWS_SESSION_TOKEN", creds["SessionToken"])
+
+
+def test_the_delegated_administrator_for_iam_audits_and_deletes_but_does_not_centralize(
+    moto: Moto,
+    cli: Any,
+    ids: dict[str, str],
+    monkeypatch: pytest.MonkeyPatch,
+    sent: list[tuple[str, dict[str, Any]]],
+) -> None:
+    # sts:AssumeRoot: "credentials from an Organizations management account or a delegated
+    # administrator account for IAM"; the Enable calls answer CallerIsNotManagementAccount.
+    moto.client("organizations").register_delegated_administrator(
+        AccountId=ids["audit"], ServicePrincipal="iam.amazonaws.com"
+    )
+    _as_member(moto, ids["audit"], monkeypatch)
+    sent.clear()
+
+    audit = rc(cli, moto, "audit", "--accounts", ids["dev"], "-o", "json")
+    assert audit.code == 1, audit.err  # dev's root holds credentials
+    [dev] = audit.json()["accounts"]
+    assert dev["error"] is None
+    assert dev["login_profile"] is True
+    assert ("sts:AssumeRoot", AUDIT_ARN) in {
+        (n, p.get("TaskPolicyArn.arn")) for n, p in sent if n == "sts:AssumeRoot"
+    }
+
+    r = rc(cli, moto, "delete", "--accounts", ids["dev"], "--yes", "-o", "json")
+    assert r.code == 0, r.err
+    assert held(ids["dev"]) == EMPTY
+
+    before = features(moto)
+    centralize = rc(cli, moto, "centralize", "--yes")
+    assert centralize.code == 2, centralize.err
+    assert f"account {ids['audit']} is not the management account" in centralize.err
+    assert features(moto) == before
 
 
 def test_centralize_needs_all_features(moto: Moto, cli: Any) -> None:
@@ -759,6 +805,50 @@ def test_standalone_root_plans_only_what_its_own_keys_can_do(
     assert creds["mfa_devices"]
 
 
+@pytest.mark.parametrize(
+    ("state", "warned", "absent"),
+    [
+        pytest.param(
+            RootState(key_1_active=True, login_profile=False, mfa_active=True),
+            "mfa-devices",
+            "login-profile",
+            id="no-password",
+        ),
+        pytest.param(
+            RootState(key_1_active=True, mfa_active=False),
+            "login-profile",
+            "mfa-devices",
+            id="no-mfa",
+        ),
+    ],
+)
+def test_standalone_root_is_warned_only_about_what_it_has(
+    moto: Moto,
+    cli: Any,
+    monkeypatch: pytest.MonkeyPatch,
+    state: RootState,
+    warned: str,
+    absent: str,
+) -> None:
+    """GetAccountSummary (which root's own keys may call) tells whether root has a console
+    password and MFA: no console steps for what is not there."""
+    moto.set_root(state)
+    key_id, secret = root_access_key(ACCOUNT_ID, 1)
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", key_id)
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", secret)
+    args = ("playbook", "run", "root-credentials-delete", "--endpoint-url", moto.endpoint_url)
+    dry = cli(*args, "--dry-run", "-o", "json")
+    assert dry.code == 0, dry.err
+    steps = {s["id"]: s for s in dry.json()["remediation"]["steps"]}
+    assert steps[absent]["change"] == "none"
+    noun = {"login-profile": "console password", "mfa-devices": "MFA devices"}[absent]
+    assert steps[absent]["details"] == [f"the root user has no {noun}"]
+    assert any("Security credentials" in d for d in steps[warned]["details"]), steps[warned]
+    # The warning is given once, for the credential root has.
+    warnings = [ln for ln in dry.err.splitlines() if ln.strip().startswith("Warning:")]
+    assert len([w for w in warnings if "Security credentials" in w]) == 1, dry.err
+
+
 def test_a_root_caller_is_not_told_to_use_root_keys_for_the_password(
     moto: Moto, cli: Any, tmp_path: Path
 ) -> None:
@@ -821,6 +911,7 @@ def test_permissions_for_root_credentials(cli: Any) -> None:
     assert actions == {
         "organizations:DescribeOrganization",
         "organizations:ListAccounts",
+        "organizations:ListDelegatedAdministrators",
         "organizations:ListAWSServiceAccessForOrganization",
         "organizations:EnableAWSServiceAccess",
         "iam:ListOrganizationsFeatures",

@@ -119,6 +119,34 @@ def test_features_from_a_member_account_are_refused(moto: Moto, ids: dict[str, s
         iam.enable_organizations_root_credentials_management()
 
 
+def test_the_delegated_administrator_for_iam_reads_features_and_assumes_root(
+    moto: Moto, ids: dict[str, str]
+) -> None:
+    sandbox_root.enable_central_root_access(ACCOUNT_ID)
+    role = f"arn:aws:iam::{ids['audit']}:role/OrganizationAccountAccessRole"
+    creds = moto.client("sts").assume_role(RoleArn=role, RoleSessionName="test")["Credentials"]
+    sts = client_with(moto, "sts", creds)
+    target = {"TargetPrincipal": ids["dev"], "TaskPolicyArn": {"arn": AUDIT}}
+    with pytest.raises(ClientError) as before:
+        sts.assume_root(**target)
+    assert code(before) == "AccessDenied"
+
+    moto.client("organizations").register_delegated_administrator(
+        AccountId=ids["audit"], ServicePrincipal="iam.amazonaws.com"
+    )
+    iam = client_with(moto, "iam", creds)
+    assert "RootCredentialsManagement" in iam.list_organizations_features()["EnabledFeatures"]
+    with pytest.raises(iam.exceptions.CallerIsNotManagementAccountException):
+        iam.enable_organizations_root_sessions()
+    assert sts.assume_root(**target)["Credentials"]["AccessKeyId"].startswith("ASIA")
+    # Organizations answers it as AWS answers a delegated administrator: the organization's.
+    organizations = client_with(moto, "organizations", creds)
+    admins = organizations.list_delegated_administrators(ServicePrincipal="iam.amazonaws.com")
+    assert [a["Id"] for a in admins["DelegatedAdministrators"]] == [ids["audit"]]
+    listed = {a["Id"] for a in organizations.list_accounts()["Accounts"]}
+    assert {ACCOUNT_ID, ids["dev"], ids["audit"]} <= listed
+
+
 # --- sts:AssumeRoot --------------------------------------------------------------------------
 
 

@@ -208,15 +208,17 @@ def organization_statements(role: str, partition: str = "aws") -> list[dict[str,
 
 
 CENTRALIZE_PLAYBOOK = "root-credentials-centralize"
-# What audit and delete read besides the centralize playbook's own reads: the member accounts.
-ROOT_CREDENTIALS_READS = ("organizations:ListAccounts",)
+# What audit and delete read besides the centralize playbook's own reads: the member accounts,
+# and (from a member account) whether it is the delegated administrator for IAM.
+ROOT_CREDENTIALS_READS = ("organizations:ListAccounts", "organizations:ListDelegatedAdministrators")
 _TRUST = "organizations:EnableAWSServiceAccess"
 
 
 def root_credentials_policy(partition: str = "aws") -> dict[str, Any]:
     """What the management account needs for `root-credentials centralize`, `audit` and
-    `delete`: read the organization, let it trust IAM (and nothing else), enable the two
-    features, and open root task sessions with the audit and delete task policies only.
+    `delete` (the delegated administrator for IAM: audit and delete): read the organization,
+    let it trust IAM (and nothing else), enable the two features, and open root task sessions
+    with the audit and delete task policies only.
 
     In member accounts nothing is needed: a task session's permissions are its AWS task policy.
     """

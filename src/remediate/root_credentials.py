@@ -116,19 +116,29 @@ def enabled_features(aws: Aws) -> set[str] | None:
 
 
 def organization_root_access(aws: Aws, caller_account_id: str) -> OrganizationRootAccess:
-    """The organization's centralized root access, read from the management account (the only
-    one that may read it, or open root sessions): an input error from anywhere else."""
+    """The organization's centralized root access, read from the management account or the
+    delegated administrator for IAM (the accounts sts:AssumeRoot accepts): an input error from
+    anywhere else."""
     organization = describe_organization(aws)
     management = str(organization["MasterAccountId"])
     if caller_account_id != management:
         # Checked first: a member's later reads fail, or mislead (no active account, or
         # centralized root access "off").
-        raise InputError(
-            f"account {caller_account_id} is not the management account of organization "
-            f"{organization['Id']}: root credentials are audited and deleted from the "
-            f"management account, {management}",
-            tip=f"run this from the management account, {management}",
-        )
+        delegated, denied = _delegated_administrator_for_iam(aws, caller_account_id)
+        if not delegated:
+            raise InputError(
+                f"account {caller_account_id} is neither the management account of organization "
+                f"{organization['Id']} ({management}) nor its delegated administrator for IAM"
+                + (
+                    " (or the caller may not perform organizations:ListDelegatedAdministrators)"
+                    if denied
+                    else ""
+                )
+                + ": root credentials are audited and deleted from one of those",
+                tip=f"run this from the management account, {management}, or register this "
+                f"account there as delegated administrator for {IAM_SERVICE_PRINCIPAL} "
+                "(`aws organizations register-delegated-administrator`)",
+            )
     trusted = trusted_access_enabled(aws)
     features = enabled_features(aws) if trusted else None
     return OrganizationRootAccess(
@@ -139,6 +149,27 @@ def organization_root_access(aws: Aws, caller_account_id: str) -> OrganizationRo
         root_credentials_management=ROOT_CREDENTIALS_MANAGEMENT in (features or ()),
         root_sessions=ROOT_SESSIONS in (features or ()),
     )
+
+
+def _delegated_administrator_for_iam(aws: Aws, account_id: str) -> tuple[bool, bool]:
+    """(whether ``account_id`` is the delegated administrator for IAM, whether asking was
+    refused). ListDelegatedAdministrators filtered to IAM asks exactly that, and a delegated
+    administrator may call it (ListDelegatedServicesForAccount would list every service)."""
+    from remediate.aws.calls import ACCESS_DENIED_CODES
+
+    try:
+        admins = paginate(
+            aws.client("organizations"),
+            "ListDelegatedAdministrators",
+            "DelegatedAdministrators",
+            ServicePrincipal=IAM_SERVICE_PRINCIPAL,
+        )
+    except AwsError as exc:
+        # A member that is no delegated administrator is refused too.
+        if exc.code not in ACCESS_DENIED_CODES:
+            raise
+        return False, True
+    return any(str(a.get("Id")) == account_id for a in admins), False
 
 
 def require_root_credentials_management(state: OrganizationRootAccess) -> None:

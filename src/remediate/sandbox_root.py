@@ -12,10 +12,14 @@ What the emulation assumes (the README lists it too):
   access keys (usable as credentials: requests signed with one act as that account's root),
   signing certificates and MFA devices. They are seeded from a :class:`remediate.sandbox.RootState`
   and the credential report's root row is drawn from them.
-- ``AssumeRoot`` works from the organization's management account only (no delegated
-  administrator), never with root's own credentials, never on the management account itself, and
-  only on an ACTIVE member. The IAM credential tasks (audit, delete) need root credentials
-  management enabled; the other task policies need root sessions. A refusal is ``AccessDenied``.
+- ``AssumeRoot`` works from the organization's management account or its delegated
+  administrator for IAM, never with root's own credentials, never on the management account
+  itself, and only on an ACTIVE member. The delegated administrator may also read
+  ``ListOrganizationsFeatures`` (not enable them) and, as AWS lets it, Organizations'
+  ``ListAccounts``, ``ListAWSServiceAccessForOrganization`` and ``ListDelegatedAdministrators``
+  (moto answers a member from its own, empty backend). The IAM credential tasks (audit,
+  delete) need root credentials management enabled; the other task policies need root
+  sessions. A refusal is ``AccessDenied``.
 - A task session may call only what its task policy allows, and only on the root user: its
   policy is AWS's managed policy, reproduced below from the IAM user guide (a call naming an IAM
   user is outside ``arn:aws:iam::*:root`` and denied). It expires after ``DurationSeconds``.
@@ -560,6 +564,38 @@ def _organization(account_id: str, partition: str) -> tuple[Any, bool, Any]:
     return backend.org, False, backend
 
 
+def _delegated_for_iam(backend: Any, account_id: str) -> bool:
+    """Whether ``account_id`` is registered in ``backend`` (a management account's) as
+    delegated administrator for IAM."""
+    return any(
+        a.account.id == account_id and IAM_SERVICE_PRINCIPAL in a.services for a in backend.admins
+    )
+
+
+def delegated_management_backend(backend: Any) -> Any:
+    """The management account's Organizations backend when ``backend`` is a member account's
+    that is delegated administrator for IAM; else None."""
+    from moto.organizations.models import organizations_backends
+
+    if backend.org is not None:
+        return None
+    found = organizations_backends.master_accounts.get(backend.account_id)
+    if found is None:
+        return None
+    management = organizations_backends[found[0]][found[1]]
+    return management if _delegated_for_iam(management, backend.account_id) else None
+
+
+def _as_management(original: Any) -> Any:
+    """An Organizations backend read that a delegated administrator gets answered as the
+    management account would."""
+
+    def read(self: Any, *args: Any, **kwargs: Any) -> Any:
+        return original(delegated_management_backend(self) or self, *args, **kwargs)
+
+    return read
+
+
 def _trusted(backend: Any) -> bool:
     return any(s["ServicePrincipal"] == IAM_SERVICE_PRINCIPAL for s in backend.services)
 
@@ -568,13 +604,14 @@ def _features_answer(response: Any, enable: str | None) -> Any:
     """ListOrganizationsFeatures, or (``enable``) one of the two Enable operations."""
     from moto.core.responses import ActionResult
 
-    org, is_management, backend = _organization(response.current_account, response.partition)
+    caller = str(response.current_account)
+    org, is_management, backend = _organization(caller, response.partition)
     if org is None:
         raise _iam_error(
             "OrganizationNotFoundException",
             "The request was rejected because no organization is associated with your account.",
         )
-    if not is_management:
+    if not is_management and (enable is not None or not _delegated_for_iam(backend, caller)):
         if enable is not None:
             raise _iam_error(
                 "CallerIsNotManagementAccountException",
@@ -664,8 +701,11 @@ def _assume_root(self: Any) -> Any:
         )
 
     org, is_management, backend = _organization(caller, partition)
-    if org is None or not is_management:
-        raise denied("(only the organization's management account can assume root)")
+    if org is None or not (is_management or _delegated_for_iam(backend, caller)):
+        raise denied(
+            "(only the organization's management account or its delegated administrator for "
+            "IAM can assume root)"
+        )
     if target_id == org.master_account_id:
         raise denied("(AssumeRoot cannot target the organization's management account)")
     member = next((a for a in backend.accounts if a.id == target_id), None)
@@ -703,13 +743,19 @@ def install() -> None:
         import moto.iam.models as iam_models
         from moto.core.responses import BaseResponse
         from moto.iam.responses import IamResponse
-        from moto.organizations.models import FakeServiceAccess
+        from moto.organizations.models import (
+            FakeDelegatedAdministrator,
+            FakeServiceAccess,
+            OrganizationsBackend,
+        )
         from moto.sts.models import STSBackend
         from moto.sts.responses import TokenResponse
 
         # IAM is an AWS Organizations trusted service; moto's list lacks it.
         if IAM_SERVICE_PRINCIPAL not in FakeServiceAccess.TRUSTED_SERVICES:
             FakeServiceAccess.TRUSTED_SERVICES.append(IAM_SERVICE_PRINCIPAL)
+        if IAM_SERVICE_PRINCIPAL not in FakeDelegatedAdministrator.SUPPORTED_SERVICES:
+            FakeDelegatedAdministrator.SUPPORTED_SERVICES.append(IAM_SERVICE_PRINCIPAL)
 
         original_call_action = BaseResponse.call_action
 
@@ -748,6 +794,14 @@ def install() -> None:
             ),
             (IamResponse, "enable_organizations_root_sessions", _enable_root_sessions),
         ]
+        for read in (
+            "list_accounts",
+            "list_aws_service_access_for_organization",
+            "list_delegated_administrators",
+        ):
+            patches.append(
+                (OrganizationsBackend, read, _as_management(getattr(OrganizationsBackend, read)))
+            )
         for owner, name, value in patches:
             setattr(owner, name, value)
         _installed = True

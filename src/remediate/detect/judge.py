@@ -26,6 +26,11 @@ ROOT_CREDENTIALS_REMOVED_NOTE = (
     "certificates, so it cannot sign in and needs no MFA device."
 )
 
+SUMMARY_DENIED_NOTE = (
+    "Root MFA is not active, and whether root can sign in at all is unknown: the caller may not "
+    "perform iam:GetAccountSummary (grant it so the root-mfa-not-active finding can be refined)."
+)
+
 _ROOT_ARN = re.compile(r"arn:([a-z][a-z0-9-]*):iam::([0-9]{12}):root")
 _ANY_ARN = re.compile(r"arn:([a-z][a-z0-9-]*):[^:]*:[^:]*:([0-9]{12}):.*", re.DOTALL)
 
@@ -64,6 +69,8 @@ class RootSignIn:
 
     password_present: bool | None
     mfa_enabled: bool | None
+    # AccessDenied on GetAccountSummary (a role from an older `remediate permissions` policy).
+    denied: bool = False
 
 
 @dataclass(frozen=True)
@@ -269,8 +276,11 @@ def judge_root_use(
     password_present = sign_in.password_present if sign_in is not None else None
     if mfa_active is False and sign_in is not None and sign_in.mfa_enabled:
         mfa_active = True  # enabled since the report was generated
-    if mfa_active is False and password_present is False and not keys_active and not certs_active:
+    # Unknown key or certificate counts (None) do not show them gone.
+    if mfa_active is False and password_present is False and keys_active == 0 == certs_active:
         notes.append(ROOT_CREDENTIALS_REMOVED_NOTE)
+    if sign_in is not None and sign_in.denied:
+        notes.append(SUMMARY_DENIED_NOTE)
     return Verdict(
         account_id=account_id,
         root_arn=root_arn,

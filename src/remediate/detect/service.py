@@ -70,12 +70,18 @@ def judge_fetched(
 def root_sign_in(iam: Any, report: CredentialReport) -> RootSignIn | None:
     """``iam:GetAccountSummary``'s word on root's password and MFA, asked only when the report
     shows root MFA not active (a healthy account pays no extra call)."""
-    from remediate.aws.calls import call
+    from remediate.aws.calls import ACCESS_DENIED_CODES, call
 
     row = report.root()
     if row is None or row.mfa_active is not False:
         return None
-    summary = call(iam, "GetAccountSummary").get("SummaryMap") or {}
+    try:
+        summary = call(iam, "GetAccountSummary").get("SummaryMap") or {}
+    except AwsError as exc:
+        # Only a refusal: the finding stands unrefined, with a note. Anything else fails as before.
+        if exc.code not in ACCESS_DENIED_CODES:
+            raise
+        return RootSignIn(None, None, denied=True)
 
     def flag(name: str) -> bool | None:
         value = summary.get(name)

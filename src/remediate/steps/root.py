@@ -254,10 +254,14 @@ class _RootCredentialStep(Step[Doomed]):
 
     # IAM allows it only in an sts:AssumeRoot session (not with root's own keys).
     needs_root_session: ClassVar[bool] = False
+    # GetAccountSummary's flag for this credential: what root's own keys can still learn.
+    summary_flag: ClassVar[str] = ""
 
     def plan(self, ctx: StepContext) -> Change[Doomed]:
         self.require_root(ctx)
         if self.needs_root_session and ctx.aws.root_task is None:
+            if self._present(ctx) is False:
+                return Change(self.resource(ctx), "none", [f"the root user has no {self.noun}"])
             # Planned as nothing to do, and said so: the API cannot, only the console can.
             return Change(self.resource(ctx), "none", [CONSOLE_ONLY], warnings=[CONSOLE_ONLY])
         found = self.find(ctx)
@@ -269,6 +273,21 @@ class _RootCredentialStep(Step[Doomed]):
     def find(self, ctx: StepContext) -> list[tuple[str, str]]:
         """(id, what the plan says about it) of each credential to remove, in order."""
         raise NotImplementedError
+
+    def _present(self, ctx: StepContext) -> bool | None:
+        """Whether root has this credential, by GetAccountSummary (root's own keys may call it;
+        not declared in ``permissions``: an AssumeRoot session never asks), or None if unknown."""
+        from remediate.aws.calls import ACCESS_DENIED_CODES
+
+        try:
+            summary = ctx.call("GetAccountSummary").get("SummaryMap") or {}
+        except AwsError as exc:
+            # An SCP may deny it: then the console warning stands, as without the answer.
+            if exc.code not in ACCESS_DENIED_CODES:
+                raise
+            return None
+        value = summary.get(self.summary_flag)
+        return None if value is None else bool(value)
 
 
 @register
@@ -409,6 +428,7 @@ class RootLoginProfileStep(_RootCredentialStep):
     permissions = ("iam:GetLoginProfile", "iam:DeleteLoginProfile")
     noun = "console password"
     needs_root_session = True
+    summary_flag = "AccountPasswordPresent"
 
     def find(self, ctx: StepContext) -> list[tuple[str, str]]:
         from remediate.root_credentials import login_profile
@@ -441,6 +461,7 @@ class RootMfaDevicesStep(_RootCredentialStep):
     writes_per_change = 8  # root may have up to eight MFA devices
     noun = "MFA devices"
     needs_root_session = True
+    summary_flag = "AccountMFAEnabled"
 
     def find(self, ctx: StepContext) -> list[tuple[str, str]]:
         from remediate.root_credentials import mfa_devices
