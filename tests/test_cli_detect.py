@@ -749,6 +749,21 @@ def test_plain_http_endpoint_from_the_environment_is_refused(cli, monkeypatch):
     assert_one_error_line(r.err, "endpoint http://192.0.2.1:4566", "plain http")
 
 
+def test_a_name_that_resolves_to_loopback_now_is_refused(cli, no_aws, monkeypatch):
+    # botocore looks the name up again to connect: loopback at check time keeps nothing here.
+    import socket
+
+    def loopback(host: str, *args: Any, **kwargs: Any) -> list[Any]:
+        return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", ("127.0.0.1", 0))]
+
+    monkeypatch.setattr(socket, "getaddrinfo", loopback)
+    r = cli("root-use", "--endpoint-url", "http://127.0.0.1.nip.io:4566")
+    assert r.code == 2, r.err
+    assert_one_error_line(r.err, "plain http to 127.0.0.1.nip.io, a name other than localhost")
+    assert "http://127.0.0.1:PORT" in r.err
+    assert "--allow-insecure-endpoint" in r.err
+
+
 def test_loopback_name_is_not_insecure(moto, cli):
     port = moto.endpoint_url.rsplit(":", 1)[1]
     r = cli("root-use", "--endpoint-url", f"http://localhost:{port}", "--output", "json")

@@ -683,6 +683,48 @@ def test_a_lost_device_create_while_the_device_is_invisible_converges(
     converged(moto, test_keyring)
 
 
+@pytest.mark.parametrize("invisible_for", [0.0, 1.0])
+def test_a_device_create_lost_every_time_leaves_no_device(
+    moto: Any, cli: Any, proxied: Any, test_keyring: Any, invisible_for: float
+) -> None:
+    # The last lost request's device is deleted too (waited for while IAM does not show it),
+    # so the message that says so is true: no device whose seed nobody holds is left.
+    lose = Rule("CreateVirtualMFADevice", "lose", times=3)
+    proxy = proxied(Faults(rules=[lose], invisible_for=invisible_for))
+
+    r = fix(cli, proxy.endpoint_url)
+
+    assert lose.hits == 3
+    assert r.code == 3, r.err
+    assert "lost the answer to CreateVirtualMFADevice alice 3 times" in r.err
+    assert "mfa/alice, made by a lost request, was deleted" in " ".join(r.err.split())
+    assert moto.client("iam").list_virtual_mfa_devices()["VirtualMFADevices"] == []
+
+
+def test_a_failed_delete_after_a_lost_create_names_the_device_left(
+    moto: Any, cli: Any, proxied: Any, test_keyring: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from moto.iam.exceptions import DeleteConflictException
+    from moto.iam.models import IAMBackend
+
+    def refused(self: Any, serial_number: str) -> None:
+        raise DeleteConflictException("refused")
+
+    monkeypatch.setattr(IAMBackend, "delete_virtual_mfa_device", refused)
+    lose = Rule("CreateVirtualMFADevice", "lose")
+    proxy = proxied(Faults(rules=[lose]))
+
+    r = fix(cli, proxy.endpoint_url)
+
+    assert r.code == 3, r.err
+    serial = f"arn:aws:iam::{ACCOUNT}:mfa/alice"
+    assert f"device {serial} may remain" in " ".join(r.err.split())
+    assert [
+        d["SerialNumber"]
+        for d in moto.client("iam").list_virtual_mfa_devices()["VirtualMFADevices"]
+    ] == [serial]
+
+
 def test_mfa_auto_computes_fresh_codes_for_every_send(
     moto: Any, cli: Any, proxied: Any, test_keyring: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -400,13 +400,14 @@ def test_playbook_run_bad_variables(variables: list[str], tags: list[str], expec
 
 
 # Names resolve through this table (a stand-in for the system's resolver); a name missing from it
-# does not resolve. Literal addresses are never looked up.
+# does not resolve. Only localhost names are looked up: not literal addresses, not other names.
 HOSTS = {
     "localhost": ["127.0.0.1", "::1"],
     "moto.localhost": ["127.0.0.1"],
     "evil.localhost": ["192.0.2.7"],
     "half.localhost": ["127.0.0.1", "192.0.2.8"],
     "loop.test": ["::1"],
+    "127.0.0.1.nip.io": ["127.0.0.1"],
     "localhost.example.com": ["93.184.215.14"],
 }
 
@@ -419,9 +420,9 @@ def resolver(monkeypatch: pytest.MonkeyPatch) -> list[str]:
 
     def getaddrinfo(host: str, *args: Any, **kwargs: Any) -> list[Any]:
         asked.append(host)
-        if host not in HOSTS:
+        if host.lower() not in HOSTS:  # names are case-insensitive, as in DNS
             raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
-        return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", (a, 0)) for a in HOSTS[host]]
+        return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", (a, 0)) for a in HOSTS[host.lower()]]
 
     monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
     return asked
@@ -430,12 +431,15 @@ def resolver(monkeypatch: pytest.MonkeyPatch) -> list[str]:
 @pytest.mark.parametrize(
     ("url", "why"),
     [
-        ("http://iam.example.com", "iam.example.com, a name that does not resolve here"),
         ("HTTP://10.0.0.5:4566", "another machine (10.0.0.5)"),
         ("http://192.0.2.1", "another machine (192.0.2.1)"),
         ("http://[2001:db8::1]:80/", "another machine (2001:db8::1)"),
-        ("http://localhost.example.com", "another machine (93.184.215.14)"),
-        ("http://127.0.0.1.nip.io", "127.0.0.1.nip.io, a name that does not resolve here"),
+        # Any other name is refused unlooked-up: botocore looks it up again to connect, so
+        # loopback now (DNS rebinding, a hosts file) does not keep the requests here.
+        ("http://iam.example.com", "iam.example.com, a name other than localhost"),
+        ("http://localhost.example.com", "localhost.example.com, a name other than localhost"),
+        ("http://127.0.0.1.nip.io", "127.0.0.1.nip.io, a name other than localhost"),
+        ("http://loop.test:4566", "loop.test, a name other than localhost"),
         # A .localhost name counts by what it resolves to, not by its look.
         ("http://evil.localhost:4566", "another machine (192.0.2.7)"),
         ("http://half.localhost", "another machine (192.0.2.8)"),
@@ -446,7 +450,10 @@ def test_plain_http_to_another_machine_is_refused(resolver: list[str], url: str,
     with pytest.raises(InputError) as caught:
         AwsChoice(endpoint_url=url)
     assert f"is plain http to {why}" in caught.value.message
+    assert "http://127.0.0.1:PORT" in (caught.value.tip or "")
     assert "--allow-insecure-endpoint" in (caught.value.tip or "")
+    host = url.split("//", 1)[1].split(":", 1)[0].split("/", 1)[0]
+    assert resolver == ([host] if host.endswith("localhost") else [])
     assert AwsChoice(endpoint_url=url, allow_insecure_endpoint=True).endpoint_url == url
 
 
@@ -459,13 +466,13 @@ def test_plain_http_to_another_machine_is_refused(resolver: list[str], url: str,
         "http://[::1]:5000",
         "http://localhost:4566",
         "http://moto.localhost",
-        "http://loop.test:4566",
+        "http://LocalHost.:4566",
     ],
 )
 def test_https_and_loopback_endpoints_are_accepted(resolver: list[str], url: str) -> None:
     assert AwsChoice(endpoint_url=url).endpoint_url == url
     # Only http:// names are looked up: not https, not literal addresses.
-    host = url.split("//", 1)[1].split(":", 1)[0].split("/", 1)[0]
+    host = url.split("//", 1)[1].split(":", 1)[0].split("/", 1)[0].rstrip(".").lower()
     assert resolver == ([host] if url.startswith("http://") and host[0].isalpha() else [])
 
 

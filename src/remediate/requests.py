@@ -74,7 +74,7 @@ class AwsChoice:
             raise InputError(
                 f"--endpoint-url {url[:120]!r} is plain http to {remote}: "
                 "passwords and secret keys would cross the network in clear text",
-                tip="use https://, or pass --allow-insecure-endpoint if that network is trusted",
+                tip=validate.PLAIN_HTTP_TIP,
             )
 
 

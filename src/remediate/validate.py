@@ -185,14 +185,23 @@ def endpoint_url(value: str) -> str:
     return value
 
 
-def plain_text_remote(url: str) -> str | None:
-    """What ``url`` is plain http to when that is not this machine (``"another machine
-    (192.0.2.1)"``): every request to it, passwords and secret keys included, would cross the
-    network in clear text. ``None`` for https, and for http to loopback addresses only.
+# The hint of every plain-http refusal: what is accepted without the flag.
+PLAIN_HTTP_TIP = (
+    "use https://, or http://127.0.0.1:PORT (or localhost) for an emulator on this machine, or "
+    "pass --allow-insecure-endpoint if that network is trusted"
+)
 
-    A name counts by what it resolves to here, every address loopback, never by its look:
-    RFC 6761 asks resolvers to keep ``*.localhost`` on loopback, but not every resolver does.
-    A name that does not resolve cannot be shown to stay here, so it counts as another machine.
+
+def plain_text_remote(url: str) -> str | None:
+    """What ``url`` is plain http to when that is not shown to be this machine (``"another
+    machine (192.0.2.1)"``): every request to it, passwords and secret keys included, would
+    cross the network in clear text. ``None`` for https, for a loopback address (127.0.0.0/8,
+    ::1), and for ``localhost`` and ``*.localhost`` names that resolve here to loopback only.
+
+    botocore resolves a name again when it connects, so what any other name resolves to now
+    proves nothing (DNS rebinding, an edited hosts file): such names are refused unlooked-up.
+    RFC 6761 reserves ``localhost`` names for loopback; not every resolver keeps to it, hence
+    the look-up for them.
     """
     from ipaddress import ip_address
     from urllib.parse import urlsplit
@@ -204,6 +213,9 @@ def plain_text_remote(url: str) -> str | None:
     try:
         addresses = {ip_address(host)}
     except ValueError:
+        name = host.lower()
+        if name != "localhost" and not name.endswith(".localhost"):
+            return f"{host}, a name other than localhost (it may not stay on this machine)"
         addresses = _resolve(host)
         if not addresses:
             return f"{host}, a name that does not resolve here (so not shown to be this machine)"

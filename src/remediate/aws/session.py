@@ -603,7 +603,7 @@ class Aws:
     def _check_endpoint(self, service: str, url: str) -> None:
         """--endpoint-url was checked with the other options; this catches an endpoint set by
         AWS_ENDPOINT_URL(_service) or a profile's endpoint_url, before any request is sent."""
-        from remediate.validate import plain_text_remote
+        from remediate.validate import PLAIN_HTTP_TIP, plain_text_remote
 
         remote = None if self.options.allow_insecure_endpoint else plain_text_remote(url)
         if remote:
@@ -611,7 +611,7 @@ class Aws:
                 f"the {service} endpoint {url[:120]} (from the environment or the AWS config) is "
                 f"plain http to {remote}: passwords and secret keys would cross the network in "
                 "clear text",
-                tip="use https://, or pass --allow-insecure-endpoint if that network is trusted",
+                tip=PLAIN_HTTP_TIP,
             )
 
     @property

@@ -403,30 +403,51 @@ class VirtualMfaStep(Step[MfaPlan]):
                     lost += 1
                     if lost == MAX_SEND_TRIES:
                         break
-                    unresolved = not self._delete_lost(ctx, name, exists=False)
+                    unresolved = not self._delete_lost(ctx, name, exists=False, lost=lost)
                 elif exc.code == ALREADY_EXISTS and unresolved:
                     # The lost request's device, still invisible to the delete: it exists.
-                    self._delete_lost(ctx, name, exists=True)
+                    self._delete_lost(ctx, name, exists=True, lost=lost)
                     unresolved = False
                 else:
                     raise
+        # No create follows to say whether the last lost one made a device: wait for it as for
+        # one IAM said exists, so the message below is true.
+        serial = self._serial(ctx, name)
+        if self._delete_lost(ctx, name, exists=True, lost=lost):
+            left = f"virtual MFA device {serial}, made by a lost request, was deleted"
+        else:
+            left = f"IAM shows no virtual MFA device {serial}: no lost request left one"
         raise AwsError(
-            f"AWS lost the answer to CreateVirtualMFADevice {name} {MAX_SEND_TRIES} times",
-            tip="rerun: devices made by lost requests were deleted",
+            f"AWS lost the answer to CreateVirtualMFADevice {name} {MAX_SEND_TRIES} times; {left}",
+            tip="rerun",
             action="iam:CreateVirtualMFADevice",
         )
 
-    def _delete_lost(self, ctx: StepContext, name: str, *, exists: bool) -> bool:
+    @staticmethod
+    def _serial(ctx: StepContext, name: str) -> str:
+        return f"arn:{ctx.partition}:iam::{ctx.account_id}:mfa/{name}"
+
+    def _delete_lost(self, ctx: StepContext, name: str, *, exists: bool, lost: int) -> bool:
         """Delete the device a lost CreateVirtualMFADevice may have made; True if there was one.
         With ``exists`` (IAM said so), "no such entity" is IAM lagging and is waited out."""
-        serial = f"arn:{ctx.partition}:iam::{ctx.account_id}:mfa/{name}"
+        serial = self._serial(ctx, name)
         about: tuple[tuple[EntityKind, str], ...] = (("mfa", name),) if exists else ()
         try:
             ctx.call("DeleteVirtualMFADevice", about=about, SerialNumber=serial)
         except AwsError as exc:
-            if exc.code != "NoSuchEntity":
-                raise
-            return False
+            if exc.code == "NoSuchEntity":
+                return False
+            # Its seed is nowhere: say which device it is, so someone deletes it.
+            raise AwsError(
+                f"AWS lost the answer to CreateVirtualMFADevice {name} "
+                f"{'once' if lost == 1 else f'{lost} times'}, and virtual MFA device {serial} "
+                f"may remain, unassigned, with a seed nobody holds: deleting it failed: "
+                f"{exc.message}",
+                tip=f"aws iam delete-virtual-mfa-device --serial-number {serial}, then rerun",
+                code=exc.code,
+                action=exc.action,
+                ambiguous=exc.ambiguous,
+            ) from exc
         ctx.ui.print(
             f"Deleted virtual MFA device {serial}: AWS created it but its answer, with the seed, "
             "was lost, so nobody could enroll it."
