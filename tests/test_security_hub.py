@@ -420,9 +420,14 @@ def test_permissions_for_security_hub(cli: Any) -> None:
     )
     [statement] = [s for s in doc["Statement"] if "securityhub:BatchImportFindings" in s["Action"]]
     assert statement["Resource"] == (f"arn:aws:securityhub:*:{ACCOUNT}:product/{ACCOUNT}/default")
-    [resolve] = [s for s in doc["Statement"] if "securityhub:BatchUpdateFindings" in s["Action"]]
+    # Detection marks nothing RESOLVED: only a remediation's policy may change the workflow.
+    assert not [s for s in doc["Statement"] if "securityhub:BatchUpdateFindings" in s["Action"]]
+    fixing = json.loads(
+        cli("permissions", "--var", "user=alice", "--security-hub", "--account", ACCOUNT).out
+    )
+    [resolve] = [s for s in fixing["Statement"] if "securityhub:BatchUpdateFindings" in s["Action"]]
     assert resolve["Resource"] == f"arn:aws:securityhub:*:{ACCOUNT}:hub/default"
-    anywhere = json.loads(cli("permissions", "--detect-only", "--security-hub").out)
+    anywhere = json.loads(cli("permissions", "--var", "user=alice", "--security-hub").out)
     assert [s["Resource"] for s in anywhere["Statement"][-2:]] == [
         "arn:aws:securityhub:*:*:product/*/default",
         "arn:aws:securityhub:*:*:hub/default",
