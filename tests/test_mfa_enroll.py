@@ -1110,5 +1110,7 @@ def test_a_failed_step_under_the_sandbox_says_a_rerun_starts_afresh() -> None:
         term.close()
     assert all(len(line) <= 80 for line in f"error:{written}".splitlines()), written
     assert "virtual MFA device; already applied: admin-group" in said
-    assert "Tip: fix the cause and rerun; a --sandbox rerun starts afresh" in said
+    # The step's own tip, then how a rerun goes under the sandbox.
+    assert "Tip: scan the QR code again" in said
+    assert "then rerun; a --sandbox rerun starts afresh" in said
     assert "continues from where it stopped" not in said

@@ -553,6 +553,8 @@ def test_each_action_is_needed(moto: Any, cli: Any, operator: Any, missing: str)
         return
     assert r.code == 3, r.out + r.err
     assert missing in r.err, r.err
+    # The tip says how to get the action, whichever step was refused it.
+    assert "`remediate permissions` prints the policy" in " ".join(r.err.split()), r.err
     # Nothing the policy did not allow was written: the state only grew by allowed steps.
     after = _state(moto)
     assert after["users"] >= full_state_prefix["users"]

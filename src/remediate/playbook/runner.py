@@ -175,11 +175,16 @@ def apply(
         except RemediateError as exc:
             done = [q.step.id for q in report.steps if q.applied]
             report.error = f"step {p.step.id!r} ({p.step.kind}) failed: {exc.message}"
+            rerun = (
+                f"rerun; {_RERUN_AFRESH}"
+                if ctx.secrets.ends_with_the_command
+                else "rerun: the playbook continues from where it stopped"
+            )
+            # The step's own tip (the action to grant, the device to delete) says how to fix it.
+            fix = f"{exc.tip.rstrip('.')}, then" if exc.tip else "fix the cause and"
             raise StepFailedError(
                 f"{report.error}; already applied: {', '.join(done) or 'nothing'}",
-                tip=f"fix the cause and rerun; {_RERUN_AFRESH}"
-                if ctx.secrets.ends_with_the_command
-                else "fix the cause and rerun: the playbook continues from where it stopped",
+                tip=f"{fix} {rerun}",
                 report=report,
             ) from exc
         if isinstance(result, Unchanged):
