@@ -174,9 +174,7 @@ class MemberAccounts(_ThreadCaller):
             # A session of its own: the thread's caller session also assumes roles elsewhere.
             return AccountSession(self.base.copy(read_only=self.read_only), self.own)
         caller = self._caller()
-        from botocore.credentials import RefreshableCredentials
-
-        from remediate.aws.session import Aws
+        from remediate.aws.session import Aws, sts_credentials
 
         role_arn = f"arn:{self.base.partition}:iam::{account_id}:role/{self.role_name}"
         params: dict[str, Any] = {"RoleArn": role_arn, "RoleSessionName": self.session_name}
@@ -184,20 +182,12 @@ class MemberAccounts(_ThreadCaller):
             params["ExternalId"] = self.external_id
         assumed: list[str] = []
 
-        def assume_role() -> dict[str, str]:
+        def assume_role() -> Any:
             answer = self._assume_role(caller, account_id, params)
-            credentials = answer["Credentials"]
             assumed.append(str(answer.get("AssumedRoleUser", {}).get("Arn") or role_arn))
-            return {
-                "access_key": str(credentials["AccessKeyId"]),
-                "secret_key": str(credentials["SecretAccessKey"]),
-                "token": str(credentials["SessionToken"]),
-                "expiry_time": credentials["Expiration"].isoformat(),
-            }
+            return answer["Credentials"]
 
-        credentials = RefreshableCredentials.create_from_metadata(
-            metadata=assume_role(), refresh_using=assume_role, method="sts-assume-role"
-        )
+        credentials = sts_credentials(assume_role, method="sts-assume-role")
         # The thread's caller session is shared: the account's session is used in this thread.
         aws = Aws.sharing(caller, credentials, read_only=self.read_only)
         return AccountSession(aws, Identity(account_id, assumed[0]))
@@ -216,21 +206,6 @@ class MemberAccounts(_ThreadCaller):
                 code=exc.code,
                 action=exc.action,
             ) from exc
-
-
-def _short_lived_credentials(metadata: dict[str, str], refresh: Any) -> Any:
-    """Refreshable credentials fitted to a 15-minute session: botocore's defaults renew 15
-    minutes before expiry (advisory) and block 10 minutes before (mandatory), which for a
-    900-second session would mean asking STS again before nearly every call."""
-    from botocore.credentials import RefreshableCredentials
-
-    return RefreshableCredentials.create_from_metadata(
-        metadata=metadata,
-        refresh_using=refresh,
-        method="sts-assume-root",
-        advisory_timeout=120,
-        mandatory_timeout=60,
-    )
 
 
 class MemberRootSessions(_ThreadCaller):
@@ -260,7 +235,7 @@ class MemberRootSessions(_ThreadCaller):
         self._local = threading.local()
 
     def __call__(self, account_id: str) -> AccountSession:
-        from remediate.aws.session import Aws
+        from remediate.aws.session import Aws, sts_credentials
         from remediate.root_credentials import TASK_SESSION_SECONDS
 
         if account_id == self.management_account_id:
@@ -272,16 +247,10 @@ class MemberRootSessions(_ThreadCaller):
             "DurationSeconds": TASK_SESSION_SECONDS,
         }
 
-        def assume_root() -> dict[str, str]:
-            credentials = self._assume_root(caller, account_id, params)["Credentials"]
-            return {
-                "access_key": str(credentials["AccessKeyId"]),
-                "secret_key": str(credentials["SecretAccessKey"]),
-                "token": str(credentials["SessionToken"]),
-                "expiry_time": credentials["Expiration"].isoformat(),
-            }
+        def assume_root() -> Any:
+            return self._assume_root(caller, account_id, params)["Credentials"]
 
-        credentials = _short_lived_credentials(assume_root(), assume_root)
+        credentials = sts_credentials(assume_root, method="sts-assume-root", short_lived=True)
         aws = Aws.sharing(caller, credentials, read_only=self.read_only)
         aws.root_task = self.task
         root = Identity(account_id, f"arn:{self.base.partition}:iam::{account_id}:root")

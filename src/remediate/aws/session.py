@@ -632,3 +632,25 @@ class Aws:
     @property
     def sts(self) -> Any:
         return self.client("sts")
+
+
+def sts_credentials(fetch: Callable[[], Any], *, method: str, short_lived: bool = False) -> Any:
+    """Refreshable credentials from an STS answer's ``Credentials``, which ``fetch`` asks for
+    again before they expire. ``short_lived`` fits them to a 15-minute session: botocore's
+    defaults renew 15 minutes before expiry (advisory) and block 10 minutes before (mandatory),
+    which for a 900-second session would mean asking STS again before nearly every call."""
+    from botocore.credentials import RefreshableCredentials
+
+    def metadata() -> dict[str, str]:
+        credentials = fetch()
+        return {
+            "access_key": str(credentials["AccessKeyId"]),
+            "secret_key": str(credentials["SecretAccessKey"]),
+            "token": str(credentials["SessionToken"]),
+            "expiry_time": credentials["Expiration"].isoformat(),
+        }
+
+    timeouts = {"advisory_timeout": 120, "mandatory_timeout": 60} if short_lived else {}
+    return RefreshableCredentials.create_from_metadata(
+        metadata=metadata(), refresh_using=metadata, method=method, **timeouts
+    )
