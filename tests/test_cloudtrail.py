@@ -378,6 +378,25 @@ def _seed(records: list[dict[str, Any]], account: str = ACCOUNT) -> None:
     emulator.add_events(account, records)
 
 
+def _seed_root_reads(now: datetime, count: int) -> None:
+    """``count`` read-only calls by root in us-east-1, a minute apart back from ``now``."""
+    _seed(
+        [
+            emulator.api_call(
+                ACCOUNT,
+                now - timedelta(minutes=i),
+                region="us-east-1",
+                source="s3.amazonaws.com",
+                name="ListBuckets",
+                read_only=True,
+                source_ip="192.0.2.1",
+                n=i,
+            )
+            for i in range(count)
+        ]
+    )
+
+
 def test_root_activity_in_two_regions_and_nothing_of_anybody_else(aws: Aws) -> None:
     now = datetime.now(UTC)
     _seed(emulator.sandbox_activity(ACCOUNT, now))
@@ -403,21 +422,7 @@ def test_root_activity_in_two_regions_and_nothing_of_anybody_else(aws: Aws) -> N
 
 def test_the_client_keeps_the_limit_and_the_emulator_enforces_it(aws: Aws) -> None:
     now = datetime.now(UTC)
-    _seed(
-        [
-            emulator.api_call(
-                ACCOUNT,
-                now - timedelta(minutes=i),
-                region="us-east-1",
-                source="s3.amazonaws.com",
-                name="ListBuckets",
-                read_only=True,
-                source_ip="192.0.2.1",
-                n=i,
-            )
-            for i in range(160)
-        ]
-    )
+    _seed_root_reads(now, 160)
     start = time.monotonic()
     found = look_up_root_activity(aws, ACCOUNT, ["us-east-1"], now=now, days=1)
     elapsed = time.monotonic() - start
@@ -450,21 +455,7 @@ def test_without_the_limiter_the_emulator_throttles(moto: Any) -> None:
 
 def test_a_region_stops_at_the_bound_and_says_so(aws: Aws) -> None:
     now = datetime.now(UTC)
-    _seed(
-        [
-            emulator.api_call(
-                ACCOUNT,
-                now - timedelta(minutes=i),
-                region="us-east-1",
-                source="s3.amazonaws.com",
-                name="ListBuckets",
-                read_only=True,
-                source_ip="192.0.2.1",
-                n=i,
-            )
-            for i in range(120)
-        ]
-    )
+    _seed_root_reads(now, 120)
     found = look_up_root_activity(aws, ACCOUNT, ["us-east-1"], now=now, days=1, max_events=100)
     assert found.calls == 2
     assert len(found.events) == 100
@@ -485,21 +476,7 @@ def test_all_means_every_enabled_region(aws: Aws) -> None:
 
 def test_the_emulated_next_token_needs_the_same_parameters(moto: Any) -> None:
     now = datetime.now(UTC)
-    _seed(
-        [
-            emulator.api_call(
-                ACCOUNT,
-                now - timedelta(minutes=i),
-                region="us-east-1",
-                source="s3.amazonaws.com",
-                name="ListBuckets",
-                read_only=True,
-                source_ip="192.0.2.1",
-                n=i,
-            )
-            for i in range(3)
-        ]
-    )
+    _seed_root_reads(now, 3)
     client = moto.client("cloudtrail")
     first = client.lookup_events(MaxResults=2)
     assert len(first["Events"]) == 2
