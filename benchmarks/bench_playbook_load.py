@@ -1,7 +1,8 @@
 """Benchmark: CPU time to load (and refuse) big playbooks just under the 256 KiB size cap.
 
 Each shape cost PyYAML's pure-Python loader 3 to 9 s; the target is under 1 s each, with libyaml
-and without it (``--pure``). The same shapes are in tests/test_playbook_model.py.
+and without it (``--pure``). The same shapes are in tests/test_playbook_model.py, which asserts
+what each is refused for and no time.
 
     python benchmarks/bench_playbook_load.py [--pure] [--runs 5]
 
@@ -27,6 +28,14 @@ SHAPES = {
     + "}\nsteps: [{id: a, kind: iam-group, with: {group: g}}]\n",
     "5,000 steps whose when is a string": "name: x\nsteps:\n"
     + "".join(f"- {{id: s{i:x}, kind: iam-user, when: x}}\n" for i in range(5_000)),
+    "alias bomb (9**9 expanded)": "name: bomb\n"
+    + "\n".join(
+        ['a0: &a0 ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]']
+        + [f"a{i}: &a{i} [" + ",".join([f"*a{i - 1}"] * 9) + "]" for i in range(1, 9)]
+    )
+    + "\ndescription: *a8\nsteps:\n  - {id: g, kind: iam-group, with: {group: g}}\n",
+    "nested 20,000 deep ([)": "name: deep\nsteps: " + "[" * 20_000 + "]" * 20_000 + "\n",
+    "nested 20,000 deep ({a: )": "name: deep\nsteps: " + "{a: " * 20_000 + "}" * 20_000 + "\n",
     f"valid, {MAX_VALUES} values (the limit)": "name: x\nsteps:\n"
     + "".join(
         f"- {{id: s{i}, kind: iam-group, with: {{group: g{i}}}}}\n"

@@ -15,13 +15,16 @@ It forwards each request to moto and can, by rule:
 - rewrite answers to an operation (``rewrite``), e.g. the caller's ARN in another partition;
 - keep every user, group and virtual MFA device invisible for ``invisible_for`` seconds after it
   was created: every later request naming it gets ``NoSuchEntity``, as IAM's eventual
-  consistency can answer.
+  consistency can answer;
+- answer every request to a service (``not_aws``, by the service its signature names) with
+  ``200 OK`` and a body that is no AWS answer: a captive portal, another server on the port.
 """
 
 from __future__ import annotations
 
 import http.client
 import random
+import re
 import threading
 import time
 import urllib.parse
@@ -72,6 +75,8 @@ class Faults:
     invisible_for: float = 0.0
     # Per operation: (old, new) byte strings replaced in its answers.
     rewrite: dict[str, tuple[bytes, bytes]] = field(default_factory=dict)
+    # Per signing service (``iam``, ``securityhub``...): (body, content type) answered 200 OK.
+    not_aws: dict[str, tuple[bytes, str]] = field(default_factory=dict)
     seed: int = 0
     writes: int = 0
     requests: int = 0
@@ -132,6 +137,14 @@ def _params(body: bytes) -> dict[str, str]:
     return {k: v[0] for k, v in values.items()}
 
 
+def _service(handler: BaseHTTPRequestHandler) -> str:
+    """The service a SigV4 request is signed for: ``Credential=KEY/DATE/REGION/SERVICE/...``."""
+    found = re.search(
+        r"Credential=[^/]+/[^/]+/[^/]+/([^/]+)/", handler.headers.get("Authorization", "")
+    )
+    return found.group(1) if found else ""
+
+
 def _named(params: dict[str, str]) -> list[tuple[str, str]]:
     """The entities a request names (case-folded, as IAM compares names)."""
     named = []
@@ -163,6 +176,9 @@ class FaultProxy:
                 proxy.handle(self)
 
             def do_GET(self) -> None:
+                proxy.handle(self)
+
+            def do_PATCH(self) -> None:  # Security Hub's BatchUpdateFindings
                 proxy.handle(self)
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
@@ -202,6 +218,12 @@ class FaultProxy:
         params = _params(body)
         op = params.get("Action", "")
         f = self.faults
+        if _service(handler) in f.not_aws:
+            with f._lock:
+                f.requests += 1
+                f.injected += 1
+            self._reply(handler, 200, *f.not_aws[_service(handler)])
+            return
         with f._lock:
             f.requests += 1
             f.actions.append(op)

@@ -21,9 +21,12 @@ from screen import visible
 PTY_TIMEOUT = 30.0
 
 _ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]|\x1b\][^\x07]*\x07")
-# The child takes the pty as its controlling terminal, so Ctrl-C typed there is a SIGINT.
+# The child takes the pty as its controlling terminal, so Ctrl-C typed there is a SIGINT. It
+# handles SIGINT as a shell at a terminal would have it: a suite started in the background
+# (`pytest &`) hands its children SIGINT ignored, and Ctrl-C would then do nothing.
 _CHILD = (
-    "import fcntl, runpy, termios; fcntl.ioctl(0, termios.TIOCSCTTY, 0); "
+    "import fcntl, runpy, signal, termios; fcntl.ioctl(0, termios.TIOCSCTTY, 0); "
+    "signal.signal(signal.SIGINT, signal.default_int_handler); "
     "runpy.run_module('remediate', run_name='__main__', alter_sys=True)"
 )
 

@@ -4,6 +4,7 @@ product), and OCSF documents validated with the model library itself."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 import subprocess
@@ -71,6 +72,14 @@ ALL_BAD = RootState(
     cert_1_active=True,
 )
 ALL_GOOD = RootState(password_last_used=NOW - timedelta(days=60), mfa_active=True)
+
+
+def all_bad_now() -> RootState:
+    """ALL_BAD dated from the real clock, for the CLI, which judges a report by that clock."""
+    now = datetime.now(UTC)
+    return dataclasses.replace(
+        ALL_BAD, password_last_used=now - timedelta(days=1), key_1_last_used=now - timedelta(days=2)
+    )
 
 
 def assert_valid_asff(finding: dict[str, Any]) -> None:
@@ -330,7 +339,7 @@ def test_across_accounts_every_judged_account(moto: Any, org: Any, cli: Any) -> 
 
 def test_from_a_credential_report_file(tmp_path: Path, cli: Any) -> None:
     report = tmp_path / "report.csv"
-    report.write_text(HEADER + root_row_csv(ACCOUNT, ALL_BAD))
+    report.write_text(HEADER + root_row_csv(ACCOUNT, all_bad_now()))
     r = cli("root-use", "--credential-report", str(report), "-o", "asff")
     assert r.code == 1, r.err
     documents = json.loads(r.out)
@@ -352,7 +361,7 @@ def _imports_after(*args: str) -> bool:
 
 def test_detection_does_not_pay_for_pydantic(tmp_path: Path) -> None:
     report = tmp_path / "report.csv"
-    report.write_text(HEADER + root_row_csv(ACCOUNT, ALL_BAD))
+    report.write_text(HEADER + root_row_csv(ACCOUNT, all_bad_now()))
     assert not _imports_after("--help")
     assert not _imports_after("root-use", "--help")
     assert not _imports_after("root-use", "--credential-report", str(report), "-o", "json")

@@ -5,7 +5,6 @@ from __future__ import annotations
 import inspect
 import re
 import textwrap
-import time
 from pathlib import Path
 from typing import Any
 
@@ -361,14 +360,12 @@ def test_descriptions_are_text(where: str) -> None:
     assert "field 'description': expected text" in message
 
 
-def test_alias_bomb_in_a_description_is_refused_quickly() -> None:
+def test_alias_bomb_in_a_description_is_refused() -> None:
     # Ten-fold aliases nine levels deep: str() of it would build a string of 10**9 "x"s.
     levels = ["a0: &a0 [" + ", ".join(["x"] * 10) + "]"]
     levels += [f"a{i}: &a{i} [" + ", ".join([f"*a{i - 1}"] * 10) + "]" for i in range(1, 9)]
     text = "name: bomb\ndescription: {" + ", ".join(levels) + "}\n" + BASE.split("\n", 1)[1]
-    started = time.process_time()
     assert "line 2: aliases (*name) are not allowed in a playbook" in load_error(text)
-    assert time.process_time() - started < 1.0
 
 
 def test_any_alias_is_refused_even_a_harmless_one() -> None:
@@ -378,13 +375,8 @@ def test_any_alias_is_refused_even_a_harmless_one() -> None:
     assert "not valid YAML" in load_error(merged)
 
 
-# Times below are CPU time (process_time): the work a malformed playbook costs, whatever else
-# the shared machine runs meanwhile.
-
-
-def warm_up(cli: Any) -> None:
-    """Import what the command line imports, so the time measured is the playbook's alone."""
-    assert cli("playbook", "show", "root-use").code == 0
+# What these malformed playbooks cost (CPU time, under a second each) is measured by
+# benchmarks/bench_playbook_load.py, which loads the same shapes: a test asserts no time.
 
 
 def alias_bomb() -> bytes:
@@ -406,30 +398,22 @@ def alias_bomb() -> bytes:
     ],
     ids=["show", "permissions", "run"],
 )
-def test_alias_bomb_file_exits_2_within_a_second(
-    cli: Any, tmp_path: Path, command: tuple[str, ...]
-) -> None:
+def test_alias_bomb_file_exits_2(cli: Any, tmp_path: Path, command: tuple[str, ...]) -> None:
     path = tmp_path / "bomb.yaml"
     path.write_bytes(alias_bomb())
     assert path.stat().st_size == 590
     args = [a if a != "--playbook-file" else str(path) for a in command]
     if "--playbook-file" not in command:
         args.append(str(path))
-    warm_up(cli)
-    started = time.process_time()
     r = cli(*args)
-    assert time.process_time() - started < 1.0
     assert r.code == EXIT_INPUT, r.err
     assert "aliases (*name) are not allowed in a playbook" in r.err
 
 
-def test_deeply_nested_file_exits_2_within_a_second(cli: Any, tmp_path: Path) -> None:
+def test_deeply_nested_file_exits_2(cli: Any, tmp_path: Path) -> None:
     path = tmp_path / "deep.yaml"
     path.write_text("name: deep\nsteps: " + "[" * 20_000 + "]" * 20_000 + "\n")
-    warm_up(cli)
-    started = time.process_time()
     r = cli("playbook", "show", str(path))
-    assert time.process_time() - started < 1.0
     assert r.code == EXIT_INPUT, r.err
     assert "internal error" not in r.err
     assert f"nested more than {MAX_NESTING} levels deep" in r.err
@@ -451,14 +435,11 @@ BIG_PLAYBOOKS = {
 
 
 @pytest.mark.parametrize("text", BIG_PLAYBOOKS.values(), ids=BIG_PLAYBOOKS.keys())
-def test_big_malformed_file_exits_2_within_a_second(cli: Any, tmp_path: Path, text: str) -> None:
+def test_big_malformed_file_exits_2(cli: Any, tmp_path: Path, text: str) -> None:
     path = tmp_path / "big.yaml"
     path.write_text(text)
     assert 190_000 < path.stat().st_size <= MAX_PLAYBOOK_BYTES
-    warm_up(cli)
-    started = time.process_time()
     r = cli("playbook", "show", str(path))
-    assert time.process_time() - started < 1.0
     assert r.code == EXIT_INPUT, r.err
     assert re.search(rf"{re.escape(str(path))}: not valid YAML at line \d+: more than", r.err)
 
@@ -472,12 +453,9 @@ def many_steps(count: int) -> str:
 
 
 def test_values_are_limited_and_the_limit_leaves_room() -> None:
-    # Just under the limit, the loader and the checks take well under a second: the cost is
-    # bounded by the limit, not by what the checks do per value.
+    # Just under the limit it loads (bench_playbook_load.py measures what that costs).
     steps = (MAX_VALUES - 5) // 9
-    started = time.process_time()
     assert len(load(many_steps(steps)).steps) == steps  # type: ignore[attr-defined]
-    assert time.process_time() - started < 1.0
     message = load_error(many_steps(steps + 1))
     assert re.search(rf"line {steps + 3}: more than {MAX_VALUES} values", message), message
 
@@ -508,9 +486,7 @@ def test_without_libyaml_the_same_limits_hold(monkeypatch: pytest.MonkeyPatch) -
 def test_nesting_is_limited(opening: str) -> None:
     closing = "]" if opening == "[" else "}"
     deep = "name: deep\nsteps: " + opening * 20_000 + closing * 20_000 + "\n"
-    started = time.process_time()
     assert f"nested more than {MAX_NESTING} levels deep" in load_error(deep)
-    assert time.process_time() - started < 1.0
     # Up to the limit is still YAML: the playbook's own rules judge it.
     shallow = "name: deep\nsteps: " + "[" * (MAX_NESTING - 1) + "]" * (MAX_NESTING - 1) + "\n"
     assert "nested" not in load_error(shallow)

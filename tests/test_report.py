@@ -20,7 +20,7 @@ from remediate.detect.report import (
     parse_timestamp,
 )
 from remediate.errors import EXIT_INPUT, EXIT_ROOT_IN_USE, InputError, ReportFormatError
-from reportformat import DOCUMENTED_HEADER
+from reportformat import DOCUMENTED_HEADER, moved_to
 
 # The header as the IAM User Guide documents it ("Credential report format"), typed out by hand:
 # the tests must not take the format from the code under test.
@@ -133,17 +133,28 @@ def test_documented_report_judged_over_a_day_ignores_iam_users() -> None:
     assert verdict.root_access_keys_active == 1
 
 
-def test_documented_report_through_the_cli(cli: Any) -> None:
-    """The file as a user passes it; only what does not depend on today's date is checked."""
-    r = cli("root-use", "--credential-report", str(AWS_REPORT), "--output", "json")
+# When the fixture was written (fixtures/README.md): its dates read as of this moment.
+WRITTEN = datetime(2026, 11, 29, 12, tzinfo=UTC)
+
+
+def test_documented_report_through_the_cli(cli: Any, tmp_path: Path) -> None:
+    """The file as a user passes it, its dates moved to today: the CLI judges by the real
+    clock."""
+    now = datetime.now(UTC).replace(microsecond=0)
+    path = tmp_path / "report.csv"
+    path.write_bytes(moved_to(AWS_REPORT.read_bytes(), WRITTEN, now))
+    r = cli("root-use", "--credential-report", str(path), "--output", "json")
+    assert r.code == EXIT_ROOT_IN_USE, r.err
     doc = r.json()
-    assert r.code == (EXIT_ROOT_IN_USE if doc["root_in_use"] else 0), r.err
+    assert doc["root_in_use"] is True
     assert doc["account_id"] == "111122223333"
     assert doc["root_arn"] == "arn:aws:iam::111122223333:root"
     assert doc["root_mfa_active"] is False
     assert doc["root_access_keys_active"] == 1
     assert doc["root_signing_certificates_active"] == 0
-    assert doc["last_used"] == "2026-11-27T09:12:44+00:00"
+    password_used = t("2026-11-27T09:12:44+0000") + (now - WRITTEN)
+    assert doc["last_used"] == password_used.isoformat()
+    assert [e["credential"] for e in doc["evidence"]] == ["password", "access_key_1"]
 
 
 def test_real_report_parses() -> None:
@@ -486,11 +497,13 @@ def test_standard_input_through_the_cli(cli: Any, monkeypatch: pytest.MonkeyPatc
     import io
     import sys
 
-    data = cli_json(AWS_REPORT.read_bytes()).encode()
+    today = moved_to(AWS_REPORT.read_bytes(), WRITTEN, datetime.now(UTC))
+    data = cli_json(today).encode()
     monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(data)))
     r = cli("root-use", "--credential-report", "-", "--output", "json")
+    assert r.code == EXIT_ROOT_IN_USE, r.err
     doc = r.json()
-    assert r.code == (EXIT_ROOT_IN_USE if doc["root_in_use"] else 0), r.err
+    assert doc["root_in_use"] is True
     assert doc["account_id"] == "111122223333"
     assert doc["report_generated_at"] == "2026-11-29T08:01:02+00:00"
 

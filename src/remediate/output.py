@@ -867,6 +867,15 @@ def render_security_hub(console: Console, results: Sequence[Any]) -> None:
         for f in r.refused:
             console.print(f"  [red]not imported[/] {safe(f.id)}: {safe(f.code)}: {safe(f.message)}")
     for r in results:
+        # A call refused as a whole is an AWS failure like any other: one line and its tip.
+        for message, tip in r.call_failures:
+            write_message(
+                f"error: Security Hub import in account {r.account_id} ({r.region}): {message}",
+                sys.stderr,
+            )
+            if tip:
+                write_message(f"Tip: {tip}", sys.stderr)
+    for r in results:
         if r.unresolved:
             # The fix and its PASSED import happened: only the workflow is left to set.
             found = ", ".join(f"{safe(f.id)} ({safe(f.code)})" for f in r.unresolved)

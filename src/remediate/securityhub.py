@@ -40,6 +40,8 @@ class FailedFinding:
     code: str
     message: str
     action: str = "import"  # or "resolve": the BatchUpdateFindings that follows a remediation
+    # Set when the call failed as a whole (its AwsError's tip, "" without one), not per finding.
+    call_tip: str | None = field(default=None, compare=False)
 
     def to_json(self) -> dict[str, str]:
         return {"id": self.id, "code": self.code, "message": self.message, "action": self.action}
@@ -67,6 +69,13 @@ class ImportResult:
     def unresolved(self) -> tuple[FailedFinding, ...]:
         """The findings imported PASSED that Security Hub did not mark RESOLVED."""
         return tuple(f for f in self.failed if f.action == "resolve")
+
+    @property
+    def call_failures(self) -> tuple[tuple[str, str], ...]:
+        """Each distinct failure of an import call as a whole (message, tip): the endpoint, the
+        caller's rights or Security Hub itself, not one finding."""
+        seen = {(f.message, f.call_tip): None for f in self.refused if f.call_tip is not None}
+        return tuple((message, tip or "") for message, tip in seen)
 
     @property
     def ok(self) -> bool:
@@ -138,7 +147,10 @@ def import_findings(
         try:
             answer = call(client, "BatchImportFindings", Findings=list(batch))
         except AwsError as exc:
-            refused = [FailedFinding(i, exc.code or "Error", exc.message) for i in ids]
+            refused = [
+                FailedFinding(i, exc.code or "Error", exc.message, call_tip=exc.tip or "")
+                for i in ids
+            ]
         else:
             imported += int(answer.get("SuccessCount") or 0)
             refused = [

@@ -20,6 +20,7 @@ import botocore.session
 from botocore.config import Config
 
 from remediate import __version__
+from remediate.aws.answers import CheckedParserFactory, check_answer
 from remediate.clock import utc
 from remediate.errors import AwsError, InputError, WriteRefusedError
 
@@ -115,6 +116,9 @@ def new_session(credentials: Any = None, *, isolated: bool = False, **kwargs: An
     # botocore's per-loader cache of parsed files, which it only reads after filling.
     loader._cache = _LOADER_CACHE  # type: ignore[attr-defined]
     core.register_component("data_loader", loader)
+    # An answer that is not AWS's fails as one, whatever its body (remediate.aws.answers).
+    core.register_component("response_parser_factory", CheckedParserFactory())
+    core.register("before-parse", check_answer)
     if credentials is not None:
         # botocore has no public setter; boto3.Session(aws_access_key_id=...) would freeze them.
         core._credentials = credentials  # type: ignore[attr-defined]
