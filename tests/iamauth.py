@@ -12,21 +12,25 @@ product's step declarations, so the product is checked against it rather than ag
 
 Security Hub's BatchImportFindings is authorized on the product the findings are imported as
 (resource type ``product`` in the Security Hub service authorization reference), taken from the
-request's findings; moto would check it against ``*`` too.
+request's findings; GetFindings and BatchUpdateFindings on the account's hub; and
+BatchUpdateFindings carries a ``securityhub:ASFFSyntaxPath/<field>`` key for each field the
+request sets (Security Hub user guide, "Configuring access to BatchUpdateFindings"; the paths as
+AWS's managed policy AWSSystemsManagerOpsDataSyncServiceRolePolicy names them). moto would check
+them all against ``*``.
 
-What this does not model: resource-based policies, permissions boundaries, SCPs, session
-policies, NotAction/NotResource, and condition operators other than Arn*/String* (a statement
-using one fails the test instead of being guessed at).
+Statements are evaluated by iampolicy.py (written from the IAM policy evaluation logic); what it
+does not model fails the test instead of being guessed at.
 """
 
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Mapping
 from typing import Any
 
 import pytest
+
+from iampolicy import ContextValue, Request, decide
 
 # action -> (resource type, request parameter holding the name); every other IAM action this
 # suite sends takes no resource type ("*" is the only Resource that allows it).
@@ -56,6 +60,8 @@ RESOURCE_OF: dict[str, tuple[str, str]] = {
     "ListAttachedUserPolicies": USER,
     "ListGroupsForUser": USER,
     "ListMFADevices": USER,
+    "PutGroupPolicy": GROUP,
+    "PutUserPolicy": USER,
     "RemoveUserFromGroup": GROUP,
     "TagUser": USER,
     "UpdateLoginProfile": USER,
@@ -81,6 +87,7 @@ POLICY_BY_ARN = frozenset(
         "CreatePolicyVersion",
         "ListPolicyVersions",
         "DeletePolicyVersion",
+        "SetDefaultPolicyVersion",
     }
 )
 # Condition keys an action carries, from the request parameter that holds their value.
@@ -89,6 +96,8 @@ CONDITION_KEYS: dict[str, dict[str, str]] = {
     "DetachGroupPolicy": {"iam:PolicyARN": "PolicyArn"},
     "AttachUserPolicy": {"iam:PolicyARN": "PolicyArn"},
     "DetachUserPolicy": {"iam:PolicyARN": "PolicyArn"},
+    "AttachRolePolicy": {"iam:PolicyARN": "PolicyArn"},
+    "DetachRolePolicy": {"iam:PolicyARN": "PolicyArn"},
 }
 
 
@@ -127,60 +136,51 @@ def iam_resource(action: str, data: Mapping[str, Any], account: str, partition: 
     return f"{arn}:unmodelled/{action}"
 
 
-def _as_list(value: Any) -> list[str]:
-    return [value] if isinstance(value, str) else list(value)
+# How a BatchUpdateFindings request's fields become securityhub:ASFFSyntaxPath/ keys: an
+# object's scalar members by their dotted path, a list by its field, the UserDefinedFields map by
+# ".key" and ".value" (as AWS's managed policy names them).
+ASFF_PATH = "securityhub:ASFFSyntaxPath/"
+UPDATABLE = (
+    "Confidence",
+    "Criticality",
+    "Note",
+    "RelatedFindings",
+    "Severity",
+    "Types",
+    "UserDefinedFields",
+    "VerificationState",
+    "Workflow",
+)
 
 
-def _glob(pattern: str, value: str, *, case_sensitive: bool = True) -> bool:
-    """IAM's wildcards: ``*`` any run of characters, ``?`` one character."""
-    regex = "".join(".*" if ch == "*" else "." if ch == "?" else re.escape(ch) for ch in pattern)
-    flags = 0 if case_sensitive else re.IGNORECASE
-    return re.fullmatch(regex, value, flags | re.DOTALL) is not None
-
-
-def _condition_holds(
-    operator: str, expected: Mapping[str, Any], context: Mapping[str, str]
-) -> bool:
-    if operator not in ("ArnEquals", "ArnLike", "StringEquals", "StringLike"):
-        raise AssertionError(f"condition operator {operator} is not evaluated by this fixture")
-    for key, values in expected.items():
-        actual = {k.lower(): v for k, v in context.items()}.get(key.lower())
-        if actual is None:  # a key the request does not carry never matches
-            return False
-        wildcards = operator != "StringEquals"  # ArnEquals takes wildcards too, as in IAM
-        if not any(_glob(v, actual) if wildcards else v == actual for v in _as_list(values)):
-            return False
-    return True
-
-
-def _statement_applies(
-    statement: Mapping[str, Any], action: str, resource: str, context: Mapping[str, str]
-) -> bool:
-    for unsupported in ("NotAction", "NotResource", "Principal", "NotPrincipal"):
-        assert unsupported not in statement, f"{unsupported} is not modelled here"
-    if not any(_glob(a, action, case_sensitive=False) for a in _as_list(statement["Action"])):
-        return False
-    if not any(_glob(r, resource) for r in _as_list(statement["Resource"])):
-        return False
-    return all(
-        _condition_holds(operator, expected, context)
-        for operator, expected in statement.get("Condition", {}).items()
-    )
+def asff_context(body: Mapping[str, Any]) -> dict[str, ContextValue]:
+    """The ASFF path keys of a BatchUpdateFindings request body."""
+    context: dict[str, ContextValue] = {}
+    for name in UPDATABLE:
+        if name not in body:
+            continue
+        value = body[name]
+        if name == "UserDefinedFields" and isinstance(value, dict):
+            context[ASFF_PATH + name + ".key"] = [str(k) for k in value]
+            context[ASFF_PATH + name + ".value"] = [str(v) for v in value.values()]
+        elif isinstance(value, dict):
+            for member, inner in value.items():
+                context[f"{ASFF_PATH}{name}.{member}"] = str(inner)
+        elif isinstance(value, list):
+            context[ASFF_PATH + name] = [json.dumps(v, sort_keys=True) for v in value]
+        else:
+            context[ASFF_PATH + name] = str(value)
+    return context
 
 
 def allowed(
-    documents: list[Mapping[str, Any]], action: str, resource: str, context: Mapping[str, str]
+    documents: list[Mapping[str, Any]],
+    action: str,
+    resource: str,
+    context: Mapping[str, ContextValue],
 ) -> bool:
-    """Identity-policy evaluation: an explicit Deny wins, else an Allow is needed."""
-    decision = False
-    for document in documents:
-        statements = document["Statement"]
-        for statement in statements if isinstance(statements, list) else [statements]:
-            if _statement_applies(statement, action, resource, context):
-                if statement["Effect"] == "Deny":
-                    return False
-                decision = True
-    return decision
+    """Identity-policy evaluation (iampolicy.py): an explicit Deny wins, else an Allow is needed."""
+    return decide(documents, Request(action, resource, context)) == "Allow"
 
 
 def authorize_like_iam(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -215,7 +215,11 @@ def authorize_like_iam(monkeypatch: pytest.MonkeyPatch) -> None:
             documents = [
                 IAMPolicy(policy)._policy_json for policy in self._access_key.collect_policies()
             ]
-            if not allowed(documents, self._action, resource, {}):
+            context: dict[str, ContextValue] = {}
+            if self._action == "securityhub:BatchUpdateFindings":
+                raw = self._body.decode() if isinstance(self._body, bytes) else self._body
+                context = asff_context(json.loads(raw or "{}"))
+            if not allowed(documents, self._action, resource, context):
                 denied = JsonRESTError(
                     "AccessDeniedException",
                     f"User: {self._access_key.arn} is not authorized to perform: "
@@ -227,7 +231,7 @@ def authorize_like_iam(monkeypatch: pytest.MonkeyPatch) -> None:
         if service != "iam":
             original_check(self, resource)
             return
-        context = {
+        context: dict[str, ContextValue] = {
             key: value
             for key, parameter in CONDITION_KEYS.get(action, {}).items()
             if (value := _param(self._data, parameter)) is not None
@@ -239,7 +243,7 @@ def authorize_like_iam(monkeypatch: pytest.MonkeyPatch) -> None:
             self._raise_access_denied()
 
     def security_hub_product(self: Any) -> str:
-        if self._get_action() == "BatchUpdateFindings":
+        if self._get_action() in ("BatchUpdateFindings", "GetFindings"):
             # Authorized on the account's hub (Service Authorization Reference).
             return (
                 f"arn:{self.partition}:securityhub:{self.region}:{self.current_account}:hub/default"

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import copy
 import json
+import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -22,6 +23,7 @@ from moto import settings as moto_settings
 
 from faultproxy import FaultProxy, Faults, Rule
 from iamauth import authorize_like_iam
+from iampolicy import Request, allows
 from remediate.errors import EXIT_INPUT, InputError
 from remediate.permissions import DETECTION_ACTIONS, policy
 from remediate.playbook.model import load_playbook, policy_steps
@@ -42,8 +44,13 @@ FULL_FIX = (
     # Harmless where alice does not exist; where a test made her, she is not remediate's.
     "--adopt-existing-user",
 )
-# The same fix with the self-service MFA policy instead of a device.
-SELF_SERVICE_FIX = tuple("--mfa-self-service" if a == "--mfa-auto" else a for a in FULL_FIX)
+# The same fix with the self-service MFA policy instead of a device (console access only: an
+# access key would let its holder enroll a device of their own).
+SELF_SERVICE_FIX = tuple(
+    "--mfa-self-service" if a == "--mfa-auto" else "console" if a == "both" else a for a in FULL_FIX
+)
+# The --var values that make the printed policy cover FULL_FIX and SELF_SERVICE_FIX.
+EVERY_STEP = ("--var", "access=both", "--var", "mfa_self_service=true")
 SELF_SERVICE_POLICY = f"arn:aws:iam::{ACCOUNT}:policy/RemediateSelfServiceMFA"
 CHANGE_PASSWORD = "arn:aws:iam::aws:policy/IAMUserChangePassword"
 DOC = {
@@ -120,7 +127,8 @@ def test_every_kind_grants_exactly_its_permissions_on_scoped_resources(kind: str
 
 
 def test_root_use_for_alice_in_one_account() -> None:
-    doc = policy("root-use", variables={"user": "alice"}, account=ACCOUNT)
+    every_step = {"user": "alice", "access": "both", "mfa_self_service": "true"}
+    doc = policy("root-use", variables=every_step, account=ACCOUNT)
     assert doc["Version"] == "2012-10-17"
     user = f"arn:aws:iam::{ACCOUNT}:user/alice"
     group = f"arn:aws:iam::{ACCOUNT}:group/Administrators"
@@ -135,12 +143,9 @@ def test_root_use_for_alice_in_one_account() -> None:
         "iam:UpdateLoginProfile": {user},
         "iam:ListAttachedUserPolicies": {user},
         "iam:AttachUserPolicy": {user},
+        # Read, to compare its document; writing it is an administrator's (--administrative).
         "iam:GetPolicy": {SELF_SERVICE_POLICY},
         "iam:GetPolicyVersion": {SELF_SERVICE_POLICY},
-        "iam:CreatePolicy": {SELF_SERVICE_POLICY},
-        "iam:ListPolicyVersions": {SELF_SERVICE_POLICY},
-        "iam:CreatePolicyVersion": {SELF_SERVICE_POLICY},
-        "iam:DeletePolicyVersion": {SELF_SERVICE_POLICY},
         "iam:ListAccessKeys": {user},
         "iam:CreateAccessKey": {user},
         "iam:DeleteAccessKey": {user},
@@ -180,8 +185,12 @@ def test_root_use_for_alice_in_one_account() -> None:
     assert len({s["Sid"] for s in doc["Statement"]}) == len(doc["Statement"])
 
 
-def test_names_and_accounts_not_given_are_wildcards_inside_the_resource_type() -> None:
-    doc = policy("root-use")
+def test_a_required_name_must_be_given_and_star_stands_for_any_inside_its_type() -> None:
+    with pytest.raises(InputError, match="variable 'user' is required") as missing:
+        policy("root-use")
+    assert missing.value.tip is not None
+    assert "--var user=NAME" in missing.value.tip
+    doc = policy("root-use", variables={"user": "*"})
     assert resources_of(doc, "iam:CreateUser") == {"arn:aws:iam::*:user/*"}
     assert resources_of(doc, "iam:CreateGroup") == {"arn:aws:iam::*:group/Administrators"}
     assert resources_of(doc, "iam:CreateVirtualMFADevice") == {"arn:aws:iam::*:mfa/*"}
@@ -198,6 +207,38 @@ def test_names_and_accounts_not_given_are_wildcards_inside_the_resource_type() -
     assert scoped
     assert all(r.split(":")[5].split("/")[0] in {"user", "group", "mfa", "policy"} for r in scoped)
     assert {a for a in all_actions(doc) if "*" in resources_of(doc, a)} == UNSCOPED
+
+
+def test_star_is_warned_about_on_stderr(cli: Any) -> None:
+    r = cli("permissions", "--var", "user=*", "--var", "access=both")
+    assert r.code == 0, r.err
+    assert resources_of(json.loads(r.out), "iam:CreateAccessKey") == {"arn:aws:iam::*:user/*"}
+    warning = " ".join(r.err.split())
+    assert "Warning: --var user='*' grants" in warning
+    assert "iam:CreateAccessKey" in warning
+    assert "iam:UpdateLoginProfile" in warning
+    assert "on every IAM user in the account, administrators included" in warning
+    assert "create access keys for and reset the password of any user" in warning
+    assert "iam:DeleteVirtualMFADevice on every virtual MFA device in the account" in warning
+    named = cli("permissions", "--var", "user=alice", "--var", "access=both")
+    assert named.code == 0, named.err
+    assert named.err == ""
+    group = cli("permissions", "onboard-user", "--var", "user=dana", "--var", "group=*")
+    assert group.code == 0, group.err
+    assert "--var group='*' grants iam:AddUserToGroup on every IAM group" in group.err
+    assert "can add users to any group, an administrators group included" in group.err
+
+
+@pytest.mark.parametrize(
+    ("variables", "message"),
+    [
+        ({"group": "*", "user": "a"}, "invalid IAM group name"),  # optional: a default, no "*"
+        ({"user": "a*"}, "invalid IAM user name"),  # "*" alone, never a pattern
+    ],
+)
+def test_star_only_for_a_required_name_and_alone(variables: dict[str, str], message: str) -> None:
+    with pytest.raises(InputError, match=message):
+        policy("root-use", variables=variables)
 
 
 def test_the_partition_follows_the_region() -> None:
@@ -266,16 +307,37 @@ def test_variables_choose_the_group_the_policy_and_the_steps() -> None:
     [attach] = statements_by_action(doc)["iam:AttachGroupPolicy"]
     assert attach["Condition"]["ArnEquals"]["iam:PolicyARN"].endswith("policy/PowerUserAccess")
     assert "iam:EnableMFADevice" not in all_actions(doc)  # mfa=false: no such step
-    # Not given, access may be anything at run time: both its steps are included.
-    assert {"iam:CreateAccessKey", "iam:CreateLoginProfile"} <= set(all_actions(doc))
-    console_only = policy("root-use", variables={"user": "bob", "access": "console"})
-    assert "iam:CreateAccessKey" not in all_actions(console_only)
+    # Not given, a variable is what a run takes: access console, no self-service MFA policy.
+    assert "iam:CreateLoginProfile" in all_actions(doc)
+    assert "iam:CreateAccessKey" not in all_actions(doc)
+    assert "iam:AttachUserPolicy" in all_actions(doc)  # IAMUserChangePassword only:
+    assert {
+        s["Condition"]["ArnEquals"]["iam:PolicyARN"]
+        for s in statements_by_action(doc)["iam:AttachUserPolicy"]
+    } == {CHANGE_PASSWORD}
+    assert "iam:GetPolicy" not in all_actions(doc)
+    keys = policy("root-use", variables={"user": "bob", "access": "programmatic"})
+    assert "iam:CreateAccessKey" in all_actions(keys)
+    assert "iam:CreateLoginProfile" not in all_actions(keys)
+    self_service = policy("root-use", variables={"user": "bob", "mfa_self_service": "true"})
+    assert resources_of(self_service, "iam:GetPolicy") == {
+        "arn:aws:iam::*:policy/RemediateSelfServiceMFA"
+    }
 
 
 def test_onboard_user_scopes_the_existing_group() -> None:
     doc = policy("onboard-user", variables={"user": "dana", "group": "Developers"})
     assert resources_of(doc, "iam:AddUserToGroup") == {"arn:aws:iam::*:group/Developers"}
     assert "iam:AttachGroupPolicy" not in all_actions(doc)
+    # The group must exist: it is read, never created.
+    assert resources_of(doc, "iam:GetGroup") == {"arn:aws:iam::*:group/Developers"}
+    assert "iam:CreateGroup" not in all_actions(doc)
+    # mfa defaults to false here: no device unless asked for.
+    assert "iam:CreateVirtualMFADevice" not in all_actions(doc)
+    with_mfa = policy("onboard-user", variables={"user": "dana", "group": "D", "mfa": "true"})
+    assert resources_of(with_mfa, "iam:CreateVirtualMFADevice") == {"arn:aws:iam::*:mfa/dana"}
+    with pytest.raises(InputError, match="variables 'group', 'user' are required"):
+        policy("onboard-user")
     sids = [s["Sid"] for s in doc["Statement"]]
     assert all(sid.startswith("PlaybookOnboardUser") for sid in sids[1:])
 
@@ -294,6 +356,8 @@ def test_the_command_prints_the_scoped_policy(cli: Any) -> None:
         "root-use",
         "--var",
         "user=alice",
+        "--var",
+        "access=programmatic",
         "--account",
         ACCOUNT,
         "--region",
@@ -314,6 +378,14 @@ def test_the_command_prints_the_scoped_policy(cli: Any) -> None:
         (("--var", "user=a", "--var", "user=b"), "--var user given twice"),
         (("--detect-only", "--var", "user=a"), "--detect-only prints no playbook statements"),
         (("--organization", "--role-name", "bad role"), "invalid --role-name"),
+        ((), "variable 'user' is required"),
+        (("--organization",), "variable 'user' is required"),
+        (("--var", "access=both"), "variable 'user' is required"),
+        (("--administrative", "--security-hub"), "--administrative prints what a playbook's"),
+        (("--administrative", "--detect-only"), "--administrative prints what a playbook's"),
+        (("--administrative", "--root-credentials"), "--administrative prints what a playbook's"),
+        (("--administrative", "--var", "mfa_self_service=false"), "no step of root-use"),
+        (("mfa-self-service-policy",), "every step of mfa-self-service-policy is administrative"),
     ],
 )
 def test_bad_permissions_options(cli: Any, args: tuple[str, ...], message: str) -> None:
@@ -324,13 +396,14 @@ def test_bad_permissions_options(cli: Any, args: tuple[str, ...], message: str) 
 
 
 def test_organization_statements(cli: Any) -> None:
-    doc = json.loads(cli("permissions", "--organization", "--role-name", "Auditor").out)
+    who = ("--var", "user=alice")
+    doc = json.loads(cli("permissions", *who, "--organization", "--role-name", "Auditor").out)
     sids = [s["Sid"] for s in doc["Statement"]]
     assert sids[0] == "DetectRootUse"
     assert all(sid.startswith("PlaybookRootUse") for sid in sids[1:-2])
     assert sids[-2:] == ["ListOrganizationAccounts", "AssumeMemberAccountRole"]
     assert doc["Statement"][-1]["Resource"] == "arn:aws:iam::*:role/Auditor"
-    gov = json.loads(cli("permissions", "--organization", "--region", "us-gov-east-1").out)
+    gov = json.loads(cli("permissions", *who, "--organization", "--region", "us-gov-east-1").out)
     assert gov["Statement"][-1]["Resource"] == (
         "arn:aws-us-gov:iam::*:role/OrganizationAccountAccessRole"
     )
@@ -348,19 +421,20 @@ def test_role_name_is_the_same_option_as_root_use(cli: Any) -> None:
 
 
 @pytest.fixture
-def operator(
-    moto: Any, monkeypatch: pytest.MonkeyPatch
-) -> Iterator[Callable[[dict[str, Any]], Any]]:
-    """Create an operator user holding exactly a given policy, then enforce IAM policies, with
-    resources and conditions evaluated as IAM does. Returns an IAM client of the operator's."""
+def operator(moto: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[..., Any]]:
+    """Create an operator user holding exactly the given policies, then enforce IAM policies,
+    with resources and conditions evaluated as IAM does. Returns an IAM client of the operator's."""
     iam = moto.client("iam")
     authorize_like_iam(monkeypatch)
 
-    def become(document: dict[str, Any]) -> Any:
+    def become(*documents: dict[str, Any]) -> Any:
         iam.create_user(UserName="operator")
-        iam.put_user_policy(
-            UserName="operator", PolicyName="remediate", PolicyDocument=json.dumps(document)
-        )
+        for n, document in enumerate(documents):
+            iam.put_user_policy(
+                UserName="operator",
+                PolicyName=f"remediate-{n}",
+                PolicyDocument=json.dumps(document),
+            )
         key = iam.create_access_key(UserName="operator")["AccessKey"]
         monkeypatch.setenv("AWS_ACCESS_KEY_ID", key["AccessKeyId"])
         monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", key["SecretAccessKey"])
@@ -377,8 +451,8 @@ def operator(
     monkeypatch.setattr(moto_settings, "INITIAL_NO_AUTH_ACTION_COUNT", float("inf"))
 
 
-def printed_policy(cli: Any, *args: str) -> dict[str, Any]:
-    r = cli("permissions", "root-use", *args)
+def printed_policy(cli: Any, *args: str, playbook: str = "root-use") -> dict[str, Any]:
+    r = cli("permissions", playbook, *args)
     assert r.code == 0, r.err
     document: dict[str, Any] = json.loads(r.out)
     return document
@@ -407,16 +481,23 @@ def _state(moto: Any) -> dict[str, Any]:
     state: dict[str, Any] = {
         "users": users,
         "groups": {g["GroupName"] for g in iam.list_groups()["Groups"]},
+        "policies": {p["PolicyName"] for p in iam.list_policies(Scope="Local")["Policies"]},
     }
     if "alice" in users:
         state["keys"] = len(iam.list_access_keys(UserName="alice")["AccessKeyMetadata"])
         state["mfa"] = len(iam.list_mfa_devices(UserName="alice")["MFADevices"])
+        attached = iam.list_attached_user_policies(UserName="alice")["AttachedPolicies"]
+        state["attached"] = {p["PolicyArn"] for p in attached}
     return state
 
 
 @pytest.mark.parametrize(
     "scope",
-    [("--var", "user=alice", "--account", ACCOUNT), ("--var", "user=alice"), ()],
+    [
+        ("--var", "user=alice", "--var", "access=both", "--account", ACCOUNT),
+        ("--var", "user=alice", "--var", "access=both"),
+        ("--var", "user=*", "--var", "access=both"),
+    ],
     ids=["user-and-account", "user", "any-user"],
 )
 def test_generated_policy_is_enough_for_the_whole_fix(
@@ -432,14 +513,31 @@ def test_generated_policy_is_enough_for_the_whole_fix(
     assert not [n for n in doc["notes"] if "iam:GetAccountSummary" in n], doc["notes"]
 
 
-def test_generated_policy_is_enough_for_self_service_hand_off_and_reset(
+def test_the_default_policy_is_enough_for_the_default_fix(
+    moto: Any, cli: Any, operator: Any
+) -> None:
+    # No --var but the user: console access and an MFA device, as `--create-admin alice` does.
+    operator(printed_policy(cli, "--var", "user=alice"))
+    r = cli(
+        "root-use",
+        "--endpoint-url",
+        moto.endpoint_url,
+        "--create-admin",
+        "alice",
+        "--mfa-auto",
+        "--yes",
+        "-o",
+        "json",
+    )
+    assert r.code == 0, r.err
+    assert r.json()["mfa"]["enabled"] is True
+
+
+def test_generated_policy_is_enough_for_hand_off_and_reset(
     moto: Any, cli: Any, operator: Any, tmp_path: Path
 ) -> None:
-    operator(printed_policy(cli, "--var", "user=alice", "--account", ACCOUNT))
+    operator(printed_policy(cli, "--var", "user=alice", *EVERY_STEP, "--account", ACCOUNT))
     url = ("--endpoint-url", moto.endpoint_url, "-o", "json")
-    r = cli("root-use", *url, *SELF_SERVICE_FIX)
-    assert r.code == 0, r.err
-    assert r.json()["remediation"]["changed"] == 7
     handoff = tuple(a for a in FULL_FIX if a != "--mfa-auto")
     qr = ("--mfa-handoff", "--qr-file", str(tmp_path / "qr.png"))
     r = cli("root-use", *url, *handoff, *qr)
@@ -448,6 +546,73 @@ def test_generated_policy_is_enough_for_self_service_hand_off_and_reset(
     r = cli("root-use", *url, *FULL_FIX, "--reset-password")
     assert r.code == 0, r.err
     assert r.json()["mfa"]["enabled"] is True
+
+
+def test_the_operator_attaches_the_self_service_policy_an_administrator_wrote(
+    moto: Any, cli: Any, operator: Any
+) -> None:
+    _self_service_policy_exists(moto)
+    operator(printed_policy(cli, "--var", "user=alice", *EVERY_STEP, "--account", ACCOUNT))
+    r = cli("root-use", "--endpoint-url", moto.endpoint_url, *SELF_SERVICE_FIX, "-o", "json")
+    assert r.code == 0, r.err
+    steps = {s["id"]: s["change"] for s in r.json()["remediation"]["steps"]}
+    assert steps["mfa-self-service-policy"] == "none"
+    assert SELF_SERVICE_POLICY in _state(moto)["attached"]
+
+
+def test_the_operator_cannot_write_the_self_service_policy_and_stops_before_any_change(
+    moto: Any, cli: Any, operator: Any
+) -> None:
+    operator(printed_policy(cli, "--var", "user=alice", *EVERY_STEP, "--account", ACCOUNT))
+    r = cli("root-use", "--endpoint-url", moto.endpoint_url, *SELF_SERVICE_FIX)
+    assert r.code == 3, r.err
+    err = " ".join(r.err.split())
+    assert "step 'mfa-self-service-policy' (mfa-self-service-policy) failed" in err
+    assert (
+        "writing the customer-managed policy RemediateSelfServiceMFA is an administrator's task"
+        in err
+    )
+    assert "iam:CreatePolicy" in err
+    assert "already applied: nothing" in err
+    assert "an administrator runs `remediate playbook run mfa-self-service-policy`" in err
+    assert "`remediate permissions mfa-self-service-policy --administrative`" in err
+    assert _state(moto) == {"users": set(), "groups": set(), "policies": set()}
+
+
+def test_an_outdated_self_service_policy_is_the_administrators_to_update(
+    moto: Any, cli: Any, operator: Any
+) -> None:
+    _outdated_self_service_policy_exists(moto)
+    operator(printed_policy(cli, "--var", "user=alice", *EVERY_STEP, "--account", ACCOUNT))
+    r = cli("root-use", "--endpoint-url", moto.endpoint_url, *SELF_SERVICE_FIX)
+    assert r.code == 3, r.err
+    assert "iam:ListPolicyVersions" in r.err
+    assert "an administrator runs" in " ".join(r.err.split())
+    assert _state(moto)["users"] == set()
+
+
+def test_the_administrator_writes_it_and_the_operator_attaches_it(
+    moto: Any, cli: Any, operator: Any
+) -> None:
+    # Two people, two policies: the administrator's playbook, then the operator's fix.
+    administrative = printed_policy(cli, "--administrative", playbook="mfa-self-service-policy")
+    # The same grants as root-use's administrative step (only the statement's name differs).
+    root_use = printed_policy(cli, "--administrative", "--var", "mfa_self_service=true")
+    assert [{**s, "Sid": ""} for s in administrative["Statement"]] == [
+        {**s, "Sid": ""} for s in root_use["Statement"]
+    ]
+    operator(
+        administrative,
+        printed_policy(cli, "--var", "user=alice", *EVERY_STEP, "--account", ACCOUNT),
+    )
+    r = cli(
+        "playbook", "run", "mfa-self-service-policy", "--endpoint-url", moto.endpoint_url, "--yes"
+    )
+    assert r.code == 0, r.err
+    assert _state(moto)["policies"] == {"RemediateSelfServiceMFA"}
+    r = cli("root-use", "--endpoint-url", moto.endpoint_url, *SELF_SERVICE_FIX)
+    assert r.code == 0, r.err
+    assert SELF_SERVICE_POLICY in _state(moto)["attached"]
 
 
 def _needs_tag_update(moto: Any) -> None:
@@ -503,23 +668,19 @@ SETUPS: dict[str, Callable[[Any], None]] = {
     "iam:ListAccessKeys": _user_and_group_exist,
     "iam:ListMFADevices": _user_and_group_exist,
     "iam:ListAttachedUserPolicies": _user_and_group_exist,
+    # The operator reads the policy an administrator wrote (and compares its document).
+    "iam:GetPolicy": _self_service_policy_exists,
     "iam:GetPolicyVersion": _self_service_policy_exists,
     "iam:UpdateLoginProfile": _login_profile_exists,
-    "iam:ListPolicyVersions": _outdated_self_service_policy_exists,
-    "iam:CreatePolicyVersion": _outdated_self_service_policy_exists,
-    "iam:DeletePolicyVersion": lambda moto: _outdated_self_service_policy_exists(moto, 5),
 }
 # Actions only some runs need: the options that make the run need them.
 FIXES: dict[str, tuple[str, ...]] = {
-    "iam:CreatePolicy": SELF_SERVICE_FIX,
     "iam:GetPolicy": SELF_SERVICE_FIX,
     "iam:GetPolicyVersion": SELF_SERVICE_FIX,
-    "iam:ListPolicyVersions": SELF_SERVICE_FIX,
-    "iam:CreatePolicyVersion": SELF_SERVICE_FIX,
-    "iam:DeletePolicyVersion": SELF_SERVICE_FIX,
     "iam:UpdateLoginProfile": (*FULL_FIX, "--reset-password"),
 }
-SCOPED_FOR_ALICE = policy("root-use", variables={"user": "alice"}, account=ACCOUNT)
+EVERY_STEP_VARS = {"user": "alice", "access": "both", "mfa_self_service": "true"}
+SCOPED_FOR_ALICE = policy("root-use", variables=EVERY_STEP_VARS, account=ACCOUNT)
 
 
 # Actions needed only when AWS loses an answer: the fault that makes the run need them.
@@ -539,7 +700,8 @@ def test_each_action_is_needed(moto: Any, cli: Any, operator: Any, missing: str)
     if missing in SETUPS:
         SETUPS[missing](moto)
     full_state_prefix = _state(moto)
-    operator(without(printed_policy(cli, "--var", "user=alice", "--account", ACCOUNT), missing))
+    printed = printed_policy(cli, "--var", "user=alice", *EVERY_STEP, "--account", ACCOUNT)
+    operator(without(printed, missing))
     with FaultProxy(
         moto.endpoint_url, Faults(rules=[FAULTS[missing]] if missing in FAULTS else [])
     ) as proxy:
@@ -568,19 +730,94 @@ def test_each_action_is_needed(moto: Any, cli: Any, operator: Any, missing: str)
         assert after.get("mfa", 0) == 0
 
 
+ADMINISTRATIVE = policy("mfa-self-service-policy", administrative=True, account=ACCOUNT)
+# What makes the administrator's run need each action.
+ADMINISTRATIVE_SETUPS: dict[str, Callable[[Any], None]] = {
+    "iam:GetPolicyVersion": _self_service_policy_exists,
+    "iam:ListPolicyVersions": _outdated_self_service_policy_exists,
+    "iam:CreatePolicyVersion": _outdated_self_service_policy_exists,
+    "iam:DeletePolicyVersion": lambda moto: _outdated_self_service_policy_exists(moto, 5),
+}
+
+
+def test_the_administrative_policy_is_that_one_policy_and_no_attach() -> None:
+    assert ADMINISTRATIVE == {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Sid": "AdministrativeMfaSelfServicePolicyPolicies",
+                "Effect": "Allow",
+                "Action": [
+                    "iam:CreatePolicy",
+                    "iam:CreatePolicyVersion",
+                    "iam:DeletePolicyVersion",
+                    "iam:GetPolicy",
+                    "iam:GetPolicyVersion",
+                    "iam:ListPolicyVersions",
+                ],
+                "Resource": [SELF_SERVICE_POLICY],
+            }
+        ],
+    }
+    # And the operator's never holds any of its writes.
+    operator_actions = set(all_actions(SCOPED_FOR_ALICE))
+    assert not operator_actions & {
+        "iam:CreatePolicy",
+        "iam:CreatePolicyVersion",
+        "iam:DeletePolicyVersion",
+        "iam:SetDefaultPolicyVersion",
+    }
+
+
+@pytest.mark.parametrize("missing", all_actions(ADMINISTRATIVE))
+def test_each_administrative_action_is_needed(
+    moto: Any, cli: Any, operator: Any, missing: str
+) -> None:
+    if missing in ADMINISTRATIVE_SETUPS:
+        ADMINISTRATIVE_SETUPS[missing](moto)
+    elif missing == "iam:GetPolicy":
+        pass  # read first, whatever the state
+    before = _state(moto)
+    operator(without(ADMINISTRATIVE, missing))
+    r = cli(
+        "playbook", "run", "mfa-self-service-policy", "--endpoint-url", moto.endpoint_url, "--yes"
+    )
+    assert "Traceback" not in r.err
+    assert r.code == 3, r.out + r.err
+    assert missing in r.err, r.err
+    if missing == "iam:CreatePolicy":
+        assert _state(moto)["policies"] == before["policies"] == set()
+
+
+def test_the_administrative_policy_is_enough_to_write_the_policy(
+    moto: Any, cli: Any, operator: Any
+) -> None:
+    _outdated_self_service_policy_exists(moto, 5)
+    operator(ADMINISTRATIVE)
+    url = ("--endpoint-url", moto.endpoint_url)
+    r = cli("playbook", "run", "mfa-self-service-policy", *url, "--yes", "-o", "json")
+    assert r.code == 0, r.err
+    assert r.json()["remediation"]["changed"] == 1
+    again = cli("playbook", "run", "mfa-self-service-policy", *url, "--yes", "-o", "json")
+    assert again.code == 0, again.err
+    assert again.json()["remediation"]["changed"] == 0
+
+
 # --- what the scoped policy denies ----------------------------------------------------------------
 
 
 def _others(moto: Any) -> dict[str, str]:
     """An administrator carol with a pending MFA device, and a group Other: not alice's. Users
     alice-2 and alice-ops, whose names start with alice's, each with a pending device of their
-    own name (the name the console gives, and remediate)."""
+    own name (the name the console gives, and remediate). The self-service MFA policy, as an
+    administrator wrote it."""
     iam = moto.client("iam")
     iam.create_user(UserName="carol")
     iam.create_user(UserName="alice")
     iam.create_group(GroupName="Administrators")
     iam.create_group(GroupName="Other")
     iam.add_user_to_group(UserName="carol", GroupName="Administrators")
+    _self_service_policy_exists(moto)
     serials = {}
     for user in ("carol", "alice-2", "alice-ops"):
         if user != "carol":
@@ -591,7 +828,11 @@ def _others(moto: Any) -> dict[str, str]:
 
 
 ADMIN = "arn:aws:iam::aws:policy/AdministratorAccess"
-# The writes the policy grants on alice and Administrators, tried on others.
+EVERYTHING = json.dumps(
+    {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}
+)
+# The writes the policy grants on alice and Administrators, tried on others; and the issue's
+# repro: rewriting the policy the operator may attach, then attaching it anywhere.
 ELSEWHERE: dict[str, Callable[[Any, dict[str, str]], Any]] = {
     "CreateAccessKey for carol": lambda iam, o: iam.create_access_key(UserName="carol"),
     "CreateLoginProfile for carol": lambda iam, o: iam.create_login_profile(
@@ -647,11 +888,31 @@ ELSEWHERE: dict[str, Callable[[Any, dict[str, str]], Any]] = {
     "AttachUserPolicy IAMUserChangePassword to carol": lambda iam, o: iam.attach_user_policy(
         UserName="carol", PolicyArn=CHANGE_PASSWORD
     ),
+    "AttachUserPolicy the self-service policy to carol": lambda iam, o: iam.attach_user_policy(
+        UserName="carol", PolicyArn=SELF_SERVICE_POLICY
+    ),
     "CreatePolicy of another name": lambda iam, o: iam.create_policy(
         PolicyName="Anything", PolicyDocument=json.dumps({"Version": "2012-10-17"})
     ),
     "UpdateLoginProfile of carol": lambda iam, o: iam.update_login_profile(
         UserName="carol", Password="Pa55-word!xyz"
+    ),
+    # Issue 20's repro: a new default version saying "Action": "*" of the policy the operator
+    # may attach would make everyone it is attached to an administrator.
+    "CreatePolicyVersion of the self-service policy": lambda iam, o: iam.create_policy_version(
+        PolicyArn=SELF_SERVICE_POLICY, PolicyDocument=EVERYTHING, SetAsDefault=True
+    ),
+    "DeletePolicyVersion of the self-service policy": lambda iam, o: iam.delete_policy_version(
+        PolicyArn=SELF_SERVICE_POLICY, VersionId="v1"
+    ),
+    "SetDefaultPolicyVersion of the self-service policy": (
+        lambda iam, o: iam.set_default_policy_version(PolicyArn=SELF_SERVICE_POLICY, VersionId="v1")
+    ),
+    "PutUserPolicy on alice": lambda iam, o: iam.put_user_policy(
+        UserName="alice", PolicyName="x", PolicyDocument=EVERYTHING
+    ),
+    "PutGroupPolicy on Administrators": lambda iam, o: iam.put_group_policy(
+        GroupName="Administrators", PolicyName="x", PolicyDocument=EVERYTHING
     ),
 }
 
@@ -661,7 +922,7 @@ def test_the_scoped_policy_denies_other_users_groups_and_policies(
     moto: Any, cli: Any, operator: Any, attempt: str
 ) -> None:
     others = _others(moto)
-    iam = operator(printed_policy(cli, "--var", "user=alice", "--account", ACCOUNT))
+    iam = operator(printed_policy(cli, "--var", "user=alice", *EVERY_STEP, "--account", ACCOUNT))
     with pytest.raises(ClientError) as denied:
         ELSEWHERE[attempt](iam, others)
     assert denied.value.response["Error"]["Code"] == "AccessDenied", attempt
@@ -669,7 +930,8 @@ def test_the_scoped_policy_denies_other_users_groups_and_policies(
 
 def test_the_same_writes_on_alice_are_allowed(moto: Any, cli: Any, operator: Any) -> None:
     # The control for the denials above: the policy does allow them on alice.
-    iam = operator(printed_policy(cli, "--var", "user=alice", "--account", ACCOUNT))
+    _self_service_policy_exists(moto)
+    iam = operator(printed_policy(cli, "--var", "user=alice", *EVERY_STEP, "--account", ACCOUNT))
     iam.create_user(UserName="alice")
     iam.create_group(GroupName="Administrators")
     iam.attach_group_policy(GroupName="Administrators", PolicyArn=ADMIN)
@@ -680,7 +942,7 @@ def test_the_same_writes_on_alice_are_allowed(moto: Any, cli: Any, operator: Any
     iam.create_login_profile(UserName="alice", Password="Pa55-word!xyz")
     iam.update_login_profile(UserName="alice", Password="Pa55-word!xyz2")
     iam.attach_user_policy(UserName="alice", PolicyArn=CHANGE_PASSWORD)
-    iam.create_policy(PolicyName="RemediateSelfServiceMFA", PolicyDocument=json.dumps(DOC))
+    iam.get_policy(PolicyArn=SELF_SERVICE_POLICY)
     iam.attach_user_policy(UserName="alice", PolicyArn=SELF_SERVICE_POLICY)
 
 
@@ -696,7 +958,7 @@ def test_by_design_the_operator_can_make_any_user_an_administrator(
 
 
 def test_a_policy_for_another_account_denies_this_one(moto: Any, cli: Any, operator: Any) -> None:
-    operator(printed_policy(cli, "--var", "user=alice", "--account", OTHER_ACCOUNT))
+    operator(printed_policy(cli, "--var", "user=alice", *EVERY_STEP, "--account", OTHER_ACCOUNT))
     r = cli("root-use", "--endpoint-url", moto.endpoint_url, *FULL_FIX)
     assert r.code == 3, r.err
     assert "access denied" in r.err
@@ -704,7 +966,7 @@ def test_a_policy_for_another_account_denies_this_one(moto: Any, cli: Any, opera
 
 
 def test_a_policy_for_another_user_cannot_fix_alice(moto: Any, cli: Any, operator: Any) -> None:
-    operator(printed_policy(cli, "--var", "user=bob", "--account", ACCOUNT))
+    operator(printed_policy(cli, "--var", "user=bob", *EVERY_STEP, "--account", ACCOUNT))
     r = cli("root-use", "--endpoint-url", moto.endpoint_url, *FULL_FIX)
     assert r.code == 3, r.err
     assert "iam:GetUser" in r.err
@@ -736,15 +998,67 @@ def test_the_printed_policy_is_enough_for_cloudtrail_and_security_hub(
     assert doc["security_hub"]["imported"] == 4
 
 
-def test_a_detection_only_policy_cannot_change_findings_workflow(cli: Any) -> None:
-    # Detection resolves nothing: only a remediation marks findings RESOLVED.
-    actions = {
-        action
-        for statement in printed_policy(cli, *DETECT_AND_REPORT)["Statement"]
-        for action in statement["Action"]
-    }
-    assert "securityhub:BatchImportFindings" in actions
-    assert "securityhub:BatchUpdateFindings" not in actions
+HUB = f"arn:aws:securityhub:us-east-1:{ACCOUNT}:hub/default"
+ASFF = "securityhub:ASFFSyntaxPath/"
+
+
+def _update(**fields: str) -> Request:
+    """A BatchUpdateFindings request on this account's hub setting these ASFF fields."""
+    context = {ASFF + name.replace("_", "."): value for name, value in fields.items()}
+    return Request("securityhub:BatchUpdateFindings", HUB, context)
+
+
+NOTE = {"Note_Text": "remediated by remediate", "Note_UpdatedBy": "remediate"}
+
+
+def test_a_detection_only_policy_may_reopen_a_finding_and_never_resolve_one(cli: Any) -> None:
+    # Detection reopens (root used after a recorded remediation); only a remediation resolves.
+    document = printed_policy(cli, *DETECT_AND_REPORT)
+    assert allows(document, _update(Workflow_Status="NEW", **NOTE))
+    assert not allows(document, _update(Workflow_Status="RESOLVED", **NOTE))
+    assert allows(document, Request("securityhub:GetFindings", HUB))
+    import_ = Request(
+        "securityhub:BatchImportFindings",
+        f"arn:aws:securityhub:eu-west-1:{ACCOUNT}:product/{ACCOUNT}/default",
+    )
+    assert allows(document, import_)
+
+
+@pytest.mark.parametrize("detect_only", [True, False], ids=["detect-only", "remediation"])
+@pytest.mark.parametrize(
+    "field",
+    [
+        {"Severity_Label": "INFORMATIONAL"},
+        {"Severity_Normalized": "0"},
+        {"VerificationState": "BENIGN_POSITIVE"},
+        {"Confidence": "0"},
+        {"Criticality": "0"},
+        {"Types": ["Software and Configuration Checks"]},
+        {"UserDefinedFields_key": ["k"], "UserDefinedFields_value": ["v"]},
+        {"RelatedFindings": ['{"Id": "x", "ProductArn": "y"}']},
+        {"Workflow_Status": "SUPPRESSED"},
+        {"Workflow_Status": "NOTIFIED"},
+    ],
+    ids=lambda f: next(iter(f)),
+)
+def test_the_security_hub_grant_updates_the_workflow_and_a_note_only(
+    cli: Any, detect_only: bool, field: dict[str, Any]
+) -> None:
+    """Issue 20: BatchUpdateFindings with no condition let the holder change Severity or
+    VerificationState of any product's findings. Now only Workflow.Status (NEW, and RESOLVED
+    after a remediation) and Note."""
+    args = ("--detect-only",) if detect_only else ("--var", "user=alice")
+    document = printed_policy(cli, *args, "--security-hub", "--account", ACCOUNT)
+    status = {} if "Workflow_Status" in field else {"Workflow_Status": "NEW"}
+    assert allows(document, _update(Workflow_Status="NEW", **NOTE))
+    assert not allows(document, _update(**status, **NOTE, **field))
+    # Another account's hub: never.
+    elsewhere = Request(
+        "securityhub:BatchUpdateFindings",
+        HUB.replace(ACCOUNT, OTHER_ACCOUNT),
+        _update(Workflow_Status="NEW").context,
+    )
+    assert not allows(document, elsewhere)
 
 
 @pytest.mark.parametrize(
@@ -761,7 +1075,8 @@ def test_each_reporting_action_is_needed(hub: Any, cli: Any, operator: Any, miss
 def test_the_printed_policy_is_enough_to_resolve_the_finding_after_a_fix(
     hub: Any, cli: Any, operator: Any
 ) -> None:
-    operator(printed_policy(cli, "--var", "user=alice", "--account", ACCOUNT, "--security-hub"))
+    printed = ("--var", "user=alice", "--var", "access=both", "--account", ACCOUNT)
+    operator(printed_policy(cli, *printed, "--security-hub"))
     r = cli(
         "root-use", "--endpoint-url", hub.endpoint_url, *FULL_FIX, "--security-hub", "-o", "json"
     )
@@ -772,7 +1087,9 @@ def test_the_printed_policy_is_enough_to_resolve_the_finding_after_a_fix(
 def test_resolving_needs_batch_update_findings(hub: Any, cli: Any, operator: Any) -> None:
     """A role from an older printed policy: the fix and the PASSED import succeed, so the run
     exits 0; the workflow left unresolved is a warning naming the action and the finding."""
-    printed = printed_policy(cli, "--var", "user=alice", "--account", ACCOUNT, "--security-hub")
+    printed = printed_policy(
+        cli, "--var", "user=alice", "--var", "access=both", "--account", ACCOUNT, "--security-hub"
+    )
     operator(without(printed, "securityhub:BatchUpdateFindings"))
     r = cli(
         "root-use", "--endpoint-url", hub.endpoint_url, *FULL_FIX, "--security-hub", "-o", "json"
@@ -789,7 +1106,9 @@ def test_resolving_needs_batch_update_findings(hub: Any, cli: Any, operator: Any
 
 
 def test_a_refused_import_after_a_fix_exits_3(hub: Any, cli: Any, operator: Any) -> None:
-    printed = printed_policy(cli, "--var", "user=alice", "--account", ACCOUNT, "--security-hub")
+    printed = printed_policy(
+        cli, "--var", "user=alice", "--var", "access=both", "--account", ACCOUNT, "--security-hub"
+    )
     operator(without(printed, "securityhub:BatchImportFindings"))
     r = cli(
         "root-use", "--endpoint-url", hub.endpoint_url, *FULL_FIX, "--security-hub", "-o", "json"
@@ -812,3 +1131,41 @@ def test_a_security_hub_statement_for_another_account_denies_this_one(
     failed = r.json()["security_hub"]["failed"]
     assert len(failed) == 4
     assert {f["code"] for f in failed} == {"AccessDeniedException"}
+
+
+@pytest.mark.parametrize(
+    "field",
+    [
+        {"Severity": {"Label": "INFORMATIONAL"}},
+        {"VerificationState": "BENIGN_POSITIVE"},
+        {"Workflow": {"Status": "SUPPRESSED"}},
+    ],
+    ids=["Severity", "VerificationState", "SUPPRESSED"],
+)
+def test_security_hub_refuses_an_update_the_printed_policy_does_not_grant(
+    hub: Any, cli: Any, operator: Any, field: dict[str, Any]
+) -> None:
+    # Under enforcement, as Security Hub authorizes BatchUpdateFindings (iamauth.py): the
+    # workflow and note pass, a severity, a verification state or another status does not.
+    printed = ("--var", "user=alice", "--account", ACCOUNT, "--security-hub")
+    operator(printed_policy(cli, *printed))
+    securityhub = boto3.client(
+        "securityhub",
+        region_name="us-east-1",
+        endpoint_url=hub.endpoint_url,
+        aws_access_key_id=os.environ["AWS_ACCESS_KEY_ID"],  # the operator's (see operator)
+        aws_secret_access_key=os.environ["AWS_SECRET_ACCESS_KEY"],
+    )
+    finding = {
+        "Id": "remediate/x",
+        "ProductArn": f"arn:aws:securityhub:us-east-1:{ACCOUNT}:product/{ACCOUNT}/default",
+    }
+    note = {"Text": "remediated", "UpdatedBy": "remediate"}
+    allowed = securityhub.batch_update_findings(
+        FindingIdentifiers=[finding], Workflow={"Status": "RESOLVED"}, Note=note
+    )
+    assert allowed["UnprocessedFindings"][0]["ErrorCode"] == "FindingNotFound"  # authorized
+    update = {"Workflow": {"Status": "RESOLVED"}, "Note": note, **field}
+    with pytest.raises(ClientError) as denied:
+        securityhub.batch_update_findings(FindingIdentifiers=[finding], **update)
+    assert denied.value.response["Error"]["Code"] == "AccessDeniedException"

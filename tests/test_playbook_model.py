@@ -82,6 +82,9 @@ def test_both_playbooks_ship_and_load() -> None:
     root = load_playbook("root-use")
     assert root.name == "root-use"
     assert [s.kind for s in root.steps] == [
+        # An administrator's (its grants are never the operator's), first: a caller who may not
+        # write the self-service MFA policy stops before anything is changed.
+        "mfa-self-service-policy",
         "iam-group",
         "group-managed-policy",
         "iam-user",
@@ -100,10 +103,12 @@ def test_both_playbooks_ship_and_load() -> None:
     assert root.variables["user"].required
     assert root.variables["group"].default == "Administrators"
     assert root.variables["policy"].default == "AdministratorAccess"
+    assert root.steps[0].when == root.steps[-3].when == {"var": "mfa_self_service", "in": [True]}
     onboard = load_playbook("onboard-user")
     assert onboard.name == "onboard-user"
-    assert onboard.steps[0].kind == "iam-group"
-    assert onboard.steps[0].params["existing"] is True  # never creates the group
+    assert onboard.steps[0].kind == "mfa-self-service-policy"
+    assert onboard.steps[1].kind == "iam-group"
+    assert onboard.steps[1].params["existing"] is True  # never creates the group
     assert onboard.variables["group"].required
     assert "group-managed-policy" not in {s.kind for s in onboard.steps}
     assert [s.kind for s in onboard.steps][-3:] == [

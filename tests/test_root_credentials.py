@@ -946,7 +946,18 @@ def test_root_use_policy_leaves_root_steps_out(cli: Any) -> None:
     # Root needs no IAM permission to delete its own keys: the operator's policy stays least.
     # (The access-key step may delete a key of the user it makes, after a lost answer: that
     # grant is on the user, never on root's keys.)
-    doc = json.loads(cli("permissions").out)
+    # Even when the run would delete root's keys (--delete-root-keys).
+    r = cli(
+        "permissions",
+        "--var",
+        "user=alice",
+        "--var",
+        "access=programmatic",
+        "--var",
+        "delete_root_keys=true",
+    )
+    assert r.code == 0, r.err
+    doc = json.loads(r.out)
     deleting = [s for s in doc["Statement"] if "iam:DeleteAccessKey" in s["Action"]]
     assert deleting
     for statement in deleting:

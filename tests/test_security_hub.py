@@ -420,15 +420,19 @@ def test_permissions_for_security_hub(cli: Any) -> None:
     )
     [statement] = [s for s in doc["Statement"] if "securityhub:BatchImportFindings" in s["Action"]]
     assert statement["Resource"] == (f"arn:aws:securityhub:*:{ACCOUNT}:product/{ACCOUNT}/default")
-    # Detection marks nothing RESOLVED: only a remediation's policy may change the workflow.
-    assert not [s for s in doc["Statement"] if "securityhub:BatchUpdateFindings" in s["Action"]]
+    # Detection marks nothing RESOLVED: it may only reopen (NEW), a remediation resolve.
+    status = "securityhub:ASFFSyntaxPath/Workflow.Status"
+    [reopen] = [s for s in doc["Statement"] if "securityhub:BatchUpdateFindings" in s["Action"]]
+    assert reopen["Condition"]["StringEquals"] == {status: ["NEW"]}
     fixing = json.loads(
         cli("permissions", "--var", "user=alice", "--security-hub", "--account", ACCOUNT).out
     )
     [resolve] = [s for s in fixing["Statement"] if "securityhub:BatchUpdateFindings" in s["Action"]]
     assert resolve["Resource"] == f"arn:aws:securityhub:*:{ACCOUNT}:hub/default"
+    assert resolve["Condition"]["StringEquals"] == {status: ["NEW", "RESOLVED"]}
     anywhere = json.loads(cli("permissions", "--var", "user=alice", "--security-hub").out)
-    assert [s["Resource"] for s in anywhere["Statement"][-2:]] == [
+    assert [s["Resource"] for s in anywhere["Statement"][-3:]] == [
         "arn:aws:securityhub:*:*:product/*/default",
+        "arn:aws:securityhub:*:*:hub/default",
         "arn:aws:securityhub:*:*:hub/default",
     ]

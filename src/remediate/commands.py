@@ -1057,25 +1057,28 @@ def secrets_forget(
 
 def permissions(request: PermissionsRequest) -> int:
     """Print the least-privilege IAM policy (JSON): detection and a playbook's steps (and the
-    sweep's needs), or what the management account needs for root-credentials."""
-    from remediate.output import print_json
-    from remediate.permissions import policy, root_credentials_policy
+    sweep's needs), its administrative steps' on their own, or what the management account
+    needs for root-credentials. A name given as ``*`` is warned about on standard error."""
+    from remediate.output import print_json, write_line
+    from remediate.permissions import policy, root_credentials_policy, wildcard_warnings
 
     if request.root_credentials:
         print_json(root_credentials_policy(request.partition))
         return EXIT_OK
-    print_json(
-        policy(
-            request.playbook,
-            variables=request.variables,
-            account=request.account,
-            partition=request.partition,
-            detect_only=request.detect_only,
-            organization_role=request.organization_role,
-            cloudtrail=request.cloudtrail,
-            security_hub=request.security_hub,
-        )
+    document = policy(
+        request.playbook,
+        variables=request.variables,
+        account=request.account,
+        partition=request.partition,
+        detect_only=request.detect_only,
+        organization_role=request.organization_role,
+        cloudtrail=request.cloudtrail,
+        security_hub=request.security_hub,
+        administrative=request.administrative,
     )
+    for warning in wildcard_warnings(document, request.variables):
+        write_line(f"Warning: {warning}.", sys.stderr)
+    print_json(document)
     return EXIT_OK
 
 

@@ -881,8 +881,8 @@ def render_security_hub(console: Console, results: Sequence[Any]) -> None:
             found = ", ".join(f"{safe(f.id)} ({safe(f.code)})" for f in r.unresolved)
             denied = any(f.code.startswith("AccessDenied") for f in r.unresolved)
             tip = (
-                "add the action to the caller's policy (`remediate permissions --security-hub` "
-                "prints it), or set the workflow in Security Hub."
+                "add the action to the caller's policy (`remediate permissions --var user=NAME "
+                "--security-hub` prints it), or set the workflow in Security Hub."
                 if denied
                 else "set the workflow in Security Hub, or rerun the remediation."
             )

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 from remediate.steps.base import ANY_RESOURCE, Arns
 
 if TYPE_CHECKING:
+    from remediate.errors import InputError
     from remediate.steps.base import Grant
 
 # sts:GetCallerIdentity needs no permission, so it is not listed. IAM scopes none of these to a
@@ -26,25 +27,49 @@ _SID_BY_TYPE = {"user": "Users", "group": "Groups", "mfa": "MfaDevices", "policy
 
 
 def playbook_grants(
-    playbook_ref: str, variables: Mapping[str, str], arns: Arns
+    playbook_ref: str, variables: Mapping[str, str], arns: Arns, *, administrative: bool = False
 ) -> tuple[str, list[Grant]]:
-    """The playbook's name, and what each step a run with these ``--var`` values may take needs
-    (remediate.playbook.model.policy_steps: a required variable not given is any name). Steps
-    that act as the root user need nothing of the operator: root's own credentials, or an
-    sts:AssumeRoot task session whose permissions are its AWS task policy."""
-    from remediate.errors import InputError
+    """The playbook's name, and what each step a run with these ``--var`` values takes needs
+    (remediate.playbook.model.policy_steps): the operator's steps, or with ``administrative``
+    the administrator's. Steps that act as the root user need nothing of anybody's policy:
+    root's own credentials, or an sts:AssumeRoot task session whose permissions are its AWS task
+    policy."""
     from remediate.playbook.model import load_playbook, policy_steps
+    from remediate.steps.base import registry
 
     book = load_playbook(playbook_ref)
-    steps = [step for step in policy_steps(book, variables) if not step.acts_as_root]
+    steps = policy_steps(book, variables, administrative=administrative)
     if not steps:
-        raise InputError(
-            f"every step of {book.name} acts as the root user (in an sts:AssumeRoot task "
+        kinds = [registry()[spec.kind] for spec in book.steps]
+        raise _nothing_to_grant(book.name, kinds, administrative=administrative)
+    return book.name, [grant for step in steps for grant in step.grants(arns)]
+
+
+def _nothing_to_grant(name: str, kinds: Sequence[Any], *, administrative: bool) -> InputError:
+    from remediate.errors import InputError
+
+    if all(kind.acts_as_root for kind in kinds):
+        return InputError(
+            f"every step of {name} acts as the root user (in an sts:AssumeRoot task "
             "session): the operator needs no IAM action for them",
             tip="`remediate permissions --root-credentials` prints what the management "
             "account needs to open those sessions",
         )
-    return book.name, [grant for step in steps for grant in step.grants(arns)]
+    if administrative:
+        return InputError(
+            f"no step of {name} that such a run takes is administrative: the operator's "
+            "policy is all it needs",
+            tip=f"`remediate permissions {name}` without --administrative prints it",
+        )
+    if all(kind.administrative or kind.acts_as_root for kind in kinds):
+        return InputError(
+            f"every step of {name} is administrative: its policy is an administrator's",
+            tip=f"`remediate permissions {name} --administrative` prints it",
+        )
+    return InputError(
+        f"no step of {name} needs the operator's IAM actions in a run with these --var values",
+        tip="check the --var values against `remediate playbook show " + name + "`",
+    )
 
 
 def statements(grants: Sequence[Grant], sid_prefix: str) -> list[dict[str, Any]]:
@@ -113,12 +138,21 @@ def policy(
     organization_role: str | None = None,
     cloudtrail: bool = False,
     security_hub: bool = False,
+    administrative: bool = False,
 ) -> dict[str, Any]:
     """An IAM policy document: detection, plus (unless ``detect_only``) the playbook's actions
     on the resources a run with ``variables`` touches in ``account`` (any account when
     ``None``), plus (with ``organization_role``) listing the organization's accounts and
     assuming that role in each; the role in each member account needs the rest of this policy.
-    ``cloudtrail`` and ``security_hub`` add what those options of root-use need."""
+    ``cloudtrail`` and ``security_hub`` add what those options of root-use need.
+
+    With ``administrative``, only what the playbook's administrative steps need (writing the
+    self-service MFA policy): an administrator's, never in the operator's policy."""
+    arns = Arns(partition, account or "*")
+    if administrative:
+        name, grants = playbook_grants(playbook_ref, variables or {}, arns, administrative=True)
+        prefix = "Administrative" + "".join(word.capitalize() for word in name.split("-"))
+        return {"Version": "2012-10-17", "Statement": statements(grants, prefix)}
     document: list[dict[str, Any]] = [
         {
             "Sid": "DetectRootUse",
@@ -128,7 +162,6 @@ def policy(
         }
     ]
     if not detect_only:
-        arns = Arns(partition, account or "*")
         name, grants = playbook_grants(playbook_ref, variables or {}, arns)
         prefix = "Playbook" + "".join(word.capitalize() for word in name.split("-"))
         document.extend(statements(grants, prefix))
@@ -141,9 +174,59 @@ def policy(
     return {"Version": "2012-10-17", "Statement": document}
 
 
+# What a name given as "*" opens up, by resource type: the holder may do the write actions the
+# policy grants there to every one of them.
+_EVERY = {
+    "user": "every IAM user in the account, administrators included",
+    "group": "every IAM group in the account, administrators groups included",
+    "mfa": "every virtual MFA device in the account, other users' included",
+}
+_READS = ("Get", "List")
+
+
+def wildcard_warnings(document: Mapping[str, Any], variables: Mapping[str, str]) -> list[str]:
+    """What ``--var NAME='*'`` makes ``document`` grant: the write actions on every user, group
+    or MFA device of the account, and what its holder can do with them. One line each."""
+    wild = sorted(name for name, value in variables.items() if value == "*")
+    if not wild:
+        return []
+    writes: dict[str, set[str]] = {}
+    for statement in document["Statement"]:
+        resources = statement["Resource"]
+        for arn in [resources] if isinstance(resources, str) else resources:
+            kind, _, name = arn.split(":", 5)[-1].partition("/")
+            if name == "*" and kind in _EVERY:
+                writes.setdefault(kind, set()).update(
+                    a for a in statement["Action"] if not a.split(":")[1].startswith(_READS)
+                )
+    given = ", ".join(f"--var {name}='*'" for name in wild)
+    lines = [
+        f"{given} grants {', '.join(sorted(actions))} on {_EVERY[kind]}"
+        for kind, actions in sorted(writes.items(), key=lambda item: list(_EVERY).index(item[0]))
+        if actions
+    ]
+    takeover = writes.get("user", set()) & {
+        "iam:CreateAccessKey",
+        "iam:CreateLoginProfile",
+        "iam:UpdateLoginProfile",
+    }
+    if takeover:
+        lines.append(
+            "whoever holds this policy can create access keys for and reset the password of any "
+            "user, administrators included, and so act as any of them: name the user instead "
+            "(--var user=NAME) unless that is what you mean"
+        )
+    elif "iam:AddUserToGroup" in writes.get("group", set()):
+        lines.append(
+            "whoever holds this policy can add users to any group, an administrators group "
+            "included: name the group instead (--var group=NAME) unless that is what you mean"
+        )
+    return lines
+
+
 def cloudtrail_statements() -> list[dict[str, Any]]:
-    """--cloudtrail: look root's events up in the event history (LookupEvents takes no resource),
-    and, for --cloudtrail-regions all, list the account's enabled regions."""
+    """--cloudtrail: look root's events up in the event history (LookupEvents takes no resource)
+    of every enabled region (which DescribeRegions lists)."""
     return [
         {
             "Sid": "LookUpRootActivity",
@@ -160,32 +243,71 @@ def cloudtrail_statements() -> list[dict[str, Any]]:
     ]
 
 
+# The fields a customer may update with BatchUpdateFindings (Security Hub user guide, "Available
+# fields for BatchUpdateFindings") besides the two remediate sets (Workflow.Status and Note), as
+# the securityhub:ASFFSyntaxPath/ condition keys name them: AWS's own managed policy
+# AWSSystemsManagerOpsDataSyncServiceRolePolicy names these paths (Severity's from the user guide's
+# "Severity.Label" and BatchUpdateFindings' SeverityUpdate). A request that sets any of them
+# carries the key, so the grant's Null "true" on each refuses it.
+ASFF_PATH = "securityhub:ASFFSyntaxPath/"
+NOT_UPDATED_FIELDS = (
+    "Confidence",
+    "Criticality",
+    "RelatedFindings",
+    "Severity.Label",
+    "Severity.Normalized",
+    "Severity.Product",
+    "Types",
+    "UserDefinedFields.key",
+    "UserDefinedFields.value",
+    "VerificationState",
+)
+# A detection run reopens a finding (root used after a recorded remediation); a remediation
+# resolves it. Each with a note saying why.
+REOPEN = "NEW"
+RESOLVE = "RESOLVED"
+
+
 def security_hub_statements(
     account: str | None, partition: str = "aws", *, resolve: bool = True
 ) -> list[dict[str, Any]]:
     """--security-hub: import findings as the account's default product (in any region), the
-    only product an account may import its own findings as; and, unless detection only
-    (``resolve`` false: it closes nothing), mark those a remediation closed RESOLVED, which the
-    Service Authorization Reference scopes to the account's hub."""
+    only product an account may import its own findings as; read the account's findings (to
+    find remediate's own and their workflow); and update a finding's workflow status and note,
+    nothing else: NEW (reopen) or, unless detection only (``resolve`` false), RESOLVED.
+
+    GetFindings and BatchUpdateFindings are authorized on the account's hub, which holds every
+    product's findings (and, in a Security Hub administrator account, its members'): no
+    condition key limits them to a product or an account. The ASFF path keys limit what an
+    update may change, so at most a finding's workflow status goes to NEW or RESOLVED with a
+    note, whichever product it is from."""
     who = account or "*"
-    statements: list[dict[str, Any]] = [
+    hub = f"arn:{partition}:securityhub:*:{who}:hub/default"
+    statuses = [REOPEN, RESOLVE] if resolve else [REOPEN]
+    return [
         {
             "Sid": "ImportFindingsToSecurityHub",
             "Effect": "Allow",
             "Action": ["securityhub:BatchImportFindings"],
             "Resource": f"arn:{partition}:securityhub:*:{who}:product/{who}/default",
-        }
+        },
+        {
+            "Sid": "ReadFindingsInSecurityHub",
+            "Effect": "Allow",
+            "Action": ["securityhub:GetFindings"],
+            "Resource": hub,
+        },
+        {
+            "Sid": "UpdateFindingWorkflowInSecurityHub",
+            "Effect": "Allow",
+            "Action": ["securityhub:BatchUpdateFindings"],
+            "Resource": hub,
+            "Condition": {
+                "StringEquals": {ASFF_PATH + "Workflow.Status": statuses},
+                "Null": {ASFF_PATH + field: "true" for field in NOT_UPDATED_FIELDS},
+            },
+        },
     ]
-    if resolve:
-        statements.append(
-            {
-                "Sid": "ResolveFindingsInSecurityHub",
-                "Effect": "Allow",
-                "Action": ["securityhub:BatchUpdateFindings"],
-                "Resource": f"arn:{partition}:securityhub:*:{who}:hub/default",
-            }
-        )
-    return statements
 
 
 def organization_statements(role: str, partition: str = "aws") -> list[dict[str, Any]]:

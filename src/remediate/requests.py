@@ -578,6 +578,7 @@ class PermissionsRequest:
     root_credentials: bool = False
     cloudtrail: bool = False
     security_hub: bool = False
+    administrative: bool = False
 
 
 def permissions_request(
@@ -592,10 +593,13 @@ def permissions_request(
     root_credentials: bool = False,
     cloudtrail: bool = False,
     security_hub: bool = False,
+    administrative: bool = False,
 ) -> PermissionsRequest:
     """``permissions``' options: ``--var KEY=VALUE`` once per key, a 12-digit ``--account``, the
     partition of ``--region``, else of the region the AWS configuration gives (``aws`` without
-    one). --root-credentials prints a policy of its own: it takes no other choice but the region."""
+    one). --root-credentials prints a policy of its own: it takes no other choice but the region.
+    --administrative prints the playbook's administrative steps' alone: what detection, a sweep,
+    CloudTrail and Security Hub need is the operator's."""
     from remediate.aws.session import configured_region, partition_of_region
 
     if root_credentials and (
@@ -610,6 +614,16 @@ def permissions_request(
         raise InputError(
             "--cloudtrail and --security-hub add to root-use's policy: `remediate "
             "root-credentials` needs neither"
+        )
+    if administrative and (
+        root_credentials or detect_only or organization or cloudtrail or security_hub
+    ):
+        raise InputError(
+            "--administrative prints what a playbook's administrative steps need, and nothing "
+            "else: it takes no --root-credentials, --detect-only, --organization, --cloudtrail "
+            "or --security-hub",
+            tip="print the operator's policy with those options, and the administrator's on its "
+            "own",
         )
     given = playbook_variables(variables)
     region = region or configured_region()
@@ -632,6 +646,7 @@ def permissions_request(
         root_credentials=root_credentials,
         cloudtrail=cloudtrail,
         security_hub=security_hub,
+        administrative=administrative,
     )
 
 

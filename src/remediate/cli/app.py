@@ -435,8 +435,8 @@ def permissions(
         bool,
         typer.Option(
             "--cloudtrail",
-            help="Add what root-use --cloudtrail needs: cloudtrail:LookupEvents (and "
-            "ec2:DescribeRegions for --cloudtrail-regions all).",
+            help="Add what root-use --cloudtrail needs: cloudtrail:LookupEvents, and "
+            "ec2:DescribeRegions to list the enabled regions.",
         ),
     ] = False,
     security_hub: Annotated[
@@ -444,14 +444,24 @@ def permissions(
         typer.Option(
             "--security-hub",
             help="Add what root-use --security-hub needs: securityhub:BatchImportFindings as the "
-            "account's default product, and securityhub:BatchUpdateFindings to mark remediated "
-            "findings RESOLVED.",
+            "account's default product, securityhub:GetFindings, and "
+            "securityhub:BatchUpdateFindings of the workflow status (NEW, or RESOLVED after a "
+            "remediation) and note only.",
+        ),
+    ] = False,
+    administrative: Annotated[
+        bool,
+        typer.Option(
+            "--administrative",
+            help="Instead: what the playbook's administrative steps need (writing the "
+            "self-service MFA policy), which the operator's policy never holds.",
         ),
     ] = False,
 ) -> None:
     """Print the least-privilege IAM policy (JSON) for detection and a playbook's steps, scoped
-    to the users, groups and MFA devices a run with these --var values touches (a required
-    variable left out stands for any name)."""
+    to the users, groups and MFA devices a run with these --var values touches: a required
+    variable must be given (--var user='*' asks for any user, with a warning), and a step counts
+    only when its `when` holds for the given values and the playbook's defaults."""
     from remediate import commands
     from remediate.requests import permissions_request
 
@@ -466,6 +476,7 @@ def permissions(
         root_credentials=root_credentials,
         cloudtrail=cloudtrail,
         security_hub=security_hub,
+        administrative=administrative,
     )
     raise typer.Exit(commands.permissions(request))
 

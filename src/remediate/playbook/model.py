@@ -529,26 +529,85 @@ def _build(
 WILDCARD = "*"
 
 
-def policy_steps(playbook: Playbook, given: Mapping[str, Any]) -> list[AnyStep]:
-    """Every step a run of ``playbook`` may take with the variables ``given`` (``--var``), for
-    its least-privilege policy.
+def policy_steps(
+    playbook: Playbook, given: Mapping[str, Any], *, administrative: bool = False
+) -> list[AnyStep]:
+    """The steps whose grants make ``playbook``'s least-privilege policy for a run with the
+    variables ``given`` (``--var``): the operator's, or with ``administrative`` the
+    administrator's (Step.administrative). Steps that act as the root user are never in it.
 
-    A required text variable that is not given is the wildcard ``*`` (any user, any group); one
-    of another type, and an optional one, takes its default as a run would. A step whose ``when``
-    depends on a variable that is not given is included: a run may choose it.
+    A step counts when its ``when`` holds for the given values and the playbook's defaults, as
+    the run decides: the policy grants what that run does, not what some other run might. For
+    the administrative policy, written once for whatever runs follow, a ``when`` on a variable
+    not given counts the step in.
+
+    A required variable a counted step uses must be given (exit 2): the policy is scoped to the
+    users and groups the run names. ``*`` given for a required text variable stands for any name,
+    and only then; the caller says what that allows.
     """
-    values = _bind_given(playbook, given)
+    wild = {
+        name
+        for name, value in given.items()
+        if value == WILDCARD
+        and name in playbook.variables
+        and playbook.variables[name].required
+        and playbook.variables[name].type == "string"
+    }
+    values = _bind_given(playbook, {k: v for k, v in given.items() if k not in wild})
+    values.update(dict.fromkeys(wild, WILDCARD))
     for name, var in playbook.variables.items():
-        if name in values:
-            continue
-        if var.required and var.type == "string":
-            values[name] = WILDCARD
-        else:
+        if name not in values and not var.required:
             values[name] = var.default if var.default is not None else _empty(var.type)
-    return [
-        _build(playbook, spec, values, wildcards=True)
+    kinds = registry()
+    specs = [
+        spec
         for spec in playbook.steps
-        if spec.when is None
-        or spec.when["var"] not in given
-        or values[spec.when["var"]] in spec.when["in"]
+        if kinds[spec.kind].administrative == administrative
+        and not kinds[spec.kind].acts_as_root
+        and _counted(spec, values, given, administrative=administrative)
     ]
+    missing = sorted(
+        name
+        for name, var in playbook.variables.items()
+        if var.required and name not in values and any(name in _uses(spec) for spec in specs)
+    )
+    if missing:
+        what = ", ".join(repr(name) for name in missing)
+        raise InputError(
+            f"{playbook.path}: variable{'s' * (len(missing) != 1)} {what} "
+            f"{'is' if len(missing) == 1 else 'are'} required: the policy is scoped to the "
+            "IAM names a run uses",
+            tip=" ".join(f"--var {name}=NAME" for name in missing)
+            + f" (--var {missing[0]}='*' for any name, which grants it on every one)",
+        )
+    return [_build(playbook, spec, values, wildcards=True) for spec in specs]
+
+
+def _counted(
+    spec: StepSpec, values: Mapping[str, Any], given: Mapping[str, Any], *, administrative: bool
+) -> bool:
+    """Whether a run with ``values`` takes the step (see policy_steps)."""
+    if spec.when is None:
+        return True
+    name = spec.when["var"]
+    if name not in values or (administrative and name not in given):
+        return True
+    return bool(values[name] in spec.when["in"])
+
+
+def _uses(spec: StepSpec) -> set[str]:
+    """The variables a step's fields and ``when`` refer to."""
+
+    def refs(value: Any) -> set[str]:
+        if isinstance(value, str):
+            return set(_REF.findall(value))
+        if isinstance(value, dict):
+            return {r for v in value.values() for r in refs(v)}
+        if isinstance(value, list):
+            return {r for v in value for r in refs(v)}
+        return set()
+
+    used = refs(dict(spec.params))
+    if spec.when is not None:
+        used.add(spec.when["var"])
+    return used

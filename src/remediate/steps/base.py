@@ -323,6 +323,11 @@ class Step(Generic[S]):
     # sts:AssumeRoot task session): no IAM policy of the operator applies, so the operator's
     # least-privilege policy leaves its actions out.
     acts_as_root: ClassVar[bool] = False
+    # The step writes what only an administrator may (a customer-managed policy's document): a
+    # principal that may both write a policy and attach it can grant itself anything, so the
+    # operator's policy never holds these grants; `remediate permissions --administrative`
+    # prints them on their own.
+    administrative: ClassVar[bool] = False
 
     def __init__(self, step_id: str, params: Mapping[str, Any]) -> None:
         self.id = step_id
@@ -367,6 +372,7 @@ BUILT_IN = (
     "remediate.steps.iam",
     "remediate.steps.virtual_mfa",
     "remediate.steps.self_service",
+    "remediate.steps.self_service_policy",
     "remediate.steps.root",
 )
 

@@ -89,7 +89,10 @@ class GroupStep(Step[None]):
     permissions = ("iam:GetGroup", "iam:CreateGroup")
 
     def grants(self, arns: Arns) -> list[Grant]:
-        return [Grant(self.permissions, (arns.group(self.params["group"]),))]
+        group = (arns.group(self.params["group"]),)
+        if self.params.get("existing"):
+            return [Grant(("iam:GetGroup",), group)]  # it never creates the group
+        return [Grant(self.permissions, group)]
 
     def resource(self, ctx: StepContext) -> str:
         return str(self.params["group"])

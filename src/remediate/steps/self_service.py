@@ -1,13 +1,16 @@
 """The mfa-self-service step: the user enrolls their own MFA device, and until they sign in with
 it they can do nothing else.
 
-A customer-managed policy, created once per account from AWS's documented example "AWS: Allows
+A customer-managed policy, made once per account from AWS's documented example "AWS: Allows
 MFA-authenticated IAM users to manage their own MFA device on the Security credentials page" (IAM
 User Guide, reference_policies_examples_aws_my-sec-creds-self-manage-mfa-only), is attached to the
 user: it lets them create a virtual MFA device of any name, enable and resync it on their own
 user, and denies everything else while they are not signed in with MFA. The operator never holds
-the seed. A policy an earlier version of remediate created from the example as it was then is
-brought up to date with a new default version.
+the seed.
+
+Writing that policy is an administrator's task (remediate.steps.self_service_policy): whoever may
+both change a policy's document and attach it can attach ``"Action": "*"`` to anybody. This step
+only reads the policy, refuses one that says anything but AWS's example, and attaches it.
 """
 
 from __future__ import annotations
@@ -16,12 +19,10 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from remediate.aws.calls import ALREADY_EXISTS
-from remediate.errors import AwsError, InputError
+from remediate.errors import InputError
 from remediate.steps.base import (
     Arns,
     Change,
-    EntityKind,
     FieldSpec,
     Grant,
     Step,
@@ -166,15 +167,52 @@ def _document(raw: Any) -> Any:
     return raw
 
 
+# The policy's default name, and the shipped playbook that only writes it (an administrator's).
+DEFAULT_POLICY = "RemediateSelfServiceMFA"
+ADMINISTRATIVE_PLAYBOOK = "mfa-self-service-policy"
+
+
+def policy_state(ctx: StepContext, step_id: str, name: str, arn: str) -> str | None:
+    """``None`` when the policy does not exist, ``"current"`` when it says AWS's example,
+    ``"outdated"`` when it says what an earlier remediate wrote. Anything else is refused: a
+    policy of that name made by someone else may grant anything."""
+    from remediate.aws.calls import call_or_none
+
+    found = call_or_none(ctx.iam, "GetPolicy", PolicyArn=arn)
+    if found is None:
+        return None
+    version = ctx.call(
+        "GetPolicyVersion",
+        about=(("policy", name),),
+        PolicyArn=arn,
+        VersionId=found["Policy"]["DefaultVersionId"],
+    )
+    document = _document(version["PolicyVersion"]["Document"])
+    ctx.saw("policy", name)
+    if document == self_service_document(ctx.partition):
+        return "current"
+    if document in outdated_documents(ctx.partition):
+        return "outdated"
+    raise InputError(
+        f"step {step_id!r}: the customer-managed policy {name} exists in account "
+        f"{ctx.account_id} and says something other than AWS's self-service MFA example: "
+        "it is not attached",
+        tip=f"check it (aws iam get-policy-version --policy-arn {arn} ...) and delete it "
+        "if it is a leftover, or name another policy in the playbook",
+    )
+
+
+def administrator_command(name: str) -> str:
+    """The command an administrator runs to create or update the policy ``name``."""
+    given = "" if name == DEFAULT_POLICY else f" --var self_service_policy={name}"
+    return f"remediate playbook run {ADMINISTRATIVE_PLAYBOOK}{given}"
+
+
 @dataclass(frozen=True)
 class SelfServicePlan:
-    """Whether to create the policy, to bring remediate's outdated one up to date, and to attach
-    it (its ARN)."""
+    """The policy's ARN, to attach."""
 
-    create: bool
-    attach: bool
     arn: str
-    update: bool = False
 
 
 @register
@@ -186,10 +224,10 @@ class MfaSelfServiceStep(Step[SelfServicePlan]):
       kind: mfa-self-service
       with: {user: alice, policy: RemediateSelfServiceMFA}
     ```
-    Creates the customer-managed policy ``policy`` from AWS's example (once per account) and
-    attaches it to the user. No device is created: at first sign-in the user assigns their own.
-    A policy of that name an earlier remediate created from the example as it was then gets a new
-    default version; one saying anything else is refused.
+    Attaches the customer-managed policy ``policy``, which must say AWS's example: written by an
+    earlier ``mfa-self-service-policy`` step of the run (an administrator's), or already there.
+    No device is created: at first sign-in the user assigns their own. A policy of that name
+    saying anything else is refused.
     """
 
     kind = "mfa-self-service"
@@ -200,33 +238,18 @@ class MfaSelfServiceStep(Step[SelfServicePlan]):
     permissions = (
         "iam:GetPolicy",
         "iam:GetPolicyVersion",
-        "iam:CreatePolicy",
-        "iam:ListPolicyVersions",
-        "iam:CreatePolicyVersion",
-        "iam:DeletePolicyVersion",
         "iam:ListAttachedUserPolicies",
         "iam:AttachUserPolicy",
     )
-    # CreatePolicy, or DeletePolicyVersion and CreatePolicyVersion; then AttachUserPolicy.
-    writes_per_change = 3
 
     def grants(self, arns: Arns) -> list[Grant]:
         user = (arns.user(self.params["user"]),)
         policy = policy_arn(self.params["policy"], arns.account, arns.partition)
         # AttachUserPolicy is scoped to the user only: the condition keeps it to this policy.
+        # Reading the policy lets the run compare its document; writing it is administrative.
         operator = "ArnLike" if "*" in policy else "ArnEquals"
         return [
-            Grant(
-                (
-                    "iam:GetPolicy",
-                    "iam:GetPolicyVersion",
-                    "iam:CreatePolicy",
-                    "iam:ListPolicyVersions",
-                    "iam:CreatePolicyVersion",
-                    "iam:DeletePolicyVersion",
-                ),
-                (policy,),
-            ),
+            Grant(("iam:GetPolicy", "iam:GetPolicyVersion"), (policy,)),
             Grant(("iam:ListAttachedUserPolicies",), user),
             Grant(("iam:AttachUserPolicy",), user, {operator: {"iam:PolicyARN": policy}}),
         ]
@@ -242,66 +265,35 @@ class MfaSelfServiceStep(Step[SelfServicePlan]):
     def plan(self, ctx: StepContext) -> Change[SelfServicePlan]:
         user, name = self.params["user"], self.params["policy"]
         arn = policy_arn(name, ctx.account_id, ctx.partition)
-        found = self._exists(ctx, name, arn)
-        create = found is None
-        update = found == "outdated"
-        if create:
-            ctx.plan_create("policy", name)
-        attach = create or ctx.will_create("user", user) or not self._attached(ctx, user, arn)
-        details = []
-        if create:
-            details.append(
-                f"create the customer-managed policy {name} from AWS's example: it denies "
-                "everything but managing one's own MFA device and password until signed in "
-                "with MFA"
-            )
-        if update:
-            details.append(
-                f"update the customer-managed policy {name} (made by an earlier remediate) to "
-                "AWS's current example, as its new default version: the MFA device may have any "
-                "name, not only the user's"
-            )
-        if attach:
-            details.append(
-                f"attach it to {user}: at first sign-in {user} assigns their own MFA device, and "
-                "can do nothing else until signed in with it"
-            )
-        if not (create or update or attach):
+        created = ctx.will_create("policy", name)
+        if ("self-service-policy", name) not in ctx.ensured:
+            # No earlier step of this run writes it: it must be there and say AWS's example.
+            self._require_current(ctx, name, arn)
+        attach = created or ctx.will_create("user", user) or not self._attached(ctx, user, arn)
+        if not attach:
             return Change(arn, "none", [f"{name} is attached to {user}"])
         return Change(
             arn,
-            "create" if create else "update",
-            details,
-            state=SelfServicePlan(create, attach, arn, update),
+            "update",
+            [
+                f"attach the customer-managed policy {name} to {user}: at first sign-in {user} "
+                "assigns their own MFA device, and can do nothing else until signed in with it"
+            ],
+            state=SelfServicePlan(arn),
         )
 
-    def _exists(self, ctx: StepContext, name: str, arn: str) -> str | None:
-        """``None`` when the policy does not exist, ``"current"`` when it says AWS's example,
-        ``"outdated"`` when it says what an earlier remediate wrote. Anything else is refused: a
-        policy of that name made by someone else may grant anything."""
-        from remediate.aws.calls import call_or_none
-
-        found = call_or_none(ctx.iam, "GetPolicy", PolicyArn=arn)
-        if found is None:
-            return None
-        version = ctx.call(
-            "GetPolicyVersion",
-            about=(("policy", name),),
-            PolicyArn=arn,
-            VersionId=found["Policy"]["DefaultVersionId"],
-        )
-        document = _document(version["PolicyVersion"]["Document"])
-        ctx.saw("policy", name)
-        if document == self_service_document(ctx.partition):
-            return "current"
-        if document in outdated_documents(ctx.partition):
-            return "outdated"
+    def _require_current(self, ctx: StepContext, name: str, arn: str) -> None:
+        state = policy_state(ctx, self.id, name, arn)
+        if state == "current":
+            return
+        what = "does not exist" if state is None else "says what an earlier remediate wrote"
         raise InputError(
-            f"step {self.id!r}: the customer-managed policy {name} exists in account "
-            f"{ctx.account_id} and says something other than AWS's self-service MFA example: "
-            "it is not attached",
-            tip=f"check it (aws iam get-policy-version --policy-arn {arn} ...) and delete it "
-            "if it is a leftover, or name another policy in the playbook",
+            f"step {self.id!r}: the customer-managed policy {name} {what} in account "
+            f"{ctx.account_id}: writing it is an administrator's task, and no step of this run "
+            "does it; nothing was changed",
+            tip=f"an administrator runs `{administrator_command(name)}` in the account once "
+            f"(`remediate permissions {ADMINISTRATIVE_PLAYBOOK} --administrative` prints the "
+            "policy that needs), then rerun",
         )
 
     @staticmethod
@@ -311,60 +303,16 @@ class MfaSelfServiceStep(Step[SelfServicePlan]):
         )
         return any(p["PolicyArn"] == arn for p in attached)
 
-    def _update(self, ctx: StepContext, name: str, arn: str) -> None:
-        """A new default version saying AWS's current example; IAM keeps five versions at most,
-        so the oldest one not in use makes room."""
-        about: tuple[tuple[EntityKind, str], ...] = (("policy", name),)
-        versions = ctx.list("ListPolicyVersions", "Versions", about=about, PolicyArn=arn)
-        if len(versions) >= MAX_POLICY_VERSIONS:
-            oldest = min(
-                (v for v in versions if not v["IsDefaultVersion"]),
-                key=lambda v: v["CreateDate"],
-            )
-            ctx.call(
-                "DeletePolicyVersion", about=about, PolicyArn=arn, VersionId=oldest["VersionId"]
-            )
-        ctx.call(
-            "CreatePolicyVersion",
-            about=about,
-            PolicyArn=arn,
-            PolicyDocument=json.dumps(self_service_document(ctx.partition)),
-            SetAsDefault=True,
-        )
-
     def apply(self, ctx: StepContext, change: Change[SelfServicePlan]) -> Unchanged | None:
         user, name = self.params["user"], self.params["policy"]
         plan = change.planned
         ctx.outcome.user = user
         ctx.outcome.self_service_policy = plan.arn
-        if plan.update:
-            self._update(ctx, name, plan.arn)
-        if plan.create:
-            try:
-                ctx.call(
-                    "CreatePolicy",
-                    PolicyName=name,
-                    PolicyDocument=json.dumps(self_service_document(ctx.partition)),
-                    # No tags: tagging on create would need iam:TagPolicy too; what makes the
-                    # policy remediate's is its document, which every run checks.
-                    Description=DESCRIPTION,
-                )
-            except AwsError as exc:
-                if exc.code != ALREADY_EXISTS:
-                    raise
-                # Made by a concurrent run, or by this run's own request resent after a lost
-                # answer: attached only if it says what remediate writes (or wrote).
-                ctx.found_existing("policy", name)
-                if self._exists(ctx, name, plan.arn) == "outdated":
-                    self._update(ctx, name, plan.arn)
-                if not plan.attach:
-                    return Unchanged(f"the policy {name} existed already")
-        if plan.attach:
-            # Attaching an attached policy changes nothing: a resent request is harmless.
-            ctx.call(
-                "AttachUserPolicy",
-                about=(("user", user), ("policy", name)),
-                UserName=user,
-                PolicyArn=plan.arn,
-            )
+        # Attaching an attached policy changes nothing: a resent request is harmless.
+        ctx.call(
+            "AttachUserPolicy",
+            about=(("user", user), ("policy", name)),
+            UserName=user,
+            PolicyArn=plan.arn,
+        )
         return None

@@ -1,0 +1,178 @@
+"""The mfa-self-service-policy step, an administrator's: the customer-managed policy for
+self-service MFA exists and says AWS's current example.
+
+Administrative (Step.administrative): a principal that may write a policy's document and also
+attach that policy can give anybody anything, so the operator's least-privilege policy never
+holds these grants; `remediate permissions --administrative` prints them on their own. The
+operator's mfa-self-service step only reads the policy and attaches it.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+from remediate.aws.calls import ACCESS_DENIED_CODES, ALREADY_EXISTS
+from remediate.errors import AwsError
+from remediate.steps.base import (
+    Arns,
+    Change,
+    EntityKind,
+    FieldSpec,
+    Grant,
+    Step,
+    StepContext,
+    Unchanged,
+    register,
+)
+from remediate.steps.self_service import (
+    ADMINISTRATIVE_PLAYBOOK,
+    DESCRIPTION,
+    MAX_POLICY_VERSIONS,
+    administrator_command,
+    policy_arn,
+    policy_state,
+    self_service_document,
+)
+
+
+@dataclass(frozen=True)
+class PolicyWrite:
+    """The policy's ARN, and whether to create it (else: a new default version)."""
+
+    arn: str
+    create: bool
+
+
+@register
+class MfaSelfServicePolicyStep(Step[PolicyWrite]):
+    """The self-service MFA policy exists and says AWS's current example (administrative).
+
+    ```yaml
+    - id: mfa-self-service-policy
+      kind: mfa-self-service-policy
+      with: {policy: RemediateSelfServiceMFA}
+    ```
+    Creates the customer-managed policy ``policy`` from AWS's example, once per account; one an
+    earlier remediate wrote from the example as it was then gets a new default version; one
+    saying anything else is refused. Attaching it is the mfa-self-service step's.
+    """
+
+    kind = "mfa-self-service-policy"
+    fields = {"policy": FieldSpec("string", format="iam-policy-name")}
+    permissions = (
+        "iam:GetPolicy",
+        "iam:GetPolicyVersion",
+        "iam:CreatePolicy",
+        "iam:ListPolicyVersions",
+        "iam:CreatePolicyVersion",
+        "iam:DeletePolicyVersion",
+    )
+    administrative = True
+    reads_per_plan = 2  # the policy, and its default version's document
+    # CreatePolicy, or DeletePolicyVersion and CreatePolicyVersion.
+    writes_per_change = 2
+
+    def grants(self, arns: Arns) -> list[Grant]:
+        # That one policy, and no attach action of any kind.
+        policy = policy_arn(self.params["policy"], arns.account, arns.partition)
+        return [Grant(self.permissions, (policy,))]
+
+    def resource(self, ctx: StepContext) -> str:
+        return policy_arn(self.params["policy"], ctx.account_id, ctx.partition)
+
+    def ensures(self) -> frozenset[tuple[str, str]]:
+        return frozenset({("self-service-policy", str(self.params["policy"]))})
+
+    def plan(self, ctx: StepContext) -> Change[PolicyWrite]:
+        name = self.params["policy"]
+        arn = self.resource(ctx)
+        found = policy_state(ctx, self.id, name, arn)
+        if found == "current":
+            return Change(arn, "none", [f"{name} says AWS's current self-service MFA example"])
+        why = (
+            f"an administrative step: `remediate permissions {ADMINISTRATIVE_PLAYBOOK} "
+            "--administrative` prints what it needs, which the operator's policy never holds"
+        )
+        if found is None:
+            ctx.plan_create("policy", name)
+            return Change(
+                arn,
+                "create",
+                [
+                    f"create the customer-managed policy {name} from AWS's example: it denies "
+                    "everything but managing one's own MFA device and password until signed in "
+                    f"with MFA ({why})",
+                ],
+                state=PolicyWrite(arn, create=True),
+            )
+        return Change(
+            arn,
+            "update",
+            [
+                f"update the customer-managed policy {name} (made by an earlier remediate) to "
+                "AWS's current example, as its new default version: the MFA device may have any "
+                f"name, not only the user's ({why})"
+            ],
+            state=PolicyWrite(arn, create=False),
+        )
+
+    def apply(self, ctx: StepContext, change: Change[PolicyWrite]) -> Unchanged | None:
+        name = self.params["policy"]
+        plan = change.planned
+        try:
+            if not plan.create:
+                _update(ctx, name, plan.arn)
+                return None
+            try:
+                ctx.call(
+                    "CreatePolicy",
+                    PolicyName=name,
+                    PolicyDocument=json.dumps(self_service_document(ctx.partition)),
+                    # No tags: tagging on create would need iam:TagPolicy too; what makes the
+                    # policy remediate's is its document, which every run checks.
+                    Description=DESCRIPTION,
+                )
+            except AwsError as exc:
+                if exc.code != ALREADY_EXISTS:
+                    raise
+                # Made by a concurrent run, or by this run's own request resent after a lost
+                # answer: kept only if it says what remediate writes (or wrote).
+                ctx.found_existing("policy", name)
+                if policy_state(ctx, self.id, name, plan.arn) == "outdated":
+                    _update(ctx, name, plan.arn)
+                    return None
+                return Unchanged(f"the policy {name} existed already")
+        except AwsError as exc:
+            if exc.code not in ACCESS_DENIED_CODES:
+                raise
+            raise AwsError(
+                f"writing the customer-managed policy {name} is an administrator's task, and "
+                f"the caller may not ({exc.message})",
+                tip=f"an administrator runs `{administrator_command(name)}` in account "
+                f"{ctx.account_id} once (`remediate permissions {ADMINISTRATIVE_PLAYBOOK} "
+                "--administrative` prints the policy that needs)",
+                code=exc.code,
+                action=exc.action,
+            ) from exc
+        return None
+
+
+def _update(ctx: StepContext, name: str, arn: str) -> None:
+    """A new default version saying AWS's current example; IAM keeps five versions at most, so
+    the oldest one not in use makes room."""
+    about: tuple[tuple[EntityKind, str], ...] = (("policy", name),)
+    versions = ctx.list("ListPolicyVersions", "Versions", about=about, PolicyArn=arn)
+    if len(versions) >= MAX_POLICY_VERSIONS:
+        oldest = min(
+            (v for v in versions if not v["IsDefaultVersion"]),
+            key=lambda v: v["CreateDate"],
+        )
+        ctx.call("DeletePolicyVersion", about=about, PolicyArn=arn, VersionId=oldest["VersionId"])
+    ctx.call(
+        "CreatePolicyVersion",
+        about=about,
+        PolicyArn=arn,
+        PolicyDocument=json.dumps(self_service_document(ctx.partition)),
+        SetAsDefault=True,
+    )
