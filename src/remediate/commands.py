@@ -317,7 +317,7 @@ def _root_use_one_account(
         from remediate.export import import_verdict
 
         record = _hub_journal(request.aws.sandbox, identity.account_id, identity.arn)
-        hub = import_verdict(aws, verdict, record=record)
+        hub = import_verdict(aws, verdict, record=record, updated_by=identity.arn)
     if remediation is None:
         if request.output == "json":
             if request.security_hub:
@@ -387,17 +387,17 @@ def _remediate_one_account(
         raise run.failure
     resolved: frozenset[str] = frozenset()
     if verdict is not None:
-        from remediate.export import merged, resolve_verdict, resolved_by
+        from remediate.export import merged, record_remediation, resolved_by
 
         resolved = resolved_by(run)
         if hub is not None and resolved:
-            # The finding a completed remediation closed: imported again as PASSED, then marked
-            # RESOLVED (Security Hub resolves only its own controls' findings by itself).
+            # The findings a completed remediation closed keep what detection measured; the
+            # remediation records itself beside it, in their workflow (remediate.hub_workflow).
             record = _hub_journal(request.aws.sandbox, identity.account_id, identity.arn)
             hub = merged(
                 hub,
-                resolve_verdict(
-                    aws, verdict, run, resolved, updated_by=identity.arn, record=record
+                record_remediation(
+                    aws, verdict, run, resolved, hub, updated_by=identity.arn, record=record
                 ),
             )
     if request.output == "json":
@@ -515,7 +515,8 @@ def _import_sweep(
             )
             return verdict.account_id, ImportResult(verdict.account_id, "-", failed=(failed,))
         record = _hub_journal(sandbox, verdict.account_id, _caller(session))
-        return verdict.account_id, import_verdict(session.aws, verdict, record=record)
+        found = import_verdict(session.aws, verdict, record=record, updated_by=session.identity.arn)
+        return verdict.account_id, found
 
     judged = [a.verdict for a in result.accounts if a.verdict is not None and a.verdict.account_id]
     done = each_concurrently(judged, job, concurrency=concurrency, name="remediate-securityhub")
@@ -655,29 +656,34 @@ def _import_resolved(
     *,
     sandbox: bool,
 ) -> None:
-    """The findings each completed remediation closed, imported again as PASSED and marked
-    RESOLVED (in the account's own Security Hub); added to that account's import in ``hubs``."""
-    from remediate.export import merged, resolve_verdict
+    """Each completed remediation recorded on the findings it closed (in the account's own
+    Security Hub, remediate.hub_workflow); added to that account's import in ``hubs``."""
+    from remediate.export import merged, record_remediation
     from remediate.securityhub import FailedFinding, ImportResult
     from remediate.sweep import one_line
 
     for a in result.accounts:
         closed = resolved.get(a.account_id)
-        if a.verdict is None or not closed:
+        imported = hubs.get(a.account_id)
+        if a.verdict is None or not closed or imported is None:
             continue
         try:
             session = opener(a.account_id)
             record = _hub_journal(sandbox, a.account_id, _caller(session))
-            found = resolve_verdict(
+            found = record_remediation(
                 session.aws,
                 a.verdict,
                 runs[a.account_id],
                 closed,
+                imported,
                 updated_by=session.identity.arn,
                 record=record,
             )
         except RemediateError as exc:
-            failed = FailedFinding(f"remediate/{a.account_id}/*", "Error", one_line(exc.message))
+            # No session to record with: the import stands, the workflow is left (a warning).
+            failed = FailedFinding(
+                f"remediate/{a.account_id}/*", "Error", one_line(exc.message), "resolve"
+            )
             found = ImportResult(a.account_id, "-", failed=(failed,))
         both = merged(hubs.get(a.account_id), found)
         if both is not None:
