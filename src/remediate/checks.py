@@ -143,6 +143,8 @@ def _root_use(verdict: Verdict, check: Check, account: str, resolved: bool) -> C
         )
     if not verdict.root_in_use:
         text = f"The root user of {account} was not used within {window}"
+        if verdict.cloudtrail is not None:
+            text += "; " + _cloudtrail_text(verdict)
         return CheckResult(
             check, account, partition, PASSED, text + ".", verdict.last_used, resolved=resolved
         )
@@ -151,7 +153,7 @@ def _root_use(verdict: Verdict, check: Check, account: str, resolved: bool) -> C
         parts.append(f"last at {verdict.last_used.isoformat()}")
     if verdict.evidence:
         parts.append("credentials: " + ", ".join(e.credential for e in verdict.evidence))
-    if verdict.cloudtrail is not None and events:
+    if verdict.cloudtrail is not None:
         parts.append(_cloudtrail_text(verdict))
     return CheckResult(
         check,
@@ -180,17 +182,21 @@ def _use_words(verdict: Verdict) -> str:
 
 
 def _cloudtrail_text(verdict: Verdict) -> str:
-    """CloudTrail's evidence in a finding: what root did, and where it was looked up."""
-    from remediate.cloudtrail import summarize
+    """CloudTrail's evidence in a finding: which regions were read (and which not), then what
+    root did there."""
+    from remediate.cloudtrail import coverage, summarize
 
     evidence = verdict.cloudtrail
     assert evidence is not None
     events = evidence.events
+    n = len(events)
+    text = f"CloudTrail ({coverage(evidence)}): "
+    if not events:
+        return text + "no root events in the regions read"
+    text += f"{n} root event{'s' * (n != 1)}"
     summary = summarize(events)
-    text = f"CloudTrail: {len(events)} root events in {', '.join(evidence.regions)}"
-    if summary.writes:
-        n = len(summary.writes)
-        text += f", {n} write action{'s' * (n != 1)}"
+    writes = len(summary.writes)
+    text += f", {writes} write action{'s' * (writes != 1)} in the regions read"
     if summary.last_sign_in is not None:
         sign_in = summary.last_sign_in
         mfa = {True: "with MFA", False: "without MFA", None: "MFA not recorded"}

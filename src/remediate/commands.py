@@ -250,6 +250,25 @@ def _hub_exit(code: int, imports: Iterable[ImportResult | None]) -> int:
     return EXIT_AWS if any(i is not None and not i.ok for i in imports) else code
 
 
+def _trail_exit(code: int, verdicts: Iterable[Verdict | None]) -> int:
+    """CloudTrail's event history asked for and not read everywhere (a region that failed,
+    enabled regions that could not be listed) makes the run exit 3 whatever the verdict, as a
+    refused import does: the evidence is incomplete. A region cut at the bound is not a failure:
+    it is said, and the exit code is the verdict's."""
+    failed = any(
+        v is not None and v.cloudtrail is not None and v.cloudtrail.failures for v in verdicts
+    )
+    return EXIT_AWS if failed else code
+
+
+def _show_trail_failures(verdicts: Iterable[Verdict | None]) -> None:
+    """Each account's regions not read, on stderr (remediate.output)."""
+    from remediate.output import render_cloudtrail_failures
+
+    looked_up = [v for v in verdicts if v is not None and v.cloudtrail is not None]
+    render_cloudtrail_failures(looked_up)
+
+
 def _show_imports(request: RootUseRequest, imports: Iterable[ImportResult | None]) -> None:
     """Each account's Security Hub import, where plans go (stderr unless the output is text)."""
     from remediate.output import render_security_hub
@@ -330,10 +349,13 @@ def _root_use_one_account(
             print_documents(documents(request.output, [(verdict, ())], region=aws.region))
         else:
             _render_verdict(plan_console(request.output), verdict)
+        _show_trail_failures([verdict])
         _show_imports(request, [hub])
-        return _hub_exit(_verdict_exit(verdict, fail_on_hygiene=request.fail_on_hygiene), [hub])
+        code = _verdict_exit(verdict, fail_on_hygiene=request.fail_on_hygiene)
+        return _trail_exit(_hub_exit(code, [hub]), [verdict])
     # --create-admin is the next step: not suggested, taken.
     _render_verdict(plan_console(request.output), verdict, next_step=False)
+    _show_trail_failures([verdict])
     return _remediate_one_account(
         remediation, aws, identity, prompter, request, document, verdict=verdict, hub=hub
     )
@@ -423,7 +445,7 @@ def _remediate_one_account(
         render_security_hub(plan_console(request.output), [hub])
     if run.failure is not None:
         raise run.failure
-    return _hub_exit(EXIT_OK, [hub])
+    return _trail_exit(_hub_exit(EXIT_OK, [hub]), [verdict])
 
 
 def _root_use_many_accounts(
@@ -488,10 +510,14 @@ def _root_use_many_accounts(
         else:
             render_sweep(stdout_console(), result)
             _render_sweep_activity(stdout_console(), result)
+        verdicts = [a.verdict for a in result.accounts]
+        _show_trail_failures(verdicts)
         _show_imports(request, hubs.values())
-        return _hub_exit(result.exit_code(fail_on_hygiene=request.fail_on_hygiene), hubs.values())
+        code = _hub_exit(result.exit_code(fail_on_hygiene=request.fail_on_hygiene), hubs.values())
+        return _trail_exit(code, verdicts)
     render_sweep(plan_console(request.output), result)
     _render_sweep_activity(plan_console(request.output), result)
+    _show_trail_failures([a.verdict for a in result.accounts])
     return _remediate_many_accounts(request, remediation, result, opener, prompter, hubs=hubs)
 
 
@@ -543,14 +569,14 @@ def _print_sweep_findings(
 
 
 def _render_sweep_activity(console: Console, result: SweepResult) -> None:
-    """After the sweep's table: what CloudTrail shows root did, account by account (only
-    accounts looked up with --cloudtrail that have root events)."""
+    """After the sweep's table: what CloudTrail shows root did, account by account (accounts
+    looked up with --cloudtrail that have root events, or regions not read)."""
     from remediate.output import render_root_activity, safe
 
     now = datetime.now(UTC)
     for a in result.accounts:
         v = a.verdict
-        if v is None or v.cloudtrail is None or not v.cloudtrail.events:
+        if v is None or v.cloudtrail is None or (v.cloudtrail.complete and not v.cloudtrail.events):
             continue
         name = f" ({safe(a.account_name)})" if a.account_name else ""
         console.print(f"[bold]Account {safe(a.account_id)}{name}[/]:")
@@ -644,7 +670,8 @@ def _remediate_many_accounts(
     stopped = engine.interrupted(runs)
     if stopped is not None:
         raise stopped
-    return _hub_exit(EXIT_AWS if failed else EXIT_OK, hubs.values())
+    code = _hub_exit(EXIT_AWS if failed else EXIT_OK, hubs.values())
+    return _trail_exit(code, [a.verdict for a in result.accounts])
 
 
 def _import_resolved(

@@ -31,11 +31,11 @@ ROOT_KEYS_STEP_KIND = "root-access-keys-deleted"
 def with_cloudtrail(
     aws: Aws, account_id: str, verdict: Verdict, request: CloudTrailRequest, *, days: int
 ) -> Verdict:
-    """The verdict with root's events from CloudTrail's event history (remediate.cloudtrail)."""
-    from remediate.cloudtrail import apply_cloudtrail, look_up_root_activity, regions_to_look_up
+    """The verdict with root's events from CloudTrail's event history (remediate.cloudtrail):
+    every enabled region unless regions were named; those not read are named in it."""
+    from remediate.cloudtrail import apply_cloudtrail, root_activity
 
-    regions = regions_to_look_up(aws, request.regions)
-    evidence = look_up_root_activity(aws, account_id, regions, now=datetime.now(UTC), days=days)
+    evidence = root_activity(aws, account_id, request.regions, now=datetime.now(UTC), days=days)
     return apply_cloudtrail(verdict, evidence)
 
 

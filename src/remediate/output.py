@@ -781,24 +781,29 @@ def _counted(items: Sequence[tuple[str, int]], limit: int, width: int = 0) -> st
 
 
 def render_root_activity(console: Console, verdict: Verdict, now: datetime) -> None:
-    """What CloudTrail shows root did (--cloudtrail): the last sign-in, where from and with which
-    clients, write actions first (newest first), read-only actions counted. Every value is
-    CloudTrail's text and shown made safe."""
-    from remediate.cloudtrail import summarize
+    """What CloudTrail shows root did (--cloudtrail): the regions read and those not read, the
+    last sign-in, where from and with which clients, write actions first (newest first),
+    read-only actions counted. Every value is CloudTrail's text and shown made safe."""
+    from remediate.cloudtrail import gaps, regions_read_text, summarize
 
     evidence = verdict.cloudtrail
     if evidence is None:
         return
-    regions = ", ".join(safe_field(r, REGION_PATTERN) for r in evidence.regions)
+    regions = safe(regions_read_text(evidence))
     span = f"{when(evidence.start)} to {when(evidence.end)}"
+    missing = [f"  [red]{safe(gap[0].upper() + gap[1:])}[/]." for gap in gaps(evidence)]
     if not evidence.events:
-        console.print(f"CloudTrail ({regions}): no root events from {span}.")
+        console.print(f"CloudTrail ({regions}): no root events in the regions read from {span}.")
+        for line in missing:
+            console.print(line)
         return
     n = len(evidence.events)
     console.print(
         f"[bold]CloudTrail[/] ({regions}): {n} root event{'s' * (n != 1)} from {span} "
         f"({evidence.calls} LookupEvents calls)."
     )
+    for line in missing:
+        console.print(line)
     s = summarize(evidence.events)
     last = s.last_sign_in
     if last is not None:
@@ -828,7 +833,9 @@ def render_root_activity(console: Console, verdict: Verdict, now: datetime) -> N
     if s.clients:
         console.print(f"  Clients: {_counted(s.clients, MAX_SHOWN_CLIENTS, MAX_CLIENT_WIDTH)}")
     if s.writes:
-        console.print(f"  [red]Write actions ({len(s.writes)})[/], newest first:")
+        console.print(
+            f"  [red]Write actions ({len(s.writes)})[/] in the regions read, newest first:"
+        )
         for e in s.writes[:MAX_SHOWN_WRITES]:
             failed = f" (failed: {safe(e.error_code)})" if e.error_code else ""
             console.print(
@@ -840,9 +847,33 @@ def render_root_activity(console: Console, verdict: Verdict, now: datetime) -> N
                 f"    ... and {len(s.writes) - MAX_SHOWN_WRITES} more (all in --output json)"
             )
     else:
-        console.print("  Write actions: none.")
+        console.print("  Write actions in the regions read: none.")
     if s.reads:
         console.print(f"  Read-only actions: {_counted(s.reads, MAX_SHOWN_WRITES)}")
+
+
+def render_cloudtrail_failures(verdicts: Sequence[Verdict]) -> None:
+    """On stderr, one line and its tip for each distinct reason a region's event history (or
+    the list of enabled regions) could not be read, naming the regions (and the account when
+    there are several)."""
+    many = len(verdicts) > 1
+    for verdict in verdicts:
+        evidence = verdict.cloudtrail
+        if evidence is None:
+            continue
+        where = f"account {verdict.account_id}: " if many and verdict.account_id else ""
+        grouped: dict[tuple[str, str, str], list[str]] = {}
+        for f in evidence.failures:
+            grouped.setdefault((f.code, f.message, f.tip), []).append(f.region or "")
+        for (_code, message, tip), regions in grouped.items():
+            named = [r for r in regions if r]
+            if named:
+                subject = f"CloudTrail event history in {', '.join(named)}"
+            else:
+                subject = "CloudTrail: the account's enabled regions could not be listed"
+            write_message(f"error: {where}{subject}: {message}", sys.stderr)
+            if tip:
+                write_message(f"Tip: {tip}", sys.stderr)
 
 
 def print_documents(documents: Sequence[Any]) -> None:

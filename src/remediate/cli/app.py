@@ -435,8 +435,8 @@ def permissions(
         bool,
         typer.Option(
             "--cloudtrail",
-            help="Add what root-use --cloudtrail needs: cloudtrail:LookupEvents (and "
-            "ec2:DescribeRegions for --cloudtrail-regions all).",
+            help="Add what root-use --cloudtrail needs: cloudtrail:LookupEvents, and "
+            "ec2:DescribeRegions to list the enabled regions it reads by default.",
         ),
     ] = False,
     security_hub: Annotated[
