@@ -525,3 +525,32 @@ def test_regions_are_looked_up_together_within_the_limit(
 
     assert found.calls == len(regions)
     assert most[0] == together
+
+
+def test_a_region_that_fails_is_kept_with_its_reason_and_the_others_are_read(
+    aws: Aws, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from moto.cloudtrail.responses import CloudTrailResponse
+    from moto.core.exceptions import JsonRESTError
+
+    from remediate.cloudtrail import coverage
+
+    lookup = emulator._lookup_events
+
+    def denied_in_eu(self: Any) -> Any:
+        if self.region == "eu-west-1":
+            raise JsonRESTError("AccessDeniedException", "not authorized")
+        return lookup(self)
+
+    monkeypatch.setattr(CloudTrailResponse, "lookup_events", denied_in_eu)
+    now = datetime.now(UTC)
+    _seed(emulator.sandbox_activity(ACCOUNT, now))
+    regions = ["us-east-1", "eu-west-1"]
+    found = look_up_root_activity(aws, ACCOUNT, regions, now=now, days=7, every_enabled=True)
+    assert {e.region for e in found.events} == {"us-east-1"}
+    assert [(f.region, f.code) for f in found.failures] == [("eu-west-1", "AccessDeniedException")]
+    assert "cloudtrail:LookupEvents" in found.failures[0].message
+    assert (found.regions_read, found.complete) == (("us-east-1",), False)
+    assert coverage(found) == (
+        "1 of the 2 enabled regions: us-east-1; not read: eu-west-1 (AccessDeniedException)"
+    )

@@ -186,7 +186,8 @@ def test_across_accounts_each_account_its_own_history(moto: Any, org: Org, cli: 
     doc = {a["account_id"]: a for a in r.json()["accounts"]}
     assert doc[quiet]["root_in_use"] is True
     assert [e["source_ip"] for e in doc[quiet]["evidence"] if e.get("kind")] == ["192.0.2.77"]
-    assert len([e for e in doc[ACCOUNT]["evidence"] if e.get("kind") == "cloudtrail"]) == 4
+    # Every enabled region by default: the story's 4 events in us-east-1 and 54 in eu-west-1.
+    assert len([e for e in doc[ACCOUNT]["evidence"] if e.get("kind") == "cloudtrail"]) == 58
     # Every judged account was looked up; the one whose role cannot be assumed has an error.
     looked_up = [a for a in doc.values() if a["cloudtrail"] is not None]
     assert len(looked_up) == len(doc) - 1
@@ -247,4 +248,153 @@ def test_a_dry_run_looks_events_up_and_writes_nothing(moto: Any, cli: Any, sent:
     assert r.code == 0, r.err
     assert "cloudtrail:LookupEvents" in sent
     assert writes(sent) == []
-    assert len([e for e in r.json()["evidence"] if e.get("kind") == "cloudtrail"]) == 4
+    assert len([e for e in r.json()["evidence"] if e.get("kind") == "cloudtrail"]) == 58
+
+
+# --- every enabled region, and never read as complete when it is not -----------------------------
+
+
+def root_call_in(region: str, name: str = "RunInstances", minutes: int = 30) -> None:
+    emulator.add_events(
+        ACCOUNT,
+        [
+            emulator.api_call(
+                ACCOUNT,
+                datetime.now(UTC) - timedelta(minutes=minutes),
+                region=region,
+                source="ec2.amazonaws.com",
+                name=name,
+                read_only=False,
+                source_ip="192.0.2.44",
+            )
+        ],
+    )
+
+
+def deny_lookups_in(monkeypatch: pytest.MonkeyPatch, *regions: str) -> None:
+    from moto.cloudtrail.responses import CloudTrailResponse
+    from moto.core.exceptions import JsonRESTError
+
+    lookup = CloudTrailResponse.lookup_events
+
+    def denied(self: Any) -> Any:
+        if self.region in regions:
+            raise JsonRESTError("AccessDeniedException", "not authorized to LookupEvents")
+        return lookup(self)
+
+    monkeypatch.setattr(CloudTrailResponse, "lookup_events", denied)
+
+
+def test_every_enabled_region_is_read_by_default(moto: Any, cli: Any) -> None:
+    """Repro: --cloudtrail read us-east-1 alone, and root's API calls elsewhere went unseen
+    (they are recorded in the region they are made in)."""
+    root_call_in("eu-central-1")
+    r = root_use(cli, moto, "--cloudtrail", "-o", "json")
+    assert r.code == 1, r.err
+    doc = r.json()
+    trail = [e for e in doc["evidence"] if e.get("kind") == "cloudtrail"]
+    assert [(e["region"], e["event_name"]) for e in trail] == [("eu-central-1", "RunInstances")]
+    lookup = doc["cloudtrail"]
+    assert lookup["every_enabled_region"] is True
+    assert len(lookup["regions"]) == 17
+    assert lookup["regions"][0] == "us-east-1"
+    assert lookup["regions_read"] == lookup["regions"]
+    assert (lookup["complete"], lookup["failed"]) == (True, [])
+    text = root_use(cli, moto, "--cloudtrail")
+    assert "CloudTrail (the 17 enabled regions: us-east-1, ap-northeast-1," in text.out
+
+
+def test_named_regions_are_read_with_the_global_events_region(moto: Any, cli: Any) -> None:
+    root_call_in("eu-central-1")
+    r = root_use(cli, moto, "--cloudtrail", "--cloudtrail-regions", "eu-west-1", "-o", "json")
+    lookup = r.json()["cloudtrail"]
+    assert (lookup["regions"], lookup["every_enabled_region"]) == (
+        ["us-east-1", "eu-west-1"],
+        False,
+    )
+    assert [e for e in r.json()["evidence"] if e.get("kind")] == []
+
+
+def test_a_region_that_fails_is_named_everywhere_and_the_others_are_read(
+    moto: Any, cli: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    seed_story()
+    deny_lookups_in(monkeypatch, "eu-west-1")
+    r = root_use(cli, moto, "--cloudtrail", "-o", "json")
+    assert r.code == 3, r.err  # asked for and not all read
+    doc = r.json()
+    lookup = doc["cloudtrail"]
+    assert lookup["complete"] is False
+    assert [(f["region"], f["code"]) for f in lookup["failed"]] == [
+        ("eu-west-1", "AccessDeniedException")
+    ]
+    assert "eu-west-1" not in lookup["regions_read"]
+    assert len(lookup["regions_read"]) == 16
+    assert {e["region"] for e in doc["evidence"] if e.get("kind")} == {"us-east-1"}
+    assert "error: CloudTrail event history in eu-west-1: access denied" in r.err
+
+    text = root_use(cli, moto, "--cloudtrail")
+    assert "CloudTrail (16 of the 17 enabled regions: us-east-1," in text.out
+    assert "Not read: eu-west-1 (AccessDeniedException)" in text.out
+    assert "Write actions (1) in the regions read" in text.out
+
+    asff = root_use(cli, moto, "--cloudtrail", "-o", "asff")
+    [in_use] = [f for f in asff.json() if f["Id"].endswith("root-user-in-use")]
+    assert "16 of the 17 enabled regions" in in_use["Description"]
+    assert "not read: eu-west-1 (AccessDeniedException)" in in_use["Description"]
+    assert "1 write action in the regions read" in in_use["Description"]
+
+
+def test_when_nothing_was_found_the_text_still_says_where_it_looked(
+    moto: Any, cli: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    deny_lookups_in(monkeypatch, "ap-south-1")
+    r = root_use(cli, moto, "--cloudtrail")
+    assert r.code == 3, r.err
+    assert "no root events in the regions read" in r.out
+    assert "Not read: ap-south-1 (AccessDeniedException)" in r.out
+
+
+def test_a_truncated_region_is_named(moto: Any, cli: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    from remediate import cloudtrail
+
+    monkeypatch.setattr(cloudtrail, "MAX_EVENTS_PER_REGION", 50)
+    for i in range(60):
+        root_call_in("us-east-1", name=f"Call{i}", minutes=i + 1)
+    r = root_use(cli, moto, "--cloudtrail", "--cloudtrail-regions", "us-east-1", "-o", "json")
+    lookup = r.json()["cloudtrail"]
+    assert (lookup["complete"], lookup["truncated_regions"]) == (False, ["us-east-1"])
+    text = root_use(cli, moto, "--cloudtrail", "--cloudtrail-regions", "us-east-1")
+    assert "Only the newest 50 events read in us-east-1." in text.out
+
+
+def test_enabled_regions_that_cannot_be_listed_are_named(
+    moto: Any, cli: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from moto.ec2.exceptions import EC2ClientError
+    from moto.ec2.responses.availability_zones_and_regions import AvailabilityZonesAndRegions
+
+    def denied(self: Any) -> Any:
+        raise EC2ClientError("UnauthorizedOperation", "not authorized to DescribeRegions")
+
+    monkeypatch.setattr(AvailabilityZonesAndRegions, "describe_regions", denied)
+    r = root_use(cli, moto, "--cloudtrail", "-o", "json")
+    assert r.code == 3, r.err
+    lookup = r.json()["cloudtrail"]
+    assert lookup["regions_read"] == ["us-east-1"]
+    assert [(f["region"], f["code"]) for f in lookup["failed"]] == [(None, "UnauthorizedOperation")]
+    assert "ec2:DescribeRegions" in r.err
+    text = root_use(cli, moto, "--cloudtrail")
+    assert "Not read: the other enabled regions (ec2:DescribeRegions failed" in text.out
+
+
+def test_across_accounts_each_account_names_what_it_did_not_read(
+    moto: Any, org: Org, cli: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("COLUMNS", "200")
+    deny_lookups_in(monkeypatch, "sa-east-1")
+    r = root_use(cli, moto, "--all-accounts", "--cloudtrail")
+    assert r.code == 3, r.err
+    quiet = org.id("quiet")
+    assert f"Account {quiet} (quiet):" in r.out
+    assert r.out.count("Not read: sa-east-1 (AccessDeniedException)") == len(org.ids) - 1

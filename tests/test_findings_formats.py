@@ -164,17 +164,21 @@ def test_ids_are_deterministic_per_account_and_check() -> None:
     assert len(set(first)) == len(first)
 
 
-def test_resolved_checks_pass() -> None:
+def test_resolved_checks_keep_what_detection_measured() -> None:
+    """A remediation is said beside the result, never in place of it (issue 20: a finding
+    says what detection measured, not what a run did)."""
+    measured = {r.check.id: r for r in check_results(verdict(ALL_BAD))}
     results = {
         r.check.id: r
         for r in check_results(
             verdict(ALL_BAD), resolved={"root-user-in-use", "root-access-keys-active"}
         )
     }
-    assert results["root-user-in-use"].status == "PASSED"
-    assert results["root-user-in-use"].resolved
-    assert results["root-access-keys-active"].status == "PASSED"
-    assert results["root-mfa-not-active"].status == "FAILED"  # not what the run fixed
+    for check_id in ("root-user-in-use", "root-access-keys-active"):
+        assert results[check_id].resolved
+        assert results[check_id].status == "FAILED"
+        assert results[check_id] == dataclasses.replace(measured[check_id], resolved=True)
+    assert not results["root-mfa-not-active"].resolved  # not what the run fixed
 
 
 def test_no_account_no_findings() -> None:
@@ -206,6 +210,29 @@ def test_asff_carries_the_verdict() -> None:
     keys = asff_findings(check_results(verdict(ALL_BAD)), region="us-east-1", now=NOW)[1]
     assert keys["Severity"]["Label"] == "CRITICAL"
     assert keys["Title"] == "The root user should have no active access keys"
+
+
+def test_asff_keeps_the_times_security_hub_holds() -> None:
+    from remediate.asff import Times
+
+    results = check_results(verdict(ALL_BAD))
+    fresh = asff_findings(results, region="us-east-1", now=NOW)[0]
+    # First seen: root's last use (the evidence), created now.
+    assert fresh["FirstObservedAt"] == fresh["LastObservedAt"] == "2026-11-28T12:00:00.000Z"
+    assert fresh["CreatedAt"] == "2026-11-29T12:00:00.123Z"
+    uid = results[0].uid
+    kept = {uid: Times("2026-10-01T00:00:00.000Z", "2026-09-30T00:00:00.000Z", None)}
+    again = asff_findings(results, region="us-east-1", now=NOW, kept=kept)[0]
+    assert (again["CreatedAt"], again["FirstObservedAt"]) == (
+        "2026-10-01T00:00:00.000Z",
+        "2026-09-30T00:00:00.000Z",
+    )
+    assert again["UpdatedAt"] == "2026-11-29T12:00:00.123Z"
+    # A stored UpdatedAt ahead of this clock: just after it, or Security Hub ignores the import.
+    ahead = {uid: Times(None, None, "2026-11-29T12:05:00.000Z")}
+    assert asff_findings(results, region="us-east-1", now=NOW, kept=ahead)[0]["UpdatedAt"] == (
+        "2026-11-29T12:05:00.001Z"
+    )
 
 
 def test_long_text_is_clipped_to_the_formats_limits() -> None:
@@ -270,8 +297,9 @@ def test_ocsf_statuses_and_severities() -> None:
         region="us-east-1",
         now=NOW,
     )[0]
+    # Still failed as measured; the finding closed by the run's remediation.
     assert (resolved["status_code"], resolved["status"], resolved["activity_name"]) == (
-        "PASS",
+        "FAIL",
         "Resolved",
         "Close",
     )

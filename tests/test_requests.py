@@ -555,11 +555,12 @@ def test_cloudtrail_requests() -> None:
     from remediate.requests import CloudTrailRequest
 
     assert request().cloudtrail is None
-    assert request(cloudtrail=True).cloudtrail == CloudTrailRequest(())
+    # Every enabled region unless regions are named (issue 20).
+    assert request(cloudtrail=True).cloudtrail == CloudTrailRequest(None)
     assert request(cloudtrail=True, cloudtrail_regions="all").cloudtrail == CloudTrailRequest(None)
     given = request(cloudtrail=True, cloudtrail_regions=" eu-west-1, us-gov-west-1 ,ap-south-2")
     assert given.cloudtrail == CloudTrailRequest(("eu-west-1", "us-gov-west-1", "ap-south-2"))
-    assert request(cloudtrail=True, all_accounts=True).cloudtrail == CloudTrailRequest(())
+    assert request(cloudtrail=True, all_accounts=True).cloudtrail == CloudTrailRequest(None)
 
 
 def test_findings_formats_and_security_hub_everywhere_root_use_goes() -> None:

@@ -96,8 +96,14 @@ class CheckResult:
     status: Status
     description: str
     observed_at: datetime | None = None  # the root user's most recent use, where it applies
-    resolved: bool = False  # closed by this run's remediation
+    # Closed by this run's remediation: said beside the result (OCSF's status, Security Hub's
+    # workflow), never in place of it.
+    resolved: bool = False
     events: tuple[RootEvent, ...] = ()  # CloudTrail's evidence, newest first
+    # A failed check's newest evidence, when and in words: root's last use; for a hygiene check,
+    # the credential report that shows the problem (remediate.hub_workflow reopens with it).
+    evidence_at: datetime | None = None
+    evidence_text: str = ""
 
     @property
     def uid(self) -> str:
@@ -125,23 +131,6 @@ def _root_use(verdict: Verdict, check: Check, account: str, resolved: bool) -> C
     window = f"the last {days} day{'s' * (days != 1)}"
     events = verdict.cloudtrail.events if verdict.cloudtrail is not None else ()
     partition = _partition(verdict)
-    if resolved:
-        return CheckResult(
-            check,
-            account,
-            partition,
-            PASSED,
-            f"Remediated: an administrator to use instead of the root user of {account} was "
-            "created (remediate root-use --create-admin)"
-            + (
-                f"; root was last used {verdict.last_used.isoformat()}."
-                if verdict.last_used
-                else "."
-            ),
-            verdict.last_used,
-            resolved=True,
-            events=events,
-        )
     if verdict.root_in_use is None:
         why = verdict.notes[0] if verdict.notes else "no credential report row for root."
         return CheckResult(
@@ -150,37 +139,22 @@ def _root_use(verdict: Verdict, check: Check, account: str, resolved: bool) -> C
             partition,
             NOT_AVAILABLE,
             f"Root use in {account} cannot be determined: {why}",
+            resolved=resolved,
         )
     if not verdict.root_in_use:
+        text = f"The root user of {account} was not used within {window}"
+        if verdict.cloudtrail is not None:
+            text += "; " + _cloudtrail_text(verdict)
         return CheckResult(
-            check,
-            account,
-            partition,
-            PASSED,
-            f"The root user of {account} was not used within {window}.",
-            verdict.last_used,
+            check, account, partition, PASSED, text + ".", verdict.last_used, resolved=resolved
         )
     parts = [f"The root user of {account} was used within {window}"]
     if verdict.last_used is not None:
         parts.append(f"last at {verdict.last_used.isoformat()}")
     if verdict.evidence:
         parts.append("credentials: " + ", ".join(e.credential for e in verdict.evidence))
-    if verdict.cloudtrail is not None and events:
-        from remediate.cloudtrail import summarize
-
-        summary = summarize(events)
-        text = f"CloudTrail: {len(events)} root events in {', '.join(verdict.cloudtrail.regions)}"
-        if summary.writes:
-            n = len(summary.writes)
-            text += f", {n} write action{'s' * (n != 1)}"
-        if summary.last_sign_in is not None:
-            sign_in = summary.last_sign_in
-            mfa = {True: "with MFA", False: "without MFA", None: "MFA not recorded"}
-            text += (
-                f", last console sign-in {sign_in.event_time.isoformat()} from "
-                f"{sign_in.source_ip or 'an unknown address'} ({mfa[sign_in.mfa_used]})"
-            )
-        parts.append(text)
+    if verdict.cloudtrail is not None:
+        parts.append(_cloudtrail_text(verdict))
     return CheckResult(
         check,
         account,
@@ -188,8 +162,49 @@ def _root_use(verdict: Verdict, check: Check, account: str, resolved: bool) -> C
         FAILED,
         "; ".join(parts) + ".",
         verdict.last_used,
+        resolved=resolved,
         events=events,
+        evidence_at=verdict.last_used,
+        evidence_text=_use_words(verdict),
     )
+
+
+def _use_words(verdict: Verdict) -> str:
+    """How root's newest use shows: the credentials last used then, or CloudTrail's event."""
+    newest = verdict.last_used
+    how = [e.credential for e in verdict.evidence if newest is not None and e.last_used == newest]
+    events = verdict.cloudtrail.used if verdict.cloudtrail is not None else ()
+    if events and events[0].event_time == newest:
+        e = events[0]
+        where = f" from {e.source_ip}" if e.source_ip else ""
+        how.append(f"CloudTrail {e.action} in {e.region}{where}")
+    return "the root user was used" + (f" ({', '.join(how)})" if how else "")
+
+
+def _cloudtrail_text(verdict: Verdict) -> str:
+    """CloudTrail's evidence in a finding: which regions were read (and which not), then what
+    root did there."""
+    from remediate.cloudtrail import coverage, summarize
+
+    evidence = verdict.cloudtrail
+    assert evidence is not None
+    events = evidence.events
+    n = len(events)
+    text = f"CloudTrail ({coverage(evidence)}): "
+    if not events:
+        return text + "no root events in the regions read"
+    text += f"{n} root event{'s' * (n != 1)}"
+    summary = summarize(events)
+    writes = len(summary.writes)
+    text += f", {writes} write action{'s' * (writes != 1)} in the regions read"
+    if summary.last_sign_in is not None:
+        sign_in = summary.last_sign_in
+        mfa = {True: "with MFA", False: "without MFA", None: "MFA not recorded"}
+        text += (
+            f", last console sign-in {sign_in.event_time.isoformat()} from "
+            f"{sign_in.source_ip or 'an unknown address'} ({mfa[sign_in.mfa_used]})"
+        )
+    return text
 
 
 # What each hygiene check's passing state reads as, and the fact it depends on.
@@ -197,10 +212,6 @@ _PASSED_TEXT = {
     hygiene.ROOT_ACCESS_KEYS_ACTIVE: "The root user has no active access keys.",
     hygiene.ROOT_MFA_NOT_ACTIVE: "The root user has an active MFA device.",
     hygiene.ROOT_SIGNING_CERTIFICATES_ACTIVE: "The root user has no active signing certificates.",
-}
-_RESOLVED_TEXT = {
-    hygiene.ROOT_ACCESS_KEYS_ACTIVE: "Remediated: the root user's access keys were deleted "
-    "(remediate root-use --delete-root-keys).",
 }
 
 
@@ -214,8 +225,9 @@ def _known(verdict: Verdict, check_id: str) -> bool:
 
 
 def check_results(verdict: Verdict, *, resolved: Collection[str] = ()) -> list[CheckResult]:
-    """Every check's result for the verdict's account (none without an account id).
-    ``resolved``: ids of checks this run's remediation closed (PASSED, marked resolved)."""
+    """Every check's result for the verdict's account (none without an account id), as
+    detection measured it. ``resolved``: ids of checks this run's remediation closed, marked
+    as such beside the result (the result itself is still the measurement)."""
     account = verdict.account_id
     if account is None:
         return []
@@ -223,23 +235,32 @@ def check_results(verdict: Verdict, *, resolved: Collection[str] = ()) -> list[C
     failing = {f.id: f for f in verdict.findings}
     results: list[CheckResult] = []
     for check in CHECKS:
+        closed = check.id in resolved
         if check.id == ROOT_USER_IN_USE:
-            results.append(_root_use(verdict, check, account, check.id in resolved))
-        elif check.id in resolved and check.id in _RESOLVED_TEXT:
+            results.append(_root_use(verdict, check, account, closed))
+        elif check.id in failing:
+            title = failing[check.id].title
+            shown = verdict.report_generated_at
             results.append(
                 CheckResult(
-                    check, account, partition, PASSED, _RESOLVED_TEXT[check.id], resolved=True
+                    check,
+                    account,
+                    partition,
+                    FAILED,
+                    title + ".",
+                    resolved=closed,
+                    evidence_at=shown,
+                    # Followed by " at <time>" in a reopening note.
+                    evidence_text=(
+                        f"{title[0].lower()}{title[1:]} in the credential report generated"
+                    ),
                 )
-            )
-        elif check.id in failing:
-            results.append(
-                CheckResult(check, account, partition, FAILED, failing[check.id].title + ".")
             )
         elif _known(verdict, check.id):
             text = _PASSED_TEXT[check.id]
             if check.id == hygiene.ROOT_MFA_NOT_ACTIVE and not verdict.root_mfa_active:
                 text = "The root user has no console password: there is nothing for MFA to guard."
-            results.append(CheckResult(check, account, partition, PASSED, text))
+            results.append(CheckResult(check, account, partition, PASSED, text, resolved=closed))
         else:
             results.append(
                 CheckResult(
@@ -248,6 +269,7 @@ def check_results(verdict: Verdict, *, resolved: Collection[str] = ()) -> list[C
                     partition,
                     NOT_AVAILABLE,
                     "The credential report does not show this for the root user.",
+                    resolved=closed,
                 )
             )
     return results

@@ -14,6 +14,11 @@ takes a token from that account and region's bucket (:class:`RateLimiter`, share
 of the process), so the limit is kept rather than hit and retried. Pages are read one by one,
 newest first, and a region stops after :data:`MAX_EVENTS_PER_REGION` events (then it is marked
 truncated). Regions are independent limits, so they are looked up concurrently.
+
+By default every region enabled for the account is read: root's API calls are recorded in the
+region they were made in, so one region's history is not root's. A region that cannot be read
+(access denied there, unreachable) does not hide the others: it is named, with why, and the
+evidence says it is incomplete (:attr:`CloudTrailEvidence.complete`).
 """
 
 from __future__ import annotations
@@ -263,14 +268,34 @@ def parse_event(event: Mapping[str, Any], region: str) -> RootEvent | None:
 
 
 @dataclass(frozen=True)
+class LookupFailure:
+    """A region whose event history could not be read, and why; ``region`` None: the account's
+    enabled regions could not be listed (``ec2:DescribeRegions``), so only the partition's
+    global-events region and the regions named were read."""
+
+    region: str | None
+    code: str
+    message: str
+    tip: str = ""
+
+    @classmethod
+    def of(cls, region: str | None, exc: AwsError) -> LookupFailure:
+        return cls(region, exc.code or "Error", exc.message, exc.tip or "")
+
+    def to_json(self) -> dict[str, Any]:
+        return {"region": self.region, "code": self.code, "message": self.message}
+
+
+@dataclass(frozen=True)
 class RegionLookup:
-    """One region's root events (newest first), how many LookupEvents calls it took, and whether
-    it stopped at the bound with more events left."""
+    """One region's root events (newest first), how many LookupEvents calls it took, whether it
+    stopped at the bound with more events left, and (``failure``) why it could not be read."""
 
     region: str
     events: tuple[RootEvent, ...]
     calls: int
     truncated: bool
+    failure: LookupFailure | None = None
 
 
 def lookup_region(
@@ -300,15 +325,7 @@ def lookup_region(
             # CloudTrail wants the same parameters with the token as without.
             params["NextToken"] = token
         bucket.acquire()
-        try:
-            page = call(client, "LookupEvents", **params)
-        except AwsError as exc:
-            raise AwsError(
-                f"CloudTrail event history in {region}: {exc.message}",
-                tip=exc.tip,
-                code=exc.code,
-                action=exc.action,
-            ) from exc
+        page = call(client, "LookupEvents", **params)
         calls += 1
         for entry in page.get("Events") or []:
             read += 1
@@ -339,9 +356,22 @@ def regions_to_look_up(aws: Aws, requested: Sequence[str] | None) -> list[str]:
     return [first, *rest]
 
 
+def plan_regions(
+    aws: Aws, requested: Sequence[str] | None
+) -> tuple[list[str], LookupFailure | None]:
+    """:func:`regions_to_look_up`, and when the enabled regions cannot be listed, the
+    global-events region alone with the failure that says the others were not read."""
+    try:
+        return regions_to_look_up(aws, requested), None
+    except AwsError as exc:
+        return [global_events_region(aws.partition, aws.region)], LookupFailure.of(None, exc)
+
+
 @dataclass(frozen=True)
 class CloudTrailEvidence:
-    """Root's events in the window, newest first, and how they were looked up."""
+    """Root's events in the window, newest first, and how they were looked up: ``regions`` the
+    regions looked up (``every_enabled``: every region enabled for the account), ``failures``
+    those that could not be read."""
 
     start: datetime
     end: datetime
@@ -351,11 +381,27 @@ class CloudTrailEvidence:
     calls: int = 0
     notes: tuple[str, ...] = ()
     max_events_per_region: int = MAX_EVENTS_PER_REGION
+    failures: tuple[LookupFailure, ...] = ()
+    every_enabled: bool = False
 
     @property
     def used(self) -> tuple[RootEvent, ...]:
         """The events that show root's credentials working (not failed sign-ins)."""
         return tuple(e for e in self.events if e.counts_as_use)
+
+    @property
+    def failed_regions(self) -> tuple[str, ...]:
+        return tuple(f.region for f in self.failures if f.region is not None)
+
+    @property
+    def regions_read(self) -> tuple[str, ...]:
+        failed = set(self.failed_regions)
+        return tuple(r for r in self.regions if r not in failed)
+
+    @property
+    def complete(self) -> bool:
+        """Every region asked for was read to the end: no failure, nothing truncated."""
+        return not self.failures and not self.truncated_regions
 
     def to_json(self) -> dict[str, Any]:
         """How the events were looked up; the events themselves are evidence entries."""
@@ -363,12 +409,54 @@ class CloudTrailEvidence:
             "start": self.start.isoformat(),
             "end": self.end.isoformat(),
             "regions": list(self.regions),
+            "every_enabled_region": self.every_enabled,
+            "regions_read": list(self.regions_read),
+            "complete": self.complete,
+            "failed": [f.to_json() for f in self.failures],
             "events": len(self.events),
             "lookup_calls": self.calls,
             "truncated_regions": list(self.truncated_regions),
             "max_events_per_region": self.max_events_per_region,
             "notes": list(self.notes),
         }
+
+
+def regions_read_text(evidence: CloudTrailEvidence) -> str:
+    """The regions read, named: ``us-east-1, eu-west-1``; ``the 17 enabled regions: ...``;
+    ``16 of the 17 enabled regions: ...``."""
+    read = evidence.regions_read
+    listed = ", ".join(read) if read else "none"
+    if not evidence.every_enabled:
+        return listed
+    n = len(evidence.regions)
+    if len(read) == n:
+        return f"the {n} enabled regions: {listed}"
+    return f"{len(read)} of the {n} enabled regions: {listed}"
+
+
+def gaps(evidence: CloudTrailEvidence) -> list[str]:
+    """What was not read, each in a phrase: regions that failed (with AWS's code), the other
+    enabled regions when they could not be listed, regions cut at the bound."""
+    found: list[str] = []
+    failed = [f for f in evidence.failures if f.region is not None]
+    if failed:
+        found.append("not read: " + ", ".join(f"{f.region} ({f.code})" for f in failed))
+    for f in evidence.failures:
+        if f.region is None:
+            found.append(
+                f"not read: the other enabled regions (ec2:DescribeRegions failed: {f.code})"
+            )
+    if evidence.truncated_regions:
+        found.append(
+            f"only the newest {evidence.max_events_per_region} events read in "
+            + ", ".join(evidence.truncated_regions)
+        )
+    return found
+
+
+def coverage(evidence: CloudTrailEvidence) -> str:
+    """Which regions were read and what was not, in one phrase, for a finding's text."""
+    return "; ".join([regions_read_text(evidence), *gaps(evidence)])
 
 
 def window(now: datetime, days: int) -> tuple[datetime, datetime, tuple[str, ...]]:
@@ -391,38 +479,48 @@ def look_up_root_activity(
     now: datetime,
     days: int,
     limiter: RateLimiter | None = None,
-    max_events: int = MAX_EVENTS_PER_REGION,
+    max_events: int | None = None,
     concurrency: int = REGION_CONCURRENCY,
+    every_enabled: bool = False,
+    failures: Sequence[LookupFailure] = (),
 ) -> CloudTrailEvidence:
     """Root's events in ``regions`` of the account within ``days`` before ``now``; regions
-    concurrently, each within its own limit. A region that fails fails the lookup (an
-    AwsError naming it): evidence asked for is complete or not given."""
+    concurrently, each within its own limit. A region that fails is kept as a failure, named
+    with AWS's reason, and the others are read: the evidence says it is incomplete.
+    ``failures``: those found before (the enabled regions could not be listed)."""
     from remediate.sweep import each_concurrently
 
     limiter = limiter or DEFAULT_LIMITER
+    bound = MAX_EVENTS_PER_REGION if max_events is None else max_events
     start, end, notes = window(now, days)
 
     def one(region: str) -> RegionLookup:
         client = aws.client("cloudtrail", region=region)
-        return lookup_region(
-            client,
-            region,
-            start=start,
-            end=end,
-            bucket=limiter.bucket(account_id, region),
-            max_events=max_events,
-        )
+        try:
+            return lookup_region(
+                client,
+                region,
+                start=start,
+                end=end,
+                bucket=limiter.bucket(account_id, region),
+                max_events=bound,
+            )
+        except AwsError as exc:
+            return RegionLookup(region, (), 0, False, LookupFailure.of(region, exc))
 
     found = each_concurrently(
         list(regions), one, concurrency=concurrency, name="remediate-cloudtrail"
     )
+    order = {region: i for i, region in enumerate(regions)}
+    found.sort(key=lambda r: order[r.region])
     events = sorted((e for r in found for e in r.events), key=lambda e: e.event_time, reverse=True)
     truncated = tuple(r.region for r in found if r.truncated)
     if truncated:
         notes += (
-            f"CloudTrail: more than {max_events} events in {', '.join(truncated)}; "
+            f"CloudTrail: more than {bound} events in {', '.join(truncated)}; "
             "only the newest were read.",
         )
+    failed = tuple(failures) + tuple(r.failure for r in found if r.failure is not None)
     return CloudTrailEvidence(
         start=start,
         end=end,
@@ -431,7 +529,35 @@ def look_up_root_activity(
         truncated_regions=truncated,
         calls=sum(r.calls for r in found),
         notes=notes,
-        max_events_per_region=max_events,
+        max_events_per_region=bound,
+        failures=failed,
+        every_enabled=every_enabled,
+    )
+
+
+def root_activity(
+    aws: Aws,
+    account_id: str,
+    requested: Sequence[str] | None,
+    *,
+    now: datetime,
+    days: int,
+    limiter: RateLimiter | None = None,
+) -> CloudTrailEvidence:
+    """Root's events in the account: in every enabled region (``requested`` None), or in the
+    global-events region and those ``requested``. The regions that could not be listed or read
+    are named in the evidence, never left out silently."""
+    regions, unlisted = plan_regions(aws, requested)
+    return look_up_root_activity(
+        aws,
+        account_id,
+        regions,
+        now=now,
+        days=days,
+        limiter=limiter,
+        # Without the list, the enabled regions are not known: the others are named as unread.
+        every_enabled=requested is None and unlisted is None,
+        failures=() if unlisted is None else (unlisted,),
     )
 
 

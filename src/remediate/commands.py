@@ -250,6 +250,25 @@ def _hub_exit(code: int, imports: Iterable[ImportResult | None]) -> int:
     return EXIT_AWS if any(i is not None and not i.ok for i in imports) else code
 
 
+def _trail_exit(code: int, verdicts: Iterable[Verdict | None]) -> int:
+    """CloudTrail's event history asked for and not read everywhere (a region that failed,
+    enabled regions that could not be listed) makes the run exit 3 whatever the verdict, as a
+    refused import does: the evidence is incomplete. A region cut at the bound is not a failure:
+    it is said, and the exit code is the verdict's."""
+    failed = any(
+        v is not None and v.cloudtrail is not None and v.cloudtrail.failures for v in verdicts
+    )
+    return EXIT_AWS if failed else code
+
+
+def _show_trail_failures(verdicts: Iterable[Verdict | None]) -> None:
+    """Each account's regions not read, on stderr (remediate.output)."""
+    from remediate.output import render_cloudtrail_failures
+
+    looked_up = [v for v in verdicts if v is not None and v.cloudtrail is not None]
+    render_cloudtrail_failures(looked_up)
+
+
 def _show_imports(request: RootUseRequest, imports: Iterable[ImportResult | None]) -> None:
     """Each account's Security Hub import, where plans go (stderr unless the output is text)."""
     from remediate.output import render_security_hub
@@ -317,7 +336,7 @@ def _root_use_one_account(
         from remediate.export import import_verdict
 
         record = _hub_journal(request.aws.sandbox, identity.account_id, identity.arn)
-        hub = import_verdict(aws, verdict, record=record)
+        hub = import_verdict(aws, verdict, record=record, updated_by=identity.arn)
     if remediation is None:
         if request.output == "json":
             if request.security_hub:
@@ -330,10 +349,13 @@ def _root_use_one_account(
             print_documents(documents(request.output, [(verdict, ())], region=aws.region))
         else:
             _render_verdict(plan_console(request.output), verdict)
+        _show_trail_failures([verdict])
         _show_imports(request, [hub])
-        return _hub_exit(_verdict_exit(verdict, fail_on_hygiene=request.fail_on_hygiene), [hub])
+        code = _verdict_exit(verdict, fail_on_hygiene=request.fail_on_hygiene)
+        return _trail_exit(_hub_exit(code, [hub]), [verdict])
     # --create-admin is the next step: not suggested, taken.
     _render_verdict(plan_console(request.output), verdict, next_step=False)
+    _show_trail_failures([verdict])
     return _remediate_one_account(
         remediation, aws, identity, prompter, request, document, verdict=verdict, hub=hub
     )
@@ -387,17 +409,17 @@ def _remediate_one_account(
         raise run.failure
     resolved: frozenset[str] = frozenset()
     if verdict is not None:
-        from remediate.export import merged, resolve_verdict, resolved_by
+        from remediate.export import merged, record_remediation, resolved_by
 
         resolved = resolved_by(run)
         if hub is not None and resolved:
-            # The finding a completed remediation closed: imported again as PASSED, then marked
-            # RESOLVED (Security Hub resolves only its own controls' findings by itself).
+            # The findings a completed remediation closed keep what detection measured; the
+            # remediation records itself beside it, in their workflow (remediate.hub_workflow).
             record = _hub_journal(request.aws.sandbox, identity.account_id, identity.arn)
             hub = merged(
                 hub,
-                resolve_verdict(
-                    aws, verdict, run, resolved, updated_by=identity.arn, record=record
+                record_remediation(
+                    aws, verdict, run, resolved, hub, updated_by=identity.arn, record=record
                 ),
             )
     if request.output == "json":
@@ -423,7 +445,7 @@ def _remediate_one_account(
         render_security_hub(plan_console(request.output), [hub])
     if run.failure is not None:
         raise run.failure
-    return _hub_exit(EXIT_OK, [hub])
+    return _trail_exit(_hub_exit(EXIT_OK, [hub]), [verdict])
 
 
 def _root_use_many_accounts(
@@ -488,10 +510,14 @@ def _root_use_many_accounts(
         else:
             render_sweep(stdout_console(), result)
             _render_sweep_activity(stdout_console(), result)
+        verdicts = [a.verdict for a in result.accounts]
+        _show_trail_failures(verdicts)
         _show_imports(request, hubs.values())
-        return _hub_exit(result.exit_code(fail_on_hygiene=request.fail_on_hygiene), hubs.values())
+        code = _hub_exit(result.exit_code(fail_on_hygiene=request.fail_on_hygiene), hubs.values())
+        return _trail_exit(code, verdicts)
     render_sweep(plan_console(request.output), result)
     _render_sweep_activity(plan_console(request.output), result)
+    _show_trail_failures([a.verdict for a in result.accounts])
     return _remediate_many_accounts(request, remediation, result, opener, prompter, hubs=hubs)
 
 
@@ -515,7 +541,8 @@ def _import_sweep(
             )
             return verdict.account_id, ImportResult(verdict.account_id, "-", failed=(failed,))
         record = _hub_journal(sandbox, verdict.account_id, _caller(session))
-        return verdict.account_id, import_verdict(session.aws, verdict, record=record)
+        found = import_verdict(session.aws, verdict, record=record, updated_by=session.identity.arn)
+        return verdict.account_id, found
 
     judged = [a.verdict for a in result.accounts if a.verdict is not None and a.verdict.account_id]
     done = each_concurrently(judged, job, concurrency=concurrency, name="remediate-securityhub")
@@ -542,14 +569,14 @@ def _print_sweep_findings(
 
 
 def _render_sweep_activity(console: Console, result: SweepResult) -> None:
-    """After the sweep's table: what CloudTrail shows root did, account by account (only
-    accounts looked up with --cloudtrail that have root events)."""
+    """After the sweep's table: what CloudTrail shows root did, account by account (accounts
+    looked up with --cloudtrail that have root events, or regions not read)."""
     from remediate.output import render_root_activity, safe
 
     now = datetime.now(UTC)
     for a in result.accounts:
         v = a.verdict
-        if v is None or v.cloudtrail is None or not v.cloudtrail.events:
+        if v is None or v.cloudtrail is None or (v.cloudtrail.complete and not v.cloudtrail.events):
             continue
         name = f" ({safe(a.account_name)})" if a.account_name else ""
         console.print(f"[bold]Account {safe(a.account_id)}{name}[/]:")
@@ -643,7 +670,8 @@ def _remediate_many_accounts(
     stopped = engine.interrupted(runs)
     if stopped is not None:
         raise stopped
-    return _hub_exit(EXIT_AWS if failed else EXIT_OK, hubs.values())
+    code = _hub_exit(EXIT_AWS if failed else EXIT_OK, hubs.values())
+    return _trail_exit(code, [a.verdict for a in result.accounts])
 
 
 def _import_resolved(
@@ -655,29 +683,34 @@ def _import_resolved(
     *,
     sandbox: bool,
 ) -> None:
-    """The findings each completed remediation closed, imported again as PASSED and marked
-    RESOLVED (in the account's own Security Hub); added to that account's import in ``hubs``."""
-    from remediate.export import merged, resolve_verdict
+    """Each completed remediation recorded on the findings it closed (in the account's own
+    Security Hub, remediate.hub_workflow); added to that account's import in ``hubs``."""
+    from remediate.export import merged, record_remediation
     from remediate.securityhub import FailedFinding, ImportResult
     from remediate.sweep import one_line
 
     for a in result.accounts:
         closed = resolved.get(a.account_id)
-        if a.verdict is None or not closed:
+        imported = hubs.get(a.account_id)
+        if a.verdict is None or not closed or imported is None:
             continue
         try:
             session = opener(a.account_id)
             record = _hub_journal(sandbox, a.account_id, _caller(session))
-            found = resolve_verdict(
+            found = record_remediation(
                 session.aws,
                 a.verdict,
                 runs[a.account_id],
                 closed,
+                imported,
                 updated_by=session.identity.arn,
                 record=record,
             )
         except RemediateError as exc:
-            failed = FailedFinding(f"remediate/{a.account_id}/*", "Error", one_line(exc.message))
+            # No session to record with: the import stands, the workflow is left (a warning).
+            failed = FailedFinding(
+                f"remediate/{a.account_id}/*", "Error", one_line(exc.message), "resolve"
+            )
             found = ImportResult(a.account_id, "-", failed=(failed,))
         both = merged(hubs.get(a.account_id), found)
         if both is not None:

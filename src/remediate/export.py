@@ -1,5 +1,6 @@
 """Findings on their way out of root-use: printed as ASFF or OCSF, imported into Security Hub,
-and marked resolved after a remediation. Also CloudTrail's evidence, added to a verdict.
+reopened when the evidence is newer than a remediation, and a completed remediation recorded
+on them. Also CloudTrail's evidence, added to a verdict.
 
 The commands call these with what they already have (a verdict, a session, the engine's run);
 nothing here decides what to detect or remediate.
@@ -13,6 +14,8 @@ from typing import TYPE_CHECKING, Any
 
 from remediate.checks import ROOT_USER_IN_USE, check_results
 from remediate.detect.findings import ROOT_ACCESS_KEYS_ACTIVE
+from remediate.errors import AwsError
+from remediate.hub_workflow import Stored
 
 if TYPE_CHECKING:
     from remediate.aws.session import Aws
@@ -23,17 +26,16 @@ if TYPE_CHECKING:
 
 # The step of root-use that deletes root's own access keys (--delete-root-keys).
 ROOT_KEYS_STEP_KIND = "root-access-keys-deleted"
-NOTE_LIMIT = 512  # a finding's Note.Text, in ASFF
 
 
 def with_cloudtrail(
     aws: Aws, account_id: str, verdict: Verdict, request: CloudTrailRequest, *, days: int
 ) -> Verdict:
-    """The verdict with root's events from CloudTrail's event history (remediate.cloudtrail)."""
-    from remediate.cloudtrail import apply_cloudtrail, look_up_root_activity, regions_to_look_up
+    """The verdict with root's events from CloudTrail's event history (remediate.cloudtrail):
+    every enabled region unless regions were named; those not read are named in it."""
+    from remediate.cloudtrail import apply_cloudtrail, root_activity
 
-    regions = regions_to_look_up(aws, request.regions)
-    evidence = look_up_root_activity(aws, account_id, regions, now=datetime.now(UTC), days=days)
+    evidence = root_activity(aws, account_id, request.regions, now=datetime.now(UTC), days=days)
     return apply_cloudtrail(verdict, evidence)
 
 
@@ -90,81 +92,152 @@ def import_verdict(
     aws: Aws,
     verdict: Verdict,
     *,
-    resolved: Collection[str] = (),
     only: Collection[str] | None = None,
     now: datetime | None = None,
     record: Record | None = None,
+    updated_by: str | None = None,
 ) -> ImportResult | None:
-    """Import the verdict's findings (``only`` these checks) into Security Hub in the session's
-    region, from the verdict's own account; None when there is nothing to import."""
-    from remediate.securityhub import import_findings
+    """The verdict's findings (``only`` these checks) into Security Hub in the session's region,
+    from the verdict's own account; None when there is nothing to import.
 
-    found = _asff(aws, verdict, resolved, only, now)
-    if verdict.account_id is None or not found:
+    The findings Security Hub holds are read first (their CreatedAt and FirstObservedAt are
+    kept, and remediate's record on them known), then imported with what detection measured;
+    a finding whose evidence is newer than the remediation recorded on it is reopened (NEW,
+    with a note naming the evidence; ``updated_by`` signs the note)."""
+    from dataclasses import replace
+
+    from remediate.asff import Times, asff_findings, product_arn
+    from remediate.hub_workflow import NEW, new_finding, reopen_note, reopens
+    from remediate.securityhub import ReadFailure, import_findings, read_findings
+
+    account = verdict.account_id
+    if account is None:
         return None
-    return import_findings(aws, verdict.account_id, found, record=record)
-
-
-def _asff(
-    aws: Aws,
-    verdict: Verdict,
-    resolved: Collection[str],
-    only: Collection[str] | None,
-    now: datetime | None,
-) -> list[dict[str, Any]]:
-    from remediate.asff import asff_findings
-
-    if verdict.account_id is None:
-        return []
-    results = check_results(verdict, resolved=resolved)
+    now = now or datetime.now(UTC)
+    results = check_results(verdict)
     if only is not None:
         results = [r for r in results if r.check.id in only]
-    return asff_findings(results, region=aws.region, now=now or datetime.now(UTC))
+    if not results:
+        return None
+    product = product_arn(results[0].partition, aws.region, account)
+    read_failure = None
+    stored: dict[str, Stored] | None = None
+    read_calls = 0
+    try:
+        found, read_calls = read_findings(aws, product, [r.uid for r in results])
+    except AwsError as exc:
+        read_failure = ReadFailure(exc.code or "Error", exc.message, exc.tip or "")
+        read_calls = 1
+    else:
+        stored = {i: Stored.from_finding(f) for i, f in found.items()}
+    kept = {
+        i: Times(s.created_at, s.first_observed_at, s.updated_at) for i, s in (stored or {}).items()
+    }
+    documents = asff_findings(results, region=aws.region, now=now, kept=kept)
+    imported = import_findings(aws, account, documents, record=record)
+    done = replace(imported, calls=imported.calls + read_calls, read_failure=read_failure)
+    if stored is None:
+        return done
+    refused = {f.id for f in imported.refused}
+    state: dict[str, Stored] = {}
+    for r in results:
+        before = stored.get(r.uid)
+        if r.uid in refused:
+            if before is not None:
+                state[r.uid] = before
+        else:
+            state[r.uid] = before.imported(r.status) if before else new_finding(r.uid, r.status)
+    for r in results:
+        current = state.get(r.uid)
+        if updated_by is None or current is None or not reopens(r, current):
+            continue
+        assert current.record is not None
+        note = reopen_note(now, r, current.record)
+        reopened = _set_workflow(aws, account, product, [r.uid], NEW, note, updated_by, record)
+        if reopened.reopened:
+            from remediate.hub_workflow import parse_note
+
+            state[r.uid] = replace(
+                current, workflow=NEW, record=parse_note({"Text": note, "UpdatedBy": updated_by})
+            )
+        done = done + reopened
+    return replace(done, state=state)
 
 
-def resolve_verdict(
+def _set_workflow(
+    aws: Aws,
+    account: str,
+    product: str,
+    ids: Sequence[str],
+    status: str,
+    note: str,
+    updated_by: str,
+    record: Record | None,
+) -> ImportResult:
+    from remediate.securityhub import update_workflow
+
+    return update_workflow(
+        aws,
+        account,
+        [{"Id": i, "ProductArn": product} for i in ids],
+        status=status,
+        note=note,
+        updated_by=updated_by,
+        action="reopen" if status == "NEW" else "resolve",
+        record=record,
+    )
+
+
+def record_remediation(
     aws: Aws,
     verdict: Verdict,
     run: AccountRun,
     resolved: Collection[str],
+    hub: ImportResult,
     *,
     updated_by: str,
     record: Record | None = None,
+    now: datetime | None = None,
 ) -> ImportResult | None:
-    """The findings of the ``resolved`` checks imported again as PASSED, then those Security Hub
-    took marked RESOLVED with a note on what ``run`` did (see remediate.securityhub)."""
-    from remediate.securityhub import import_findings, resolve_findings
+    """A completed remediation recorded on the findings of the ``resolved`` checks that this
+    run's import took: RESOLVED, with a note saying what ``run`` did and when
+    (remediate.hub_workflow decides which: once). None when there is nothing to record."""
+    from dataclasses import replace
 
-    found = _asff(aws, verdict, resolved, resolved, None)
-    if verdict.account_id is None or not found:
-        return None
-    imported = import_findings(aws, verdict.account_id, found, record=record)
-    refused = {f.id for f in imported.failed}
-    taken = [
-        {"Id": f["Id"], "ProductArn": f["ProductArn"]} for f in found if f["Id"] not in refused
-    ]
-    if not taken:
-        return imported
-    updated = resolve_findings(
-        aws,
-        verdict.account_id,
-        taken,
-        note=resolution_note(run),
-        updated_by=updated_by,
-        record=record,
-    )
-    return imported + updated
-
-
-def resolution_note(run: AccountRun) -> str:
-    """What remediate did, for the note on a finding it resolved (at most 512 characters)."""
     from remediate import __version__
+    from remediate.asff import product_arn
+    from remediate.hub_workflow import RESOLVED, parse_note, remediation_note, resolves
 
-    assert run.report is not None
+    account = verdict.account_id
+    if account is None or not resolved or run.report is None:
+        return None
     applied = [p.step.id for p in run.report.steps if p.applied]
-    did = f"applied {', '.join(applied)}" if applied else "found every step already in place"
-    note = f"remediate {__version__}, playbook {run.report.playbook}: {did}."
-    return note if len(note) <= NOTE_LIMIT else note[: NOTE_LIMIT - 3] + "..."
+    refused = {f.id for f in hub.refused}
+    results = [r for r in check_results(verdict) if r.check.id in resolved]
+    state = dict(hub.state) if hub.state is not None else None
+    chosen = [
+        r.uid
+        for r in results
+        if r.uid not in refused
+        and resolves(state.get(r.uid) if state is not None else None, changed=bool(applied))
+    ]
+    if not chosen:
+        return None
+    note = remediation_note(
+        now or datetime.now(UTC),
+        playbook=run.report.playbook,
+        applied=applied,
+        version=__version__,
+    )
+    product = product_arn(results[0].partition, aws.region, account)
+    done = _set_workflow(aws, account, product, chosen, RESOLVED, note, updated_by, record)
+    if state is not None and done.resolved:
+        failed = {f.id for f in done.failed}
+        recorded = parse_note({"Text": note, "UpdatedBy": updated_by})
+        for finding_id in chosen:
+            if finding_id not in failed and finding_id in state:
+                state[finding_id] = replace(state[finding_id], workflow=RESOLVED, record=recorded)
+    return replace(done, state=state)
 
 
 def merged(first: ImportResult | None, second: ImportResult | None) -> ImportResult | None:

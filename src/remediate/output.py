@@ -781,24 +781,29 @@ def _counted(items: Sequence[tuple[str, int]], limit: int, width: int = 0) -> st
 
 
 def render_root_activity(console: Console, verdict: Verdict, now: datetime) -> None:
-    """What CloudTrail shows root did (--cloudtrail): the last sign-in, where from and with which
-    clients, write actions first (newest first), read-only actions counted. Every value is
-    CloudTrail's text and shown made safe."""
-    from remediate.cloudtrail import summarize
+    """What CloudTrail shows root did (--cloudtrail): the regions read and those not read, the
+    last sign-in, where from and with which clients, write actions first (newest first),
+    read-only actions counted. Every value is CloudTrail's text and shown made safe."""
+    from remediate.cloudtrail import gaps, regions_read_text, summarize
 
     evidence = verdict.cloudtrail
     if evidence is None:
         return
-    regions = ", ".join(safe_field(r, REGION_PATTERN) for r in evidence.regions)
+    regions = safe(regions_read_text(evidence))
     span = f"{when(evidence.start)} to {when(evidence.end)}"
+    missing = [f"  [red]{safe(gap[0].upper() + gap[1:])}[/]." for gap in gaps(evidence)]
     if not evidence.events:
-        console.print(f"CloudTrail ({regions}): no root events from {span}.")
+        console.print(f"CloudTrail ({regions}): no root events in the regions read from {span}.")
+        for line in missing:
+            console.print(line)
         return
     n = len(evidence.events)
     console.print(
         f"[bold]CloudTrail[/] ({regions}): {n} root event{'s' * (n != 1)} from {span} "
         f"({evidence.calls} LookupEvents calls)."
     )
+    for line in missing:
+        console.print(line)
     s = summarize(evidence.events)
     last = s.last_sign_in
     if last is not None:
@@ -828,7 +833,9 @@ def render_root_activity(console: Console, verdict: Verdict, now: datetime) -> N
     if s.clients:
         console.print(f"  Clients: {_counted(s.clients, MAX_SHOWN_CLIENTS, MAX_CLIENT_WIDTH)}")
     if s.writes:
-        console.print(f"  [red]Write actions ({len(s.writes)})[/], newest first:")
+        console.print(
+            f"  [red]Write actions ({len(s.writes)})[/] in the regions read, newest first:"
+        )
         for e in s.writes[:MAX_SHOWN_WRITES]:
             failed = f" (failed: {safe(e.error_code)})" if e.error_code else ""
             console.print(
@@ -840,9 +847,33 @@ def render_root_activity(console: Console, verdict: Verdict, now: datetime) -> N
                 f"    ... and {len(s.writes) - MAX_SHOWN_WRITES} more (all in --output json)"
             )
     else:
-        console.print("  Write actions: none.")
+        console.print("  Write actions in the regions read: none.")
     if s.reads:
         console.print(f"  Read-only actions: {_counted(s.reads, MAX_SHOWN_WRITES)}")
+
+
+def render_cloudtrail_failures(verdicts: Sequence[Verdict]) -> None:
+    """On stderr, one line and its tip for each distinct reason a region's event history (or
+    the list of enabled regions) could not be read, naming the regions (and the account when
+    there are several)."""
+    many = len(verdicts) > 1
+    for verdict in verdicts:
+        evidence = verdict.cloudtrail
+        if evidence is None:
+            continue
+        where = f"account {verdict.account_id}: " if many and verdict.account_id else ""
+        grouped: dict[tuple[str, str, str], list[str]] = {}
+        for f in evidence.failures:
+            grouped.setdefault((f.code, f.message, f.tip), []).append(f.region or "")
+        for (_code, message, tip), regions in grouped.items():
+            named = [r for r in regions if r]
+            if named:
+                subject = f"CloudTrail event history in {', '.join(named)}"
+            else:
+                subject = "CloudTrail: the account's enabled regions could not be listed"
+            write_message(f"error: {where}{subject}: {message}", sys.stderr)
+            if tip:
+                write_message(f"Tip: {tip}", sys.stderr)
 
 
 def print_documents(documents: Sequence[Any]) -> None:
@@ -852,15 +883,17 @@ def print_documents(documents: Sequence[Any]) -> None:
 
 
 def render_security_hub(console: Console, results: Sequence[Any]) -> None:
-    """Each account's import into Security Hub (remediate.securityhub.ImportResult): how many
-    findings it took, and every finding it refused, with Security Hub's reason; then, on
-    stderr, a warning for the findings it did not mark RESOLVED."""
+    """Each account's run in Security Hub (remediate.securityhub.ImportResult): how many
+    findings it imported, marked resolved or reopened, and every finding it refused, with
+    Security Hub's reason; then, on stderr, a warning for what it could not read and for the
+    workflows it could not set."""
     for r in results:
         state = "[green]ok[/]" if r.ok else "[red]incomplete[/]"
         console.print(
             f"Security Hub ({safe(r.region)}, account {safe(r.account_id)}): imported "
             f"{r.imported} finding{'s' * (r.imported != 1)}"
             + (f", marked {r.resolved} resolved" if r.resolved else "")
+            + (f", reopened {r.reopened}" if r.reopened else "")
             + (f", {len(r.unresolved)} not marked resolved" if r.unresolved else "")
             + f", {state}."
         )
@@ -876,20 +909,41 @@ def render_security_hub(console: Console, results: Sequence[Any]) -> None:
             if tip:
                 write_message(f"Tip: {tip}", sys.stderr)
     for r in results:
-        if r.unresolved:
-            # The fix and its PASSED import happened: only the workflow is left to set.
-            found = ", ".join(f"{safe(f.id)} ({safe(f.code)})" for f in r.unresolved)
-            denied = any(f.code.startswith("AccessDenied") for f in r.unresolved)
-            tip = (
-                "add the action to the caller's policy (`remediate permissions --var user=NAME "
-                "--security-hub` prints it), or set the workflow in Security Hub."
-                if denied
-                else "set the workflow in Security Hub, or rerun the remediation."
+        if r.read_failure is not None:
+            # The import went on: what was lost is what only the stored findings tell.
+            tip = r.read_failure.tip or (
+                "grant securityhub:GetFindings to the caller (`remediate permissions "
+                "--var user=NAME --security-hub` prints it)"
             )
             print_hanging(
                 stderr_console(),
                 "[yellow]Warning:[/] ",
-                f"securityhub:BatchUpdateFindings did not mark {found} RESOLVED in account "
-                f"{safe(r.account_id)} ({safe(r.region)}). The remediation and its PASSED "
-                f"import succeeded: only the workflow is not marked resolved. Tip: {tip}",
+                f"securityhub:GetFindings failed in account {safe(r.account_id)} "
+                f"({safe(r.region)}): {safe(r.read_failure.message)}. The findings were imported "
+                "with CreatedAt and FirstObservedAt of this run, and remediate's record on them "
+                f"could not be checked. Tip: {safe(tip)}",
+            )
+    for r in results:
+        for action, verb, status in (
+            ("resolve", "mark", "RESOLVED"),
+            ("reopen", "set", "back to NEW"),
+        ):
+            missed = [f for f in r.unresolved if f.action == action]
+            if not missed:
+                continue
+            # The import happened: only the workflow is left as it was.
+            found = ", ".join(f"{safe(f.id)} ({safe(f.code)})" for f in missed)
+            denied = any(f.code.startswith("AccessDenied") for f in missed)
+            tip = (
+                "add the action to the caller's policy (`remediate permissions --var user=NAME "
+                "--security-hub` prints it), or set the workflow in Security Hub."
+                if denied
+                else "set the workflow in Security Hub, or rerun."
+            )
+            print_hanging(
+                stderr_console(),
+                "[yellow]Warning:[/] ",
+                f"securityhub:BatchUpdateFindings did not {verb} {found} {status} in account "
+                f"{safe(r.account_id)} ({safe(r.region)}). The findings were imported with what "
+                f"detection measured: only the workflow is not set. Tip: {tip}",
             )

@@ -155,10 +155,10 @@ class AccountsRequest:
 
 @dataclass(frozen=True)
 class CloudTrailRequest:
-    """--cloudtrail: look root's events up in these regions (besides the partition's
-    global-events region, always), or (``regions`` None) in every enabled region."""
+    """--cloudtrail: look root's events up in every enabled region (``regions`` None, the
+    default), or in these regions besides the partition's global-events region (always)."""
 
-    regions: tuple[str, ...] | None = ()
+    regions: tuple[str, ...] | None = None
 
 
 @dataclass(frozen=True)
@@ -427,7 +427,7 @@ def _cloudtrail_request(
         raise InputError(
             "--credential-report reads a file: --cloudtrail looks events up in the account"
         )
-    return CloudTrailRequest(validate.cloudtrail_regions(regions) if regions is not None else ())
+    return CloudTrailRequest(validate.cloudtrail_regions(regions) if regions is not None else None)
 
 
 def _one_account_options(flags: RemediationFlags, account_ids: tuple[str, ...] | None) -> None:

@@ -1,17 +1,21 @@
-"""Findings into AWS Security Hub: ``securityhub:BatchImportFindings``, at most 100 a call.
+"""Findings into AWS Security Hub: read back (``securityhub:GetFindings``), imported
+(``securityhub:BatchImportFindings``, at most 100 a call), and their workflow set
+(``securityhub:BatchUpdateFindings``).
 
 Every finding's ``Id`` and ``ProductArn`` are the same on every run (remediate.asff), so an
 import is idempotent: a rerun updates the findings it imported before, and botocore's retries of
 a call whose answer was lost cannot duplicate one. Security Hub answers per finding; a finding
 it refuses is reported with its id, code and message, and the others are imported.
 
-A finding a remediation closed is imported again as ``PASSED``, then marked ``RESOLVED`` with
-``securityhub:BatchUpdateFindings`` and a note saying what remediate did: Security Hub resolves a
-``PASSED`` finding by itself only for its own controls, and remediate's come from the account's
-default product, where the workflow is the customer's to set (which remediate, run by the
-customer, is). Every call is a write, journaled (``record``) like the playbook's. That mark is a
-courtesy on top of the remediation and its ``PASSED`` import: a finding it misses (a role from an
-older printed policy, without BatchUpdateFindings) is a warning, not a failed import.
+A run first reads the findings it is about to import (one GetFindings per 20 ids: Security Hub
+takes at most 20 values per filter attribute), to keep their ``CreatedAt`` and
+``FirstObservedAt`` and to know what remediate recorded on them (remediate.hub_workflow). Only
+then does it import, and set a workflow where a remediation or new evidence calls for it: the
+workflow and its note are the customer's fields, which remediate, run by the customer, sets with
+BatchUpdateFindings and only with ``Workflow.Status`` and ``Note``. Every write is journaled
+(``record``) like the playbook's. The read and the workflow are a courtesy on top of the import:
+a read or an update refused (a role from an older printed policy) is a warning, not a failed
+import.
 """
 
 from __future__ import annotations
@@ -24,10 +28,15 @@ from remediate.errors import AwsError
 
 if TYPE_CHECKING:
     from remediate.aws.session import Aws
+    from remediate.hub_workflow import Stored
 
 MAX_BATCH = 100  # findings per BatchImportFindings, identifiers per BatchUpdateFindings
+# Values per filter attribute of GetFindings ("AwsSecurityFindingFilters").
+MAX_FILTER_VALUES = 20
 IMPORT = "securityhub:BatchImportFindings"
 UPDATE = "securityhub:BatchUpdateFindings"
+READ = "securityhub:GetFindings"
+DONE = {"import": "imported", "resolve": "resolved", "reopen": "reopened"}
 # Journal.record: one line per write call.
 Record = Callable[..., None]
 
@@ -39,7 +48,9 @@ class FailedFinding:
     id: str
     code: str
     message: str
-    action: str = "import"  # or "resolve": the BatchUpdateFindings that follows a remediation
+    # "import", or the BatchUpdateFindings of a workflow: "resolve" (after a remediation),
+    # "reopen" (evidence newer than the remediation's record)
+    action: str = "import"
     # Set when the call failed as a whole (its AwsError's tip, "" without one), not per finding.
     call_tip: str | None = field(default=None, compare=False)
 
@@ -48,9 +59,22 @@ class FailedFinding:
 
 
 @dataclass(frozen=True)
+class ReadFailure:
+    """GetFindings failed as a whole: the findings' times and remediate's record are unknown."""
+
+    code: str
+    message: str
+    tip: str = ""
+
+    def to_json(self) -> dict[str, str]:
+        return {"code": self.code, "message": self.message}
+
+
+@dataclass(frozen=True)
 class ImportResult:
-    """What one account's import did: how many findings Security Hub took, how many it marked
-    resolved, which it refused."""
+    """What one account's run did in Security Hub: how many findings it imported, marked
+    resolved or reopened, which Security Hub refused, and (``state``) the findings as they
+    stand after the run, for what follows (None: they could not be read)."""
 
     account_id: str
     region: str
@@ -59,6 +83,9 @@ class ImportResult:
     calls: int = 0
     ids: tuple[str, ...] = field(default=(), repr=False)
     resolved: int = 0
+    reopened: int = 0
+    read_failure: ReadFailure | None = None
+    state: Mapping[str, Stored] | None = field(default=None, repr=False, compare=False)
 
     @property
     def refused(self) -> tuple[FailedFinding, ...]:
@@ -67,8 +94,8 @@ class ImportResult:
 
     @property
     def unresolved(self) -> tuple[FailedFinding, ...]:
-        """The findings imported PASSED that Security Hub did not mark RESOLVED."""
-        return tuple(f for f in self.failed if f.action == "resolve")
+        """The findings whose workflow Security Hub did not set (resolve or reopen)."""
+        return tuple(f for f in self.failed if f.action != "import")
 
     @property
     def call_failures(self) -> tuple[tuple[str, str], ...]:
@@ -91,6 +118,9 @@ class ImportResult:
             self.calls + other.calls,
             self.ids + other.ids,
             self.resolved + other.resolved,
+            self.reopened + other.reopened,
+            self.read_failure or other.read_failure,
+            other.state if other.state is not None else self.state,
         )
 
     def to_json(self) -> dict[str, Any]:
@@ -98,8 +128,10 @@ class ImportResult:
             "region": self.region,
             "imported": self.imported,
             "resolved": self.resolved,
+            "reopened": self.reopened,
             "failed": [f.to_json() for f in self.refused],
             "resolve_failed": [f.to_json() for f in self.unresolved],
+            "read_failed": self.read_failure.to_json() if self.read_failure else None,
         }
 
 
@@ -122,7 +154,7 @@ def _journal(
         resource=f"Security Hub findings {', '.join(ids)}",
         change="update",
         outcome=outcome,
-        details=[f"not {f.action}d {f.id}: {f.code}" for f in failed],
+        details=[f"not {DONE[f.action]} {f.id}: {f.code}" for f in failed],
     )
 
 
@@ -173,21 +205,55 @@ def import_findings(
     )
 
 
-def resolve_findings(
+def read_findings(
+    aws: Aws, product_arn: str, ids: Sequence[str]
+) -> tuple[dict[str, dict[str, Any]], int]:
+    """The findings of ``product_arn`` with these ids that Security Hub holds, by id, and the
+    GetFindings calls it took (one per 20 ids; a page holds 100). Raises AwsError."""
+    from remediate.aws.calls import call
+
+    client = aws.client("securityhub")
+    found: dict[str, dict[str, Any]] = {}
+    calls = 0
+    for chunk in batches(list(ids), MAX_FILTER_VALUES):
+        filters = {
+            "ProductArn": [{"Value": product_arn, "Comparison": "EQUALS"}],
+            "Id": [{"Value": i, "Comparison": "EQUALS"} for i in chunk],
+        }
+        token: str | None = None
+        while True:
+            params: dict[str, Any] = {"Filters": filters, "MaxResults": MAX_BATCH}
+            if token:
+                params["NextToken"] = token
+            answer = call(client, "GetFindings", **params)
+            calls += 1
+            for finding in answer.get("Findings") or []:
+                found[str(finding.get("Id", ""))] = finding
+            token = answer.get("NextToken")
+            if not token:
+                break
+    return found, calls
+
+
+def update_workflow(
     aws: Aws,
     account_id: str,
     identifiers: Sequence[Mapping[str, str]],
     *,
+    status: str,
     note: str,
     updated_by: str,
+    action: str,
     record: Record | None = None,
 ) -> ImportResult:
-    """Set the workflow of these findings (``Id`` and ``ProductArn`` each) to ``RESOLVED`` with
-    ``note``, 100 a call; a finding Security Hub did not process is reported with its code."""
+    """Set the workflow of these findings (``Id`` and ``ProductArn`` each) to ``status`` with
+    ``note`` (nothing else: the printed policy allows no other field), 100 a call; a finding
+    Security Hub did not process is reported with its code. ``action``: ``resolve`` or
+    ``reopen``, counted as such."""
     from remediate.aws.calls import call
 
     client = aws.client("securityhub")
-    resolved = calls = 0
+    done = calls = 0
     failed: list[FailedFinding] = []
     for batch in batches(identifiers):
         calls += 1
@@ -197,24 +263,29 @@ def resolve_findings(
                 client,
                 "BatchUpdateFindings",
                 FindingIdentifiers=[{"Id": i["Id"], "ProductArn": i["ProductArn"]} for i in batch],
-                Workflow={"Status": "RESOLVED"},
+                Workflow={"Status": status},
                 Note={"Text": note, "UpdatedBy": updated_by},
             )
         except AwsError as exc:
-            refused = [FailedFinding(i, exc.code or "Error", exc.message, "resolve") for i in ids]
+            refused = [FailedFinding(i, exc.code or "Error", exc.message, action) for i in ids]
         else:
-            resolved += len(answer.get("ProcessedFindings") or [])
+            done += len(answer.get("ProcessedFindings") or [])
             refused = [
                 FailedFinding(
                     str(f.get("FindingIdentifier", {}).get("Id", "")),
                     str(f.get("ErrorCode", "")),
                     str(f.get("ErrorMessage", "")),
-                    "resolve",
+                    action,
                 )
                 for f in answer.get("UnprocessedFindings") or []
             ]
         failed += refused
         _journal(record, UPDATE, ids, refused)
     return ImportResult(
-        account_id, aws.region, failed=tuple(failed), calls=calls, resolved=resolved
+        account_id,
+        aws.region,
+        failed=tuple(failed),
+        calls=calls,
+        resolved=done if action == "resolve" else 0,
+        reopened=done if action == "reopen" else 0,
     )

@@ -436,7 +436,7 @@ def permissions(
         typer.Option(
             "--cloudtrail",
             help="Add what root-use --cloudtrail needs: cloudtrail:LookupEvents, and "
-            "ec2:DescribeRegions to list the enabled regions.",
+            "ec2:DescribeRegions to list the enabled regions it reads by default.",
         ),
     ] = False,
     security_hub: Annotated[
@@ -790,6 +790,12 @@ def run(argv: list[str] | None = None, *, prompter: "Prompter | None" = None) ->
 
 
 def main() -> None:
+    """The ``remediate`` command (and ``python -m remediate``). Core dumps are turned off first,
+    before anything is read or generated: no secret may end up in a core file. (run() leaves
+    the process's limits alone: a program embedding it, or the tests, keep their own.)"""
+    from remediate.process import disable_core_dumps
+
+    disable_core_dumps()
     code = run()
     if code == EXIT_INTERRUPTED:
         # Worker threads (a sweep's, a plan's) may be waiting on AWS for many seconds, and the

@@ -156,7 +156,8 @@ CloudTrail = Annotated[
     typer.Option(
         "--cloudtrail",
         help="Also look up what root did, from where, with or without MFA: CloudTrail's event "
-        "history (cloudtrail:LookupEvents, at most 2 requests/s per account and region).",
+        "history in every enabled region (ec2:DescribeRegions, then cloudtrail:LookupEvents, "
+        "at most 2 requests/s per account and region, the regions at once).",
         rich_help_panel=FINDINGS_PANEL,
     ),
 ]
@@ -165,8 +166,8 @@ CloudTrailRegions = Annotated[
     typer.Option(
         "--cloudtrail-regions",
         metavar="R,R,...|all",
-        help="With --cloudtrail: these regions too, or every enabled region [default: only "
-        "us-east-1, which is always looked up: console sign-ins and IAM are recorded there].",
+        help="With --cloudtrail: only these regions and us-east-1 (always: root's console "
+        "sign-ins and IAM are recorded there) [default: all, every enabled region].",
         rich_help_panel=FINDINGS_PANEL,
     ),
 ]
