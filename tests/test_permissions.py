@@ -42,8 +42,11 @@ FULL_FIX = (
     # Harmless where alice does not exist; where a test made her, she is not remediate's.
     "--adopt-existing-user",
 )
-# The same fix with the self-service MFA policy instead of a device.
-SELF_SERVICE_FIX = tuple("--mfa-self-service" if a == "--mfa-auto" else a for a in FULL_FIX)
+# The same fix with the self-service MFA policy instead of a device, and console access only:
+# with an access key, self-service MFA is refused (its holder could enroll a device first).
+SELF_SERVICE_FIX = tuple(
+    {"--mfa-auto": "--mfa-self-service", "both": "console"}.get(a, a) for a in FULL_FIX
+)
 SELF_SERVICE_POLICY = f"arn:aws:iam::{ACCOUNT}:policy/RemediateSelfServiceMFA"
 CHANGE_PASSWORD = "arn:aws:iam::aws:policy/IAMUserChangePassword"
 DOC = {
@@ -146,6 +149,7 @@ def test_root_use_for_alice_in_one_account() -> None:
         "iam:DeleteAccessKey": {user},
         "iam:ListMFADevices": {user},
         "iam:EnableMFADevice": {user},
+        "iam:DetachUserPolicy": {user},
         "iam:GetGroup": {group},
         "iam:CreateGroup": {group},
         "iam:ListAttachedGroupPolicies": {group},
@@ -153,6 +157,8 @@ def test_root_use_for_alice_in_one_account() -> None:
         "iam:AddUserToGroup": {group},
         "iam:CreateVirtualMFADevice": mfa,
         "iam:DeleteVirtualMFADevice": mfa,
+        "iam:ListMFADeviceTags": mfa,
+        "iam:TagMFADevice": mfa,
         **{action: {"*"} for action in UNSCOPED},
     }
     assert {action: resources_of(doc, action) for action in all_actions(doc)} == expected
@@ -162,15 +168,28 @@ def test_root_use_for_alice_in_one_account() -> None:
         "ArnEquals": {"iam:PolicyARN": "arn:aws:iam::aws:policy/AdministratorAccess"}
     }
     # AttachUserPolicy only for the two policies the playbook attaches to alice, each in a
-    # statement of its own; no other statement has a condition, and only detection and the
-    # unscoped ones use "*".
+    # statement of its own (DetachUserPolicy beside it for the self-service policy alone, which
+    # goes once alice has a device); TagMFADevice only with remediate's tag on the device; no
+    # other statement has a condition, and only detection and the unscoped ones use "*".
     attach_user = statements_by_action(doc)["iam:AttachUserPolicy"]
-    assert all(s["Action"] == ["iam:AttachUserPolicy"] for s in attach_user)
+    assert sorted(tuple(s["Action"]) for s in attach_user) == [
+        ("iam:AttachUserPolicy",),
+        ("iam:AttachUserPolicy", "iam:DetachUserPolicy"),
+    ]
     assert sorted(s["Condition"]["ArnEquals"]["iam:PolicyARN"] for s in attach_user) == sorted(
         [CHANGE_PASSWORD, SELF_SERVICE_POLICY]
     )
+    [detach] = statements_by_action(doc)["iam:DetachUserPolicy"]
+    assert detach["Condition"] == {"ArnEquals": {"iam:PolicyARN": SELF_SERVICE_POLICY}}
+    [tag] = statements_by_action(doc)["iam:TagMFADevice"]
+    assert tag["Action"] == ["iam:TagMFADevice"]
+    assert tag["Condition"] == {
+        "StringEquals": {"aws:RequestTag/remediate:managed-by": "remediate"}
+    }
     conditioned = [s for s in doc["Statement"] if "Condition" in s]
-    assert sorted(s["Sid"] for s in conditioned) == sorted(s["Sid"] for s in [attach, *attach_user])
+    assert sorted(s["Sid"] for s in conditioned) == sorted(
+        s["Sid"] for s in [attach, *attach_user, tag]
+    )
     assert doc["Statement"][0] == {
         "Sid": "DetectRootUse",
         "Effect": "Allow",
@@ -439,7 +458,8 @@ def test_generated_policy_is_enough_for_self_service_hand_off_and_reset(
     url = ("--endpoint-url", moto.endpoint_url, "-o", "json")
     r = cli("root-use", *url, *SELF_SERVICE_FIX)
     assert r.code == 0, r.err
-    assert r.json()["remediation"]["changed"] == 7
+    # The membership waits for a device alice enables herself: held back, not applied.
+    assert r.json()["remediation"]["changed"] == 5
     handoff = tuple(a for a in FULL_FIX if a != "--mfa-auto")
     qr = ("--mfa-handoff", "--qr-file", str(tmp_path / "qr.png"))
     r = cli("root-use", *url, *handoff, *qr)
@@ -448,6 +468,14 @@ def test_generated_policy_is_enough_for_self_service_hand_off_and_reset(
     r = cli("root-use", *url, *FULL_FIX, "--reset-password")
     assert r.code == 0, r.err
     assert r.json()["mfa"]["enabled"] is True
+    # alice has a device now: the self-service policy is detached.
+    r = cli("root-use", *url, *SELF_SERVICE_FIX)
+    assert r.code == 0, r.err
+    steps = {s["id"]: s for s in r.json()["remediation"]["steps"]}
+    assert (steps["mfa-self-service"]["change"], steps["mfa-self-service"]["applied"]) == (
+        "delete",
+        True,
+    )
 
 
 def _needs_tag_update(moto: Any) -> None:
@@ -455,7 +483,11 @@ def _needs_tag_update(moto: Any) -> None:
 
 
 def _needs_stale_device(moto: Any) -> None:
-    moto.client("iam").create_virtual_mfa_device(VirtualMFADeviceName="alice")
+    # One remediate created (its tag says so), whose seed is lost: read, deleted, made again.
+    moto.client("iam").create_virtual_mfa_device(
+        VirtualMFADeviceName="alice",
+        Tags=[{"Key": "remediate:managed-by", "Value": "remediate"}],
+    )
 
 
 def _user_and_group_exist(moto: Any) -> None:
@@ -486,6 +518,23 @@ def _outdated_self_service_policy_exists(moto: Any, versions: int = 1) -> None:
         iam.create_policy_version(PolicyArn=arn["Policy"]["Arn"], PolicyDocument=document)
 
 
+def _self_service_user_enrolled(moto: Any) -> None:
+    # alice has the self-service policy and has enabled a device of her own: it is detached.
+    _self_service_policy_exists(moto)
+    iam = moto.client("iam")
+    iam.create_user(UserName="alice")
+    iam.attach_user_policy(UserName="alice", PolicyArn=SELF_SERVICE_POLICY)
+    serial = iam.create_virtual_mfa_device(VirtualMFADeviceName="alice-phone")["VirtualMFADevice"][
+        "SerialNumber"
+    ]
+    iam.enable_mfa_device(
+        UserName="alice",
+        SerialNumber=serial,
+        AuthenticationCode1="123456",
+        AuthenticationCode2="654321",
+    )
+
+
 def _login_profile_exists(moto: Any) -> None:
     # --reset-password sets a new password on the login profile alice has.
     iam = moto.client("iam")
@@ -497,6 +546,8 @@ def _login_profile_exists(moto: Any) -> None:
 SETUPS: dict[str, Callable[[Any], None]] = {
     "iam:TagUser": _needs_tag_update,
     "iam:DeleteVirtualMFADevice": _needs_stale_device,
+    "iam:ListMFADeviceTags": _needs_stale_device,
+    "iam:DetachUserPolicy": _self_service_user_enrolled,
     "iam:ListAttachedGroupPolicies": _user_and_group_exist,
     "iam:ListGroupsForUser": _user_and_group_exist,
     "iam:GetLoginProfile": _user_and_group_exist,
@@ -517,6 +568,7 @@ FIXES: dict[str, tuple[str, ...]] = {
     "iam:ListPolicyVersions": SELF_SERVICE_FIX,
     "iam:CreatePolicyVersion": SELF_SERVICE_FIX,
     "iam:DeletePolicyVersion": SELF_SERVICE_FIX,
+    "iam:DetachUserPolicy": SELF_SERVICE_FIX,
     "iam:UpdateLoginProfile": (*FULL_FIX, "--reset-password"),
 }
 SCOPED_FOR_ALICE = policy("root-use", variables={"user": "alice"}, account=ACCOUNT)

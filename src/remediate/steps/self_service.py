@@ -8,6 +8,12 @@ user: it lets them create a virtual MFA device of any name, enable and resync it
 user, and denies everything else while they are not signed in with MFA. The operator never holds
 the seed. A policy an earlier version of remediate created from the example as it was then is
 brought up to date with a new default version.
+
+The policy is a second factor only until the user has one: it also lets whoever first uses the
+user's password (or any key of theirs) create and enable a device without an MFA session. So the
+run ends at this step until IAM shows an MFA device enabled for the user (the membership that
+grants power is held back), and the rerun that finds one detaches the policy before it adds the
+membership.
 """
 
 from __future__ import annotations
@@ -16,7 +22,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from remediate.aws.calls import ALREADY_EXISTS
+from remediate.aws.calls import ALREADY_EXISTS, NOT_FOUND_CODES
 from remediate.errors import AwsError, InputError
 from remediate.steps.base import (
     Arns,
@@ -169,12 +175,19 @@ def _document(raw: Any) -> Any:
 @dataclass(frozen=True)
 class SelfServicePlan:
     """Whether to create the policy, to bring remediate's outdated one up to date, and to attach
-    it (its ARN)."""
+    it (its ARN); or (``detach``) to detach it, the user having an MFA device now."""
 
     create: bool
     attach: bool
     arn: str
     update: bool = False
+    detach: bool = False
+
+
+def _date(value: Any) -> str:
+    from datetime import datetime
+
+    return value.strftime("%Y-%m-%d") if isinstance(value, datetime) else "on an unknown date"
 
 
 @register
@@ -190,6 +203,10 @@ class MfaSelfServiceStep(Step[SelfServicePlan]):
     attaches it to the user. No device is created: at first sign-in the user assigns their own.
     A policy of that name an earlier remediate created from the example as it was then gets a new
     default version; one saying anything else is refused.
+
+    Until IAM shows an MFA device enabled for the user, the run ends here: the steps after it
+    (the membership that grants power) wait for a rerun. The rerun that finds a device detaches
+    the policy, which would let its holder create and enable more devices without MFA.
     """
 
     kind = "mfa-self-service"
@@ -206,9 +223,12 @@ class MfaSelfServiceStep(Step[SelfServicePlan]):
         "iam:DeletePolicyVersion",
         "iam:ListAttachedUserPolicies",
         "iam:AttachUserPolicy",
+        "iam:ListMFADevices",
+        "iam:DetachUserPolicy",
     )
     # CreatePolicy, or DeletePolicyVersion and CreatePolicyVersion; then AttachUserPolicy.
     writes_per_change = 3
+    self_service_mfa = True
 
     def grants(self, arns: Arns) -> list[Grant]:
         user = (arns.user(self.params["user"]),)
@@ -229,19 +249,35 @@ class MfaSelfServiceStep(Step[SelfServicePlan]):
             ),
             Grant(("iam:ListAttachedUserPolicies",), user),
             Grant(("iam:AttachUserPolicy",), user, {operator: {"iam:PolicyARN": policy}}),
+            # Whether the user has enabled a device yet; then the policy is detached (only it).
+            Grant(("iam:ListMFADevices",), user),
+            Grant(("iam:DetachUserPolicy",), user, {operator: {"iam:PolicyARN": policy}}),
         ]
 
     def resource(self, ctx: StepContext) -> str:
         return f"self-service MFA policy of {self.params['user']}"
 
     def ensures(self) -> frozenset[tuple[str, str]]:
-        # Not a device: until the user signs in with one of their own, the policy denies them
-        # everything else (privileged steps after this one may count on it).
-        return frozenset({("mfa-required", str(self.params["user"]))})
+        # A device IAM shows enabled: until there is one, the run ends at this step (ends_run),
+        # so no later step applies without it.
+        return frozenset({("mfa", str(self.params["user"]))})
+
+    @staticmethod
+    def waits(user: str) -> str:
+        """Why the run ends at this step while the user has no MFA device."""
+        return (
+            f"{user} joins no group until IAM shows an MFA device enabled for {user} "
+            f"(self-service): rerun once {user} has enabled one"
+        )
 
     def plan(self, ctx: StepContext) -> Change[SelfServicePlan]:
         user, name = self.params["user"], self.params["policy"]
         arn = policy_arn(name, ctx.account_id, ctx.partition)
+        device = self._enabled_device(ctx, user)
+        if device is not None:
+            return self._enrolled(ctx, user, name, arn, device)
+        ctx.outcome.user = user
+        ctx.outcome.self_service_policy = arn
         found = self._exists(ctx, name, arn)
         create = found is None
         update = found == "outdated"
@@ -267,12 +303,47 @@ class MfaSelfServiceStep(Step[SelfServicePlan]):
                 "can do nothing else until signed in with it"
             )
         if not (create or update or attach):
-            return Change(arn, "none", [f"{name} is attached to {user}"])
+            details = [f"{name} is attached to {user}"]
+            details.append(f"IAM shows no MFA device enabled for {user} yet")
+            return Change(arn, "none", details, ends_run=self.waits(user))
         return Change(
             arn,
             "create" if create else "update",
             details,
             state=SelfServicePlan(create, attach, arn, update),
+            ends_run=self.waits(user),
+        )
+
+    @staticmethod
+    def _enabled_device(ctx: StepContext, user: str) -> str | None:
+        """The user's MFA device, as IAM lists it enabled (ListMFADevices): its serial number and
+        when it was enabled; None while the user has none."""
+        if ctx.will_create("user", user):
+            return None
+        devices = ctx.list("ListMFADevices", "MFADevices", about=(("user", user),), UserName=user)
+        if not devices:
+            return None
+        device = devices[0]
+        return f"{device['SerialNumber']} (enabled {_date(device.get('EnableDate'))})"
+
+    def _enrolled(
+        self, ctx: StepContext, user: str, name: str, arn: str, device: str
+    ) -> Change[SelfServicePlan]:
+        """The user has a device: the policy has done its part, and is detached if attached."""
+        if not self._attached(ctx, user, arn):
+            return Change(arn, "none", [f"{user} has MFA device {device}: {name} is not attached"])
+        ctx.outcome.user = user
+        ctx.outcome.self_service_policy = arn
+        ctx.outcome.self_service_device = device.split(" ", 1)[0]
+        return Change(
+            self.resource(ctx),
+            "delete",
+            [
+                f"{user} has MFA device {device}: check with {user} that it is theirs",
+                f"detach {name} from {user}: it lets its holder create and enable MFA devices "
+                f"without an MFA session, and {user} has one",
+            ],
+            state=SelfServicePlan(False, False, arn, detach=True),
         )
 
     def _exists(self, ctx: StepContext, name: str, arn: str) -> str | None:
@@ -337,6 +408,8 @@ class MfaSelfServiceStep(Step[SelfServicePlan]):
         plan = change.planned
         ctx.outcome.user = user
         ctx.outcome.self_service_policy = plan.arn
+        if plan.detach:
+            return self._detach(ctx, user, name, plan.arn)
         if plan.update:
             self._update(ctx, name, plan.arn)
         if plan.create:
@@ -367,4 +440,16 @@ class MfaSelfServiceStep(Step[SelfServicePlan]):
                 UserName=user,
                 PolicyArn=plan.arn,
             )
+        return None
+
+    @staticmethod
+    def _detach(ctx: StepContext, user: str, name: str, arn: str) -> Unchanged | None:
+        try:
+            # Not "about" the user: a resent request whose first try worked answers "no such
+            # entity", which is the end state, not IAM lagging.
+            ctx.call("DetachUserPolicy", UserName=user, PolicyArn=arn)
+        except AwsError as exc:
+            if exc.code not in NOT_FOUND_CODES:
+                raise
+            return Unchanged(f"{name} was detached from {user} already")
         return None
