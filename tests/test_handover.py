@@ -484,8 +484,8 @@ def test_self_service_membership_waits_for_a_device_iam_shows_enabled(
     # Exactly what alice can do before enrolling, after it, and once the run is finished.
     assert handover["self_service"] == [
         "before enrolling, alice can sign in, change the temporary password, and create and "
-        "enable their own virtual MFA device: nothing else (RemediateSelfServiceMFA denies "
-        "every other action)",
+        "enable their own virtual MFA device (reading their own user and devices to do so): "
+        "nothing else (RemediateSelfServiceMFA denies every other action)",
         "after enrolling, nothing more until you finish: alice is in no group",
         "before you finish, check with alice that the MFA device the plan names is theirs: a "
         "device enabled by whoever first used the password would pass too",

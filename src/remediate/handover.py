@@ -151,8 +151,8 @@ def _self_service(outcome: RunOutcome, user: str, *, waiting: bool) -> tuple[str
             finishing += f", and then adds {user} to {group}: {user} has what {group} grants"
         return (
             f"before enrolling, {user} can sign in, change the temporary password, and create "
-            f"and enable their own virtual MFA device: nothing else ({policy} denies every "
-            "other action)",
+            f"and enable their own virtual MFA device (reading their own user and devices to do "
+            f"so): nothing else ({policy} denies every other action)",
             f"after enrolling, nothing more until you finish: {user} is in no group",
             f"before you finish, check with {user} that the MFA device the plan names is "
             "theirs: a device enabled by whoever first used the password would pass too",
