@@ -10,6 +10,10 @@ and Access Management"), built from the request's own parameters, and statements
 with their Resource and Condition. The table is written from that reference, not from the
 product's step declarations, so the product is checked against it rather than against itself.
 
+A create that carries Tags is also authorized as its tagging action (CreateVirtualMFADevice as
+iam:TagMFADevice on the same device), with ``aws:RequestTag/KEY`` from the request's tags, as the
+IAM user guide says for tagging on create ("you must have permission for both").
+
 Security Hub's BatchImportFindings is authorized on the product the findings are imported as
 (resource type ``product`` in the Security Hub service authorization reference), taken from the
 request's findings; GetFindings and BatchUpdateFindings on the account's hub; and
@@ -126,7 +130,7 @@ def iam_resource(action: str, data: Mapping[str, Any], account: str, partition: 
     if action == "CreateVirtualMFADevice":
         path = _param(data, "Path") or "/"
         return f"{arn}:mfa{path}{_param(data, 'VirtualMFADeviceName')}"
-    if action == "DeleteVirtualMFADevice":
+    if action in ("DeleteVirtualMFADevice", "TagMFADevice", "ListMFADeviceTags"):
         serial = _param(data, "SerialNumber")  # a virtual device's serial number is its ARN
         assert serial is not None
         return serial
@@ -134,6 +138,22 @@ def iam_resource(action: str, data: Mapping[str, Any], account: str, partition: 
         return "*"
     # Not in the table: only a Resource "*" statement can allow it, never a scoped one.
     return f"{arn}:unmodelled/{action}"
+
+
+# Creates that tag what they create need the tagging action too (the IAM user guide, "Tagging
+# IAM resources": permission for both the create and the tag action).
+TAGS_ON_CREATE = {"CreateVirtualMFADevice": "TagMFADevice"}
+
+
+def request_tags(data: Mapping[str, Any]) -> dict[str, str]:
+    """A request's Tags (``Tags.member.N.Key``/``.Value`` in the query form), as the condition
+    keys ``aws:RequestTag/KEY`` give them."""
+    tags: dict[str, str] = {}
+    n = 1
+    while (key := _param(data, f"Tags.member.{n}.Key")) is not None:
+        tags[f"aws:RequestTag/{key}"] = _param(data, f"Tags.member.{n}.Value") or ""
+        n += 1
+    return tags
 
 
 # How a BatchUpdateFindings request's fields become securityhub:ASFFSyntaxPath/ keys: an
@@ -241,6 +261,12 @@ def authorize_like_iam(monkeypatch: pytest.MonkeyPatch) -> None:
         ]
         if not allowed(documents, self._action, resource, context):
             self._raise_access_denied()
+        tags = request_tags(self._data)
+        if action in TAGS_ON_CREATE and tags:
+            tagging = f"iam:{TAGS_ON_CREATE[action]}"
+            if not allowed(documents, tagging, resource, tags):
+                self._action = tagging  # IAM names the action it refused
+                self._raise_access_denied()
 
     def security_hub_product(self: Any) -> str:
         if self._get_action() in ("BatchUpdateFindings", "GetFindings"):

@@ -252,7 +252,10 @@ def test_handoff_then_mfa_codes_completes_with_one_device_and_the_membership(
     assert [d["SerialNumber"] for d in virtual_devices(moto)] == [SERIAL]
     assert enabled_devices(moto) == [SERIAL]
     assert members(moto) == [USER]
-    # The seed stays in the keyring until forgotten: the summary says to.
+    # alice's codes show her app holds the seed: the finishing run forgets it. The password
+    # stays in the keyring until forgotten: the summary says to.
+    assert SecretStore(test_keyring).get(ACCOUNT, USER, "mfa-seed") is None
+    assert done.json()["handover"]["kept_seed"] is None
     assert done.json()["handover"]["forget"] == (
         f"remediate secrets forget alice --account {ACCOUNT}"
     )
@@ -307,17 +310,17 @@ def test_forgetting_during_a_handoff_keeps_the_pending_seed(
     assert store.get(ACCOUNT, USER, "mfa-seed") == seed
     assert store.get(ACCOUNT, USER, "password") is None
 
-    # alice sends back her two codes: the finish still works, and its summary says to forget.
+    # alice sends back her two codes: the finish still works, and forgets the seed itself (her
+    # app holds it), so nothing is left to forget.
     done = fix(cli, moto, "--mfa-codes", *codes_from(seed))
     assert done.code == 0, done.err
     assert enabled_devices(moto) == [SERIAL]
     assert members(moto) == [USER]
-    assert f"remediate secrets forget alice --account {ACCOUNT}" in done.out
-    # Enabled now: the seed goes the next time.
+    assert store.get(ACCOUNT, USER, "mfa-seed") is None
+    assert f"remediate secrets forget alice --account {ACCOUNT}" not in done.out
     again = cli("secrets", "forget", USER, "--yes")
     assert again.code == 0, again.err
     assert "Keeping" not in again.err
-    assert store.get(ACCOUNT, USER, "mfa-seed") is None
 
 
 def test_forgetting_a_pending_seed_when_asked_to(
@@ -374,8 +377,8 @@ def test_self_service_attaches_the_policy_once_and_a_rerun_changes_nothing(
     # No device: alice assigns her own; the operator never holds a seed.
     assert virtual_devices(moto) == []
     assert SecretStore(test_keyring).get(ACCOUNT, USER, "mfa-seed") is None
-    # The deny-unless-MFA policy guards the group's power: alice joins it in the same run.
-    assert members(moto) == [USER]
+    # The group's power waits for a device IAM shows enabled: alice is in no group yet.
+    assert members(moto) == []
     handover = r.json()["handover"]
     assert handover["first_sign_in"][1] == (
         "open Security credentials and assign an MFA device (an authenticator app), named as "
@@ -396,6 +399,165 @@ def test_self_service_attaches_the_policy_once_and_a_rerun_changes_nothing(
     policies = iam.list_policies(Scope="Local")["Policies"]
     assert [p["Arn"] for p in policies] == [SELF_SERVICE]
     assert SELF_SERVICE in user_policies(moto, "bob")
+
+
+def enroll_own_device(moto: Any, user: str = USER, name: str = "alice-phone") -> str:
+    """What the user does at first sign-in, through IAM as the console does it: a virtual MFA
+    device of their own, enabled with two consecutive codes of their app. Its serial number."""
+    iam = moto.client("iam")
+    device = iam.create_virtual_mfa_device(VirtualMFADeviceName=name)["VirtualMFADevice"]
+    code1, code2 = codes_from(device["Base32StringSeed"].decode("ascii"))
+    iam.enable_mfa_device(
+        UserName=user,
+        SerialNumber=device["SerialNumber"],
+        AuthenticationCode1=code1,
+        AuthenticationCode2=code2,
+    )
+    return str(device["SerialNumber"])
+
+
+@pytest.mark.parametrize("access", ["both", "programmatic"])
+def test_self_service_with_an_access_key_exits_2_before_any_write(
+    moto: Any, cli: Any, sent: list[str], access: str
+) -> None:
+    r = fix(cli, moto, "--access", access, "--mfa-self-service")
+    assert r.code == 2, r.err
+    assert f"error: --mfa-self-service with --access {access} is no second factor" in r.err
+    tip = " ".join(r.err.split())
+    assert "--mfa-handoff --qr-file PATH" in tip
+    assert "--access console" in tip
+    assert writes(sent) == []
+    assert moto.client("iam").list_users()["Users"] == []
+
+
+def test_playbook_run_refuses_self_service_with_an_access_key(
+    moto: Any, cli: Any, sent: list[str]
+) -> None:
+    r = cli(
+        "playbook",
+        "run",
+        "root-use",
+        "--endpoint-url",
+        moto.endpoint_url,
+        *("--var", "user=alice", "--var", "access=both"),
+        *("--var", "mfa=false", "--var", "mfa_self_service=true", "--yes"),
+    )
+    assert r.code == 2, r.err
+    assert "error: self-service MFA with an access key for alice is no second factor" in r.err
+    assert writes(sent) == []
+    assert moto.client("iam").list_users()["Users"] == []
+
+
+def test_self_service_membership_waits_for_a_device_iam_shows_enabled(
+    moto: Any, cli: Any, test_keyring: Any, sent: list[str]
+) -> None:
+    # A dry run first: it plans the attachment, holds the membership back, writes nothing.
+    dry = fix(cli, moto, "--mfa-self-service", "--dry-run", "-o", "json")
+    assert dry.code == 0, dry.err
+    assert changes(dry.json())["membership"] == "none"
+    assert writes(sent) == []
+
+    r = fix(cli, moto, "--mfa-self-service", "-o", "json")
+    assert r.code == 0, r.err
+    # Read back from IAM: the policy is attached, and alice is in no group.
+    assert SELF_SERVICE in user_policies(moto)
+    assert members(moto) == []
+    assert enabled_devices(moto) == []
+    doc = r.json()
+    steps = {s["id"]: s for s in doc["remediation"]["steps"]}
+    # The policy written (the sandbox's caller may: an administrator), then attached.
+    policy_step = steps["mfa-self-service-policy"]
+    assert (policy_step["change"], policy_step["applied"]) == ("create", True)
+    assert (steps["mfa-self-service"]["change"], steps["mfa-self-service"]["applied"]) == (
+        "update",
+        True,
+    )
+    assert (steps["membership"]["change"], steps["membership"]["applied"]) == ("none", False)
+    waits = (
+        "alice joins no group until IAM shows an MFA device enabled for alice (self-service): "
+        "rerun once alice has enabled one"
+    )
+    assert steps["membership"]["details"][0] == f"held back for a later run: {waits}"
+    handover = doc["handover"]
+    finish = (
+        "remediate root-use --create-admin alice --mfa-self-service --endpoint-url "
+        f"{moto.endpoint_url}"
+    )
+    assert handover["finish_mfa"] == finish
+    # Exactly what alice can do before enrolling, after it, and once the run is finished.
+    assert handover["self_service"] == [
+        "before enrolling, alice can sign in, change the temporary password, and create and "
+        "enable their own virtual MFA device (reading their own user and devices to do so): "
+        "nothing else (RemediateSelfServiceMFA denies every other action)",
+        "after enrolling, nothing more until you finish: alice is in no group",
+        "before you finish, check with alice that the MFA device the plan names is theirs: a "
+        "device enabled by whoever first used the password would pass too",
+        "finishing detaches RemediateSelfServiceMFA, so that no further MFA device can be "
+        "created or enabled without an MFA session, and then adds alice to Administrators: "
+        "alice has what Administrators grants",
+    ]
+    # Not the old promise, which an access key could keep for itself.
+    assert "get-session-token" not in r.out + r.err + json.dumps(handover)
+    # The text summary says the same, and how to finish.
+    text = fix(cli, moto, "--mfa-self-service", user="bob")
+    assert text.code == 0, text.err
+    words = " ".join(text.out.split())
+    assert "before enrolling, bob can sign in, change the temporary password" in words
+    assert (
+        "Once bob has enabled an MFA device, finish (the steps held back run then): "
+        f"remediate root-use --create-admin bob --mfa-self-service --endpoint-url "
+        f"{moto.endpoint_url}"
+    ) in words
+
+    # A rerun before alice enrolls changes nothing, and still holds the membership back.
+    sent.clear()
+    again = fix(cli, moto, "--mfa-self-service")
+    assert again.code == 0, again.err
+    assert writes(sent) == []
+    assert f"Nothing needs changing now; {waits}." in " ".join(again.out.split())
+    assert members(moto) == []
+
+    # alice signs in and enables a device of her own: the rerun's plan names it, a dry run of
+    # it writes nothing...
+    serial = enroll_own_device(moto)
+    sent.clear()
+    plan = fix(cli, moto, "--mfa-self-service", "--dry-run")
+    assert plan.code == 0, plan.err
+    assert writes(sent) == []
+    assert f"alice has MFA device {serial} (enabled 20" in plan.out
+    # ...and the rerun detaches the policy first, then adds the membership: privilege last.
+    done = fix(cli, moto, "--mfa-self-service", "-o", "json")
+    assert done.code == 0, done.err
+    assert writes(sent) == ["iam:DetachUserPolicy", "iam:AddUserToGroup"]
+    assert SELF_SERVICE not in user_policies(moto)
+    assert members(moto) == [USER]
+    assert changes(done.json())["mfa-self-service"] == "delete"
+    assert done.json()["handover"]["finish_mfa"] is None
+    assert done.json()["handover"]["self_service"] == [
+        f"alice enrolled MFA device {serial}, and RemediateSelfServiceMFA is detached: no "
+        "further MFA device without an MFA session",
+        "alice is in Administrators and has what it grants",
+    ]
+
+    # A second rerun changes nothing.
+    sent.clear()
+    last = fix(cli, moto, "--mfa-self-service", "-o", "json")
+    assert last.code == 0, last.err
+    assert set(changes(last.json()).values()) == {"none"}
+    assert writes(sent) == []
+
+
+def test_self_service_for_a_user_with_mfa_already_needs_no_policy(
+    moto: Any, cli: Any, sent: list[str]
+) -> None:
+    assert fix(cli, moto, "--no-mfa").code == 0
+    enroll_own_device(moto)
+    sent.clear()
+    r = fix(cli, moto, "--mfa-self-service", "-o", "json")
+    assert r.code == 0, r.err
+    assert changes(r.json())["mfa-self-service"] == "none"
+    assert SELF_SERVICE not in user_policies(moto)
+    assert writes(sent) == []
 
 
 def test_a_policy_of_that_name_saying_anything_else_is_never_attached(
@@ -643,6 +805,49 @@ def test_handover_commands_name_the_user(moto: Any, cli: Any, test_keyring: Any)
     ]
     assert handover["forget"] == f"remediate secrets forget erin --account {ACCOUNT}"
     assert handover["finish_mfa"] is None
+
+
+def test_a_kept_seed_is_marked_as_defeating_mfa_until_forgotten(
+    moto: Any, cli: Any, tmp_path: Path
+) -> None:
+    # --mfa-auto: the seed stays for alice to scan later, beside her password.
+    r = fix(cli, moto, "--mfa-auto", "-o", "json")
+    assert r.code == 0, r.err
+    assert r.json()["handover"]["kept_seed"] == (
+        "the keyring keeps the seed of alice's MFA device: it defeats MFA until forgotten "
+        "(whoever reads the keyring can make alice's codes); once alice has scanned it: "
+        f"remediate secrets forget alice --account {ACCOUNT}"
+    )
+    text = fix(cli, moto, "--mfa-auto", user="bob")
+    words = " ".join(text.out.split())
+    assert "Warning: the keyring keeps the seed of bob's MFA device: it defeats MFA" in words
+    assert "it defeats MFA until forgotten" in words
+    # Pending (a hand-off): kept until the run that enables it forgets it.
+    handoff = fix(cli, moto, "--mfa-handoff", "--qr-file", str(tmp_path / "qr.png"), "-o",
+                  "json", user="carol")  # fmt: skip
+    assert handoff.code == 0, handoff.err
+    assert handoff.json()["handover"]["kept_seed"] == (
+        "the keyring keeps the seed of carol's pending MFA device: it defeats MFA until "
+        "forgotten; the run that enables the device with carol's codes forgets it"
+    )
+    # `secrets list` marks each of them too.
+    listed = cli("secrets", "list")
+    assert listed.code == 0, listed.err
+    lines = {line.split()[1]: line for line in listed.out.splitlines()}
+    assert lines["alice"] == (
+        f"{ACCOUNT}  alice  mfa-seed, password  (the mfa-seed defeats MFA until forgotten: "
+        f"remediate secrets forget alice --account {ACCOUNT})"
+    )
+    assert lines["carol"].endswith(
+        "(the mfa-seed defeats MFA until forgotten: the run that enables carol's pending "
+        "device with --mfa-codes forgets it)"
+    )
+    doc = cli("secrets", "list", "-o", "json").json()
+    alice = next(e for e in doc["secrets"] if e["user"] == "alice")
+    assert alice["warnings"] == [
+        f"the mfa-seed defeats MFA until forgotten: remediate secrets forget alice --account "
+        f"{ACCOUNT}"
+    ]
 
 
 def test_only_the_secrets_generated_are_handed_over(moto: Any, cli: Any) -> None:

@@ -103,8 +103,11 @@ def test_every_write_call_is_journaled_once(
             "change",
             "outcome",
         } | ({"user"} if e["action"] in NAMING_A_USER else set()) | (
-            # A new user carries remediate's own tag: the entry says which tags it was made with.
-            {"details"} if e["action"] == "iam:CreateUser" else set()
+            # A new user, and a new MFA device, carry remediate's own tags: the entry says which
+            # tags it was made with.
+            {"details"}
+            if e["action"] in ("iam:CreateUser", "iam:CreateVirtualMFADevice")
+            else set()
         )
     assert stat.S_IMODE(state_home.stat().st_mode) == 0o600
 
@@ -150,9 +153,12 @@ def test_a_tag_update_says_what_changed(moto: Any, cli: Any, state_home: Path) -
 def test_deleting_a_device_nobody_can_enroll_is_journaled(
     moto: Any, cli: Any, state_home: Path
 ) -> None:
-    # A pending device named like the user whose seed is not in the keyring: deleted, then made
-    # afresh. The deletion is a write like any other.
-    moto.client("iam").create_virtual_mfa_device(VirtualMFADeviceName="alice")
+    # A pending device named like the user, remediate's (its tag says so), whose seed is not in
+    # the keyring: deleted, then made afresh. The deletion is a write like any other.
+    moto.client("iam").create_virtual_mfa_device(
+        VirtualMFADeviceName="alice",
+        Tags=[{"Key": "remediate:managed-by", "Value": "remediate"}],
+    )
     r = _run(cli, moto, "--mfa-auto", "--yes")
     assert r.code == 0, r.err
     mfa = [(e["action"], e["change"]) for e in _lines(state_home) if e["step"] == "mfa"]

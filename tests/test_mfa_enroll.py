@@ -471,6 +471,8 @@ def test_mfa_codes_enable_a_pending_device(moto: Any, cli: Any, calls: Calls, te
     assert len(virtual_devices(moto)) == 1
     assert user_mfa(moto) == [SERIAL]
     assert_no_secrets(r.out + r.err, seed, set(codes))
+    # The codes came from an app that scanned it: nobody still has to receive the seed.
+    assert stored_seed(test_keyring) is None
 
 
 def test_mfa_codes_without_a_pending_device_exit_2_before_any_change(
@@ -492,11 +494,16 @@ def test_mfa_auto_and_mfa_codes_together_are_refused(moto: Any, cli: Any, calls:
     assert calls.writes == []
 
 
+# The tag remediate puts on every virtual MFA device it creates.
+MANAGED = {"Key": "remediate:managed-by", "Value": "remediate"}
+
+
 @pytest.mark.parametrize("kept", [None, "not a base32 seed"], ids=["no-seed", "invalid-seed"])
 def test_stale_unassigned_device_without_seed_is_replaced(
     moto: Any, cli: Any, calls: Calls, test_keyring: Any, kept: str | None
 ):
-    moto.client("iam").create_virtual_mfa_device(VirtualMFADeviceName=USER)
+    # One remediate created (its tag says so) and whose seed is lost: nobody can enroll it.
+    moto.client("iam").create_virtual_mfa_device(VirtualMFADeviceName=USER, Tags=[MANAGED])
     if kept is not None:  # an entry edited by hand: it cannot enroll the device either
         SecretStore(test_keyring).put(ACCOUNT, USER, "mfa-seed", kept)
     calls.clear()
@@ -545,8 +552,89 @@ def test_name_taken_by_another_users_device_is_refused_before_any_change(
         f"error: the virtual MFA device named {USER} ({SERIAL}) is assigned to IAM user bob: "
         in r.err
     )
+    # What IAM shows of it, who made it (CloudTrail knows, IAM does not), and how to clear it.
+    said = " ".join(r.err.split())
+    assert f"IAM shows it enabled for bob on {datetime.now(UTC):%Y-%m-%d}" in said
+    assert "with no tags: remediate did not create it (it tags every device it creates)" in said
+    assert (
+        "aws cloudtrail lookup-events --region us-east-1 --lookup-attributes "
+        "AttributeKey=EventName,AttributeValue=CreateVirtualMFADevice"
+    ) in said
+    assert (
+        f"aws iam deactivate-mfa-device --user-name bob --serial-number {SERIAL} && "
+        f"aws iam delete-virtual-mfa-device --serial-number {SERIAL}"
+    ) in said
     assert calls.writes == []
     assert user_mfa(moto, "bob") == [SERIAL]
+
+
+def test_an_unassigned_device_remediate_did_not_create_is_reported_not_deleted(
+    moto: Any, cli: Any, calls: Calls
+):
+    # Any user with the self-service MFA policy may create a device of any name: one named after
+    # alice, not enabled, whose seed only its maker holds.
+    moto.client("iam").create_virtual_mfa_device(VirtualMFADeviceName=USER)
+    calls.clear()
+    r = fix(cli, moto, "--mfa-auto")
+    assert r.code == 2, r.err
+    said = " ".join(r.err.split())
+    assert (
+        f"error: a virtual MFA device named {USER} ({SERIAL}) already exists, not assigned to "
+        "any user, with no tags: remediate did not create it (it tags every device it creates)"
+    ) in said
+    assert "CreateVirtualMFADevice" in said
+    assert f"aws iam delete-virtual-mfa-device --serial-number {SERIAL}" in said
+    assert calls.writes == []
+    assert [d["SerialNumber"] for d in virtual_devices(moto)] == [SERIAL]
+    assert not user_exists(moto)
+
+
+def test_devices_remediate_creates_say_so_in_their_tags(moto: Any, cli: Any):
+    start = datetime.now(UTC).replace(microsecond=0)
+    r = fix(cli, moto, "--mfa-auto")
+    assert r.code == 0, r.err
+    tags = moto.client("iam").list_mfa_device_tags(SerialNumber=SERIAL)["Tags"]
+    found = {t["Key"]: t["Value"] for t in tags}
+    assert found["remediate:managed-by"] == "remediate"
+    # Who made it (the caller, as STS names it) and when.
+    caller = moto.client("sts").get_caller_identity()["Arn"]
+    assert found["remediate:created-by"] == caller
+    made = datetime.strptime(found["remediate:created-at"], "%Y-%m-%dT%H:%M:%SZ")
+    assert start <= made.replace(tzinfo=UTC) <= datetime.now(UTC)
+
+
+class Person(Scripted):
+    """Someone at the terminal who scans the QR code of the device being enrolled and types the
+    two codes their app shows (read from the seed the run keeps until the device is enabled)."""
+
+    def __init__(self, keyring: Any) -> None:
+        super().__init__()
+        self.keyring = keyring
+        self.codes: tuple[str, str] | None = None
+
+    def line(self, prompt: str) -> str | None:
+        self.asked.append(prompt)
+        if self.codes is None:
+            seed = stored_seed(self.keyring)
+            assert seed is not None
+            self.codes = current_codes(seed)
+        return self.codes[0] if prompt.startswith("MFA code 1") else self.codes[1]
+
+
+def test_an_enrollment_typed_in_person_keeps_no_seed(
+    moto: Any, cli: Any, calls: Calls, test_keyring: Any, terminal_stderr: None
+):
+    person = Person(test_keyring)
+    r = fix(cli, moto, "--output", "json", prompter=person)
+    assert r.code == 0, r.err
+    assert user_mfa(moto) == [SERIAL]
+    # The person scanned the code here: once the device is enabled, its seed is forgotten.
+    assert stored_seed(test_keyring) is None
+    assert SecretStore(test_keyring).pending_mfa(ACCOUNT, USER) is None
+    doc = r.json()
+    assert [s["kind"] for s in doc["secrets"]] == ["password"]
+    assert doc["handover"]["kept_seed"] is None
+    assert "Scan this QR code with an authenticator app:" in r.err
 
 
 def test_devices_of_users_with_longer_names_are_left_alone(
@@ -867,7 +955,9 @@ def test_interactive_enrollment_on_a_terminal(moto: Any, terminal: Any):
     assert user_mfa(moto) == [SERIAL]
     assert len(virtual_devices(moto)) == 1
     # In person: the QR code was scanned here, so the hand-over names the console sign-in only,
-    # and ends with forgetting what the keyring still holds (the seed among it).
+    # and ends with forgetting what the keyring still holds: the password, for the seed was
+    # forgotten once the device was enabled.
+    assert stored_seed(file_keyring()) is None
     # The terminal is 80 columns: long lines wrap at word boundaries, so join them back.
     screen = " ".join(term.screen().split())
     assert f"remediate secrets show alice --account {ACCOUNT} --what console" in screen

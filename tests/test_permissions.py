@@ -44,10 +44,10 @@ FULL_FIX = (
     # Harmless where alice does not exist; where a test made her, she is not remediate's.
     "--adopt-existing-user",
 )
-# The same fix with the self-service MFA policy instead of a device (console access only: an
-# access key would let its holder enroll a device of their own).
+# The same fix with the self-service MFA policy instead of a device, and console access only:
+# with an access key, self-service MFA is refused (its holder could enroll a device first).
 SELF_SERVICE_FIX = tuple(
-    "--mfa-self-service" if a == "--mfa-auto" else "console" if a == "both" else a for a in FULL_FIX
+    {"--mfa-auto": "--mfa-self-service", "both": "console"}.get(a, a) for a in FULL_FIX
 )
 # The --var values that make the printed policy cover FULL_FIX and SELF_SERVICE_FIX.
 EVERY_STEP = ("--var", "access=both", "--var", "mfa_self_service=true")
@@ -151,6 +151,7 @@ def test_root_use_for_alice_in_one_account() -> None:
         "iam:DeleteAccessKey": {user},
         "iam:ListMFADevices": {user},
         "iam:EnableMFADevice": {user},
+        "iam:DetachUserPolicy": {user},
         "iam:GetGroup": {group},
         "iam:CreateGroup": {group},
         "iam:ListAttachedGroupPolicies": {group},
@@ -158,6 +159,8 @@ def test_root_use_for_alice_in_one_account() -> None:
         "iam:AddUserToGroup": {group},
         "iam:CreateVirtualMFADevice": mfa,
         "iam:DeleteVirtualMFADevice": mfa,
+        "iam:ListMFADeviceTags": mfa,
+        "iam:TagMFADevice": mfa,
         **{action: {"*"} for action in UNSCOPED},
     }
     assert {action: resources_of(doc, action) for action in all_actions(doc)} == expected
@@ -167,15 +170,28 @@ def test_root_use_for_alice_in_one_account() -> None:
         "ArnEquals": {"iam:PolicyARN": "arn:aws:iam::aws:policy/AdministratorAccess"}
     }
     # AttachUserPolicy only for the two policies the playbook attaches to alice, each in a
-    # statement of its own; no other statement has a condition, and only detection and the
-    # unscoped ones use "*".
+    # statement of its own (DetachUserPolicy beside it for the self-service policy alone, which
+    # goes once alice has a device); TagMFADevice only with remediate's tag on the device; no
+    # other statement has a condition, and only detection and the unscoped ones use "*".
     attach_user = statements_by_action(doc)["iam:AttachUserPolicy"]
-    assert all(s["Action"] == ["iam:AttachUserPolicy"] for s in attach_user)
+    assert sorted(tuple(s["Action"]) for s in attach_user) == [
+        ("iam:AttachUserPolicy",),
+        ("iam:AttachUserPolicy", "iam:DetachUserPolicy"),
+    ]
     assert sorted(s["Condition"]["ArnEquals"]["iam:PolicyARN"] for s in attach_user) == sorted(
         [CHANGE_PASSWORD, SELF_SERVICE_POLICY]
     )
+    [detach] = statements_by_action(doc)["iam:DetachUserPolicy"]
+    assert detach["Condition"] == {"ArnEquals": {"iam:PolicyARN": SELF_SERVICE_POLICY}}
+    [tag] = statements_by_action(doc)["iam:TagMFADevice"]
+    assert tag["Action"] == ["iam:TagMFADevice"]
+    assert tag["Condition"] == {
+        "StringEquals": {"aws:RequestTag/remediate:managed-by": "remediate"}
+    }
     conditioned = [s for s in doc["Statement"] if "Condition" in s]
-    assert sorted(s["Sid"] for s in conditioned) == sorted(s["Sid"] for s in [attach, *attach_user])
+    assert sorted(s["Sid"] for s in conditioned) == sorted(
+        s["Sid"] for s in [attach, *attach_user, tag]
+    )
     assert doc["Statement"][0] == {
         "Sid": "DetectRootUse",
         "Effect": "Allow",
@@ -219,7 +235,8 @@ def test_star_is_warned_about_on_stderr(cli: Any) -> None:
     assert "iam:UpdateLoginProfile" in warning
     assert "on every IAM user in the account, administrators included" in warning
     assert "create access keys for and reset the password of any user" in warning
-    assert "iam:DeleteVirtualMFADevice on every virtual MFA device in the account" in warning
+    devices = next(line for line in r.err.splitlines() if "every virtual MFA device" in line)
+    assert "iam:DeleteVirtualMFADevice" in devices
     named = cli("permissions", "--var", "user=alice", "--var", "access=both")
     assert named.code == 0, named.err
     assert named.err == ""
@@ -536,8 +553,14 @@ def test_the_default_policy_is_enough_for_the_default_fix(
 def test_generated_policy_is_enough_for_hand_off_and_reset(
     moto: Any, cli: Any, operator: Any, tmp_path: Path
 ) -> None:
+    # An administrator wrote the self-service policy (the operator may only attach it).
+    _self_service_policy_exists(moto)
     operator(printed_policy(cli, "--var", "user=alice", *EVERY_STEP, "--account", ACCOUNT))
     url = ("--endpoint-url", moto.endpoint_url, "-o", "json")
+    r = cli("root-use", *url, *SELF_SERVICE_FIX)
+    assert r.code == 0, r.err
+    # The membership waits for a device alice enables herself: held back, not applied.
+    assert r.json()["remediation"]["changed"] == 5
     handoff = tuple(a for a in FULL_FIX if a != "--mfa-auto")
     qr = ("--mfa-handoff", "--qr-file", str(tmp_path / "qr.png"))
     r = cli("root-use", *url, *handoff, *qr)
@@ -546,6 +569,14 @@ def test_generated_policy_is_enough_for_hand_off_and_reset(
     r = cli("root-use", *url, *FULL_FIX, "--reset-password")
     assert r.code == 0, r.err
     assert r.json()["mfa"]["enabled"] is True
+    # alice has a device now: the self-service policy is detached.
+    r = cli("root-use", *url, *SELF_SERVICE_FIX)
+    assert r.code == 0, r.err
+    steps = {s["id"]: s for s in r.json()["remediation"]["steps"]}
+    assert (steps["mfa-self-service"]["change"], steps["mfa-self-service"]["applied"]) == (
+        "delete",
+        True,
+    )
 
 
 def test_the_operator_attaches_the_self_service_policy_an_administrator_wrote(
@@ -596,11 +627,22 @@ def test_the_administrator_writes_it_and_the_operator_attaches_it(
 ) -> None:
     # Two people, two policies: the administrator's playbook, then the operator's fix.
     administrative = printed_policy(cli, "--administrative", playbook="mfa-self-service-policy")
-    # The same grants as root-use's administrative step (only the statement's name differs).
-    root_use = printed_policy(cli, "--administrative", "--var", "mfa_self_service=true")
+    # The same grants as root-use's administrative step (only the statement's name differs),
+    # which also reads whether the run's user has a device already (then nothing is written).
+    root_use = printed_policy(
+        cli, "--administrative", "--var", "mfa_self_service=true", "--var", "user=alice"
+    )
+    unnamed = [{**s, "Sid": ""} for s in root_use["Statement"]]
+    reads_devices = {
+        "Sid": "",
+        "Effect": "Allow",
+        "Action": ["iam:ListMFADevices"],
+        "Resource": ["arn:aws:iam::*:user/alice"],
+    }
     assert [{**s, "Sid": ""} for s in administrative["Statement"]] == [
-        {**s, "Sid": ""} for s in root_use["Statement"]
+        s for s in unnamed if s != reads_devices
     ]
+    assert reads_devices in unnamed
     operator(
         administrative,
         printed_policy(cli, "--var", "user=alice", *EVERY_STEP, "--account", ACCOUNT),
@@ -620,7 +662,11 @@ def _needs_tag_update(moto: Any) -> None:
 
 
 def _needs_stale_device(moto: Any) -> None:
-    moto.client("iam").create_virtual_mfa_device(VirtualMFADeviceName="alice")
+    # One remediate created (its tag says so), whose seed is lost: read, deleted, made again.
+    moto.client("iam").create_virtual_mfa_device(
+        VirtualMFADeviceName="alice",
+        Tags=[{"Key": "remediate:managed-by", "Value": "remediate"}],
+    )
 
 
 def _user_and_group_exist(moto: Any) -> None:
@@ -651,6 +697,23 @@ def _outdated_self_service_policy_exists(moto: Any, versions: int = 1) -> None:
         iam.create_policy_version(PolicyArn=arn["Policy"]["Arn"], PolicyDocument=document)
 
 
+def _self_service_user_enrolled(moto: Any) -> None:
+    # alice has the self-service policy and has enabled a device of her own: it is detached.
+    _self_service_policy_exists(moto)
+    iam = moto.client("iam")
+    iam.create_user(UserName="alice")
+    iam.attach_user_policy(UserName="alice", PolicyArn=SELF_SERVICE_POLICY)
+    serial = iam.create_virtual_mfa_device(VirtualMFADeviceName="alice-phone")["VirtualMFADevice"][
+        "SerialNumber"
+    ]
+    iam.enable_mfa_device(
+        UserName="alice",
+        SerialNumber=serial,
+        AuthenticationCode1="123456",
+        AuthenticationCode2="654321",
+    )
+
+
 def _login_profile_exists(moto: Any) -> None:
     # --reset-password sets a new password on the login profile alice has.
     iam = moto.client("iam")
@@ -662,6 +725,8 @@ def _login_profile_exists(moto: Any) -> None:
 SETUPS: dict[str, Callable[[Any], None]] = {
     "iam:TagUser": _needs_tag_update,
     "iam:DeleteVirtualMFADevice": _needs_stale_device,
+    "iam:ListMFADeviceTags": _needs_stale_device,
+    "iam:DetachUserPolicy": _self_service_user_enrolled,
     "iam:ListAttachedGroupPolicies": _user_and_group_exist,
     "iam:ListGroupsForUser": _user_and_group_exist,
     "iam:GetLoginProfile": _user_and_group_exist,
@@ -677,6 +742,7 @@ SETUPS: dict[str, Callable[[Any], None]] = {
 FIXES: dict[str, tuple[str, ...]] = {
     "iam:GetPolicy": SELF_SERVICE_FIX,
     "iam:GetPolicyVersion": SELF_SERVICE_FIX,
+    "iam:DetachUserPolicy": SELF_SERVICE_FIX,
     "iam:UpdateLoginProfile": (*FULL_FIX, "--reset-password"),
 }
 EVERY_STEP_VARS = {"user": "alice", "access": "both", "mfa_self_service": "true"}

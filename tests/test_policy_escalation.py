@@ -253,9 +253,12 @@ VARIANTS: dict[str, Variant] = {
     "onboard-user every group (warned)": onboard("--var", "group=*", *FOR, group=ANY, warned=True),
     "centralize": Variant(("root-credentials-centralize",)),
     "root-credentials": Variant(("--root-credentials",), root_sessions=True),
-    "administrative root-use": Variant(("root-use", "--administrative", *FOR), administrative=True),
+    # The step reads whether the run's user has a device already: the user is named.
+    "administrative root-use": Variant(
+        ("root-use", "--administrative", "--var", "user=alice", *FOR), administrative=True
+    ),
     "administrative onboard-user": Variant(
-        ("onboard-user", "--administrative", *FOR), administrative=True
+        ("onboard-user", "--administrative", "--var", "user=alice", *FOR), administrative=True
     ),
     "administrative playbook": Variant(
         ("mfa-self-service-policy", "--administrative", *FOR), administrative=True

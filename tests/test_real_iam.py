@@ -190,6 +190,44 @@ def test_a_lost_enable_is_success_when_the_device_is_assigned(
     converged(moto, test_keyring)
 
 
+@pytest.mark.parametrize("action", ["lose", "timeout"])
+def test_a_lost_detach_of_the_self_service_policy_converges(
+    moto: Any, cli: Any, proxied: Any, short_read_timeout: float, action: Any
+) -> None:
+    """The rerun that finds alice's own device detaches the self-service policy, then adds her
+    to the group: a detach whose answer was lost is resent, and its "no such entity" (the first
+    one worked) is the end state, not an error."""
+    import time
+
+    import pyotp
+
+    from remediate import mfa
+
+    self_service = ("--create-admin", "alice", "--mfa-self-service", "--yes", "-o", "json")
+    assert cli("root-use", "--endpoint-url", moto.endpoint_url, *self_service).code == 0
+    iam = moto.client("iam")
+    device = iam.create_virtual_mfa_device(VirtualMFADeviceName="alice-phone")["VirtualMFADevice"]
+    totp, step = pyotp.TOTP(device["Base32StringSeed"].decode()), mfa.totp_step(time.time())
+    iam.enable_mfa_device(
+        UserName="alice",
+        SerialNumber=device["SerialNumber"],
+        AuthenticationCode1=totp.at(step * 30),
+        AuthenticationCode2=totp.at((step + 1) * 30),
+    )
+    rule = Rule("DetachUserPolicy", action)
+    proxy = proxied(Faults(rules=[rule], hold_seconds=short_read_timeout * 3))
+
+    r = cli("root-use", "--endpoint-url", proxy.endpoint_url, *self_service)
+
+    assert rule.hits == 1, "the fault was never injected"
+    assert r.code == 0, r.err
+    assert proxy.faults.operations.count("DetachUserPolicy") <= 2
+    attached = iam.list_attached_user_policies(UserName="alice")["AttachedPolicies"]
+    assert "RemediateSelfServiceMFA" not in {p["PolicyName"] for p in attached}
+    members = iam.get_group(GroupName="Administrators")["Users"]
+    assert [u["UserName"] for u in members] == ["alice"]
+
+
 # --- stale reads ------------------------------------------------------------------------------
 
 

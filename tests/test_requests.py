@@ -25,6 +25,7 @@ from remediate.requests import (
     permissions_request,
     playbook_run_request,
     prepare,
+    rerun_command,
     root_credentials_request,
     root_use_request,
     sandbox_serve_request,
@@ -681,6 +682,137 @@ def test_the_command_that_finishes_a_pending_enrollment() -> None:
         "remediate playbook run onboard-user --var user=bob --var group=devs "
         "--var tags=a=1,b=2 --mfa-codes CODE1 CODE2"
     )
+
+
+def test_the_command_that_reruns_a_self_service_run_keeps_its_choices() -> None:
+    """Self-service is finished by the same command once the user has enabled a device: no
+    codes, and the flags that chose self-service and console access kept."""
+    r = request(
+        create_admin="alice", access="console", mfa_self_service=True, delete_root_keys=True
+    )
+    assert rerun_command(r, "111122223333") == (
+        "remediate root-use --create-admin alice --access console --delete-root-keys "
+        "--mfa-self-service"
+    )
+    book = playbook_run_request(
+        "onboard-user", aws=LOCAL, variables=["user=bob", "group=devs", "mfa_self_service=true"]
+    )
+    assert rerun_command(book, "111122223333") == (
+        "remediate playbook run onboard-user --var user=bob --var group=devs "
+        "--var mfa_self_service=true"
+    )
+    # --no-mfa is a choice too: the rerun makes the same one.
+    assert rerun_command(request(create_admin="alice", no_mfa=True), "111122223333") == (
+        "remediate root-use --create-admin alice --no-mfa"
+    )
+
+
+# --- issue 20: a second factor the key, the keyring or the first sign-in cannot stand in for ---
+
+
+@pytest.mark.parametrize("access", ["programmatic", "both"])
+def test_self_service_with_an_access_key_is_refused(access: str) -> None:
+    # Whoever holds the key could enroll a device of their own and make MFA sessions with it.
+    with pytest.raises(InputError) as caught:
+        request(create_admin="alice", access=access, mfa_self_service=True)
+    error = caught.value
+    assert error.exit_code == 2
+    assert error.message == (
+        f"--mfa-self-service with --access {access} is no second factor: whoever holds alice's "
+        "access key could enroll an MFA device of their own and make MFA sessions with it"
+    )
+    # The safe ways, named: a device enrolled now, or self-service with console access only.
+    assert error.tip == (
+        "enroll alice's device now instead (in person, --mfa-auto, or --mfa-handoff --qr-file "
+        "PATH), or keep --mfa-self-service with --access console"
+    )
+    # Console access only is the self-service the issue keeps.
+    assert request(create_admin="alice", access="console", mfa_self_service=True).remediation
+
+
+@pytest.mark.parametrize(
+    ("playbook", "variables"),
+    [
+        ("root-use", ["access=both", "mfa=false", "mfa_self_service=true"]),
+        ("root-use", ["access=programmatic", "mfa=false", "mfa_self_service=true"]),
+        ("onboard-user", ["group=devs", "access=both", "mfa_self_service=true"]),
+    ],
+)
+def test_playbook_run_refuses_self_service_with_an_access_key(
+    playbook: str, variables: list[str]
+) -> None:
+    r = playbook_run_request(playbook, aws=LOCAL, variables=["user=alice", *variables])
+    with pytest.raises(InputError) as caught:
+        prepare(r.remediation)
+    assert caught.value.message == (
+        "self-service MFA with an access key for alice is no second factor: whoever holds the "
+        "key could enroll an MFA device of their own and make MFA sessions with it"
+    )
+    assert caught.value.tip == (
+        "enroll alice's device now instead (--var mfa=true: in person, --mfa-auto, or "
+        "--mfa-handoff --qr-file PATH), or keep --var mfa_self_service=true with --var "
+        "access=console"
+    )
+    console = playbook_run_request(
+        playbook,
+        aws=LOCAL,
+        variables=["user=alice", *[v for v in variables if not v.startswith("access=")]],
+    )
+    assert prepare(console.remediation).steps
+
+
+def test_playbook_run_takes_self_service_or_a_device_enrolled_now_not_both() -> None:
+    # root-use's own options refuse this too ("--mfa-self-service creates no device").
+    r = playbook_run_request(
+        "root-use", aws=LOCAL, variables=["user=alice", "mfa_self_service=true"]
+    )
+    with pytest.raises(InputError) as caught:
+        prepare(r.remediation)
+    assert caught.value.message == (
+        "self-service MFA lets alice enroll their own device, and this run enrolls one for alice "
+        "too: choose one"
+    )
+    assert caught.value.tip == (
+        "--var mfa=false with --var mfa_self_service=true, or leave mfa_self_service out"
+    )
+
+
+def test_root_keys_are_not_deleted_on_a_device_whose_seed_the_keyring_keeps() -> None:
+    with pytest.raises(InputError) as caught:
+        request(create_admin="alice", delete_root_keys=True, flags=flags(mfa_auto=True))
+    assert caught.value.message == (
+        "--delete-root-keys needs a second factor the keyring does not hold, and --mfa-auto "
+        "keeps alice's MFA seed in it, beside the password: whoever reads the keyring could "
+        "sign in as alice with MFA"
+    )
+    assert caught.value.tip == (
+        "enroll alice's device in person (leave out --mfa-auto), or hand it off (--mfa-handoff "
+        "--qr-file PATH, then --mfa-codes CODE1 CODE2 --delete-root-keys); or delete root's "
+        "keys later, once alice has scanned the seed and `remediate secrets forget alice` has "
+        "removed it"
+    )
+    # Handed off, or in person: the seed is forgotten once the device is enabled.
+    assert request(create_admin="alice", delete_root_keys=True).remediation
+    assert request(
+        create_admin="alice", delete_root_keys=True, flags=flags(mfa_codes=("123456", "654321"))
+    ).remediation
+    assert request(create_admin="alice", delete_root_keys=True, mfa_self_service=True).remediation
+
+
+def test_playbook_run_refuses_root_keys_with_a_kept_seed() -> None:
+    r = playbook_run_request(
+        "root-use",
+        aws=LOCAL,
+        variables=["user=alice", "delete_root_keys=true"],
+        flags=flags(mfa_auto=True),
+    )
+    with pytest.raises(InputError) as caught:
+        prepare(r.remediation)
+    assert caught.value.message.startswith(
+        "--delete-root-keys needs a second factor the keyring does not hold, and --mfa-auto "
+        "keeps alice's MFA seed in it"
+    )
+    assert "--var delete_root_keys=true" in (caught.value.tip or "")
 
 
 # --- issue 13: endpoints, regions, MFA codes, lock timeout, journal filters --------------------

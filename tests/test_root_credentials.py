@@ -665,7 +665,51 @@ def as_root(moto: Moto, monkeypatch: pytest.MonkeyPatch) -> tuple[str, str]:
     return first, second
 
 
-FIX = ("--create-admin", "alice", "--mfa-auto", "--delete-root-keys")
+# The administrator's device is handed off, and enabled with the codes of the app that scanned
+# it: remediate then forgets its seed, and root's keys may go. (--mfa-auto keeps the seed in
+# the keyring beside the password: no second factor to delete root's keys on.)
+FIX = ("--create-admin", "alice", "--delete-root-keys")
+
+
+def handed_off(cli: Any, moto: Moto, keyring: Any, tmp_path: Path) -> tuple[str, str]:
+    """alice's MFA device, handed off (created, its QR code written for her, pending), and the
+    two consecutive codes her app shows once she has scanned it."""
+    import time
+
+    import pyotp
+
+    from remediate import mfa
+    from remediate.secrets import SecretStore
+
+    qr = ("--mfa-handoff", "--qr-file", str(tmp_path / "alice.png"))
+    r = cli("root-use", "--endpoint-url", moto.endpoint_url, *FIX, *qr, "--yes")
+    assert r.code == 0, r.err
+    seed = SecretStore(keyring).get(ACCOUNT_ID, "alice", "mfa-seed")
+    assert seed is not None
+    step = mfa.totp_step(time.time())
+    return pyotp.TOTP(seed).at(step * 30), pyotp.TOTP(seed).at((step + 1) * 30)
+
+
+def enroll_own_device(moto: Moto, user: str = "alice") -> str:
+    """A virtual MFA device the user made and enabled themselves (self-service): its serial."""
+    import time
+
+    import pyotp
+
+    from remediate import mfa
+
+    iam = moto.client("iam")
+    device = iam.create_virtual_mfa_device(VirtualMFADeviceName=f"{user}-phone")
+    serial = device["VirtualMFADevice"]["SerialNumber"]
+    seed = device["VirtualMFADevice"]["Base32StringSeed"].decode("ascii")
+    step = mfa.totp_step(time.time())
+    iam.enable_mfa_device(
+        UserName=user,
+        SerialNumber=serial,
+        AuthenticationCode1=pyotp.TOTP(seed).at(step * 30),
+        AuthenticationCode2=pyotp.TOTP(seed).at((step + 1) * 30),
+    )
+    return str(serial)
 
 
 def test_root_deletes_its_own_keys_last_after_the_administrator_is_ready(
@@ -673,9 +717,20 @@ def test_root_deletes_its_own_keys_last_after_the_administrator_is_ready(
     cli: Any,
     as_root: tuple[str, str],
     sent: list[tuple[str, dict[str, Any]]],
+    test_keyring: Any,
+    tmp_path: Path,
 ) -> None:
+    from remediate.secrets import SecretStore
+
     first, in_use = as_root
-    r = cli("root-use", "--endpoint-url", moto.endpoint_url, *FIX, "--yes", "-o", "json")
+    codes = handed_off(cli, moto, test_keyring, tmp_path)
+    # The hand-off ends the run at the device: root's keys wait with the membership.
+    assert len(held(ACCOUNT_ID)["access_keys"]) == 2
+    sent.clear()
+    r = cli(
+        "root-use", "--endpoint-url", moto.endpoint_url, *FIX, "--mfa-codes", *codes, "--yes",
+        "-o", "json",
+    )  # fmt: skip
 
     assert r.code == 0, r.err
     doc = r.json()
@@ -690,12 +745,14 @@ def test_root_deletes_its_own_keys_last_after_the_administrator_is_ready(
     assert deletes == [first, in_use]
     assert names(sent)[-1] == "iam:DeleteAccessKey"
     assert "no longer works" in r.err
-    # The administrator exists, with MFA, in the group (read as the emulator's own admin).
+    # The administrator exists, with MFA, in the group (read as the emulator's own admin)...
     iam = moto.client("iam")
     assert [g["GroupName"] for g in iam.list_groups_for_user(UserName="alice")["Groups"]] == [
         "Administrators"
     ]
     assert len(iam.list_mfa_devices(UserName="alice")["MFADevices"]) == 1
+    # ...and the keyring keeps no seed of that device: its only holder is alice's app.
+    assert SecretStore(test_keyring).get(ACCOUNT_ID, "alice", "mfa-seed") is None
 
 
 def test_root_keys_are_not_deleted_without_administrator_mfa(
@@ -717,17 +774,75 @@ def test_root_keys_are_not_deleted_without_administrator_mfa(
     assert len(held(ACCOUNT_ID)["access_keys"]) == 2
 
 
-def test_root_keys_with_self_service_mfa_get_a_tip_about_self_service(
+def test_root_keys_are_not_deleted_on_a_device_whose_seed_the_keyring_keeps(
     moto: Moto, cli: Any, as_root: tuple[str, str], sent: list[tuple[str, dict[str, Any]]]
 ) -> None:
-    args = ("--create-admin", "alice", "--mfa-self-service", "--delete-root-keys", "--yes")
-    r = cli("root-use", "--endpoint-url", moto.endpoint_url, *args)
+    r = cli("root-use", "--endpoint-url", moto.endpoint_url, *FIX, "--mfa-auto", "--yes")
     assert r.code == 2, r.err
-    assert "alice has an MFA device" in r.err
-    assert "--no-mfa" not in r.err  # not given: no tip to drop it
-    assert "once alice has a device, rerun with --delete-root-keys" in " ".join(r.err.split())
+    assert "--mfa-auto keeps alice's MFA seed in it, beside the password" in r.err
+    assert "Tip:" in r.err
+    assert names(sent) == []  # refused before AWS is asked anything
+    assert len(held(ACCOUNT_ID)["access_keys"]) == 2
+    # The same through the playbook: refused before anything is changed.
+    r = cli(
+        "playbook", "run", "root-use", "--endpoint-url", moto.endpoint_url, "--var", "user=alice",
+        "--var", "delete_root_keys=true", "--mfa-auto", "--yes",
+    )  # fmt: skip
+    assert r.code == 2, r.err
+    assert "--mfa-auto keeps alice's MFA seed in it" in r.err
     assert writes(sent) == []
     assert len(held(ACCOUNT_ID)["access_keys"]) == 2
+
+
+def test_root_keys_wait_until_a_kept_seed_is_forgotten(
+    moto: Moto, cli: Any, as_root: tuple[str, str], sent: list[tuple[str, dict[str, Any]]]
+) -> None:
+    # An earlier --mfa-auto run enrolled alice and kept her seed for her to scan.
+    auto = cli("root-use", "--endpoint-url", moto.endpoint_url, "--create-admin", "alice",
+               "--mfa-auto", "--yes")  # fmt: skip
+    assert auto.code == 0, auto.err
+    sent.clear()
+    r = cli("root-use", "--endpoint-url", moto.endpoint_url, *FIX, "--yes")
+    assert r.code == 2, r.err
+    said = " ".join(r.err.split())
+    assert "the keyring keeps the seed of alice's MFA device" in said
+    assert "it defeats MFA until forgotten" in said
+    assert "remediate secrets forget alice" in said
+    assert writes(sent) == []
+    assert len(held(ACCOUNT_ID)["access_keys"]) == 2
+    # alice scanned it (`secrets show alice --what mfa-qr`), and the seed is forgotten: then.
+    assert cli("secrets", "forget", "alice", "--yes").code == 0
+    r = cli("root-use", "--endpoint-url", moto.endpoint_url, *FIX, "--yes")
+    assert r.code == 0, r.err
+    assert held(ACCOUNT_ID)["access_keys"] == []
+
+
+def test_root_keys_with_self_service_mfa_wait_for_the_administrators_device(
+    moto: Moto, cli: Any, as_root: tuple[str, str], sent: list[tuple[str, dict[str, Any]]]
+) -> None:
+    args = ("root-use", "--endpoint-url", moto.endpoint_url, *FIX, "--mfa-self-service")
+    r = cli(*args, "--yes", "-o", "json")
+    assert r.code == 0, r.err
+    # No device yet: the membership and root's keys are held back, with nothing deleted.
+    steps = {s["id"]: s for s in r.json()["remediation"]["steps"]}
+    assert steps["root-access-keys"]["change"] == "none"
+    assert steps["root-access-keys"]["details"][0].startswith("held back for a later run")
+    assert len(held(ACCOUNT_ID)["access_keys"]) == 2
+    iam = moto.client("iam")
+    assert iam.list_groups_for_user(UserName="alice")["Groups"] == []
+    # alice enables her own device; remediate never held its seed: the rerun finishes.
+    enroll_own_device(moto)
+    sent.clear()
+    done = cli(*args, "--yes")
+    assert done.code == 0, done.err
+    # The self-service policy goes first, then the membership; root's keys last of all.
+    order = [n for n in names(sent) if n in ("iam:DetachUserPolicy", "iam:AddUserToGroup")]
+    assert order == ["iam:DetachUserPolicy", "iam:AddUserToGroup"]
+    assert names(sent)[-1] == "iam:DeleteAccessKey"
+    assert held(ACCOUNT_ID)["access_keys"] == []
+    assert [g["GroupName"] for g in iam.list_groups_for_user(UserName="alice")["Groups"]] == [
+        "Administrators"
+    ]
 
 
 def test_delete_root_keys_without_a_root_caller_points_to_central_deletion(
@@ -743,13 +858,17 @@ def test_delete_root_keys_without_a_root_caller_points_to_central_deletion(
     assert len(held(ACCOUNT_ID)["access_keys"]) == 1
 
 
-def test_root_keys_once_deleted_sign_nothing(moto: Moto, cli: Any, monkeypatch: Any) -> None:
+def test_root_keys_once_deleted_sign_nothing(
+    moto: Moto, cli: Any, monkeypatch: Any, test_keyring: Any, tmp_path: Path
+) -> None:
     # Root signs with its only key, deleted last: from then on the administrator takes over.
     moto.set_root(RootState(key_1_active=True, mfa_active=True))
     key, secret = root_access_key(ACCOUNT_ID, 1)
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", key)
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", secret)
-    r = cli("root-use", "--endpoint-url", moto.endpoint_url, *FIX, "--yes")
+    codes = handed_off(cli, moto, test_keyring, tmp_path)
+    finish = ("root-use", "--endpoint-url", moto.endpoint_url, *FIX, "--mfa-codes", *codes)
+    r = cli(*finish, "--yes")
     assert r.code == 0, r.err
     # The key is gone: the same credentials no longer work at all.
     again = cli("root-use", "--endpoint-url", moto.endpoint_url, *FIX, "--yes")

@@ -80,13 +80,23 @@ def values(secrets: dict[str, str]) -> list[str]:
 def test_list_names_the_secrets_never_the_values(cli: Any, fixed: dict[str, str]):
     r = cli("secrets", "list")
     assert r.code == 0, r.err
-    assert r.out == f"{ACCOUNT}  {USER}  access-key, mfa-seed, password\n"
+    # A kept MFA seed is a second factor in the keyring: marked as such, with how to forget it.
+    defeats = (
+        f"the mfa-seed defeats MFA until forgotten: remediate secrets forget {USER} --account "
+        f"{ACCOUNT}"
+    )
+    assert r.out == f"{ACCOUNT}  {USER}  access-key, mfa-seed, password  ({defeats})\n"
 
     j = cli("secrets", "list", "--output", "json")
     assert j.code == 0, j.err
     doc = j.json()
     assert doc["secrets"] == [
-        {"account_id": ACCOUNT, "user": USER, "kinds": ["access-key", "mfa-seed", "password"]}
+        {
+            "account_id": ACCOUNT,
+            "user": USER,
+            "kinds": ["access-key", "mfa-seed", "password"],
+            "warnings": [defeats],
+        }
     ]
     assert "in-memory" in doc["keyring"]
     for value in values(fixed):
@@ -107,7 +117,8 @@ def test_list_groups_by_account_and_user(cli: Any, store: SecretStore):
     r = cli("secrets", "list")
     assert r.code == 0, r.err
     assert r.out.splitlines() == [
-        f"{ACCOUNT}  {USER}  mfa-seed, password",
+        f"{ACCOUNT}  {USER}  mfa-seed, password  (the mfa-seed defeats MFA until forgotten: "
+        f"remediate secrets forget {USER} --account {ACCOUNT})",
         f"{OTHER_ACCOUNT}  bob  password",
     ]
 

@@ -216,13 +216,14 @@ def _services(
 
 
 def _finish(request: RootUseRequest | PlaybookRunRequest) -> Callable[[str], str] | None:
-    """The command that finishes a pending MFA enrollment in an account (the same remediation
-    with --mfa-codes), for the summary; none for a playbook without a remediation request."""
-    from remediate.requests import finish_mfa_command
+    """The command that reruns the remediation in an account, for the summary: it finishes a
+    run that ended early (self-service MFA; with --mfa-codes, a pending enrollment); none for a
+    playbook without a remediation request."""
+    from remediate.requests import rerun_command
 
     if request.remediation is None:
         return None
-    return lambda account_id: finish_mfa_command(request, account_id)
+    return lambda account_id: rerun_command(request, account_id)
 
 
 def _lock_timeout(request: RootUseRequest | PlaybookRunRequest) -> float:
@@ -919,12 +920,15 @@ def secrets_list(output: OutputFormat, *, allow_plaintext: bool = False) -> int:
     for account, user, kind in store.entries():
         if kind != HANDOVER:  # remediate's notes about the secrets, not a secret
             grouped.setdefault((account, user), []).append(kind)
+    warnings = {
+        (a, u): _kept_seed_warnings(store, a, u, kinds) for (a, u), kinds in grouped.items()
+    }
     if output == "json":
         print_json(
             {
                 "keyring": store.description(),
                 "secrets": [
-                    {"account_id": a, "user": u, "kinds": kinds}
+                    {"account_id": a, "user": u, "kinds": kinds, "warnings": warnings[(a, u)]}
                     for (a, u), kinds in sorted(grouped.items())
                 ],
             }
@@ -934,8 +938,23 @@ def secrets_list(output: OutputFormat, *, allow_plaintext: bool = False) -> int:
         write_line(f"No secrets in {store.description()}.")
     for (account, user), kinds in sorted(grouped.items()):
         # The index is a keyring entry like any other: anything may have been written there.
-        write_line(f"{account}  {user}  {', '.join(kinds)}")
+        marks = "".join(f"  ({w})" for w in warnings[(account, user)])
+        write_line(f"{account}  {user}  {', '.join(kinds)}{marks}")
     return EXIT_OK
+
+
+def _kept_seed_warnings(store: SecretStore, account: str, user: str, kinds: list[str]) -> list[str]:
+    """A kept MFA seed is the user's second factor in the keyring, beside the password: said
+    with how it goes (a pending device's by the run that enables it)."""
+    from remediate.handover import secrets_command
+
+    if "mfa-seed" not in kinds:
+        return []
+    if store.pending_mfa(account, user) is not None:
+        how = f"the run that enables {user}'s pending device with --mfa-codes forgets it"
+    else:
+        how = secrets_command("forget", user, account)
+    return [f"the mfa-seed defeats MFA until forgotten: {how}"]
 
 
 # What each `secrets show --what` hands over, by the kind of secret it reads.

@@ -31,8 +31,9 @@ def remediation_fields(
     run: AccountRun, *, show_secrets: bool, finish: str | None = None, sandbox: bool = False
 ) -> dict[str, Any]:
     """``remediation``, ``secrets``, ``mfa``, ``console_sign_in_url`` and ``handover`` (the
-    commands that hand the secrets over, finish a pending MFA enrollment with ``finish``, and
-    forget them; none on the sandbox, whose keyring ends with the command) of one account."""
+    commands that hand the secrets over, finish a run that ended early from ``finish``, the
+    rerun command, and forget them; none on the sandbox, whose keyring ends with the command)
+    of one account."""
     from remediate.handover import handover
 
     outcome = run.outcome

@@ -315,7 +315,11 @@ def render_plan(console: Console, report: RunReport, account_id: str) -> None:
             print_hanging(console, " " * 14, safe(detail))
         for warning in p.change.warnings:
             print_hanging(console, " " * 14, f"[bold yellow]Warning:[/] {safe(warning)}")
-    if not report.pending:
+    ends = next((p.change.ends_run for p in report.steps if p.change.ends_run), None)
+    if not report.pending and ends is not None:
+        # Not all in place: the run ends early, and the steps after it wait (the plan says why).
+        console.print(f"Nothing needs changing now; {safe(ends)}.")
+    elif not report.pending:
         console.print("Nothing needs changing: everything is already in place.")
     else:
         n = len(report.pending)
@@ -355,8 +359,8 @@ def render_outcome(
     finish: str | None = None,
 ) -> None:
     """What was applied, where each secret went, how the new user signs in, any warning, and the
-    hand-over: the exact commands that hand each secret to its owner, finish a pending MFA
-    enrollment (``finish``: the command with --mfa-codes), and forget the secrets afterwards."""
+    hand-over: the exact commands that hand each secret to its owner, finish a run that ended
+    early (``finish``: the command that reruns it), and forget the secrets afterwards."""
     if report.dry_run:
         return
     if report.pending:
@@ -375,7 +379,9 @@ def render_outcome(
                 print_secret(console, f"    {s.kind}: ", s.value)
     mfa = outcome.mfa
     if mfa is not None and (report.pending or (mfa.handoff and not mfa.enabled)):
-        if mfa.enabled:
+        if mfa.enabled and mfa.seed_forgotten:
+            state = "enabled; its seed is forgotten (only the app that scanned it holds it)"
+        elif mfa.enabled:
             state = "enabled"
         elif mfa.handoff:
             state = f"pending, waiting for {safe(mfa.user)}'s two codes (hand-off)"
@@ -425,7 +431,21 @@ def _render_handover(
         console.print(f"At first sign-in, {user} must:")
         for n, step in enumerate(h.first_sign_in, 1):
             console.print(f"  {n}. {safe(step)}")
-    if h.finish_mfa:
+    self_service = outcome.self_service_policy is not None
+    if h.self_service:
+        console.print(
+            f"What {user} can do until you finish, and what finishing does:"
+            if h.finish_mfa
+            else f"Self-service MFA for {user} is finished:"
+        )
+        for line in h.self_service:
+            console.print(f"  - {safe(line)}")
+    if h.finish_mfa and self_service:
+        console.print(
+            f"Once {user} has enabled an MFA device, finish (the steps held back run then):"
+        )
+        console.print(f"  {safe(h.finish_mfa)}")
+    elif h.finish_mfa:
         if outcome.mfa is not None and outcome.mfa.handoff:
             console.print(
                 f"When {user} sends back two consecutive codes from the app, finish the "
@@ -437,7 +457,9 @@ def _render_handover(
                 "consecutive codes from the app that scanned it:"
             )
         console.print(f"  {safe(h.finish_mfa)}")
-    if h.finish_mfa:
+    if h.kept_seed:
+        console.print(f"[bold yellow]Warning:[/] {safe(h.kept_seed)}")
+    if h.finish_mfa and not self_service:
         # Forgetting now would lose the seed the finishing run needs: that run says when.
         console.print(
             f"After the finishing run, forget {user}'s secrets (its summary gives the command; "
@@ -472,7 +494,8 @@ class TextView:
         self.many = many
         self.show_secrets = show_secrets
         self.sandbox = sandbox
-        # The command that finishes a pending MFA enrollment in an account (--mfa-codes).
+        # The command that reruns the remediation in an account: it finishes a run that ended
+        # early (self-service MFA; with --mfa-codes, a pending enrollment).
         self.finish = finish
 
     def planned(self, run: AccountRun) -> None:

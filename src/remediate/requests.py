@@ -328,6 +328,7 @@ def root_use_request(
             )
     remediation = None
     if create_admin is not None:
+        _second_factor_options(create_admin, access, mfa_self_service, delete_root_keys, flags)
         variables: dict[str, Any] = {"user": validate.user_name(create_admin)}
         if group is not None:
             variables["group"] = validate.group_name(group)
@@ -402,6 +403,84 @@ def root_use_request(
         cloudtrail=trail,
         security_hub=security_hub,
     )
+
+
+def _self_service_with_a_key(user: str, given: str) -> str:
+    return (
+        f"{given} is no second factor: whoever holds {user}'s access key could enroll an MFA "
+        "device of their own and make MFA sessions with it"
+    )
+
+
+def _kept_seed(user: str) -> str:
+    return (
+        "--delete-root-keys needs a second factor the keyring does not hold, and --mfa-auto "
+        f"keeps {user}'s MFA seed in it, beside the password: whoever reads the keyring could "
+        f"sign in as {user} with MFA"
+    )
+
+
+def _kept_seed_tip(user: str, delete_root_keys: str) -> str:
+    return (
+        f"enroll {user}'s device in person (leave out --mfa-auto), or hand it off (--mfa-handoff "
+        f"--qr-file PATH, then --mfa-codes CODE1 CODE2 {delete_root_keys}); or delete root's "
+        f"keys later, once {user} has scanned the seed and `remediate secrets forget {user}` "
+        "has removed it"
+    )
+
+
+def _second_factor_options(
+    user: str,
+    access: str | None,
+    mfa_self_service: bool,
+    delete_root_keys: bool,
+    flags: RemediationFlags,
+) -> None:
+    """root-use's MFA choices that would leave no second factor: self-service MFA beside an
+    access key (its holder enrolls a device of their own first), and root's keys deleted on a
+    device whose seed the keyring keeps beside the password."""
+    if mfa_self_service and access in ("programmatic", "both"):
+        raise InputError(
+            _self_service_with_a_key(user, f"--mfa-self-service with --access {access}"),
+            tip=f"enroll {user}'s device now instead (in person, --mfa-auto, or --mfa-handoff "
+            "--qr-file PATH), or keep --mfa-self-service with --access console",
+        )
+    if delete_root_keys and flags.mfa_auto:
+        raise InputError(_kept_seed(user), tip=_kept_seed_tip(user, "--delete-root-keys"))
+
+
+def _second_factor_steps(request: RemediationRequest, steps: Sequence[AnyStep]) -> None:
+    """The same rules for any playbook run, by what its steps do (playbook run's ``--var``
+    values are bound only now)."""
+    keyed = {str(s.params.get("user")).casefold() for s in steps if s.gives_access_key}
+    enrolled = {str(s.params.get("user")).casefold() for s in steps if s.asks_for_codes}
+    for step in steps:
+        user = str(step.params.get("user"))
+        if step.self_service_mfa and user.casefold() in enrolled:
+            raise InputError(
+                f"self-service MFA lets {user} enroll their own device, and this run enrolls one "
+                f"for {user} too: choose one",
+                tip="--var mfa=false with --var mfa_self_service=true, or leave "
+                "mfa_self_service out",
+            )
+        if step.self_service_mfa and user.casefold() in keyed:
+            raise InputError(
+                f"self-service MFA with an access key for {user} is no second factor: whoever "
+                "holds the key could enroll an MFA device of their own and make MFA sessions "
+                "with it",
+                tip=f"enroll {user}'s device now instead (--var mfa=true: in person, --mfa-auto, "
+                "or --mfa-handoff --qr-file PATH), or keep --var mfa_self_service=true with "
+                "--var access=console",
+            )
+    if request.mfa.mode != "auto":
+        return
+    for step in steps:
+        admin = step.params.get("administrator") if step.needs_unheld_mfa else None
+        if admin:
+            raise InputError(
+                _kept_seed(str(admin)),
+                tip=_kept_seed_tip(str(admin), "--var delete_root_keys=true"),
+            )
 
 
 def playbook_variables(texts: Sequence[str]) -> dict[str, str]:
@@ -491,6 +570,7 @@ def prepare(request: RemediationRequest, *, across_accounts: bool = False) -> Pr
         raise InputError("--reset-password needs console access (--access console or both)")
     if request.adopt_existing_user and not any(s.adopts_users for s in steps):
         raise InputError(f"--adopt-existing-user: playbook {playbook.name} has no IAM user step")
+    _second_factor_steps(request, steps)
     if request.mfa.mode == "handoff" and not any(s.asks_for_codes for s in steps):
         raise InputError(
             f"--mfa-handoff: this run of playbook {playbook.name} enrolls no virtual MFA device",
@@ -655,11 +735,11 @@ def journal_limit(limit: int) -> int:
     return limit
 
 
-def finish_mfa_command(request: RootUseRequest | PlaybookRunRequest, account_id: str) -> str:
-    """The command that finishes an MFA enrollment left pending in ``account_id`` (a hand-off,
-    an interrupted run): the same remediation with ``--mfa-codes CODE1 CODE2``, which also runs
-    the steps held back. Across accounts it names that one account (``--all``: whatever its
-    detection says now)."""
+def rerun_command(request: RootUseRequest | PlaybookRunRequest, account_id: str) -> str:
+    """The same remediation as a command, for ``account_id``: what finishes a run that ended
+    early (self-service MFA, once the user has enabled a device), and, with ``--mfa-codes CODE1
+    CODE2`` added, an MFA enrollment left pending (a hand-off, an interrupted run). Across
+    accounts it names that one account (``--all``: whatever its detection says now)."""
     import shlex
 
     remediation = request.remediation
@@ -673,9 +753,12 @@ def finish_mfa_command(request: RootUseRequest | PlaybookRunRequest, account_id:
                 args += [option, str(variables.pop(name))]
         if variables.pop("delete_root_keys", False):
             args.append("--delete-root-keys")
-        # A device waits for codes only where the run enrolls one: not --no-mfa, not self-service.
-        variables.pop("mfa", None)
-        variables.pop("mfa_self_service", None)
+        self_service = variables.pop("mfa_self_service", False)
+        # --mfa-self-service sets mfa false itself; otherwise mfa false is --no-mfa.
+        if variables.pop("mfa", True) is False and not self_service:
+            args.append("--no-mfa")
+        if self_service:
+            args.append("--mfa-self-service")
     else:
         args += ["playbook", "run", remediation.playbook]
     tags = variables.pop("tags", {})
@@ -706,7 +789,16 @@ def finish_mfa_command(request: RootUseRequest | PlaybookRunRequest, account_id:
             args += ["--role-name", accounts.role_name]
         if accounts.external_id is not None:
             args += ["--external-id", accounts.external_id]
-    return " ".join(["remediate", *map(shlex.quote, args), "--mfa-codes", "CODE1", "CODE2"])
+    return " ".join(["remediate", *map(shlex.quote, args)])
+
+
+def finish_mfa_command(request: RootUseRequest | PlaybookRunRequest, account_id: str) -> str:
+    """The command that finishes an MFA enrollment left pending in ``account_id`` (a hand-off,
+    an interrupted run): the same remediation with ``--mfa-codes CODE1 CODE2``, which also runs
+    the steps held back."""
+    from remediate.handover import with_codes
+
+    return with_codes(rerun_command(request, account_id))
 
 
 @dataclass(frozen=True)

@@ -2,7 +2,7 @@
 
 moto's credential report has no ``<root_account>`` row and a fixed generation time; the sandbox
 (and the test suite, which reuses it) adds the root row the way real IAM shows it, and keeps a
-login profile's PasswordResetRequired, which moto drops. moto has no
+login profile's PasswordResetRequired and a virtual MFA device's tags, which moto drops. moto has no
 root credentials, root caller or centralized root access either: remediate.sandbox_root emulates
 them, and the root row is drawn from the root credentials it keeps.
 """
@@ -166,6 +166,7 @@ def install_root_rows() -> None:
         setattr(IamResponse, "get_credential_report", get_credential_report_response)  # noqa: B010
         _find_access_keys_in_existing_backends()
         _keep_password_reset_required()
+        _keep_virtual_mfa_device_tags()
         sandbox_root.install()  # after the above: it looks root keys up first
         sandbox_cloudtrail.install()
         sandbox_securityhub.install()
@@ -187,6 +188,40 @@ def _keep_password_reset_required() -> None:
         return result
 
     setattr(IamResponse, "create_login_profile", create_login_profile)  # noqa: B010
+
+
+# Where the sandbox keeps a virtual MFA device's tags: not ``tags``, which moto would put in
+# ListVirtualMFADevices' answer, where IAM leaves them out (botocore's IAM model says so).
+_DEVICE_TAGS = "remediate_sandbox_tags"
+
+
+def _keep_virtual_mfa_device_tags() -> None:
+    """Keep the Tags of CreateVirtualMFADevice and answer ListMFADeviceTags, as IAM does; moto
+    drops the tags and has no ListMFADeviceTags. remediate tags the devices it creates, and tells
+    them from someone else's by those tags."""
+    from moto.core.responses import ActionResult
+    from moto.iam.exceptions import NotFoundException
+    from moto.iam.responses import IamResponse
+
+    original: Any = IamResponse.create_virtual_mfa_device
+
+    def create_virtual_mfa_device(self: Any) -> Any:
+        result: Any = original(self)
+        device = result.result["VirtualMFADevice"]
+        tags = [{"Key": t["Key"], "Value": t["Value"]} for t in self._get_param("Tags", [])]
+        setattr(device, _DEVICE_TAGS, tags)
+        return result
+
+    def list_mfa_device_tags(self: Any) -> Any:
+        serial = self._get_param("SerialNumber")
+        device = self.backend.virtual_mfa_devices.get(serial)
+        if device is None:
+            raise NotFoundException(f"VirtualMFADevice with serial number {serial} not found")
+        tags = sorted(getattr(device, _DEVICE_TAGS, []), key=lambda t: t["Key"])
+        return ActionResult({"Tags": tags, "IsTruncated": False})
+
+    setattr(IamResponse, "create_virtual_mfa_device", create_virtual_mfa_device)  # noqa: B010
+    setattr(IamResponse, "list_mfa_device_tags", list_mfa_device_tags)  # noqa: B010
 
 
 def _find_access_keys_in_existing_backends() -> None:

@@ -240,7 +240,8 @@ DeleteRootKeys = Annotated[
     typer.Option(
         "--delete-root-keys",
         help="Signed in as root: delete root's own access keys, last, once the administrator "
-        "exists with MFA and is in the group.",
+        "exists with MFA (a device whose seed the keyring does not keep: not --mfa-auto) and is "
+        "in the group.",
         rich_help_panel=REMEDIATION_PANEL,
     ),
 ]
@@ -301,7 +302,8 @@ MfaAuto = Annotated[
     bool,
     typer.Option(
         "--mfa-auto",
-        help="Compute the two MFA codes from the seed (unattended).",
+        help="Compute the two MFA codes from the seed (unattended); the seed stays in the "
+        "keyring for the owner to scan, and defeats MFA until forgotten.",
         rich_help_panel=MFA_PANEL,
     ),
 ]
@@ -347,7 +349,8 @@ MfaSelfService = Annotated[
     typer.Option(
         "--mfa-self-service",
         help="No device: attach the self-service MFA policy, so the user assigns their own MFA "
-        "device at first sign-in and can do nothing else until signed in with it.",
+        "device at first sign-in; the group waits until IAM shows it enabled, and a rerun then "
+        "detaches the policy and adds the user. Console access only.",
         rich_help_panel=MFA_PANEL,
     ),
 ]

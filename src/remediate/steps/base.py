@@ -162,6 +162,9 @@ class MfaDevice:
     seed_kept: bool = False
     # Its QR code was shown on this terminal, to a person who scanned it there (in person).
     scanned_here: bool = False
+    # Enabled with codes from an app that scanned it: the run forgot its seed then, so that the
+    # keyring holds no second factor beside the password.
+    seed_forgotten: bool = False
 
 
 @dataclass
@@ -175,6 +178,14 @@ class RunOutcome:
     user: str | None = None
     # The self-service MFA policy attached to the user: they enroll their own device.
     self_service_policy: str | None = None
+    # Self-service MFA: the device IAM shows enabled for the user, found by this run (the policy
+    # is then detached); None while the run waits for the user to enable one.
+    self_service_device: str | None = None
+    # The group the run adds the user to, last: the one that grants power.
+    group: str | None = None
+    # The user's secrets that earlier runs kept and the keyring still holds (where a step looked:
+    # a finishing run that forgot the seed), still to be forgotten once handed over.
+    kept_before: tuple[SecretKind, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -315,6 +326,14 @@ class Step(Generic[S]):
     adopts_users: ClassVar[bool] = False
     # --reset-password: the step may set a new password on an existing login profile.
     resets_password: ClassVar[bool] = False
+    # The step gives the user an access key: whoever holds it is the user, without a password.
+    gives_access_key: ClassVar[bool] = False
+    # The step lets the user enroll their own MFA device (the self-service MFA policy): a second
+    # factor only while nobody else can act as the user first.
+    self_service_mfa: ClassVar[bool] = False
+    # The step needs its ``administrator`` to have an MFA device whose seed remediate does not
+    # keep (deleting root's access keys): --mfa-auto, which keeps it, cannot be its second factor.
+    needs_unheld_mfa: ClassVar[bool] = False
     # Write calls applying one change makes (the call budget in benchmarks/bench_remediate.py).
     writes_per_change: ClassVar[int] = 1
     # Resources planning the step reads, one read each (the same budget).

@@ -374,7 +374,7 @@ class MembershipStep(Step[None]):
     ```
     With ``privileged`` (the group grants administrator power), the plan and the summary warn
     when the user joins it without a second factor: no MFA device, and none enrolled by this run
-    (nor the self-service MFA policy, which holds everything back until they sign in with one).
+    (self-service MFA holds this step back until IAM shows the user's own device enabled).
     Shipped playbooks run this step last, once console access and MFA are in place.
     """
 
@@ -405,6 +405,7 @@ class MembershipStep(Step[None]):
 
     def plan(self, ctx: StepContext) -> Change[None]:
         user, group = self.params["user"], self.params["group"]
+        ctx.outcome.group = group
         member = False
         if not ctx.will_create("user", user):
             groups = ctx.list("ListGroupsForUser", "Groups", about=(("user", user),), UserName=user)
@@ -424,9 +425,10 @@ class MembershipStep(Step[None]):
 
     @staticmethod
     def _second_factor(ctx: StepContext, user: str) -> bool:
-        """Whether the user has MFA, or will once the earlier steps have run (an enrolled device,
-        or the self-service policy that denies everything until they sign in with MFA)."""
-        if {("mfa", user), ("mfa-required", user)} & ctx.ensured:
+        """Whether the user has an MFA device IAM shows enabled, or will once the earlier steps
+        have run (a device this run enrolls, or self-service MFA, which ends the run until the
+        user's own device is enabled)."""
+        if ("mfa", user) in ctx.ensured:
             return True
         if ctx.will_create("user", user):
             return False
@@ -865,6 +867,7 @@ class AccessKeyStep(Step[AccessKeyPlan]):
     kind = "access-key"
     fields = {"user": FieldSpec("string", format="iam-user-name")}
     permissions = ("iam:ListAccessKeys", "iam:CreateAccessKey", "iam:DeleteAccessKey")
+    gives_access_key = True
 
     def grants(self, arns: Arns) -> list[Grant]:
         return [Grant(self.permissions, (arns.user(self.params["user"]),))]

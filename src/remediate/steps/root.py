@@ -301,7 +301,8 @@ class RootAccessKeysStep(_RootCredentialStep):
     ```
     Runs as root (its own keys, or an sts:AssumeRoot task session). With ``administrator``, the
     keys are deleted only if the earlier steps of the run ensure that this IAM user exists, has an
-    MFA device and (with ``group``) is in that group; otherwise the run stops before any change.
+    MFA device and (with ``group``) is in that group, and the keyring keeps no seed of that device
+    (a second factor beside the password is none); otherwise the run stops before any change.
     The key the run itself signs with is deleted last.
     """
 
@@ -313,6 +314,7 @@ class RootAccessKeysStep(_RootCredentialStep):
     permissions = ("iam:ListAccessKeys", "iam:DeleteAccessKey")
     writes_per_change = 2  # root has at most two access keys
     noun = "access keys"
+    needs_unheld_mfa = True
 
     def find(self, ctx: StepContext) -> list[tuple[str, str]]:
         from remediate.root_credentials import access_keys
@@ -349,20 +351,31 @@ class RootAccessKeysStep(_RootCredentialStep):
             required[("member", f"{admin} in {group}")] = f"{admin} is in group {group}"
         missing = [text for need, text in required.items() if need not in ctx.ensured]
         if missing:
-            tip = "keep those steps in the run (for root-use: drop --no-mfa), then rerun"
-            if ("mfa-required", admin) in ctx.ensured:
-                # Self-service: the device comes later, from the administrator, not this run.
-                tip = (
-                    f"with --mfa-self-service {admin} assigns a device after this run: run it "
-                    f"without --delete-root-keys, and once {admin} has a device, rerun with "
-                    "--delete-root-keys instead of --mfa-self-service (the device is found, "
-                    "not enrolled again)"
-                )
             raise InputError(
                 "root's access keys are deleted only once the administrator can take over, and "
                 f"this run does not make sure that {' and that '.join(missing)}",
-                tip=tip,
+                tip="keep those steps in the run (for root-use: drop --no-mfa), then rerun",
             )
+        self._require_unheld_seed(ctx, admin)
+
+    @staticmethod
+    def _require_unheld_seed(ctx: StepContext, admin: str) -> None:
+        """The administrator's second factor must be one the keyring does not hold: a seed an
+        earlier --mfa-auto run kept beside the password makes one keyring a way in. A pending
+        device's seed is forgotten by the run that enables it with its owner's codes (--mfa-auto
+        itself is refused before any plan: remediate.requests)."""
+        secrets = ctx.secrets
+        if not secrets.usable() or secrets.get(ctx.account_id, admin, "mfa-seed") is None:
+            return
+        if secrets.pending_mfa(ctx.account_id, admin) is not None:
+            return
+        raise InputError(
+            f"the keyring keeps the seed of {admin}'s MFA device: it defeats MFA until "
+            f"forgotten, and root's access keys are deleted only once {admin} has a second "
+            "factor the keyring does not hold",
+            tip=f"once {admin} has scanned it (remediate secrets show {admin} --what mfa-qr), "
+            f"forget it with `remediate secrets forget {admin}`, then rerun",
+        )
 
     def apply(self, ctx: StepContext, change: Change[Doomed]) -> None:
         own = ctx.aws.access_key_id

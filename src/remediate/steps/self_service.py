@@ -11,6 +11,12 @@ the seed.
 Writing that policy is an administrator's task (remediate.steps.self_service_policy): whoever may
 both change a policy's document and attach it can attach ``"Action": "*"`` to anybody. This step
 only reads the policy, refuses one that says anything but AWS's example, and attaches it.
+
+The policy is a second factor only until the user has one: it also lets whoever first uses the
+user's password (or any key of theirs) create and enable a device without an MFA session. So the
+run ends at this step until IAM shows an MFA device enabled for the user (the membership that
+grants power is held back), and the rerun that finds one detaches the policy before it adds the
+membership.
 """
 
 from __future__ import annotations
@@ -19,7 +25,8 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from remediate.errors import InputError
+from remediate.aws.calls import NOT_FOUND_CODES
+from remediate.errors import AwsError, InputError
 from remediate.steps.base import (
     Arns,
     Change,
@@ -210,9 +217,17 @@ def administrator_command(name: str) -> str:
 
 @dataclass(frozen=True)
 class SelfServicePlan:
-    """The policy's ARN, to attach."""
+    """The policy's ARN, to attach; or (``detach``) to detach, the user having an MFA device
+    now."""
 
     arn: str
+    detach: bool = False
+
+
+def _date(value: Any) -> str:
+    from datetime import datetime
+
+    return value.strftime("%Y-%m-%d") if isinstance(value, datetime) else "on an unknown date"
 
 
 @register
@@ -228,6 +243,10 @@ class MfaSelfServiceStep(Step[SelfServicePlan]):
     earlier ``mfa-self-service-policy`` step of the run (an administrator's), or already there.
     No device is created: at first sign-in the user assigns their own. A policy of that name
     saying anything else is refused.
+
+    Until IAM shows an MFA device enabled for the user, the run ends here: the steps after it
+    (the membership that grants power) wait for a rerun. The rerun that finds a device detaches
+    the policy, which would let its holder create and enable more devices without MFA.
     """
 
     kind = "mfa-self-service"
@@ -240,7 +259,10 @@ class MfaSelfServiceStep(Step[SelfServicePlan]):
         "iam:GetPolicyVersion",
         "iam:ListAttachedUserPolicies",
         "iam:AttachUserPolicy",
+        "iam:ListMFADevices",
+        "iam:DetachUserPolicy",
     )
+    self_service_mfa = True
 
     def grants(self, arns: Arns) -> list[Grant]:
         user = (arns.user(self.params["user"]),)
@@ -252,26 +274,44 @@ class MfaSelfServiceStep(Step[SelfServicePlan]):
             Grant(("iam:GetPolicy", "iam:GetPolicyVersion"), (policy,)),
             Grant(("iam:ListAttachedUserPolicies",), user),
             Grant(("iam:AttachUserPolicy",), user, {operator: {"iam:PolicyARN": policy}}),
+            # Whether the user has enabled a device yet; then the policy is detached (only it).
+            Grant(("iam:ListMFADevices",), user),
+            Grant(("iam:DetachUserPolicy",), user, {operator: {"iam:PolicyARN": policy}}),
         ]
 
     def resource(self, ctx: StepContext) -> str:
         return f"self-service MFA policy of {self.params['user']}"
 
     def ensures(self) -> frozenset[tuple[str, str]]:
-        # Not a device: until the user signs in with one of their own, the policy denies them
-        # everything else (privileged steps after this one may count on it).
-        return frozenset({("mfa-required", str(self.params["user"]))})
+        # A device IAM shows enabled: until there is one, the run ends at this step (ends_run),
+        # so no later step applies without it.
+        return frozenset({("mfa", str(self.params["user"]))})
+
+    @staticmethod
+    def waits(user: str) -> str:
+        """Why the run ends at this step while the user has no MFA device."""
+        return (
+            f"{user} joins no group until IAM shows an MFA device enabled for {user} "
+            f"(self-service): rerun once {user} has enabled one"
+        )
 
     def plan(self, ctx: StepContext) -> Change[SelfServicePlan]:
         user, name = self.params["user"], self.params["policy"]
         arn = policy_arn(name, ctx.account_id, ctx.partition)
+        device = self._enabled_device(ctx, user)
+        if device is not None:
+            return self._enrolled(ctx, user, name, arn, device)
+        ctx.outcome.user = user
+        ctx.outcome.self_service_policy = arn
         created = ctx.will_create("policy", name)
         if ("self-service-policy", name) not in ctx.ensured:
             # No earlier step of this run writes it: it must be there and say AWS's example.
             self._require_current(ctx, name, arn)
         attach = created or ctx.will_create("user", user) or not self._attached(ctx, user, arn)
         if not attach:
-            return Change(arn, "none", [f"{name} is attached to {user}"])
+            details = [f"{name} is attached to {user}"]
+            details.append(f"IAM shows no MFA device enabled for {user} yet")
+            return Change(arn, "none", details, ends_run=self.waits(user))
         return Change(
             arn,
             "update",
@@ -280,6 +320,39 @@ class MfaSelfServiceStep(Step[SelfServicePlan]):
                 "assigns their own MFA device, and can do nothing else until signed in with it"
             ],
             state=SelfServicePlan(arn),
+            ends_run=self.waits(user),
+        )
+
+    @staticmethod
+    def _enabled_device(ctx: StepContext, user: str) -> str | None:
+        """The user's MFA device, as IAM lists it enabled (ListMFADevices): its serial number and
+        when it was enabled; None while the user has none."""
+        if ctx.will_create("user", user):
+            return None
+        devices = ctx.list("ListMFADevices", "MFADevices", about=(("user", user),), UserName=user)
+        if not devices:
+            return None
+        device = devices[0]
+        return f"{device['SerialNumber']} (enabled {_date(device.get('EnableDate'))})"
+
+    def _enrolled(
+        self, ctx: StepContext, user: str, name: str, arn: str, device: str
+    ) -> Change[SelfServicePlan]:
+        """The user has a device: the policy has done its part, and is detached if attached."""
+        if not self._attached(ctx, user, arn):
+            return Change(arn, "none", [f"{user} has MFA device {device}: {name} is not attached"])
+        ctx.outcome.user = user
+        ctx.outcome.self_service_policy = arn
+        ctx.outcome.self_service_device = device.split(" ", 1)[0]
+        return Change(
+            self.resource(ctx),
+            "delete",
+            [
+                f"{user} has MFA device {device}: check with {user} that it is theirs",
+                f"detach {name} from {user}: it lets its holder create and enable MFA devices "
+                f"without an MFA session, and {user} has one",
+            ],
+            state=SelfServicePlan(arn, detach=True),
         )
 
     def _require_current(self, ctx: StepContext, name: str, arn: str) -> None:
@@ -308,6 +381,8 @@ class MfaSelfServiceStep(Step[SelfServicePlan]):
         plan = change.planned
         ctx.outcome.user = user
         ctx.outcome.self_service_policy = plan.arn
+        if plan.detach:
+            return self._detach(ctx, user, name, plan.arn)
         # Attaching an attached policy changes nothing: a resent request is harmless.
         ctx.call(
             "AttachUserPolicy",
@@ -315,4 +390,16 @@ class MfaSelfServiceStep(Step[SelfServicePlan]):
             UserName=user,
             PolicyArn=plan.arn,
         )
+        return None
+
+    @staticmethod
+    def _detach(ctx: StepContext, user: str, name: str, arn: str) -> Unchanged | None:
+        try:
+            # Not "about" the user: a resent request whose first try worked answers "no such
+            # entity", which is the end state, not IAM lagging.
+            ctx.call("DetachUserPolicy", UserName=user, PolicyArn=arn)
+        except AwsError as exc:
+            if exc.code not in NOT_FOUND_CODES:
+                raise
+            return Unchanged(f"{name} was detached from {user} already")
         return None

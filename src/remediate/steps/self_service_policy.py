@@ -55,12 +55,18 @@ class MfaSelfServicePolicyStep(Step[PolicyWrite]):
     ```
     Creates the customer-managed policy ``policy`` from AWS's example, once per account; one an
     earlier remediate wrote from the example as it was then gets a new default version; one
-    saying anything else is refused. Attaching it is the mfa-self-service step's.
+    saying anything else is refused. Attaching it is the mfa-self-service step's. With ``user``
+    (the user a run writes it for), nothing is written while IAM shows an MFA device enabled for
+    that user: they need no self-service policy.
     """
 
     kind = "mfa-self-service-policy"
-    fields = {"policy": FieldSpec("string", format="iam-policy-name")}
+    fields = {
+        "policy": FieldSpec("string", format="iam-policy-name"),
+        "user": FieldSpec("string", required=False, format="iam-user-name"),
+    }
     permissions = (
+        "iam:ListMFADevices",
         "iam:GetPolicy",
         "iam:GetPolicyVersion",
         "iam:CreatePolicy",
@@ -76,7 +82,11 @@ class MfaSelfServicePolicyStep(Step[PolicyWrite]):
     def grants(self, arns: Arns) -> list[Grant]:
         # That one policy, and no attach action of any kind.
         policy = policy_arn(self.params["policy"], arns.account, arns.partition)
-        return [Grant(self.permissions, (policy,))]
+        grants = [Grant(tuple(a for a in self.permissions if a != "iam:ListMFADevices"), (policy,))]
+        if self.params.get("user"):
+            # Whether the user has a device already (then nothing needs writing): a read.
+            grants.append(Grant(("iam:ListMFADevices",), (arns.user(self.params["user"]),)))
+        return grants
 
     def resource(self, ctx: StepContext) -> str:
         return policy_arn(self.params["policy"], ctx.account_id, ctx.partition)
@@ -85,8 +95,10 @@ class MfaSelfServicePolicyStep(Step[PolicyWrite]):
         return frozenset({("self-service-policy", str(self.params["policy"]))})
 
     def plan(self, ctx: StepContext) -> Change[PolicyWrite]:
-        name = self.params["policy"]
+        name, user = self.params["policy"], self.params.get("user")
         arn = self.resource(ctx)
+        if user and self._has_device(ctx, user):
+            return Change(arn, "none", [f"{user} has an MFA device: no self-service policy needed"])
         found = policy_state(ctx, self.id, name, arn)
         if found == "current":
             return Change(arn, "none", [f"{name} says AWS's current self-service MFA example"])
@@ -116,6 +128,19 @@ class MfaSelfServicePolicyStep(Step[PolicyWrite]):
             ],
             state=PolicyWrite(arn, create=False),
         )
+
+    @staticmethod
+    def _has_device(ctx: StepContext, user: str) -> bool:
+        """Whether IAM shows an MFA device enabled for ``user``; a user who does not exist yet
+        (a later step of the run creates them) has none."""
+        from remediate.aws.calls import NOT_FOUND_CODES, paginate
+
+        try:
+            return bool(paginate(ctx.iam, "ListMFADevices", "MFADevices", UserName=user))
+        except AwsError as exc:
+            if exc.code in NOT_FOUND_CODES:
+                return False
+            raise
 
     def apply(self, ctx: StepContext, change: Change[PolicyWrite]) -> Unchanged | None:
         name = self.params["policy"]

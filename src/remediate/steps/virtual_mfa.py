@@ -5,17 +5,28 @@ picked up again by the next run instead of creating a second one.
 With --mfa-handoff the step creates the device, keeps its seed, writes its QR code to a file for
 its owner and ends the run there, the device pending: the owner scans it and sends back two codes,
 and a later run with --mfa-codes enables it (and runs the steps held back, such as the
-membership that grants power)."""
+membership that grants power).
+
+Once the device is enabled with codes from an app that scanned it (typed here, or --mfa-codes),
+its seed is forgotten: a seed kept beside the password would make one keyring both factors. Only
+--mfa-auto, whose owner has not received the seed yet, keeps it.
+
+Every device the step creates is tagged as remediate's (who made it, and when): a device of the
+user's name that IAM shows without that tag is someone else's (any holder of the self-service
+MFA policy can make one), reported with what IAM shows and how to clear it, never deleted."""
 
 from __future__ import annotations
 
 import logging
+import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 
-from remediate.aws.calls import ALREADY_EXISTS, paginate
+from remediate.aws.calls import ALREADY_EXISTS, NOT_FOUND_CODES, paginate
+from remediate.cloudtrail import global_events_region
 from remediate.errors import AwsError, InputError
 from remediate.output import print_secret, safe
 from remediate.steps.base import (
@@ -31,8 +42,16 @@ from remediate.steps.base import (
     Unchanged,
     register,
 )
+from remediate.steps.iam import MANAGED_BY_KEY, MANAGED_BY_VALUE, is_managed
 
 log = logging.getLogger(__name__)
+
+# Beside remediate:managed-by, the tags that say who created a device and when (IAM keeps no
+# creator of a virtual MFA device, nor its creation date).
+CREATED_BY_KEY = "remediate:created-by"
+CREATED_AT_KEY = "remediate:created-at"
+# The characters IAM allows in a tag value; any other (a comma in a session name) becomes "_".
+_TAG_VALUE = re.compile(r"[^\w\s.:/=+\-@]")
 
 MAX_ATTEMPTS = 3
 CLOCK_SKEW_WARNING = 30.0
@@ -43,6 +62,18 @@ MAX_SEND_TRIES = 3
 def device_name(serial: str) -> str:
     """``arn:aws:iam::123:mfa/path/alice`` -> ``alice``."""
     return serial.rsplit("/", 1)[-1]
+
+
+def device_tags(caller_arn: str | None, now: datetime) -> list[dict[str, str]]:
+    """The tags of a device remediate creates: whose it is, who made it, and when."""
+    tags = {MANAGED_BY_KEY: MANAGED_BY_VALUE, CREATED_AT_KEY: now.strftime("%Y-%m-%dT%H:%M:%SZ")}
+    if caller_arn:
+        tags[CREATED_BY_KEY] = _TAG_VALUE.sub("_", caller_arn)[:256]
+    return [{"Key": k, "Value": v} for k, v in tags.items()]
+
+
+def _date(value: object) -> str:
+    return value.strftime("%Y-%m-%d") if isinstance(value, datetime) else "an unknown date"
 
 
 def named_after(serial: str, user: str) -> bool:
@@ -133,6 +164,8 @@ class VirtualMfaStep(Step[MfaPlan]):
         "iam:CreateVirtualMFADevice",
         "iam:DeleteVirtualMFADevice",
         "iam:EnableMFADevice",
+        "iam:ListMFADeviceTags",
+        "iam:TagMFADevice",
     )
     asks_for_codes = True
     writes_per_change = 2  # CreateVirtualMFADevice, then EnableMFADevice
@@ -145,6 +178,14 @@ class VirtualMfaStep(Step[MfaPlan]):
             Grant(("iam:ListMFADevices", "iam:EnableMFADevice"), (arns.user(user),)),
             Grant(("iam:ListVirtualMFADevices",), (ANY_RESOURCE,)),
             Grant(("iam:CreateVirtualMFADevice", "iam:DeleteVirtualMFADevice"), (arns.mfa(user),)),
+            # Whose a device of the user's name is: remediate's tag, or none.
+            Grant(("iam:ListMFADeviceTags",), (arns.mfa(user),)),
+            # CreateVirtualMFADevice with Tags needs TagMFADevice too: only with remediate's mark.
+            Grant(
+                ("iam:TagMFADevice",),
+                (arns.mfa(user),),
+                {"StringEquals": {f"aws:RequestTag/{MANAGED_BY_KEY}": MANAGED_BY_VALUE}},
+            ),
         ]
 
     def resource(self, ctx: StepContext) -> str:
@@ -179,13 +220,25 @@ class VirtualMfaStep(Step[MfaPlan]):
                 return Change(serial, "none", [f"{user} already has MFA device {serial}"])
             raise InputError(
                 f"the virtual MFA device named {user} ({serial}) is assigned to IAM user "
-                f"{other}: {user}'s device must have {user}'s name, the only one its policy "
-                "allows; nothing was changed",
-                tip=f"remediate never touches {other}'s device: rerun once {other} uses a "
-                "device of another name and this one is deleted",
+                f"{other}: IAM shows it enabled for {other} on {_date(holder.get('EnableDate'))}"
+                f", {self._whose(ctx, serial)}; {user}'s device must have {user}'s name, the "
+                "only one its policy allows: nothing was changed",
+                tip=f"remediate never touches {other}'s device; if {other} should not have it, "
+                f"clear it: aws iam deactivate-mfa-device --user-name {other} --serial-number "
+                f"{serial} && aws iam delete-virtual-mfa-device --serial-number {serial}, then "
+                "rerun",
             )
         pending = next((d["SerialNumber"] for d in same), None)
         seed = self._seed(ctx, user) if pending else None
+        if pending and not seed and not is_managed(self._tags(ctx, pending)):
+            # Not remediate's, and nobody here can enroll it: someone made it for this name.
+            raise InputError(
+                f"a virtual MFA device named {user} ({pending}) already exists, not assigned to "
+                f"any user, {self._whose(ctx, pending)}, and the keyring holds no seed of it: "
+                "nothing was changed",
+                tip="if nobody is enrolling it, delete it: aws iam delete-virtual-mfa-device "
+                f"--serial-number {pending}, then rerun",
+            )
         details: list[str] = []
         handoff = ctx.options.mfa.mode == "handoff"
         ends_run = (
@@ -238,6 +291,37 @@ class VirtualMfaStep(Step[MfaPlan]):
             makes_secret=state.seed is None,
             state=state,
             ends_run=ends_run,
+        )
+
+    @staticmethod
+    def _tags(ctx: StepContext, serial: str) -> dict[str, str]:
+        """A device's tags (ListMFADeviceTags: ListVirtualMFADevices leaves them out)."""
+        try:
+            listed = paginate(ctx.iam, "ListMFADeviceTags", "Tags", SerialNumber=serial)
+        except AwsError as exc:
+            if exc.code in NOT_FOUND_CODES:  # deleted since it was listed
+                return {}
+            raise
+        return {str(t["Key"]): str(t["Value"]) for t in listed}
+
+    def _whose(self, ctx: StepContext, serial: str) -> str:
+        """Who made a device, as far as IAM shows: remediate's tags, else none of them; and
+        where the rest is (IAM keeps no creator; CloudTrail's CreateVirtualMFADevice does)."""
+        tags = self._tags(ctx, serial)
+        region = global_events_region(ctx.partition)
+        trail = (
+            "IAM keeps no creator, CloudTrail does: aws cloudtrail lookup-events --region "
+            f"{region} --lookup-attributes AttributeKey=EventName,AttributeValue="
+            "CreateVirtualMFADevice"
+        )
+        if is_managed(tags):
+            by = tags.get(CREATED_BY_KEY, "an unknown caller")
+            at = tags.get(CREATED_AT_KEY, "an unknown time")
+            return f"tagged as remediate's (created by {by} at {at}); {trail}"
+        listed = ", ".join(f"{k}={v}" for k, v in sorted(tags.items()))
+        return (
+            f"with {f'tags {listed}' if listed else 'no tags'}: remediate did not create it (it "
+            f"tags every device it creates); {trail}"
         )
 
     @staticmethod
@@ -383,7 +467,27 @@ class VirtualMfaStep(Step[MfaPlan]):
             return None  # the owner's two codes come back to a later run (--mfa-codes)
         self._enable(ctx, user, plan.name, serial, seed)
         device_state.enabled = True
+        if ctx.options.mfa.mode != "auto":
+            self._forget_seed(ctx, user, device_state)
         return None
+
+    @staticmethod
+    def _forget_seed(ctx: StepContext, user: str, device: MfaDevice) -> None:
+        """Enabled with codes from an app that scanned it: nobody still has to receive the
+        seed, and kept beside the password it would be a second factor in the same keyring."""
+        if ctx.secrets.usable():
+            ctx.secrets.delete(ctx.account_id, user, "mfa-seed")
+            ctx.outcome.kept_before = tuple(
+                kind
+                for kind in ("password", "access-key")
+                if ctx.secrets.get(ctx.account_id, user, kind) is not None
+            )
+        # Not to be shown or listed either (--show-secrets, the JSON document): it was handed.
+        ctx.outcome.secrets = [
+            s for s in ctx.outcome.secrets if not (s.user == user and s.kind == "mfa-seed")
+        ]
+        device.seed_kept = False
+        device.seed_forgotten = True
 
     def _create(self, ctx: StepContext, name: str) -> tuple[str, str]:
         """CreateVirtualMFADevice, sent once: its answer carries the seed, so a device made by a
@@ -391,9 +495,12 @@ class VirtualMfaStep(Step[MfaPlan]):
         lost = 0
         # A lost request's device may exist though IAM does not show it yet.
         unresolved = False
+        tags = device_tags(ctx.caller_arn, datetime.now(UTC))
         while True:
             try:
-                created = ctx.call("CreateVirtualMFADevice", once=True, VirtualMFADeviceName=name)
+                created = ctx.call(
+                    "CreateVirtualMFADevice", once=True, VirtualMFADeviceName=name, Tags=tags
+                )
                 device = created["VirtualMFADevice"]
                 raw = device["Base32StringSeed"]
                 seed = raw.decode("ascii") if isinstance(raw, bytes) else str(raw)
