@@ -1,12 +1,12 @@
 """Benchmark: `root-use --cloudtrail` over 1 and 17 regions: LookupEvents calls and wall time.
 
 Runs the built-in sandbox (moto, with LookupEvents emulated and its limit of two requests per
-second per account and region enforced) in this process, seeds ``--events`` root events in each
-of the 17 regions enabled by default, and times the lookup alone (remediate.cloudtrail), with a
-fresh rate limiter each time (after a second's pause, so the limit starts afresh): regions at
-once (the default: up to 17 at a time) and one after another. The floor is the limit itself: a
-region of P pages takes at least (P - 1) / 2 seconds. The emulator shares this process (and its
-GIL): with many events, parsing them on both sides makes the figures CPU-bound.
+second per account and region enforced) in this process, seeds ``--events`` root events in each of
+the 17 regions enabled by default, and times the lookup alone (remediate.detect.cloudtrail), with a
+fresh rate limiter each time (after a second's pause, so the limit starts afresh): regions at once
+(the default: up to 17 at a time) and one after another. The floor is the limit itself: a region of
+P pages takes at least (P - 1) / 2 seconds. The emulator shares this process (and its GIL): with
+many events, parsing them on both sides makes the figures CPU-bound.
 
     python benchmarks/bench_cloudtrail.py                 # 120 events a region (3 pages)
     python benchmarks/bench_cloudtrail.py --events 1000   # the bound: 20 pages, 10 s a region
@@ -21,16 +21,21 @@ import time
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from remediate import sandbox_cloudtrail
 from remediate.aws.session import Aws, AwsOptions
-from remediate.cloudtrail import (
+from remediate.detect.cloudtrail import (
     PAGE_SIZE,
     REGION_CONCURRENCY,
     RateLimiter,
     look_up_root_activity,
     regions_to_look_up,
 )
-from remediate.sandbox import SANDBOX_ACCOUNT_ID, SANDBOX_CREDENTIALS, SANDBOX_REGION, Sandbox
+from remediate.sandbox import cloudtrail as sandbox_cloudtrail
+from remediate.sandbox.server import (
+    SANDBOX_ACCOUNT_ID,
+    SANDBOX_CREDENTIALS,
+    SANDBOX_REGION,
+    Sandbox,
+)
 
 
 def seed(regions: list[str], per_region: int, now: datetime) -> None:

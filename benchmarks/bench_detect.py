@@ -23,7 +23,7 @@ from pathlib import Path
 from remediate.aws.identity import caller_identity
 from remediate.aws.session import Aws, AwsOptions
 from remediate.detect.service import detect
-from remediate.sandbox import SANDBOX_CREDENTIALS, SANDBOX_REGION, Sandbox
+from remediate.sandbox.server import SANDBOX_CREDENTIALS, SANDBOX_REGION, Sandbox
 
 # GetCallerIdentity, GenerateCredentialReport, GetCredentialReport; and GetAccountSummary, asked
 # because the sandbox's root has a password and no MFA (an account with root MFA pays 3).

@@ -91,12 +91,12 @@ def profile_threads(timer: Callable[[], float] | None) -> Callable[[], Any]:
 
 def worker(args: argparse.Namespace) -> None:
     """One timed sweep against ``--endpoint``; prints one JSON line of figures."""
-    from remediate.accounts import MemberAccounts, targets
     from remediate.aws.identity import caller_identity
     from remediate.aws.session import Aws, AwsOptions
-    from remediate.limits import DEFAULT_ROLE_NAME
-    from remediate.sandbox import SANDBOX_CREDENTIALS, SANDBOX_REGION
-    from remediate.sweep import sweep
+    from remediate.core.limits import DEFAULT_ROLE_NAME
+    from remediate.org.accounts import MemberAccounts, targets
+    from remediate.org.sweep import sweep
+    from remediate.sandbox.server import SANDBOX_CREDENTIALS, SANDBOX_REGION
 
     base = Aws.from_credentials(
         AwsOptions(None, SANDBOX_REGION, args.endpoint), SANDBOX_CREDENTIALS

@@ -30,14 +30,15 @@ from typing import Any
 
 from rich.console import Console
 
-from remediate import engine
-from remediate.accounts import OwnAccount, Target
 from remediate.aws.identity import caller_identity
 from remediate.aws.session import Aws, AwsOptions, is_write
+from remediate.credentials.store import SecretStore, memory_keyring
 from remediate.detect.service import detect
-from remediate.engine import AccountRun, Remediation, Services
+from remediate.org.accounts import OwnAccount, Target
+from remediate.playbook import engine
+from remediate.playbook.engine import AccountRun, Remediation, Services
 from remediate.playbook.model import bind, instantiate, load_playbook
-from remediate.sandbox import (
+from remediate.sandbox.server import (
     SANDBOX_ACCOUNT_ID,
     SANDBOX_CREDENTIALS,
     SANDBOX_REGION,
@@ -46,7 +47,6 @@ from remediate.sandbox import (
     generate_credential_report,
     set_root_state,
 )
-from remediate.secrets import SecretStore, memory_keyring
 from remediate.steps.base import MfaOptions, RunOptions
 
 

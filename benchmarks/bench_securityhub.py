@@ -26,7 +26,7 @@ from collections import Counter
 from datetime import UTC, datetime
 from typing import Any
 
-from remediate.sandbox import (
+from remediate.sandbox.server import (
     SANDBOX_ACCOUNT_ID,
     SANDBOX_CREDENTIALS,
     SANDBOX_REGION,
@@ -67,7 +67,7 @@ def main() -> None:
     import keyring
 
     from remediate.cli import run
-    from remediate.secrets import memory_keyring
+    from remediate.credentials.store import memory_keyring
 
     keyring.set_keyring(memory_keyring())
     os.environ.update(

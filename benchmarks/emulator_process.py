@@ -38,7 +38,7 @@ from urllib.parse import parse_qs
 # would only slow the set-up down and fill memory; detection needs none of them.
 os.environ["MOTO_IAM_LOAD_MANAGED_POLICIES"] = "false"
 
-from remediate.sandbox import (
+from remediate.sandbox.server import (
     SANDBOX_ACCOUNT_ID,
     RootState,
     install_root_rows,

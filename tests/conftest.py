@@ -12,10 +12,8 @@ from typing import Any
 
 import pytest
 
-from orgs import Org, faithful_moto, seed_organization
-from prompters import nobody
 from remediate.cli import run
-from remediate.sandbox import (
+from remediate.sandbox.server import (
     SANDBOX_ACCOUNT_ID,
     RootState,
     Sandbox,
@@ -23,7 +21,9 @@ from remediate.sandbox import (
     generate_credential_report,
     set_root_state,
 )
-from wire import record_requests
+from support.orgs import Org, faithful_moto, seed_organization
+from support.prompters import nobody
+from support.wire import record_requests
 
 ACCOUNT_ID = SANDBOX_ACCOUNT_ID
 
@@ -165,7 +165,7 @@ def test_keyring(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempP
     """
     import keyring
 
-    from remediate.secrets import memory_keyring
+    from remediate.credentials.store import memory_keyring
 
     backend = memory_keyring()
     keyring.set_keyring(backend)

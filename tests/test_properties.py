@@ -20,11 +20,11 @@ import yaml
 from hypothesis import event, example, given, settings
 from hypothesis import strategies as st
 
-from remediate import validate
+from remediate.core import validate
+from remediate.core.errors import InputError, PlaybookError, ReportFormatError
 from remediate.detect.report import AccessKeyUse, CredentialRow, parse_credential_report
-from remediate.errors import InputError, PlaybookError, ReportFormatError
 from remediate.playbook.model import bind, load_playbook, load_text
-from reportformat import DOCUMENTED_HEADER
+from support.reportformat import DOCUMENTED_HEADER
 
 # derandomize: the same examples on every run, so a failure is reproducible and the suite is
 # deterministic.

@@ -7,7 +7,7 @@ import time
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from remediate.errors import AwsError, InputError
+from remediate.core.errors import AwsError, InputError
 
 # botocore is imported inside the functions: step kinds import this module, and commands that
 # only read playbooks (`permissions`, `playbook list`, input checks) must not pay for botocore.
@@ -304,7 +304,7 @@ def consistent(
     The first wait is said on stderr (a warning), each one with -v; after ``timeout`` seconds
     the last error stands.
     """
-    from remediate.output import Waiting
+    from remediate.core.spinner import Waiting
 
     spinner = Waiting()  # shown only once there is something to wait for
     try:
@@ -366,7 +366,7 @@ def eventually(
     """``check()`` until it answers something (not None), with the backoff of :func:`consistent`;
     None if IAM still has not shown it after ``timeout`` seconds. Waits are said as
     :func:`consistent` says them: the first on stderr, each one with -v."""
-    from remediate.output import Waiting
+    from remediate.core.spinner import Waiting
 
     spinner = Waiting()
     try:

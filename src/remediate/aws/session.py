@@ -21,8 +21,8 @@ from botocore.config import Config
 
 from remediate import __version__
 from remediate.aws.answers import CheckedParserFactory, check_answer
-from remediate.clock import utc
-from remediate.errors import AwsError, InputError, WriteRefusedError
+from remediate.core.clock import utc
+from remediate.core.errors import AwsError, InputError, WriteRefusedError
 
 log = logging.getLogger(__name__)
 
@@ -486,7 +486,7 @@ class Aws:
         action = f"{service}:{operation.name}"
         log.info("%s: %s (attempt %d of %d); botocore tries again", action, reason, attempts, limit)
         if self._retrying is None:
-            from remediate.output import Waiting
+            from remediate.core.spinner import Waiting
 
             self._retrying = Waiting()
         self._retrying.show(
@@ -607,7 +607,7 @@ class Aws:
     def _check_endpoint(self, service: str, url: str) -> None:
         """--endpoint-url was checked with the other options; this catches an endpoint set by
         AWS_ENDPOINT_URL(_service) or a profile's endpoint_url, before any request is sent."""
-        from remediate.validate import PLAIN_HTTP_TIP, plain_text_remote
+        from remediate.core.validate import PLAIN_HTTP_TIP, plain_text_remote
 
         remote = None if self.options.allow_insecure_endpoint else plain_text_remote(url)
         if remote:

@@ -1,4 +1,4 @@
-"""The command line: remediate.cli.app parses; remediate.commands does the work."""
+"""The command line: remediate.cli.app parses; remediate.commands.run does the work."""
 
 from remediate.cli.app import app, main, run
 

@@ -1,5 +1,6 @@
-"""The typer app: each command parses its options, builds a request (remediate.requests) and
-hands it to remediate.commands. Nothing else happens here."""
+"""The typer app: each command parses its options, builds a request
+(remediate.commands.requests) and hands it to remediate.commands.run. Nothing else happens
+here."""
 
 import contextlib
 import os
@@ -9,9 +10,10 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from remediate import __version__, limits
+from remediate import __version__
 from remediate.cli import options as o
-from remediate.errors import (
+from remediate.core import limits
+from remediate.core.errors import (
     EXIT_AWS,
     EXIT_INPUT,
     EXIT_INTERRUPTED,
@@ -23,8 +25,8 @@ from remediate.errors import (
 if TYPE_CHECKING:
     import logging
 
-    from remediate.prompt import Prompter
-    from remediate.requests import AwsChoice
+    from remediate.commands.requests import AwsChoice
+    from remediate.core.prompt import Prompter
 
 # Each command's --help lists its own exit codes; the common ones are also on the top level.
 EXIT_CODES_HELP = (
@@ -74,7 +76,7 @@ _state = _State()
 
 
 def _prompter() -> "Prompter":
-    from remediate.prompt import TerminalPrompter
+    from remediate.core.prompt import TerminalPrompter
 
     return _state.prompter or TerminalPrompter()
 
@@ -86,7 +88,7 @@ def _aws(
     sandbox: bool,
     allow_insecure_endpoint: bool,
 ) -> "AwsChoice":
-    from remediate.requests import AwsChoice
+    from remediate.commands.requests import AwsChoice
 
     return AwsChoice(
         profile=profile,
@@ -182,8 +184,8 @@ def root_use(
     """Detect use of the root user; with --create-admin NAME, also fix it: an administrators
     group with AdministratorAccess, and an IAM user in it with console and/or programmatic
     access and a virtual MFA device."""
-    from remediate import commands
-    from remediate.requests import RemediationFlags, root_use_request
+    from remediate.commands import run as commands
+    from remediate.commands.requests import RemediationFlags, root_use_request
 
     request = root_use_request(
         aws=_aws(profile, region, endpoint_url, sandbox, allow_insecure_endpoint),
@@ -240,7 +242,7 @@ app.add_typer(playbook_app, name="playbook")
 @playbook_app.command("list", epilog=READ_EXIT_CODES)
 def playbook_list(output: o.OutputFormat = o.Output.text) -> None:
     """List the shipped playbooks."""
-    from remediate.output import print_json
+    from remediate.core.terminal import print_json
     from remediate.playbook.model import load_playbook, shipped_names
 
     books = [load_playbook(name) for name in shipped_names()]
@@ -256,7 +258,7 @@ def playbook_show(
     name: Annotated[str, typer.Argument(metavar="NAME|PATH", help="A shipped name or a file.")],
 ) -> None:
     """Print a playbook (after validating it)."""
-    from remediate.output import safe
+    from remediate.core.terminal import safe
     from remediate.playbook.model import load_playbook
 
     text = load_playbook(name).text
@@ -293,8 +295,8 @@ def playbook_run(
     reset_password: o.ResetPassword = False,
 ) -> None:
     """Run a playbook: plan, confirm, apply. Rerunning changes nothing."""
-    from remediate import commands
-    from remediate.requests import RemediationFlags, playbook_run_request
+    from remediate.commands import run as commands
+    from remediate.commands.requests import RemediationFlags, playbook_run_request
 
     request = playbook_run_request(
         name,
@@ -341,7 +343,7 @@ def secrets_list(
     allow_plaintext_keyring: o.AllowPlaintextKeyring = False,
 ) -> None:
     """Which secrets the keyring holds, by account and user (never the values)."""
-    from remediate import commands
+    from remediate.commands import run as commands
 
     raise typer.Exit(commands.secrets_list(output.value, allow_plaintext=allow_plaintext_keyring))
 
@@ -355,7 +357,7 @@ def secrets_show(
     allow_plaintext_keyring: o.AllowPlaintextKeyring = False,
 ) -> None:
     """Print (or render) a secret, to hand it to its owner."""
-    from remediate import commands
+    from remediate.commands import run as commands
 
     raise typer.Exit(
         commands.secrets_show(
@@ -381,7 +383,7 @@ def secrets_forget(
 ) -> None:
     """Delete a user's secrets from the keyring (after a confirmation). The seed of an MFA device
     still waiting for its owner's codes is kept unless --include-pending-mfa."""
-    from remediate import commands
+    from remediate.commands import run as commands
 
     raise typer.Exit(
         commands.secrets_forget(
@@ -462,8 +464,8 @@ def permissions(
     to the users, groups and MFA devices a run with these --var values touches: a required
     variable must be given (--var user='*' asks for any user, with a warning), and a step counts
     only when its `when` holds for the given values and the playbook's defaults."""
-    from remediate import commands
-    from remediate.requests import permissions_request
+    from remediate.commands import run as commands
+    from remediate.commands.requests import permissions_request
 
     request = permissions_request(
         playbook,
@@ -526,8 +528,8 @@ def root_credentials_audit(
     """Which member accounts' root users hold a password, access keys, signing certificates or
     MFA devices (through sts:AssumeRoot with IAMAuditRootUserCredentials); every member account
     unless --accounts names some. Changes nothing."""
-    from remediate import commands
-    from remediate.requests import root_credentials_request
+    from remediate.commands import run as commands
+    from remediate.commands.requests import root_credentials_request
 
     request = root_credentials_request(
         "audit",
@@ -558,8 +560,8 @@ def root_credentials_centralize(
 ) -> None:
     """Enable centralized root access, from the management account: trusted access for IAM in
     Organizations, root credentials management, root sessions; each only if it is off."""
-    from remediate import commands
-    from remediate.requests import RemediationFlags, playbook_run_request
+    from remediate.commands import run as commands
+    from remediate.commands.requests import RemediationFlags, playbook_run_request
 
     request = playbook_run_request(
         "root-credentials-centralize",
@@ -593,8 +595,8 @@ def root_credentials_delete(
     password, then deactivate MFA devices (through sts:AssumeRoot with
     IAMDeleteRootUserCredentials). Plans every account, asks once. Never the management account:
     AssumeRoot cannot target it."""
-    from remediate import commands
-    from remediate.requests import root_credentials_request
+    from remediate.commands import run as commands
+    from remediate.commands.requests import root_credentials_request
 
     request = root_credentials_request(
         "delete",
@@ -624,8 +626,8 @@ def journal_show(
 ) -> None:
     """Show the audit trail: every write call remediate made, with its outcome (never a
     secret); unreadable lines are skipped and counted."""
-    from remediate import commands
-    from remediate.requests import journal_request
+    from remediate.commands import run as commands
+    from remediate.commands.requests import journal_request
 
     request = journal_request(
         limit=limit, account=account, user=user, since=since, output=output.value
@@ -670,8 +672,8 @@ def sandbox_serve(
     """Run the sandbox in the foreground until Ctrl-C, and print the lines that point other
     commands at it: its accounts and organization stay between commands, so resuming, reruns,
     secrets and the journal can be tried without an AWS account."""
-    from remediate import commands
-    from remediate.requests import sandbox_serve_request
+    from remediate.commands import run as commands
+    from remediate.commands.requests import sandbox_serve_request
 
     raise typer.Exit(commands.sandbox_serve(sandbox_serve_request(port=port, directory=directory)))
 
@@ -685,7 +687,7 @@ def _log_handler() -> "logging.Handler":
         def formatMessage(self, record: logging.LogRecord) -> str:
             # Imported here, not when the handler is set up: `root-use --help` sets it up too,
             # and must stay quick.
-            from remediate.output import safe
+            from remediate.core.terminal import safe
 
             return safe(super().formatMessage(record), markup=False)
 
@@ -695,7 +697,7 @@ def _log_handler() -> "logging.Handler":
 
 
 def _report(exc: RemediateError) -> None:
-    from remediate.output import write_message
+    from remediate.core.terminal import write_message
 
     # Messages quote AWS's own error text, file names and values given on the command line.
     write_message(f"error: {exc.message}", sys.stderr)
@@ -706,7 +708,7 @@ def _report(exc: RemediateError) -> None:
 def _report_interruption(message: str) -> None:
     """A newline first on a terminal (the cursor may sit after a prompt and the ^C the terminal
     echoed), then one message (wrapped at words on a terminal)."""
-    from remediate.output import close_prompt_line, write_message
+    from remediate.core.terminal import close_prompt_line, write_message
 
     if not close_prompt_line(sys.stderr):
         try:
@@ -744,7 +746,7 @@ def _invoke(args: list[str]) -> object:
 def run(argv: list[str] | None = None, *, prompter: "Prompter | None" = None) -> int:
     """Run the CLI with ``argv`` and return the exit code (never raises for expected failures).
 
-    ``prompter`` (a remediate.prompt.Prompter) replaces the terminal, for tests and embedding.
+    ``prompter`` (a remediate.core.prompt.Prompter) replaces the terminal, for tests and embedding.
     """
     from typer._click.exceptions import ClickException, NoArgsIsHelpError
 
@@ -767,7 +769,7 @@ def run(argv: list[str] | None = None, *, prompter: "Prompter | None" = None) ->
         print(exc.format_message(), file=sys.stderr)
         return EXIT_INPUT
     except ClickException as exc:
-        from remediate.output import write_message
+        from remediate.core.terminal import write_message
 
         # One line, not click's usage block: scripts read the last line of stderr. The message
         # quotes the bad value as given.
@@ -793,7 +795,7 @@ def main() -> None:
     """The ``remediate`` command (and ``python -m remediate``). Core dumps are turned off first,
     before anything is read or generated: no secret may end up in a core file. (run() leaves
     the process's limits alone: a program embedding it, or the tests, keep their own.)"""
-    from remediate.process import disable_core_dumps
+    from remediate.core.process import disable_core_dumps
 
     disable_core_dumps()
     code = run()

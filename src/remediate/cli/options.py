@@ -10,7 +10,7 @@ from typing import Annotated
 
 import typer
 
-from remediate import limits
+from remediate.core import limits
 
 AWS_PANEL = "AWS access"
 OUTPUT_PANEL = "Output"

@@ -10,8 +10,8 @@ from datetime import datetime
 from typing import Any
 
 from remediate.aws.calls import THROTTLING_CODES, call
-from remediate.clock import utc
-from remediate.errors import AwsError
+from remediate.core.clock import utc
+from remediate.core.errors import AwsError
 
 log = logging.getLogger(__name__)
 
@@ -114,7 +114,7 @@ def fetch_credential_report(
 
     With a ready report this makes exactly two calls.
     """
-    from remediate.output import Waiting
+    from remediate.core.spinner import Waiting
 
     fetch = ReportFetch(iam, timeout=timeout, clock=clock)
     spinner = Waiting()

@@ -7,12 +7,12 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
-from remediate.clock import utc
+from remediate.core.clock import utc
 from remediate.detect.findings import Finding, root_hygiene
 from remediate.detect.report import CredentialReport, CredentialRow
 
 if TYPE_CHECKING:
-    from remediate.cloudtrail import CloudTrailEvidence
+    from remediate.detect.cloudtrail import CloudTrailEvidence
 
 STALE_AFTER_SECONDS = 3600.0
 
@@ -94,7 +94,7 @@ class Verdict:
     caller_is_root: bool
     notes: tuple[str, ...]
     findings: tuple[Finding, ...] = ()
-    # --cloudtrail: root's events in the window (remediate.cloudtrail.apply_cloudtrail).
+    # --cloudtrail: root's events in the window (remediate.detect.cloudtrail.apply_cloudtrail).
     cloudtrail: CloudTrailEvidence | None = None
 
     def to_json(self) -> dict[str, object]:
@@ -192,8 +192,9 @@ def judge_root_use(
     sign_in: RootSignIn | None = None,
 ) -> Verdict:
     """Judge whether any root credential was used within `days` days before `now` (a range the
-    command line checked: remediate.requests). ``sign_in`` is GetAccountSummary's answer, asked
-    only when the report shows root MFA not active: MFA matters only if root can sign in."""
+    command line checked: remediate.commands.requests). ``sign_in`` is GetAccountSummary's
+    answer, asked only when the report shows root MFA not active: MFA matters only if root can
+    sign in."""
     now = utc(now)
     # Beyond timedelta's range every datetime difference fits the window anyway.
     window = timedelta(days=min(days, timedelta.max.days))

@@ -12,8 +12,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from remediate.clock import utc
-from remediate.errors import ReportFormatError
+from remediate.core.clock import utc
+from remediate.core.errors import ReportFormatError
 
 ROOT_USER = "<root_account>"
 

@@ -6,10 +6,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from remediate.core.errors import AwsError, ReportFormatError
+from remediate.core.files import read_limited
 from remediate.detect.judge import RootSignIn, Verdict, judge_root_use
 from remediate.detect.report import CredentialReport, parse_credential_report
-from remediate.errors import AwsError, ReportFormatError
-from remediate.files import read_limited
 
 if TYPE_CHECKING:
     from typing import Any

@@ -9,8 +9,8 @@ from dataclasses import dataclass, field
 from importlib import resources
 from typing import Any
 
-from remediate.errors import InputError, PlaybookError
-from remediate.files import read_limited
+from remediate.core.errors import InputError, PlaybookError
+from remediate.core.files import read_limited
 from remediate.steps.base import AnyStep, FieldSpec, registry
 
 MAX_PLAYBOOK_BYTES = 256 * 1024
@@ -108,7 +108,7 @@ def _shown(value: Any) -> str:
 def _check_value(
     where: str, kind: str, value: Any, fmt: str | None, allowed: tuple[Any, ...]
 ) -> Any:
-    from remediate import validate
+    from remediate.core import validate
 
     if not _type_ok(kind, value):
         raise PlaybookError(f"{where}: expected {_TYPE_WORDS[kind]}, got {type(value).__name__}")
@@ -160,7 +160,7 @@ class _Loader:
             )
 
     def variable(self, name: Any, spec: Any) -> Variable:
-        from remediate import validate
+        from remediate.core import validate
 
         where = f"variable {_shown(name)}"
         if not isinstance(name, str) or not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", name):
@@ -427,7 +427,7 @@ def _convert(var: Variable, text: str) -> Any:
                 f"invalid --var {var.name}={text[:40]!r}: expected an integer"
             ) from None
     if var.type == "tags":
-        from remediate import validate
+        from remediate.core import validate
 
         pairs = [validate.key_value(p, f"--var {var.name}") for p in text.split(",") if p]
         return dict(pairs)

@@ -1,6 +1,6 @@
 """The steps of one account: plan every step, check before writing, apply in order, report.
 
-The engine (remediate.engine) decides, once, whether a run applies at all; this module only
+The engine (remediate.playbook.engine) decides, once, whether a run applies at all; this module only
 plans and applies what it is handed.
 """
 
@@ -11,7 +11,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from remediate.errors import InputError, Interrupted, RemediateError, StepFailedError
+from remediate.core.errors import InputError, Interrupted, RemediateError, StepFailedError
 from remediate.steps.base import AnyStep, Change, StepContext, Unchanged
 
 if TYPE_CHECKING:
@@ -110,8 +110,8 @@ def ask(report: RunReport, ctx: StepContext) -> None:
     and asked again when it does not meet it. Nothing is changed yet: failing here is exit 2."""
     from dataclasses import replace
 
-    from remediate.output import safe
-    from remediate.secrets import check_password
+    from remediate.core.terminal import safe
+    from remediate.credentials.store import check_password
 
     if not ctx.options.password_prompt or ctx.options.password is not None:
         return

@@ -11,8 +11,8 @@ if TYPE_CHECKING:
 
     from remediate.aws.calls import Fresh
     from remediate.aws.session import Aws
-    from remediate.prompt import Prompter
-    from remediate.secrets import PasswordPolicy, SecretStore
+    from remediate.core.prompt import Prompter
+    from remediate.credentials.store import PasswordPolicy, SecretStore
 
 ChangeKind = Literal["create", "update", "delete", "none"]
 FieldType = Literal["string", "bool", "tags", "int"]
@@ -31,7 +31,7 @@ class FieldSpec:
     type: FieldType
     required: bool = True
     default: Any = None
-    format: str | None = None  # a name in remediate.validate.FORMATS
+    format: str | None = None  # a name in remediate.core.validate.FORMATS
     allowed: tuple[str, ...] = ()
     description: str = ""
 

@@ -15,8 +15,8 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from remediate.aws.calls import ALREADY_EXISTS
-from remediate.errors import AwsError, InputError
-from remediate.output import safe
+from remediate.core.errors import AwsError, InputError
+from remediate.core.terminal import safe
 from remediate.steps.base import (
     ANY_RESOURCE,
     Arns,
@@ -31,7 +31,7 @@ from remediate.steps.base import (
 )
 
 if TYPE_CHECKING:
-    from remediate.secrets import PasswordPolicy
+    from remediate.credentials.store import PasswordPolicy
 
 # Creates are retried this many times after an answer was lost (each try looks first).
 MAX_CREATE_TRIES = 3
@@ -583,7 +583,7 @@ class LoginProfileStep(Step[LoginProfilePlan]):
         return f"login profile of {self.params['user']}"
 
     def plan(self, ctx: StepContext) -> Change[LoginProfilePlan]:
-        from remediate.secrets import PasswordPolicy, check_password
+        from remediate.credentials.store import PasswordPolicy, check_password
 
         user = self.params["user"]
         new_user = ctx.will_create("user", user)
@@ -707,7 +707,7 @@ class LoginProfileStep(Step[LoginProfilePlan]):
         return plan.policy if plan is not None and not plan.promote else None
 
     def apply(self, ctx: StepContext, change: Change[LoginProfilePlan]) -> Unchanged | None:
-        from remediate.secrets import generate_password
+        from remediate.credentials.store import generate_password
 
         user = self.params["user"]
         plan = change.planned
@@ -839,7 +839,7 @@ def _created_since(profile: dict[str, Any], since: datetime) -> bool:
     created = profile.get("CreateDate")
     if not isinstance(created, datetime):
         return False
-    from remediate.clock import utc
+    from remediate.core.clock import utc
 
     return utc(created) >= since - CREATED_BY_US_MARGIN
 

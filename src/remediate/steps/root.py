@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from remediate.aws.calls import NOT_FOUND_CODES, call
-from remediate.errors import AwsError, InputError
+from remediate.core.errors import AwsError, InputError
 from remediate.steps.base import (
     ANY_RESOURCE,
     Arns,
@@ -107,7 +107,7 @@ class TrustedAccessStep(Step[None]):
         return f"trusted access for {self.params['service_principal']}"
 
     def plan(self, ctx: StepContext) -> Change[None]:
-        from remediate.root_credentials import describe_organization, trusted_access_enabled
+        from remediate.org.root_credentials import describe_organization, trusted_access_enabled
 
         principal = str(self.params["service_principal"])
         organization = describe_organization(ctx.aws)
@@ -156,7 +156,7 @@ class _FeatureStep(Step[None]):
         return f"{self.feature} (centralized root access)"
 
     def plan(self, ctx: StepContext) -> Change[None]:
-        from remediate.root_credentials import IAM_SERVICE_PRINCIPAL, enabled_features
+        from remediate.org.root_credentials import IAM_SERVICE_PRINCIPAL, enabled_features
 
         enable: Change[None] = Change(
             self.resource(ctx), "create", [f"enable {self.what} (iam:{self.enable})"]
@@ -317,7 +317,7 @@ class RootAccessKeysStep(_RootCredentialStep):
     needs_unheld_mfa = True
 
     def find(self, ctx: StepContext) -> list[tuple[str, str]]:
-        from remediate.root_credentials import access_keys
+        from remediate.org.root_credentials import access_keys
 
         own = ctx.aws.access_key_id
         keys = sorted(access_keys(ctx.iam), key=lambda k: k.access_key_id == own)
@@ -363,7 +363,7 @@ class RootAccessKeysStep(_RootCredentialStep):
         """The administrator's second factor must be one the keyring does not hold: a seed an
         earlier --mfa-auto run kept beside the password makes one keyring a way in. A pending
         device's seed is forgotten by the run that enables it with its owner's codes (--mfa-auto
-        itself is refused before any plan: remediate.requests)."""
+        itself is refused before any plan: remediate.commands.requests)."""
         secrets = ctx.secrets
         if not secrets.usable() or secrets.get(ctx.account_id, admin, "mfa-seed") is None:
             return
@@ -407,7 +407,7 @@ class RootSigningCertificatesStep(_RootCredentialStep):
     noun = "signing certificates"
 
     def find(self, ctx: StepContext) -> list[tuple[str, str]]:
-        from remediate.root_credentials import signing_certificates
+        from remediate.org.root_credentials import signing_certificates
 
         return [
             (
@@ -444,7 +444,7 @@ class RootLoginProfileStep(_RootCredentialStep):
     summary_flag = "AccountPasswordPresent"
 
     def find(self, ctx: StepContext) -> list[tuple[str, str]]:
-        from remediate.root_credentials import login_profile
+        from remediate.org.root_credentials import login_profile
 
         created = login_profile(ctx.iam)
         if created is None:
@@ -477,7 +477,7 @@ class RootMfaDevicesStep(_RootCredentialStep):
     summary_flag = "AccountMFAEnabled"
 
     def find(self, ctx: StepContext) -> list[tuple[str, str]]:
-        from remediate.root_credentials import mfa_devices
+        from remediate.org.root_credentials import mfa_devices
 
         return [
             (

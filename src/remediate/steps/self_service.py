@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from remediate.aws.calls import NOT_FOUND_CODES
-from remediate.errors import AwsError, InputError
+from remediate.core.errors import AwsError, InputError
 from remediate.steps.base import (
     Arns,
     Change,

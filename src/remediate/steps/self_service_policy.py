@@ -13,7 +13,7 @@ import json
 from dataclasses import dataclass
 
 from remediate.aws.calls import ACCESS_DENIED_CODES, ALREADY_EXISTS
-from remediate.errors import AwsError
+from remediate.core.errors import AwsError
 from remediate.steps.base import (
     Arns,
     Change,

@@ -26,9 +26,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from remediate.aws.calls import ALREADY_EXISTS, NOT_FOUND_CODES, paginate
-from remediate.cloudtrail import global_events_region
-from remediate.errors import AwsError, InputError
-from remediate.output import print_secret, safe
+from remediate.core.errors import AwsError, InputError
+from remediate.core.terminal import print_secret, safe
+from remediate.detect.cloudtrail import global_events_region
 from remediate.steps.base import (
     ANY_RESOURCE,
     Arns,
@@ -326,7 +326,7 @@ class VirtualMfaStep(Step[MfaPlan]):
 
     @staticmethod
     def _seed(ctx: StepContext, user: str) -> str | None:
-        from remediate.mfa import seed_is_valid
+        from remediate.credentials.totp import seed_is_valid
 
         seed = ctx.secrets.get(ctx.account_id, user, "mfa-seed") if ctx.secrets.usable() else None
         # An entry that is no base32 seed (edited by hand) cannot enroll anything; using it would
@@ -405,7 +405,12 @@ class VirtualMfaStep(Step[MfaPlan]):
     def _require_room(self, ctx: StepContext, plan: MfaPlan) -> None:
         """Refuse, before any change, a terminal too small for the QR code when it is the only
         way to enroll (no --qr-file, no --show-mfa-secret)."""
-        from remediate.mfa import AWS_SEED_LENGTH, fit_terminal_qr, otpauth_uri, qr_size
+        from remediate.credentials.totp import (
+            AWS_SEED_LENGTH,
+            fit_terminal_qr,
+            otpauth_uri,
+            qr_size,
+        )
 
         size = terminal_size(ctx) if on_terminal(ctx) else None
         if size is None:
@@ -424,7 +429,7 @@ class VirtualMfaStep(Step[MfaPlan]):
         )
 
     def apply(self, ctx: StepContext, change: Change[MfaPlan]) -> Unchanged | None:
-        from remediate.mfa import otpauth_uri
+        from remediate.credentials.totp import otpauth_uri
 
         user = self.params["user"]
         plan = change.planned
@@ -608,7 +613,7 @@ class VirtualMfaStep(Step[MfaPlan]):
         return any(d["SerialNumber"] == serial for d in devices)
 
     def _show(self, ctx: StepContext, uri: str, seed: str) -> None:
-        from remediate.mfa import write_qr_png
+        from remediate.credentials.totp import write_qr_png
 
         mfa = ctx.options.mfa
         terminal = on_terminal(ctx)  # preflight refused the run where it had to be one
@@ -642,7 +647,7 @@ class VirtualMfaStep(Step[MfaPlan]):
         or, where it cannot fit, what to do instead (the prompts follow either way). ``note``
         (why code 1 is asked again) goes above or beside a redrawn code, so that neither scrolls
         off the screen. False when the code is not on the screen."""
-        from remediate.mfa import lay_out_qr, qr_size, render_qr_terminal
+        from remediate.credentials.totp import lay_out_qr, qr_size, render_qr_terminal
 
         size = terminal_size(ctx)
         out = ctx.ui.file
@@ -687,7 +692,7 @@ class VirtualMfaStep(Step[MfaPlan]):
     def _given_codes(self, ctx: StepContext, seed: str, serial: str | None) -> tuple[str, str]:
         """--mfa-codes, checked; an error names the device and how to show its QR code again
         (none was shown in this run)."""
-        from remediate.mfa import MfaCodeError, check_codes, normalize_code
+        from remediate.credentials.totp import MfaCodeError, check_codes, normalize_code
 
         mfa = ctx.options.mfa
         assert mfa.codes is not None
@@ -707,7 +712,7 @@ class VirtualMfaStep(Step[MfaPlan]):
         return normalize_code(mfa.codes[0]), normalize_code(mfa.codes[1])
 
     def _codes(self, ctx: StepContext, seed: str, serial: str | None = None) -> tuple[str, str]:
-        from remediate.mfa import (
+        from remediate.credentials.totp import (
             MfaCodeError,
             auto_codes,
             check_code,

@@ -1,0 +1,1 @@
+"""Passwords, the keyring store of generated secrets, and TOTP (virtual MFA)."""

@@ -1,0 +1,1 @@
+"""Findings in the formats security teams read: checks, ASFF, OCSF, Security Hub."""

@@ -1,0 +1,1 @@
+"""What people and scripts read: text views and JSON documents (imported by commands only)."""

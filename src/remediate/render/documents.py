@@ -1,0 +1,116 @@
+"""The JSON documents the commands print: one object on stdout, built from typed results."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Mapping, Sequence
+
+    from remediate.findings.securityhub import ImportResult
+    from remediate.org.sweep import SweepResult
+    from remediate.playbook.engine import AccountRun
+    from remediate.steps.base import RunOutcome
+
+
+def secrets_json(outcome: RunOutcome, *, show_secrets: bool) -> list[dict[str, Any]]:
+    """Which secrets a run produced and where they went; values only with --show-secrets (an
+    access key as an object: ``{"AccessKeyId", "SecretAccessKey"}``)."""
+    from remediate.credentials.store import parse_access_key
+
+    out: list[dict[str, Any]] = []
+    for s in outcome.secrets:
+        item: dict[str, Any] = {"user": s.user, "kind": s.kind, "stored_in": s.stored_in}
+        if show_secrets:
+            item["value"] = parse_access_key(s.value) if s.kind == "access-key" else s.value
+        out.append(item)
+    return out
+
+
+def remediation_fields(
+    run: AccountRun, *, show_secrets: bool, finish: str | None = None, sandbox: bool = False
+) -> dict[str, Any]:
+    """``remediation``, ``secrets``, ``mfa``, ``console_sign_in_url`` and ``handover`` (the
+    commands that hand the secrets over, finish a run that ended early from ``finish``, the
+    rerun command, and forget them; none on the sandbox, whose keyring ends with the command)
+    of one account."""
+    from remediate.render.handover import handover
+
+    outcome = run.outcome
+    mfa = outcome.mfa
+    report = run.report
+    hand = (
+        None
+        if sandbox or report is None or report.dry_run
+        else handover(outcome, run.account_id, finish=finish)
+    )
+    return {
+        "remediation": report.to_json() if report is not None else None,
+        "secrets": secrets_json(outcome, show_secrets=show_secrets),
+        "mfa": {"serial_number": mfa.serial_number, "enabled": mfa.enabled} if mfa else None,
+        "console_sign_in_url": outcome.console_sign_in_url,
+        "handover": hand.to_json() if hand is not None else None,
+    }
+
+
+def sweep_remediation_document(
+    result: SweepResult,
+    runs: Sequence[AccountRun],
+    *,
+    show_secrets: bool,
+    sandbox: bool,
+    finish: Callable[[str], str] | None = None,
+    security_hub: Mapping[str, ImportResult] | None = None,
+) -> dict[str, Any]:
+    """``root-use --accounts/--all-accounts --create-admin -o json``: every swept account's
+    verdict, with its remediation where one ran (a failed one's ``error`` is the remediation's),
+    and its Security Hub import when the run sent findings (``security_hub`` given)."""
+    by_account = {r.account_id: r for r in runs}
+    documents = []
+    for a in result.accounts:
+        doc = {**a.to_json(), "sandbox": sandbox}
+        run = by_account.get(a.account_id)
+        if run is not None:
+            doc.update(
+                remediation_fields(
+                    run,
+                    show_secrets=show_secrets,
+                    finish=finish(run.account_id) if finish else None,
+                    sandbox=sandbox,
+                )
+            )
+            if run.failure is not None:
+                doc["error"] = run.failure.message
+        if security_hub is not None:
+            found = security_hub.get(a.account_id)
+            doc["security_hub"] = found.to_json() if found is not None else None
+        documents.append(doc)
+    return {"accounts": documents, "summary": result.summary()}
+
+
+def root_credentials_delete_document(
+    organization: Mapping[str, Any], runs: Sequence[AccountRun]
+) -> dict[str, Any]:
+    """``root-credentials delete -o json``: the organization's root access settings, each
+    member account's deletion (or why it failed), and counts."""
+    documents = []
+    for r in runs:
+        doc: dict[str, Any] = {
+            "account_id": r.account_id,
+            "account_name": r.target.account_name,
+            "error": r.failure.message if r.failure is not None else None,
+        }
+        doc.update(remediation_fields(r, show_secrets=False))
+        documents.append(doc)
+    return {
+        "organization": dict(organization),
+        "accounts": documents,
+        "summary": {
+            "total": len(runs),
+            "changed": sum(bool(r.report and r.report.changed) for r in runs),
+            "unchanged": sum(
+                bool(r.report and not r.report.changed) and r.failure is None for r in runs
+            ),
+            "failed": sum(r.failure is not None for r in runs),
+        },
+    }

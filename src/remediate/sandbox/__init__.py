@@ -1,0 +1,1 @@
+"""The built-in sandbox: moto's server on loopback, with what moto lacks emulated."""
