@@ -1,4 +1,5 @@
-"""The project's static checks run with the tests, so they cannot rot: ruff and mypy --strict."""
+"""The project's static checks run with the tests, so they cannot rot: ruff, mypy --strict, and
+the import contracts of the layers (import-linter)."""
 
 from __future__ import annotations
 
@@ -17,8 +18,9 @@ ROOT = Path(__file__).resolve().parents[1]
         ["ruff", "check", "src", "tests", "benchmarks"],
         ["ruff", "format", "--check", "src", "tests", "benchmarks"],
         ["mypy"],
+        ["importlinter.cli", "--no-cache"],
     ],
-    ids=["ruff-check", "ruff-format", "mypy-strict"],
+    ids=["ruff-check", "ruff-format", "mypy-strict", "import-contracts"],
 )
 def test_static_check(command: list[str]) -> None:
     result = subprocess.run(
