@@ -24,23 +24,20 @@ evidence says it is incomplete (:attr:`CloudTrailEvidence.complete`).
 from __future__ import annotations
 
 import json
-import threading
-import time
 from collections import Counter
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from remediate.core.clock import utc
 from remediate.core.errors import AwsError
+from remediate.core.ratelimit import RateLimiter, TokenBucket
 
 if TYPE_CHECKING:
     from remediate.aws.session import Aws
     from remediate.detect.judge import Verdict
 
-# CloudTrail's documented limit for LookupEvents: two requests per second, per account, per region.
-LOOKUP_RATE = 2.0
 # The most LookupEvents returns per page.
 PAGE_SIZE = 50
 # Events read per region before stopping: 20 pages, 10 seconds at the limit. Root's own events
@@ -60,82 +57,6 @@ GLOBAL_EVENTS_REGION = {"aws": "us-east-1", "aws-us-gov": "us-gov-west-1", "aws-
 def global_events_region(partition: str, fallback: str = "us-east-1") -> str:
     """The region whose event history holds console sign-ins and global services' events."""
     return GLOBAL_EVENTS_REGION.get(partition, fallback)
-
-
-# --- the rate limiter ----------------------------------------------------------------------------
-
-
-class TokenBucket:
-    """``rate`` tokens a second, at most ``capacity`` saved up; :meth:`acquire` waits for one.
-
-    Thread-safe: a caller reserves its token under the lock (the count may go below zero: later
-    callers queue behind it) and sleeps outside it, so threads sharing a bucket are spaced out
-    and none holds the lock while waiting.
-    """
-
-    def __init__(
-        self,
-        rate: float,
-        capacity: float = 1.0,
-        *,
-        clock: Callable[[], float] = time.monotonic,
-        sleep: Callable[[float], None] = time.sleep,
-    ) -> None:
-        if rate <= 0 or capacity < 1:
-            raise ValueError("a token bucket needs a positive rate and room for one token")
-        self.rate = rate
-        self.capacity = capacity
-        self._clock = clock
-        self._sleep = sleep
-        self._tokens = capacity
-        self._last = clock()
-        self._lock = threading.Lock()
-        self.waited = 0.0  # seconds spent waiting, by every caller
-
-    def acquire(self) -> float:
-        """Take one token, waiting until it is there; return the seconds waited."""
-        with self._lock:
-            now = self._clock()
-            self._tokens = min(self.capacity, self._tokens + (now - self._last) * self.rate)
-            self._last = now
-            self._tokens -= 1
-            wait = 0.0 if self._tokens >= 0 else -self._tokens / self.rate
-            self.waited += wait
-        if wait > 0:
-            self._sleep(wait)
-        return wait
-
-
-class RateLimiter:
-    """One :class:`TokenBucket` per account and region, created on first use.
-
-    ``capacity`` 1 spaces requests evenly (one every half second at two a second) instead of
-    allowing a burst: a burst of two could reach AWS closer together than it left.
-    """
-
-    def __init__(
-        self,
-        rate: float = LOOKUP_RATE,
-        capacity: float = 1.0,
-        *,
-        clock: Callable[[], float] = time.monotonic,
-        sleep: Callable[[float], None] = time.sleep,
-    ) -> None:
-        self.rate = rate
-        self.capacity = capacity
-        self._clock = clock
-        self._sleep = sleep
-        self._buckets: dict[tuple[str, str], TokenBucket] = {}
-        self._lock = threading.Lock()
-
-    def bucket(self, account_id: str, region: str) -> TokenBucket:
-        with self._lock:
-            key = (account_id, region)
-            if key not in self._buckets:
-                self._buckets[key] = TokenBucket(
-                    self.rate, self.capacity, clock=self._clock, sleep=self._sleep
-                )
-            return self._buckets[key]
 
 
 # Shared by every lookup in this process: two commands run in one process (tests, an embedding

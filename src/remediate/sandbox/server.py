@@ -18,6 +18,7 @@ from types import TracebackType
 from typing import Any
 
 from remediate.sandbox import cloudtrail as sandbox_cloudtrail
+from remediate.sandbox import cloudtrail_events
 from remediate.sandbox import root as sandbox_root
 from remediate.sandbox import securityhub as sandbox_securityhub
 
@@ -334,7 +335,7 @@ class Sandbox:
         # used two days ago, no MFA any more.
         sandbox_cloudtrail.add_events(
             SANDBOX_ACCOUNT_ID,
-            sandbox_cloudtrail.sandbox_activity(SANDBOX_ACCOUNT_ID, datetime.now(UTC)),
+            cloudtrail_events.sandbox_activity(SANDBOX_ACCOUNT_ID, datetime.now(UTC)),
         )
         sandbox_securityhub.enable(SANDBOX_ACCOUNT_ID, SANDBOX_REGION)
         if self.organization:
@@ -403,7 +404,7 @@ def seed_organization(
         set_root_state(account_id, _member_state(name))
         generate_credential_report(account_id)
         sandbox_cloudtrail.add_events(
-            account_id, sandbox_cloudtrail.member_activity(account_id, name, datetime.now(UTC))
+            account_id, cloudtrail_events.member_activity(account_id, name, datetime.now(UTC))
         )
         sandbox_securityhub.enable(account_id, SANDBOX_REGION)
         members.append(account_id)
