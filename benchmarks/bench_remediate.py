@@ -32,7 +32,8 @@ from rich.console import Console
 
 from remediate.aws.identity import caller_identity
 from remediate.aws.session import Aws, AwsOptions, is_write
-from remediate.credentials.store import SecretStore, memory_keyring
+from remediate.credentials.backends import memory_keyring
+from remediate.credentials.store import SecretStore
 from remediate.detect.service import detect
 from remediate.org.accounts import OwnAccount, Target
 from remediate.playbook import engine

@@ -31,7 +31,8 @@ from rich.console import Console
 
 from remediate.aws.session import CallStats, is_write
 from remediate.credentials import totp as mfa
-from remediate.credentials.store import SecretStore, memory_keyring
+from remediate.credentials.backends import memory_keyring
+from remediate.credentials.store import SecretStore
 from remediate.credentials.totp import HALF_BLOCKS
 from remediate.steps.base import RunOptions, StepContext
 from remediate.steps.virtual_mfa import CLOCK_SKEW_WARNING, VirtualMfaStep, clock_skew, named_after

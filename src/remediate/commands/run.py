@@ -82,11 +82,13 @@ def plan_console(output: OutputFormat) -> Console:
 
 
 def _secret_store(sandbox: bool, *, allow_plaintext: bool) -> SecretStore:
-    from remediate.credentials.store import SecretStore, memory_keyring
+    from remediate.credentials.backends import memory_keyring
+    from remediate.credentials.store import SecretStore
+    from remediate.sandbox.keyring_file import sandbox_keyring_from_environment
 
     # The sandbox's keyring is said once, with the secrets it holds (remediate.render.views).
     return SecretStore(
-        memory_keyring() if sandbox else None,
+        memory_keyring() if sandbox else sandbox_keyring_from_environment(),
         allow_plaintext=allow_plaintext,
         ends_with_the_command=sandbox,
     )
@@ -890,8 +892,9 @@ def root_credentials_delete(request: RootCredentialsRequest, prompter: Prompter)
 
 def _usable_store(*, allow_plaintext: bool) -> SecretStore:
     from remediate.credentials.store import SecretStore
+    from remediate.sandbox.keyring_file import sandbox_keyring_from_environment
 
-    store = SecretStore(allow_plaintext=allow_plaintext)
+    store = SecretStore(sandbox_keyring_from_environment(), allow_plaintext=allow_plaintext)
     store.require_usable()
     return store
 
@@ -1198,7 +1201,7 @@ def sandbox_environment(endpoint_url: str, directory: Path) -> list[str]:
     endpoint and fake keys, no profile, its own keyring file and its own state directory."""
     import shlex
 
-    from remediate.credentials.store import SANDBOX_KEYRING_ENV
+    from remediate.sandbox.keyring_file import SANDBOX_KEYRING_ENV
     from remediate.sandbox.server import SANDBOX_CREDENTIALS, SANDBOX_REGION
 
     values = {
@@ -1222,7 +1225,7 @@ def check_sandbox_keyring(aws: Aws) -> None:
     sandbox: secrets of a real account must never land in its plain file."""
     import os
 
-    from remediate.credentials.store import SANDBOX_KEYRING_ENV
+    from remediate.sandbox.keyring_file import SANDBOX_KEYRING_ENV
 
     keyring_file = os.environ.get(SANDBOX_KEYRING_ENV)
     if not keyring_file:

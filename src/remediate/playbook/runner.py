@@ -111,7 +111,7 @@ def ask(report: RunReport, ctx: StepContext) -> None:
     from dataclasses import replace
 
     from remediate.core.terminal import safe
-    from remediate.credentials.store import check_password
+    from remediate.credentials.passwords import check_password
 
     if not ctx.options.password_prompt or ctx.options.password is not None:
         return

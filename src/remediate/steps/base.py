@@ -12,7 +12,8 @@ if TYPE_CHECKING:
     from remediate.aws.calls import Fresh
     from remediate.aws.session import Aws
     from remediate.core.prompt import Prompter
-    from remediate.credentials.store import PasswordPolicy, SecretStore
+    from remediate.credentials.passwords import PasswordPolicy
+    from remediate.credentials.store import SecretStore
 
 ChangeKind = Literal["create", "update", "delete", "none"]
 FieldType = Literal["string", "bool", "tags", "int"]

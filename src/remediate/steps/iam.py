@@ -31,7 +31,7 @@ from remediate.steps.base import (
 )
 
 if TYPE_CHECKING:
-    from remediate.credentials.store import PasswordPolicy
+    from remediate.credentials.passwords import PasswordPolicy
 
 # Creates are retried this many times after an answer was lost (each try looks first).
 MAX_CREATE_TRIES = 3
@@ -583,7 +583,7 @@ class LoginProfileStep(Step[LoginProfilePlan]):
         return f"login profile of {self.params['user']}"
 
     def plan(self, ctx: StepContext) -> Change[LoginProfilePlan]:
-        from remediate.credentials.store import PasswordPolicy, check_password
+        from remediate.credentials.passwords import PasswordPolicy, check_password
 
         user = self.params["user"]
         new_user = ctx.will_create("user", user)
@@ -707,7 +707,7 @@ class LoginProfileStep(Step[LoginProfilePlan]):
         return plan.policy if plan is not None and not plan.promote else None
 
     def apply(self, ctx: StepContext, change: Change[LoginProfilePlan]) -> Unchanged | None:
-        from remediate.credentials.store import generate_password
+        from remediate.credentials.passwords import generate_password
 
         user = self.params["user"]
         plan = change.planned
