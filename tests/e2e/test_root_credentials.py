@@ -1164,8 +1164,8 @@ def test_root_sessions_renew_only_near_their_expiry(
 ) -> None:
     from remediate.aws.identity import caller_identity
     from remediate.aws.session import Aws, AwsOptions
-    from remediate.org import root_credentials
-    from remediate.org.accounts import MemberRootSessions
+    from remediate.org import root_credentials, root_sessions
+    from remediate.org.root_sessions import MemberRootSessions
 
     base = Aws(AwsOptions(None, "us-east-1", moto.endpoint_url), read_only=True)
     own = caller_identity(base)
@@ -1185,7 +1185,7 @@ def test_root_sessions_renew_only_near_their_expiry(
     assert "sts:AssumeRoot" not in names(sent)  # 900 s: no renewal for a while
 
     # A session that has less than two minutes left renews itself before the next call.
-    monkeypatch.setattr(root_credentials, "TASK_SESSION_SECONDS", 90)
+    monkeypatch.setattr(root_sessions, "TASK_SESSION_SECONDS", 90)
     session = opener(ids["dev"])
     sent.clear()
     credentials = root_credentials.read_root_credentials(session.aws.iam)

@@ -764,7 +764,7 @@ def root_credentials_audit(request: RootCredentialsRequest) -> int:
     from remediate.aws.identity import caller_identity
     from remediate.core.spinner import progress_bar
     from remediate.core.terminal import print_json, stdout_console
-    from remediate.org import accounts
+    from remediate.org import root_sessions
     from remediate.org.root_credentials import (
         AUDIT_TASK,
         AuditResult,
@@ -790,7 +790,7 @@ def root_credentials_audit(request: RootCredentialsRequest) -> int:
                 left_out,
             )
         else:
-            opener = accounts.MemberRootSessions(
+            opener = root_sessions.MemberRootSessions(
                 aws,
                 own,
                 task=AUDIT_TASK,
@@ -827,7 +827,7 @@ def root_credentials_delete(request: RootCredentialsRequest, prompter: Prompter)
     from remediate.aws.identity import caller_identity
     from remediate.commands.requests import RemediationRequest
     from remediate.core.terminal import print_json
-    from remediate.org import accounts
+    from remediate.org import root_sessions
     from remediate.org.root_credentials import (
         DELETE_TASK,
         MANAGEMENT_ACCOUNT_NOTE,
@@ -854,7 +854,7 @@ def root_credentials_delete(request: RootCredentialsRequest, prompter: Prompter)
                 f"Management account {state.management_account_id} left out: "
                 f"{MANAGEMENT_ACCOUNT_NOTE}."
             )
-        opener = accounts.MemberRootSessions(
+        opener = root_sessions.MemberRootSessions(
             aws,
             own,
             task=DELETE_TASK,

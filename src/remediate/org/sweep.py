@@ -20,10 +20,11 @@ from queue import Queue
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from remediate.core.errors import EXIT_AWS, EXIT_OK, EXIT_ROOT_IN_USE, RemediateError
+from remediate.detect.fetch import FetchedReport, ReportFetch
 from remediate.detect.judge import Verdict
+from remediate.detect.service import judge_fetched
 
 if TYPE_CHECKING:
-    from remediate.detect.fetch import ReportFetch
     from remediate.org.accounts import AccountSession, Target
 
 log = logging.getLogger(__name__)
@@ -55,11 +56,12 @@ class AccountResult:
         """The verdict's ``root_in_use``; ``None`` (undetermined) for a failed account too."""
         return self.verdict.root_in_use if self.verdict is not None else None
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self) -> dict[str, object]:
         """The single-account document (nulls where a failed account has no verdict), plus
         ``account_name`` and ``error``."""
+        document: dict[str, object]
         if self.verdict is not None:
-            document: dict[str, Any] = dict(self.verdict.to_json())
+            document = dict(self.verdict.to_json())
         else:
             # Verdict.to_json's keys are its field names: the same shape, nothing known.
             document = {f.name: None for f in fields(Verdict)}
@@ -95,6 +97,8 @@ class SweepResult:
         return EXIT_AWS if counts["undetermined"] else EXIT_OK
 
     def to_json(self) -> dict[str, Any]:
+        """``root-use --accounts/--all-accounts -o json``: a document the command adds to (each
+        account's ``sandbox``, ``security_hub``) before printing it."""
         return {"accounts": [a.to_json() for a in self.accounts], "summary": self.summary()}
 
 
@@ -126,8 +130,6 @@ def _failed(target: Target, exc: RemediateError) -> AccountResult:
 def _start(
     open_account: Callable[[str], AccountSession], target: Target, report_timeout: float
 ) -> _Judging | AccountResult:
-    from remediate.detect.fetch import ReportFetch
-
     try:
         session = open_account(target.account_id)
     except RemediateError as exc:
@@ -138,9 +140,6 @@ def _start(
 
 def _advance(job: _Judging, days: int, enrich: Enrich | None) -> AccountResult | float:
     """The job's next step: its result, or seconds until its next step."""
-    from remediate.detect.fetch import FetchedReport
-    from remediate.detect.service import judge_fetched
-
     try:
         step = job.fetch.advance()
         if not isinstance(step, FetchedReport):

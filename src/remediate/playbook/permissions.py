@@ -344,12 +344,8 @@ def root_credentials_policy(partition: str = "aws") -> dict[str, Any]:
 
     In member accounts nothing is needed: a task session's permissions are its AWS task policy.
     """
-    from remediate.org.root_credentials import (
-        AUDIT_TASK,
-        DELETE_TASK,
-        IAM_SERVICE_PRINCIPAL,
-        task_policy_arn,
-    )
+    from remediate.org.root_credentials import AUDIT_TASK, DELETE_TASK, IAM_SERVICE_PRINCIPAL
+    from remediate.org.root_sessions import task_policy_arn
 
     _, grants = playbook_grants(CENTRALIZE_PLAYBOOK, {}, Arns(partition))
     actions = sorted({action for grant in grants for action in grant.actions})
