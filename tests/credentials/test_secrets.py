@@ -1,5 +1,5 @@
-"""Tests for remediate.credentials.store: password policy, generation, checks and the keyring
-store."""
+"""Tests for remediate.credentials: password policy, generation and checks (passwords), keyring
+backends (backends) and the keyring store (store)."""
 
 from __future__ import annotations
 

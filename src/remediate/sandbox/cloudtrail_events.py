@@ -286,10 +286,17 @@ def sandbox_activity(account_id: str, now: datetime) -> list[CloudTrailRecord]:
         )
         for i in range(52)
     ]
+    return events + _others(account_id, now)
+
+
+def _others(account_id: str, now: datetime) -> list[CloudTrailRecord]:
+    """Around root's week: an IAM user's sign-in, an IAM user named ``root`` listing buckets,
+    and an assumed role terminating an instance."""
+    day = timedelta(days=1)
     alice = iam_user_identity(account_id, "alice")
     impostor = iam_user_identity(account_id, "root")
     role = assumed_role_identity(account_id, "OrganizationAccountAccessRole", "remediate-alice")
-    events += [
+    return [
         console_sign_in(
             account_id, now - day, source_ip="192.0.2.20", mfa_used=True, identity=alice
         ),
@@ -314,7 +321,6 @@ def sandbox_activity(account_id: str, now: datetime) -> list[CloudTrailRecord]:
             identity=role,
         ),
     ]
-    return events
 
 
 def member_activity(account_id: str, name: str, now: datetime) -> list[CloudTrailRecord]:
