@@ -174,6 +174,7 @@ class MemberAccounts(ThreadCaller):
             # A session of its own: the thread's caller session also assumes roles elsewhere.
             return AccountSession(self.base.copy(read_only=self.read_only), self.own)
         caller = self._caller()
+        # aws.session imports boto3: paid when a session is opened, not when this module is.
         from remediate.aws.session import Aws, sts_credentials
 
         role_arn = f"arn:{self.base.partition}:iam::{account_id}:role/{self.role_name}"

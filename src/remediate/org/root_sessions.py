@@ -55,6 +55,7 @@ class MemberRootSessions(ThreadCaller):
         self._local = threading.local()
 
     def __call__(self, account_id: str) -> AccountSession:
+        # aws.session imports boto3: paid when a session is opened, not when this module is.
         from remediate.aws.session import Aws, sts_credentials
 
         if account_id == self.management_account_id:
