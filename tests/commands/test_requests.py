@@ -10,23 +10,23 @@ from typing import Any
 
 import pytest
 
-from remediate.commands.requests import (
-    AccountsRequest,
-    AwsChoice,
+from remediate.commands.journal import journal_request, parse_since
+from remediate.commands.permissions import permissions_request
+from remediate.commands.remediation import prepare
+from remediate.commands.remediation_request import (
     PasswordSource,
     RemediationFlags,
-    SandboxServeRequest,
-    finish_mfa_command,
-    journal_request,
-    parse_since,
-    permissions_request,
     playbook_run_request,
-    prepare,
-    rerun_command,
-    root_credentials_request,
-    root_use_request,
-    sandbox_serve_request,
 )
+from remediate.commands.request import AwsChoice
+from remediate.commands.root_credentials import root_credentials_request
+from remediate.commands.root_use_request import (
+    AccountsRequest,
+    finish_mfa_command,
+    rerun_command,
+    root_use_request,
+)
+from remediate.commands.sandbox import SandboxServeRequest, sandbox_serve_request
 from remediate.core import limits
 from remediate.core.errors import InputError
 from remediate.playbook.model import load_playbook
@@ -553,7 +553,7 @@ def test_permissions_request() -> None:
 
 
 def test_cloudtrail_requests() -> None:
-    from remediate.commands.requests import CloudTrailRequest
+    from remediate.commands.root_use_request import CloudTrailRequest
 
     assert request().cloudtrail is None
     # Every enabled region unless regions are named (issue 20).
@@ -592,7 +592,7 @@ def test_permissions_options_for_cloudtrail_and_security_hub() -> None:
 def test_handoff_and_self_service_choices() -> None:
     r = request(create_admin="a", flags=flags(mfa_handoff=True, qr_file=QR))
     assert r.remediation is not None
-    assert (r.remediation.mfa.mode, r.remediation.mfa.qr_file) == ("handoff", QR)
+    assert (r.remediation.mfa.mode, r.remediation.mfa.qr_file) == ("handoff", str(QR))
     r = request(create_admin="a", mfa_self_service=True)
     assert r.remediation is not None
     # No device (mfa off), the self-service policy on: the playbook's own variables.

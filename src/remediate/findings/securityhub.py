@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypedDict
 
 from remediate.core.errors import AwsError
 
@@ -68,6 +68,19 @@ class ReadFailure:
 
     def to_json(self) -> dict[str, str]:
         return {"code": self.code, "message": self.message}
+
+
+class ImportJson(TypedDict):
+    """An account's import in a JSON document: what Security Hub took, resolved and reopened,
+    and what it refused or could not read."""
+
+    region: str
+    imported: int
+    resolved: int
+    reopened: int
+    failed: list[dict[str, str]]
+    resolve_failed: list[dict[str, str]]
+    read_failed: dict[str, str] | None
 
 
 @dataclass(frozen=True)
@@ -123,7 +136,7 @@ class ImportResult:
             other.state if other.state is not None else self.state,
         )
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self) -> ImportJson:
         return {
             "region": self.region,
             "imported": self.imported,
@@ -222,10 +235,8 @@ def read_findings(
         }
         token: str | None = None
         while True:
-            params: dict[str, Any] = {"Filters": filters, "MaxResults": MAX_BATCH}
-            if token:
-                params["NextToken"] = token
-            answer = call(client, "GetFindings", **params)
+            page = {"NextToken": token} if token else {}
+            answer = call(client, "GetFindings", Filters=filters, MaxResults=MAX_BATCH, **page)
             calls += 1
             for finding in answer.get("Findings") or []:
                 found[str(finding.get("Id", ""))] = finding

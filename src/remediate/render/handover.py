@@ -75,7 +75,7 @@ def handover(outcome: RunOutcome, account_id: str, *, finish: str | None) -> Han
     """What the operator hands over after a run, or ``None`` when there is nothing to.
 
     ``finish`` is the command that reruns the remediation
-    (remediate.commands.requests.rerun_command).
+    (remediate.commands.root_use_request.rerun_command).
     """
     mfa = outcome.mfa
     kept = [s for s in outcome.secrets if s.stored_in is not None]
