@@ -927,3 +927,34 @@ def test_sandbox_serve_request(tmp_path: Path) -> None:
     for port in (0, 65536):
         with pytest.raises(InputError, match=f"invalid --port {port}: expected 1-65535"):
             sandbox_serve_request(port=port)
+
+
+# --- output formats and the options declared once ------------------------------------------------
+
+
+def test_output_is_text_json_or_a_findings_format_for_root_use_only() -> None:
+    assert request(output="ocsf").output == "ocsf"
+    with pytest.raises(InputError, match="invalid --output 'sarif': expected text, json, asff"):
+        request(output="sarif")
+    with pytest.raises(InputError, match="invalid --output 'asff': expected text, json$"):
+        journal_request(output="asff")
+    with pytest.raises(InputError, match="invalid --output 'asff': expected text, json$"):
+        playbook_run_request("onboard-user", aws=LOCAL, output="asff")
+
+
+def test_shared_flags_are_declared_once_for_both_commands() -> None:
+    """root-use and playbook run take every remediation flag and AWS option from one
+    declaration each, and hand the command one typer-free object of each."""
+    import inspect
+
+    from remediate.cli.groups import AWS_OPTIONS, REMEDIATION_FLAGS
+    from remediate.cli.playbook import playbook_run
+    from remediate.cli.root_use import root_use
+
+    flags = {p.name for p in REMEDIATION_FLAGS}
+    assert flags == set(RemediationFlags.__dataclass_fields__)
+    assert {p.name for p in AWS_OPTIONS} == set(AwsChoice.__dataclass_fields__)
+    for command in (root_use, playbook_run):
+        names = set(inspect.signature(command).parameters)
+        assert flags | {p.name for p in AWS_OPTIONS} <= names
+        assert not {"flags", "aws"} & names

@@ -1,6 +1,10 @@
 """The typer app: the top-level options, each command's typer wrapper registered
 (remediate.cli.root_use, .playbook, ...: each declares its options and calls its command in
-remediate.commands), and how a run ends: errors as one line and a tip, exit codes, Ctrl-C."""
+remediate.commands), and how a run ends: errors as one line and a tip, exit codes, Ctrl-C.
+
+A wrapper imports its command's module when it runs: `remediate --help` imports typer and the
+option declarations, not the commands and everything below them (benchmarks/bench_startup.py).
+"""
 
 import contextlib
 import os

@@ -81,6 +81,7 @@ def _grouped(
     return decorate
 
 
+# The commands' modules are imported when a command runs, never for --help (start-up).
 def _aws_choice(**given: Any) -> "AwsChoice":
     from remediate.commands.request import AwsChoice
 

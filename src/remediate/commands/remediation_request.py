@@ -22,6 +22,7 @@ from remediate.commands.request import (
 )
 from remediate.core import limits, validate
 from remediate.core.errors import InputError
+from remediate.credentials.totp import CODE_FORMAT_HELP, code_is_well_formed
 from remediate.steps.base import QR_FILE_ACCOUNT, MfaOptions
 
 if TYPE_CHECKING:
@@ -126,8 +127,6 @@ def _check_flags(flags: RemediationFlags) -> None:
             "--password-stdin"
         )
     if flags.mfa_codes:
-        from remediate.credentials.totp import CODE_FORMAT_HELP, code_is_well_formed
-
         for n, code in enumerate(flags.mfa_codes, 1):
             if re.fullmatch(r"--?[A-Za-z][\w-]*", code.strip()):
                 # `--mfa-codes 123456 --yes`: click took the next option for the second code.

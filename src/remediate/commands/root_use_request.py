@@ -10,7 +10,6 @@ import shlex
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 from remediate.commands.remediation_request import (
     PlaybookRunRequest,
@@ -100,7 +99,8 @@ def root_use_request(
 ) -> RootUseRequest:
     """``root-use``'s options checked against each other, in this order: detection's and MFA's,
     the remediation's, the accounts', then what a credential report file and --security-hub
-    take. Options left out of the playbook's variables take the playbook's own defaults."""
+    take. Options left out of the playbook's variables take the playbook's own defaults.
+    (Over a screen only for its signature: one keyword per option; each rule is a function.)"""
     flags = flags or RemediationFlags()
     _check_options(
         days=days,
@@ -212,14 +212,14 @@ def _variables(
     no_mfa: bool,
     delete_root_keys: bool,
     mfa_self_service: bool,
-) -> dict[str, Any] | None:
-    """The root-use playbook's variables given on the command line (None: no --create-admin).
-    Playbook variables are YAML values of several types, bound by remediate.playbook.model."""
+) -> dict[str, object] | None:
+    """The root-use playbook's variables given on the command line (None: no --create-admin):
+    values of several types (text, a flag, tags), bound by remediate.playbook.model."""
     if create_admin is None:
         if tags or no_mfa or mfa_self_service:
             raise InputError("remediation options need --create-admin NAME")
         return None
-    variables: dict[str, Any] = {"user": validate.user_name(create_admin)}
+    variables: dict[str, object] = {"user": validate.user_name(create_admin)}
     if group is not None:
         variables["group"] = validate.group_name(group)
     if access is not None:
@@ -389,7 +389,7 @@ def rerun_command(request: RootUseRequest | PlaybookRunRequest, account_id: str)
     return " ".join(["remediate", *map(shlex.quote, args)])
 
 
-def _root_use_args(variables: dict[str, Any]) -> list[str]:
+def _root_use_args(variables: dict[str, object]) -> list[str]:
     """root-use's own options for its playbook variables, taken out of ``variables``."""
     args = ["root-use", "--create-admin", str(variables.pop("user"))]
     for name, option in (("group", "--group"), ("access", "--access")):

@@ -57,7 +57,6 @@ def sandbox_serve_request(
 def sandbox_environment(endpoint_url: str, directory: Path) -> list[str]:
     """The shell lines that point remediate (and the AWS CLI) at a serving sandbox: its
     endpoint and fake keys, no profile, its own keyring file and its own state directory."""
-
     values = {
         "AWS_ENDPOINT_URL": endpoint_url,
         "AWS_ACCESS_KEY_ID": SANDBOX_CREDENTIALS["AccessKeyId"],
@@ -76,7 +75,6 @@ def sandbox_environment(endpoint_url: str, directory: Path) -> list[str]:
 
 def _serve(sb: Sandbox, directory: Path) -> None:
     """Seed the Developers group, say where the sandbox is, and wait for Ctrl-C."""
-
     # The group the README's onboard-user example adds people to.
     sb.client("iam").create_group(GroupName="Developers")
     (directory / SANDBOX_ENDPOINT_FILE).write_text(sb.endpoint_url + "\n")
@@ -101,7 +99,6 @@ def _serve(sb: Sandbox, directory: Path) -> None:
 def sandbox_serve(request: SandboxServeRequest) -> int:
     """Run the sandbox in the foreground until Ctrl-C: its accounts, organization and a
     Developers group, and the lines that point other commands at it."""
-
     if request.directory is None:
         directory = Path(tempfile.mkdtemp(prefix="remediate-sandbox-"))  # 0700
     else:

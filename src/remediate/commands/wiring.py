@@ -47,6 +47,7 @@ def open_aws(choice: AwsChoice, *, read_only: bool, organization: bool = False) 
         check_sandbox_keyring(aws)
         yield aws
         return
+    # The emulator (2,000 lines over moto's models): loaded only for --sandbox.
     from remediate.sandbox.server import SANDBOX_CREDENTIALS, SANDBOX_REGION, Sandbox
 
     with Sandbox(organization=organization) as sb:

@@ -24,6 +24,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypedDict
 
+from remediate.aws.calls import call
 from remediate.core.errors import AwsError
 
 if TYPE_CHECKING:
@@ -181,8 +182,6 @@ def import_findings(
     """Import ASFF ``findings`` into Security Hub in the session's region. A call that fails as a
     whole (Security Hub not enabled, access denied) fails each of its findings with its message:
     the import goes on with the next batch, and the caller reports every refusal."""
-    from remediate.aws.calls import call
-
     client = aws.client("securityhub")
     imported = calls = 0
     failed: list[FailedFinding] = []
@@ -223,8 +222,6 @@ def read_findings(
 ) -> tuple[dict[str, dict[str, Any]], int]:
     """The findings of ``product_arn`` with these ids that Security Hub holds, by id, and the
     GetFindings calls it took (one per 20 ids; a page holds 100). Raises AwsError."""
-    from remediate.aws.calls import call
-
     client = aws.client("securityhub")
     found: dict[str, dict[str, Any]] = {}
     calls = 0
@@ -261,8 +258,6 @@ def update_workflow(
     ``note`` (nothing else: the printed policy allows no other field), 100 a call; a finding
     Security Hub did not process is reported with its code. ``action``: ``resolve`` or
     ``reopen``, counted as such."""
-    from remediate.aws.calls import call
-
     client = aws.client("securityhub")
     done = calls = 0
     failed: list[FailedFinding] = []

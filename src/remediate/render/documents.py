@@ -136,15 +136,15 @@ def root_credentials_delete_document(
 ) -> dict[str, Any]:
     """``root-credentials delete -o json``: the organization's root access settings, each
     member account's deletion (or why it failed), and counts."""
-    documents = []
-    for r in runs:
-        doc: dict[str, Any] = {
+    documents = [
+        {
             "account_id": r.account_id,
             "account_name": r.target.account_name,
             "error": r.failure.message if r.failure is not None else None,
+            **remediation_fields(r, show_secrets=False),
         }
-        doc.update(remediation_fields(r, show_secrets=False))
-        documents.append(doc)
+        for r in runs
+    ]
     return {
         "organization": dict(organization),
         "accounts": documents,

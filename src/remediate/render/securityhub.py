@@ -17,10 +17,9 @@ if TYPE_CHECKING:
 
 
 def render_security_hub(console: Console, results: Sequence[ImportResult]) -> None:
-    """Each account's run in Security Hub: how many
-    findings it imported, marked resolved or reopened, and every finding it refused, with
-    Security Hub's reason; then, on stderr, a warning for what it could not read and for the
-    workflows it could not set."""
+    """Each account's run in Security Hub: how many findings it imported, marked resolved or
+    reopened, and every finding it refused, with Security Hub's reason; then, on stderr, a
+    warning for what it could not read and for the workflows it could not set."""
     for r in results:
         state = "[green]ok[/]" if r.ok else "[red]incomplete[/]"
         console.print(
