@@ -936,9 +936,9 @@ def test_output_is_text_json_or_a_findings_format_for_root_use_only() -> None:
     assert request(output="ocsf").output == "ocsf"
     with pytest.raises(InputError, match="invalid --output 'sarif': expected text, json, asff"):
         request(output="sarif")
-    with pytest.raises(InputError, match="invalid --output 'asff': expected text, json$"):
+    with pytest.raises(InputError, match=r"invalid --output 'asff': expected text, json$"):
         journal_request(output="asff")
-    with pytest.raises(InputError, match="invalid --output 'asff': expected text, json$"):
+    with pytest.raises(InputError, match=r"invalid --output 'asff': expected text, json$"):
         playbook_run_request("onboard-user", aws=LOCAL, output="asff")
 
 
