@@ -474,7 +474,7 @@ def test_a_pending_device_in_the_sandbox_is_not_said_to_resume() -> None:
     from rich.console import Console
 
     from remediate.playbook.runner import Planned, RunReport
-    from remediate.render.views import render_outcome
+    from remediate.render.outcome import render_outcome
     from remediate.steps.base import Change, MfaDevice, RunOutcome
     from remediate.steps.virtual_mfa import VirtualMfaStep
 

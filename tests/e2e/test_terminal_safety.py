@@ -20,7 +20,7 @@ from rich.console import Console
 from remediate.core.terminal import SERVICE_PATTERN, print_secret, safe, safe_field
 from remediate.credentials.store import SecretStore
 from remediate.org.sweep import AccountResult, SweepResult
-from remediate.render.views import render_sweep
+from remediate.render.tables import render_sweep
 from remediate.sandbox.server import RootState
 from support.reportformat import DOCUMENTED_HEADER
 

@@ -23,7 +23,7 @@ from remediate.detect.judge import Verdict
 from remediate.org.accounts import AccountSession, MemberAccounts, role_session_name, targets
 from remediate.org.sweep import AccountResult, SweepResult, sweep
 from remediate.playbook.permissions import organization_statements
-from remediate.render.views import render_sweep
+from remediate.render.tables import render_sweep
 from remediate.sandbox.server import SANDBOX_ACCOUNT_ID as ACCOUNT_ID
 from support.orgs import ROLE, Org, faithful_moto, seed_organization
 

@@ -21,7 +21,7 @@ import pytest
 from botocore.exceptions import ClientError
 from moto import settings as moto_settings
 
-from remediate.commands.requests import permissions_request
+from remediate.commands.permissions import permissions_request
 from remediate.core.errors import EXIT_INPUT, InputError
 from remediate.playbook.model import load_playbook, policy_steps
 from remediate.playbook.permissions import DETECTION_ACTIONS, policy
