@@ -13,16 +13,14 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+import remediate.cli.journal as journal
+import remediate.cli.permissions as permissions
+import remediate.cli.playbook as playbook
+import remediate.cli.root_credentials as root_credentials
+import remediate.cli.root_use as root_use
+import remediate.cli.sandbox as sandbox
+import remediate.cli.secrets as secrets
 from remediate import __version__
-from remediate.cli import (
-    journal,
-    permissions,
-    playbook,
-    root_credentials,
-    root_use,
-    sandbox,
-    secrets,
-)
 from remediate.cli.state import state
 from remediate.core.errors import (
     EXIT_AWS,

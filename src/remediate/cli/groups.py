@@ -11,7 +11,7 @@ import inspect
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from remediate.cli import options as o
+import remediate.cli.options as o
 
 if TYPE_CHECKING:
     from remediate.commands.remediation_request import RemediationFlags

@@ -2,7 +2,7 @@
 
 import typer
 
-from remediate.cli import options as o
+import remediate.cli.options as o
 from remediate.core import limits
 
 EXIT_CODES = (

@@ -4,7 +4,7 @@ from typing import Annotated
 
 import typer
 
-from remediate.cli import options as o
+import remediate.cli.options as o
 
 
 def permissions(

@@ -5,7 +5,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from remediate.cli import options as o
+import remediate.cli.options as o
 from remediate.cli.groups import aws_options, remediation_flags
 from remediate.cli.state import prompter
 

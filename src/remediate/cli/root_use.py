@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 import typer
 
-from remediate.cli import options as o
+import remediate.cli.options as o
 from remediate.cli.groups import aws_options, remediation_flags
 from remediate.cli.state import prompter
 from remediate.core import limits

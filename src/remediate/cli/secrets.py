@@ -5,7 +5,7 @@ from typing import Annotated
 
 import typer
 
-from remediate.cli import options as o
+import remediate.cli.options as o
 from remediate.cli.state import prompter
 
 EXIT_CODES = (

@@ -22,7 +22,7 @@ from remediate.commands.wiring import open_aws, services
 from remediate.core import limits, validate
 from remediate.core.errors import EXIT_AWS, EXIT_OK, InputError
 from remediate.core.spinner import progress_bar
-from remediate.org import accounts
+from remediate.org import root_sessions
 from remediate.org.root_credentials import (
     AUDIT_TASK,
     DELETE_TASK,
@@ -120,7 +120,7 @@ def root_credentials_audit(request: RootCredentialsRequest) -> int:
                 left_out,
             )
         else:
-            opener = accounts.MemberRootSessions(
+            opener = root_sessions.MemberRootSessions(
                 aws,
                 own,
                 task=AUDIT_TASK,
@@ -165,7 +165,7 @@ def root_credentials_delete(request: RootCredentialsRequest, prompter: Prompter)
                 f"Management account {state.management_account_id} left out: "
                 f"{MANAGEMENT_ACCOUNT_NOTE}."
             )
-        opener = accounts.MemberRootSessions(
+        opener = root_sessions.MemberRootSessions(
             aws,
             own,
             task=DELETE_TASK,

@@ -16,7 +16,7 @@ from remediate.commands.request import check_range
 from remediate.commands.wiring import SANDBOX_ENDPOINT_FILE, SANDBOX_KEYRING_FILE
 from remediate.core.errors import EXIT_OK, InputError
 from remediate.core.terminal import note
-from remediate.credentials.store import SANDBOX_KEYRING_ENV
+from remediate.sandbox.keyring_file import SANDBOX_KEYRING_ENV
 from remediate.sandbox.server import (
     SANDBOX_ACCOUNT_ID,
     SANDBOX_CREDENTIALS,

@@ -14,10 +14,12 @@ from remediate.commands.request import AwsChoice
 from remediate.core import limits
 from remediate.core.errors import InputError
 from remediate.core.terminal import note, stderr_console
-from remediate.credentials.store import SANDBOX_KEYRING_ENV, SecretStore, memory_keyring
+from remediate.credentials.backends import memory_keyring
+from remediate.credentials.store import SecretStore
 from remediate.playbook.engine import Services, View
 from remediate.playbook.journal import Journal
 from remediate.playbook.lock import account_lock
+from remediate.sandbox.keyring_file import SANDBOX_KEYRING_ENV, sandbox_keyring_from_environment
 
 if TYPE_CHECKING:
     from remediate.aws.session import Aws
@@ -85,7 +87,7 @@ def secret_store(sandbox: bool, *, allow_plaintext: bool) -> SecretStore:
     """The keyring a run keeps its secrets in: the sandbox's lives in memory, with the command."""
     # The sandbox's keyring is said once, with the secrets it holds (remediate.render.outcome).
     return SecretStore(
-        memory_keyring() if sandbox else None,
+        memory_keyring() if sandbox else sandbox_keyring_from_environment(),
         allow_plaintext=allow_plaintext,
         ends_with_the_command=sandbox,
     )
@@ -93,7 +95,7 @@ def secret_store(sandbox: bool, *, allow_plaintext: bool) -> SecretStore:
 
 def usable_store(*, allow_plaintext: bool) -> SecretStore:
     """The system keyring, refused (exit 2) when it cannot keep secrets."""
-    store = SecretStore(allow_plaintext=allow_plaintext)
+    store = SecretStore(sandbox_keyring_from_environment(), allow_plaintext=allow_plaintext)
     store.require_usable()
     return store
 
