@@ -533,9 +533,10 @@ def _import_sweep(
 ) -> dict[str, ImportResult]:
     """Each judged account's findings imported into its own Security Hub (an account imports
     findings about itself only), ``concurrency`` accounts at a time, each with its own session."""
+    from remediate.core.concurrency import each_concurrently
     from remediate.findings.export import import_verdict
     from remediate.findings.securityhub import FailedFinding, ImportResult
-    from remediate.org.sweep import each_concurrently, one_line
+    from remediate.org.sweep import one_line
 
     def job(verdict: Verdict) -> tuple[str, ImportResult | None]:
         assert verdict.account_id is not None

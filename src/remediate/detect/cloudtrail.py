@@ -488,7 +488,7 @@ def look_up_root_activity(
     concurrently, each within its own limit. A region that fails is kept as a failure, named
     with AWS's reason, and the others are read: the evidence says it is incomplete.
     ``failures``: those found before (the enabled regions could not be listed)."""
-    from remediate.org.sweep import each_concurrently
+    from remediate.core.concurrency import each_concurrently
 
     limiter = limiter or DEFAULT_LIMITER
     bound = MAX_EVENTS_PER_REGION if max_events is None else max_events

@@ -406,7 +406,7 @@ def audit(
     management_left_out: bool = False,
 ) -> AuditResult:
     """Audit every target's root credentials, ``concurrency`` at a time (as the sweep does)."""
-    from remediate.org.sweep import each_concurrently
+    from remediate.core.concurrency import each_concurrently
 
     found = each_concurrently(
         targets,
