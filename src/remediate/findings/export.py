@@ -33,7 +33,8 @@ def with_cloudtrail(
 ) -> Verdict:
     """The verdict with root's events from CloudTrail's event history (remediate.detect.cloudtrail):
     every enabled region unless regions were named; those not read are named in it."""
-    from remediate.detect.cloudtrail import apply_cloudtrail, root_activity
+    from remediate.detect.cloudtrail import root_activity
+    from remediate.detect.judge import apply_cloudtrail
 
     evidence = root_activity(aws, account_id, request.regions, now=datetime.now(UTC), days=days)
     return apply_cloudtrail(verdict, evidence)

@@ -576,7 +576,7 @@ def render_root_activity(console: Console, verdict: Verdict, now: datetime) -> N
     """What CloudTrail shows root did (--cloudtrail): the regions read and those not read, the
     last sign-in, where from and with which clients, write actions first (newest first),
     read-only actions counted. Every value is CloudTrail's text and shown made safe."""
-    from remediate.detect.cloudtrail import gaps, regions_read_text, summarize
+    from remediate.detect.activity import gaps, regions_read_text, summarize
 
     evidence = verdict.cloudtrail
     if evidence is None:
