@@ -30,8 +30,10 @@ from typing import Any
 
 from rich.console import Console
 
+from remediate.aws.audit import is_write
 from remediate.aws.identity import caller_identity
-from remediate.aws.session import Aws, AwsOptions, is_write
+from remediate.aws.options import AwsOptions
+from remediate.aws.session import Aws
 from remediate.credentials.store import SecretStore, memory_keyring
 from remediate.detect.service import detect
 from remediate.org.accounts import OwnAccount, Target

@@ -19,7 +19,8 @@ import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
-from remediate.aws.session import Aws, AwsOptions
+from remediate.aws.options import AwsOptions
+from remediate.aws.session import Aws
 from remediate.detect.activity import (
     MAX_EVENTS_PER_REGION,
     CloudTrailEvidence,

@@ -680,7 +680,8 @@ def permissions_request(
     one). --root-credentials prints a policy of its own: it takes no other choice but the region.
     --administrative prints the playbook's administrative steps' alone: what detection, a sweep,
     CloudTrail and Security Hub need is the operator's."""
-    from remediate.aws.session import configured_region, partition_of_region
+    from remediate.aws.loader import partition_of_region
+    from remediate.aws.options import configured_region
 
     if root_credentials and (
         detect_only or organization or playbook != "root-use" or variables or account

@@ -49,7 +49,8 @@ HUB_JOURNAL = "root-use"
 def open_aws(choice: AwsChoice, *, read_only: bool, organization: bool = False) -> Iterator[Aws]:
     """The command's AWS session; with ``sandbox``, one pointed at a fresh local emulator (seeded
     with an organization when the command works across accounts)."""
-    from remediate.aws.session import Aws, AwsOptions
+    from remediate.aws.options import AwsOptions
+    from remediate.aws.session import Aws
 
     if not choice.sandbox:
         options = AwsOptions(

@@ -155,7 +155,7 @@ def _delegated_administrator_for_iam(aws: Aws, account_id: str) -> tuple[bool, b
     """(whether ``account_id`` is the delegated administrator for IAM, whether asking was
     refused). ListDelegatedAdministrators filtered to IAM asks exactly that, and a delegated
     administrator may call it (ListDelegatedServicesForAccount would list every service)."""
-    from remediate.aws.calls import ACCESS_DENIED_CODES
+    from remediate.aws.errors import ACCESS_DENIED_CODES
 
     try:
         admins = paginate(
