@@ -21,7 +21,8 @@ import time
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from remediate.aws.session import Aws, AwsOptions
+from remediate.aws.options import AwsOptions
+from remediate.aws.session import Aws
 from remediate.core.ratelimit import RateLimiter
 from remediate.detect.cloudtrail import (
     PAGE_SIZE,

@@ -30,8 +30,10 @@ from typing import Any
 
 from rich.console import Console
 
+from remediate.aws.audit import is_write
 from remediate.aws.identity import caller_identity
-from remediate.aws.session import Aws, AwsOptions, is_write
+from remediate.aws.options import AwsOptions
+from remediate.aws.session import Aws
 from remediate.credentials.backends import memory_keyring
 from remediate.credentials.store import SecretStore
 from remediate.detect.service import detect

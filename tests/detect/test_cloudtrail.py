@@ -19,20 +19,22 @@ import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
-from remediate.aws.session import Aws, AwsOptions
+from remediate.aws.options import AwsOptions
+from remediate.aws.session import Aws
 from remediate.core.ratelimit import RateLimiter, TokenBucket
-from remediate.detect.cloudtrail import (
+from remediate.detect.activity import (
     MAX_EVENTS_PER_REGION,
     CloudTrailEvidence,
     RootEvent,
-    apply_cloudtrail,
-    look_up_root_activity,
     parse_event,
-    regions_to_look_up,
     summarize,
+)
+from remediate.detect.cloudtrail import (
+    look_up_root_activity,
+    regions_to_look_up,
     window,
 )
-from remediate.detect.judge import judge_root_use
+from remediate.detect.judge import apply_cloudtrail, judge_root_use
 from remediate.detect.report import parse_credential_report
 from remediate.sandbox import cloudtrail as emulator
 from remediate.sandbox import cloudtrail_events
@@ -533,7 +535,7 @@ def test_a_region_that_fails_is_kept_with_its_reason_and_the_others_are_read(
     from moto.cloudtrail.responses import CloudTrailResponse
     from moto.core.exceptions import JsonRESTError
 
-    from remediate.detect.cloudtrail import coverage
+    from remediate.detect.activity import coverage
 
     lookup = emulator._lookup_events
 

@@ -29,7 +29,8 @@ from moto.iam.exceptions import IAMException
 from moto.iam.models import IAMBackend
 from rich.console import Console
 
-from remediate.aws.session import CallStats, is_write
+from remediate.aws.audit import is_write
+from remediate.aws.session import CallStats
 from remediate.credentials import totp as mfa
 from remediate.credentials.backends import memory_keyring
 from remediate.credentials.store import SecretStore

@@ -492,7 +492,9 @@ def test_eventually_says_its_first_wait_on_stderr_and_each_later_one_with_v(
 def test_partition_and_iam_endpoint_come_from_botocore(
     region: str, partition: str, iam_endpoint: str
 ) -> None:
-    from remediate.aws.session import Aws, AwsOptions, partition_of_region
+    from remediate.aws.loader import partition_of_region
+    from remediate.aws.options import AwsOptions
+    from remediate.aws.session import Aws
 
     assert partition_of_region(region) == partition
     aws = Aws.from_credentials(

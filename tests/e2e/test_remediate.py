@@ -13,7 +13,8 @@ from typing import Any
 import pytest
 
 from remediate.aws.identity import caller_identity
-from remediate.aws.session import Aws, AwsOptions
+from remediate.aws.options import AwsOptions
+from remediate.aws.session import Aws
 from remediate.core.errors import StepFailedError
 from remediate.credentials.store import SecretStore
 from remediate.detect.service import detect
@@ -254,7 +255,7 @@ def test_password_reset_required_is_sent(moto: Any, test_keyring: Any) -> None:
     # moto ignores PasswordResetRequired (EMULATOR.md): check the request parameter itself.
     aws = make_aws(moto)
     sent: list[dict[str, Any]] = []
-    aws._session.events.register(
+    aws._session.register(
         "before-parameter-build.iam.CreateLoginProfile",
         lambda params, **_: sent.append(dict(params)),
     )

@@ -1145,7 +1145,9 @@ def test_task_session_secrets_never_appear(
 
 
 def test_assume_root_is_a_read_sent_to_a_regional_endpoint(monkeypatch: pytest.MonkeyPatch) -> None:
-    from remediate.aws.session import Aws, AwsOptions, is_write
+    from remediate.aws.audit import is_write
+    from remediate.aws.options import AwsOptions
+    from remediate.aws.session import Aws
 
     assert not is_write("AssumeRoot")  # a dry run across accounts opens root sessions to read
     assert is_write("DeactivateMFADevice")
@@ -1163,7 +1165,8 @@ def test_root_sessions_renew_only_near_their_expiry(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     from remediate.aws.identity import caller_identity
-    from remediate.aws.session import Aws, AwsOptions
+    from remediate.aws.options import AwsOptions
+    from remediate.aws.session import Aws
     from remediate.org import root_credentials, root_sessions
     from remediate.org.root_sessions import MemberRootSessions
 

@@ -15,9 +15,9 @@ from typing import Any
 
 import pytest
 
-from remediate.detect.cloudtrail import CloudTrailEvidence, RootEvent, apply_cloudtrail
+from remediate.detect.activity import CloudTrailEvidence, RootEvent
 from remediate.detect.findings import root_hygiene
-from remediate.detect.judge import judge_root_use
+from remediate.detect.judge import apply_cloudtrail, judge_root_use
 from remediate.detect.report import parse_credential_report
 from remediate.findings.asff import asff_findings
 from remediate.findings.checks import CHECKS, check_results

@@ -15,7 +15,8 @@ from rich.console import Console
 
 from remediate.aws.calls import call
 from remediate.aws.identity import caller_identity
-from remediate.aws.session import Aws, AwsOptions
+from remediate.aws.options import AwsOptions
+from remediate.aws.session import Aws
 from remediate.core.errors import AwsError, InputError, WriteRefusedError
 from remediate.core.validate import account_ids as parse_account_ids
 from remediate.core.validate import external_id, role_name

@@ -15,7 +15,8 @@ import pytest
 from rich.console import Console
 
 from remediate.aws.identity import caller_identity
-from remediate.aws.session import Aws, AwsOptions
+from remediate.aws.options import AwsOptions
+from remediate.aws.session import Aws
 from remediate.core.errors import InputError, Interrupted
 from remediate.credentials.store import SecretStore
 from remediate.org.accounts import AccountSession, MemberAccounts, Target
@@ -49,7 +50,7 @@ class Opener(MemberAccounts):
             if threading.get_ident() != opener:
                 self.misuse.append(f"{account_id}:{model.name}")
 
-        session.aws._session.events.register("before-call", check)
+        session.aws._session.register("before-call", check)
         return session
 
 

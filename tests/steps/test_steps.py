@@ -14,7 +14,8 @@ from typing import Any
 import pytest
 from rich.console import Console
 
-from remediate.aws.session import Aws, AwsOptions
+from remediate.aws.options import AwsOptions
+from remediate.aws.session import Aws
 from remediate.core.errors import InputError, StepFailedError, WriteRefusedError
 from remediate.credentials.store import SecretStore
 from remediate.playbook import runner
@@ -367,7 +368,7 @@ def test_password_reset_is_required_at_first_sign_in(moto: Any, test_keyring: An
     steps = instantiate(book, bind(book, {}))
     aws = make_aws(moto)
     sent: list[dict[str, Any]] = []
-    aws._session.events.register(
+    aws._session.register(
         "before-parameter-build.iam.CreateLoginProfile",
         lambda params, **_: sent.append(dict(params)),
     )

@@ -53,7 +53,8 @@ def permissions_request(
     --administrative prints the playbook's administrative steps' alone: what detection, a sweep,
     CloudTrail and Security Hub need is the operator's."""
     # botocore's configuration: imported by this command only.
-    from remediate.aws.session import configured_region, partition_of_region
+    from remediate.aws.loader import partition_of_region
+    from remediate.aws.options import configured_region
 
     if root_credentials and (
         detect_only or organization or playbook != "root-use" or variables or account

@@ -11,6 +11,7 @@ from remediate.commands.exits import hub_exit, trail_exit
 from remediate.commands.remediation import allow_plaintext, finisher, lock_timeout
 from remediate.commands.root_use_request import RootUseRequest
 from remediate.commands.wiring import caller, hub_journal, services
+from remediate.core.concurrency import each_concurrently
 from remediate.core.errors import EXIT_AWS, EXIT_OK, RemediateError
 from remediate.core.spinner import progress_bar
 from remediate.core.terminal import safe
@@ -24,7 +25,7 @@ from remediate.findings.export import (
 from remediate.findings.securityhub import FailedFinding, ImportResult
 from remediate.org import accounts
 from remediate.org.accounts import AccountSession, Target
-from remediate.org.sweep import each_concurrently, one_line, sweep
+from remediate.org.sweep import one_line, sweep
 from remediate.playbook import engine
 from remediate.render.outcome import TextView
 from remediate.render.outputs import render_sweep_detection

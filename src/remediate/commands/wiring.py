@@ -39,7 +39,8 @@ def open_aws(choice: AwsChoice, *, read_only: bool, organization: bool = False) 
     """The command's AWS session; with ``sandbox``, one pointed at a fresh local emulator (seeded
     with an organization when the command works across accounts)."""
     # boto3 (and moto for the sandbox): imported by the commands that talk to AWS only.
-    from remediate.aws.session import Aws, AwsOptions
+    from remediate.aws.options import AwsOptions
+    from remediate.aws.session import Aws
 
     if not choice.sandbox:
         options = AwsOptions(

@@ -15,11 +15,11 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Literal
 
 from remediate.detect import findings as hygiene
-from remediate.detect.cloudtrail import coverage, summarize
+from remediate.detect.activity import coverage, summarize
 from remediate.detect.findings import Severity
 
 if TYPE_CHECKING:
-    from remediate.detect.cloudtrail import RootEvent
+    from remediate.detect.activity import RootEvent
     from remediate.detect.judge import Verdict
 
 Status = Literal["FAILED", "PASSED", "NOT_AVAILABLE"]

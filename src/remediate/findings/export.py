@@ -15,8 +15,9 @@ from typing import TYPE_CHECKING, Any
 
 from remediate import __version__
 from remediate.core.errors import AwsError
-from remediate.detect.cloudtrail import apply_cloudtrail, global_events_region, root_activity
+from remediate.detect.cloudtrail import global_events_region, root_activity
 from remediate.detect.findings import ROOT_ACCESS_KEYS_ACTIVE
+from remediate.detect.judge import apply_cloudtrail
 from remediate.findings.asff import Times, asff_findings, product_arn
 from remediate.findings.checks import ROOT_USER_IN_USE, check_results
 from remediate.findings.formats import build

@@ -17,7 +17,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, TypedDict
 
-from remediate.aws.calls import ACCESS_DENIED_CODES, call, call_or_none, paginate
+from remediate.aws.calls import call, call_or_none, paginate
+from remediate.aws.errors import ACCESS_DENIED_CODES
+from remediate.core.concurrency import each_concurrently
 from remediate.core.errors import (
     EXIT_AWS,
     EXIT_OK,
@@ -27,7 +29,7 @@ from remediate.core.errors import (
     RemediateError,
 )
 from remediate.org.accounts import AccountSession, Target, targets
-from remediate.org.sweep import each_concurrently, one_line
+from remediate.org.sweep import one_line
 
 if TYPE_CHECKING:
     from remediate.aws.session import Aws

@@ -1,8 +1,7 @@
 """The organization sweep: root-use detection in many accounts at once.
 
 Each account is judged in a worker thread with a session opened there and dropped after; the
-result carries facts (verdict or error), never a live session. The pool itself
-(:func:`each_concurrently`) also runs the root credentials audit.
+result carries facts (verdict or error), never a live session.
 """
 
 from __future__ import annotations
@@ -14,10 +13,9 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, fields
 from queue import Queue
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any
 
 from remediate.core.errors import EXIT_AWS, EXIT_OK, EXIT_ROOT_IN_USE, RemediateError
 from remediate.detect.fetch import FetchedReport, ReportFetch
@@ -29,8 +27,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-T = TypeVar("T")
-R = TypeVar("R")
 # Adds to an account's verdict, in its thread, with its session (e.g. CloudTrail's evidence).
 Enrich = Callable[["AccountSession", Verdict], Verdict]
 
@@ -157,41 +153,6 @@ class _Crashed:
 
     def __init__(self, exc: BaseException) -> None:
         self.exc = exc
-
-
-def each_concurrently(
-    items: Sequence[T],
-    job: Callable[[T], R],
-    *,
-    concurrency: int,
-    progress: Callable[[R], None] | None = None,
-    name: str = "remediate-sweep",
-) -> list[R]:
-    """``job`` on every item, ``concurrency`` at a time, in worker threads; the results in the
-    order they finished. ``job`` keeps its own failures (it returns them as results).
-
-    ``progress`` is called in the calling thread as each item finishes. Ctrl-C (or a bug) stops
-    the items still queued.
-    """
-    results: list[R] = []
-    pool = ThreadPoolExecutor(
-        max_workers=min(concurrency, max(len(items), 1)), thread_name_prefix=name
-    )
-    try:
-        pending: set[Future[R]] = {pool.submit(job, item) for item in items}
-        while pending:
-            done, pending = wait(pending, return_when=FIRST_COMPLETED)
-            for future in done:
-                result = future.result()
-                results.append(result)
-                if progress is not None:
-                    progress(result)
-    except BaseException:
-        # Ctrl-C or a bug: do not start the items still queued.
-        pool.shutdown(wait=False, cancel_futures=True)
-        raise
-    pool.shutdown()
-    return results
 
 
 def sweep(

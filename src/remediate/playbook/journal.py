@@ -16,7 +16,7 @@ from remediate.core.clock import utc
 from remediate.core.state import open_state_file, state_dir
 
 if TYPE_CHECKING:
-    from remediate.aws.session import WriteCall
+    from remediate.aws.audit import WriteCall
     from remediate.playbook.runner import Planned
 
 

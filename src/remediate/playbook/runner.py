@@ -15,7 +15,7 @@ from remediate.core.errors import InputError, Interrupted, RemediateError, StepF
 from remediate.steps.base import AnyStep, Change, StepContext, Unchanged
 
 if TYPE_CHECKING:
-    from remediate.aws.session import WriteCall
+    from remediate.aws.audit import WriteCall
 
 # Passwords typed with --password-prompt: tries before the run stops (nothing changed yet).
 MAX_PASSWORD_TRIES = 3

@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from remediate.core.terminal import REGION_PATTERN, safe, safe_field, write_message
-from remediate.detect.cloudtrail import gaps, regions_read_text, summarize
+from remediate.detect.activity import gaps, regions_read_text, summarize
 from remediate.render.verdict import ago, when
 
 if TYPE_CHECKING:

@@ -355,7 +355,7 @@ class Sandbox:
             region_name=SANDBOX_REGION,
             isolated=True,
         )
-        make_client: Any = session.client
+        make_client: Any = session.create_client
         return make_client(service, endpoint_url=self.endpoint_url)
 
     def start(self) -> Sandbox:

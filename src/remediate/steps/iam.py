@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from remediate.aws.calls import ALREADY_EXISTS
+from remediate.aws.errors import ALREADY_EXISTS
 from remediate.core.errors import AwsError, InputError
 from remediate.core.terminal import safe
 from remediate.steps.base import (

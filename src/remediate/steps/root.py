@@ -14,7 +14,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from remediate.aws.calls import NOT_FOUND_CODES, call
+from remediate.aws.calls import call
+from remediate.aws.errors import NOT_FOUND_CODES
 from remediate.core.errors import AwsError, InputError
 from remediate.steps.base import (
     ANY_RESOURCE,
@@ -277,7 +278,7 @@ class _RootCredentialStep(Step[Doomed]):
     def _present(self, ctx: StepContext) -> bool | None:
         """Whether root has this credential, by GetAccountSummary (root's own keys may call it;
         not declared in ``permissions``: an AssumeRoot session never asks), or None if unknown."""
-        from remediate.aws.calls import ACCESS_DENIED_CODES
+        from remediate.aws.errors import ACCESS_DENIED_CODES
 
         try:
             summary = ctx.call("GetAccountSummary").get("SummaryMap") or {}

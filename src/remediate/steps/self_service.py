@@ -25,7 +25,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from remediate.aws.calls import NOT_FOUND_CODES
+from remediate.aws.errors import NOT_FOUND_CODES
 from remediate.core.errors import AwsError, InputError
 from remediate.steps.base import (
     Arns,

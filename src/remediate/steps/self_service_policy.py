@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
-from remediate.aws.calls import ACCESS_DENIED_CODES, ALREADY_EXISTS
+from remediate.aws.errors import ACCESS_DENIED_CODES, ALREADY_EXISTS
 from remediate.core.errors import AwsError
 from remediate.steps.base import (
     Arns,
@@ -133,7 +133,8 @@ class MfaSelfServicePolicyStep(Step[PolicyWrite]):
     def _has_device(ctx: StepContext, user: str) -> bool:
         """Whether IAM shows an MFA device enabled for ``user``; a user who does not exist yet
         (a later step of the run creates them) has none."""
-        from remediate.aws.calls import NOT_FOUND_CODES, paginate
+        from remediate.aws.calls import paginate
+        from remediate.aws.errors import NOT_FOUND_CODES
 
         try:
             return bool(paginate(ctx.iam, "ListMFADevices", "MFADevices", UserName=user))

@@ -25,7 +25,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from remediate.aws.calls import ALREADY_EXISTS, NOT_FOUND_CODES, paginate
+from remediate.aws.calls import paginate
+from remediate.aws.errors import ALREADY_EXISTS, NOT_FOUND_CODES
 from remediate.core.errors import AwsError, InputError
 from remediate.core.terminal import print_secret, safe
 from remediate.detect.cloudtrail import global_events_region
