@@ -102,64 +102,6 @@ def self_service_document(partition: str) -> dict[str, Any]:
     }
 
 
-def outdated_documents(partition: str) -> list[dict[str, Any]]:
-    """What earlier versions of remediate wrote (AWS's example as it was then): a policy saying
-    one of these is remediate's, and is brought up to date rather than refused."""
-    arn = f"arn:{partition}:iam::*"
-    return [
-        {
-            "Version": "2012-10-17",
-            "Statement": [
-                {
-                    "Sid": "AllowViewAccountInfo",
-                    "Effect": "Allow",
-                    "Action": "iam:ListVirtualMFADevices",
-                    "Resource": "*",
-                },
-                {
-                    "Sid": "AllowManageOwnVirtualMFADevice",
-                    "Effect": "Allow",
-                    # Only a device named after the user: "phone" was denied.
-                    "Action": ["iam:CreateVirtualMFADevice", "iam:DeleteVirtualMFADevice"],
-                    "Resource": f"{arn}:mfa/${{aws:username}}",
-                },
-                {
-                    "Sid": "AllowManageOwnUserMFA",
-                    "Effect": "Allow",
-                    "Action": [
-                        "iam:DeactivateMFADevice",
-                        "iam:EnableMFADevice",
-                        "iam:GetUser",
-                        "iam:ListMFADevices",
-                        "iam:ResyncMFADevice",
-                    ],
-                    "Resource": f"{arn}:user/${{aws:username}}",
-                },
-                {
-                    "Sid": "DenyAllExceptListedIfNoMFA",
-                    "Effect": "Deny",
-                    "NotAction": [
-                        "iam:ChangePassword",
-                        "iam:CreateVirtualMFADevice",
-                        "iam:EnableMFADevice",
-                        "iam:GetUser",
-                        "iam:ListMFADevices",
-                        "iam:ListVirtualMFADevices",
-                        "iam:ResyncMFADevice",
-                        "sts:GetSessionToken",
-                    ],
-                    "Resource": "*",
-                    "Condition": {"BoolIfExists": {"aws:MultiFactorAuthPresent": "false"}},
-                },
-            ],
-        }
-    ]
-
-
-# IAM keeps at most five versions of a managed policy.
-MAX_POLICY_VERSIONS = 5
-
-
 def policy_arn(name: str, account_id: str, partition: str) -> str:
     """A customer-managed policy's ARN (remediate creates it at the root path)."""
     return f"arn:{partition}:iam::{account_id}:policy/{name}"
@@ -179,15 +121,15 @@ DEFAULT_POLICY = "RemediateSelfServiceMFA"
 ADMINISTRATIVE_PLAYBOOK = "mfa-self-service-policy"
 
 
-def policy_state(ctx: StepContext, step_id: str, name: str, arn: str) -> str | None:
-    """``None`` when the policy does not exist, ``"current"`` when it says AWS's example,
-    ``"outdated"`` when it says what an earlier remediate wrote. Anything else is refused: a
-    policy of that name made by someone else may grant anything."""
+def policy_in_place(ctx: StepContext, step_id: str, name: str, arn: str) -> bool:
+    """Whether the policy exists, saying AWS's example; ``False`` when it does not exist. One
+    saying anything else is refused: a policy of that name made by someone else may grant
+    anything."""
     from remediate.aws.calls import call_or_none
 
     found = call_or_none(ctx.iam, "GetPolicy", PolicyArn=arn)
     if found is None:
-        return None
+        return False
     version = ctx.call(
         "GetPolicyVersion",
         about=(("policy", name),),
@@ -197,9 +139,7 @@ def policy_state(ctx: StepContext, step_id: str, name: str, arn: str) -> str | N
     document = _document(version["PolicyVersion"]["Document"])
     ctx.saw("policy", name)
     if document == self_service_document(ctx.partition):
-        return "current"
-    if document in outdated_documents(ctx.partition):
-        return "outdated"
+        return True
     raise InputError(
         f"step {step_id!r}: the customer-managed policy {name} exists in account "
         f"{ctx.account_id} and says something other than AWS's self-service MFA example: "
@@ -356,12 +296,10 @@ class MfaSelfServiceStep(Step[SelfServicePlan]):
         )
 
     def _require_current(self, ctx: StepContext, name: str, arn: str) -> None:
-        state = policy_state(ctx, self.id, name, arn)
-        if state == "current":
+        if policy_in_place(ctx, self.id, name, arn):
             return
-        what = "does not exist" if state is None else "says what an earlier remediate wrote"
         raise InputError(
-            f"step {self.id!r}: the customer-managed policy {name} {what} in account "
+            f"step {self.id!r}: the customer-managed policy {name} does not exist in account "
             f"{ctx.account_id}: writing it is an administrator's task, and no step of this run "
             "does it; nothing was changed",
             tip=f"an administrator runs `{administrator_command(name)}` in the account once "
