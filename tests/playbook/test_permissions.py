@@ -23,9 +23,11 @@ from moto import settings as moto_settings
 
 from remediate.commands.requests import permissions_request
 from remediate.core.errors import EXIT_INPUT, InputError
-from remediate.playbook.model import load_playbook, policy_steps
+from remediate.playbook.binding import policy_steps
+from remediate.playbook.loading import load_playbook
 from remediate.playbook.permissions import DETECTION_ACTIONS, policy
-from remediate.steps.base import ANY_RESOURCE, Arns, registry
+from remediate.steps.access import ANY_RESOURCE, Arns
+from remediate.steps.kind import registry
 from support.faultproxy import FaultProxy, Faults, Rule
 from support.iamauth import authorize_like_iam
 from support.iampolicy import Request, allows
@@ -110,7 +112,8 @@ def test_every_step_kind_declares_permissions() -> None:
 def test_every_kind_grants_exactly_its_permissions_on_scoped_resources(kind: str) -> None:
     cls = registry()[kind]
     params = {"user": "alice", "group": "Admins", "policy": "AdministratorAccess"}
-    step = cls("s", {name: params.get(name, cls.fields[name].default) for name in cls.fields})
+    given = {name: params.get(name, cls.fields[name].default) for name in cls.fields}
+    step = cls("s", cls.parameters(**given))
     grants = step.grants(Arns("aws", ACCOUNT))
     granted = [action for grant in grants for action in grant.actions]
     if cls.acts_as_root:

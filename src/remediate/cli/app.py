@@ -243,7 +243,7 @@ app.add_typer(playbook_app, name="playbook")
 def playbook_list(output: o.OutputFormat = o.Output.text) -> None:
     """List the shipped playbooks."""
     from remediate.core.terminal import print_json
-    from remediate.playbook.model import load_playbook, shipped_names
+    from remediate.playbook.loading import load_playbook, shipped_names
 
     books = [load_playbook(name) for name in shipped_names()]
     if output is o.Output.json:
@@ -259,7 +259,7 @@ def playbook_show(
 ) -> None:
     """Print a playbook (after validating it)."""
     from remediate.core.terminal import safe
-    from remediate.playbook.model import load_playbook
+    from remediate.playbook.loading import load_playbook
 
     text = load_playbook(name).text
     # Line by line, as YAML reads it: a bidirectional override or a stray carriage return must

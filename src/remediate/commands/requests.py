@@ -19,7 +19,8 @@ from remediate.core.errors import InputError
 from remediate.steps.base import QR_FILE_ACCOUNT
 
 if TYPE_CHECKING:
-    from remediate.steps.base import AnyStep, MfaMode
+    from remediate.steps.base import MfaMode
+    from remediate.steps.kind import AnyStep
 
 OutputFormat = Literal["text", "json", "asff", "ocsf"]
 # The formats that print findings (root-use only): a JSON list of ASFF or OCSF documents.
@@ -452,10 +453,10 @@ def _second_factor_options(
 def _second_factor_steps(request: RemediationRequest, steps: Sequence[AnyStep]) -> None:
     """The same rules for any playbook run, by what its steps do (playbook run's ``--var``
     values are bound only now)."""
-    keyed = {str(s.params.get("user")).casefold() for s in steps if s.gives_access_key}
-    enrolled = {str(s.params.get("user")).casefold() for s in steps if s.asks_for_codes}
+    keyed = {str(s.user).casefold() for s in steps if s.gives_access_key}
+    enrolled = {str(s.user).casefold() for s in steps if s.asks_for_codes}
     for step in steps:
-        user = str(step.params.get("user"))
+        user = str(step.user)
         if step.self_service_mfa and user.casefold() in enrolled:
             raise InputError(
                 f"self-service MFA lets {user} enroll their own device, and this run enrolls one "
@@ -475,7 +476,7 @@ def _second_factor_steps(request: RemediationRequest, steps: Sequence[AnyStep]) 
     if request.mfa.mode != "auto":
         return
     for step in steps:
-        admin = step.params.get("administrator") if step.needs_unheld_mfa else None
+        admin = step.user if step.needs_unheld_mfa else None
         if admin:
             raise InputError(
                 _kept_seed(str(admin)),
@@ -558,7 +559,8 @@ class PreparedPlaybook:
 
 def prepare(request: RemediationRequest, *, across_accounts: bool = False) -> PreparedPlaybook:
     """Load and check the playbook, and the rules that depend on what its steps can do."""
-    from remediate.playbook.model import bind, instantiate, load_playbook
+    from remediate.playbook.binding import bind, instantiate
+    from remediate.playbook.loading import load_playbook
 
     playbook = load_playbook(request.playbook)
     steps = tuple(instantiate(playbook, bind(playbook, request.variables)))

@@ -183,6 +183,7 @@ def _services(
     from remediate.playbook.engine import Services
     from remediate.playbook.journal import Journal
     from remediate.playbook.lock import account_lock
+    from remediate.render.enrollment import TerminalEnrollment
     from remediate.render.views import TextView
 
     def journal(session: AccountSession, playbook: str) -> Journal | None:
@@ -206,15 +207,17 @@ def _services(
         sandbox=sandbox,
         finish=finish,
     )
+    ui = stderr_console()
     return Services(
         open_account=open_account,
         secrets=_secret_store(sandbox, allow_plaintext=allow_plaintext_keyring),
         prompter=prompter,
         view=view,
-        ui=stderr_console(),
+        ui=ui,
         journal=journal,
         lock=lock,
         concurrency=concurrency,
+        enrollment=TerminalEnrollment(ui, prompter),
     )
 
 

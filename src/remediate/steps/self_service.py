@@ -23,20 +23,16 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
+from urllib.parse import unquote
 
-from remediate.aws.calls import NOT_FOUND_CODES
+from remediate.aws.calls import NOT_FOUND_CODES, call_or_none
 from remediate.core.errors import AwsError, InputError
-from remediate.steps.base import (
-    Arns,
-    Change,
-    FieldSpec,
-    Grant,
-    Step,
-    StepContext,
-    Unchanged,
-    register,
-)
+from remediate.steps.access import Access, Arns, only_policy, the_user
+from remediate.steps.base import Change, StepContext, Unchanged
+from remediate.steps.kind import Step, register
+from remediate.steps.params import param
 
 DESCRIPTION = (
     "Created by remediate from the IAM User Guide example: denies everything but managing one's "
@@ -110,8 +106,6 @@ def policy_arn(name: str, account_id: str, partition: str) -> str:
 def _document(raw: Any) -> Any:
     # botocore decodes a policy version's document; a raw one is URL-encoded JSON.
     if isinstance(raw, str):
-        from urllib.parse import unquote
-
         return json.loads(unquote(raw))
     return raw
 
@@ -125,8 +119,6 @@ def policy_in_place(ctx: StepContext, step_id: str, name: str, arn: str) -> bool
     """Whether the policy exists, saying AWS's example; ``False`` when it does not exist. One
     saying anything else is refused: a policy of that name made by someone else may grant
     anything."""
-    from remediate.aws.calls import call_or_none
-
     found = call_or_none(ctx.iam, "GetPolicy", PolicyArn=arn)
     if found is None:
         return False
@@ -164,10 +156,19 @@ class SelfServicePlan:
     detach: bool = False
 
 
-def _date(value: Any) -> str:
-    from datetime import datetime
-
+def _date(value: object) -> str:
     return value.strftime("%Y-%m-%d") if isinstance(value, datetime) else "on an unknown date"
+
+
+@dataclass(frozen=True)
+class SelfServiceArgs:
+    user: str = param(format="iam-user-name")
+    # The customer-managed policy to attach (it must say AWS's example).
+    policy: str = param(format="iam-policy-name")
+
+
+def _the_policy(args: SelfServiceArgs, arns: Arns) -> str:
+    return policy_arn(args.policy, arns.account, arns.partition)
 
 
 @register
@@ -190,42 +191,30 @@ class MfaSelfServiceStep(Step[SelfServicePlan]):
     """
 
     kind = "mfa-self-service"
-    fields = {
-        "user": FieldSpec("string", format="iam-user-name"),
-        "policy": FieldSpec("string", format="iam-policy-name"),
-    }
-    permissions = (
-        "iam:GetPolicy",
-        "iam:GetPolicyVersion",
-        "iam:ListAttachedUserPolicies",
-        "iam:AttachUserPolicy",
-        "iam:ListMFADevices",
-        "iam:DetachUserPolicy",
+    args: SelfServiceArgs
+    access = (
+        # Reading the policy lets the run compare its document; writing it is administrative.
+        Access(("iam:GetPolicy", "iam:GetPolicyVersion"), _the_policy),
+        Access(("iam:ListAttachedUserPolicies",), the_user),
+        # AttachUserPolicy is scoped to the user only: the condition keeps it to this policy.
+        Access(("iam:AttachUserPolicy",), the_user, only_policy(_the_policy)),
+        # Whether the user has enabled a device yet; then the policy is detached (only it).
+        Access(("iam:ListMFADevices",), the_user),
+        Access(("iam:DetachUserPolicy",), the_user, only_policy(_the_policy)),
     )
     self_service_mfa = True
 
-    def grants(self, arns: Arns) -> list[Grant]:
-        user = (arns.user(self.params["user"]),)
-        policy = policy_arn(self.params["policy"], arns.account, arns.partition)
-        # AttachUserPolicy is scoped to the user only: the condition keeps it to this policy.
-        # Reading the policy lets the run compare its document; writing it is administrative.
-        operator = "ArnLike" if "*" in policy else "ArnEquals"
-        return [
-            Grant(("iam:GetPolicy", "iam:GetPolicyVersion"), (policy,)),
-            Grant(("iam:ListAttachedUserPolicies",), user),
-            Grant(("iam:AttachUserPolicy",), user, {operator: {"iam:PolicyARN": policy}}),
-            # Whether the user has enabled a device yet; then the policy is detached (only it).
-            Grant(("iam:ListMFADevices",), user),
-            Grant(("iam:DetachUserPolicy",), user, {operator: {"iam:PolicyARN": policy}}),
-        ]
+    @property
+    def user(self) -> str:
+        return self.args.user
 
     def resource(self, ctx: StepContext) -> str:
-        return f"self-service MFA policy of {self.params['user']}"
+        return f"self-service MFA policy of {self.args.user}"
 
     def ensures(self) -> frozenset[tuple[str, str]]:
         # A device IAM shows enabled: until there is one, the run ends at this step (ends_run),
         # so no later step applies without it.
-        return frozenset({("mfa", str(self.params["user"]))})
+        return frozenset({("mfa", self.args.user)})
 
     @staticmethod
     def waits(user: str) -> str:
@@ -236,7 +225,7 @@ class MfaSelfServiceStep(Step[SelfServicePlan]):
         )
 
     def plan(self, ctx: StepContext) -> Change[SelfServicePlan]:
-        user, name = self.params["user"], self.params["policy"]
+        user, name = self.args.user, self.args.policy
         arn = policy_arn(name, ctx.account_id, ctx.partition)
         device = self._enabled_device(ctx, user)
         if device is not None:
@@ -315,7 +304,7 @@ class MfaSelfServiceStep(Step[SelfServicePlan]):
         return any(p["PolicyArn"] == arn for p in attached)
 
     def apply(self, ctx: StepContext, change: Change[SelfServicePlan]) -> Unchanged | None:
-        user, name = self.params["user"], self.params["policy"]
+        user, name = self.args.user, self.args.policy
         plan = change.planned
         ctx.outcome.user = user
         ctx.outcome.self_service_policy = plan.arn

@@ -10,19 +10,14 @@ operator's mfa-self-service step only reads the policy and attaches it.
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 
-from remediate.aws.calls import ACCESS_DENIED_CODES, ALREADY_EXISTS
+from remediate.aws.calls import ACCESS_DENIED_CODES, ALREADY_EXISTS, NOT_FOUND_CODES, paginate
 from remediate.core.errors import AwsError
-from remediate.steps.base import (
-    Arns,
-    Change,
-    FieldSpec,
-    Grant,
-    Step,
-    StepContext,
-    Unchanged,
-    register,
-)
+from remediate.steps.access import Access, Arns, the_user
+from remediate.steps.base import Change, StepContext, Unchanged
+from remediate.steps.kind import Step, register
+from remediate.steps.params import param
 from remediate.steps.self_service import (
     ADMINISTRATIVE_PLAYBOOK,
     DESCRIPTION,
@@ -31,6 +26,17 @@ from remediate.steps.self_service import (
     policy_in_place,
     self_service_document,
 )
+
+
+@dataclass(frozen=True)
+class SelfServicePolicyArgs:
+    policy: str = param(format="iam-policy-name")
+    # The user a run writes it for: nothing is written while they have an MFA device.
+    user: str | None = param(format="iam-user-name", default=None)
+
+
+def _the_policy(args: SelfServicePolicyArgs, arns: Arns) -> str:
+    return policy_arn(args.policy, arns.account, arns.partition)
 
 
 @register
@@ -49,36 +55,28 @@ class MfaSelfServicePolicyStep(Step[None]):
     """
 
     kind = "mfa-self-service-policy"
-    fields = {
-        "policy": FieldSpec("string", format="iam-policy-name"),
-        "user": FieldSpec("string", required=False, format="iam-user-name"),
-    }
-    permissions = (
-        "iam:ListMFADevices",
-        "iam:GetPolicy",
-        "iam:GetPolicyVersion",
-        "iam:CreatePolicy",
+    args: SelfServicePolicyArgs
+    access = (
+        # That one policy, and no attach action of any kind.
+        Access(("iam:GetPolicy", "iam:GetPolicyVersion", "iam:CreatePolicy"), _the_policy),
+        # Whether the user has a device already (then nothing needs writing): a read.
+        Access(("iam:ListMFADevices",), the_user, needed=lambda args: bool(args.user)),
     )
     administrative = True
     reads_per_plan = 2  # the policy, and its default version's document
 
-    def grants(self, arns: Arns) -> list[Grant]:
-        # That one policy, and no attach action of any kind.
-        policy = policy_arn(self.params["policy"], arns.account, arns.partition)
-        grants = [Grant(tuple(a for a in self.permissions if a != "iam:ListMFADevices"), (policy,))]
-        if self.params.get("user"):
-            # Whether the user has a device already (then nothing needs writing): a read.
-            grants.append(Grant(("iam:ListMFADevices",), (arns.user(self.params["user"]),)))
-        return grants
+    @property
+    def user(self) -> str | None:
+        return self.args.user
 
     def resource(self, ctx: StepContext) -> str:
-        return policy_arn(self.params["policy"], ctx.account_id, ctx.partition)
+        return policy_arn(self.args.policy, ctx.account_id, ctx.partition)
 
     def ensures(self) -> frozenset[tuple[str, str]]:
-        return frozenset({("self-service-policy", str(self.params["policy"]))})
+        return frozenset({("self-service-policy", self.args.policy)})
 
     def plan(self, ctx: StepContext) -> Change[None]:
-        name, user = self.params["policy"], self.params.get("user")
+        name, user = self.args.policy, self.args.user
         arn = self.resource(ctx)
         if user and self._has_device(ctx, user):
             return Change(arn, "none", [f"{user} has an MFA device: no self-service policy needed"])
@@ -101,8 +99,6 @@ class MfaSelfServicePolicyStep(Step[None]):
     def _has_device(ctx: StepContext, user: str) -> bool:
         """Whether IAM shows an MFA device enabled for ``user``; a user who does not exist yet
         (a later step of the run creates them) has none."""
-        from remediate.aws.calls import NOT_FOUND_CODES, paginate
-
         try:
             return bool(paginate(ctx.iam, "ListMFADevices", "MFADevices", UserName=user))
         except AwsError as exc:
@@ -111,7 +107,7 @@ class MfaSelfServicePolicyStep(Step[None]):
             raise
 
     def apply(self, ctx: StepContext, change: Change[None]) -> Unchanged | None:
-        name = self.params["policy"]
+        name = self.args.policy
         try:
             try:
                 ctx.call(
