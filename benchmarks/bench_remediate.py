@@ -39,8 +39,9 @@ from remediate.credentials.store import SecretStore
 from remediate.detect.service import detect
 from remediate.org.accounts import OwnAccount, Target
 from remediate.playbook import engine
+from remediate.playbook.binding import bind, instantiate
 from remediate.playbook.engine import AccountRun, Remediation, Services
-from remediate.playbook.model import bind, instantiate, load_playbook
+from remediate.playbook.loading import load_playbook
 from remediate.sandbox.server import (
     SANDBOX_ACCOUNT_ID,
     SANDBOX_CREDENTIALS,

@@ -29,7 +29,7 @@ from remediate.commands.root_use_request import (
 from remediate.commands.sandbox import SandboxServeRequest, sandbox_serve_request
 from remediate.core import limits
 from remediate.core.errors import InputError
-from remediate.playbook.model import load_playbook
+from remediate.playbook.loading import load_playbook
 
 LOCAL = AwsChoice()
 QR = Path("q.png")
@@ -75,7 +75,7 @@ def test_prepared_steps_take_the_playbooks_defaults() -> None:
     prepared = prepare(r.remediation)
     book = load_playbook("root-use")
     group = book.variables["group"].default
-    assert {s.params.get("group") for s in prepared.steps} == {None, group}
+    assert {getattr(s.args, "group", None) for s in prepared.steps} == {None, group}
     # mfa defaults to true in the YAML, access to console: a login profile and a virtual MFA.
     # ...and the membership that grants power last (privilege last).
     assert [s.kind for s in prepared.steps][-3:] == [

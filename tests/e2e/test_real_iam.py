@@ -611,7 +611,7 @@ def test_tag_changes_compare_keys_without_case() -> None:
 
 
 def test_device_names_compare_without_case() -> None:
-    from remediate.steps.virtual_mfa import named_after
+    from remediate.steps.mfa_device import named_after
 
     assert named_after("arn:aws:iam::123456789012:mfa/Alice", "alice")
     assert named_after("arn:aws:iam::123456789012:mfa/ALICE", "Alice")

@@ -1004,8 +1004,8 @@ DELETE_POLICY_ACTIONS = {
 
 
 def test_the_delete_playbook_needs_nothing_its_task_policy_denies() -> None:
-    from remediate.playbook.model import load_playbook
-    from remediate.steps.base import registry
+    from remediate.playbook.loading import load_playbook
+    from remediate.steps.kind import registry
 
     kinds = registry()
     book = load_playbook("root-credentials-delete")

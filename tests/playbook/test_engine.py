@@ -21,8 +21,9 @@ from remediate.core.errors import InputError, Interrupted
 from remediate.credentials.store import SecretStore
 from remediate.org.accounts import AccountSession, MemberAccounts, Target
 from remediate.playbook import engine
+from remediate.playbook.binding import bind, instantiate
 from remediate.playbook.engine import Remediation, Services
-from remediate.playbook.model import bind, instantiate, load_playbook
+from remediate.playbook.loading import load_playbook
 from remediate.sandbox.server import SANDBOX_ACCOUNT_ID as ACCOUNT_ID
 from remediate.steps.base import MfaOptions, RunOptions
 from support.orgs import ROLE, Org

@@ -19,7 +19,8 @@ from remediate.aws.session import Aws
 from remediate.core.errors import InputError, StepFailedError, WriteRefusedError
 from remediate.credentials.store import SecretStore
 from remediate.playbook import runner
-from remediate.playbook.model import bind, instantiate, load_text
+from remediate.playbook.binding import bind, instantiate
+from remediate.playbook.loading import load_text
 from remediate.playbook.runner import RunReport
 from remediate.steps.base import RunOptions, RunOutcome, StepContext
 from remediate.steps.iam import console_sign_in_url, managed_policy_arn, tag_changes
@@ -555,7 +556,7 @@ def test_console_sign_in_url(partition: str, url: str) -> None:
 
 
 def test_policy_step_resource_follows_the_session_partition(moto: Any) -> None:
-    from remediate.steps.iam import GroupPolicyStep
+    from remediate.steps.group import GroupPolicyArgs, GroupPolicyStep
 
     aws = Aws.from_credentials(
         AwsOptions(region="us-gov-west-1", endpoint_url=moto.endpoint_url), CREDENTIALS
@@ -569,5 +570,5 @@ def test_policy_step_resource_follows_the_session_partition(moto: Any) -> None:
         Console(file=io.StringIO()),
         nobody(),
     )
-    step = GroupPolicyStep("p", {"group": "Admins", "policy": "AdministratorAccess"})
+    step = GroupPolicyStep("p", GroupPolicyArgs(group="Admins", policy="AdministratorAccess"))
     assert step.resource(ctx) == "arn:aws-us-gov:iam::aws:policy/AdministratorAccess"

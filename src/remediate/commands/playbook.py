@@ -13,7 +13,7 @@ from remediate.commands.request import OutputFormat
 from remediate.commands.wiring import open_aws
 from remediate.core.errors import EXIT_OK
 from remediate.core.terminal import safe
-from remediate.playbook.model import load_playbook, shipped_names
+from remediate.playbook.loading import load_playbook, shipped_names
 from remediate.render.listings import show_playbooks
 from remediate.render.outputs import output_for
 

@@ -21,8 +21,9 @@ from remediate.core.errors import EXIT_OK, InputError
 from remediate.findings.export import merged, record_remediation, resolved_by
 from remediate.org.accounts import OwnAccount, Target
 from remediate.playbook import engine
+from remediate.playbook.binding import bind, instantiate
 from remediate.playbook.engine import Remediation
-from remediate.playbook.model import bind, instantiate, load_playbook
+from remediate.playbook.loading import load_playbook
 from remediate.render.outcome import TextView
 from remediate.render.securityhub import render_security_hub
 from remediate.steps.base import RunOptions
@@ -36,7 +37,7 @@ if TYPE_CHECKING:
     from remediate.detect.judge import Verdict
     from remediate.findings.securityhub import ImportResult
     from remediate.render.outputs import Output
-    from remediate.steps.base import AnyStep
+    from remediate.steps.kind import AnyStep
 
 Remediating = RootUseRequest | PlaybookRunRequest
 

@@ -26,7 +26,8 @@ from remediate.credentials.totp import CODE_FORMAT_HELP, code_is_well_formed
 from remediate.steps.base import QR_FILE_ACCOUNT, MfaOptions
 
 if TYPE_CHECKING:
-    from remediate.steps.base import AnyStep, MfaMode
+    from remediate.steps.base import MfaMode
+    from remediate.steps.kind import AnyStep
 
 
 class PasswordSource(Enum):
@@ -264,10 +265,10 @@ def check_steps(
 def _second_factor_steps(request: RemediationRequest, steps: Sequence[AnyStep]) -> None:
     """root-use's second-factor rules (remediate.commands.root_use_request) for any playbook
     run, by what its steps do."""
-    keyed = {str(s.params.get("user")).casefold() for s in steps if s.gives_access_key}
-    enrolled = {str(s.params.get("user")).casefold() for s in steps if s.asks_for_codes}
+    keyed = {str(s.user).casefold() for s in steps if s.gives_access_key}
+    enrolled = {str(s.user).casefold() for s in steps if s.asks_for_codes}
     for step in steps:
-        user = str(step.params.get("user"))
+        user = str(step.user)
         if step.self_service_mfa and user.casefold() in enrolled:
             raise InputError(
                 f"self-service MFA lets {user} enroll their own device, and this run enrolls one "
@@ -287,7 +288,7 @@ def _second_factor_steps(request: RemediationRequest, steps: Sequence[AnyStep]) 
     if request.mfa.mode != "auto":
         return
     for step in steps:
-        admin = step.params.get("administrator") if step.needs_unheld_mfa else None
+        admin = step.user if step.needs_unheld_mfa else None
         if admin:
             raise InputError(
                 kept_seed(str(admin)),

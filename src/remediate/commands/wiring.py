@@ -19,6 +19,7 @@ from remediate.credentials.store import SecretStore
 from remediate.playbook.engine import Services, View
 from remediate.playbook.journal import Journal
 from remediate.playbook.lock import account_lock
+from remediate.render.enrollment import TerminalEnrollment
 from remediate.sandbox.keyring_file import SANDBOX_KEYRING_ENV, sandbox_keyring_from_environment
 
 if TYPE_CHECKING:
@@ -141,13 +142,15 @@ def services(
     def lock(account_id: str) -> contextlib.AbstractContextManager[None]:
         return contextlib.nullcontext() if sandbox else account_lock(account_id, wait=lock_timeout)
 
+    ui = stderr_console()
     return Services(
         open_account=open_account,
         secrets=secret_store(sandbox, allow_plaintext=allow_plaintext_keyring),
         prompter=prompter,
         view=view,
-        ui=stderr_console(),
+        ui=ui,
         journal=journal,
         lock=lock,
         concurrency=concurrency,
+        enrollment=TerminalEnrollment(ui, prompter),
     )

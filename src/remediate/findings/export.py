@@ -46,9 +46,6 @@ if TYPE_CHECKING:
     from remediate.findings.securityhub import Record
     from remediate.playbook.engine import AccountRun
 
-# The step of root-use that deletes root's own access keys (--delete-root-keys).
-ROOT_KEYS_STEP_KIND = "root-access-keys-deleted"
-
 
 def with_cloudtrail(
     aws: Aws, account_id: str, verdict: Verdict, regions: tuple[str, ...] | None, *, days: int
@@ -72,7 +69,7 @@ def resolved_by(run: AccountRun | None) -> frozenset[str]:
     if any(p.change.ends_run for p in run.report.steps) or (mfa is not None and not mfa.enabled):
         return frozenset()
     closed = {ROOT_USER_IN_USE}
-    if any(p.step.kind == ROOT_KEYS_STEP_KIND for p in run.report.steps):
+    if any(p.step.removes_root_access_keys for p in run.report.steps):
         closed.add(ROOT_ACCESS_KEYS_ACTIVE)
     return frozenset(closed)
 
