@@ -21,15 +21,17 @@ import time
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from remediate.aws.session import Aws, AwsOptions
+from remediate.aws.options import AwsOptions
+from remediate.aws.session import Aws
+from remediate.core.ratelimit import RateLimiter
 from remediate.detect.cloudtrail import (
     PAGE_SIZE,
     REGION_CONCURRENCY,
-    RateLimiter,
     look_up_root_activity,
     regions_to_look_up,
 )
 from remediate.sandbox import cloudtrail as sandbox_cloudtrail
+from remediate.sandbox import cloudtrail_events
 from remediate.sandbox.server import (
     SANDBOX_ACCOUNT_ID,
     SANDBOX_CREDENTIALS,
@@ -44,7 +46,7 @@ def seed(regions: list[str], per_region: int, now: datetime) -> None:
         sandbox_cloudtrail.add_events(
             SANDBOX_ACCOUNT_ID,
             [
-                sandbox_cloudtrail.api_call(
+                cloudtrail_events.api_call(
                     SANDBOX_ACCOUNT_ID,
                     now - timedelta(minutes=i + 1),
                     region=region,

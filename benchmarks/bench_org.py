@@ -92,7 +92,8 @@ def profile_threads(timer: Callable[[], float] | None) -> Callable[[], Any]:
 def worker(args: argparse.Namespace) -> None:
     """One timed sweep against ``--endpoint``; prints one JSON line of figures."""
     from remediate.aws.identity import caller_identity
-    from remediate.aws.session import Aws, AwsOptions
+    from remediate.aws.options import AwsOptions
+    from remediate.aws.session import Aws
     from remediate.core.limits import DEFAULT_ROLE_NAME
     from remediate.org.accounts import MemberAccounts, targets
     from remediate.org.sweep import sweep

@@ -18,7 +18,7 @@ import time
 import yaml
 
 from remediate.core.errors import PlaybookError
-from remediate.playbook.model import MAX_PLAYBOOK_BYTES, MAX_VALUES, load_text
+from remediate.playbook.loading import MAX_PLAYBOOK_BYTES, MAX_VALUES, load_text
 
 TARGET_SECONDS = 1.0
 SHAPES = {

@@ -30,14 +30,18 @@ from typing import Any
 
 from rich.console import Console
 
+from remediate.aws.audit import is_write
 from remediate.aws.identity import caller_identity
-from remediate.aws.session import Aws, AwsOptions, is_write
-from remediate.credentials.store import SecretStore, memory_keyring
+from remediate.aws.options import AwsOptions
+from remediate.aws.session import Aws
+from remediate.credentials.backends import memory_keyring
+from remediate.credentials.store import SecretStore
 from remediate.detect.service import detect
 from remediate.org.accounts import OwnAccount, Target
 from remediate.playbook import engine
+from remediate.playbook.binding import bind, instantiate
 from remediate.playbook.engine import AccountRun, Remediation, Services
-from remediate.playbook.model import bind, instantiate, load_playbook
+from remediate.playbook.loading import load_playbook
 from remediate.sandbox.server import (
     SANDBOX_ACCOUNT_ID,
     SANDBOX_CREDENTIALS,

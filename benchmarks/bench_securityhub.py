@@ -67,7 +67,7 @@ def main() -> None:
     import keyring
 
     from remediate.cli import run
-    from remediate.credentials.store import memory_keyring
+    from remediate.credentials.backends import memory_keyring
 
     keyring.set_keyring(memory_keyring())
     os.environ.update(

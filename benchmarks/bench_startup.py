@@ -1,14 +1,21 @@
-"""Benchmark: start-up time of `remediate --help` and of importing the CLI, and what --help imports.
+"""Benchmark: start-up time of `remediate --help` and of importing the CLI, what --help imports,
+and the CPU a detection costs against boto3's own floor.
 
 Each figure is the median of ``--runs`` fresh processes (the first run is a warm-up and is not
-counted). Run from the repository root with the project's virtualenv:
+counted). The detection ratio pairs, run by run, ``remediate root-use`` against a local emulator
+(the sandbox, started here) with ``python -c "import boto3; boto3.client('iam')"``, the least a
+boto3 program that calls IAM pays, and divides the median CPU time (user + system) of each.
+Every process may write and read bytecode caches, as an installed package has them (without,
+each run would compile remediate's modules again, and boto3's are compiled at install). Run from
+the repository root with the project's virtualenv:
 
-    python benchmarks/bench_startup.py [--runs 15]
+    python benchmarks/bench_startup.py [--runs 15] [--detection-runs 15] [--no-detection]
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import subprocess
 import sys
@@ -16,6 +23,9 @@ import time
 from pathlib import Path
 
 TARGET_SECONDS = 0.15
+# Detection's CPU at most this many times the floor's.
+TARGET_RATIO = 1.15
+FLOOR = "import boto3; boto3.client('iam')"
 HEAVY_MODULES = (
     "boto3",
     "botocore",
@@ -35,14 +45,67 @@ def console_script() -> list[str]:
     return [str(script)] if script.exists() else [sys.executable, "-m", "remediate"]
 
 
+def bytecode_environment(extra: dict[str, str] | None = None) -> dict[str, str]:
+    """This environment, with bytecode caches allowed (see the module's docstring)."""
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    env.update(extra or {})
+    return env
+
+
 def median_seconds(command: list[str], runs: int) -> float:
-    subprocess.run(command, capture_output=True, check=True)  # warm the OS file cache
+    env = bytecode_environment()
+    subprocess.run(command, capture_output=True, check=True, env=env)  # warm the caches
     times = []
     for _ in range(runs):
         start = time.perf_counter()
-        subprocess.run(command, capture_output=True, check=True)
+        subprocess.run(command, capture_output=True, check=True, env=env)
         times.append(time.perf_counter() - start)
     return statistics.median(times)
+
+
+def cpu_seconds(command: list[str], env: dict[str, str], expect: int = 0) -> float:
+    """User + system CPU time of one fresh process (its children included, if any)."""
+    process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    assert process.stderr is not None
+    errors = process.stderr.read()
+    _, status, usage = os.wait4(process.pid, 0)
+    process.returncode = os.waitstatus_to_exitcode(status)
+    if process.returncode != expect:
+        raise SystemExit(f"{command[:3]} exited {process.returncode}: {errors.decode()[-500:]}")
+    return usage.ru_utime + usage.ru_stime
+
+
+def detection_ratio(runs: int) -> tuple[float, float, float]:
+    """(floor, detection, ratio of the medians): median CPU seconds of ``runs`` paired runs,
+    each pair in alternating order, against the sandbox served from this process."""
+    from remediate.sandbox.server import SANDBOX_CREDENTIALS, SANDBOX_REGION, Sandbox
+
+    env = bytecode_environment()
+    for name in [n for n in env if n.startswith("AWS_")]:
+        del env[name]
+    env.update(
+        AWS_ACCESS_KEY_ID=SANDBOX_CREDENTIALS["AccessKeyId"],
+        AWS_SECRET_ACCESS_KEY=SANDBOX_CREDENTIALS["SecretAccessKey"],
+        AWS_DEFAULT_REGION=SANDBOX_REGION,
+        AWS_CONFIG_FILE=os.devnull,
+        AWS_SHARED_CREDENTIALS_FILE=os.devnull,
+        AWS_EC2_METADATA_DISABLED="true",
+    )
+    floor = [sys.executable, "-c", FLOOR]
+    floors: list[float] = []
+    detections: list[float] = []
+    with Sandbox() as sandbox:
+        # The sandbox's root user is in use: exit 1.
+        detection = [*console_script(), "root-use", "--endpoint-url", sandbox.endpoint_url]
+        detection += ["--output", "json"]
+        cpu_seconds(floor, env)  # warm-ups: bytecode written, files cached
+        cpu_seconds(detection, env, expect=1)
+        for n in range(runs):
+            pair = [(floor, 0, floors), (detection, 1, detections)]
+            for command, expect, times in pair if n % 2 == 0 else reversed(pair):
+                times.append(cpu_seconds(command, env, expect))
+    floor_median, detection_median = statistics.median(floors), statistics.median(detections)
+    return floor_median, detection_median, detection_median / floor_median
 
 
 def imported_by_help() -> set[str]:
@@ -64,6 +127,8 @@ def imported_by_help() -> set[str]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=15)
+    parser.add_argument("--detection-runs", type=int, default=15)
+    parser.add_argument("--no-detection", action="store_true", help="only the --help figures")
     args = parser.parse_args()
 
     rows = [
@@ -86,6 +151,19 @@ def main() -> None:
     print(f"{'module imported by `remediate --help`':<40} {'imported':>9}")
     for name in HEAVY_MODULES:
         print(f"{name:<40} {'yes' if name in modules else 'no':>9}")
+
+    if args.no_detection:
+        return
+    floor, detection, ratio = detection_ratio(args.detection_runs)
+    print()
+    print(
+        f"detection against the sandbox, CPU s, median of {args.detection_runs} paired runs "
+        f"(target: ratio <= {TARGET_RATIO})"
+    )
+    print(f"{'python -c ' + repr(FLOOR) + ' (floor)':<56} {floor:>7.3f}")
+    print(f"{'remediate root-use --endpoint-url URL -o json':<56} {detection:>7.3f}")
+    verdict = "ok" if ratio <= TARGET_RATIO else "over target"
+    print(f"{'ratio':<56} {ratio:>7.2f}  {verdict}")
 
 
 if __name__ == "__main__":

@@ -165,7 +165,7 @@ def test_keyring(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempP
     """
     import keyring
 
-    from remediate.credentials.store import memory_keyring
+    from remediate.credentials.backends import memory_keyring
 
     backend = memory_keyring()
     keyring.set_keyring(backend)

@@ -23,7 +23,8 @@ from hypothesis import strategies as st
 from remediate.core import validate
 from remediate.core.errors import InputError, PlaybookError, ReportFormatError
 from remediate.detect.report import AccessKeyUse, CredentialRow, parse_credential_report
-from remediate.playbook.model import bind, load_playbook, load_text
+from remediate.playbook.binding import bind
+from remediate.playbook.loading import load_playbook, load_text
 from support.reportformat import DOCUMENTED_HEADER
 
 # derandomize: the same examples on every run, so a failure is reproducible and the suite is

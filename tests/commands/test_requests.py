@@ -10,26 +10,26 @@ from typing import Any
 
 import pytest
 
-from remediate.commands.requests import (
-    AccountsRequest,
-    AwsChoice,
+from remediate.commands.journal import journal_request, parse_since
+from remediate.commands.permissions import permissions_request
+from remediate.commands.remediation import prepare
+from remediate.commands.remediation_request import (
     PasswordSource,
     RemediationFlags,
-    SandboxServeRequest,
-    finish_mfa_command,
-    journal_request,
-    parse_since,
-    permissions_request,
     playbook_run_request,
-    prepare,
-    rerun_command,
-    root_credentials_request,
-    root_use_request,
-    sandbox_serve_request,
 )
+from remediate.commands.request import AwsChoice
+from remediate.commands.root_credentials import root_credentials_request
+from remediate.commands.root_use_request import (
+    AccountsRequest,
+    finish_mfa_command,
+    rerun_command,
+    root_use_request,
+)
+from remediate.commands.sandbox import SandboxServeRequest, sandbox_serve_request
 from remediate.core import limits
 from remediate.core.errors import InputError
-from remediate.playbook.model import load_playbook
+from remediate.playbook.loading import load_playbook
 
 LOCAL = AwsChoice()
 QR = Path("q.png")
@@ -75,7 +75,7 @@ def test_prepared_steps_take_the_playbooks_defaults() -> None:
     prepared = prepare(r.remediation)
     book = load_playbook("root-use")
     group = book.variables["group"].default
-    assert {s.params.get("group") for s in prepared.steps} == {None, group}
+    assert {getattr(s.args, "group", None) for s in prepared.steps} == {None, group}
     # mfa defaults to true in the YAML, access to console: a login profile and a virtual MFA.
     # ...and the membership that grants power last (privilege last).
     assert [s.kind for s in prepared.steps][-3:] == [
@@ -553,7 +553,7 @@ def test_permissions_request() -> None:
 
 
 def test_cloudtrail_requests() -> None:
-    from remediate.commands.requests import CloudTrailRequest
+    from remediate.commands.root_use_request import CloudTrailRequest
 
     assert request().cloudtrail is None
     # Every enabled region unless regions are named (issue 20).
@@ -592,7 +592,7 @@ def test_permissions_options_for_cloudtrail_and_security_hub() -> None:
 def test_handoff_and_self_service_choices() -> None:
     r = request(create_admin="a", flags=flags(mfa_handoff=True, qr_file=QR))
     assert r.remediation is not None
-    assert (r.remediation.mfa.mode, r.remediation.mfa.qr_file) == ("handoff", QR)
+    assert (r.remediation.mfa.mode, r.remediation.mfa.qr_file) == ("handoff", str(QR))
     r = request(create_admin="a", mfa_self_service=True)
     assert r.remediation is not None
     # No device (mfa off), the self-service policy on: the playbook's own variables.
@@ -927,3 +927,34 @@ def test_sandbox_serve_request(tmp_path: Path) -> None:
     for port in (0, 65536):
         with pytest.raises(InputError, match=f"invalid --port {port}: expected 1-65535"):
             sandbox_serve_request(port=port)
+
+
+# --- output formats and the options declared once ------------------------------------------------
+
+
+def test_output_is_text_json_or_a_findings_format_for_root_use_only() -> None:
+    assert request(output="ocsf").output == "ocsf"
+    with pytest.raises(InputError, match="invalid --output 'sarif': expected text, json, asff"):
+        request(output="sarif")
+    with pytest.raises(InputError, match=r"invalid --output 'asff': expected text, json$"):
+        journal_request(output="asff")
+    with pytest.raises(InputError, match=r"invalid --output 'asff': expected text, json$"):
+        playbook_run_request("onboard-user", aws=LOCAL, output="asff")
+
+
+def test_shared_flags_are_declared_once_for_both_commands() -> None:
+    """root-use and playbook run take every remediation flag and AWS option from one
+    declaration each, and hand the command one typer-free object of each."""
+    import inspect
+
+    from remediate.cli.groups import AWS_OPTIONS, REMEDIATION_FLAGS
+    from remediate.cli.playbook import playbook_run
+    from remediate.cli.root_use import root_use
+
+    flags = {p.name for p in REMEDIATION_FLAGS}
+    assert flags == set(RemediationFlags.__dataclass_fields__)
+    assert {p.name for p in AWS_OPTIONS} == set(AwsChoice.__dataclass_fields__)
+    for command in (root_use, playbook_run):
+        names = set(inspect.signature(command).parameters)
+        assert flags | {p.name for p in AWS_OPTIONS} <= names
+        assert not {"flags", "aws"} & names

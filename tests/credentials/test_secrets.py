@@ -1,5 +1,5 @@
-"""Tests for remediate.credentials.store: password policy, generation, checks and the keyring
-store."""
+"""Tests for remediate.credentials: password policy, generation and checks (passwords), keyring
+backends (backends) and the keyring store (store)."""
 
 from __future__ import annotations
 
@@ -15,22 +15,21 @@ from keyring.backends import chainer, fail, null
 from keyrings.alt.file import PlaintextKeyring
 
 from remediate.core.errors import EXIT_INPUT, InputError
-from remediate.credentials.store import (
-    AWS_DEFAULT_POLICY,
+from remediate.credentials.backends import (
     ENCRYPTED_BACKENDS,
-    IAM_SYMBOLS,
-    KINDS,
-    SERVICE,
     KeyringUnavailableError,
     MemoryKeyring,
-    PasswordPolicy,
-    SecretStore,
     backend_name,
+    memory_keyring,
+)
+from remediate.credentials.passwords import (
+    AWS_DEFAULT_POLICY,
+    IAM_SYMBOLS,
+    PasswordPolicy,
     check_password,
     generate_password,
-    memory_keyring,
-    secret_name,
 )
+from remediate.credentials.store import KINDS, SERVICE, SecretStore, secret_name
 
 ACCOUNT = "123456789012"
 IAM_CHARS = set(string.ascii_letters + string.digits + IAM_SYMBOLS)

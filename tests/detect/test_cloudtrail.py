@@ -19,23 +19,25 @@ import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
-from remediate.aws.session import Aws, AwsOptions
-from remediate.detect.cloudtrail import (
+from remediate.aws.options import AwsOptions
+from remediate.aws.session import Aws
+from remediate.core.ratelimit import RateLimiter, TokenBucket
+from remediate.detect.activity import (
     MAX_EVENTS_PER_REGION,
     CloudTrailEvidence,
-    RateLimiter,
     RootEvent,
-    TokenBucket,
-    apply_cloudtrail,
-    look_up_root_activity,
     parse_event,
-    regions_to_look_up,
     summarize,
+)
+from remediate.detect.cloudtrail import (
+    look_up_root_activity,
+    regions_to_look_up,
     window,
 )
-from remediate.detect.judge import judge_root_use
+from remediate.detect.judge import apply_cloudtrail, judge_root_use
 from remediate.detect.report import parse_credential_report
 from remediate.sandbox import cloudtrail as emulator
+from remediate.sandbox import cloudtrail_events
 from remediate.sandbox.server import RootState, root_row_csv
 from support.reportformat import DOCUMENTED_HEADER
 
@@ -382,7 +384,7 @@ def _seed_root_reads(now: datetime, count: int) -> None:
     """``count`` read-only calls by root in us-east-1, a minute apart back from ``now``."""
     _seed(
         [
-            emulator.api_call(
+            cloudtrail_events.api_call(
                 ACCOUNT,
                 now - timedelta(minutes=i),
                 region="us-east-1",
@@ -399,7 +401,7 @@ def _seed_root_reads(now: datetime, count: int) -> None:
 
 def test_root_activity_in_two_regions_and_nothing_of_anybody_else(aws: Aws) -> None:
     now = datetime.now(UTC)
-    _seed(emulator.sandbox_activity(ACCOUNT, now))
+    _seed(cloudtrail_events.sandbox_activity(ACCOUNT, now))
     regions = regions_to_look_up(aws, ["eu-west-1"])
     assert regions == ["us-east-1", "eu-west-1"]
     found = look_up_root_activity(aws, ACCOUNT, regions, now=now, days=7)
@@ -533,7 +535,7 @@ def test_a_region_that_fails_is_kept_with_its_reason_and_the_others_are_read(
     from moto.cloudtrail.responses import CloudTrailResponse
     from moto.core.exceptions import JsonRESTError
 
-    from remediate.detect.cloudtrail import coverage
+    from remediate.detect.activity import coverage
 
     lookup = emulator._lookup_events
 
@@ -544,7 +546,7 @@ def test_a_region_that_fails_is_kept_with_its_reason_and_the_others_are_read(
 
     monkeypatch.setattr(CloudTrailResponse, "lookup_events", denied_in_eu)
     now = datetime.now(UTC)
-    _seed(emulator.sandbox_activity(ACCOUNT, now))
+    _seed(cloudtrail_events.sandbox_activity(ACCOUNT, now))
     regions = ["us-east-1", "eu-west-1"]
     found = look_up_root_activity(aws, ACCOUNT, regions, now=now, days=7, every_enabled=True)
     assert {e.region for e in found.events} == {"us-east-1"}

@@ -19,7 +19,8 @@ from moto.iam.exceptions import IAMException
 from moto.iam.responses import IamResponse
 
 from remediate.aws.identity import caller_identity
-from remediate.aws.session import Aws, AwsOptions
+from remediate.aws.options import AwsOptions
+from remediate.aws.session import Aws
 from remediate.core.errors import EXIT_AWS, AwsError
 from remediate.detect.fetch import MAX_DELAY, fetch_credential_report
 from remediate.detect.service import detect

@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from remediate.sandbox import cloudtrail as emulator
+from remediate.sandbox import cloudtrail_events
 from remediate.sandbox.server import RootState
 from support.orgs import Org
 
@@ -38,7 +39,7 @@ def root_use(cli: Any, moto: Any, *args: str) -> Any:
 
 def seed_story(account: str = ACCOUNT) -> datetime:
     now = datetime.now(UTC)
-    emulator.add_events(account, emulator.sandbox_activity(account, now))
+    emulator.add_events(account, cloudtrail_events.sandbox_activity(account, now))
     return now
 
 
@@ -81,7 +82,7 @@ def test_root_in_use_from_cloudtrail_when_the_report_shows_nothing_yet(moto: Any
     emulator.add_events(
         ACCOUNT,
         [
-            emulator.api_call(
+            cloudtrail_events.api_call(
                 ACCOUNT,
                 datetime.now(UTC) - timedelta(minutes=3),
                 region="us-east-1",
@@ -123,7 +124,7 @@ def test_cloudtrail_text_is_made_safe(moto: Any, cli: Any) -> None:
     emulator.add_events(
         ACCOUNT,
         [
-            emulator.api_call(
+            cloudtrail_events.api_call(
                 ACCOUNT,
                 datetime.now(UTC) - timedelta(minutes=1),
                 region="us-east-1",
@@ -172,7 +173,7 @@ def test_across_accounts_each_account_its_own_history(moto: Any, org: Org, cli: 
     emulator.add_events(
         quiet,
         [
-            emulator.console_sign_in(
+            cloudtrail_events.console_sign_in(
                 quiet,
                 datetime.now(UTC) - timedelta(hours=2),
                 source_ip="192.0.2.77",
@@ -258,7 +259,7 @@ def root_call_in(region: str, name: str = "RunInstances", minutes: int = 30) -> 
     emulator.add_events(
         ACCOUNT,
         [
-            emulator.api_call(
+            cloudtrail_events.api_call(
                 ACCOUNT,
                 datetime.now(UTC) - timedelta(minutes=minutes),
                 region=region,

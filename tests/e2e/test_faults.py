@@ -30,7 +30,7 @@ def reference(moto_server: Any) -> dict[str, Any]:
     import keyring
 
     from remediate.cli import run
-    from remediate.credentials.store import memory_keyring
+    from remediate.credentials.backends import memory_keyring
 
     # Module-scoped: made before the per-test keyring fixture, so it sets one of its own.
     keyring.set_keyring(memory_keyring())

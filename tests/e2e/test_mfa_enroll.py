@@ -29,12 +29,20 @@ from moto.iam.exceptions import IAMException
 from moto.iam.models import IAMBackend
 from rich.console import Console
 
-from remediate.aws.session import CallStats, is_write
+from remediate.aws.audit import is_write
+from remediate.aws.session import CallStats
 from remediate.credentials import totp as mfa
-from remediate.credentials.store import SecretStore, memory_keyring
+from remediate.credentials.backends import memory_keyring
+from remediate.credentials.store import SecretStore
 from remediate.credentials.totp import HALF_BLOCKS
 from remediate.steps.base import RunOptions, StepContext
-from remediate.steps.virtual_mfa import CLOCK_SKEW_WARNING, VirtualMfaStep, clock_skew, named_after
+from remediate.steps.mfa_device import named_after
+from remediate.steps.virtual_mfa import (
+    CLOCK_SKEW_WARNING,
+    VirtualMfaArgs,
+    VirtualMfaStep,
+    clock_skew,
+)
 from support.prompters import Scripted, nobody
 from support.qrdecode import png_to_matrix, terminal_to_matrix
 from support.screen import decode, decode_matrix
@@ -112,9 +120,9 @@ def terminal_stderr(monkeypatch: pytest.MonkeyPatch) -> None:
     """The step sees standard error as a terminal, as for a person who did not redirect it,
     while the test still captures it. The check itself is tested on real streams: a captured
     one below, a pseudo-terminal and a redirected file at the end of this file."""
-    from remediate.steps import virtual_mfa
+    from remediate.render import enrollment
 
-    monkeypatch.setattr(virtual_mfa, "on_terminal", lambda ctx: True)
+    monkeypatch.setattr(enrollment, "on_terminal", lambda ctx: True)
 
 
 def fix(cli: Any, moto: Any, *extra: str, prompter: Any = None) -> Any:
@@ -724,10 +732,10 @@ def test_a_wrong_code_1_where_the_qr_code_is_not_shown_says_how_to_show_it(
     terminal_stderr: None,
     monkeypatch: pytest.MonkeyPatch,
 ):
-    from remediate.steps import virtual_mfa
+    from remediate.render import enrollment
 
     # Too small a terminal for the code, and --show-mfa-secret to enroll with instead.
-    monkeypatch.setattr(virtual_mfa, "terminal_size", lambda ctx: (60, 12))
+    monkeypatch.setattr(enrollment, "terminal_size", lambda ctx: (60, 12))
     seed = pending_device(moto, test_keyring, calls)
     other = current_codes(pyotp.random_base32(32))
     first, second = current_codes(seed)
@@ -815,7 +823,7 @@ def _context(skew: float | None) -> tuple[StepContext, io.StringIO]:
 def test_clock_warning_above_30_seconds(skew: float | None, warning: str | None) -> None:
     ctx, ui = _context(skew)
     assert clock_skew(ctx) == skew
-    VirtualMfaStep("mfa", {"user": USER})._warn_clock(ctx)
+    VirtualMfaStep("mfa", VirtualMfaArgs(USER))._warn_clock(ctx)
     if warning is None:
         assert ui.getvalue() == ""
     else:

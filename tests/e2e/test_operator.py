@@ -474,12 +474,13 @@ def test_a_pending_device_in_the_sandbox_is_not_said_to_resume() -> None:
     from rich.console import Console
 
     from remediate.playbook.runner import Planned, RunReport
-    from remediate.render.views import render_outcome
+    from remediate.render.outcome import render_outcome
     from remediate.steps.base import Change, MfaDevice, RunOutcome
-    from remediate.steps.virtual_mfa import VirtualMfaStep
+    from remediate.steps.virtual_mfa import VirtualMfaArgs, VirtualMfaStep
 
     report = RunReport("root-use", dry_run=False)
-    report.steps.append(Planned(VirtualMfaStep("mfa", {"user": "alice"}), Change("x", "create")))
+    step = VirtualMfaStep("mfa", VirtualMfaArgs("alice"))
+    report.steps.append(Planned(step, Change("x", "create")))
     outcome = RunOutcome(mfa=MfaDevice("arn:aws:iam::123456789012:mfa/alice", enabled=False))
     for sandbox, expected in (
         (True, "pending (a --sandbox rerun starts afresh: `remediate sandbox serve`"),

@@ -492,7 +492,9 @@ def test_eventually_says_its_first_wait_on_stderr_and_each_later_one_with_v(
 def test_partition_and_iam_endpoint_come_from_botocore(
     region: str, partition: str, iam_endpoint: str
 ) -> None:
-    from remediate.aws.session import Aws, AwsOptions, partition_of_region
+    from remediate.aws.loader import partition_of_region
+    from remediate.aws.options import AwsOptions
+    from remediate.aws.session import Aws
 
     assert partition_of_region(region) == partition
     aws = Aws.from_credentials(
@@ -609,7 +611,7 @@ def test_tag_changes_compare_keys_without_case() -> None:
 
 
 def test_device_names_compare_without_case() -> None:
-    from remediate.steps.virtual_mfa import named_after
+    from remediate.steps.mfa_device import named_after
 
     assert named_after("arn:aws:iam::123456789012:mfa/Alice", "alice")
     assert named_after("arn:aws:iam::123456789012:mfa/ALICE", "Alice")

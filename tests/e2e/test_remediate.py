@@ -13,11 +13,13 @@ from typing import Any
 import pytest
 
 from remediate.aws.identity import caller_identity
-from remediate.aws.session import Aws, AwsOptions
+from remediate.aws.options import AwsOptions
+from remediate.aws.session import Aws
 from remediate.core.errors import StepFailedError
 from remediate.credentials.store import SecretStore
 from remediate.detect.service import detect
-from remediate.playbook.model import bind, instantiate, load_playbook
+from remediate.playbook.binding import bind, instantiate
+from remediate.playbook.loading import load_playbook
 from remediate.playbook.runner import RunReport
 from remediate.sandbox.server import RootState
 from support.iamstate import snapshot as iam_snapshot
@@ -254,7 +256,7 @@ def test_password_reset_required_is_sent(moto: Any, test_keyring: Any) -> None:
     # moto ignores PasswordResetRequired (EMULATOR.md): check the request parameter itself.
     aws = make_aws(moto)
     sent: list[dict[str, Any]] = []
-    aws._session.events.register(
+    aws._session.register(
         "before-parameter-build.iam.CreateLoginProfile",
         lambda params, **_: sent.append(dict(params)),
     )
@@ -282,7 +284,7 @@ def test_a_step_writing_in_a_dry_run_is_stopped_by_the_session(
     # A buggy plan() that writes: the read-only session refuses, so the dry run changes nothing.
     from remediate.aws.calls import call
     from remediate.core.errors import WriteRefusedError
-    from remediate.steps.iam import GroupStep
+    from remediate.steps.group import GroupStep
 
     original = GroupStep.plan
 

@@ -1004,8 +1004,8 @@ DELETE_POLICY_ACTIONS = {
 
 
 def test_the_delete_playbook_needs_nothing_its_task_policy_denies() -> None:
-    from remediate.playbook.model import load_playbook
-    from remediate.steps.base import registry
+    from remediate.playbook.loading import load_playbook
+    from remediate.steps.kind import registry
 
     kinds = registry()
     book = load_playbook("root-credentials-delete")
@@ -1145,7 +1145,9 @@ def test_task_session_secrets_never_appear(
 
 
 def test_assume_root_is_a_read_sent_to_a_regional_endpoint(monkeypatch: pytest.MonkeyPatch) -> None:
-    from remediate.aws.session import Aws, AwsOptions, is_write
+    from remediate.aws.audit import is_write
+    from remediate.aws.options import AwsOptions
+    from remediate.aws.session import Aws
 
     assert not is_write("AssumeRoot")  # a dry run across accounts opens root sessions to read
     assert is_write("DeactivateMFADevice")
@@ -1163,9 +1165,10 @@ def test_root_sessions_renew_only_near_their_expiry(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     from remediate.aws.identity import caller_identity
-    from remediate.aws.session import Aws, AwsOptions
-    from remediate.org import root_credentials
-    from remediate.org.accounts import MemberRootSessions
+    from remediate.aws.options import AwsOptions
+    from remediate.aws.session import Aws
+    from remediate.org import root_credentials, root_sessions
+    from remediate.org.root_sessions import MemberRootSessions
 
     base = Aws(AwsOptions(None, "us-east-1", moto.endpoint_url), read_only=True)
     own = caller_identity(base)
@@ -1185,7 +1188,7 @@ def test_root_sessions_renew_only_near_their_expiry(
     assert "sts:AssumeRoot" not in names(sent)  # 900 s: no renewal for a while
 
     # A session that has less than two minutes left renews itself before the next call.
-    monkeypatch.setattr(root_credentials, "TASK_SESSION_SECONDS", 90)
+    monkeypatch.setattr(root_sessions, "TASK_SESSION_SECONDS", 90)
     session = opener(ids["dev"])
     sent.clear()
     credentials = root_credentials.read_root_credentials(session.aws.iam)

@@ -20,7 +20,7 @@ from rich.console import Console
 from remediate.core.terminal import SERVICE_PATTERN, print_secret, safe, safe_field
 from remediate.credentials.store import SecretStore
 from remediate.org.sweep import AccountResult, SweepResult
-from remediate.render.views import render_sweep
+from remediate.render.tables import render_sweep
 from remediate.sandbox.server import RootState
 from support.reportformat import DOCUMENTED_HEADER
 
@@ -256,9 +256,11 @@ PASSWORD = "Qx7'[ab]Zk9#[/]Aa1[bold]"
 def test_show_secrets_and_secrets_show_print_a_password_exactly(
     moto: Any, cli: Any, test_keyring: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import remediate.credentials.store
+    import remediate.credentials.passwords
 
-    monkeypatch.setattr(remediate.credentials.store, "generate_password", lambda policy: PASSWORD)
+    monkeypatch.setattr(
+        remediate.credentials.passwords, "generate_password", lambda policy: PASSWORD
+    )
     args = ("root-use", "--endpoint-url", moto.endpoint_url, "--create-admin", "alice")
     r = cli(*args, "--no-mfa", "--yes", "--show-secrets")
     assert r.code == 0, r.err
@@ -273,9 +275,11 @@ def test_show_secrets_and_secrets_show_print_a_password_exactly(
 def test_show_secrets_in_json_keeps_the_password_unchanged(
     moto: Any, cli: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import remediate.credentials.store
+    import remediate.credentials.passwords
 
-    monkeypatch.setattr(remediate.credentials.store, "generate_password", lambda policy: PASSWORD)
+    monkeypatch.setattr(
+        remediate.credentials.passwords, "generate_password", lambda policy: PASSWORD
+    )
     args = ("root-use", "--endpoint-url", moto.endpoint_url, "--create-admin", "alice")
     r = cli(*args, "--no-mfa", "--yes", "--show-secrets", "--output", "json")
     assert r.code == 0, r.err

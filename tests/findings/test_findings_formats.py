@@ -15,9 +15,9 @@ from typing import Any
 
 import pytest
 
-from remediate.detect.cloudtrail import CloudTrailEvidence, RootEvent, apply_cloudtrail
+from remediate.detect.activity import CloudTrailEvidence, RootEvent
 from remediate.detect.findings import root_hygiene
-from remediate.detect.judge import judge_root_use
+from remediate.detect.judge import apply_cloudtrail, judge_root_use
 from remediate.detect.report import parse_credential_report
 from remediate.findings.asff import asff_findings
 from remediate.findings.checks import CHECKS, check_results
@@ -395,3 +395,28 @@ def test_detection_does_not_pay_for_pydantic(tmp_path: Path) -> None:
     assert not _imports_after("root-use", "--credential-report", str(report), "-o", "json")
     assert not _imports_after("root-use", "--credential-report", str(report), "-o", "asff")
     assert _imports_after("root-use", "--credential-report", str(report), "-o", "ocsf")
+
+
+# --- the registry of formats ---------------------------------------------------------------------
+
+
+def test_every_registered_format_builds_one_document_per_check_result() -> None:
+    from remediate.findings.export import documents
+    from remediate.findings.formats import FORMATS
+
+    v = verdict(ALL_BAD)
+    for name in FORMATS:
+        built = documents(name, [(v, ())], region="us-east-1", now=NOW)
+        assert len(built) == len(CHECKS), name
+        json.dumps(built)  # a JSON list, as printed
+
+
+def test_the_command_line_offers_the_registered_formats() -> None:
+    """root-use --output: text, json, and each registered format, by its name and title."""
+    from remediate.cli import options
+    from remediate.findings.formats import FORMATS
+
+    assert [o.value for o in options.RootUseOutput] == ["text", "json", *FORMATS]
+    help_text = options.RootUseOutputFormat.__metadata__[0].help
+    for f in FORMATS.values():
+        assert f"{f.name} ({f.title})" in help_text

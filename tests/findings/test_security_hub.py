@@ -15,7 +15,8 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
-from remediate.aws.session import Aws, AwsOptions
+from remediate.aws.options import AwsOptions
+from remediate.aws.session import Aws
 from remediate.detect.judge import judge_root_use
 from remediate.findings.asff import asff_findings
 from remediate.findings.checks import check_results

@@ -15,7 +15,8 @@ from rich.console import Console
 
 from remediate.aws.calls import call
 from remediate.aws.identity import caller_identity
-from remediate.aws.session import Aws, AwsOptions
+from remediate.aws.options import AwsOptions
+from remediate.aws.session import Aws
 from remediate.core.errors import AwsError, InputError, WriteRefusedError
 from remediate.core.validate import account_ids as parse_account_ids
 from remediate.core.validate import external_id, role_name
@@ -23,7 +24,7 @@ from remediate.detect.judge import Verdict
 from remediate.org.accounts import AccountSession, MemberAccounts, role_session_name, targets
 from remediate.org.sweep import AccountResult, SweepResult, sweep
 from remediate.playbook.permissions import organization_statements
-from remediate.render.views import render_sweep
+from remediate.render.tables import render_sweep
 from remediate.sandbox.server import SANDBOX_ACCOUNT_ID as ACCOUNT_ID
 from support.orgs import ROLE, Org, faithful_moto, seed_organization
 

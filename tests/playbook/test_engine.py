@@ -15,13 +15,15 @@ import pytest
 from rich.console import Console
 
 from remediate.aws.identity import caller_identity
-from remediate.aws.session import Aws, AwsOptions
+from remediate.aws.options import AwsOptions
+from remediate.aws.session import Aws
 from remediate.core.errors import InputError, Interrupted
 from remediate.credentials.store import SecretStore
 from remediate.org.accounts import AccountSession, MemberAccounts, Target
 from remediate.playbook import engine
+from remediate.playbook.binding import bind, instantiate
 from remediate.playbook.engine import Remediation, Services
-from remediate.playbook.model import bind, instantiate, load_playbook
+from remediate.playbook.loading import load_playbook
 from remediate.sandbox.server import SANDBOX_ACCOUNT_ID as ACCOUNT_ID
 from remediate.steps.base import MfaOptions, RunOptions
 from support.orgs import ROLE, Org
@@ -49,7 +51,7 @@ class Opener(MemberAccounts):
             if threading.get_ident() != opener:
                 self.misuse.append(f"{account_id}:{model.name}")
 
-        session.aws._session.events.register("before-call", check)
+        session.aws._session.register("before-call", check)
         return session
 
 

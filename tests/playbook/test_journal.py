@@ -181,9 +181,9 @@ class CtrlC(Scripted):
 def test_writes_of_an_interrupted_run_are_journaled(
     moto: Any, cli: Any, state_home: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from remediate.steps import virtual_mfa
+    from remediate.render import enrollment
 
-    monkeypatch.setattr(virtual_mfa, "on_terminal", lambda ctx: True)
+    monkeypatch.setattr(enrollment, "on_terminal", lambda ctx: True)
     r = _run(cli, moto, "--yes", prompter=CtrlC())
     assert r.code == 130, r.err
     [line] = [line for line in r.err.splitlines() if line.startswith("interrupted")]

@@ -21,11 +21,13 @@ import pytest
 from botocore.exceptions import ClientError
 from moto import settings as moto_settings
 
-from remediate.commands.requests import permissions_request
+from remediate.commands.permissions import permissions_request
 from remediate.core.errors import EXIT_INPUT, InputError
-from remediate.playbook.model import load_playbook, policy_steps
+from remediate.playbook.binding import policy_steps
+from remediate.playbook.loading import load_playbook
 from remediate.playbook.permissions import DETECTION_ACTIONS, policy
-from remediate.steps.base import ANY_RESOURCE, Arns, registry
+from remediate.steps.access import ANY_RESOURCE, Arns
+from remediate.steps.kind import registry
 from support.faultproxy import FaultProxy, Faults, Rule
 from support.iamauth import authorize_like_iam
 from support.iampolicy import Request, allows
@@ -110,7 +112,8 @@ def test_every_step_kind_declares_permissions() -> None:
 def test_every_kind_grants_exactly_its_permissions_on_scoped_resources(kind: str) -> None:
     cls = registry()[kind]
     params = {"user": "alice", "group": "Admins", "policy": "AdministratorAccess"}
-    step = cls("s", {name: params.get(name, cls.fields[name].default) for name in cls.fields})
+    given = {name: params.get(name, cls.fields[name].default) for name in cls.fields}
+    step = cls("s", cls.parameters(**given))
     grants = step.grants(Arns("aws", ACCOUNT))
     granted = [action for grant in grants for action in grant.actions]
     if cls.acts_as_root:
@@ -610,18 +613,6 @@ def test_the_operator_cannot_write_the_self_service_policy_and_stops_before_any_
     assert _state(moto) == {"users": set(), "groups": set(), "policies": set()}
 
 
-def test_an_outdated_self_service_policy_is_the_administrators_to_update(
-    moto: Any, cli: Any, operator: Any
-) -> None:
-    _outdated_self_service_policy_exists(moto)
-    operator(printed_policy(cli, "--var", "user=alice", *EVERY_STEP, "--account", ACCOUNT))
-    r = cli("root-use", "--endpoint-url", moto.endpoint_url, *SELF_SERVICE_FIX)
-    assert r.code == 3, r.err
-    assert "iam:ListPolicyVersions" in r.err
-    assert "an administrator runs" in " ".join(r.err.split())
-    assert _state(moto)["users"] == set()
-
-
 def test_the_administrator_writes_it_and_the_operator_attaches_it(
     moto: Any, cli: Any, operator: Any
 ) -> None:
@@ -684,17 +675,6 @@ def _self_service_policy_exists(moto: Any) -> None:
         PolicyName="RemediateSelfServiceMFA",
         PolicyDocument=json.dumps(self_service_document("aws")),
     )
-
-
-def _outdated_self_service_policy_exists(moto: Any, versions: int = 1) -> None:
-    # What an earlier remediate wrote gets a new default version; five versions: one goes first.
-    from remediate.steps.self_service import outdated_documents
-
-    iam = moto.client("iam")
-    document = json.dumps(outdated_documents("aws")[0])
-    arn = iam.create_policy(PolicyName="RemediateSelfServiceMFA", PolicyDocument=document)
-    for _ in range(versions - 1):
-        iam.create_policy_version(PolicyArn=arn["Policy"]["Arn"], PolicyDocument=document)
 
 
 def _self_service_user_enrolled(moto: Any) -> None:
@@ -800,9 +780,6 @@ ADMINISTRATIVE = policy("mfa-self-service-policy", administrative=True, account=
 # What makes the administrator's run need each action.
 ADMINISTRATIVE_SETUPS: dict[str, Callable[[Any], None]] = {
     "iam:GetPolicyVersion": _self_service_policy_exists,
-    "iam:ListPolicyVersions": _outdated_self_service_policy_exists,
-    "iam:CreatePolicyVersion": _outdated_self_service_policy_exists,
-    "iam:DeletePolicyVersion": lambda moto: _outdated_self_service_policy_exists(moto, 5),
 }
 
 
@@ -815,11 +792,8 @@ def test_the_administrative_policy_is_that_one_policy_and_no_attach() -> None:
                 "Effect": "Allow",
                 "Action": [
                     "iam:CreatePolicy",
-                    "iam:CreatePolicyVersion",
-                    "iam:DeletePolicyVersion",
                     "iam:GetPolicy",
                     "iam:GetPolicyVersion",
-                    "iam:ListPolicyVersions",
                 ],
                 "Resource": [SELF_SERVICE_POLICY],
             }
@@ -858,7 +832,6 @@ def test_each_administrative_action_is_needed(
 def test_the_administrative_policy_is_enough_to_write_the_policy(
     moto: Any, cli: Any, operator: Any
 ) -> None:
-    _outdated_self_service_policy_exists(moto, 5)
     operator(ADMINISTRATIVE)
     url = ("--endpoint-url", moto.endpoint_url)
     r = cli("playbook", "run", "mfa-self-service-policy", *url, "--yes", "-o", "json")

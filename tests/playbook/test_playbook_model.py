@@ -5,24 +5,24 @@ from __future__ import annotations
 import inspect
 import re
 import textwrap
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from remediate.core.errors import EXIT_INPUT, InputError, PlaybookError
-from remediate.playbook.model import (
+from remediate.playbook.binding import _substitute, bind, instantiate
+from remediate.playbook.loading import (
     MAX_NESTING,
     MAX_PLAYBOOK_BYTES,
     MAX_VALUES,
-    _substitute,
-    bind,
-    instantiate,
     load_playbook,
     load_text,
     shipped_names,
 )
-from remediate.steps.base import registry
+from remediate.playbook.model import When
+from remediate.steps.kind import registry
 
 FILE = "custom.yaml"
 
@@ -98,12 +98,12 @@ def test_both_playbooks_ship_and_load() -> None:
     ]
     assert root.steps[-2].params["privileged"] is True
     # Root's own keys go last, and only when asked for (--delete-root-keys).
-    assert root.steps[-1].when == {"var": "delete_root_keys", "in": [True]}
+    assert root.steps[-1].when == When("delete_root_keys", (True,))
     assert root.variables["delete_root_keys"].default is False
     assert root.variables["user"].required
     assert root.variables["group"].default == "Administrators"
     assert root.variables["policy"].default == "AdministratorAccess"
-    assert root.steps[0].when == root.steps[-3].when == {"var": "mfa_self_service", "in": [True]}
+    assert root.steps[0].when == root.steps[-3].when == When("mfa_self_service", (True,))
     onboard = load_playbook("onboard-user")
     assert onboard.name == "onboard-user"
     assert onboard.steps[0].kind == "mfa-self-service-policy"
@@ -150,7 +150,7 @@ def test_shipped_playbook_instantiates_per_access_choice() -> None:
     assert {"console-access", "programmatic-access", "mfa"} <= set(ids["both"])
     steps = instantiate(root, bind(root, {"user": "alice", "mfa": False}))
     assert "mfa" not in [s.id for s in steps]
-    assert all(s.params.get("user", "alice") == "alice" for s in steps)
+    assert all(getattr(s.args, "user", "alice") == "alice" for s in steps)
 
 
 def test_unknown_shipped_name_lists_the_shipped_ones() -> None:
@@ -709,8 +709,8 @@ def test_instantiate_substitutes_typed_values() -> None:
     steps = instantiate(book, bind(book, {"user": "bob", "tags": "Team=x", "access": "both"}))
     by_id = {s.id: s for s in steps}
     assert list(by_id) == ["group", "user", "console", "keys"]
-    assert by_id["group"].params == {"group": "Staff", "existing": False}
-    assert by_id["user"].params == {"user": "bob", "tags": {"Team": "x"}}
+    assert asdict(by_id["group"].args) == {"group": "Staff", "existing": False}
+    assert asdict(by_id["user"].args) == {"user": "bob", "tags": {"Team": "x"}}
 
 
 # --- the step registry: permissions and docstring examples ------------------------------------

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from remediate.render.views import sweep_widths
+from remediate.render.tables import sweep_widths
 
 IN_USE = (
     "123456789012",

@@ -14,11 +14,13 @@ from typing import Any
 import pytest
 from rich.console import Console
 
-from remediate.aws.session import Aws, AwsOptions
+from remediate.aws.options import AwsOptions
+from remediate.aws.session import Aws
 from remediate.core.errors import InputError, StepFailedError, WriteRefusedError
 from remediate.credentials.store import SecretStore
 from remediate.playbook import runner
-from remediate.playbook.model import bind, instantiate, load_text
+from remediate.playbook.binding import bind, instantiate
+from remediate.playbook.loading import load_text
 from remediate.playbook.runner import RunReport
 from remediate.steps.base import RunOptions, RunOutcome, StepContext
 from remediate.steps.iam import console_sign_in_url, managed_policy_arn, tag_changes
@@ -367,7 +369,7 @@ def test_password_reset_is_required_at_first_sign_in(moto: Any, test_keyring: An
     steps = instantiate(book, bind(book, {}))
     aws = make_aws(moto)
     sent: list[dict[str, Any]] = []
-    aws._session.events.register(
+    aws._session.register(
         "before-parameter-build.iam.CreateLoginProfile",
         lambda params, **_: sent.append(dict(params)),
     )
@@ -554,7 +556,7 @@ def test_console_sign_in_url(partition: str, url: str) -> None:
 
 
 def test_policy_step_resource_follows_the_session_partition(moto: Any) -> None:
-    from remediate.steps.iam import GroupPolicyStep
+    from remediate.steps.group import GroupPolicyArgs, GroupPolicyStep
 
     aws = Aws.from_credentials(
         AwsOptions(region="us-gov-west-1", endpoint_url=moto.endpoint_url), CREDENTIALS
@@ -568,5 +570,5 @@ def test_policy_step_resource_follows_the_session_partition(moto: Any) -> None:
         Console(file=io.StringIO()),
         nobody(),
     )
-    step = GroupPolicyStep("p", {"group": "Admins", "policy": "AdministratorAccess"})
+    step = GroupPolicyStep("p", GroupPolicyArgs(group="Admins", policy="AdministratorAccess"))
     assert step.resource(ctx) == "arn:aws-us-gov:iam::aws:policy/AdministratorAccess"

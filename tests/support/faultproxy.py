@@ -32,7 +32,7 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Literal
 
-from remediate.aws.session import is_write
+from remediate.aws.audit import is_write
 
 RuleAction = Literal["lose", "timeout", "stale", "conflict", "unmodifiable", "lag", "throttle"]
 

@@ -80,7 +80,7 @@ def faithful_moto(calls: list[dict[str, Any]]) -> Iterator[None]:
         return assume_role(self, **kwargs)
 
     def faithful_list_accounts(self: Any, **kwargs: Any) -> Any:
-        from remediate.sandbox.root import delegated_management_backend
+        from remediate.sandbox.root_access import delegated_management_backend
 
         # A delegated administrator lists the organization's accounts (sandbox_root).
         if self.org is None and delegated_management_backend(self) is None:

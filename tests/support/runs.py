@@ -17,7 +17,8 @@ from remediate.org.accounts import OwnAccount, Target
 from remediate.playbook import engine
 from remediate.playbook.engine import AccountRun, Remediation, Services
 from remediate.sandbox.server import SANDBOX_ACCOUNT_ID
-from remediate.steps.base import AnyStep, MfaOptions, RunOptions
+from remediate.steps.base import MfaOptions, RunOptions
+from remediate.steps.kind import AnyStep
 from support.prompters import nobody
 
 TESTER = Identity(SANDBOX_ACCOUNT_ID, f"arn:aws:iam::{SANDBOX_ACCOUNT_ID}:user/tester")

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from remediate.aws.session import is_write
+from remediate.aws.audit import is_write
 
 
 def record_requests(monkeypatch: pytest.MonkeyPatch) -> list[str]:

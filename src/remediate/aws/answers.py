@@ -1,5 +1,5 @@
 """An answer that is not an AWS API response becomes botocore's ``ResponseParserError``, whatever
-its body: ``aws.calls.translate`` then names the action ("not an AWS API response", exit 3).
+its body: ``aws.errors.translate`` then names the action ("not an AWS API response", exit 3).
 
 botocore alone lets some through: well-formed XML of another shape raises ``KeyError`` from its
 query parser, a JSON array ``AttributeError``, and its JSON parsers read an HTML page, an empty

@@ -1,4 +1,5 @@
-"""The command line: remediate.cli.app parses; remediate.commands.run does the work."""
+"""The command line: remediate.cli.app registers one typer wrapper per command, each calling
+its command in remediate.commands."""
 
 from remediate.cli.app import app, main, run
 

@@ -11,6 +11,11 @@ from typing import Annotated
 import typer
 
 from remediate.core import limits
+from remediate.findings.formats import FORMATS
+
+# Each command's --help lists its own exit codes; this one is shared by the commands that only
+# print.
+READ_EXIT_CODES = "Exit codes: 0 printed; 2 invalid input (a playbook that does not load)."
 
 AWS_PANEL = "AWS access"
 OUTPUT_PANEL = "Output"
@@ -25,13 +30,12 @@ class Output(StrEnum):
     json = "json"
 
 
-class RootUseOutput(StrEnum):
-    """root-use's --output: the common choices, and the findings in a security team's format."""
-
-    text = "text"
-    json = "json"
-    asff = "asff"
-    ocsf = "ocsf"
+# root-use's --output: the common choices, and the findings in a security team's format, one
+# for each registered findings format (remediate.findings.formats).
+RootUseOutput = StrEnum(  # type: ignore[misc]  # the registry's names, not literals
+    "RootUseOutput", [(name, name) for name in ("text", "json", *FORMATS)]
+)
+ROOT_USE_TEXT = RootUseOutput("text")
 
 
 class Access(StrEnum):
@@ -109,8 +113,9 @@ RootUseOutputFormat = Annotated[
     typer.Option(
         "--output",
         "-o",
-        help="text for people, json for programs; asff (AWS Security Finding Format) or ocsf "
-        "(OCSF Detection Findings): the findings as a JSON list (stdout only).",
+        help="text for people, json for programs; "
+        + " or ".join(f"{f.name} ({f.title})" for f in FORMATS.values())
+        + ": the findings as a JSON list (stdout only).",
         rich_help_panel=OUTPUT_PANEL,
     ),
 ]

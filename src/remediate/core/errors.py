@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:
-    from remediate.playbook.runner import RunReport
+from typing import Protocol
 
 EXIT_OK = 0
 EXIT_ROOT_IN_USE = 1
@@ -13,6 +10,23 @@ EXIT_INPUT = 2
 EXIT_AWS = 3
 # The shell's code for a process ended by SIGINT (128 + 2): Ctrl-C, wherever it was pressed.
 EXIT_INTERRUPTED = 130
+
+
+class RunRecord(Protocol):
+    """What a playbook run planned and applied, as a failure carries it: the runner's
+    ``RunReport`` (remediate.playbook.runner), which sits above this layer and so is named here
+    only by what an error's reader may ask of it."""
+
+    @property
+    def playbook(self) -> str: ...
+
+    @property
+    def dry_run(self) -> bool: ...
+
+    @property
+    def changed(self) -> int:
+        """How many steps were applied before the run stopped."""
+        ...
 
 
 class RemediateError(Exception):
@@ -73,7 +87,7 @@ class StepFailedError(RemediateError):
 
     exit_code = EXIT_AWS
 
-    def __init__(self, message: str, tip: str | None = None, *, report: RunReport) -> None:
+    def __init__(self, message: str, tip: str | None = None, *, report: RunRecord) -> None:
         super().__init__(message, tip)
         self.report = report  # what was planned and applied
 
@@ -84,6 +98,6 @@ class Interrupted(RemediateError):
 
     exit_code = EXIT_INTERRUPTED
 
-    def __init__(self, message: str, *, report: RunReport | None = None) -> None:
+    def __init__(self, message: str, *, report: RunRecord | None = None) -> None:
         super().__init__(message)
         self.report = report

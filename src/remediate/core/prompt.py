@@ -9,6 +9,7 @@ import sys
 from typing import Protocol, TextIO
 
 from remediate.core.errors import InputError
+from remediate.core.terminal import prompt_opened
 
 
 class Prompter(Protocol):
@@ -66,8 +67,6 @@ class TerminalPrompter:
             return False
 
     def line(self, prompt: str) -> str | None:
-        from remediate.core.terminal import prompt_opened
-
         # Not input(): it flushes stderr first and discards any error raised meanwhile, so a
         # Ctrl-C pressed while the prompt is being written is lost and the read then blocks.
         prompt_opened(True)
@@ -91,8 +90,6 @@ class TerminalPrompter:
 
     def password(self, prompt: str) -> str:
         import getpass
-
-        from remediate.core.terminal import prompt_opened
 
         while True:
             try:

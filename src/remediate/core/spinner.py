@@ -7,10 +7,8 @@ import contextlib
 import sys
 import threading
 from collections.abc import Callable, Iterator
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-if TYPE_CHECKING:
-    pass
 from remediate.core.terminal import safe, stderr_console
 
 # A live display (progress bar or spinner) on stderr: one at a time, rich draws only one.

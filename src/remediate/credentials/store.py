@@ -1,50 +1,24 @@
-"""Passwords for the new IAM admin user (policy, generation, checks) and keyring storage."""
+"""Secrets in the system keyring, one entry each (ACCOUNT_ID/USER/KIND), with the index that
+lets them be listed and remediate's notes on what was handed over."""
 
 from __future__ import annotations
 
 import contextlib
-import functools
 import json
 import logging
-import os
-import secrets
-import string
-from collections.abc import Mapping
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from remediate.core.errors import InputError
-
-if TYPE_CHECKING:
-    from keyring.backend import KeyringBackend
-
-    # At runtime this name is served lazily by the module __getattr__ below (importing keyring
-    # costs ~0.1 s, which `remediate --help` should not pay).
-    MemoryKeyring: type[KeyringBackend]
+from remediate.credentials.backends import (
+    ALLOW_PLAINTEXT_ENV,
+    ENCRYPTED_BACKENDS,
+    ENCRYPTED_CHOICES,
+    KeyringUnavailableError,
+    SandboxKeyring,
+    backend_name,
+)
 
 log = logging.getLogger(__name__)
-
-__all__ = [
-    "ALLOW_PLAINTEXT_ENV",
-    "AWS_DEFAULT_POLICY",
-    "ENCRYPTED_BACKENDS",
-    "HANDED_OVER_KINDS",
-    "HANDOVER",
-    "IAM_SYMBOLS",
-    "KINDS",
-    "MAX_PASSWORD_LENGTH",
-    "SERVICE",
-    "KeyringUnavailableError",
-    "MemoryKeyring",
-    "PasswordPolicy",
-    "SecretStore",
-    "backend_name",
-    "check_password",
-    "generate_password",
-    "memory_keyring",
-    "parse_access_key",
-    "secret_name",
-]
 
 SERVICE = "remediate"
 # pending-password: a generated password kept before its login profile was created, promoted to
@@ -55,121 +29,8 @@ HANDOVER = "handover"
 KINDS = ("password", "access-key", "mfa-seed", "pending-password", HANDOVER)
 # The kinds a person hands over (what `secrets list` shows, what `secrets forget` warns about).
 HANDED_OVER_KINDS = ("password", "access-key", "mfa-seed")
-IAM_SYMBOLS = "!@#$%^&*()_+-=[]{}|'"
-MAX_PASSWORD_LENGTH = 128  # IAM's hard limit, whatever the account policy says
 
 _INDEX_USERNAME = "index"  # never collides with a secret name: those always contain "/"
-_TYPE_NAMES = ("uppercase", "lowercase", "numbers", f"symbols {IAM_SYMBOLS}")
-_TYPE_ALPHABETS = (string.ascii_uppercase, string.ascii_lowercase, string.digits, IAM_SYMBOLS)
-
-
-# --- password policy ------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class PasswordPolicy:
-    """The rules a new IAM user password must meet (AWS default or the account's own policy)."""
-
-    minimum_length: int = 8
-    require_symbols: bool = False
-    require_numbers: bool = False
-    require_uppercase: bool = False
-    require_lowercase: bool = False
-    # AWS's default policy (no account policy set): length >= 8 and 3 of the 4 character types.
-    min_character_types: int = 3
-    source: str = "AWS default password policy"
-
-    @classmethod
-    def from_aws(cls, policy: Mapping[str, Any] | None) -> PasswordPolicy:
-        """Build from iam:GetAccountPasswordPolicy's "PasswordPolicy" dict; None -> AWS default."""
-        if policy is None:
-            return cls()
-        return cls(
-            # 6 is what IAM applies when an account policy leaves the length unset.
-            minimum_length=int(policy.get("MinimumPasswordLength", 6)),
-            require_symbols=bool(policy.get("RequireSymbols", False)),
-            require_numbers=bool(policy.get("RequireNumbers", False)),
-            require_uppercase=bool(policy.get("RequireUppercaseCharacters", False)),
-            require_lowercase=bool(policy.get("RequireLowercaseCharacters", False)),
-            # An account policy replaces the default one, "3 of 4 types" rule included.
-            min_character_types=0,
-            source="account password policy",
-        )
-
-
-AWS_DEFAULT_POLICY = PasswordPolicy()
-
-
-def generate_password(policy: PasswordPolicy, length: int = 24) -> str:
-    """A random password with every character type, so it satisfies any IAM password policy."""
-    # At least 4 so one character of each type fits; at most IAM's limit.
-    size = min(max(length, policy.minimum_length, len(_TYPE_ALPHABETS)), MAX_PASSWORD_LENGTH)
-    alphabet = "".join(_TYPE_ALPHABETS)
-    chars = [secrets.choice(group) for group in _TYPE_ALPHABETS]
-    chars += [secrets.choice(alphabet) for _ in range(size - len(chars))]
-    secrets.SystemRandom().shuffle(chars)
-    return "".join(chars)
-
-
-def check_password(password: str, policy: PasswordPolicy) -> None:
-    """Raise InputError naming every unmet rule; the message never contains the password."""
-    iam_problems: list[str] = []
-    if len(password) > MAX_PASSWORD_LENGTH:
-        iam_problems.append(f"at most {MAX_PASSWORD_LENGTH} characters (has {len(password)})")
-    bad = next((i for i, ch in enumerate(password) if not "\x21" <= ch <= "\x7e"), None)
-    if bad is not None:
-        # The position helps find the culprit without echoing any part of the secret.
-        iam_problems.append(
-            "only printable ASCII without spaces (0x21-0x7E), "
-            f"but character {bad + 1} is a space, control or non-ASCII character"
-        )
-
-    present = [any(ch in group for ch in password) for group in _TYPE_ALPHABETS]
-    upper, lower, number, symbol = present
-    policy_problems: list[str] = []
-    if len(password) < policy.minimum_length:
-        policy_problems.append(f"at least {policy.minimum_length} characters (has {len(password)})")
-    for required, ok, name in (
-        (policy.require_uppercase, upper, "an uppercase letter"),
-        (policy.require_lowercase, lower, "a lowercase letter"),
-        (policy.require_numbers, number, "a number"),
-        (policy.require_symbols, symbol, f"a symbol ({IAM_SYMBOLS})"),
-    ):
-        if required and not ok:
-            policy_problems.append(f"needs {name}")
-    if sum(present) < policy.min_character_types:
-        policy_problems.append(
-            f"at least {policy.min_character_types} of the 4 character types "
-            f"(has {sum(present)}): {', '.join(_TYPE_NAMES)}"
-        )
-
-    parts = []
-    if iam_problems:
-        parts.append("IAM's limits: " + ", ".join(iam_problems))
-    if policy_problems:
-        parts.append(f"the {policy.source}: " + ", ".join(policy_problems))
-    if parts:
-        raise InputError(
-            "Password rejected by " + "; and by ".join(parts) + ".",
-            tip="Choose a password that meets these rules, or omit it to have one generated.",
-        )
-
-
-def parse_access_key(value: str) -> dict[str, str]:
-    """An access key as the keyring keeps it: ``{"AccessKeyId", "SecretAccessKey"}``. An entry
-    edited into anything else is an input error that never quotes it."""
-    try:
-        key = json.loads(value)
-    except ValueError:
-        key = None
-    if not isinstance(key, dict) or not all(
-        isinstance(key.get(k), str) for k in ("AccessKeyId", "SecretAccessKey")
-    ):
-        raise InputError("the keyring's access-key entry is not an access key (edited by hand?)")
-    return {"AccessKeyId": key["AccessKeyId"], "SecretAccessKey": key["SecretAccessKey"]}
-
-
-# --- keyring storage ------------------------------------------------------------------------
 
 
 def secret_name(account_id: str, user: str, kind: str) -> str:
@@ -186,155 +47,18 @@ def _validate(account_id: str, user: str, kind: str) -> None:
             raise ValueError(f"{label} {value!r} must be non-empty and must not contain '/'")
 
 
-# Backends known to keep secrets encrypted, by module and class name (so that checking one
-# imports no optional backend): the platform stores, and keyrings.alt's password-encrypted file.
-ENCRYPTED_BACKENDS = frozenset(
-    {
-        "keyring.backends.SecretService.Keyring",
-        "keyring.backends.libsecret.Keyring",  # the Secret Service, through libsecret
-        "keyring.backends.macOS.Keyring",
-        "keyring.backends.Windows.WinVaultKeyring",
-        "keyring.backends.kwallet.DBusKeyring",
-        "keyring.backends.kwallet.DBusKeyringKWallet4",
-        "keyrings.alt.file.EncryptedKeyring",
-    }
-)
-ALLOW_PLAINTEXT_ENV = "REMEDIATE_ALLOW_PLAINTEXT_KEYRING"
-ENCRYPTED_CHOICES = (
-    "macOS Keychain, Windows Credential Locker, Secret Service or KWallet on Linux, or "
-    "keyrings.alt's EncryptedKeyring"
-)
-
-
-def backend_name(backend: object) -> str:
-    """``keyrings.alt.file.PlaintextKeyring``: what the backend is, for checks and messages."""
-    cls = type(backend)
-    return f"{cls.__module__}.{cls.__qualname__}"
-
-
-class KeyringUnavailableError(InputError):
-    """No usable keyring backend (missing, locked or failing), so secrets cannot be stored."""
-
-    DEFAULT_TIP = (
-        f"Install or unlock an encrypted keyring backend ({ENCRYPTED_CHOICES}), "
-        "or pass --show-secrets to print the secrets once instead."
-    )
-
-    def __init__(self, message: str, tip: str | None = None) -> None:
-        super().__init__(message, tip or self.DEFAULT_TIP)
-
-
-@functools.cache
-def _memory_keyring_class() -> type[KeyringBackend]:
-    # Built on first use so that importing this module does not import keyring.
-    from keyring.backend import KeyringBackend
-    from keyring.errors import PasswordDeleteError
-
-    class MemoryKeyring(KeyringBackend):
-        """A keyring in a dict: for the sandbox and tests; everything is lost with the process."""
-
-        # Usable when passed explicitly, but not viable, so keyring's auto-detection and the
-        # chainer never pick it and silently lose real secrets.
-        priority = 1
-        viable = False
-
-        def __init__(self) -> None:
-            super().__init__()  # type: ignore[no-untyped-call]  # keyring's is untyped
-            self._items: dict[tuple[str, str], str] = {}
-
-        def get_password(self, service: str, username: str) -> str | None:
-            return self._items.get((service, username))
-
-        def set_password(self, service: str, username: str, password: str) -> None:
-            self._items[(service, username)] = password
-
-        def delete_password(self, service: str, username: str) -> None:
-            if self._items.pop((service, username), None) is None:
-                raise PasswordDeleteError("Password not found")
-
-    MemoryKeyring.__qualname__ = "MemoryKeyring"
-    return MemoryKeyring
-
-
-def memory_keyring() -> KeyringBackend:
-    """A new, empty in-memory keyring backend."""
-    return _memory_keyring_class()()
-
-
-# Set by the environment lines `remediate sandbox serve` prints: the sandbox's own keyring file.
-SANDBOX_KEYRING_ENV = "REMEDIATE_SANDBOX_KEYRING"
-
-
-@functools.cache
-def _sandbox_keyring_class() -> type[KeyringBackend]:
-    from keyring.backend import KeyringBackend
-    from keyring.errors import PasswordDeleteError
-
-    class SandboxFileKeyring(KeyringBackend):
-        """The sandbox's keyring: a JSON file (0600) in the sandbox's own directory, holding only
-        the sandbox's fake secrets, so that runs against `remediate sandbox serve` can resume,
-        hand secrets over and forget them. Never picked by keyring's auto-detection."""
-
-        priority = 1
-        viable = False
-
-        def __init__(self, path: str) -> None:
-            super().__init__()  # type: ignore[no-untyped-call]  # keyring's is untyped
-            self.file_path = path
-
-        def _load(self) -> dict[str, str]:
-            try:
-                with open(self.file_path, encoding="utf-8") as f:
-                    loaded = json.load(f)
-            except FileNotFoundError:
-                return {}
-            except (OSError, ValueError) as exc:
-                raise KeyringError(f"cannot read {self.file_path}: {exc}") from exc
-            return {str(k): str(v) for k, v in loaded.items()} if isinstance(loaded, dict) else {}
-
-        def _save(self, items: dict[str, str]) -> None:
-            import tempfile
-
-            directory = os.path.dirname(self.file_path) or "."
-            try:
-                fd, tmp = tempfile.mkstemp(dir=directory, prefix=".keyring-", suffix=".tmp")
-                with os.fdopen(fd, "w", encoding="utf-8") as f:
-                    json.dump(items, f)
-                os.replace(tmp, self.file_path)  # mkstemp made it 0600
-            except OSError as exc:
-                raise KeyringError(f"cannot write {self.file_path}: {exc.strerror}") from exc
-
-        def get_password(self, service: str, username: str) -> str | None:
-            return self._load().get(f"{service}\x00{username}")
-
-        def set_password(self, service: str, username: str, password: str) -> None:
-            items = self._load()
-            items[f"{service}\x00{username}"] = password
-            self._save(items)
-
-        def delete_password(self, service: str, username: str) -> None:
-            items = self._load()
-            if items.pop(f"{service}\x00{username}", None) is None:
-                raise PasswordDeleteError("Password not found")
-            self._save(items)
-
-    from keyring.errors import KeyringError
-
-    SandboxFileKeyring.__qualname__ = "SandboxFileKeyring"
-    return SandboxFileKeyring
-
-
-def sandbox_keyring(path: str) -> KeyringBackend:
-    """The keyring file of a `remediate sandbox serve` (see SANDBOX_KEYRING_ENV)."""
-    return _sandbox_keyring_class()(path)  # type: ignore[call-arg]
-
-
-if not TYPE_CHECKING:
-    # Hidden from type checkers so a typo in another module's import is still an error.
-    def __getattr__(name: str) -> object:
-        if name == "MemoryKeyring":
-            return _memory_keyring_class()
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+def parse_access_key(value: str) -> dict[str, str]:
+    """An access key as the keyring keeps it: ``{"AccessKeyId", "SecretAccessKey"}``. An entry
+    edited into anything else is an input error that never quotes it."""
+    try:
+        key = json.loads(value)
+    except ValueError:
+        key = None
+    if not isinstance(key, dict) or not all(
+        isinstance(key.get(k), str) for k in ("AccessKeyId", "SecretAccessKey")
+    ):
+        raise InputError("the keyring's access-key entry is not an access key (edited by hand?)")
+    return {"AccessKeyId": key["AccessKeyId"], "SecretAccessKey": key["SecretAccessKey"]}
 
 
 class SecretStore:
@@ -368,11 +92,6 @@ class SecretStore:
             import keyring
             from keyring.backends import fail
 
-            sandbox_file = os.environ.get(SANDBOX_KEYRING_ENV)
-            if sandbox_file:
-                # The environment of `remediate sandbox serve`: its own keyring, nothing else.
-                self._backend = sandbox_keyring(sandbox_file)
-                return self._backend
             try:
                 self._backend = keyring.get_keyring()
             except Exception as exc:  # a broken keyring config must not crash `usable()`
@@ -387,7 +106,7 @@ class SecretStore:
         from keyring.backends import chainer
 
         backend = self.backend
-        if isinstance(backend, _memory_keyring_class() | _sandbox_keyring_class()):
+        if isinstance(backend, SandboxKeyring):
             return None  # the sandbox's fake secrets, kept only for the sandbox
         if isinstance(backend, chainer.ChainerBackend) and backend.backends:
             backend = backend.backends[0]
@@ -433,11 +152,8 @@ class SecretStore:
         """A human name of the backend for messages."""
         try:
             backend = self.backend
-            if isinstance(backend, _memory_keyring_class()):
-                return "the sandbox's in-memory keyring"
-            if isinstance(backend, _sandbox_keyring_class()):
-                path = getattr(backend, "file_path", "")
-                return f"the sandbox-only keyring file {path} (not encrypted)"
+            if isinstance(backend, SandboxKeyring):
+                return backend.sandbox_description()
             if not self._works():
                 return f"no usable keyring ({backend.name})"
             from keyring.backends import chainer

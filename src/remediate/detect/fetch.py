@@ -9,9 +9,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from remediate.aws.calls import THROTTLING_CODES, call
+from remediate.aws.calls import call
+from remediate.aws.errors import THROTTLING_CODES
 from remediate.core.clock import utc
 from remediate.core.errors import AwsError
+from remediate.core.spinner import Waiting
 
 log = logging.getLogger(__name__)
 
@@ -114,8 +116,6 @@ def fetch_credential_report(
 
     With a ready report this makes exactly two calls.
     """
-    from remediate.core.spinner import Waiting
-
     fetch = ReportFetch(iam, timeout=timeout, clock=clock)
     spinner = Waiting()
     try:

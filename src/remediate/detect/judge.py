@@ -1,9 +1,10 @@
-"""Decide from a credential report (and the caller's identity) whether the root user is in use."""
+"""Decide from a credential report (and the caller's identity) whether the root user is in use,
+and (with CloudTrail's evidence) whether root's recorded events show it used since."""
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
@@ -12,7 +13,7 @@ from remediate.detect.findings import Finding, root_hygiene
 from remediate.detect.report import CredentialReport, CredentialRow
 
 if TYPE_CHECKING:
-    from remediate.detect.cloudtrail import CloudTrailEvidence
+    from remediate.detect.activity import CloudTrailEvidence
 
 STALE_AFTER_SECONDS = 3600.0
 
@@ -94,7 +95,7 @@ class Verdict:
     caller_is_root: bool
     notes: tuple[str, ...]
     findings: tuple[Finding, ...] = ()
-    # --cloudtrail: root's events in the window (remediate.detect.cloudtrail.apply_cloudtrail).
+    # --cloudtrail: root's events in the window (apply_cloudtrail).
     cloudtrail: CloudTrailEvidence | None = None
 
     def to_json(self) -> dict[str, object]:
@@ -304,4 +305,33 @@ def judge_root_use(
             access_keys_active=keys_active,
             signing_certificates_active=certs_active,
         ),
+    )
+
+
+def apply_cloudtrail(verdict: Verdict, evidence: CloudTrailEvidence) -> Verdict:
+    """``verdict`` with CloudTrail's evidence: root counts as in use when CloudTrail shows it
+    working inside the window, even if the credential report does not (yet: the report is up to
+    4 hours old, its last-used dates recorded every 5-15 minutes). No event proves nothing: a
+    verdict that could not be determined stays so."""
+    used = evidence.used
+    notes = list(verdict.notes) + list(evidence.notes)
+    root_in_use = verdict.root_in_use
+    last_used = verdict.last_used
+    if used:
+        newest = used[0].event_time
+        if not verdict.root_in_use:
+            notes.append(
+                f"CloudTrail shows the root user active at {newest.isoformat()} "
+                f"({used[0].action}), which the credential report does not show: counted as "
+                "in use."
+            )
+        root_in_use = True
+        if last_used is None or newest > last_used:
+            last_used = newest
+    return replace(
+        verdict,
+        root_in_use=root_in_use,
+        last_used=last_used,
+        notes=tuple(notes),
+        cloudtrail=evidence,
     )

@@ -6,8 +6,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from remediate.aws.calls import call
+from remediate.aws.errors import ACCESS_DENIED_CODES
 from remediate.core.errors import AwsError, ReportFormatError
 from remediate.core.files import read_limited
+from remediate.detect.fetch import FetchedReport, fetch_credential_report
 from remediate.detect.judge import RootSignIn, Verdict, judge_root_use
 from remediate.detect.report import CredentialReport, parse_credential_report
 
@@ -16,7 +19,6 @@ if TYPE_CHECKING:
 
     from remediate.aws.identity import Identity
     from remediate.aws.session import Aws
-    from remediate.detect.fetch import FetchedReport
 
 MAX_REPORT_BYTES = 64 * 1024 * 1024
 
@@ -34,8 +36,6 @@ def detect(
     ``now`` is the time to judge at; by default the moment the report arrived. A ``now`` taken
     before the call is earlier than a report generated during it, which would read as clock skew.
     """
-    from remediate.detect.fetch import fetch_credential_report
-
     fetched = fetch_credential_report(aws.iam, timeout=report_timeout)
     return judge_fetched(fetched, identity, days=days, now=now, iam=aws.iam)
 
@@ -70,8 +70,6 @@ def judge_fetched(
 def root_sign_in(iam: Any, report: CredentialReport) -> RootSignIn | None:
     """``iam:GetAccountSummary``'s word on root's password and MFA, asked only when the report
     shows root MFA not active (a healthy account pays no extra call)."""
-    from remediate.aws.calls import ACCESS_DENIED_CODES, call
-
     row = report.root()
     if row is None or row.mfa_active is not False:
         return None

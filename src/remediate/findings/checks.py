@@ -15,10 +15,11 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Literal
 
 from remediate.detect import findings as hygiene
+from remediate.detect.activity import coverage, summarize
 from remediate.detect.findings import Severity
 
 if TYPE_CHECKING:
-    from remediate.detect.cloudtrail import RootEvent
+    from remediate.detect.activity import RootEvent
     from remediate.detect.judge import Verdict
 
 Status = Literal["FAILED", "PASSED", "NOT_AVAILABLE"]
@@ -184,8 +185,6 @@ def _use_words(verdict: Verdict) -> str:
 def _cloudtrail_text(verdict: Verdict) -> str:
     """CloudTrail's evidence in a finding: which regions were read (and which not), then what
     root did there."""
-    from remediate.detect.cloudtrail import coverage, summarize
-
     evidence = verdict.cloudtrail
     assert evidence is not None
     events = evidence.events

@@ -9,33 +9,50 @@ nothing here decides what to detect or remediate.
 from __future__ import annotations
 
 from collections.abc import Collection, Sequence
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
+from remediate import __version__
 from remediate.core.errors import AwsError
+from remediate.detect.cloudtrail import global_events_region, root_activity
 from remediate.detect.findings import ROOT_ACCESS_KEYS_ACTIVE
+from remediate.detect.judge import apply_cloudtrail
+from remediate.findings.asff import Times, asff_findings, product_arn
 from remediate.findings.checks import ROOT_USER_IN_USE, check_results
-from remediate.findings.workflow import Stored
+from remediate.findings.formats import build
+from remediate.findings.securityhub import (
+    ImportResult,
+    ReadFailure,
+    import_findings,
+    read_findings,
+    update_workflow,
+)
+from remediate.findings.workflow import (
+    NEW,
+    RESOLVED,
+    Stored,
+    new_finding,
+    parse_note,
+    remediation_note,
+    reopen_note,
+    reopens,
+    resolves,
+)
 
 if TYPE_CHECKING:
     from remediate.aws.session import Aws
-    from remediate.commands.requests import CloudTrailRequest
     from remediate.detect.judge import Verdict
-    from remediate.findings.securityhub import ImportResult, Record
+    from remediate.findings.securityhub import Record
     from remediate.playbook.engine import AccountRun
-
-# The step of root-use that deletes root's own access keys (--delete-root-keys).
-ROOT_KEYS_STEP_KIND = "root-access-keys-deleted"
 
 
 def with_cloudtrail(
-    aws: Aws, account_id: str, verdict: Verdict, request: CloudTrailRequest, *, days: int
+    aws: Aws, account_id: str, verdict: Verdict, regions: tuple[str, ...] | None, *, days: int
 ) -> Verdict:
     """The verdict with root's events from CloudTrail's event history (remediate.detect.cloudtrail):
-    every enabled region unless regions were named; those not read are named in it."""
-    from remediate.detect.cloudtrail import apply_cloudtrail, root_activity
-
-    evidence = root_activity(aws, account_id, request.regions, now=datetime.now(UTC), days=days)
+    every enabled region unless ``regions`` were named; those not read are named in it."""
+    evidence = root_activity(aws, account_id, regions, now=datetime.now(UTC), days=days)
     return apply_cloudtrail(verdict, evidence)
 
 
@@ -52,7 +69,7 @@ def resolved_by(run: AccountRun | None) -> frozenset[str]:
     if any(p.change.ends_run for p in run.report.steps) or (mfa is not None and not mfa.enabled):
         return frozenset()
     closed = {ROOT_USER_IN_USE}
-    if any(p.step.kind == ROOT_KEYS_STEP_KIND for p in run.report.steps):
+    if any(p.step.removes_root_access_keys for p in run.report.steps):
         closed.add(ROOT_ACCESS_KEYS_ACTIVE)
     return frozenset(closed)
 
@@ -64,25 +81,17 @@ def documents(
     region: str,
     now: datetime | None = None,
 ) -> list[dict[str, Any]]:
-    """Every check's finding for each (verdict, checks resolved) as ASFF or OCSF documents."""
-    now = now or datetime.now(UTC)
+    """Every check's finding for each (verdict, checks resolved) as the documents of the
+    findings format registered as ``fmt`` (remediate.findings.formats)."""
     results = [
         r for verdict, resolved in verdicts for r in check_results(verdict, resolved=resolved)
     ]
-    if fmt == "asff":
-        from remediate.findings.asff import asff_findings
-
-        return asff_findings(results, region=region, now=now)
-    from remediate.findings.ocsf import ocsf_findings  # pydantic: only when OCSF is asked for
-
-    return ocsf_findings(results, region=region, now=now)
+    return build(fmt, results, region=region, now=now or datetime.now(UTC))
 
 
 def report_region(verdict: Verdict) -> str:
     """The region findings judged from a credential report file are attributed to: the
     partition's global-events region (IAM is global; there is no session region)."""
-    from remediate.detect.cloudtrail import global_events_region
-
     arn = verdict.root_arn or ""
     partition = arn.split(":")[1] if arn.count(":") >= 2 else "aws"
     return global_events_region(partition)
@@ -104,12 +113,6 @@ def import_verdict(
     kept, and remediate's record on them known), then imported with what detection measured;
     a finding whose evidence is newer than the remediation recorded on it is reopened (NEW,
     with a note naming the evidence; ``updated_by`` signs the note)."""
-    from dataclasses import replace
-
-    from remediate.findings.asff import Times, asff_findings, product_arn
-    from remediate.findings.securityhub import ReadFailure, import_findings, read_findings
-    from remediate.findings.workflow import NEW, new_finding, reopen_note, reopens
-
     account = verdict.account_id
     if account is None:
         return None
@@ -155,8 +158,6 @@ def import_verdict(
         note = reopen_note(now, r, current.record)
         reopened = _set_workflow(aws, account, product, [r.uid], NEW, note, updated_by, record)
         if reopened.reopened:
-            from remediate.findings.workflow import parse_note
-
             state[r.uid] = replace(
                 current, workflow=NEW, record=parse_note({"Text": note, "UpdatedBy": updated_by})
             )
@@ -174,8 +175,6 @@ def _set_workflow(
     updated_by: str,
     record: Record | None,
 ) -> ImportResult:
-    from remediate.findings.securityhub import update_workflow
-
     return update_workflow(
         aws,
         account,
@@ -202,12 +201,6 @@ def record_remediation(
     """A completed remediation recorded on the findings of the ``resolved`` checks that this
     run's import took: RESOLVED, with a note saying what ``run`` did and when
     (remediate.findings.workflow decides which: once). None when there is nothing to record."""
-    from dataclasses import replace
-
-    from remediate import __version__
-    from remediate.findings.asff import product_arn
-    from remediate.findings.workflow import RESOLVED, parse_note, remediation_note, resolves
-
     account = verdict.account_id
     if account is None or not resolved or run.report is None:
         return None

@@ -140,8 +140,7 @@ def ocsf_findings(
     results: Iterable[CheckResult], *, region: str, now: datetime
 ) -> list[dict[str, Any]]:
     """The findings as JSON-ready OCSF documents (None fields left out, as Prowler writes)."""
-    documents: list[dict[str, Any]] = []
-    for result in results:
-        model = ocsf_finding(result, region=region, now=now)
-        documents.append(model.model_dump(mode="json", exclude_none=True))
-    return documents
+    return [
+        ocsf_finding(result, region=region, now=now).model_dump(mode="json", exclude_none=True)
+        for result in results
+    ]

@@ -22,8 +22,9 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypedDict
 
+from remediate.aws.calls import call
 from remediate.core.errors import AwsError
 
 if TYPE_CHECKING:
@@ -68,6 +69,19 @@ class ReadFailure:
 
     def to_json(self) -> dict[str, str]:
         return {"code": self.code, "message": self.message}
+
+
+class ImportJson(TypedDict):
+    """An account's import in a JSON document: what Security Hub took, resolved and reopened,
+    and what it refused or could not read."""
+
+    region: str
+    imported: int
+    resolved: int
+    reopened: int
+    failed: list[dict[str, str]]
+    resolve_failed: list[dict[str, str]]
+    read_failed: dict[str, str] | None
 
 
 @dataclass(frozen=True)
@@ -123,7 +137,7 @@ class ImportResult:
             other.state if other.state is not None else self.state,
         )
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self) -> ImportJson:
         return {
             "region": self.region,
             "imported": self.imported,
@@ -168,8 +182,6 @@ def import_findings(
     """Import ASFF ``findings`` into Security Hub in the session's region. A call that fails as a
     whole (Security Hub not enabled, access denied) fails each of its findings with its message:
     the import goes on with the next batch, and the caller reports every refusal."""
-    from remediate.aws.calls import call
-
     client = aws.client("securityhub")
     imported = calls = 0
     failed: list[FailedFinding] = []
@@ -210,8 +222,6 @@ def read_findings(
 ) -> tuple[dict[str, dict[str, Any]], int]:
     """The findings of ``product_arn`` with these ids that Security Hub holds, by id, and the
     GetFindings calls it took (one per 20 ids; a page holds 100). Raises AwsError."""
-    from remediate.aws.calls import call
-
     client = aws.client("securityhub")
     found: dict[str, dict[str, Any]] = {}
     calls = 0
@@ -222,10 +232,8 @@ def read_findings(
         }
         token: str | None = None
         while True:
-            params: dict[str, Any] = {"Filters": filters, "MaxResults": MAX_BATCH}
-            if token:
-                params["NextToken"] = token
-            answer = call(client, "GetFindings", **params)
+            page = {"NextToken": token} if token else {}
+            answer = call(client, "GetFindings", Filters=filters, MaxResults=MAX_BATCH, **page)
             calls += 1
             for finding in answer.get("Findings") or []:
                 found[str(finding.get("Id", ""))] = finding
@@ -250,8 +258,6 @@ def update_workflow(
     ``note`` (nothing else: the printed policy allows no other field), 100 a call; a finding
     Security Hub did not process is reported with its code. ``action``: ``resolve`` or
     ``reopen``, counted as such."""
-    from remediate.aws.calls import call
-
     client = aws.client("securityhub")
     done = calls = 0
     failed: list[FailedFinding] = []

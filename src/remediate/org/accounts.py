@@ -2,10 +2,9 @@
 
 A session is opened in the thread that uses it: the caller's own credentials in its own
 account, else ``sts:AssumeRole`` on the member role (:class:`MemberAccounts`), or
-``sts:AssumeRoot`` as the member's root user, scoped by a task policy
-(:class:`MemberRootSessions`). Both kinds of credentials renew themselves before they expire: a
-confirmation can take longer than the hour a role session lasts, and far longer than the 15
-minutes of a root task session.
+``sts:AssumeRoot`` as the member's root user (:class:`remediate.org.root_sessions.
+MemberRootSessions`). Both kinds of credentials renew themselves before they expire: a
+confirmation can take longer than the hour a role session lasts.
 """
 
 from __future__ import annotations
@@ -13,6 +12,7 @@ from __future__ import annotations
 import logging
 import re
 import threading
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -73,7 +73,7 @@ def _organization_accounts(base: Aws) -> list[dict[str, Any]]:
         ) from exc
 
 
-def is_active(account: dict[str, Any]) -> bool:
+def is_active(account: Mapping[str, object]) -> bool:
     """Whether Organizations lists the account as live: ``State`` ACTIVE (the ``Status`` field
     it replaces is retired from 2026-09-09, so it only stands in where ``State`` is missing)."""
     state = account.get("State") or account.get("Status")
@@ -132,7 +132,7 @@ class OwnAccount:
         return self._session
 
 
-class _ThreadCaller:
+class ThreadCaller:
     """A session with the caller's credentials for each thread that asks: no client is shared
     across threads, and a pool of N threads builds N of them, not one per account. The sessions
     an opener hands out in a thread share that thread's boto3 session (Aws.sharing)."""
@@ -148,7 +148,7 @@ class _ThreadCaller:
         return aws
 
 
-class MemberAccounts(_ThreadCaller):
+class MemberAccounts(ThreadCaller):
     """Opens a session in any account, in the calling thread: the caller's own credentials in
     its own account, else ``sts:AssumeRole`` on ``role_name`` there."""
 
@@ -174,16 +174,14 @@ class MemberAccounts(_ThreadCaller):
             # A session of its own: the thread's caller session also assumes roles elsewhere.
             return AccountSession(self.base.copy(read_only=self.read_only), self.own)
         caller = self._caller()
+        # aws.session imports boto3: paid when a session is opened, not when this module is.
         from remediate.aws.session import Aws, sts_credentials
 
         role_arn = f"arn:{self.base.partition}:iam::{account_id}:role/{self.role_name}"
-        params: dict[str, Any] = {"RoleArn": role_arn, "RoleSessionName": self.session_name}
-        if self.external_id is not None:
-            params["ExternalId"] = self.external_id
         assumed: list[str] = []
 
         def assume_role() -> Any:
-            answer = self._assume_role(caller, account_id, params)
+            answer = self._assume_role(caller, account_id, role_arn)
             assumed.append(str(answer.get("AssumedRoleUser", {}).get("Arn") or role_arn))
             return answer["Credentials"]
 
@@ -192,81 +190,23 @@ class MemberAccounts(_ThreadCaller):
         aws = Aws.sharing(caller, credentials, read_only=self.read_only)
         return AccountSession(aws, Identity(account_id, assumed[0]))
 
-    def _assume_role(self, caller: Aws, account_id: str, params: dict[str, Any]) -> Any:
+    def _assume_role(self, caller: Aws, account_id: str, role_arn: str) -> Any:
+        external = {} if self.external_id is None else {"ExternalId": self.external_id}
         try:
-            return call(caller.sts, "AssumeRole", **params)
+            return call(
+                caller.sts,
+                "AssumeRole",
+                RoleArn=role_arn,
+                RoleSessionName=self.session_name,
+                **external,
+            )
         except AwsError as exc:
             raise AwsError(
-                f"cannot assume {params['RoleArn']}: {exc.message}",
+                f"cannot assume {role_arn}: {exc.message}",
                 tip=(
                     f"the role must exist in account {account_id} and trust account "
                     f"{self.own.account_id}"
                     + (" with this external id" if self.external_id else "")
-                ),
-                code=exc.code,
-                action=exc.action,
-            ) from exc
-
-
-class MemberRootSessions(_ThreadCaller):
-    """Opens a session as a member account's root user, in the calling thread:
-    ``sts:AssumeRoot`` with ``TargetPrincipal`` the account and ``TaskPolicyArn`` the AWS task
-    policy ``task`` (e.g. IAMDeleteRootUserCredentials), for its maximum of 900 seconds, on the
-    regional STS endpoint (AssumeRoot refuses the global one). AssumeRoot cannot target the
-    organization's management account: asking for it is a bug of the caller."""
-
-    def __init__(
-        self,
-        base: Aws,
-        own: Identity,
-        *,
-        task: str,
-        management_account_id: str,
-        read_only: bool,
-    ) -> None:
-        from remediate.org.root_credentials import task_policy_arn
-
-        self.base = base
-        self.own = own
-        self.task = task
-        self.task_policy_arn = task_policy_arn(task, base.partition)
-        self.management_account_id = management_account_id
-        self.read_only = read_only
-        self._local = threading.local()
-
-    def __call__(self, account_id: str) -> AccountSession:
-        from remediate.aws.session import Aws, sts_credentials
-        from remediate.org.root_credentials import TASK_SESSION_SECONDS
-
-        if account_id == self.management_account_id:
-            raise AssertionError(f"{account_id} is the management account: AssumeRoot refuses it")
-        caller = self._caller()
-        params: dict[str, Any] = {
-            "TargetPrincipal": account_id,
-            "TaskPolicyArn": {"arn": self.task_policy_arn},
-            "DurationSeconds": TASK_SESSION_SECONDS,
-        }
-
-        def assume_root() -> Any:
-            return self._assume_root(caller, account_id, params)["Credentials"]
-
-        credentials = sts_credentials(assume_root, method="sts-assume-root", short_lived=True)
-        aws = Aws.sharing(caller, credentials, read_only=self.read_only)
-        aws.root_task = self.task
-        root = Identity(account_id, f"arn:{self.base.partition}:iam::{account_id}:root")
-        return AccountSession(aws, root, operator=self.own.arn)
-
-    def _assume_root(self, caller: Aws, account_id: str, params: dict[str, Any]) -> Any:
-        try:
-            return call(caller.sts, "AssumeRoot", **params)
-        except AwsError as exc:
-            raise AwsError(
-                f"cannot open a root session ({self.task}) in account {account_id}: {exc.message}",
-                tip=(
-                    "the account must be an active member of the organization, centralized root "
-                    "access enabled (`remediate root-credentials centralize`), and the caller "
-                    "allowed sts:AssumeRoot with this task policy "
-                    "(`remediate permissions --root-credentials`)"
                 ),
                 code=exc.code,
                 action=exc.action,

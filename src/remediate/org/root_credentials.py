@@ -15,14 +15,24 @@ import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypedDict
 
 from remediate.aws.calls import call, call_or_none, paginate
-from remediate.core.errors import EXIT_AWS, EXIT_OK, EXIT_ROOT_IN_USE, AwsError, InputError
+from remediate.aws.errors import ACCESS_DENIED_CODES
+from remediate.core.concurrency import each_concurrently
+from remediate.core.errors import (
+    EXIT_AWS,
+    EXIT_OK,
+    EXIT_ROOT_IN_USE,
+    AwsError,
+    InputError,
+    RemediateError,
+)
+from remediate.org.accounts import AccountSession, Target, targets
+from remediate.org.sweep import one_line
 
 if TYPE_CHECKING:
     from remediate.aws.session import Aws
-    from remediate.org.accounts import AccountSession, Target
 
 log = logging.getLogger(__name__)
 
@@ -31,8 +41,6 @@ ROOT_CREDENTIALS_MANAGEMENT = "RootCredentialsManagement"
 ROOT_SESSIONS = "RootSessions"
 AUDIT_TASK = "IAMAuditRootUserCredentials"
 DELETE_TASK = "IAMDeleteRootUserCredentials"
-# A task session lasts at most 900 s (15 minutes): ask for all of it.
-TASK_SESSION_SECONDS = 900
 CENTRALIZE_COMMAND = "remediate root-credentials centralize"
 # botocore's IAM model names the error ServiceAccessNotEnabledException; the IAM API reference
 # lists it as ServiceAccessNotEnabled. Either means the same: Organizations does not trust IAM.
@@ -46,12 +54,16 @@ MANAGEMENT_ACCOUNT_NOTE = (
 )
 
 
-def task_policy_arn(task: str, partition: str) -> str:
-    """``IAMAuditRootUserCredentials`` -> its ARN in ``partition``."""
-    return f"arn:{partition}:iam::aws:policy/root-task/{task}"
-
-
 # --- the organization ------------------------------------------------------------------------
+
+
+class OrganizationDocument(TypedDict):
+    id: str
+    management_account_id: str
+    feature_set: str
+    trusted_access: bool
+    root_credentials_management: bool
+    root_sessions: bool
 
 
 @dataclass(frozen=True)
@@ -65,7 +77,7 @@ class OrganizationRootAccess:
     root_credentials_management: bool
     root_sessions: bool
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self) -> OrganizationDocument:
         return {
             "id": self.organization_id,
             "management_account_id": self.management_account_id,
@@ -155,8 +167,6 @@ def _delegated_administrator_for_iam(aws: Aws, account_id: str) -> tuple[bool, b
     """(whether ``account_id`` is the delegated administrator for IAM, whether asking was
     refused). ListDelegatedAdministrators filtered to IAM asks exactly that, and a delegated
     administrator may call it (ListDelegatedServicesForAccount would list every service)."""
-    from remediate.aws.calls import ACCESS_DENIED_CODES
-
     try:
         admins = paginate(
             aws.client("organizations"),
@@ -194,8 +204,6 @@ def member_targets(
     """The member accounts to work on, and whether the management account was left out of
     ``--all-accounts``. Naming the management account is an input error: AssumeRoot cannot
     target it."""
-    from remediate.org.accounts import targets
-
     if account_ids is not None and management_account_id in account_ids:
         raise InputError(
             f"account {management_account_id} is the organization's management account: "
@@ -210,13 +218,30 @@ def member_targets(
 # --- root's credentials ----------------------------------------------------------------------
 
 
+class AccessKeyDocument(TypedDict):
+    access_key_id: str
+    status: str
+    create_date: str | None
+
+
+class SigningCertificateDocument(TypedDict):
+    certificate_id: str
+    status: str
+    upload_date: str | None
+
+
+class MfaDeviceDocument(TypedDict):
+    serial_number: str
+    enable_date: str | None
+
+
 @dataclass(frozen=True)
 class RootAccessKey:
     access_key_id: str
     status: str
     create_date: datetime | None
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self) -> AccessKeyDocument:
         return {
             "access_key_id": self.access_key_id,
             "status": self.status,
@@ -230,7 +255,7 @@ class RootSigningCertificate:
     status: str
     upload_date: datetime | None
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self) -> SigningCertificateDocument:
         return {
             "certificate_id": self.certificate_id,
             "status": self.status,
@@ -243,7 +268,7 @@ class RootMfaDevice:
     serial_number: str
     enable_date: datetime | None
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self) -> MfaDeviceDocument:
         return {"serial_number": self.serial_number, "enable_date": _iso(self.enable_date)}
 
 
@@ -316,6 +341,18 @@ def read_root_credentials(iam: Any) -> RootCredentials:
     )
 
 
+class AccountAuditDocument(TypedDict):
+    """One member account in ``root-credentials audit -o json`` (``None`` where not audited)."""
+
+    account_id: str
+    account_name: str | None
+    login_profile: bool | None
+    access_keys: list[AccessKeyDocument] | None
+    signing_certificates: list[SigningCertificateDocument] | None
+    mfa_devices: list[MfaDeviceDocument] | None
+    error: str | None
+
+
 @dataclass(frozen=True)
 class AccountAudit:
     """One member account: its root credentials, or why they could not be read."""
@@ -329,7 +366,7 @@ class AccountAudit:
     def holds_root_credentials(self) -> bool | None:
         return None if self.credentials is None else self.credentials.any
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self) -> AccountAuditDocument:
         c = self.credentials
         return {
             "account_id": self.account_id,
@@ -373,7 +410,8 @@ class AuditResult:
             return EXIT_ROOT_IN_USE
         return EXIT_AWS if counts["undetermined"] else EXIT_OK
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self) -> dict[str, object]:
+        """``root-credentials audit -o json``."""
         return {
             "organization": self.organization.to_json(),
             "accounts": [a.to_json() for a in self.accounts],
@@ -384,9 +422,6 @@ class AuditResult:
 def audit_account(open_account: Callable[[str], AccountSession], target: Target) -> AccountAudit:
     """Open a root audit session in the account and read root's credentials; a failure is the
     account's."""
-    from remediate.core.errors import RemediateError
-    from remediate.org.sweep import one_line
-
     try:
         session = open_account(target.account_id)
         credentials = read_root_credentials(session.aws.iam)
@@ -406,8 +441,6 @@ def audit(
     management_left_out: bool = False,
 ) -> AuditResult:
     """Audit every target's root credentials, ``concurrency`` at a time (as the sweep does)."""
-    from remediate.org.sweep import each_concurrently
-
     found = each_concurrently(
         targets,
         lambda t: audit_account(open_account, t),

@@ -1,8 +1,7 @@
 """The organization sweep: root-use detection in many accounts at once.
 
 Each account is judged in a worker thread with a session opened there and dropped after; the
-result carries facts (verdict or error), never a live session. The pool itself
-(:func:`each_concurrently`) also runs the root credentials audit.
+result carries facts (verdict or error), never a live session.
 """
 
 from __future__ import annotations
@@ -14,22 +13,20 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, fields
 from queue import Queue
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any
 
 from remediate.core.errors import EXIT_AWS, EXIT_OK, EXIT_ROOT_IN_USE, RemediateError
+from remediate.detect.fetch import FetchedReport, ReportFetch
 from remediate.detect.judge import Verdict
+from remediate.detect.service import judge_fetched
 
 if TYPE_CHECKING:
-    from remediate.detect.fetch import ReportFetch
     from remediate.org.accounts import AccountSession, Target
 
 log = logging.getLogger(__name__)
 
-T = TypeVar("T")
-R = TypeVar("R")
 # Adds to an account's verdict, in its thread, with its session (e.g. CloudTrail's evidence).
 Enrich = Callable[["AccountSession", Verdict], Verdict]
 
@@ -55,11 +52,12 @@ class AccountResult:
         """The verdict's ``root_in_use``; ``None`` (undetermined) for a failed account too."""
         return self.verdict.root_in_use if self.verdict is not None else None
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self) -> dict[str, object]:
         """The single-account document (nulls where a failed account has no verdict), plus
         ``account_name`` and ``error``."""
+        document: dict[str, object]
         if self.verdict is not None:
-            document: dict[str, Any] = dict(self.verdict.to_json())
+            document = dict(self.verdict.to_json())
         else:
             # Verdict.to_json's keys are its field names: the same shape, nothing known.
             document = {f.name: None for f in fields(Verdict)}
@@ -95,6 +93,8 @@ class SweepResult:
         return EXIT_AWS if counts["undetermined"] else EXIT_OK
 
     def to_json(self) -> dict[str, Any]:
+        """``root-use --accounts/--all-accounts -o json``: a document the command adds to (each
+        account's ``sandbox``, ``security_hub``) before printing it."""
         return {"accounts": [a.to_json() for a in self.accounts], "summary": self.summary()}
 
 
@@ -126,8 +126,6 @@ def _failed(target: Target, exc: RemediateError) -> AccountResult:
 def _start(
     open_account: Callable[[str], AccountSession], target: Target, report_timeout: float
 ) -> _Judging | AccountResult:
-    from remediate.detect.fetch import ReportFetch
-
     try:
         session = open_account(target.account_id)
     except RemediateError as exc:
@@ -138,9 +136,6 @@ def _start(
 
 def _advance(job: _Judging, days: int, enrich: Enrich | None) -> AccountResult | float:
     """The job's next step: its result, or seconds until its next step."""
-    from remediate.detect.fetch import FetchedReport
-    from remediate.detect.service import judge_fetched
-
     try:
         step = job.fetch.advance()
         if not isinstance(step, FetchedReport):
@@ -158,41 +153,6 @@ class _Crashed:
 
     def __init__(self, exc: BaseException) -> None:
         self.exc = exc
-
-
-def each_concurrently(
-    items: Sequence[T],
-    job: Callable[[T], R],
-    *,
-    concurrency: int,
-    progress: Callable[[R], None] | None = None,
-    name: str = "remediate-sweep",
-) -> list[R]:
-    """``job`` on every item, ``concurrency`` at a time, in worker threads; the results in the
-    order they finished. ``job`` keeps its own failures (it returns them as results).
-
-    ``progress`` is called in the calling thread as each item finishes. Ctrl-C (or a bug) stops
-    the items still queued.
-    """
-    results: list[R] = []
-    pool = ThreadPoolExecutor(
-        max_workers=min(concurrency, max(len(items), 1)), thread_name_prefix=name
-    )
-    try:
-        pending: set[Future[R]] = {pool.submit(job, item) for item in items}
-        while pending:
-            done, pending = wait(pending, return_when=FIRST_COMPLETED)
-            for future in done:
-                result = future.result()
-                results.append(result)
-                if progress is not None:
-                    progress(result)
-    except BaseException:
-        # Ctrl-C or a bug: do not start the items still queued.
-        pool.shutdown(wait=False, cancel_futures=True)
-        raise
-    pool.shutdown()
-    return results
 
 
 def sweep(

@@ -23,6 +23,7 @@ from remediate.core.prompt import confirm_or_refuse
 from remediate.core.terminal import close_prompt_line
 from remediate.playbook import runner
 from remediate.steps.base import RunOutcome, StepContext
+from remediate.steps.enrollment import NO_TERMINAL, Enrollment
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -32,7 +33,8 @@ if TYPE_CHECKING:
     from remediate.org.accounts import AccountSession, Target
     from remediate.playbook.journal import Journal
     from remediate.playbook.runner import RunReport
-    from remediate.steps.base import AnyStep, RunOptions
+    from remediate.steps.base import RunOptions
+    from remediate.steps.kind import AnyStep
 
 log = logging.getLogger(__name__)
 
@@ -90,6 +92,8 @@ class Services:
     journal: Callable[[AccountSession, str], Journal | None]
     lock: Callable[[str], AbstractContextManager[None]]
     concurrency: int = 1
+    # Whoever enrolls a virtual MFA device in person (remediate.render.enrollment's terminal).
+    enrollment: Enrollment = NO_TERMINAL
 
 
 def run(
@@ -194,6 +198,7 @@ def _plan(remediation: Remediation, run: AccountRun, services: Services) -> None
             prompter=services.prompter,
             outcome=run.outcome,
             caller_arn=session.identity.arn,
+            enrollment=services.enrollment,
         )
         run.report = runner.plan(
             remediation.steps, ctx, remediation.playbook, dry_run=remediation.dry_run

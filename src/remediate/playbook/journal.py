@@ -10,17 +10,39 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, TypedDict, TypeGuard
 
 from remediate.core.clock import utc
 from remediate.core.state import open_state_file, state_dir
 
 if TYPE_CHECKING:
-    from remediate.aws.session import WriteCall
+    from remediate.aws.audit import WriteCall
     from remediate.playbook.runner import Planned
 
 
 JOURNAL = "journal.jsonl"
+
+
+class JournalEntry(TypedDict, total=False):
+    """One line of the journal (every field text, ``details`` a list of text): when, in which
+    account, by whom (``acting_as``: the root user of a root task session), in which playbook
+    and step, the write action, what it acted on, what it changed, and how it ended."""
+
+    time: str
+    account: str
+    caller: str
+    acting_as: str
+    playbook: str
+    step: str
+    kind: str
+    action: str
+    resource: str
+    change: str
+    user: str
+    outcome: str
+    details: list[str]
+
+
 _APPEND = os.O_WRONLY | os.O_APPEND
 
 # What a write does to its resource, by the verb its operation starts with.
@@ -109,7 +131,7 @@ class Journal:
     def write(self, call: WriteCall) -> None:
         """Record a write call as it ended: applied, failed, or of unknown outcome."""
         names = dict(call.names)
-        entry: dict[str, Any] = {
+        entry: dict[str, str | list[str]] = {
             **self._step,
             "action": call.action,
             "resource": resource_of(names, call.action),
@@ -122,7 +144,7 @@ class Journal:
             entry["details"] = list(call.details)
         self.record(**entry)
 
-    def record(self, **fields: Any) -> None:
+    def record(self, **fields: str | list[str]) -> None:
         entry = {"time": datetime.now(UTC).isoformat(timespec="seconds"), **self.context, **fields}
         fd = open_state_file(JOURNAL, flags=_APPEND)
         assert fd is not None  # created when missing
@@ -141,7 +163,7 @@ class JournalFilter:
     user: str | None = None
     since: datetime | None = None
 
-    def matches(self, entry: dict[str, Any]) -> bool:
+    def matches(self, entry: JournalEntry) -> bool:
         if self.account is not None and str(entry.get("account")) != self.account:
             return False
         if self.user is not None and not _about_user(entry, self.user):
@@ -153,7 +175,7 @@ class JournalFilter:
         return True
 
 
-def _about_user(entry: dict[str, Any], user: str) -> bool:
+def _about_user(entry: JournalEntry, user: str) -> bool:
     # IAM user names compare without regard to case.
     if "user" in entry:
         return str(entry["user"]).casefold() == user.casefold()
@@ -162,7 +184,7 @@ def _about_user(entry: dict[str, Any], user: str) -> bool:
     return user.casefold() in (w.casefold() for w in words)
 
 
-def _time_of(entry: dict[str, Any]) -> datetime | None:
+def _time_of(entry: JournalEntry) -> datetime | None:
     try:
         when = datetime.fromisoformat(str(entry.get("time")))
     except ValueError:
@@ -174,7 +196,7 @@ def _time_of(entry: dict[str, Any]) -> datetime | None:
 class JournalReading:
     """The entries read, oldest first, and the lines that could not be read (by number)."""
 
-    entries: list[dict[str, Any]] = field(default_factory=list)
+    entries: list[JournalEntry] = field(default_factory=list)
     unreadable: list[int] = field(default_factory=list)
 
 
@@ -190,7 +212,7 @@ def read_journal(where: JournalFilter | None = None) -> JournalReading:
     return reading
 
 
-def _lines() -> Iterator[tuple[int, dict[str, Any] | None]]:
+def _lines() -> Iterator[tuple[int, JournalEntry | None]]:
     fd = open_state_file(JOURNAL, flags=os.O_RDONLY, create=False)
     if fd is None:
         return
@@ -227,7 +249,7 @@ _TEXT_FIELDS = (
 # What every entry has held since the journal began (the earliest had no action or outcome):
 # a line without them is not one (an edit, another tool's JSON), and showing it would make up
 # an entry of blanks. A field of another shape is an edit too: it is not shown as if written.
-def _is_entry(value: object) -> bool:
+def _is_entry(value: object) -> TypeGuard[JournalEntry]:
     if not isinstance(value, dict):
         return False
     if not all(isinstance(value.get(key), str) for key in ("time", "account")):

@@ -12,7 +12,9 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 
 from remediate.core.errors import AwsError
+from remediate.core.spinner import Waiting
 from remediate.core.state import open_state_file
+from remediate.core.terminal import safe
 
 log = logging.getLogger(__name__)
 
@@ -25,8 +27,6 @@ _HOLDER_MAX = 200
 def _holder(fd: int) -> str:
     """Who holds the lock, as its holder wrote it: ``pid 1234 since 2026-11-29 08:00:00 UTC
     (2 min ago)``; ``another process`` when it says nothing readable."""
-    from remediate.core.terminal import safe
-
     try:
         raw = os.pread(fd, _HOLDER_MAX, 0).decode("utf-8", "replace").strip()
         fields = dict(part.split("=", 1) for part in raw.split() if "=" in part)
@@ -59,8 +59,6 @@ def _claim(fd: int) -> None:
 def account_lock(account_id: str, *, wait: float = DEFAULT_WAIT) -> Iterator[None]:
     """Hold the account's lock; a concurrent run waits up to ``wait`` seconds for it (saying
     who holds it), then plans on the new state."""
-    from remediate.core.spinner import Waiting
-
     # Refused (exit 2, before anything is read) when the lock is a link or the directory is not
     # this user's alone: see remediate.core.state.
     fd = open_state_file("locks", f"{account_id}.lock", flags=os.O_RDWR)

@@ -1,17 +1,30 @@
 """The least-privilege IAM policy for detection and a playbook, scoped to the resources the
-playbook touches, from what each step declares (remediate.steps.base.Step.grants)."""
+playbook touches, from what each step kind declares (remediate.steps.kind.Step.access)."""
 
 from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any, NotRequired, TypedDict
 
-from remediate.steps.base import ANY_RESOURCE, Arns
+from remediate.core.errors import InputError
+from remediate.org.root_credentials import AUDIT_TASK, DELETE_TASK, IAM_SERVICE_PRINCIPAL
+from remediate.org.root_sessions import task_policy_arn
+from remediate.playbook.binding import policy_steps
+from remediate.playbook.loading import load_playbook
+from remediate.steps.access import ANY_RESOURCE, Arns, Grant
+from remediate.steps.kind import AnyStep, registry
 
-if TYPE_CHECKING:
-    from remediate.core.errors import InputError
-    from remediate.steps.base import Grant
+
+class Statement(TypedDict):
+    """One statement of an IAM policy document, as printed."""
+
+    Sid: str
+    Effect: str
+    Action: list[str]
+    Resource: str | list[str]
+    Condition: NotRequired[Mapping[str, Mapping[str, str | list[str]]]]
+
 
 # sts:GetCallerIdentity needs no permission, so it is not listed. IAM scopes none of these to a
 # resource. GetAccountSummary is asked only when the report shows root MFA not active (does root
@@ -34,9 +47,6 @@ def playbook_grants(
     the administrator's. Steps that act as the root user need nothing of anybody's policy:
     root's own credentials, or an sts:AssumeRoot task session whose permissions are its AWS task
     policy."""
-    from remediate.playbook.model import load_playbook, policy_steps
-    from remediate.steps.base import registry
-
     book = load_playbook(playbook_ref)
     steps = policy_steps(book, variables, administrative=administrative)
     if not steps:
@@ -45,9 +55,9 @@ def playbook_grants(
     return book.name, [grant for step in steps for grant in step.grants(arns)]
 
 
-def _nothing_to_grant(name: str, kinds: Sequence[Any], *, administrative: bool) -> InputError:
-    from remediate.core.errors import InputError
-
+def _nothing_to_grant(
+    name: str, kinds: Sequence[type[AnyStep]], *, administrative: bool
+) -> InputError:
     if all(kind.acts_as_root for kind in kinds):
         return InputError(
             f"every step of {name} acts as the root user (in an sts:AssumeRoot task "
@@ -72,7 +82,7 @@ def _nothing_to_grant(name: str, kinds: Sequence[Any], *, administrative: bool) 
     )
 
 
-def statements(grants: Sequence[Grant], sid_prefix: str) -> list[dict[str, Any]]:
+def statements(grants: Sequence[Grant], sid_prefix: str) -> list[Statement]:
     """Grants merged into policy statements: one per set of resources and condition, unscoped
     actions first. An action that several steps need on different resources gets them all."""
     by_action: dict[tuple[str, str], set[str]] = {}
@@ -87,11 +97,11 @@ def statements(grants: Sequence[Grant], sid_prefix: str) -> list[dict[str, Any]]
     for (action, key), resources in by_action.items():
         scope = (ANY_RESOURCE,) if ANY_RESOURCE in resources else tuple(sorted(resources))
         merged.setdefault((scope, key), []).append(action)
-    result: list[dict[str, Any]] = []
+    result: list[Statement] = []
     sids: set[str] = set()
     for (scope, key), actions in sorted(merged.items(), key=_statement_order):
         sid = _sid(sid_prefix, scope, bool(key), sids)
-        statement: dict[str, Any] = {
+        statement: Statement = {
             "Sid": sid,
             "Effect": "Allow",
             "Action": sorted(actions),
@@ -153,7 +163,7 @@ def policy(
         name, grants = playbook_grants(playbook_ref, variables or {}, arns, administrative=True)
         prefix = "Administrative" + "".join(word.capitalize() for word in name.split("-"))
         return {"Version": "2012-10-17", "Statement": statements(grants, prefix)}
-    document: list[dict[str, Any]] = [
+    document: list[Statement] = [
         {
             "Sid": "DetectRootUse",
             "Effect": "Allow",
@@ -224,7 +234,7 @@ def wildcard_warnings(document: Mapping[str, Any], variables: Mapping[str, str])
     return lines
 
 
-def cloudtrail_statements() -> list[dict[str, Any]]:
+def cloudtrail_statements() -> list[Statement]:
     """--cloudtrail: look root's events up in the event history (LookupEvents takes no resource)
     of every enabled region (which DescribeRegions lists)."""
     return [
@@ -270,7 +280,7 @@ RESOLVE = "RESOLVED"
 
 def security_hub_statements(
     account: str | None, partition: str = "aws", *, resolve: bool = True
-) -> list[dict[str, Any]]:
+) -> list[Statement]:
     """--security-hub: import findings as the account's default product (in any region), the
     only product an account may import its own findings as; read the account's findings (to
     find remediate's own and their workflow); and update a finding's workflow status and note,
@@ -310,7 +320,7 @@ def security_hub_statements(
     ]
 
 
-def organization_statements(role: str, partition: str = "aws") -> list[dict[str, Any]]:
+def organization_statements(role: str, partition: str = "aws") -> list[Statement]:
     """What a sweep needs in the account it runs from, besides detection's own actions (which the
     role in each member account needs too): list the accounts, assume the role in each."""
     return [
@@ -344,13 +354,6 @@ def root_credentials_policy(partition: str = "aws") -> dict[str, Any]:
 
     In member accounts nothing is needed: a task session's permissions are its AWS task policy.
     """
-    from remediate.org.root_credentials import (
-        AUDIT_TASK,
-        DELETE_TASK,
-        IAM_SERVICE_PRINCIPAL,
-        task_policy_arn,
-    )
-
     _, grants = playbook_grants(CENTRALIZE_PLAYBOOK, {}, Arns(partition))
     actions = sorted({action for grant in grants for action in grant.actions})
     reads = sorted(

@@ -8,11 +8,14 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING, Any, NotRequired, TypedDict
 
 from remediate.core.errors import InputError, Interrupted, RemediateError, StepFailedError
-from remediate.steps.base import AnyStep, Change, StepContext, Unchanged
+from remediate.core.terminal import safe
+from remediate.credentials.passwords import check_password
+from remediate.steps.base import Change, ChangeKind, StepContext, Unchanged
+from remediate.steps.kind import AnyStep
 
 if TYPE_CHECKING:
     from remediate.aws.session import WriteCall
@@ -23,6 +26,28 @@ MAX_PASSWORD_TRIES = 3
 log = logging.getLogger(__name__)
 
 
+class PlannedStep(TypedDict):
+    """A step of the JSON document's ``remediation``: what its plan found, and whether applied."""
+
+    id: str
+    kind: str
+    resource: str
+    change: ChangeKind
+    applied: bool
+    details: list[str]
+    warnings: list[str]
+
+
+class ReportDocument(TypedDict):
+    """The JSON document's ``remediation``."""
+
+    playbook: str
+    dry_run: bool
+    changed: int
+    steps: list[PlannedStep]
+    error: NotRequired[str]
+
+
 @dataclass
 class Planned:
     """One step and the change its plan found."""
@@ -31,7 +56,7 @@ class Planned:
     change: Change[Any]
     applied: bool = False
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self) -> PlannedStep:
         return {
             "id": self.step.id,
             "kind": self.step.kind,
@@ -60,8 +85,8 @@ class RunReport:
     def changed(self) -> int:
         return sum(p.applied for p in self.steps)
 
-    def to_json(self) -> dict[str, Any]:
-        doc: dict[str, Any] = {
+    def to_json(self) -> ReportDocument:
+        doc: ReportDocument = {
             "playbook": self.playbook,
             "dry_run": self.dry_run,
             "changed": self.changed,
@@ -108,18 +133,13 @@ def ask(report: RunReport, ctx: StepContext) -> None:
     """What the person must type before the first write, once the plan is confirmed: the
     console password with --password-prompt, checked against the password policy the plan read
     and asked again when it does not meet it. Nothing is changed yet: failing here is exit 2."""
-    from dataclasses import replace
-
-    from remediate.core.terminal import safe
-    from remediate.credentials.store import check_password
-
     if not ctx.options.password_prompt or ctx.options.password is not None:
         return
     for p in report.pending:
         policy = p.step.password_policy(p.change)
         if policy is None:
             continue
-        user = p.step.params.get("user")
+        user = p.step.user
         prompt = f"Console password for {user}" if user else "Console password"
         for attempt in range(1, MAX_PASSWORD_TRIES + 1):
             password = ctx.prompter.password(prompt)

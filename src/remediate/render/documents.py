@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NotRequired, TypedDict
+
+from remediate.credentials.store import parse_access_key
+from remediate.render.handover import handover
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping, Sequence
@@ -13,14 +16,21 @@ if TYPE_CHECKING:
     from remediate.steps.base import RunOutcome
 
 
-def secrets_json(outcome: RunOutcome, *, show_secrets: bool) -> list[dict[str, Any]]:
-    """Which secrets a run produced and where they went; values only with --show-secrets (an
-    access key as an object: ``{"AccessKeyId", "SecretAccessKey"}``)."""
-    from remediate.credentials.store import parse_access_key
+class SecretJson(TypedDict):
+    """One secret a run produced: whose, which kind, where it went; its value with
+    --show-secrets (an access key as an object: ``{"AccessKeyId", "SecretAccessKey"}``)."""
 
-    out: list[dict[str, Any]] = []
+    user: str
+    kind: str
+    stored_in: str | None
+    value: NotRequired[str | dict[str, str]]
+
+
+def secrets_json(outcome: RunOutcome, *, show_secrets: bool) -> list[SecretJson]:
+    """Which secrets a run produced and where they went; values only with --show-secrets."""
+    out: list[SecretJson] = []
     for s in outcome.secrets:
-        item: dict[str, Any] = {"user": s.user, "kind": s.kind, "stored_in": s.stored_in}
+        item = SecretJson(user=s.user, kind=s.kind, stored_in=s.stored_in)
         if show_secrets:
             item["value"] = parse_access_key(s.value) if s.kind == "access-key" else s.value
         out.append(item)
@@ -34,8 +44,6 @@ def remediation_fields(
     commands that hand the secrets over, finish a run that ended early from ``finish``, the
     rerun command, and forget them; none on the sandbox, whose keyring ends with the command)
     of one account."""
-    from remediate.render.handover import handover
-
     outcome = run.outcome
     mfa = outcome.mfa
     report = run.report
@@ -51,6 +59,41 @@ def remediation_fields(
         "console_sign_in_url": outcome.console_sign_in_url,
         "handover": hand.to_json() if hand is not None else None,
     }
+
+
+def one_account_document(
+    base: Mapping[str, Any],
+    run: AccountRun,
+    *,
+    show_secrets: bool,
+    finish: str | None,
+    sandbox: bool,
+    hub: ImportResult | None,
+) -> dict[str, Any]:
+    """``root-use --create-admin -o json`` (``base``: the verdict's document) or ``playbook run
+    -o json`` (``base``: the account): the remediation's fields added, and the account's
+    Security Hub import when there was one."""
+    document = {
+        **base,
+        **remediation_fields(run, show_secrets=show_secrets, finish=finish, sandbox=sandbox),
+    }
+    if hub is not None:
+        document["security_hub"] = hub.to_json()
+    return document
+
+
+def sweep_document(
+    result: SweepResult, *, sandbox: bool, security_hub: Mapping[str, ImportResult] | None
+) -> dict[str, Any]:
+    """``root-use --accounts/--all-accounts -o json``: every swept account's verdict, and its
+    Security Hub import when the run sent findings (``security_hub`` given; null: none)."""
+    document = result.to_json()
+    for account in document["accounts"]:
+        account["sandbox"] = sandbox
+        if security_hub is not None:
+            found = security_hub.get(account["account_id"])
+            account["security_hub"] = found.to_json() if found is not None else None
+    return document
 
 
 def sweep_remediation_document(
@@ -93,15 +136,15 @@ def root_credentials_delete_document(
 ) -> dict[str, Any]:
     """``root-credentials delete -o json``: the organization's root access settings, each
     member account's deletion (or why it failed), and counts."""
-    documents = []
-    for r in runs:
-        doc: dict[str, Any] = {
+    documents = [
+        {
             "account_id": r.account_id,
             "account_name": r.target.account_name,
             "error": r.failure.message if r.failure is not None else None,
+            **remediation_fields(r, show_secrets=False),
         }
-        doc.update(remediation_fields(r, show_secrets=False))
-        documents.append(doc)
+        for r in runs
+    ]
     return {
         "organization": dict(organization),
         "accounts": documents,

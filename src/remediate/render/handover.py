@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import shlex
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, TypedDict
 
 if TYPE_CHECKING:
     from remediate.steps.base import RunOutcome
@@ -25,6 +25,20 @@ def with_codes(rerun: str) -> str:
     """The command that enables a pending MFA device: the remediation's rerun with its owner's
     two codes."""
     return " ".join([rerun, *MFA_CODES])
+
+
+class HandoverJson(TypedDict):
+    """A hand-over in a JSON document: :class:`Handover`'s fields, each command as text."""
+
+    user: str
+    account_id: str
+    show: list[dict[str, str]]
+    qr_file: str | None
+    finish_mfa: str | None
+    first_sign_in: list[str]
+    self_service: list[str]
+    kept_seed: str | None
+    forget: str | None
 
 
 @dataclass(frozen=True)
@@ -51,7 +65,7 @@ class Handover:
     # while an MFA device waits for its owner's codes: the finishing run gives it).
     forget: str | None = None
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self) -> HandoverJson:
         return {
             "user": self.user,
             "account_id": self.account_id,
@@ -75,7 +89,7 @@ def handover(outcome: RunOutcome, account_id: str, *, finish: str | None) -> Han
     """What the operator hands over after a run, or ``None`` when there is nothing to.
 
     ``finish`` is the command that reruns the remediation
-    (remediate.commands.requests.rerun_command).
+    (remediate.commands.root_use_request.rerun_command).
     """
     mfa = outcome.mfa
     kept = [s for s in outcome.secrets if s.stored_in is not None]

@@ -47,8 +47,9 @@ from __future__ import annotations
 import copy
 import json
 import threading
+from collections.abc import Mapping
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypedDict
 
 REQUIRED = (
     "SchemaVersion",
@@ -71,6 +72,26 @@ MAX_NOTE = 512
 
 _lock = threading.Lock()
 _installed = False
+
+
+class FindingIdentifier(TypedDict):
+    Id: str
+    ProductArn: str
+
+
+class UnprocessedFinding(TypedDict):
+    """One of BatchUpdateFindings' ``UnprocessedFindings``."""
+
+    FindingIdentifier: FindingIdentifier
+    ErrorCode: str
+    ErrorMessage: str
+
+
+class StringFilter(TypedDict, total=False):
+    """One value of a GetFindings string filter (``AwsSecurityFindingFilters``)."""
+
+    Value: str
+    Comparison: str
 
 
 def enable(account_id: str, region: str) -> None:
@@ -249,8 +270,8 @@ def _batch_update_findings(self: Any) -> Any:
         raise SecurityHubClientError("InvalidInputException", "Invalid Workflow.Status")
     note = body.get("Note")
     by_id = {f.id: f for f in backend.findings}
-    processed: list[dict[str, str]] = []
-    unprocessed: list[dict[str, Any]] = []
+    processed: list[FindingIdentifier] = []
+    unprocessed: list[UnprocessedFinding] = []
     seen: set[tuple[str, str]] = set()
     for ident in identifiers:
         key = (str(ident.get("Id", "")), str(ident.get("ProductArn", "")))
@@ -302,14 +323,14 @@ def _update(found: Any, body: dict[str, Any]) -> None:
                 _customer_set(found).add(name)
 
 
-def _value(data: dict[str, Any], path: tuple[str, ...]) -> str | None:
-    value: Any = data
+def _value(data: Mapping[str, object], path: tuple[str, ...]) -> str | None:
+    value: object = data
     for name in path:
         value = value.get(name) if isinstance(value, dict) else None
     return None if value is None else str(value)
 
 
-def _matches(value: str | None, filters: list[dict[str, Any]]) -> bool:
+def _matches(value: str | None, filters: list[StringFilter]) -> bool:
     """StringFilter semantics: positive comparisons ORed, negative ones ANDed."""
     positive = [
         f for f in filters if not str(f.get("Comparison", "")).startswith(("NOT", "PREFIX_NOT"))
@@ -317,7 +338,7 @@ def _matches(value: str | None, filters: list[dict[str, Any]]) -> bool:
     negative = [f for f in filters if f not in positive]
     text = value or ""
 
-    def test(f: dict[str, Any]) -> bool:
+    def test(f: StringFilter) -> bool:
         want = str(f.get("Value", ""))
         comparison = f.get("Comparison", "EQUALS")
         return {
@@ -367,7 +388,7 @@ def _get_findings(self: Any) -> Any:
     token = body.get("NextToken")
     start = int(token) if token and str(token).isdigit() else 0
     page = found[start : start + limit]
-    answer: dict[str, Any] = {"Findings": page}
+    answer: dict[str, object] = {"Findings": page}
     if start + limit < len(found):
         answer["NextToken"] = str(start + limit)
     return json.dumps(answer)

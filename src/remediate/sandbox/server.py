@@ -3,8 +3,9 @@
 moto's credential report has no ``<root_account>`` row and a fixed generation time; the sandbox
 (and the test suite, which reuses it) adds the root row the way real IAM shows it, and keeps a
 login profile's PasswordResetRequired and a virtual MFA device's tags, which moto drops. moto has no
-root credentials, root caller or centralized root access either: remediate.sandbox.root emulates
-them, and the root row is drawn from the root credentials it keeps.
+root credentials, root caller or centralized root access either: remediate.sandbox.root keeps
+them (root_requests, root_iam and root_access answer for them), and the root row is drawn from
+the root credentials it keeps.
 """
 
 from __future__ import annotations
@@ -17,9 +18,17 @@ from datetime import UTC, datetime, timedelta
 from types import TracebackType
 from typing import Any
 
+from remediate.core.errors import InputError
 from remediate.sandbox import cloudtrail as sandbox_cloudtrail
+from remediate.sandbox import cloudtrail_events, root_access, root_requests
 from remediate.sandbox import root as sandbox_root
 from remediate.sandbox import securityhub as sandbox_securityhub
+from remediate.sandbox.root import (
+    RootAccessKey,
+    RootCredentials,
+    RootMfaDevice,
+    RootSigningCertificate,
+)
 
 SANDBOX_ACCOUNT_ID = "123456789012"
 SANDBOX_REGION = "us-east-1"
@@ -90,6 +99,52 @@ def root_row_csv(account_id: str, state: RootState, partition: str = "aws") -> s
     return ",".join(fields) + "\n"
 
 
+_FAKE_CERTIFICATE = (
+    "-----BEGIN CERTIFICATE-----\n"
+    "MIIBsandboxROOTsigningCERTIFICATEnotAREALoneXXXXXXXXXXXXXXXXXXXXXXXXXXXXXX\n"
+    "-----END CERTIFICATE-----"
+)
+
+
+def root_credentials_of(
+    account_id: str, state: RootState, partition: str = "aws"
+) -> RootCredentials:
+    """The credentials ``state`` describes, as the account's root user holds them."""
+    created = state.created
+    creds = RootCredentials(login_profile=created if state.login_profile else None)
+    for slot, active, last_used in (
+        (1, state.key_1_active, state.key_1_last_used),
+        (2, state.key_2_active, state.key_2_last_used),
+    ):
+        # A key that was used exists, whether or not it is active now.
+        if active or last_used is not None:
+            creds.access_keys.append(
+                RootAccessKey(
+                    access_key_id=f"AKIA{account_id}ROT{slot}",  # 20 characters, as AWS's
+                    secret_access_key=f"sandbox-root-secret-{account_id}-{slot}",
+                    slot=slot,
+                    status="Active" if active else "Inactive",
+                    created=created,
+                )
+            )
+    for slot, active in ((1, state.cert_1_active), (2, state.cert_2_active)):
+        if active:
+            creds.signing_certificates.append(
+                RootSigningCertificate(
+                    certificate_id=f"{account_id}ROOTCERTIFICATE{slot}",
+                    body=_FAKE_CERTIFICATE,
+                    slot=slot,
+                    status="Active",
+                    uploaded=created,
+                )
+            )
+    if state.mfa_active:
+        creds.mfa_devices.append(
+            RootMfaDevice(f"arn:{partition}:iam::{account_id}:mfa/root-account-mfa-device", created)
+        )
+    return creds
+
+
 _root_states: dict[str, RootState] = {}
 _patch_lock = threading.Lock()
 _patched = False
@@ -103,7 +158,7 @@ def set_root_state(account_id: str, state: RootState | None) -> None:
         sandbox_root.forget_root_credentials(account_id)
     else:
         _root_states[account_id] = state
-        sandbox_root.seed_root_credentials(account_id, state)
+        sandbox_root.seed_root_credentials(account_id, root_credentials_of(account_id, state))
 
 
 def clear_root_states() -> None:
@@ -169,7 +224,8 @@ def install_root_rows() -> None:
         _find_access_keys_in_existing_backends()
         _keep_password_reset_required()
         _keep_virtual_mfa_device_tags()
-        sandbox_root.install()  # after the above: it looks root keys up first
+        root_requests.install()  # after the above: it looks root keys up first
+        root_access.install()
         sandbox_cloudtrail.install()
         sandbox_securityhub.install()
         _patched = True
@@ -261,8 +317,6 @@ def _check_port(port: int) -> None:
     thread and leave start() waiting for ever."""
     import socket
 
-    from remediate.core.errors import InputError
-
     with socket.socket() as probe:
         try:
             probe.bind(("127.0.0.1", port))
@@ -301,7 +355,7 @@ class Sandbox:
             region_name=SANDBOX_REGION,
             isolated=True,
         )
-        make_client: Any = session.client
+        make_client: Any = session.create_client
         return make_client(service, endpoint_url=self.endpoint_url)
 
     def start(self) -> Sandbox:
@@ -310,8 +364,6 @@ class Sandbox:
         try:
             from moto.server import ThreadedMotoServer
         except ImportError as exc:
-            from remediate.core.errors import InputError
-
             raise InputError(
                 f"the sandbox needs moto's server, which is not installed ({exc.name})",
                 tip="install the sandbox extra: pip install 'remediate[sandbox]'",
@@ -334,7 +386,7 @@ class Sandbox:
         # used two days ago, no MFA any more.
         sandbox_cloudtrail.add_events(
             SANDBOX_ACCOUNT_ID,
-            sandbox_cloudtrail.sandbox_activity(SANDBOX_ACCOUNT_ID, datetime.now(UTC)),
+            cloudtrail_events.sandbox_activity(SANDBOX_ACCOUNT_ID, datetime.now(UTC)),
         )
         sandbox_securityhub.enable(SANDBOX_ACCOUNT_ID, SANDBOX_REGION)
         if self.organization:
@@ -403,7 +455,7 @@ def seed_organization(
         set_root_state(account_id, _member_state(name))
         generate_credential_report(account_id)
         sandbox_cloudtrail.add_events(
-            account_id, sandbox_cloudtrail.member_activity(account_id, name, datetime.now(UTC))
+            account_id, cloudtrail_events.member_activity(account_id, name, datetime.now(UTC))
         )
         sandbox_securityhub.enable(account_id, SANDBOX_REGION)
         members.append(account_id)

@@ -1,10 +1,13 @@
-"""The step interface: a registry of kinds, each with a field schema, permissions, plan, apply."""
+"""What every step works with: the run's options, the context of one account's run (its AWS
+session, keyring and terminal), the change a plan finds, and the outcome a run leaves."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, ClassVar, Generic, Literal, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, Literal, TypeVar
+
+from remediate.aws.calls import call, call_once, consistent, paginate
+from remediate.steps.enrollment import NO_TERMINAL, Enrollment
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -12,66 +15,15 @@ if TYPE_CHECKING:
     from remediate.aws.calls import Fresh
     from remediate.aws.session import Aws
     from remediate.core.prompt import Prompter
-    from remediate.credentials.store import PasswordPolicy, SecretStore
+    from remediate.credentials.store import SecretStore
 
 ChangeKind = Literal["create", "update", "delete", "none"]
-FieldType = Literal["string", "bool", "tags", "int"]
 SecretKind = Literal["password", "access-key", "mfa-seed", "pending-password"]
 EntityKind = Literal["user", "group", "mfa", "trusted-access", "policy"]
 # handoff: create the device, write its QR code for its owner, and end the run with it pending.
 MfaMode = Literal["interactive", "codes", "auto", "handoff"]
 
 S = TypeVar("S")
-
-
-@dataclass(frozen=True)
-class FieldSpec:
-    """One field of a step's ``with`` block."""
-
-    type: FieldType
-    required: bool = True
-    default: Any = None
-    format: str | None = None  # a name in remediate.core.validate.FORMATS
-    allowed: tuple[str, ...] = ()
-    description: str = ""
-
-
-# The Resource of an action IAM cannot scope to a resource (the credential report, the account's
-# password policy, listing virtual MFA devices): the only value IAM accepts for it.
-ANY_RESOURCE = "*"
-
-
-@dataclass(frozen=True)
-class Arns:
-    """The ARNs of one account's IAM resources, as a policy names them. ``account`` is ``*``
-    when the policy is for any account; a name may be ``*`` too (a playbook variable not given),
-    so a wildcard only ever stands inside its resource type (``user/*``, never ``*``)."""
-
-    partition: str
-    account: str = "*"
-
-    def _arn(self, resource_type: str, name: str) -> str:
-        return f"arn:{self.partition}:iam::{self.account}:{resource_type}/{name}"
-
-    def user(self, name: str) -> str:
-        return self._arn("user", name)
-
-    def group(self, name: str) -> str:
-        return self._arn("group", name)
-
-    def mfa(self, name: str) -> str:
-        """A virtual MFA device by its name (the serial number of a virtual device is its ARN)."""
-        return self._arn("mfa", name)
-
-
-@dataclass(frozen=True)
-class Grant:
-    """IAM actions a step needs, on the resources they touch (``(ANY_RESOURCE,)`` for actions
-    IAM does not scope), under an optional policy condition."""
-
-    actions: tuple[str, ...]
-    resources: tuple[str, ...]
-    condition: Mapping[str, Mapping[str, str]] | None = None
 
 
 @dataclass
@@ -225,6 +177,8 @@ class StepContext:
     # What will hold once the earlier steps of this run have applied (Step.ensures): a later
     # step may require it before it changes anything.
     ensured: set[tuple[str, str]] = field(default_factory=set)
+    # Whoever enrolls a virtual MFA device in person: the terminal, when the command has one.
+    enrollment: Enrollment = NO_TERMINAL
 
     @property
     def iam(self) -> Any:
@@ -267,7 +221,6 @@ class StepContext:
         such entity" about an entity in ``about`` that this run created or saw. ``once`` sends
         it through the client that never resends, for creates that must happen once.
         ``fresh()`` gives parameters computed anew for every send (TOTP codes expire)."""
-        from remediate.aws.calls import call, call_once, consistent
 
         def send() -> dict[str, Any]:
             if once:
@@ -287,8 +240,6 @@ class StepContext:
         **params: Any,
     ) -> list[Any]:
         """Every item of a paginated IAM read, waiting out IAM's lag like :meth:`call`."""
-        from remediate.aws.calls import consistent, paginate
-
         what = " and ".join(f"{k} {n}" for k, n in about)
         return consistent(
             what,
@@ -310,105 +261,3 @@ class StepContext:
             # --show-secrets prints it: handed over, as far as remediate can know.
             self.secrets.mark_shown(self.account_id, user, kind)
         return secret
-
-
-class Step(Generic[S]):
-    """A playbook step kind: subclasses set kind, fields, permissions and a docstring example."""
-
-    kind: ClassVar[str]
-    fields: ClassVar[Mapping[str, FieldSpec]]
-    # IAM actions the step needs to plan and apply; `remediate permissions` is built from these.
-    permissions: ClassVar[tuple[str, ...]]
-    # Capabilities the command line wires up: a password it may be given, codes it asks for.
-    takes_password: ClassVar[bool] = False
-    asks_for_codes: ClassVar[bool] = False
-    # --adopt-existing-user: the step may take over an IAM user that remediate did not create.
-    adopts_users: ClassVar[bool] = False
-    # --reset-password: the step may set a new password on an existing login profile.
-    resets_password: ClassVar[bool] = False
-    # The step gives the user an access key: whoever holds it is the user, without a password.
-    gives_access_key: ClassVar[bool] = False
-    # The step lets the user enroll their own MFA device (the self-service MFA policy): a second
-    # factor only while nobody else can act as the user first.
-    self_service_mfa: ClassVar[bool] = False
-    # The step needs its ``administrator`` to have an MFA device whose seed remediate does not
-    # keep (deleting root's access keys): --mfa-auto, which keeps it, cannot be its second factor.
-    needs_unheld_mfa: ClassVar[bool] = False
-    # Write calls applying one change makes (the call budget in benchmarks/bench_remediate.py).
-    writes_per_change: ClassVar[int] = 1
-    # Resources planning the step reads, one read each (the same budget).
-    reads_per_plan: ClassVar[int] = 1
-    # The step acts on the root user with root's own credentials (its access keys, or an
-    # sts:AssumeRoot task session): no IAM policy of the operator applies, so the operator's
-    # least-privilege policy leaves its actions out.
-    acts_as_root: ClassVar[bool] = False
-    # The step writes what only an administrator may (a customer-managed policy's document): a
-    # principal that may both write a policy and attach it can grant itself anything, so the
-    # operator's policy never holds these grants; `remediate permissions --administrative`
-    # prints them on their own.
-    administrative: ClassVar[bool] = False
-
-    def __init__(self, step_id: str, params: Mapping[str, Any]) -> None:
-        self.id = step_id
-        self.params = dict(params)
-
-    def resource(self, ctx: StepContext) -> str:
-        raise NotImplementedError
-
-    def grants(self, arns: Arns) -> list[Grant]:
-        """Each of ``permissions`` with the resources it touches for this step's parameters, as
-        the IAM service authorization reference gives each action's resource types: `remediate
-        permissions` scopes its policy with these."""
-        raise NotImplementedError
-
-    def ensures(self) -> frozenset[tuple[str, str]]:
-        """What holds once this step has run, whether or not it had anything to change: a
-        later step's preflight may require it (e.g. ``("mfa", "alice")``)."""
-        return frozenset()
-
-    def plan(self, ctx: StepContext) -> Change[S]:
-        """Read the current state and say what would change. Never writes."""
-        raise NotImplementedError
-
-    def preflight(self, ctx: StepContext, change: Change[S]) -> None:
-        """Checks that must pass before any step is applied (exit 2 on failure)."""
-
-    def password_policy(self, change: Change[S]) -> PasswordPolicy | None:
-        """For a step that takes a password (``takes_password``): the policy a password typed
-        for this change must meet, or ``None`` when applying it sets no password."""
-        return None
-
-    def apply(self, ctx: StepContext, change: Change[S]) -> Unchanged | None:
-        """Make the change. Called only when ``change.change`` is not ``none``; returns
-        Unchanged when the change turned out to be in place already."""
-        raise NotImplementedError
-
-
-AnyStep = Step[Any]
-
-REGISTRY: dict[str, type[AnyStep]] = {}
-BUILT_IN = (
-    "remediate.steps.iam",
-    "remediate.steps.virtual_mfa",
-    "remediate.steps.self_service",
-    "remediate.steps.self_service_policy",
-    "remediate.steps.root",
-)
-
-
-def register(cls: type[Step[S]]) -> type[Step[S]]:
-    """Class decorator: make a step kind available to playbooks by its ``kind`` name."""
-    if cls.kind in REGISTRY:
-        raise ValueError(f"step kind {cls.kind!r} registered twice")
-    REGISTRY[cls.kind] = cls
-    return cls
-
-
-def registry() -> dict[str, type[AnyStep]]:
-    """All step kinds, with the built-in ones loaded."""
-    import importlib
-
-    for module in BUILT_IN:
-        importlib.import_module(module)  # importing a module registers its kinds
-
-    return REGISTRY

@@ -1,31 +1,31 @@
-"""Step kinds that put root away: centralized root access for an organization (trusted access for
-IAM, root credentials management, root sessions), and the root user's own credentials deleted
-(access keys, signing certificates, login profile; MFA devices deactivated).
+"""Step kinds that delete the root user's own credentials: access keys, signing certificates,
+login profile; MFA devices deactivated.
 
-The root credential kinds act on the root user by omitting ``UserName``, which IAM allows only
-to root itself: with root's own access keys, or in an ``sts:AssumeRoot`` task session opened by
-an organization's management account. Each refuses to plan under any other caller, since the
-same calls would then act on the caller's own IAM user.
+They act on the root user by omitting ``UserName``, which IAM allows only to root itself: with
+root's own access keys, or in an ``sts:AssumeRoot`` task session opened by an organization's
+management account. Each refuses to plan under any other caller, since the same calls would then
+act on the caller's own IAM user.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from remediate.aws.calls import NOT_FOUND_CODES, call
+from remediate.aws.calls import NOT_FOUND_CODES
+from remediate.aws.errors import ACCESS_DENIED_CODES
 from remediate.core.errors import AwsError, InputError
-from remediate.steps.base import (
-    ANY_RESOURCE,
-    Arns,
-    Change,
-    FieldSpec,
-    Grant,
-    Step,
-    StepContext,
-    register,
+from remediate.detect.judge import is_root_arn
+from remediate.org.root_credentials import (
+    access_keys,
+    login_profile,
+    mfa_devices,
+    signing_certificates,
 )
+from remediate.steps.access import Access, anywhere
+from remediate.steps.base import Change, StepContext
+from remediate.steps.kind import Step, register
+from remediate.steps.params import NoParams, param
 
 if TYPE_CHECKING:
     from datetime import datetime
@@ -64,163 +64,6 @@ def _delete_tolerating_gone(ctx: StepContext, operation: str, **params: Any) -> 
     return True
 
 
-# --- the organization ------------------------------------------------------------------------
-
-
-@register
-class TrustedAccessStep(Step[None]):
-    """AWS Organizations trusts a service (by default IAM, which centralized root access needs).
-
-    ```yaml
-    - id: trusted-access
-      kind: organizations-trusted-access
-      with: {service_principal: iam.amazonaws.com}
-    ```
-    Runs in the organization's management account, which must have all features enabled.
-    """
-
-    kind = "organizations-trusted-access"
-    fields = {
-        "service_principal": FieldSpec("string", required=False, default="iam.amazonaws.com"),
-    }
-    permissions = (
-        "organizations:DescribeOrganization",
-        "organizations:ListAWSServiceAccessForOrganization",
-        "organizations:EnableAWSServiceAccess",
-    )
-
-    def grants(self, arns: Arns) -> list[Grant]:
-        # Organizations scopes none of these to a resource; trusting a service is limited to
-        # the one service this step names.
-        reads = tuple(a for a in self.permissions if a != "organizations:EnableAWSServiceAccess")
-        principal = str(self.params["service_principal"])
-        return [
-            Grant(reads, (ANY_RESOURCE,)),
-            Grant(
-                ("organizations:EnableAWSServiceAccess",),
-                (ANY_RESOURCE,),
-                {"StringEquals": {"organizations:ServicePrincipal": principal}},
-            ),
-        ]
-
-    def resource(self, ctx: StepContext) -> str:
-        return f"trusted access for {self.params['service_principal']}"
-
-    def plan(self, ctx: StepContext) -> Change[None]:
-        from remediate.org.root_credentials import describe_organization, trusted_access_enabled
-
-        principal = str(self.params["service_principal"])
-        organization = describe_organization(ctx.aws)
-        management = str(organization["MasterAccountId"])
-        if management != ctx.account_id:
-            raise InputError(
-                f"step {self.id!r}: account {ctx.account_id} is not the management account of "
-                f"organization {organization['Id']}",
-                tip=f"run this from the management account, {management}",
-            )
-        if organization.get("FeatureSet") != "ALL":
-            raise InputError(
-                f"organization {organization['Id']} has only consolidated billing features: "
-                "centralized root access needs all features",
-                tip="enable all features in the AWS Organizations console (Settings), then rerun",
-            )
-        if trusted_access_enabled(ctx.aws, principal):
-            return Change(self.resource(ctx), "none")
-        ctx.plan_create("trusted-access", principal)
-        return Change(
-            self.resource(ctx),
-            "create",
-            [f"let AWS Organizations trust {principal} (organizations:EnableAWSServiceAccess)"],
-        )
-
-    def apply(self, ctx: StepContext, change: Change[None]) -> None:
-        call(
-            ctx.aws.client("organizations"),
-            "EnableAWSServiceAccess",
-            ServicePrincipal=self.params["service_principal"],
-        )
-
-
-class _FeatureStep(Step[None]):
-    """One feature of centralized root access is enabled for the organization."""
-
-    feature: str
-    enable: str  # the IAM operation that enables it
-    what: str
-
-    def grants(self, arns: Arns) -> list[Grant]:
-        # IAM scopes neither the organization's features nor their listing to a resource.
-        return [Grant(self.permissions, (ANY_RESOURCE,))]
-
-    def resource(self, ctx: StepContext) -> str:
-        return f"{self.feature} (centralized root access)"
-
-    def plan(self, ctx: StepContext) -> Change[None]:
-        from remediate.org.root_credentials import IAM_SERVICE_PRINCIPAL, enabled_features
-
-        enable: Change[None] = Change(
-            self.resource(ctx), "create", [f"enable {self.what} (iam:{self.enable})"]
-        )
-        if ctx.will_create("trusted-access", IAM_SERVICE_PRINCIPAL):
-            return enable  # no feature can be on while IAM is not trusted
-        features = enabled_features(ctx.aws)
-        if features is None:
-            raise InputError(
-                f"step {self.id!r}: AWS Organizations does not trust IAM, so {self.what} "
-                "cannot be enabled",
-                tip="enable trusted access first: an organizations-trusted-access step before "
-                "this one (`remediate root-credentials centralize` has it)",
-            )
-        return Change(self.resource(ctx), "none") if self.feature in features else enable
-
-    def apply(self, ctx: StepContext, change: Change[None]) -> None:
-        ctx.call(self.enable)
-
-
-@register
-class RootCredentialsManagementStep(_FeatureStep):
-    """Root credentials management is enabled: the management account may audit and delete member
-    accounts' root credentials (and accounts created from now on get no root password).
-
-    ```yaml
-    - id: root-credentials-management
-      kind: organizations-root-credentials-management
-    ```
-    """
-
-    kind = "organizations-root-credentials-management"
-    fields: ClassVar[Mapping[str, FieldSpec]] = {}
-    permissions = (
-        "iam:ListOrganizationsFeatures",
-        "iam:EnableOrganizationsRootCredentialsManagement",
-    )
-    feature = "RootCredentialsManagement"
-    enable = "EnableOrganizationsRootCredentialsManagement"
-    what = "root credentials management"
-
-
-@register
-class RootSessionsStep(_FeatureStep):
-    """Root sessions are enabled: the management account may take privileged root actions in
-    member accounts (and members may recover root credentials after their deletion).
-
-    ```yaml
-    - id: root-sessions
-      kind: organizations-root-sessions
-    ```
-    """
-
-    kind = "organizations-root-sessions"
-    fields: ClassVar[Mapping[str, FieldSpec]] = {}
-    permissions = ("iam:ListOrganizationsFeatures", "iam:EnableOrganizationsRootSessions")
-    feature = "RootSessions"
-    enable = "EnableOrganizationsRootSessions"
-    what = "root sessions (privileged root actions in member accounts)"
-
-
-# --- the root user's own credentials -----------------------------------------------------------
-
-
 @dataclass(frozen=True)
 class Doomed:
     """What the plan found to delete (or deactivate), in the order to do it."""
@@ -229,22 +72,18 @@ class Doomed:
 
 
 class _RootCredentialStep(Step[Doomed]):
-    """Acts on the root user: plans only when the caller is root."""
+    """Acts on the root user: plans only when the caller is root.
+
+    Its ``access`` is what root's own credentials, or an AssumeRoot task session whose task
+    policy is its permissions, need: the operator's policy needs nothing for these calls."""
 
     acts_as_root = True
-    noun: str  # e.g. "access keys"
-
-    def grants(self, arns: Arns) -> list[Grant]:
-        # Root's own credentials, or an AssumeRoot task session whose task policy is its
-        # permissions: the operator's policy needs nothing for these calls.
-        return []
+    noun: ClassVar[str]  # e.g. "access keys"
 
     def resource(self, ctx: StepContext) -> str:
         return f"root user's {self.noun} in {ctx.account_id}"
 
     def require_root(self, ctx: StepContext) -> None:
-        from remediate.detect.judge import is_root_arn
-
         if ctx.caller_arn is None or not is_root_arn(ctx.caller_arn):
             raise InputError(
                 f"only the root user itself can delete root's {self.noun} (omitting UserName "
@@ -277,8 +116,6 @@ class _RootCredentialStep(Step[Doomed]):
     def _present(self, ctx: StepContext) -> bool | None:
         """Whether root has this credential, by GetAccountSummary (root's own keys may call it;
         not declared in ``permissions``: an AssumeRoot session never asks), or None if unknown."""
-        from remediate.aws.calls import ACCESS_DENIED_CODES
-
         try:
             summary = ctx.call("GetAccountSummary").get("SummaryMap") or {}
         except AwsError as exc:
@@ -288,6 +125,14 @@ class _RootCredentialStep(Step[Doomed]):
             return None
         value = summary.get(self.summary_flag)
         return None if value is None else bool(value)
+
+
+@dataclass(frozen=True)
+class RootAccessKeysArgs:
+    # The IAM user who takes over from root: its keys go only once this run makes sure that
+    # user exists, has an MFA device and (with ``group``) is in that group.
+    administrator: str | None = param(format="iam-user-name", default=None)
+    group: str | None = param(format="iam-group-name", default=None)
 
 
 @register
@@ -307,18 +152,18 @@ class RootAccessKeysStep(_RootCredentialStep):
     """
 
     kind = "root-access-keys-deleted"
-    fields = {
-        "administrator": FieldSpec("string", required=False, format="iam-user-name"),
-        "group": FieldSpec("string", required=False, format="iam-group-name"),
-    }
-    permissions = ("iam:ListAccessKeys", "iam:DeleteAccessKey")
+    args: RootAccessKeysArgs
+    access = (Access(("iam:ListAccessKeys", "iam:DeleteAccessKey"), anywhere),)
     writes_per_change = 2  # root has at most two access keys
     noun = "access keys"
     needs_unheld_mfa = True
+    removes_root_access_keys = True
+
+    @property
+    def user(self) -> str | None:
+        return self.args.administrator
 
     def find(self, ctx: StepContext) -> list[tuple[str, str]]:
-        from remediate.org.root_credentials import access_keys
-
         own = ctx.aws.access_key_id
         keys = sorted(access_keys(ctx.iam), key=lambda k: k.access_key_id == own)
         return [
@@ -339,10 +184,10 @@ class RootAccessKeysStep(_RootCredentialStep):
         return change
 
     def _require_administrator(self, ctx: StepContext) -> None:
-        admin = self.params.get("administrator")
+        admin = self.args.administrator
         if not admin:
             return
-        group = self.params.get("group")
+        group = self.args.group
         required = {
             ("user", admin): f"the IAM user {admin} exists",
             ("mfa", admin): f"{admin} has an MFA device",
@@ -382,7 +227,7 @@ class RootAccessKeysStep(_RootCredentialStep):
         for key_id in change.planned.ids:
             _delete_tolerating_gone(ctx, "DeleteAccessKey", AccessKeyId=key_id)
         if own in change.planned.ids:
-            admin = self.params.get("administrator")
+            admin = self.args.administrator
             ctx.ui.print(
                 "The root access key this run signed with is deleted: it no longer works"
                 + (f"; sign in as {admin} from now on." if admin else ".")
@@ -401,14 +246,12 @@ class RootSigningCertificatesStep(_RootCredentialStep):
     """
 
     kind = "root-signing-certificates-deleted"
-    fields: ClassVar[Mapping[str, FieldSpec]] = {}
-    permissions = ("iam:ListSigningCertificates", "iam:DeleteSigningCertificate")
+    args: NoParams
+    access = (Access(("iam:ListSigningCertificates", "iam:DeleteSigningCertificate"), anywhere),)
     writes_per_change = 2
     noun = "signing certificates"
 
     def find(self, ctx: StepContext) -> list[tuple[str, str]]:
-        from remediate.org.root_credentials import signing_certificates
-
         return [
             (
                 c.certificate_id,
@@ -437,15 +280,13 @@ class RootLoginProfileStep(_RootCredentialStep):
     """
 
     kind = "root-login-profile-deleted"
-    fields: ClassVar[Mapping[str, FieldSpec]] = {}
-    permissions = ("iam:GetLoginProfile", "iam:DeleteLoginProfile")
+    args: NoParams
+    access = (Access(("iam:GetLoginProfile", "iam:DeleteLoginProfile"), anywhere),)
     noun = "console password"
     needs_root_session = True
     summary_flag = "AccountPasswordPresent"
 
     def find(self, ctx: StepContext) -> list[tuple[str, str]]:
-        from remediate.org.root_credentials import login_profile
-
         created = login_profile(ctx.iam)
         if created is None:
             return []
@@ -469,16 +310,14 @@ class RootMfaDevicesStep(_RootCredentialStep):
     """
 
     kind = "root-mfa-devices-deactivated"
-    fields: ClassVar[Mapping[str, FieldSpec]] = {}
-    permissions = ("iam:ListMFADevices", "iam:DeactivateMFADevice")
+    args: NoParams
+    access = (Access(("iam:ListMFADevices", "iam:DeactivateMFADevice"), anywhere),)
     writes_per_change = 8  # root may have up to eight MFA devices
     noun = "MFA devices"
     needs_root_session = True
     summary_flag = "AccountMFAEnabled"
 
     def find(self, ctx: StepContext) -> list[tuple[str, str]]:
-        from remediate.org.root_credentials import mfa_devices
-
         return [
             (
                 d.serial_number,

@@ -23,20 +23,16 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
+from urllib.parse import unquote
 
-from remediate.aws.calls import NOT_FOUND_CODES
+from remediate.aws.calls import NOT_FOUND_CODES, call_or_none
 from remediate.core.errors import AwsError, InputError
-from remediate.steps.base import (
-    Arns,
-    Change,
-    FieldSpec,
-    Grant,
-    Step,
-    StepContext,
-    Unchanged,
-    register,
-)
+from remediate.steps.access import Access, Arns, only_policy, the_user
+from remediate.steps.base import Change, StepContext, Unchanged
+from remediate.steps.kind import Step, register
+from remediate.steps.params import param
 
 DESCRIPTION = (
     "Created by remediate from the IAM User Guide example: denies everything but managing one's "
@@ -102,64 +98,6 @@ def self_service_document(partition: str) -> dict[str, Any]:
     }
 
 
-def outdated_documents(partition: str) -> list[dict[str, Any]]:
-    """What earlier versions of remediate wrote (AWS's example as it was then): a policy saying
-    one of these is remediate's, and is brought up to date rather than refused."""
-    arn = f"arn:{partition}:iam::*"
-    return [
-        {
-            "Version": "2012-10-17",
-            "Statement": [
-                {
-                    "Sid": "AllowViewAccountInfo",
-                    "Effect": "Allow",
-                    "Action": "iam:ListVirtualMFADevices",
-                    "Resource": "*",
-                },
-                {
-                    "Sid": "AllowManageOwnVirtualMFADevice",
-                    "Effect": "Allow",
-                    # Only a device named after the user: "phone" was denied.
-                    "Action": ["iam:CreateVirtualMFADevice", "iam:DeleteVirtualMFADevice"],
-                    "Resource": f"{arn}:mfa/${{aws:username}}",
-                },
-                {
-                    "Sid": "AllowManageOwnUserMFA",
-                    "Effect": "Allow",
-                    "Action": [
-                        "iam:DeactivateMFADevice",
-                        "iam:EnableMFADevice",
-                        "iam:GetUser",
-                        "iam:ListMFADevices",
-                        "iam:ResyncMFADevice",
-                    ],
-                    "Resource": f"{arn}:user/${{aws:username}}",
-                },
-                {
-                    "Sid": "DenyAllExceptListedIfNoMFA",
-                    "Effect": "Deny",
-                    "NotAction": [
-                        "iam:ChangePassword",
-                        "iam:CreateVirtualMFADevice",
-                        "iam:EnableMFADevice",
-                        "iam:GetUser",
-                        "iam:ListMFADevices",
-                        "iam:ListVirtualMFADevices",
-                        "iam:ResyncMFADevice",
-                        "sts:GetSessionToken",
-                    ],
-                    "Resource": "*",
-                    "Condition": {"BoolIfExists": {"aws:MultiFactorAuthPresent": "false"}},
-                },
-            ],
-        }
-    ]
-
-
-# IAM keeps at most five versions of a managed policy.
-MAX_POLICY_VERSIONS = 5
-
-
 def policy_arn(name: str, account_id: str, partition: str) -> str:
     """A customer-managed policy's ARN (remediate creates it at the root path)."""
     return f"arn:{partition}:iam::{account_id}:policy/{name}"
@@ -168,8 +106,6 @@ def policy_arn(name: str, account_id: str, partition: str) -> str:
 def _document(raw: Any) -> Any:
     # botocore decodes a policy version's document; a raw one is URL-encoded JSON.
     if isinstance(raw, str):
-        from urllib.parse import unquote
-
         return json.loads(unquote(raw))
     return raw
 
@@ -179,15 +115,13 @@ DEFAULT_POLICY = "RemediateSelfServiceMFA"
 ADMINISTRATIVE_PLAYBOOK = "mfa-self-service-policy"
 
 
-def policy_state(ctx: StepContext, step_id: str, name: str, arn: str) -> str | None:
-    """``None`` when the policy does not exist, ``"current"`` when it says AWS's example,
-    ``"outdated"`` when it says what an earlier remediate wrote. Anything else is refused: a
-    policy of that name made by someone else may grant anything."""
-    from remediate.aws.calls import call_or_none
-
+def policy_in_place(ctx: StepContext, step_id: str, name: str, arn: str) -> bool:
+    """Whether the policy exists, saying AWS's example; ``False`` when it does not exist. One
+    saying anything else is refused: a policy of that name made by someone else may grant
+    anything."""
     found = call_or_none(ctx.iam, "GetPolicy", PolicyArn=arn)
     if found is None:
-        return None
+        return False
     version = ctx.call(
         "GetPolicyVersion",
         about=(("policy", name),),
@@ -197,9 +131,7 @@ def policy_state(ctx: StepContext, step_id: str, name: str, arn: str) -> str | N
     document = _document(version["PolicyVersion"]["Document"])
     ctx.saw("policy", name)
     if document == self_service_document(ctx.partition):
-        return "current"
-    if document in outdated_documents(ctx.partition):
-        return "outdated"
+        return True
     raise InputError(
         f"step {step_id!r}: the customer-managed policy {name} exists in account "
         f"{ctx.account_id} and says something other than AWS's self-service MFA example: "
@@ -224,10 +156,19 @@ class SelfServicePlan:
     detach: bool = False
 
 
-def _date(value: Any) -> str:
-    from datetime import datetime
-
+def _date(value: object) -> str:
     return value.strftime("%Y-%m-%d") if isinstance(value, datetime) else "on an unknown date"
+
+
+@dataclass(frozen=True)
+class SelfServiceArgs:
+    user: str = param(format="iam-user-name")
+    # The customer-managed policy to attach (it must say AWS's example).
+    policy: str = param(format="iam-policy-name")
+
+
+def _the_policy(args: SelfServiceArgs, arns: Arns) -> str:
+    return policy_arn(args.policy, arns.account, arns.partition)
 
 
 @register
@@ -250,42 +191,30 @@ class MfaSelfServiceStep(Step[SelfServicePlan]):
     """
 
     kind = "mfa-self-service"
-    fields = {
-        "user": FieldSpec("string", format="iam-user-name"),
-        "policy": FieldSpec("string", format="iam-policy-name"),
-    }
-    permissions = (
-        "iam:GetPolicy",
-        "iam:GetPolicyVersion",
-        "iam:ListAttachedUserPolicies",
-        "iam:AttachUserPolicy",
-        "iam:ListMFADevices",
-        "iam:DetachUserPolicy",
+    args: SelfServiceArgs
+    access = (
+        # Reading the policy lets the run compare its document; writing it is administrative.
+        Access(("iam:GetPolicy", "iam:GetPolicyVersion"), _the_policy),
+        Access(("iam:ListAttachedUserPolicies",), the_user),
+        # AttachUserPolicy is scoped to the user only: the condition keeps it to this policy.
+        Access(("iam:AttachUserPolicy",), the_user, only_policy(_the_policy)),
+        # Whether the user has enabled a device yet; then the policy is detached (only it).
+        Access(("iam:ListMFADevices",), the_user),
+        Access(("iam:DetachUserPolicy",), the_user, only_policy(_the_policy)),
     )
     self_service_mfa = True
 
-    def grants(self, arns: Arns) -> list[Grant]:
-        user = (arns.user(self.params["user"]),)
-        policy = policy_arn(self.params["policy"], arns.account, arns.partition)
-        # AttachUserPolicy is scoped to the user only: the condition keeps it to this policy.
-        # Reading the policy lets the run compare its document; writing it is administrative.
-        operator = "ArnLike" if "*" in policy else "ArnEquals"
-        return [
-            Grant(("iam:GetPolicy", "iam:GetPolicyVersion"), (policy,)),
-            Grant(("iam:ListAttachedUserPolicies",), user),
-            Grant(("iam:AttachUserPolicy",), user, {operator: {"iam:PolicyARN": policy}}),
-            # Whether the user has enabled a device yet; then the policy is detached (only it).
-            Grant(("iam:ListMFADevices",), user),
-            Grant(("iam:DetachUserPolicy",), user, {operator: {"iam:PolicyARN": policy}}),
-        ]
+    @property
+    def user(self) -> str:
+        return self.args.user
 
     def resource(self, ctx: StepContext) -> str:
-        return f"self-service MFA policy of {self.params['user']}"
+        return f"self-service MFA policy of {self.args.user}"
 
     def ensures(self) -> frozenset[tuple[str, str]]:
         # A device IAM shows enabled: until there is one, the run ends at this step (ends_run),
         # so no later step applies without it.
-        return frozenset({("mfa", str(self.params["user"]))})
+        return frozenset({("mfa", self.args.user)})
 
     @staticmethod
     def waits(user: str) -> str:
@@ -296,7 +225,7 @@ class MfaSelfServiceStep(Step[SelfServicePlan]):
         )
 
     def plan(self, ctx: StepContext) -> Change[SelfServicePlan]:
-        user, name = self.params["user"], self.params["policy"]
+        user, name = self.args.user, self.args.policy
         arn = policy_arn(name, ctx.account_id, ctx.partition)
         device = self._enabled_device(ctx, user)
         if device is not None:
@@ -356,12 +285,10 @@ class MfaSelfServiceStep(Step[SelfServicePlan]):
         )
 
     def _require_current(self, ctx: StepContext, name: str, arn: str) -> None:
-        state = policy_state(ctx, self.id, name, arn)
-        if state == "current":
+        if policy_in_place(ctx, self.id, name, arn):
             return
-        what = "does not exist" if state is None else "says what an earlier remediate wrote"
         raise InputError(
-            f"step {self.id!r}: the customer-managed policy {name} {what} in account "
+            f"step {self.id!r}: the customer-managed policy {name} does not exist in account "
             f"{ctx.account_id}: writing it is an administrator's task, and no step of this run "
             "does it; nothing was changed",
             tip=f"an administrator runs `{administrator_command(name)}` in the account once "
@@ -377,7 +304,7 @@ class MfaSelfServiceStep(Step[SelfServicePlan]):
         return any(p["PolicyArn"] == arn for p in attached)
 
     def apply(self, ctx: StepContext, change: Change[SelfServicePlan]) -> Unchanged | None:
-        user, name = self.params["user"], self.params["policy"]
+        user, name = self.args.user, self.args.policy
         plan = change.planned
         ctx.outcome.user = user
         ctx.outcome.self_service_policy = plan.arn

@@ -1,5 +1,5 @@
 """The mfa-self-service-policy step, an administrator's: the customer-managed policy for
-self-service MFA exists and says AWS's current example.
+self-service MFA exists and says AWS's example.
 
 Administrative (Step.administrative): a principal that may write a policy's document and also
 attach that policy can give anybody anything, so the operator's least-privilege policy never
@@ -12,129 +12,94 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
-from remediate.aws.calls import ACCESS_DENIED_CODES, ALREADY_EXISTS
+from remediate.aws.calls import NOT_FOUND_CODES, paginate
+from remediate.aws.errors import ACCESS_DENIED_CODES, ALREADY_EXISTS
 from remediate.core.errors import AwsError
-from remediate.steps.base import (
-    Arns,
-    Change,
-    EntityKind,
-    FieldSpec,
-    Grant,
-    Step,
-    StepContext,
-    Unchanged,
-    register,
-)
+from remediate.steps.access import Access, Arns, the_user
+from remediate.steps.base import Change, StepContext, Unchanged
+from remediate.steps.kind import Step, register
+from remediate.steps.params import param
 from remediate.steps.self_service import (
     ADMINISTRATIVE_PLAYBOOK,
     DESCRIPTION,
-    MAX_POLICY_VERSIONS,
     administrator_command,
     policy_arn,
-    policy_state,
+    policy_in_place,
     self_service_document,
 )
 
 
 @dataclass(frozen=True)
-class PolicyWrite:
-    """The policy's ARN, and whether to create it (else: a new default version)."""
+class SelfServicePolicyArgs:
+    policy: str = param(format="iam-policy-name")
+    # The user a run writes it for: nothing is written while they have an MFA device.
+    user: str | None = param(format="iam-user-name", default=None)
 
-    arn: str
-    create: bool
+
+def _the_policy(args: SelfServicePolicyArgs, arns: Arns) -> str:
+    return policy_arn(args.policy, arns.account, arns.partition)
 
 
 @register
-class MfaSelfServicePolicyStep(Step[PolicyWrite]):
-    """The self-service MFA policy exists and says AWS's current example (administrative).
+class MfaSelfServicePolicyStep(Step[None]):
+    """The self-service MFA policy exists and says AWS's example (administrative).
 
     ```yaml
     - id: mfa-self-service-policy
       kind: mfa-self-service-policy
       with: {policy: RemediateSelfServiceMFA}
     ```
-    Creates the customer-managed policy ``policy`` from AWS's example, once per account; one an
-    earlier remediate wrote from the example as it was then gets a new default version; one
+    Creates the customer-managed policy ``policy`` from AWS's example, once per account; one
     saying anything else is refused. Attaching it is the mfa-self-service step's. With ``user``
     (the user a run writes it for), nothing is written while IAM shows an MFA device enabled for
     that user: they need no self-service policy.
     """
 
     kind = "mfa-self-service-policy"
-    fields = {
-        "policy": FieldSpec("string", format="iam-policy-name"),
-        "user": FieldSpec("string", required=False, format="iam-user-name"),
-    }
-    permissions = (
-        "iam:ListMFADevices",
-        "iam:GetPolicy",
-        "iam:GetPolicyVersion",
-        "iam:CreatePolicy",
-        "iam:ListPolicyVersions",
-        "iam:CreatePolicyVersion",
-        "iam:DeletePolicyVersion",
+    args: SelfServicePolicyArgs
+    access = (
+        # That one policy, and no attach action of any kind.
+        Access(("iam:GetPolicy", "iam:GetPolicyVersion", "iam:CreatePolicy"), _the_policy),
+        # Whether the user has a device already (then nothing needs writing): a read.
+        Access(("iam:ListMFADevices",), the_user, needed=lambda args: bool(args.user)),
     )
     administrative = True
     reads_per_plan = 2  # the policy, and its default version's document
-    # CreatePolicy, or DeletePolicyVersion and CreatePolicyVersion.
-    writes_per_change = 2
 
-    def grants(self, arns: Arns) -> list[Grant]:
-        # That one policy, and no attach action of any kind.
-        policy = policy_arn(self.params["policy"], arns.account, arns.partition)
-        grants = [Grant(tuple(a for a in self.permissions if a != "iam:ListMFADevices"), (policy,))]
-        if self.params.get("user"):
-            # Whether the user has a device already (then nothing needs writing): a read.
-            grants.append(Grant(("iam:ListMFADevices",), (arns.user(self.params["user"]),)))
-        return grants
+    @property
+    def user(self) -> str | None:
+        return self.args.user
 
     def resource(self, ctx: StepContext) -> str:
-        return policy_arn(self.params["policy"], ctx.account_id, ctx.partition)
+        return policy_arn(self.args.policy, ctx.account_id, ctx.partition)
 
     def ensures(self) -> frozenset[tuple[str, str]]:
-        return frozenset({("self-service-policy", str(self.params["policy"]))})
+        return frozenset({("self-service-policy", self.args.policy)})
 
-    def plan(self, ctx: StepContext) -> Change[PolicyWrite]:
-        name, user = self.params["policy"], self.params.get("user")
+    def plan(self, ctx: StepContext) -> Change[None]:
+        name, user = self.args.policy, self.args.user
         arn = self.resource(ctx)
         if user and self._has_device(ctx, user):
             return Change(arn, "none", [f"{user} has an MFA device: no self-service policy needed"])
-        found = policy_state(ctx, self.id, name, arn)
-        if found == "current":
-            return Change(arn, "none", [f"{name} says AWS's current self-service MFA example"])
-        why = (
-            f"an administrative step: `remediate permissions {ADMINISTRATIVE_PLAYBOOK} "
-            "--administrative` prints what it needs, which the operator's policy never holds"
-        )
-        if found is None:
-            ctx.plan_create("policy", name)
-            return Change(
-                arn,
-                "create",
-                [
-                    f"create the customer-managed policy {name} from AWS's example: it denies "
-                    "everything but managing one's own MFA device and password until signed in "
-                    f"with MFA ({why})",
-                ],
-                state=PolicyWrite(arn, create=True),
-            )
+        if policy_in_place(ctx, self.id, name, arn):
+            return Change(arn, "none", [f"{name} says AWS's self-service MFA example"])
+        ctx.plan_create("policy", name)
         return Change(
             arn,
-            "update",
+            "create",
             [
-                f"update the customer-managed policy {name} (made by an earlier remediate) to "
-                "AWS's current example, as its new default version: the MFA device may have any "
-                f"name, not only the user's ({why})"
+                f"create the customer-managed policy {name} from AWS's example: it denies "
+                "everything but managing one's own MFA device and password until signed in "
+                f"with MFA (an administrative step: `remediate permissions "
+                f"{ADMINISTRATIVE_PLAYBOOK} --administrative` prints what it needs, which the "
+                "operator's policy never holds)",
             ],
-            state=PolicyWrite(arn, create=False),
         )
 
     @staticmethod
     def _has_device(ctx: StepContext, user: str) -> bool:
         """Whether IAM shows an MFA device enabled for ``user``; a user who does not exist yet
         (a later step of the run creates them) has none."""
-        from remediate.aws.calls import NOT_FOUND_CODES, paginate
-
         try:
             return bool(paginate(ctx.iam, "ListMFADevices", "MFADevices", UserName=user))
         except AwsError as exc:
@@ -142,13 +107,9 @@ class MfaSelfServicePolicyStep(Step[PolicyWrite]):
                 return False
             raise
 
-    def apply(self, ctx: StepContext, change: Change[PolicyWrite]) -> Unchanged | None:
-        name = self.params["policy"]
-        plan = change.planned
+    def apply(self, ctx: StepContext, change: Change[None]) -> Unchanged | None:
+        name = self.args.policy
         try:
-            if not plan.create:
-                _update(ctx, name, plan.arn)
-                return None
             try:
                 ctx.call(
                     "CreatePolicy",
@@ -162,11 +123,9 @@ class MfaSelfServicePolicyStep(Step[PolicyWrite]):
                 if exc.code != ALREADY_EXISTS:
                     raise
                 # Made by a concurrent run, or by this run's own request resent after a lost
-                # answer: kept only if it says what remediate writes (or wrote).
+                # answer: kept only if it says what remediate writes.
                 ctx.found_existing("policy", name)
-                if policy_state(ctx, self.id, name, plan.arn) == "outdated":
-                    _update(ctx, name, plan.arn)
-                    return None
+                policy_in_place(ctx, self.id, name, change.resource)
                 return Unchanged(f"the policy {name} existed already")
         except AwsError as exc:
             if exc.code not in ACCESS_DENIED_CODES:
@@ -181,23 +140,3 @@ class MfaSelfServicePolicyStep(Step[PolicyWrite]):
                 action=exc.action,
             ) from exc
         return None
-
-
-def _update(ctx: StepContext, name: str, arn: str) -> None:
-    """A new default version saying AWS's current example; IAM keeps five versions at most, so
-    the oldest one not in use makes room."""
-    about: tuple[tuple[EntityKind, str], ...] = (("policy", name),)
-    versions = ctx.list("ListPolicyVersions", "Versions", about=about, PolicyArn=arn)
-    if len(versions) >= MAX_POLICY_VERSIONS:
-        oldest = min(
-            (v for v in versions if not v["IsDefaultVersion"]),
-            key=lambda v: v["CreateDate"],
-        )
-        ctx.call("DeletePolicyVersion", about=about, PolicyArn=arn, VersionId=oldest["VersionId"])
-    ctx.call(
-        "CreatePolicyVersion",
-        about=about,
-        PolicyArn=arn,
-        PolicyDocument=json.dumps(self_service_document(ctx.partition)),
-        SetAsDefault=True,
-    )

@@ -11,75 +11,38 @@ Once the device is enabled with codes from an app that scanned it (typed here, o
 its seed is forgotten: a seed kept beside the password would make one keyring both factors. Only
 --mfa-auto, whose owner has not received the seed yet, keeps it.
 
-Every device the step creates is tagged as remediate's (who made it, and when): a device of the
-user's name that IAM shows without that tag is someone else's (any holder of the self-service
-MFA policy can make one), reported with what IAM shows and how to clear it, never deleted."""
+The device's lifecycle in IAM is remediate.steps.mfa_device's; the person at the terminal who
+scans its QR code and types the codes is the context's Enrollment (remediate.steps.enrollment).
+"""
 
 from __future__ import annotations
 
 import logging
-import re
 import time
-from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
+from typing import Any
 
-from remediate.aws.calls import ALREADY_EXISTS, NOT_FOUND_CODES, paginate
-from remediate.core.errors import AwsError, InputError
+from remediate.aws.calls import paginate
+from remediate.core.errors import InputError
 from remediate.core.terminal import print_secret, safe
-from remediate.detect.cloudtrail import global_events_region
-from remediate.steps.base import (
-    ANY_RESOURCE,
-    Arns,
-    Change,
-    EntityKind,
-    FieldSpec,
-    Grant,
-    MfaDevice,
-    Step,
-    StepContext,
-    Unchanged,
-    register,
-)
+from remediate.credentials import totp
+from remediate.steps import mfa_device
+from remediate.steps.access import Access, anywhere, the_user, the_users_device
+from remediate.steps.base import Change, MfaDevice, StepContext, Unchanged
+from remediate.steps.enrollment import CodeRequest
 from remediate.steps.iam import MANAGED_BY_KEY, MANAGED_BY_VALUE, is_managed
+from remediate.steps.kind import Step, register
+from remediate.steps.params import param
 
 log = logging.getLogger(__name__)
 
-# Beside remediate:managed-by, the tags that say who created a device and when (IAM keeps no
-# creator of a virtual MFA device, nor its creation date).
-CREATED_BY_KEY = "remediate:created-by"
-CREATED_AT_KEY = "remediate:created-at"
-# The characters IAM allows in a tag value; any other (a comma in a session name) becomes "_".
-_TAG_VALUE = re.compile(r"[^\w\s.:/=+\-@]")
-
-MAX_ATTEMPTS = 3
 CLOCK_SKEW_WARNING = 30.0
-# Tries of a create or an enable whose answer AWS lost (each looks before it tries again).
-MAX_SEND_TRIES = 3
-
-
-def device_name(serial: str) -> str:
-    """``arn:aws:iam::123:mfa/path/alice`` -> ``alice``."""
-    return serial.rsplit("/", 1)[-1]
-
-
-def device_tags(caller_arn: str | None, now: datetime) -> list[dict[str, str]]:
-    """The tags of a device remediate creates: whose it is, who made it, and when."""
-    tags = {MANAGED_BY_KEY: MANAGED_BY_VALUE, CREATED_AT_KEY: now.strftime("%Y-%m-%dT%H:%M:%SZ")}
-    if caller_arn:
-        tags[CREATED_BY_KEY] = _TAG_VALUE.sub("_", caller_arn)[:256]
-    return [{"Key": k, "Value": v} for k, v in tags.items()]
 
 
 def _date(value: object) -> str:
     return value.strftime("%Y-%m-%d") if isinstance(value, datetime) else "an unknown date"
-
-
-def named_after(serial: str, user: str) -> bool:
-    """Whether the device ``serial`` has ``user``'s name (compared without regard to case, as
-    IAM compares names)."""
-    return device_name(serial).casefold() == user.casefold()
 
 
 def clock_skew(ctx: StepContext) -> float | None:
@@ -88,47 +51,6 @@ def clock_skew(ctx: StepContext) -> float | None:
     if stats.server_date is None or stats.local_date is None:
         return None
     return (stats.local_date - stats.server_date).total_seconds()
-
-
-def on_terminal(ctx: StepContext) -> bool:
-    """Whether what the step shows (``ctx.ui``, standard error) reaches a terminal: the QR code
-    and the seed go nowhere else, never into a redirected log file."""
-    try:
-        return bool(ctx.ui.file.isatty())
-    except (AttributeError, ValueError):  # a closed or replaced stream
-        return False
-
-
-def terminal_size(ctx: StepContext) -> tuple[int, int] | None:
-    """Columns and rows of the terminal the step's messages reach, when it is one."""
-    import os
-
-    try:
-        size = os.get_terminal_size(ctx.ui.file.fileno())
-    except (AttributeError, ValueError, OSError):
-        return None
-    return size.columns, size.lines
-
-
-def _ask(ctx: StepContext, prompt: str, again: Callable[[], object] | None = None) -> str:
-    """One code from the person at the terminal; an empty line (Enter pressed early) asks
-    again (after ``again``: the QR code drawn anew), and costs no attempt."""
-    while True:
-        line = ctx.prompter.line(prompt)
-        if line is None:
-            # Ctrl-D or a closed terminal: a step failure (exit 3), since earlier steps did change.
-            raise InputError(
-                "no MFA codes were entered (end of input)",
-                tip="rerun to enroll the same device, or pass --mfa-codes CODE1 CODE2",
-            )
-        if line.strip():
-            return line
-        if again is not None:
-            again()
-
-
-def _tries_left(left: int) -> str:
-    return f"{left} more {'try' if left == 1 else 'tries'}"
 
 
 @dataclass(frozen=True)
@@ -140,6 +62,11 @@ class MfaPlan:
     serial: str | None = None
     seed: str | None = None
     stale: str | None = None
+
+
+@dataclass(frozen=True)
+class VirtualMfaArgs:
+    user: str = param(format="iam-user-name")
 
 
 @register
@@ -157,89 +84,53 @@ class VirtualMfaStep(Step[MfaPlan]):
     """
 
     kind = "virtual-mfa"
-    fields = {"user": FieldSpec("string", format="iam-user-name")}
-    permissions = (
-        "iam:ListMFADevices",
-        "iam:ListVirtualMFADevices",
-        "iam:CreateVirtualMFADevice",
-        "iam:DeleteVirtualMFADevice",
-        "iam:EnableMFADevice",
-        "iam:ListMFADeviceTags",
-        "iam:TagMFADevice",
+    args: VirtualMfaArgs
+    # The device has the user's name and no other (plan): a pattern such as mfa/alice-* would
+    # also match mfa/alice-ops, the device of user alice-ops.
+    access = (
+        Access(("iam:ListMFADevices", "iam:EnableMFADevice"), the_user),
+        Access(("iam:ListVirtualMFADevices",), anywhere),
+        Access(("iam:CreateVirtualMFADevice", "iam:DeleteVirtualMFADevice"), the_users_device),
+        # Whose a device of the user's name is: remediate's tag, or none.
+        Access(("iam:ListMFADeviceTags",), the_users_device),
+        # CreateVirtualMFADevice with Tags needs TagMFADevice too: only with remediate's mark.
+        Access(
+            ("iam:TagMFADevice",),
+            the_users_device,
+            lambda args, arns: {
+                "StringEquals": {f"aws:RequestTag/{MANAGED_BY_KEY}": MANAGED_BY_VALUE}
+            },
+        ),
     )
     asks_for_codes = True
     writes_per_change = 2  # CreateVirtualMFADevice, then EnableMFADevice
 
-    def grants(self, arns: Arns) -> list[Grant]:
-        user = self.params["user"]
-        # The device has the user's name and no other (plan): a pattern such as mfa/alice-*
-        # would also match mfa/alice-ops, the device of user alice-ops.
-        return [
-            Grant(("iam:ListMFADevices", "iam:EnableMFADevice"), (arns.user(user),)),
-            Grant(("iam:ListVirtualMFADevices",), (ANY_RESOURCE,)),
-            Grant(("iam:CreateVirtualMFADevice", "iam:DeleteVirtualMFADevice"), (arns.mfa(user),)),
-            # Whose a device of the user's name is: remediate's tag, or none.
-            Grant(("iam:ListMFADeviceTags",), (arns.mfa(user),)),
-            # CreateVirtualMFADevice with Tags needs TagMFADevice too: only with remediate's mark.
-            Grant(
-                ("iam:TagMFADevice",),
-                (arns.mfa(user),),
-                {"StringEquals": {f"aws:RequestTag/{MANAGED_BY_KEY}": MANAGED_BY_VALUE}},
-            ),
-        ]
+    @property
+    def user(self) -> str:
+        return self.args.user
 
     def resource(self, ctx: StepContext) -> str:
-        return f"virtual MFA device of {self.params['user']}"
+        return f"virtual MFA device of {self.args.user}"
 
     def ensures(self) -> frozenset[tuple[str, str]]:
-        return frozenset({("mfa", str(self.params["user"]))})
+        return frozenset({("mfa", self.args.user)})
 
     def plan(self, ctx: StepContext) -> Change[MfaPlan]:
-        user = self.params["user"]
-        if not ctx.will_create("user", user):
-            devices = ctx.list(
-                "ListMFADevices", "MFADevices", about=(("user", user),), UserName=user
-            )
-            if devices:
-                serial = devices[0]["SerialNumber"]
-                ctx.outcome.mfa = MfaDevice(serial, enabled=True, user=user)
-                return Change(serial, "none", [f"{user} already has MFA device {serial}"])
+        user = self.args.user
+        # The device is named after the user, as the console names it, and nothing else: the
+        # policy scopes it to mfa/USER alone (access). Device names are unique in an account.
+        name = user
+        enabled = self._enabled(ctx, user)
+        if enabled is not None:
+            return enabled
         virtual = paginate(
             ctx.iam, "ListVirtualMFADevices", "VirtualMFADevices", AssignmentStatus="Any"
         )
-        # The device is named after the user, as the console names it, and nothing else: the
-        # policy scopes it to mfa/USER alone (grants). Device names are unique in an account.
-        name = user
-        same = [d for d in virtual if named_after(d["SerialNumber"], user)]
-        holder = next((d for d in same if d.get("User")), None)
-        if holder is not None:
-            serial = holder["SerialNumber"]
-            other = holder["User"].get("UserName", "another user")
-            if str(other).casefold() == user.casefold():  # listed here, not yet by ListMFADevices
-                ctx.outcome.mfa = MfaDevice(serial, enabled=True, user=user)
-                return Change(serial, "none", [f"{user} already has MFA device {serial}"])
-            raise InputError(
-                f"the virtual MFA device named {user} ({serial}) is assigned to IAM user "
-                f"{other}: IAM shows it enabled for {other} on {_date(holder.get('EnableDate'))}"
-                f", {self._whose(ctx, serial)}; {user}'s device must have {user}'s name, the "
-                "only one its policy allows: nothing was changed",
-                tip=f"remediate never touches {other}'s device; if {other} should not have it, "
-                f"clear it: aws iam deactivate-mfa-device --user-name {other} --serial-number "
-                f"{serial} && aws iam delete-virtual-mfa-device --serial-number {serial}, then "
-                "rerun",
-            )
-        pending = next((d["SerialNumber"] for d in same), None)
-        seed = self._seed(ctx, user) if pending else None
-        if pending and not seed and not is_managed(self._tags(ctx, pending)):
-            # Not remediate's, and nobody here can enroll it: someone made it for this name.
-            raise InputError(
-                f"a virtual MFA device named {user} ({pending}) already exists, not assigned to "
-                f"any user, {self._whose(ctx, pending)}, and the keyring holds no seed of it: "
-                "nothing was changed",
-                tip="if nobody is enrolling it, delete it: aws iam delete-virtual-mfa-device "
-                f"--serial-number {pending}, then rerun",
-            )
-        details: list[str] = []
+        same = [d for d in virtual if mfa_device.named_after(d["SerialNumber"], user)]
+        held = self._held(ctx, user, same)
+        if held is not None:
+            return held
+        pending, seed = self._pending(ctx, user, same)
         handoff = ctx.options.mfa.mode == "handoff"
         ends_run = (
             f"the MFA device of {user} waits for the two codes {user} sends back "
@@ -262,6 +153,7 @@ class VirtualMfaStep(Step[MfaPlan]):
                 ],
                 ends_run=ends_run,
             )
+        details: list[str] = []
         if pending and seed:
             state = MfaPlan(name, serial=pending, seed=seed)
             ctx.saw("mfa", name)
@@ -294,44 +186,65 @@ class VirtualMfaStep(Step[MfaPlan]):
         )
 
     @staticmethod
-    def _tags(ctx: StepContext, serial: str) -> dict[str, str]:
-        """A device's tags (ListMFADeviceTags: ListVirtualMFADevices leaves them out)."""
-        try:
-            listed = paginate(ctx.iam, "ListMFADeviceTags", "Tags", SerialNumber=serial)
-        except AwsError as exc:
-            if exc.code in NOT_FOUND_CODES:  # deleted since it was listed
-                return {}
-            raise
-        return {str(t["Key"]): str(t["Value"]) for t in listed}
+    def _enabled(ctx: StepContext, user: str) -> Change[MfaPlan] | None:
+        """The plan when IAM lists an MFA device of the user's."""
+        if ctx.will_create("user", user):
+            return None
+        devices = ctx.list("ListMFADevices", "MFADevices", about=(("user", user),), UserName=user)
+        if not devices:
+            return None
+        serial = devices[0]["SerialNumber"]
+        ctx.outcome.mfa = MfaDevice(serial, enabled=True, user=user)
+        return Change(serial, "none", [f"{user} already has MFA device {serial}"])
 
-    def _whose(self, ctx: StepContext, serial: str) -> str:
-        """Who made a device, as far as IAM shows: remediate's tags, else none of them; and
-        where the rest is (IAM keeps no creator; CloudTrail's CreateVirtualMFADevice does)."""
-        tags = self._tags(ctx, serial)
-        region = global_events_region(ctx.partition)
-        trail = (
-            "IAM keeps no creator, CloudTrail does: aws cloudtrail lookup-events --region "
-            f"{region} --lookup-attributes AttributeKey=EventName,AttributeValue="
-            "CreateVirtualMFADevice"
+    @staticmethod
+    def _held(ctx: StepContext, user: str, same: list[Any]) -> Change[MfaPlan] | None:
+        """The plan when the device of the user's name is assigned: the user's (not listed by
+        ListMFADevices yet), or refused when it is another user's (the user's must have that
+        name)."""
+        holder = next((d for d in same if d.get("User")), None)
+        if holder is None:
+            return None
+        serial = holder["SerialNumber"]
+        other = holder["User"].get("UserName", "another user")
+        if str(other).casefold() == user.casefold():  # listed here, not yet by ListMFADevices
+            ctx.outcome.mfa = MfaDevice(serial, enabled=True, user=user)
+            return Change(serial, "none", [f"{user} already has MFA device {serial}"])
+        raise InputError(
+            f"the virtual MFA device named {user} ({serial}) is assigned to IAM user "
+            f"{other}: IAM shows it enabled for {other} on {_date(holder.get('EnableDate'))}"
+            f", {mfa_device.whose(ctx, serial)}; {user}'s device must have {user}'s name, the "
+            "only one its policy allows: nothing was changed",
+            tip=f"remediate never touches {other}'s device; if {other} should not have it, "
+            f"clear it: aws iam deactivate-mfa-device --user-name {other} --serial-number "
+            f"{serial} && aws iam delete-virtual-mfa-device --serial-number {serial}, then "
+            "rerun",
         )
-        if is_managed(tags):
-            by = tags.get(CREATED_BY_KEY, "an unknown caller")
-            at = tags.get(CREATED_AT_KEY, "an unknown time")
-            return f"tagged as remediate's (created by {by} at {at}); {trail}"
-        listed = ", ".join(f"{k}={v}" for k, v in sorted(tags.items()))
-        return (
-            f"with {f'tags {listed}' if listed else 'no tags'}: remediate did not create it (it "
-            f"tags every device it creates); {trail}"
-        )
+
+    def _pending(
+        self, ctx: StepContext, user: str, same: list[Any]
+    ) -> tuple[str | None, str | None]:
+        """The unassigned device of the user's name, and its seed when the keyring holds it. One
+        that is not remediate's, whose seed nobody here holds, is refused."""
+        pending = next((d["SerialNumber"] for d in same), None)
+        seed = self._seed(ctx, user) if pending else None
+        if pending and not seed and not is_managed(mfa_device.tags_of(ctx, pending)):
+            # Not remediate's, and nobody here can enroll it: someone made it for this name.
+            raise InputError(
+                f"a virtual MFA device named {user} ({pending}) already exists, not assigned to "
+                f"any user, {mfa_device.whose(ctx, pending)}, and the keyring holds no seed of "
+                "it: nothing was changed",
+                tip="if nobody is enrolling it, delete it: aws iam delete-virtual-mfa-device "
+                f"--serial-number {pending}, then rerun",
+            )
+        return pending, seed
 
     @staticmethod
     def _seed(ctx: StepContext, user: str) -> str | None:
-        from remediate.credentials.totp import seed_is_valid
-
         seed = ctx.secrets.get(ctx.account_id, user, "mfa-seed") if ctx.secrets.usable() else None
         # An entry that is no base32 seed (edited by hand) cannot enroll anything; using it would
         # stop the run with a traceback on every rerun instead of replacing the device.
-        return seed if seed and seed_is_valid(seed) else None
+        return seed if seed and totp.seed_is_valid(seed) else None
 
     def _warn_clock(self, ctx: StepContext) -> None:
         skew = clock_skew(ctx)
@@ -367,7 +280,7 @@ class VirtualMfaStep(Step[MfaPlan]):
             )
         # The QR code and the seed hold the device's secret: shown only on a terminal, never
         # written into wherever standard error was redirected (2>log).
-        if mfa.mode == "interactive" and not mfa.qr_file and not on_terminal(ctx):
+        if mfa.mode == "interactive" and not mfa.qr_file and not ctx.enrollment.on_terminal():
             raise InputError(
                 "the MFA QR code goes to standard error, which is not a terminal (redirected?), "
                 "and it holds the device's secret",
@@ -376,7 +289,7 @@ class VirtualMfaStep(Step[MfaPlan]):
             )
         if mfa.mode == "interactive" and not mfa.qr_file and not mfa.show_secret:
             self._require_room(ctx, change.planned)
-        if mfa.show_secret and not on_terminal(ctx):
+        if mfa.show_secret and not ctx.enrollment.on_terminal():
             raise InputError(
                 "--show-mfa-secret prints the MFA secret on standard error, which is not a "
                 "terminal (redirected?)",
@@ -388,7 +301,7 @@ class VirtualMfaStep(Step[MfaPlan]):
             if seed is None:
                 raise InputError(
                     f"--mfa-codes needs a device pending from an earlier run for "
-                    f"{self.params['user']}, and there is none with its seed in the keyring",
+                    f"{self.args.user}, and there is none with its seed in the keyring",
                     tip="run once interactively, or with --mfa-auto",
                 )
             assert mfa.codes is not None
@@ -405,22 +318,13 @@ class VirtualMfaStep(Step[MfaPlan]):
     def _require_room(self, ctx: StepContext, plan: MfaPlan) -> None:
         """Refuse, before any change, a terminal too small for the QR code when it is the only
         way to enroll (no --qr-file, no --show-mfa-secret)."""
-        from remediate.credentials.totp import (
-            AWS_SEED_LENGTH,
-            fit_terminal_qr,
-            otpauth_uri,
-            qr_size,
-        )
-
-        size = terminal_size(ctx) if on_terminal(ctx) else None
+        # A new device's seed is not known yet: AWS's seeds all have the same length.
+        seed = plan.seed or "A" * totp.AWS_SEED_LENGTH
+        uri = totp.otpauth_uri(seed, self.args.user, ctx.account_id)
+        size = ctx.enrollment.too_small(uri)
         if size is None:
             return
-        # A new device's seed is not known yet: AWS's seeds all have the same length.
-        seed = plan.seed or "A" * AWS_SEED_LENGTH
-        uri = otpauth_uri(seed, self.params["user"], ctx.account_id)
-        if fit_terminal_qr(uri, *size) is not None:
-            return
-        width, height = qr_size(uri)
+        width, height = totp.qr_size(uri)
         raise InputError(
             f"the MFA QR code does not fit this terminal ({size[0]}x{size[1]}): it needs "
             f"{height + 2} rows, or {height} rows and {width + 24} columns",
@@ -429,9 +333,7 @@ class VirtualMfaStep(Step[MfaPlan]):
         )
 
     def apply(self, ctx: StepContext, change: Change[MfaPlan]) -> Unchanged | None:
-        from remediate.credentials.totp import otpauth_uri
-
-        user = self.params["user"]
+        user = self.args.user
         plan = change.planned
         if ctx.turned_out_to_exist("user", user):
             # The plan thought the user new (a stale read): look before enrolling a second device.
@@ -450,7 +352,7 @@ class VirtualMfaStep(Step[MfaPlan]):
         serial, seed = plan.serial, plan.seed
         kept = True
         if serial is None or seed is None:
-            serial, seed = self._create(ctx, plan.name)
+            serial, seed = mfa_device.create(ctx, plan.name)
             # Keep the seed before anything else can fail, so the next run can resume.
             if ctx.keep_secret(user, "mfa-seed", seed).stored_in is None:
                 kept = False
@@ -466,11 +368,14 @@ class VirtualMfaStep(Step[MfaPlan]):
             seed_kept=kept,
         )
         ctx.outcome.user = user
-        uri = otpauth_uri(seed, user, ctx.account_id)
+        uri = totp.otpauth_uri(seed, user, ctx.account_id)
         self._show(ctx, uri, seed)
         if handoff:
             return None  # the owner's two codes come back to a later run (--mfa-codes)
-        self._enable(ctx, user, plan.name, serial, seed)
+        # Codes computed for --mfa-auto are computed again for every send: a code goes stale in
+        # 30 s, and IAM refuses a code it has already seen.
+        typed = None if ctx.options.mfa.mode == "auto" else self._codes(ctx, seed, serial)
+        mfa_device.enable(ctx, user, plan.name, serial, lambda: typed or self._codes(ctx, seed))
         device_state.enabled = True
         if ctx.options.mfa.mode != "auto":
             self._forget_seed(ctx, user, device_state)
@@ -494,133 +399,13 @@ class VirtualMfaStep(Step[MfaPlan]):
         device.seed_kept = False
         device.seed_forgotten = True
 
-    def _create(self, ctx: StepContext, name: str) -> tuple[str, str]:
-        """CreateVirtualMFADevice, sent once: its answer carries the seed, so a device made by a
-        request whose answer was lost can never be enrolled; it is deleted and made again."""
-        lost = 0
-        # A lost request's device may exist though IAM does not show it yet.
-        unresolved = False
-        tags = device_tags(ctx.caller_arn, datetime.now(UTC))
-        while True:
-            try:
-                created = ctx.call(
-                    "CreateVirtualMFADevice", once=True, VirtualMFADeviceName=name, Tags=tags
-                )
-                device = created["VirtualMFADevice"]
-                raw = device["Base32StringSeed"]
-                seed = raw.decode("ascii") if isinstance(raw, bytes) else str(raw)
-                return str(device["SerialNumber"]), seed
-            except AwsError as exc:
-                if exc.ambiguous:
-                    lost += 1
-                    if lost == MAX_SEND_TRIES:
-                        break
-                    unresolved = not self._delete_lost(ctx, name, exists=False, lost=lost)
-                elif exc.code == ALREADY_EXISTS and unresolved:
-                    # The lost request's device, still invisible to the delete: it exists.
-                    self._delete_lost(ctx, name, exists=True, lost=lost)
-                    unresolved = False
-                else:
-                    raise
-        # No create follows to say whether the last lost one made a device: wait for it as for
-        # one IAM said exists, so the message below is true.
-        serial = self._serial(ctx, name)
-        if self._delete_lost(ctx, name, exists=True, lost=lost):
-            left = f"virtual MFA device {serial}, made by a lost request, was deleted"
-        else:
-            left = f"IAM shows no virtual MFA device {serial}: no lost request left one"
-        raise AwsError(
-            f"AWS lost the answer to CreateVirtualMFADevice {name} {MAX_SEND_TRIES} times; {left}",
-            tip="rerun",
-            action="iam:CreateVirtualMFADevice",
-        )
-
-    @staticmethod
-    def _serial(ctx: StepContext, name: str) -> str:
-        return f"arn:{ctx.partition}:iam::{ctx.account_id}:mfa/{name}"
-
-    def _delete_lost(self, ctx: StepContext, name: str, *, exists: bool, lost: int) -> bool:
-        """Delete the device a lost CreateVirtualMFADevice may have made; True if there was one.
-        With ``exists`` (IAM said so), "no such entity" is IAM lagging and is waited out."""
-        serial = self._serial(ctx, name)
-        about: tuple[tuple[EntityKind, str], ...] = (("mfa", name),) if exists else ()
-        try:
-            ctx.call("DeleteVirtualMFADevice", about=about, SerialNumber=serial)
-        except AwsError as exc:
-            if exc.code == "NoSuchEntity":
-                return False
-            # Its seed is nowhere: say which device it is, so someone deletes it.
-            raise AwsError(
-                f"AWS lost the answer to CreateVirtualMFADevice {name} "
-                f"{'once' if lost == 1 else f'{lost} times'}, and virtual MFA device {serial} "
-                f"may remain, unassigned, with a seed nobody holds: deleting it failed: "
-                f"{exc.message}",
-                tip=f"aws iam delete-virtual-mfa-device --serial-number {serial}, then rerun",
-                code=exc.code,
-                action=exc.action,
-                ambiguous=exc.ambiguous,
-            ) from exc
-        ctx.ui.print(
-            f"Deleted virtual MFA device {serial}: AWS created it but its answer, with the seed, "
-            "was lost, so nobody could enroll it."
-        )
-        return True
-
-    def _enable(self, ctx: StepContext, user: str, name: str, serial: str, seed: str) -> None:
-        """EnableMFADevice, sent once; after a lost answer, the device assigned to the user is
-        success (and so is "already exists" for this user and device)."""
-        codes = None if ctx.options.mfa.mode == "auto" else self._codes(ctx, seed, serial)
-
-        def sent_codes() -> dict[str, str]:
-            # Computed codes are computed again for every send: a code goes stale in 30 s, and
-            # IAM refuses a code it has already seen.
-            code1, code2 = codes or self._codes(ctx, seed)
-            return {"AuthenticationCode1": code1, "AuthenticationCode2": code2}
-
-        for _ in range(MAX_SEND_TRIES):
-            try:
-                ctx.call(
-                    "EnableMFADevice",
-                    once=True,
-                    fresh=sent_codes,
-                    about=(("user", user), ("mfa", name)),
-                    UserName=user,
-                    SerialNumber=serial,
-                )
-                return
-            except AwsError as exc:
-                if exc.code == ALREADY_EXISTS:
-                    # In use: by this user (an earlier try whose answer was lost) is success.
-                    from remediate.aws.calls import eventually
-
-                    what = f"MFA device {serial} of {user}"
-                    if eventually(what, lambda: self._assigned(ctx, user, serial) or None):
-                        return
-                    raise
-                if not exc.ambiguous:
-                    raise
-                if self._assigned(ctx, user, serial):
-                    return
-        raise AwsError(
-            f"AWS lost the answer to EnableMFADevice for {user} {MAX_SEND_TRIES} times",
-            tip="rerun: the device stays pending and its seed in the keyring",
-            action="iam:EnableMFADevice",
-        )
-
-    @staticmethod
-    def _assigned(ctx: StepContext, user: str, serial: str) -> bool:
-        devices = ctx.list("ListMFADevices", "MFADevices", about=(("user", user),), UserName=user)
-        return any(d["SerialNumber"] == serial for d in devices)
-
     def _show(self, ctx: StepContext, uri: str, seed: str) -> None:
-        from remediate.credentials.totp import write_qr_png
-
         mfa = ctx.options.mfa
-        terminal = on_terminal(ctx)  # preflight refused the run where it had to be one
+        terminal = ctx.enrollment.on_terminal()  # preflight refused the run where it had to be one
         qr_path = mfa.qr_path(ctx.account_id)
-        user = self.params["user"]
+        user = self.args.user
         if qr_path:
-            write_qr_png(uri, Path(qr_path))
+            totp.write_qr_png(uri, Path(qr_path))
             self._shown(ctx, user)
             ctx.ui.print(f"QR code written to {safe(qr_path)} (mode 0600).")
         if mfa.show_secret and terminal:
@@ -629,7 +414,7 @@ class VirtualMfaStep(Step[MfaPlan]):
             self._shown(ctx, user)
         # A hand-off's QR code is for its owner, in the file: not for the operator's screen.
         if ctx.prompter.interactive and mfa.mode not in ("auto", "handoff") and terminal:
-            self._show_qr(ctx, uri, reserved=1 if mfa.show_secret else 0)
+            ctx.enrollment.show_qr(user, uri, reserved=1 if mfa.show_secret else 0)
             self._shown(ctx, user)
             if ctx.outcome.mfa is not None:
                 ctx.outcome.mfa.scanned_here = True
@@ -640,68 +425,17 @@ class VirtualMfaStep(Step[MfaPlan]):
         if ctx.secrets.usable() and ctx.secrets.get(ctx.account_id, user, "mfa-seed"):
             ctx.secrets.mark_shown(ctx.account_id, user, "mfa-seed")
 
-    def _show_qr(
-        self, ctx: StepContext, uri: str, *, reserved: int, note: str | None = None
-    ) -> bool:
-        """The QR code, all of it on the screen while code 1 is typed: sized to the terminal,
-        or, where it cannot fit, what to do instead (the prompts follow either way). ``note``
-        (why code 1 is asked again) goes above or beside a redrawn code, so that neither scrolls
-        off the screen. False when the code is not on the screen."""
-        from remediate.credentials.totp import lay_out_qr, qr_size, render_qr_terminal
-
-        size = terminal_size(ctx)
-        out = ctx.ui.file
-        if size is None:  # a terminal of unknown size: the code as `secrets show` prints it
-            if note is not None:
-                ctx.ui.print(safe(note))
-            ctx.ui.print("Scan this QR code with an authenticator app:")
-            out.write(render_qr_terminal(uri))
-            out.flush()
-            return True
-        columns, rows = size[0], size[1] - reserved
-        screen = None
-        if note is not None:
-            plain = safe(note, markup=False)
-            screen = lay_out_qr(uri, columns, rows, above=plain, beside=plain)
-            if screen is None:  # no room for both: the code wins, the note goes first
-                ctx.ui.print(safe(note))
-        if screen is None:
-            screen = lay_out_qr(
-                uri,
-                columns,
-                rows,
-                above="Scan this QR code with an authenticator app:",
-                beside="Scan this QR code with an authenticator app, then type the two codes it "
-                "shows.",
-            )
-        if screen is None:
-            width, height = qr_size(uri)
-            user = self.params["user"]
-            ctx.ui.print(
-                f"[yellow]The QR code does not fit this terminal[/] ({size[0]}x{size[1]}; it needs "
-                f"{height + 2} rows, or {height} rows and {width + 24} columns). Make the window "
-                "larger and show it with `remediate secrets show "
-                f"{safe(user)} --what mfa-qr` in another terminal (add --qr-file PATH for a PNG, "
-                "or use --what mfa-secret to type the key in), then type the codes here."
-            )
-            return False
-        out.write("\n".join(screen))
-        out.flush()
-        return True
-
     def _given_codes(self, ctx: StepContext, seed: str, serial: str | None) -> tuple[str, str]:
         """--mfa-codes, checked; an error names the device and how to show its QR code again
         (none was shown in this run)."""
-        from remediate.credentials.totp import MfaCodeError, check_codes, normalize_code
-
         mfa = ctx.options.mfa
         assert mfa.codes is not None
-        user = self.params["user"]
+        user = self.args.user
         try:
-            check_codes(seed, *mfa.codes, now=time.time())
-        except MfaCodeError as exc:
+            totp.check_codes(seed, *mfa.codes, now=time.time())
+        except totp.MfaCodeError as exc:
             device = f"the pending virtual MFA device {serial} of {user}" if serial else user
-            raise MfaCodeError(
+            raise totp.MfaCodeError(
                 f"--mfa-codes for {device}: {exc.message}",
                 tip=f"show its QR code again with `remediate secrets show {user} --what mfa-qr` "
                 "(or --qr-file PATH), scan it if the app has no entry for it, then pass the two "
@@ -709,77 +443,15 @@ class VirtualMfaStep(Step[MfaPlan]):
                 reason=exc.reason,
             ) from None
         # AWS takes six digits: no blanks from a pasted line, no spaces or dashes.
-        return normalize_code(mfa.codes[0]), normalize_code(mfa.codes[1])
+        return totp.normalize_code(mfa.codes[0]), totp.normalize_code(mfa.codes[1])
 
     def _codes(self, ctx: StepContext, seed: str, serial: str | None = None) -> tuple[str, str]:
-        from remediate.credentials.totp import (
-            MfaCodeError,
-            auto_codes,
-            check_code,
-            check_codes,
-            fit_terminal_qr,
-            normalize_code,
-            otpauth_uri,
-        )
-
         mfa = ctx.options.mfa
         if mfa.mode == "auto":
-            return auto_codes(seed, now=time.time())
+            return totp.auto_codes(seed, now=time.time())
         if mfa.mode == "codes":
             return self._given_codes(ctx, seed, serial)
-        user = self.params["user"]
-        uri = otpauth_uri(seed, user, ctx.account_id)
+        user = self.args.user
+        uri = totp.otpauth_uri(seed, user, ctx.account_id)
         reserved = 1 if mfa.show_secret else 0
-        # The code stays on the screen while code 1 is asked again: each retry draws it anew.
-        size = terminal_size(ctx)
-        redraw = on_terminal(ctx) and (
-            size is None or fit_terminal_qr(uri, size[0], size[1] - reserved) is not None
-        )
-
-        def draw(note: str | None = None) -> bool:
-            return self._show_qr(ctx, uri, reserved=reserved, note=note)
-
-        failures = 0
-        code1: str | None = None
-        while True:
-            # Each code is checked as it is typed: a wrong code 1 is said before code 2 is asked.
-            try:
-                if code1 is None:
-                    typed = _ask(ctx, "MFA code 1", draw if redraw else None)
-                    check_code(seed, typed, now=time.time())
-                    code1 = typed
-                code2 = _ask(ctx, "MFA code 2 (the next one the app shows)")
-                check_codes(seed, code1, code2, now=time.time())
-                return normalize_code(code1), normalize_code(code2)
-            except MfaCodeError as exc:
-                failures += 1
-                left = MAX_ATTEMPTS - failures
-                if not left:
-                    raise
-                tip = exc.tip or ""
-                if exc.reason == "wrong":
-                    older = "an older entry in the app for this user has another secret"
-                    if redraw:
-                        tip = f"scan the QR code shown here: {older}"
-                    elif mfa.qr_file:
-                        tip = f"scan the QR code in {mfa.qr_file}: {older}"
-                    else:
-                        tip = (
-                            f"show its QR code with `remediate secrets show {user} --what "
-                            f"mfa-qr` (or --qr-file PATH) and scan it: {older}"
-                        )
-                # A mistyped code 2 leaves code 1 good while it is current: ask code 2 again.
-                keep = code1 is not None and exc.reason in ("malformed", "same", "wrong")
-                if keep and code1 is not None:
-                    try:
-                        check_code(seed, code1, now=time.time())
-                    except MfaCodeError:
-                        keep = False
-                message = exc.message[:1].upper() + exc.message[1:]
-                said = f"{message}. {tip[:1].upper() + tip[1:]}. {_tries_left(left)}."
-                if keep or not redraw:
-                    ctx.ui.print(f"[red]{safe(message)}.[/] {safe(said[len(message) + 2 :])}")
-                else:
-                    draw(said)
-                if not keep:
-                    code1 = None
+        return ctx.enrollment.codes(CodeRequest(user, uri, seed, mfa.qr_file, reserved))

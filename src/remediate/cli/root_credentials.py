@@ -1,0 +1,136 @@
+"""``remediate root-credentials audit``, ``centralize`` and ``delete``: their options, and the
+calls to remediate.commands.root_credentials."""
+
+from typing import TYPE_CHECKING
+
+import typer
+
+import remediate.cli.options as o
+from remediate.cli.groups import aws_options
+from remediate.cli.state import prompter
+
+if TYPE_CHECKING:
+    from remediate.commands.request import AwsChoice
+
+app = typer.Typer(
+    help="Put root away across an AWS Organization: centralize root access, audit and delete "
+    "member accounts' root credentials (from the management account).",
+    short_help="Put root away across an AWS Organization.",
+    no_args_is_help=True,
+    rich_markup_mode=None,
+)
+
+AUDIT_EXIT_CODES = (
+    "Exit codes: 0 no member account's root user holds credentials; 1 some root user holds "
+    "credentials; 2 invalid input; 3 AWS failed, or an account could not be audited; 130 "
+    "interrupted (Ctrl-C)."
+)
+CENTRALIZE_EXIT_CODES = (
+    "Exit codes: 0 centralized root access is on (or nothing needed changing); 2 invalid input "
+    "or not the management account, nothing was changed; 3 AWS failed (a rerun continues); 130 "
+    "interrupted (Ctrl-C; the last line says what was changed)."
+)
+DELETE_EXIT_CODES = (
+    "Exit codes: 0 done in every account (or nothing to delete); 2 invalid input, nothing was "
+    "changed; 3 AWS failed in an account (a rerun continues); 130 interrupted (Ctrl-C; the last "
+    "line says what was changed)."
+)
+
+
+@app.command(
+    "audit",
+    epilog=AUDIT_EXIT_CODES,
+    short_help="Show which member accounts' root users hold credentials.",
+)
+@aws_options
+def root_credentials_audit(
+    *,
+    all_accounts: o.AllAccounts = False,
+    accounts: o.Accounts = None,
+    concurrency: o.Concurrency = None,
+    output: o.OutputFormat = o.Output.text,
+    aws: "AwsChoice",
+) -> None:
+    """Which member accounts' root users hold a password, access keys, signing certificates or
+    MFA devices (through sts:AssumeRoot with IAMAuditRootUserCredentials); every member account
+    unless --accounts names some. Changes nothing."""
+    from remediate.commands import root_credentials as commands
+
+    request = commands.root_credentials_request(
+        "audit",
+        aws=aws,
+        all_accounts=all_accounts,
+        accounts=accounts,
+        concurrency=concurrency,
+        output=output.value,
+    )
+    raise typer.Exit(commands.root_credentials_audit(request))
+
+
+@app.command(
+    "centralize",
+    epilog=CENTRALIZE_EXIT_CODES,
+    short_help="Enable centralized root access for the organization.",
+)
+@aws_options
+def root_credentials_centralize(
+    *,
+    dry_run: o.DryRun = False,
+    yes: o.Yes = False,
+    lock_timeout: o.LockTimeout = None,
+    output: o.OutputFormat = o.Output.text,
+    aws: "AwsChoice",
+) -> None:
+    """Enable centralized root access, from the management account: trusted access for IAM in
+    Organizations, root credentials management, root sessions; each only if it is off."""
+    from remediate.commands import root_credentials as commands
+    from remediate.commands.remediation_request import RemediationFlags, playbook_run_request
+
+    request = playbook_run_request(
+        "root-credentials-centralize",
+        aws=aws,
+        flags=RemediationFlags(dry_run=dry_run, yes=yes, lock_timeout=lock_timeout),
+        output=output.value,
+    )
+    raise typer.Exit(commands.root_credentials_centralize(request, prompter()))
+
+
+@app.command(
+    "delete",
+    epilog=DELETE_EXIT_CODES,
+    short_help="Delete member accounts' root credentials.",
+)
+@aws_options
+def root_credentials_delete(
+    *,
+    all_accounts: o.AllAccounts = False,
+    accounts: o.Accounts = None,
+    concurrency: o.Concurrency = None,
+    dry_run: o.DryRun = False,
+    yes: o.Yes = False,
+    lock_timeout: o.LockTimeout = None,
+    output: o.OutputFormat = o.Output.text,
+    aws: "AwsChoice",
+) -> None:
+    """Delete member accounts' root credentials: signing certificates, access keys, the console
+    password, then deactivate MFA devices (through sts:AssumeRoot with
+    IAMDeleteRootUserCredentials). Plans every account, asks once. Never the management account:
+    AssumeRoot cannot target it."""
+    from remediate.commands import root_credentials as commands
+
+    request = commands.root_credentials_request(
+        "delete",
+        aws=aws,
+        all_accounts=all_accounts,
+        accounts=accounts,
+        concurrency=concurrency,
+        output=output.value,
+        dry_run=dry_run,
+        yes=yes,
+        lock_timeout=lock_timeout,
+    )
+    raise typer.Exit(commands.root_credentials_delete(request, prompter()))
+
+
+def register(root: typer.Typer) -> None:
+    root.add_typer(app, name="root-credentials")

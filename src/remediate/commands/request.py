@@ -1,0 +1,73 @@
+"""What every command's request shares: how to reach AWS, the output format, range checks and
+``--var KEY=VALUE`` options. Typer-free and AWS-free, so each rule is unit-tested on its own;
+every violation is an InputError (exit 2) before anything is changed."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from remediate.core import validate
+from remediate.core.errors import InputError
+from remediate.findings.formats import FINDINGS_FORMATS
+
+# "text", "json", or (root-use) the name of a findings format (remediate.findings.formats): not
+# a Literal, so that a format is added by its registration alone.
+OutputFormat = str
+TEXT = "text"
+JSON = "json"
+
+
+def check_range(option: str, value: float, low: float, high: float | None = None) -> None:
+    """``value`` of ``option`` within [low, high] (no upper bound when ``high`` is None)."""
+    if value < low or (high is not None and value > high):
+        bound = f"{low:g}-{high:g}" if high is not None else f"at least {low:g}"
+        raise InputError(f"invalid {option} {value:g}: expected {bound}")
+
+
+def check_output(output: OutputFormat, *, findings: bool = False) -> OutputFormat:
+    """``--output``: text or json, and (``findings``: root-use) a registered findings format."""
+    allowed = (TEXT, JSON, *(FINDINGS_FORMATS if findings else ()))
+    if output not in allowed:
+        raise InputError(f"invalid --output {output[:40]!r}: expected {', '.join(allowed)}")
+    return output
+
+
+@dataclass(frozen=True)
+class AwsChoice:
+    """How to reach AWS: boto3's chain (``None`` everywhere), or the built-in sandbox."""
+
+    profile: str | None = None
+    region: str | None = None
+    endpoint_url: str | None = None
+    sandbox: bool = False
+    allow_insecure_endpoint: bool = False
+
+    def __post_init__(self) -> None:
+        if self.sandbox and (self.profile or self.endpoint_url):
+            raise InputError("--sandbox cannot be combined with --profile or --endpoint-url")
+        if self.endpoint_url is not None:
+            validate.endpoint_url(self.endpoint_url)
+        if self.region is not None:
+            validate.region(self.region)
+        url = self.endpoint_url
+        remote = (
+            validate.plain_text_remote(url) if url and not self.allow_insecure_endpoint else None
+        )
+        if url and remote:
+            raise InputError(
+                f"--endpoint-url {url[:120]!r} is plain http to {remote}: "
+                "passwords and secret keys would cross the network in clear text",
+                tip=validate.PLAIN_HTTP_TIP,
+            )
+
+
+def playbook_variables(texts: Sequence[str]) -> dict[str, str]:
+    """``--var KEY=VALUE`` options, each key once."""
+    given: dict[str, str] = {}
+    for text in texts:
+        key, value = validate.key_value(text, "--var")
+        if key in given:
+            raise InputError(f"--var {key} given twice")
+        given[key] = value
+    return given

@@ -1,0 +1,156 @@
+"""What the commands are wired to: the AWS session (or the sandbox's), the keyring, and the
+engine's services (journal and lock for a real account, neither for the sandbox). The one place
+where Services are built."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from remediate.commands.request import AwsChoice
+from remediate.core import limits
+from remediate.core.errors import InputError
+from remediate.core.terminal import note, stderr_console
+from remediate.credentials.backends import memory_keyring
+from remediate.credentials.store import SecretStore
+from remediate.playbook.engine import Services, View
+from remediate.playbook.journal import Journal
+from remediate.playbook.lock import account_lock
+from remediate.render.enrollment import TerminalEnrollment
+from remediate.sandbox.keyring_file import SANDBOX_KEYRING_ENV, sandbox_keyring_from_environment
+
+if TYPE_CHECKING:
+    from remediate.aws.session import Aws
+    from remediate.core.prompt import Prompter
+    from remediate.findings.securityhub import Record
+    from remediate.org.accounts import AccountSession
+
+# The journal's ``playbook`` for Security Hub's write calls: the command's, with or without one.
+HUB_JOURNAL = "root-use"
+# In a serving sandbox's directory (remediate.commands.sandbox): where it listens, its keyring.
+SANDBOX_ENDPOINT_FILE = "endpoint"
+SANDBOX_KEYRING_FILE = "sandbox-keyring.json"
+
+
+@contextlib.contextmanager
+def open_aws(choice: AwsChoice, *, read_only: bool, organization: bool = False) -> Iterator[Aws]:
+    """The command's AWS session; with ``sandbox``, one pointed at a fresh local emulator (seeded
+    with an organization when the command works across accounts)."""
+    # boto3 (and moto for the sandbox): imported by the commands that talk to AWS only.
+    from remediate.aws.options import AwsOptions
+    from remediate.aws.session import Aws
+
+    if not choice.sandbox:
+        options = AwsOptions(
+            choice.profile, choice.region, choice.endpoint_url, choice.allow_insecure_endpoint
+        )
+        aws = Aws(options, read_only=read_only)
+        check_sandbox_keyring(aws)
+        yield aws
+        return
+    # The emulator (2,000 lines over moto's models): loaded only for --sandbox.
+    from remediate.sandbox.server import SANDBOX_CREDENTIALS, SANDBOX_REGION, Sandbox
+
+    with Sandbox(organization=organization) as sb:
+        members = " in an organization with three member accounts" if organization else ""
+        note(
+            f"SANDBOX: a local AWS emulator at {sb.endpoint_url}: an account whose root "
+            f"password was used 2 days ago{members}. Nothing here touches a real AWS account, "
+            "and it all ends with this command."
+        )
+        options = AwsOptions(None, choice.region or SANDBOX_REGION, sb.endpoint_url, isolated=True)
+        yield Aws.from_credentials(options, SANDBOX_CREDENTIALS, read_only=read_only)
+
+
+def check_sandbox_keyring(aws: Aws) -> None:
+    """With the sandbox's keyring in the environment, refuse to talk to anything but that
+    sandbox: secrets of a real account must never land in its plain file."""
+    keyring_file = os.environ.get(SANDBOX_KEYRING_ENV)
+    if not keyring_file:
+        return
+    try:
+        served = (Path(keyring_file).parent / SANDBOX_ENDPOINT_FILE).read_text().strip()
+    except OSError:
+        served = None
+    target = str(aws.iam.meta.endpoint_url)
+    if served is None or target.rstrip("/") != served.rstrip("/"):
+        raise InputError(
+            f"{SANDBOX_KEYRING_ENV} is set (the keyring of `remediate sandbox serve`), but this "
+            f"command talks to {target}, not to that sandbox ({served or 'not serving'})",
+            tip=f"unset {SANDBOX_KEYRING_ENV} and the sandbox's other lines (a new shell) before "
+            "working on a real account",
+        )
+
+
+def secret_store(sandbox: bool, *, allow_plaintext: bool) -> SecretStore:
+    """The keyring a run keeps its secrets in: the sandbox's lives in memory, with the command."""
+    # The sandbox's keyring is said once, with the secrets it holds (remediate.render.outcome).
+    return SecretStore(
+        memory_keyring() if sandbox else sandbox_keyring_from_environment(),
+        allow_plaintext=allow_plaintext,
+        ends_with_the_command=sandbox,
+    )
+
+
+def usable_store(*, allow_plaintext: bool) -> SecretStore:
+    """The system keyring, refused (exit 2) when it cannot keep secrets."""
+    store = SecretStore(sandbox_keyring_from_environment(), allow_plaintext=allow_plaintext)
+    store.require_usable()
+    return store
+
+
+def hub_journal(sandbox: bool, account_id: str, caller_arn: str) -> Record | None:
+    """Where a run's Security Hub write calls are journaled (remediate.findings.securityhub):
+    the run's journal, as for the playbook's writes; none on the sandbox, whose emulator ends
+    with it."""
+    if sandbox:
+        return None
+    return Journal(account_id=account_id, caller_arn=caller_arn, playbook=HUB_JOURNAL).record
+
+
+def caller(session: AccountSession) -> str:
+    """Who makes an account's calls: the operator, else the session's own identity."""
+    return str(session.operator or session.identity.arn)
+
+
+def services(
+    open_account: Callable[[str], AccountSession],
+    prompter: Prompter,
+    view: View,
+    *,
+    sandbox: bool,
+    allow_plaintext_keyring: bool,
+    concurrency: int = 1,
+    lock_timeout: float = limits.DEFAULT_LOCK_TIMEOUT,
+) -> Services:
+    """The engine's services: the sandbox has no journal and no lock (its emulator lives only as
+    long as the command), a real account has both."""
+
+    def journal(session: AccountSession, playbook: str) -> Journal | None:
+        if sandbox:
+            return None
+        return Journal(
+            account_id=session.identity.account_id,
+            caller_arn=session.operator or session.identity.arn,
+            playbook=playbook,
+            acting_as=session.identity.arn if session.operator else None,
+        )
+
+    def lock(account_id: str) -> contextlib.AbstractContextManager[None]:
+        return contextlib.nullcontext() if sandbox else account_lock(account_id, wait=lock_timeout)
+
+    ui = stderr_console()
+    return Services(
+        open_account=open_account,
+        secrets=secret_store(sandbox, allow_plaintext=allow_plaintext_keyring),
+        prompter=prompter,
+        view=view,
+        ui=ui,
+        journal=journal,
+        lock=lock,
+        concurrency=concurrency,
+        enrollment=TerminalEnrollment(ui, prompter),
+    )
