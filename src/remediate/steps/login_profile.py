@@ -17,7 +17,7 @@ from remediate.aws.errors import ALREADY_EXISTS
 from remediate.core.clock import utc
 from remediate.core.errors import AwsError
 from remediate.core.terminal import safe
-from remediate.credentials import store
+from remediate.credentials import passwords
 from remediate.credentials.passwords import PasswordPolicy, check_password
 from remediate.steps.access import Access, Arns, anywhere, only_policy, the_user
 from remediate.steps.base import Change, StepContext, Unchanged
@@ -317,7 +317,7 @@ class LoginProfileStep(Step[LoginProfilePlan]):
             return None
         if plan.reset:
             assert plan.policy is not None
-            password = store.generate_password(plan.policy)
+            password = passwords.generate_password(plan.policy)
             _keep_pending(ctx, user, password, reset=True)
             self._update(ctx, user, password)
             self._promote(ctx, user, password)
@@ -326,7 +326,7 @@ class LoginProfileStep(Step[LoginProfilePlan]):
             return None  # only the attachment was missing
         given = ctx.options.password
         generated = given is None
-        password = store.generate_password(plan.policy) if given is None else given
+        password = passwords.generate_password(plan.policy) if given is None else given
         if generated:
             _keep_pending(ctx, user, password, reset=False)
         started = datetime.now(UTC)
