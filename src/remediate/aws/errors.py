@@ -4,7 +4,12 @@ already exists...)."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from remediate.core.errors import AwsError
+
+if TYPE_CHECKING:
+    from botocore.exceptions import ClientError
 
 # botocore is imported inside translate(): step kinds import the codes, and commands that only
 # read playbooks (`permissions`, `playbook list`, input checks) must not pay for botocore.
@@ -65,76 +70,13 @@ def translate(exc: Exception, action: str) -> AwsError:
             ambiguous=True,  # something answered: whether it acted on the request is unknown
         )
     if isinstance(exc, botocore.exceptions.ClientError):
-        err = exc.response.get("Error", {})
-        code = str(err.get("Code", "Unknown"))
-        message = " ".join(str(err.get("Message", "")).split())
-        if code.isdigit() or code == "Unknown":
-            # botocore names an error by its HTTP status when the body had no AWS error in it.
-            status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode") or code
-            return AwsError(
-                f"the endpoint answered {action} with HTTP {status} and no AWS error: it does "
-                "not look like an AWS API endpoint",
-                tip=NOT_AWS_TIP,
-                code=NOT_AWS,
-                action=action,
-                ambiguous=int(status) >= 500 if str(status).isdigit() else False,
-            )
-        if code in ACCESS_DENIED_CODES:
-            return AwsError(
-                f"access denied: the caller may not perform {action} ({message})",
-                tip=f"grant {action} to the caller; `remediate permissions` prints the policy",
-                code=code,
-                action=action,
-            )
-        if code in BAD_CREDENTIALS_CODES:
-            return AwsError(
-                f"AWS rejected the credentials ({code}) on {action}",
-                tip=CREDENTIALS_TIP,
-                code=code,
-                action=action,
-            )
-        if code in THROTTLING_CODES:
-            return AwsError(
-                f"AWS throttled {action} beyond the retry limit",
-                tip="wait a minute and rerun, or raise AWS_MAX_ATTEMPTS",
-                code=code,
-                action=action,
-            )
-        status = int(exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode") or 0)
-        return AwsError(
-            f"{action} failed: {code}: {message}",
-            code=code,
-            action=action,
-            # A server error may come after the change was made.
-            ambiguous=status >= 500,
-        )
+        return _client_error(exc, action)
     if isinstance(exc, botocore.exceptions.NoCredentialsError):
         return AwsError("no AWS credentials found", tip=CREDENTIALS_TIP, action=action)
     if isinstance(exc, botocore.exceptions.PartialCredentialsError):
         return AwsError(f"incomplete AWS credentials: {exc}", tip=CREDENTIALS_TIP, action=action)
-    if isinstance(
-        exc,
-        botocore.exceptions.EndpointConnectionError
-        | botocore.exceptions.ConnectionClosedError
-        | botocore.exceptions.ConnectTimeoutError
-        | botocore.exceptions.ReadTimeoutError
-        | botocore.exceptions.ProxyConnectionError,
-    ):
-        # Sent, answer lost: the request may have been applied. Not sent: it was not.
-        sent = isinstance(
-            exc, botocore.exceptions.ReadTimeoutError | botocore.exceptions.ConnectionClosedError
-        )
-        if sent:
-            what = f"the connection to the AWS endpoint{_endpoint_of(exc)} was lost during {action}"
-        else:
-            what = f"cannot reach the AWS endpoint{_endpoint_of(exc)} for {action}"
-        return AwsError(
-            f"{what} ({_network_reason(exc)})",
-            tip=ENDPOINT_TIP,
-            code=None if sent else UNREACHABLE,
-            action=action,
-            ambiguous=sent,
-        )
+    if _no_answer(exc):
+        return _connection_error(exc, action)
     if isinstance(exc, botocore.exceptions.SSLError):
         return AwsError(
             f"TLS failed with the AWS endpoint{_endpoint_of(exc)} for {action} ({_reason(exc)})",
@@ -153,6 +95,88 @@ def translate(exc: Exception, action: str) -> AwsError:
             f"cannot get AWS credentials: {_reason(exc)}", tip=CREDENTIALS_TIP, action=action
         )
     return AwsError(f"{action} failed: {_reason(exc)}", action=action)
+
+
+def _client_error(exc: ClientError, action: str) -> AwsError:
+    """An error AWS (or something in its place) answered ``action`` with."""
+    err = exc.response.get("Error", {})
+    code = str(err.get("Code", "Unknown"))
+    message = " ".join(str(err.get("Message", "")).split())
+    if code.isdigit() or code == "Unknown":
+        # botocore names an error by its HTTP status when the body had no AWS error in it.
+        status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode") or code
+        return AwsError(
+            f"the endpoint answered {action} with HTTP {status} and no AWS error: it does "
+            "not look like an AWS API endpoint",
+            tip=NOT_AWS_TIP,
+            code=NOT_AWS,
+            action=action,
+            ambiguous=int(status) >= 500 if str(status).isdigit() else False,
+        )
+    if code in ACCESS_DENIED_CODES:
+        return AwsError(
+            f"access denied: the caller may not perform {action} ({message})",
+            tip=f"grant {action} to the caller; `remediate permissions` prints the policy",
+            code=code,
+            action=action,
+        )
+    if code in BAD_CREDENTIALS_CODES:
+        return AwsError(
+            f"AWS rejected the credentials ({code}) on {action}",
+            tip=CREDENTIALS_TIP,
+            code=code,
+            action=action,
+        )
+    if code in THROTTLING_CODES:
+        return AwsError(
+            f"AWS throttled {action} beyond the retry limit",
+            tip="wait a minute and rerun, or raise AWS_MAX_ATTEMPTS",
+            code=code,
+            action=action,
+        )
+    status = int(exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode") or 0)
+    return AwsError(
+        f"{action} failed: {code}: {message}",
+        code=code,
+        action=action,
+        # A server error may come after the change was made.
+        ambiguous=status >= 500,
+    )
+
+
+def _no_answer(exc: Exception) -> bool:
+    """A connection that failed or an answer that never came."""
+    import botocore.exceptions
+
+    return isinstance(
+        exc,
+        botocore.exceptions.EndpointConnectionError
+        | botocore.exceptions.ConnectionClosedError
+        | botocore.exceptions.ConnectTimeoutError
+        | botocore.exceptions.ReadTimeoutError
+        | botocore.exceptions.ProxyConnectionError,
+    )
+
+
+def _connection_error(exc: Exception, action: str) -> AwsError:
+    """No answer to ``action``: sent and lost (it may have been applied), or never sent."""
+    import botocore.exceptions
+
+    # Sent, answer lost: the request may have been applied. Not sent: it was not.
+    sent = isinstance(
+        exc, botocore.exceptions.ReadTimeoutError | botocore.exceptions.ConnectionClosedError
+    )
+    if sent:
+        what = f"the connection to the AWS endpoint{_endpoint_of(exc)} was lost during {action}"
+    else:
+        what = f"cannot reach the AWS endpoint{_endpoint_of(exc)} for {action}"
+    return AwsError(
+        f"{what} ({_network_reason(exc)})",
+        tip=ENDPOINT_TIP,
+        code=None if sent else UNREACHABLE,
+        action=action,
+        ambiguous=sent,
+    )
 
 
 def _network_reason(exc: Exception) -> str:

@@ -33,6 +33,7 @@ from remediate.aws.calls import call
 from remediate.core.clock import utc
 from remediate.core.concurrency import each_concurrently
 from remediate.core.errors import AwsError
+from remediate.core.jsonvalue import AwsAnswer
 from remediate.core.ratelimit import RateLimiter, TokenBucket
 from remediate.detect.activity import (
     MAX_EVENTS_PER_REGION,
@@ -97,7 +98,7 @@ def lookup_region(
     read = calls = 0
     token: str | None = None
     while True:
-        params: dict[str, Any] = {
+        params: AwsAnswer = {
             "LookupAttributes": [{"AttributeKey": "Username", "AttributeValue": ROOT_USERNAME}],
             "StartTime": start,
             "EndTime": end,

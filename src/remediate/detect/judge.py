@@ -197,35 +197,10 @@ def judge_root_use(
     answer, asked only when the report shows root MFA not active: MFA matters only if root can
     sign in."""
     now = utc(now)
-    # Beyond timedelta's range every datetime difference fits the window anyway.
-    window = timedelta(days=min(days, timedelta.max.days))
     notes: list[str] = []
-
     row = report.root() if report is not None else None
     caller_is_root = caller_arn is not None and is_root_arn(caller_arn)
-
-    evidence: list[Evidence] = []
-    last_used: datetime | None = None
-    if row is not None:
-        for item in _candidates(row):
-            age = now - item.last_used
-            if last_used is None or item.last_used > last_used:
-                last_used = item.last_used
-            if age < timedelta(0):
-                notes.append(
-                    f"The root {_LABELS[item.credential]} last-used time "
-                    f"{item.last_used.isoformat()} is in the future (clock skew): "
-                    "counted as used now."
-                )
-                evidence.append(item)
-            elif age <= window:
-                evidence.append(item)
-    if caller_is_root:
-        evidence.append(Evidence("caller", now))
-        if last_used is None or now > last_used:
-            last_used = now
-    evidence.sort(key=lambda item: item.last_used, reverse=True)
-
+    evidence, last_used = _recent_use(row, caller_is_root, now=now, days=days, notes=notes)
     if row is None:
         if caller_is_root:
             notes.append(
@@ -237,38 +212,8 @@ def judge_root_use(
         root_in_use: bool | None = True if caller_is_root else None
     else:
         root_in_use = bool(evidence)
-
-    generated_at = report.generated_at if report is not None else None
-    age_seconds: float | None = None
-    stale = False
-    if generated_at is not None:
-        generated_at = utc(generated_at)
-        age_seconds = (now - generated_at).total_seconds()
-        if age_seconds < 0:
-            notes.append(
-                f"The credential report was generated at {generated_at.isoformat()}, "
-                "after the current time (clock skew)."
-            )
-        elif age_seconds > STALE_AFTER_SECONDS:
-            stale = True
-            notes.append(
-                f"The credential report is {_duration(age_seconds)} old (IAM serves reports "
-                "up to 4 hours old): root use since it was generated is not shown."
-            )
-
-    caller_parts = _arn_parts(caller_arn)
-    row_parts = _arn_parts(row.arn) if row is not None else None
-    if account_id is None:
-        parts = row_parts or caller_parts
-        # Without a root row, the other rows' ARNs still name the account.
-        account_id = parts[1] if parts is not None else report.account_id() if report else None
-    if row is not None and row.arn:
-        root_arn: str | None = row.arn
-    elif account_id is not None:
-        partition = caller_parts[0] if caller_parts is not None else "aws"
-        root_arn = f"arn:{partition}:iam::{account_id}:root"
-    else:
-        root_arn = None
+    generated_at, age_seconds, stale = _report_age(report, now=now, notes=notes)
+    account_id, root_arn = _root_identity(report, row, caller_arn, account_id)
 
     mfa_active = row.mfa_active if row is not None else None
     keys_active = (
@@ -306,6 +251,79 @@ def judge_root_use(
             signing_certificates_active=certs_active,
         ),
     )
+
+
+def _recent_use(
+    row: CredentialRow | None, caller_is_root: bool, *, now: datetime, days: int, notes: list[str]
+) -> tuple[list[Evidence], datetime | None]:
+    """Root's credentials used within ``days`` (newest first, a root caller counted as used now),
+    and root's most recent use of any; a last-used time in the future is counted as now."""
+    # Beyond timedelta's range every datetime difference fits the window anyway.
+    window = timedelta(days=min(days, timedelta.max.days))
+    evidence: list[Evidence] = []
+    last_used: datetime | None = None
+    for item in _candidates(row) if row is not None else ():
+        age = now - item.last_used
+        if last_used is None or item.last_used > last_used:
+            last_used = item.last_used
+        if age < timedelta(0):
+            notes.append(
+                f"The root {_LABELS[item.credential]} last-used time "
+                f"{item.last_used.isoformat()} is in the future (clock skew): "
+                "counted as used now."
+            )
+            evidence.append(item)
+        elif age <= window:
+            evidence.append(item)
+    if caller_is_root:
+        evidence.append(Evidence("caller", now))
+        if last_used is None or now > last_used:
+            last_used = now
+    evidence.sort(key=lambda item: item.last_used, reverse=True)
+    return evidence, last_used
+
+
+def _report_age(
+    report: CredentialReport | None, *, now: datetime, notes: list[str]
+) -> tuple[datetime | None, float | None, bool]:
+    """When the report was generated, its age in seconds, and whether it is stale."""
+    if report is None or report.generated_at is None:
+        return None, None, False
+    generated_at = utc(report.generated_at)
+    age_seconds = (now - generated_at).total_seconds()
+    if age_seconds < 0:
+        notes.append(
+            f"The credential report was generated at {generated_at.isoformat()}, "
+            "after the current time (clock skew)."
+        )
+    elif age_seconds > STALE_AFTER_SECONDS:
+        notes.append(
+            f"The credential report is {_duration(age_seconds)} old (IAM serves reports "
+            "up to 4 hours old): root use since it was generated is not shown."
+        )
+        return generated_at, age_seconds, True
+    return generated_at, age_seconds, False
+
+
+def _root_identity(
+    report: CredentialReport | None,
+    row: CredentialRow | None,
+    caller_arn: str | None,
+    account_id: str | None,
+) -> tuple[str | None, str | None]:
+    """The account judged and its root user's ARN, from what is known: the account given, the
+    root row, the caller, or (without a root row) the other rows' ARNs."""
+    caller_parts = _arn_parts(caller_arn)
+    row_parts = _arn_parts(row.arn) if row is not None else None
+    if account_id is None:
+        parts = row_parts or caller_parts
+        account_id = parts[1] if parts is not None else report.account_id() if report else None
+    if row is not None and row.arn:
+        return account_id, row.arn
+    if account_id is not None:
+        partition = caller_parts[0] if caller_parts is not None else "aws"
+        return account_id, f"arn:{partition}:iam::{account_id}:root"
+    return account_id, None
 
 
 def apply_cloudtrail(verdict: Verdict, evidence: CloudTrailEvidence) -> Verdict:

@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import importlib
 from collections.abc import Iterable
-from typing import TYPE_CHECKING, Any, NamedTuple, Protocol, cast
+from typing import TYPE_CHECKING, NamedTuple, Protocol, cast
+
+from remediate.core.jsonvalue import JsonObject
 
 if TYPE_CHECKING:
     from datetime import datetime
@@ -24,7 +26,7 @@ class BuildsFindings(Protocol):
 
     def __call__(
         self, results: Iterable[CheckResult], *, region: str, now: datetime
-    ) -> list[dict[str, Any]]: ...
+    ) -> list[JsonObject]: ...
 
 
 class FindingsFormat(NamedTuple):
@@ -58,6 +60,6 @@ FINDINGS_FORMATS = tuple(FORMATS)
 
 def build(
     name: str, results: Iterable[CheckResult], *, region: str, now: datetime
-) -> list[dict[str, Any]]:
+) -> list[JsonObject]:
     """The results as the documents of the format registered as ``name``."""
     return FORMATS[name].builder()(results, region=region, now=now)

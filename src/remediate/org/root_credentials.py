@@ -28,6 +28,7 @@ from remediate.core.errors import (
     InputError,
     RemediateError,
 )
+from remediate.core.jsonvalue import AwsAnswer
 from remediate.org.accounts import AccountSession, Target, targets
 from remediate.org.sweep import one_line
 
@@ -88,10 +89,10 @@ class OrganizationRootAccess:
         }
 
 
-def describe_organization(aws: Aws) -> dict[str, Any]:
+def describe_organization(aws: Aws) -> AwsAnswer:
     """``organizations:DescribeOrganization``, with a tip when there is no organization."""
     try:
-        organization: dict[str, Any] = call(aws.client("organizations"), "DescribeOrganization")[
+        organization: AwsAnswer = call(aws.client("organizations"), "DescribeOrganization")[
             "Organization"
         ]
     except AwsError as exc:

@@ -7,10 +7,11 @@ import re
 import typing
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, TypeGuard, cast
+from typing import TypeGuard, cast
 
 from remediate.core import validate
 from remediate.core.errors import InputError, PlaybookError
+from remediate.core.jsonvalue import JsonObject
 from remediate.steps.kind import registry
 from remediate.steps.params import FieldSpec, FieldType
 
@@ -138,7 +139,7 @@ class _Validator:
     def fail(self, message: str) -> PlaybookError:
         return PlaybookError(f"{self.path}: {message}")
 
-    def mapping(self, value: object, where: str) -> dict[str, Any]:
+    def mapping(self, value: object, where: str) -> JsonObject:
         """A YAML mapping, as read (its keys need not be text: unknown() names them)."""
         if not isinstance(value, dict):
             raise self.fail(f"{where}: expected a mapping, got {type(value).__name__}")

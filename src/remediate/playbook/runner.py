@@ -18,7 +18,7 @@ from remediate.steps.base import Change, ChangeKind, StepContext, Unchanged
 from remediate.steps.kind import AnyStep
 
 if TYPE_CHECKING:
-    from remediate.aws.session import WriteCall
+    from remediate.aws.audit import WriteCall
 
 # Passwords typed with --password-prompt: tries before the run stops (nothing changed yet).
 MAX_PASSWORD_TRIES = 3

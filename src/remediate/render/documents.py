@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, NotRequired, TypedDict
 
+from remediate.core.jsonvalue import JsonObject
 from remediate.credentials.store import parse_access_key
 from remediate.render.handover import handover
 
@@ -39,7 +40,7 @@ def secrets_json(outcome: RunOutcome, *, show_secrets: bool) -> list[SecretJson]
 
 def remediation_fields(
     run: AccountRun, *, show_secrets: bool, finish: str | None = None, sandbox: bool = False
-) -> dict[str, Any]:
+) -> JsonObject:
     """``remediation``, ``secrets``, ``mfa``, ``console_sign_in_url`` and ``handover`` (the
     commands that hand the secrets over, finish a run that ended early from ``finish``, the
     rerun command, and forget them; none on the sandbox, whose keyring ends with the command)
@@ -69,7 +70,7 @@ def one_account_document(
     finish: str | None,
     sandbox: bool,
     hub: ImportResult | None,
-) -> dict[str, Any]:
+) -> JsonObject:
     """``root-use --create-admin -o json`` (``base``: the verdict's document) or ``playbook run
     -o json`` (``base``: the account): the remediation's fields added, and the account's
     Security Hub import when there was one."""
@@ -84,7 +85,7 @@ def one_account_document(
 
 def sweep_document(
     result: SweepResult, *, sandbox: bool, security_hub: Mapping[str, ImportResult] | None
-) -> dict[str, Any]:
+) -> JsonObject:
     """``root-use --accounts/--all-accounts -o json``: every swept account's verdict, and its
     Security Hub import when the run sent findings (``security_hub`` given; null: none)."""
     document = result.to_json()
@@ -104,7 +105,7 @@ def sweep_remediation_document(
     sandbox: bool,
     finish: Callable[[str], str] | None = None,
     security_hub: Mapping[str, ImportResult] | None = None,
-) -> dict[str, Any]:
+) -> JsonObject:
     """``root-use --accounts/--all-accounts --create-admin -o json``: every swept account's
     verdict, with its remediation where one ran (a failed one's ``error`` is the remediation's),
     and its Security Hub import when the run sent findings (``security_hub`` given)."""
@@ -133,7 +134,7 @@ def sweep_remediation_document(
 
 def root_credentials_delete_document(
     organization: Mapping[str, Any], runs: Sequence[AccountRun]
-) -> dict[str, Any]:
+) -> JsonObject:
     """``root-credentials delete -o json``: the organization's root access settings, each
     member account's deletion (or why it failed), and counts."""
     documents = [

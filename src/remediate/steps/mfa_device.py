@@ -13,8 +13,8 @@ import re
 from collections.abc import Callable
 from datetime import UTC, datetime
 
-from remediate.aws.calls import NOT_FOUND_CODES, eventually, paginate
-from remediate.aws.errors import ALREADY_EXISTS
+from remediate.aws.calls import eventually, paginate
+from remediate.aws.errors import ALREADY_EXISTS, NOT_FOUND_CODES
 from remediate.core.errors import AwsError
 from remediate.detect.cloudtrail import global_events_region
 from remediate.steps.base import EntityKind, StepContext

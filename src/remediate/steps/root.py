@@ -12,8 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from remediate.aws.calls import NOT_FOUND_CODES
-from remediate.aws.errors import ACCESS_DENIED_CODES
+from remediate.aws.errors import ACCESS_DENIED_CODES, NOT_FOUND_CODES
 from remediate.core.errors import AwsError, InputError
 from remediate.detect.judge import is_root_arn
 from remediate.org.root_credentials import (

@@ -12,8 +12,8 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
-from remediate.aws.calls import NOT_FOUND_CODES, paginate
-from remediate.aws.errors import ACCESS_DENIED_CODES, ALREADY_EXISTS
+from remediate.aws.calls import paginate
+from remediate.aws.errors import ACCESS_DENIED_CODES, ALREADY_EXISTS, NOT_FOUND_CODES
 from remediate.core.errors import AwsError
 from remediate.steps.access import Access, Arns, the_user
 from remediate.steps.base import Change, StepContext, Unchanged
