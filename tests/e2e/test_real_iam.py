@@ -685,10 +685,13 @@ def test_a_login_profile_iam_never_shows_after_a_lost_create_stays_pending(
     from moto.iam.models import iam_backends
 
     import remediate.aws.calls
+    import remediate.steps.login_profile
 
     eventually = remediate.aws.calls.eventually
     monkeypatch.setattr(
-        remediate.aws.calls, "eventually", lambda what, check: eventually(what, check, timeout=1)
+        remediate.steps.login_profile,
+        "eventually",
+        lambda what, check: eventually(what, check, timeout=1),
     )
     lose, lag = Rule("CreateLoginProfile", "lose"), Rule("GetLoginProfile", "stale", times=99)
     proxy = proxied(Faults(rules=[lose, lag]))

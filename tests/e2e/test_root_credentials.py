@@ -444,9 +444,10 @@ def test_a_task_policy_that_does_not_allow_the_action_stops_the_account(
 ) -> None:
     # The sessions `delete` opens, scoped by the audit task policy instead: every read the plan
     # makes is allowed, no delete is.
+    from remediate.commands import root_credentials as command
     from remediate.org import root_credentials
 
-    monkeypatch.setattr(root_credentials, "DELETE_TASK", root_credentials.AUDIT_TASK)
+    monkeypatch.setattr(command, "DELETE_TASK", root_credentials.AUDIT_TASK)
     r = rc(cli, moto, "delete", "--accounts", ids["dev"], "--yes", "-o", "json")
 
     assert r.code == 3, r.err

@@ -11,10 +11,12 @@ import shlex
 import socket
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import pyotp
 import pytest
 
 from support.terminal import Terminal
@@ -206,3 +208,65 @@ def test_a_port_in_use_and_a_directory_not_empty_are_refused(cli: Any, tmp_path:
     r = cli("sandbox", "serve", "--port", "70000")
     assert r.code == 2
     assert "invalid --port 70000: expected 1-65535" in r.err
+
+
+def readme_tour() -> list[tuple[list[str], str]]:
+    """The sandbox tour's commands as README.md prints them, each with its comment."""
+    text = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    block = text.split("Paste them into a second terminal", 1)[1].split("\n\n", 2)[1]
+    tour = []
+    for line in block.splitlines():
+        command, _, comment = line.strip().partition("#")
+        tour.append((shlex.split(command), comment.strip()))
+    return tour
+
+
+def _enroll_at_the_terminal(served: Served, args: list[str]) -> int:
+    """A person at the terminal: confirm, scan the QR code on the screen, type two codes."""
+    from remediate.credentials import totp as mfa
+    from support.screen import decode
+
+    term = served.terminal(*args)
+    try:
+        term.expect("? [y/N]: ")
+        term.type("y\n")
+        term.expect("MFA code 1: ")
+        term.settle()
+        [uri] = decode(term.visible())
+        seed = pyotp.parse_uri(uri)
+        assert isinstance(seed, pyotp.TOTP)
+        step = mfa.totp_step(time.time())
+        term.type(seed.at(step * 30) + "\n")
+        term.expect("MFA code 2")
+        term.type(seed.at((step + 1) * 30) + "\n")
+        return term.wait()
+    finally:
+        term.close()
+
+
+@needs_pty
+def test_the_readme_sandbox_tour_runs_as_written(tmp_path: Path) -> None:
+    """Every command of README.md's sandbox tour, in order, on a served sandbox of its own: the
+    exit code its comment gives (detection: 1), else 0; the one that asks for a person is
+    answered as a person would (confirm, scan the QR code from the screen, type two codes)."""
+    tour = readme_tour()
+    assert [args[:2] for args, _ in tour][:3] == [
+        ["remediate", "root-use"],
+        ["remediate", "permissions"],
+        ["remediate", "root-use"],
+    ]
+    served = Served(tmp_path / "sandbox")
+    try:
+        for args, comment in tour:
+            assert args[0] == "remediate", args
+            expected = int(re.search(r"exit (\d+)", comment).group(1)) if "exit " in comment else 0
+            if "scan the QR code" in comment:
+                code = _enroll_at_the_terminal(served, args[1:])
+                assert code == expected, args
+                continue
+            r = served.run(*args[1:])
+            assert r.returncode == expected, (args, r.stdout[-2000:], r.stderr)
+            if "again" in comment:
+                assert "Nothing needs changing" in r.stdout
+    finally:
+        served.term.close()
