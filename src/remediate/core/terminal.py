@@ -11,8 +11,6 @@ import unicodedata
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, TextIO
 
-from remediate.core.jsonvalue import JsonObject
-
 if TYPE_CHECKING:
     from rich.console import Console
 
@@ -174,7 +172,7 @@ def print_hanging(console: Console, prefix: str, body: str) -> None:
     console.print(grid)
 
 
-def print_json(document: JsonObject) -> None:
+def print_json(document: dict[str, Any]) -> None:
     sys.stdout.write(json.dumps(document, indent=2, sort_keys=False, default=str) + "\n")
     sys.stdout.flush()
 

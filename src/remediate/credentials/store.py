@@ -9,7 +9,6 @@ import logging
 from typing import Any
 
 from remediate.core.errors import InputError
-from remediate.core.jsonvalue import JsonObject
 from remediate.credentials.backends import (
     ALLOW_PLAINTEXT_ENV,
     ENCRYPTED_BACKENDS,
@@ -273,7 +272,7 @@ class SecretStore:
 
     # --- remediate's notes on a user's secrets (the "handover" entry) ---------------------------
 
-    def handover(self, account_id: str, user: str) -> JsonObject:
+    def handover(self, account_id: str, user: str) -> dict[str, Any]:
         """What remediate noted about the user's secrets: ``shown`` (kinds ever printed or written
         for a person: --show-secrets, `secrets show`, a QR code shown or written) and
         ``sign_in_url``, ``pending_mfa``. An entry edited by hand reads as empty, never as an

@@ -18,7 +18,6 @@ from typing import Any
 
 from remediate.core.clock import utc
 from remediate.core.errors import AwsError
-from remediate.core.jsonvalue import JsonObject
 
 SIGN_IN_SOURCE = "signin.amazonaws.com"
 # Events read per region before stopping: 20 pages, 10 seconds at the limit. Root's own events
@@ -70,7 +69,7 @@ class RootEvent:
         console sign-in (a wrong password is an attempt, not a use)."""
         return not (self.is_sign_in and self.error_code is not None)
 
-    def to_json(self) -> JsonObject:
+    def to_json(self) -> dict[str, Any]:
         return {
             "kind": "cloudtrail",
             "event_time": self.event_time.isoformat(),
@@ -165,7 +164,7 @@ class LookupFailure:
     def of(cls, region: str | None, exc: AwsError) -> LookupFailure:
         return cls(region, exc.code or "Error", exc.message, exc.tip or "")
 
-    def to_json(self) -> JsonObject:
+    def to_json(self) -> dict[str, Any]:
         return {"region": self.region, "code": self.code, "message": self.message}
 
 
@@ -205,7 +204,7 @@ class CloudTrailEvidence:
         """Every region asked for was read to the end: no failure, nothing truncated."""
         return not self.failures and not self.truncated_regions
 
-    def to_json(self) -> JsonObject:
+    def to_json(self) -> dict[str, Any]:
         """How the events were looked up; the events themselves are evidence entries."""
         return {
             "start": self.start.isoformat(),

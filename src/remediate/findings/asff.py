@@ -13,10 +13,10 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from remediate import __version__
 from remediate.core.clock import utc
-from remediate.core.jsonvalue import JsonObject
 from remediate.findings.checks import TYPES, CheckResult
 
 SCHEMA_VERSION = "2018-10-08"
@@ -53,7 +53,7 @@ class Times:
 
 def asff_finding(
     result: CheckResult, *, region: str, now: datetime, kept: Times | None = None
-) -> JsonObject:
+) -> dict[str, Any]:
     """One check result as an ASFF finding, imported into ``region``; ``kept``: the times of the
     finding Security Hub holds already."""
     kept = kept or Times()
@@ -67,7 +67,7 @@ def asff_finding(
     first_seen = result.evidence_at if result.evidence_at is not None else now
     check = result.check
     severity = {"Label": result.severity.value, "Original": check.severity.value}
-    finding: JsonObject = {
+    finding: dict[str, Any] = {
         "SchemaVersion": SCHEMA_VERSION,
         "Id": result.uid,
         "ProductArn": product_arn(result.partition, region, result.account_id),
@@ -134,7 +134,7 @@ def asff_findings(
     region: str,
     now: datetime,
     kept: Mapping[str, Times] | None = None,
-) -> list[JsonObject]:
+) -> list[dict[str, Any]]:
     """The results as ASFF findings; ``kept``: the stored times of those Security Hub holds, by
     finding id."""
     kept = kept or {}

@@ -11,9 +11,7 @@ from __future__ import annotations
 
 import importlib
 from collections.abc import Iterable
-from typing import TYPE_CHECKING, NamedTuple, Protocol, cast
-
-from remediate.core.jsonvalue import JsonObject
+from typing import TYPE_CHECKING, Any, NamedTuple, Protocol, cast
 
 if TYPE_CHECKING:
     from datetime import datetime
@@ -26,7 +24,7 @@ class BuildsFindings(Protocol):
 
     def __call__(
         self, results: Iterable[CheckResult], *, region: str, now: datetime
-    ) -> list[JsonObject]: ...
+    ) -> list[dict[str, Any]]: ...
 
 
 class FindingsFormat(NamedTuple):
@@ -60,6 +58,6 @@ FINDINGS_FORMATS = tuple(FORMATS)
 
 def build(
     name: str, results: Iterable[CheckResult], *, region: str, now: datetime
-) -> list[JsonObject]:
+) -> list[dict[str, Any]]:
     """The results as the documents of the format registered as ``name``."""
     return FORMATS[name].builder()(results, region=region, now=now)

@@ -26,7 +26,6 @@ from typing import TYPE_CHECKING, Any, TypedDict
 
 from remediate.aws.calls import call
 from remediate.core.errors import AwsError
-from remediate.core.jsonvalue import JsonObject
 
 if TYPE_CHECKING:
     from remediate.aws.session import Aws
@@ -176,7 +175,7 @@ def _journal(
 def import_findings(
     aws: Aws,
     account_id: str,
-    findings: Sequence[JsonObject],
+    findings: Sequence[dict[str, Any]],
     *,
     record: Record | None = None,
 ) -> ImportResult:
@@ -220,11 +219,11 @@ def import_findings(
 
 def read_findings(
     aws: Aws, product_arn: str, ids: Sequence[str]
-) -> tuple[dict[str, JsonObject], int]:
+) -> tuple[dict[str, dict[str, Any]], int]:
     """The findings of ``product_arn`` with these ids that Security Hub holds, by id, and the
     GetFindings calls it took (one per 20 ids; a page holds 100). Raises AwsError."""
     client = aws.client("securityhub")
-    found: dict[str, JsonObject] = {}
+    found: dict[str, dict[str, Any]] = {}
     calls = 0
     for chunk in batches(list(ids), MAX_FILTER_VALUES):
         filters = {

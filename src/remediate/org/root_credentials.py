@@ -28,7 +28,6 @@ from remediate.core.errors import (
     InputError,
     RemediateError,
 )
-from remediate.core.jsonvalue import AwsAnswer
 from remediate.org.accounts import AccountSession, Target, targets
 from remediate.org.sweep import one_line
 
@@ -89,10 +88,10 @@ class OrganizationRootAccess:
         }
 
 
-def describe_organization(aws: Aws) -> AwsAnswer:
+def describe_organization(aws: Aws) -> dict[str, Any]:
     """``organizations:DescribeOrganization``, with a tip when there is no organization."""
     try:
-        organization: AwsAnswer = call(aws.client("organizations"), "DescribeOrganization")[
+        organization: dict[str, Any] = call(aws.client("organizations"), "DescribeOrganization")[
             "Organization"
         ]
     except AwsError as exc:

@@ -15,10 +15,9 @@ import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, fields
 from queue import Queue
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from remediate.core.errors import EXIT_AWS, EXIT_OK, EXIT_ROOT_IN_USE, RemediateError
-from remediate.core.jsonvalue import JsonObject
 from remediate.detect.fetch import FetchedReport, ReportFetch
 from remediate.detect.judge import Verdict
 from remediate.detect.service import judge_fetched
@@ -93,7 +92,7 @@ class SweepResult:
             return EXIT_ROOT_IN_USE
         return EXIT_AWS if counts["undetermined"] else EXIT_OK
 
-    def to_json(self) -> JsonObject:
+    def to_json(self) -> dict[str, Any]:
         """``root-use --accounts/--all-accounts -o json``: a document the command adds to (each
         account's ``sandbox``, ``security_hub``) before printing it."""
         return {"accounts": [a.to_json() for a in self.accounts], "summary": self.summary()}

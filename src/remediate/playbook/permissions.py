@@ -8,7 +8,6 @@ from collections.abc import Mapping, Sequence
 from typing import Any, NotRequired, TypedDict
 
 from remediate.core.errors import InputError
-from remediate.core.jsonvalue import JsonObject
 from remediate.org.root_credentials import AUDIT_TASK, DELETE_TASK, IAM_SERVICE_PRINCIPAL
 from remediate.org.root_sessions import task_policy_arn
 from remediate.playbook.binding import policy_steps
@@ -150,7 +149,7 @@ def policy(
     cloudtrail: bool = False,
     security_hub: bool = False,
     administrative: bool = False,
-) -> JsonObject:
+) -> dict[str, Any]:
     """An IAM policy document: detection, plus (unless ``detect_only``) the playbook's actions
     on the resources a run with ``variables`` touches in ``account`` (any account when
     ``None``), plus (with ``organization_role``) listing the organization's accounts and
@@ -347,7 +346,7 @@ ROOT_CREDENTIALS_READS = ("organizations:ListAccounts", "organizations:ListDeleg
 _TRUST = "organizations:EnableAWSServiceAccess"
 
 
-def root_credentials_policy(partition: str = "aws") -> JsonObject:
+def root_credentials_policy(partition: str = "aws") -> dict[str, Any]:
     """What the management account needs for `root-credentials centralize`, `audit` and
     `delete` (the delegated administrator for IAM: audit and delete): read the organization,
     let it trust IAM (and nothing else), enable the two features, and open root task sessions

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, NotRequired, TypedDict
 
-from remediate.core.jsonvalue import JsonObject
 from remediate.credentials.store import parse_access_key
 from remediate.render.handover import handover
 
@@ -40,7 +39,7 @@ def secrets_json(outcome: RunOutcome, *, show_secrets: bool) -> list[SecretJson]
 
 def remediation_fields(
     run: AccountRun, *, show_secrets: bool, finish: str | None = None, sandbox: bool = False
-) -> JsonObject:
+) -> dict[str, Any]:
     """``remediation``, ``secrets``, ``mfa``, ``console_sign_in_url`` and ``handover`` (the
     commands that hand the secrets over, finish a run that ended early from ``finish``, the
     rerun command, and forget them; none on the sandbox, whose keyring ends with the command)
@@ -70,7 +69,7 @@ def one_account_document(
     finish: str | None,
     sandbox: bool,
     hub: ImportResult | None,
-) -> JsonObject:
+) -> dict[str, Any]:
     """``root-use --create-admin -o json`` (``base``: the verdict's document) or ``playbook run
     -o json`` (``base``: the account): the remediation's fields added, and the account's
     Security Hub import when there was one."""
@@ -85,7 +84,7 @@ def one_account_document(
 
 def sweep_document(
     result: SweepResult, *, sandbox: bool, security_hub: Mapping[str, ImportResult] | None
-) -> JsonObject:
+) -> dict[str, Any]:
     """``root-use --accounts/--all-accounts -o json``: every swept account's verdict, and its
     Security Hub import when the run sent findings (``security_hub`` given; null: none)."""
     document = result.to_json()
@@ -105,7 +104,7 @@ def sweep_remediation_document(
     sandbox: bool,
     finish: Callable[[str], str] | None = None,
     security_hub: Mapping[str, ImportResult] | None = None,
-) -> JsonObject:
+) -> dict[str, Any]:
     """``root-use --accounts/--all-accounts --create-admin -o json``: every swept account's
     verdict, with its remediation where one ran (a failed one's ``error`` is the remediation's),
     and its Security Hub import when the run sent findings (``security_hub`` given)."""
@@ -134,7 +133,7 @@ def sweep_remediation_document(
 
 def root_credentials_delete_document(
     organization: Mapping[str, Any], runs: Sequence[AccountRun]
-) -> JsonObject:
+) -> dict[str, Any]:
     """``root-credentials delete -o json``: the organization's root access settings, each
     member account's deletion (or why it failed), and counts."""
     documents = [

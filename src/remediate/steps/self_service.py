@@ -30,7 +30,6 @@ from urllib.parse import unquote
 from remediate.aws.calls import call_or_none
 from remediate.aws.errors import NOT_FOUND_CODES
 from remediate.core.errors import AwsError, InputError
-from remediate.core.jsonvalue import JsonObject
 from remediate.steps.access import Access, Arns, only_policy, the_user
 from remediate.steps.base import Change, StepContext, Unchanged
 from remediate.steps.kind import Step, register
@@ -42,7 +41,7 @@ DESCRIPTION = (
 )
 
 
-def self_service_document(partition: str) -> JsonObject:
+def self_service_document(partition: str) -> dict[str, Any]:
     """AWS's example policy as documented now, with ARNs in the account's partition.
 
     One addition, the one AWS documents for its sibling example ("...manage their own credentials
