@@ -8,10 +8,10 @@ nothing here decides what to detect or remediate.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from remediate import __version__
 from remediate.core.errors import AwsError
@@ -80,7 +80,7 @@ def documents(
     *,
     region: str,
     now: datetime | None = None,
-) -> list[dict[str, Any]]:
+) -> Sequence[Mapping[str, object]]:
     """Every check's finding for each (verdict, checks resolved) as the documents of the
     findings format registered as ``fmt`` (remediate.findings.formats)."""
     results = [

@@ -29,6 +29,7 @@ from remediate.core.errors import AwsError
 
 if TYPE_CHECKING:
     from remediate.aws.session import Aws
+    from remediate.findings.asff import AsffFinding
     from remediate.findings.workflow import Stored
 
 MAX_BATCH = 100  # findings per BatchImportFindings, identifiers per BatchUpdateFindings
@@ -175,7 +176,7 @@ def _journal(
 def import_findings(
     aws: Aws,
     account_id: str,
-    findings: Sequence[dict[str, Any]],
+    findings: Sequence[AsffFinding],
     *,
     record: Record | None = None,
 ) -> ImportResult:
@@ -223,6 +224,8 @@ def read_findings(
     """The findings of ``product_arn`` with these ids that Security Hub holds, by id, and the
     GetFindings calls it took (one per 20 ids; a page holds 100). Raises AwsError."""
     client = aws.client("securityhub")
+    # As GetFindings answers them: whatever any provider or customer set, read with care
+    # (remediate.findings.workflow.Stored.from_finding).
     found: dict[str, dict[str, Any]] = {}
     calls = 0
     for chunk in batches(list(ids), MAX_FILTER_VALUES):
