@@ -102,7 +102,8 @@ def _backoff(delay: float) -> float:
     return min(delay * 2, MAX_WAIT)
 
 
-Fresh = Callable[[], dict[str, Any]]
+# Request parameters computed anew for each send (TOTP codes expire): names to values.
+Fresh = Callable[[], dict[str, str]]
 
 
 def call_once(

@@ -88,10 +88,20 @@ class OrganizationRootAccess:
         }
 
 
-def describe_organization(aws: Aws) -> dict[str, Any]:
+class Organization(TypedDict, total=False):
+    """``organizations:DescribeOrganization``'s ``Organization``: the members remediate reads."""
+
+    Id: str
+    Arn: str
+    FeatureSet: str  # ALL, or CONSOLIDATED_BILLING
+    MasterAccountId: str
+    MasterAccountArn: str
+
+
+def describe_organization(aws: Aws) -> Organization:
     """``organizations:DescribeOrganization``, with a tip when there is no organization."""
     try:
-        organization: dict[str, Any] = call(aws.client("organizations"), "DescribeOrganization")[
+        organization: Organization = call(aws.client("organizations"), "DescribeOrganization")[
             "Organization"
         ]
     except AwsError as exc:
