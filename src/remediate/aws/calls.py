@@ -64,6 +64,7 @@ def _call_errors() -> tuple[type[Exception], ...]:
     return (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError, ResponseParserError)
 
 
+# The answer as botocore parses it: AWS's shapes, not modelled again here.
 def call(client: Any, operation: str, /, **params: Any) -> dict[str, Any]:
     """Call ``operation`` (e.g. ``"CreateUser"``) and translate any failure to an AwsError."""
     from botocore import xform_name

@@ -324,6 +324,7 @@ class Aws:
         with self._lock:
             cached = self._clients.get(key)
             if cached is None or cached[1] != signs_with:
+                # botocore's create_client arguments
                 kwargs: dict[str, Any] = {
                     "region_name": region or self.region,
                     "config": self._config(retries=retries),

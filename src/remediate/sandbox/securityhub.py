@@ -238,6 +238,7 @@ def _batch_import_findings(self: Any) -> Any:
     )
 
 
+# A stored finding's data, as moto keeps the JSON it was sent: any provider's or customer's.
 def _keep(data: dict[str, Any], old: dict[str, Any], customer: set[str]) -> None:
     """An updated finding: the customer's fields as they were, then the workflow rule."""
     for name in CUSTOMER_FIELDS + tuple(customer):
@@ -300,6 +301,7 @@ def _batch_update_findings(self: Any) -> Any:
     return json.dumps({"ProcessedFindings": processed, "UnprocessedFindings": unprocessed})
 
 
+# body: BatchUpdateFindings' request, as sent (JSON), checked by _batch_update_findings.
 def _update(found: Any, body: dict[str, Any]) -> None:
     """One finding's BatchUpdateFindings: the fields asked for; UpdatedAt as it was."""
     data = found.data
