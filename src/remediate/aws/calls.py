@@ -17,7 +17,6 @@ from remediate.aws.errors import (
 )
 from remediate.aws.options import AwsOptions, config_error
 from remediate.core.errors import AwsError, InputError
-from remediate.core.jsonvalue import AwsAnswer
 from remediate.core.spinner import Waiting
 
 # botocore is imported inside the functions: step kinds import this module, and commands that
@@ -65,18 +64,19 @@ def _call_errors() -> tuple[type[Exception], ...]:
     return (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError, ResponseParserError)
 
 
-def call(client: Any, operation: str, /, **params: Any) -> AwsAnswer:
+# The answer as botocore parses it: AWS's shapes, not modelled again here.
+def call(client: Any, operation: str, /, **params: Any) -> dict[str, Any]:
     """Call ``operation`` (e.g. ``"CreateUser"``) and translate any failure to an AwsError."""
     from botocore import xform_name
 
     try:
-        result: AwsAnswer = getattr(client, xform_name(operation))(**params)
+        result: dict[str, Any] = getattr(client, xform_name(operation))(**params)
     except _call_errors() as exc:
         raise _failure(exc, action_name(client, operation)) from exc
     return result
 
 
-def call_or_none(client: Any, operation: str, /, **params: Any) -> AwsAnswer | None:
+def call_or_none(client: Any, operation: str, /, **params: Any) -> dict[str, Any] | None:
     """Like :func:`call`, but "no such entity" is ``None`` instead of an error."""
     try:
         return call(client, operation, **params)
@@ -103,12 +103,13 @@ def _backoff(delay: float) -> float:
     return min(delay * 2, MAX_WAIT)
 
 
-Fresh = Callable[[], AwsAnswer]
+# Request parameters computed anew for each send (TOTP codes expire): names to values.
+Fresh = Callable[[], dict[str, str]]
 
 
 def call_once(
     client: Any, operation: str, /, *, fresh: Fresh | None = None, **params: Any
-) -> AwsAnswer:
+) -> dict[str, Any]:
     """A call through a client that never resends (``Aws.iam_once``), for a create that must
     happen once. A refusal that proves nothing was applied (throttling, a 409 conflict, a
     connection never made) is tried again with backoff; an answer lost after the request was

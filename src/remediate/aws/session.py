@@ -30,7 +30,6 @@ from remediate.aws.loader import model_loader, partition_of_region
 from remediate.aws.options import AwsOptions, config_error, endpoint_source
 from remediate.core.clock import utc
 from remediate.core.errors import AwsError, InputError, WriteRefusedError
-from remediate.core.jsonvalue import AwsAnswer
 from remediate.core.spinner import Waiting
 from remediate.core.validate import PLAIN_HTTP_TIP, plain_text_remote
 
@@ -325,7 +324,8 @@ class Aws:
         with self._lock:
             cached = self._clients.get(key)
             if cached is None or cached[1] != signs_with:
-                kwargs: AwsAnswer = {
+                # botocore's create_client arguments
+                kwargs: dict[str, Any] = {
                     "region_name": region or self.region,
                     "config": self._config(retries=retries),
                 }

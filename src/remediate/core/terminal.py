@@ -8,10 +8,8 @@ import json
 import re
 import sys
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, TextIO
-
-from remediate.core.jsonvalue import JsonObject
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -174,7 +172,8 @@ def print_hanging(console: Console, prefix: str, body: str) -> None:
     console.print(grid)
 
 
-def print_json(document: JsonObject) -> None:
+def print_json(document: Mapping[str, object]) -> None:
+    """One JSON object on stdout, alone (-o json): a command's document."""
     sys.stdout.write(json.dumps(document, indent=2, sort_keys=False, default=str) + "\n")
     sys.stdout.flush()
 

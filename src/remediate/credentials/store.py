@@ -6,10 +6,9 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
-from typing import Any
+from typing import Any, TypedDict
 
 from remediate.core.errors import InputError
-from remediate.core.jsonvalue import JsonObject
 from remediate.credentials.backends import (
     ALLOW_PLAINTEXT_ENV,
     ENCRYPTED_BACKENDS,
@@ -60,6 +59,14 @@ def parse_access_key(value: str) -> dict[str, str]:
     ):
         raise InputError("the keyring's access-key entry is not an access key (edited by hand?)")
     return {"AccessKeyId": key["AccessKeyId"], "SecretAccessKey": key["SecretAccessKey"]}
+
+
+class HandoverNotes(TypedDict, total=False):
+    """remediate's notes on a user's secrets (the keyring's "handover" entry), as read back."""
+
+    shown: list[str]  # the kinds of secret ever shown to a person
+    sign_in_url: str  # where the user signs in to the console
+    pending_mfa: str  # the serial number of an MFA device a run left pending
 
 
 class SecretStore:
@@ -273,11 +280,10 @@ class SecretStore:
 
     # --- remediate's notes on a user's secrets (the "handover" entry) ---------------------------
 
-    def handover(self, account_id: str, user: str) -> JsonObject:
-        """What remediate noted about the user's secrets: ``shown`` (kinds ever printed or written
-        for a person: --show-secrets, `secrets show`, a QR code shown or written) and
-        ``sign_in_url``, ``pending_mfa``. An entry edited by hand reads as empty, never as an
-        error."""
+    def _notes(self, account_id: str, user: str) -> dict[str, Any]:
+        """The notes as kept, unchecked (read through :meth:`handover`): rewritten whole, so a
+        key this version does not know survives. An entry edited into something else than a
+        JSON object reads as empty, never as an error."""
         raw = self.get(account_id, user, HANDOVER)
         try:
             notes = json.loads(raw) if raw else {}
@@ -285,13 +291,29 @@ class SecretStore:
             notes = {}
         return notes if isinstance(notes, dict) else {}
 
+    def handover(self, account_id: str, user: str) -> HandoverNotes:
+        """What remediate noted about the user's secrets: ``shown`` (kinds ever printed or written
+        for a person: --show-secrets, `secrets show`, a QR code shown or written) and
+        ``sign_in_url``, ``pending_mfa``. A note edited by hand into another type is left out,
+        never an error."""
+        kept = self._notes(account_id, user)
+        notes = HandoverNotes()
+        shown = kept.get("shown")
+        if isinstance(shown, list):
+            notes["shown"] = [k for k in shown if isinstance(k, str)]
+        url, serial = kept.get("sign_in_url"), kept.get("pending_mfa")
+        if isinstance(url, str):
+            notes["sign_in_url"] = url
+        if isinstance(serial, str):
+            notes["pending_mfa"] = serial
+        return notes
+
     def shown(self, account_id: str, user: str) -> set[str]:
         """The kinds of the user's secrets remediate ever showed to a person."""
-        shown = self.handover(account_id, user).get("shown", [])
-        return {k for k in shown if isinstance(k, str)} if isinstance(shown, list) else set()
+        return set(self.handover(account_id, user).get("shown", []))
 
-    def _note(self, account_id: str, user: str, **changes: Any) -> None:
-        notes = {**self.handover(account_id, user), **changes}
+    def _note(self, account_id: str, user: str, **changes: str | list[str]) -> None:
+        notes = {**self._notes(account_id, user), **changes}
         self.put(account_id, user, HANDOVER, json.dumps(notes, sort_keys=True))
 
     def mark_shown(self, account_id: str, user: str, kind: str) -> None:
@@ -309,14 +331,13 @@ class SecretStore:
     def pending_mfa(self, account_id: str, user: str) -> str | None:
         """The serial number of the user's MFA device a run left pending (created, not enabled),
         whose enrollment still needs the seed kept here."""
-        serial = self.handover(account_id, user).get("pending_mfa")
-        return serial if isinstance(serial, str) else None
+        return self.handover(account_id, user).get("pending_mfa")
 
     def note_mfa(self, account_id: str, user: str, serial: str, *, enabled: bool) -> None:
         """How a run left the user's MFA device: pending (its seed is still needed) or enabled."""
         if enabled:
             if self.pending_mfa(account_id, user) is not None:
-                notes = self.handover(account_id, user)
+                notes = self._notes(account_id, user)
                 notes.pop("pending_mfa", None)
                 self.put(account_id, user, HANDOVER, json.dumps(notes, sort_keys=True))
         elif self.pending_mfa(account_id, user) != serial:

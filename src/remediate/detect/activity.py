@@ -14,11 +14,10 @@ from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, TypedDict
 
 from remediate.core.clock import utc
 from remediate.core.errors import AwsError
-from remediate.core.jsonvalue import JsonObject
 
 SIGN_IN_SOURCE = "signin.amazonaws.com"
 # Events read per region before stopping: 20 pages, 10 seconds at the limit. Root's own events
@@ -27,6 +26,22 @@ MAX_EVENTS_PER_REGION = 1000
 
 
 # --- events --------------------------------------------------------------------------------------
+
+
+class RootEventJson(TypedDict):
+    """A root event in a JSON document: an evidence entry of kind ``cloudtrail``."""
+
+    kind: str
+    event_time: str
+    event_name: str
+    event_source: str
+    region: str
+    source_ip: str | None
+    user_agent: str | None
+    mfa_used: bool | None
+    event_id: str
+    read_only: bool | None
+    error_code: str | None
 
 
 @dataclass(frozen=True)
@@ -70,7 +85,7 @@ class RootEvent:
         console sign-in (a wrong password is an attempt, not a use)."""
         return not (self.is_sign_in and self.error_code is not None)
 
-    def to_json(self) -> JsonObject:
+    def to_json(self) -> RootEventJson:
         return {
             "kind": "cloudtrail",
             "event_time": self.event_time.isoformat(),
@@ -150,6 +165,12 @@ def parse_event(event: Mapping[str, Any], region: str) -> RootEvent | None:
 # --- what a lookup found --------------------------------------------------------------------------
 
 
+class LookupFailureJson(TypedDict):
+    region: str | None
+    code: str
+    message: str
+
+
 @dataclass(frozen=True)
 class LookupFailure:
     """A region whose event history could not be read, and why; ``region`` None: the account's
@@ -165,8 +186,25 @@ class LookupFailure:
     def of(cls, region: str | None, exc: AwsError) -> LookupFailure:
         return cls(region, exc.code or "Error", exc.message, exc.tip or "")
 
-    def to_json(self) -> JsonObject:
+    def to_json(self) -> LookupFailureJson:
         return {"region": self.region, "code": self.code, "message": self.message}
+
+
+class CloudTrailJson(TypedDict):
+    """A verdict's ``cloudtrail`` in a JSON document: how root's events were looked up."""
+
+    start: str
+    end: str
+    regions: list[str]
+    every_enabled_region: bool
+    regions_read: list[str]
+    complete: bool
+    failed: list[LookupFailureJson]
+    events: int
+    lookup_calls: int
+    truncated_regions: list[str]
+    max_events_per_region: int
+    notes: list[str]
 
 
 @dataclass(frozen=True)
@@ -205,7 +243,7 @@ class CloudTrailEvidence:
         """Every region asked for was read to the end: no failure, nothing truncated."""
         return not self.failures and not self.truncated_regions
 
-    def to_json(self) -> JsonObject:
+    def to_json(self) -> CloudTrailJson:
         """How the events were looked up; the events themselves are evidence entries."""
         return {
             "start": self.start.isoformat(),

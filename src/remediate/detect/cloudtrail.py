@@ -33,7 +33,6 @@ from remediate.aws.calls import call
 from remediate.core.clock import utc
 from remediate.core.concurrency import each_concurrently
 from remediate.core.errors import AwsError
-from remediate.core.jsonvalue import AwsAnswer
 from remediate.core.ratelimit import RateLimiter, TokenBucket
 from remediate.detect.activity import (
     MAX_EVENTS_PER_REGION,
@@ -98,7 +97,7 @@ def lookup_region(
     read = calls = 0
     token: str | None = None
     while True:
-        params: AwsAnswer = {
+        params: dict[str, Any] = {
             "LookupAttributes": [{"AttributeKey": "Username", "AttributeValue": ROOT_USERNAME}],
             "StartTime": start,
             "EndTime": end,

@@ -13,10 +13,10 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import NotRequired, TypedDict
 
 from remediate import __version__
 from remediate.core.clock import utc
-from remediate.core.jsonvalue import JsonObject
 from remediate.findings.checks import TYPES, CheckResult
 
 SCHEMA_VERSION = "2018-10-08"
@@ -42,6 +42,64 @@ def _clip(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "\u2026"
 
 
+class AsffSeverity(TypedDict):
+    Label: str
+    Original: str
+
+
+class AsffRecommendation(TypedDict):
+    Text: str
+    Url: str
+
+
+class AsffRemediation(TypedDict):
+    Recommendation: AsffRecommendation
+
+
+class AsffResource(TypedDict):
+    Type: str
+    Id: str
+    Partition: str
+    Region: str
+
+
+class AsffCompliance(TypedDict):
+    Status: str
+
+
+class AsffProviderFields(TypedDict):
+    Severity: AsffSeverity
+    Types: list[str]
+
+
+class AsffFinding(TypedDict):
+    """An ASFF finding as remediate builds it: the attributes BatchImportFindings requires and
+    those remediate fills; ``LastObservedAt`` only when the check observed something."""
+
+    SchemaVersion: str
+    Id: str
+    ProductArn: str
+    ProductName: str
+    CompanyName: str
+    GeneratorId: str
+    AwsAccountId: str
+    Types: list[str]
+    CreatedAt: str
+    FirstObservedAt: str
+    UpdatedAt: str
+    Severity: AsffSeverity
+    Title: str
+    Description: str
+    Remediation: AsffRemediation
+    # "remediate/check", "remediate/version": names with a slash, as ASFF's examples spell them.
+    ProductFields: dict[str, str]
+    Resources: list[AsffResource]
+    Compliance: AsffCompliance
+    FindingProviderFields: AsffProviderFields
+    RecordState: str
+    LastObservedAt: NotRequired[str]
+
+
 @dataclass(frozen=True)
 class Times:
     """A finding's times as Security Hub holds them (ASFF timestamps), to keep on a rerun."""
@@ -53,7 +111,7 @@ class Times:
 
 def asff_finding(
     result: CheckResult, *, region: str, now: datetime, kept: Times | None = None
-) -> JsonObject:
+) -> AsffFinding:
     """One check result as an ASFF finding, imported into ``region``; ``kept``: the times of the
     finding Security Hub holds already."""
     kept = kept or Times()
@@ -66,8 +124,8 @@ def asff_finding(
     # shows the problem), else now.
     first_seen = result.evidence_at if result.evidence_at is not None else now
     check = result.check
-    severity = {"Label": result.severity.value, "Original": check.severity.value}
-    finding: JsonObject = {
+    severity: AsffSeverity = {"Label": result.severity.value, "Original": check.severity.value}
+    finding: AsffFinding = {
         "SchemaVersion": SCHEMA_VERSION,
         "Id": result.uid,
         "ProductArn": product_arn(result.partition, region, result.account_id),
@@ -134,7 +192,7 @@ def asff_findings(
     region: str,
     now: datetime,
     kept: Mapping[str, Times] | None = None,
-) -> list[JsonObject]:
+) -> list[AsffFinding]:
     """The results as ASFF findings; ``kept``: the stored times of those Security Hub holds, by
     finding id."""
     kept = kept or {}

@@ -8,14 +8,13 @@ nothing here decides what to detect or remediate.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from remediate import __version__
 from remediate.core.errors import AwsError
-from remediate.core.jsonvalue import JsonObject
 from remediate.detect.cloudtrail import global_events_region, root_activity
 from remediate.detect.findings import ROOT_ACCESS_KEYS_ACTIVE
 from remediate.detect.judge import apply_cloudtrail
@@ -81,7 +80,7 @@ def documents(
     *,
     region: str,
     now: datetime | None = None,
-) -> list[JsonObject]:
+) -> Sequence[Mapping[str, object]]:
     """Every check's finding for each (verdict, checks resolved) as the documents of the
     findings format registered as ``fmt`` (remediate.findings.formats)."""
     results = [

@@ -10,10 +10,8 @@ asked for (OCSF brings pydantic), so this registry stays as light as the command
 from __future__ import annotations
 
 import importlib
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, NamedTuple, Protocol, cast
-
-from remediate.core.jsonvalue import JsonObject
 
 if TYPE_CHECKING:
     from datetime import datetime
@@ -26,7 +24,7 @@ class BuildsFindings(Protocol):
 
     def __call__(
         self, results: Iterable[CheckResult], *, region: str, now: datetime
-    ) -> list[JsonObject]: ...
+    ) -> Sequence[Mapping[str, object]]: ...
 
 
 class FindingsFormat(NamedTuple):
@@ -60,6 +58,6 @@ FINDINGS_FORMATS = tuple(FORMATS)
 
 def build(
     name: str, results: Iterable[CheckResult], *, region: str, now: datetime
-) -> list[JsonObject]:
+) -> Sequence[Mapping[str, object]]:
     """The results as the documents of the format registered as ``name``."""
     return FORMATS[name].builder()(results, region=region, now=now)

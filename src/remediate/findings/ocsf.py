@@ -20,7 +20,6 @@ from datetime import datetime
 from typing import Any
 
 from remediate import __version__
-from remediate.core.jsonvalue import JsonObject
 from remediate.findings.checks import FAILED, NOT_AVAILABLE, TYPES, CheckResult
 
 MAX_EVIDENCES = 20
@@ -139,7 +138,7 @@ def ocsf_finding(result: CheckResult, *, region: str, now: datetime) -> Any:
 
 def ocsf_findings(
     results: Iterable[CheckResult], *, region: str, now: datetime
-) -> list[JsonObject]:
+) -> list[dict[str, Any]]:  # JSON out, as py-ocsf-models' model_dump gives it
     """The findings as JSON-ready OCSF documents (None fields left out, as Prowler writes)."""
     return [
         ocsf_finding(result, region=region, now=now).model_dump(mode="json", exclude_none=True)

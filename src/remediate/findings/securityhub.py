@@ -26,10 +26,10 @@ from typing import TYPE_CHECKING, Any, TypedDict
 
 from remediate.aws.calls import call
 from remediate.core.errors import AwsError
-from remediate.core.jsonvalue import JsonObject
 
 if TYPE_CHECKING:
     from remediate.aws.session import Aws
+    from remediate.findings.asff import AsffFinding
     from remediate.findings.workflow import Stored
 
 MAX_BATCH = 100  # findings per BatchImportFindings, identifiers per BatchUpdateFindings
@@ -176,7 +176,7 @@ def _journal(
 def import_findings(
     aws: Aws,
     account_id: str,
-    findings: Sequence[JsonObject],
+    findings: Sequence[AsffFinding],
     *,
     record: Record | None = None,
 ) -> ImportResult:
@@ -220,11 +220,13 @@ def import_findings(
 
 def read_findings(
     aws: Aws, product_arn: str, ids: Sequence[str]
-) -> tuple[dict[str, JsonObject], int]:
+) -> tuple[dict[str, dict[str, Any]], int]:
     """The findings of ``product_arn`` with these ids that Security Hub holds, by id, and the
     GetFindings calls it took (one per 20 ids; a page holds 100). Raises AwsError."""
     client = aws.client("securityhub")
-    found: dict[str, JsonObject] = {}
+    # As GetFindings answers them: whatever any provider or customer set, read with care
+    # (remediate.findings.workflow.Stored.from_finding).
+    found: dict[str, dict[str, Any]] = {}
     calls = 0
     for chunk in batches(list(ids), MAX_FILTER_VALUES):
         filters = {

@@ -19,7 +19,6 @@ from typing import TYPE_CHECKING, Any
 from remediate.aws.calls import call, paginate
 from remediate.aws.identity import Identity
 from remediate.core.errors import AwsError, InputError, RemediateError
-from remediate.core.jsonvalue import AwsAnswer
 
 if TYPE_CHECKING:
     from remediate.aws.session import Aws
@@ -60,7 +59,7 @@ class AccountSession:
     operator: str | None = None
 
 
-def _organization_accounts(base: Aws) -> list[AwsAnswer]:
+def _organization_accounts(base: Aws) -> list[dict[str, Any]]:
     """``organizations:ListAccounts``, every page, with a tip for the usual refusals."""
     try:
         return paginate(base.client("organizations"), "ListAccounts", "Accounts")

@@ -28,7 +28,6 @@ from remediate.core.errors import (
     InputError,
     RemediateError,
 )
-from remediate.core.jsonvalue import AwsAnswer
 from remediate.org.accounts import AccountSession, Target, targets
 from remediate.org.sweep import one_line
 
@@ -89,10 +88,20 @@ class OrganizationRootAccess:
         }
 
 
-def describe_organization(aws: Aws) -> AwsAnswer:
+class Organization(TypedDict, total=False):
+    """``organizations:DescribeOrganization``'s ``Organization``: the members remediate reads."""
+
+    Id: str
+    Arn: str
+    FeatureSet: str  # ALL, or CONSOLIDATED_BILLING
+    MasterAccountId: str
+    MasterAccountArn: str
+
+
+def describe_organization(aws: Aws) -> Organization:
     """``organizations:DescribeOrganization``, with a tip when there is no organization."""
     try:
-        organization: AwsAnswer = call(aws.client("organizations"), "DescribeOrganization")[
+        organization: Organization = call(aws.client("organizations"), "DescribeOrganization")[
             "Organization"
         ]
     except AwsError as exc:

@@ -15,10 +15,9 @@ import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, fields
 from queue import Queue
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypedDict
 
 from remediate.core.errors import EXIT_AWS, EXIT_OK, EXIT_ROOT_IN_USE, RemediateError
-from remediate.core.jsonvalue import JsonObject
 from remediate.detect.fetch import FetchedReport, ReportFetch
 from remediate.detect.judge import Verdict
 from remediate.detect.service import judge_fetched
@@ -68,13 +67,30 @@ class AccountResult:
         return document
 
 
+class SweepSummary(TypedDict):
+    """A sweep's counts by verdict (a failed account counts as undetermined)."""
+
+    total: int
+    in_use: int
+    not_in_use: int
+    undetermined: int
+
+
+class SweepJson(TypedDict):
+    """``root-use --accounts/--all-accounts -o json``: each account's document
+    (:meth:`AccountResult.to_json`, to which the command adds) and the counts."""
+
+    accounts: list[dict[str, object]]
+    summary: SweepSummary
+
+
 @dataclass(frozen=True)
 class SweepResult:
     """Every swept account, in use first, then undetermined or failed, then not in use."""
 
     accounts: tuple[AccountResult, ...]
 
-    def summary(self) -> dict[str, int]:
+    def summary(self) -> SweepSummary:
         """Counts by verdict; a failed account counts as undetermined."""
         states = [a.root_in_use for a in self.accounts]
         return {
@@ -93,7 +109,7 @@ class SweepResult:
             return EXIT_ROOT_IN_USE
         return EXIT_AWS if counts["undetermined"] else EXIT_OK
 
-    def to_json(self) -> JsonObject:
+    def to_json(self) -> SweepJson:
         """``root-use --accounts/--all-accounts -o json``: a document the command adds to (each
         account's ``sandbox``, ``security_hub``) before printing it."""
         return {"accounts": [a.to_json() for a in self.accounts], "summary": self.summary()}

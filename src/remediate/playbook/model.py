@@ -7,11 +7,10 @@ import re
 import typing
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import TypeGuard, cast
+from typing import Any, TypeGuard, cast
 
 from remediate.core import validate
 from remediate.core.errors import InputError, PlaybookError
-from remediate.core.jsonvalue import JsonObject
 from remediate.steps.kind import registry
 from remediate.steps.params import FieldSpec, FieldType
 
@@ -139,7 +138,7 @@ class _Validator:
     def fail(self, message: str) -> PlaybookError:
         return PlaybookError(f"{self.path}: {message}")
 
-    def mapping(self, value: object, where: str) -> JsonObject:
+    def mapping(self, value: object, where: str) -> dict[str, Any]:
         """A YAML mapping, as read (its keys need not be text: unknown() names them)."""
         if not isinstance(value, dict):
             raise self.fail(f"{where}: expected a mapping, got {type(value).__name__}")

@@ -8,12 +8,11 @@ from collections.abc import Mapping, Sequence
 from typing import Any, NotRequired, TypedDict
 
 from remediate.core.errors import InputError
-from remediate.core.jsonvalue import JsonObject
 from remediate.org.root_credentials import AUDIT_TASK, DELETE_TASK, IAM_SERVICE_PRINCIPAL
 from remediate.org.root_sessions import task_policy_arn
 from remediate.playbook.binding import policy_steps
 from remediate.playbook.loading import load_playbook
-from remediate.steps.access import ANY_RESOURCE, Arns, Grant
+from remediate.steps.access import ANY_RESOURCE, Arns, Condition, Grant
 from remediate.steps.kind import AnyStep, registry
 
 
@@ -25,6 +24,13 @@ class Statement(TypedDict):
     Action: list[str]
     Resource: str | list[str]
     Condition: NotRequired[Mapping[str, Mapping[str, str | list[str]]]]
+
+
+class PolicyDocument(TypedDict):
+    """An IAM policy document, as printed."""
+
+    Version: str
+    Statement: list[Statement]
 
 
 # sts:GetCallerIdentity needs no permission, so it is not listed. IAM scopes none of these to a
@@ -87,7 +93,7 @@ def statements(grants: Sequence[Grant], sid_prefix: str) -> list[Statement]:
     """Grants merged into policy statements: one per set of resources and condition, unscoped
     actions first. An action that several steps need on different resources gets them all."""
     by_action: dict[tuple[str, str], set[str]] = {}
-    conditions: dict[str, Mapping[str, Any]] = {}
+    conditions: dict[str, Condition] = {}
     for grant in grants:
         key = json.dumps(grant.condition, sort_keys=True) if grant.condition else ""
         if grant.condition:
@@ -150,7 +156,7 @@ def policy(
     cloudtrail: bool = False,
     security_hub: bool = False,
     administrative: bool = False,
-) -> JsonObject:
+) -> PolicyDocument:
     """An IAM policy document: detection, plus (unless ``detect_only``) the playbook's actions
     on the resources a run with ``variables`` touches in ``account`` (any account when
     ``None``), plus (with ``organization_role``) listing the organization's accounts and
@@ -195,7 +201,7 @@ _EVERY = {
 _READS = ("Get", "List")
 
 
-def wildcard_warnings(document: Mapping[str, Any], variables: Mapping[str, str]) -> list[str]:
+def wildcard_warnings(document: PolicyDocument, variables: Mapping[str, str]) -> list[str]:
     """What ``--var NAME='*'`` makes ``document`` grant: the write actions on every user, group
     or MFA device of the account, and what its holder can do with them. One line each."""
     wild = sorted(name for name, value in variables.items() if value == "*")
@@ -347,7 +353,7 @@ ROOT_CREDENTIALS_READS = ("organizations:ListAccounts", "organizations:ListDeleg
 _TRUST = "organizations:EnableAWSServiceAccess"
 
 
-def root_credentials_policy(partition: str = "aws") -> JsonObject:
+def root_credentials_policy(partition: str = "aws") -> PolicyDocument:
     """What the management account needs for `root-credentials centralize`, `audit` and
     `delete` (the delegated administrator for IAM: audit and delete): read the organization,
     let it trust IAM (and nothing else), enable the two features, and open root task sessions

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, NotRequired, TypedDict
+from typing import TYPE_CHECKING, NotRequired, TypedDict
 
-from remediate.core.jsonvalue import JsonObject
 from remediate.credentials.store import parse_access_key
 from remediate.render.handover import handover
 
@@ -12,8 +11,11 @@ if TYPE_CHECKING:
     from collections.abc import Callable, Mapping, Sequence
 
     from remediate.findings.securityhub import ImportResult
-    from remediate.org.sweep import SweepResult
+    from remediate.org.root_credentials import OrganizationDocument
+    from remediate.org.sweep import SweepJson, SweepResult
     from remediate.playbook.engine import AccountRun
+    from remediate.playbook.runner import ReportDocument
+    from remediate.render.handover import HandoverJson
     from remediate.steps.base import RunOutcome
 
 
@@ -25,6 +27,44 @@ class SecretJson(TypedDict):
     kind: str
     stored_in: str | None
     value: NotRequired[str | dict[str, str]]
+
+
+class MfaJson(TypedDict):
+    serial_number: str
+    enabled: bool
+
+
+class RemediationFields(TypedDict):
+    """What a remediation adds to an account's document."""
+
+    remediation: ReportDocument | None
+    secrets: list[SecretJson]
+    mfa: MfaJson | None
+    console_sign_in_url: str | None
+    handover: HandoverJson | None
+
+
+class DeletionJson(RemediationFields):
+    """One member account in ``root-credentials delete -o json``."""
+
+    account_id: str
+    account_name: str | None
+    error: str | None
+
+
+class DeletionSummary(TypedDict):
+    total: int
+    changed: int
+    unchanged: int
+    failed: int
+
+
+class RootCredentialsDeleteJson(TypedDict):
+    """``root-credentials delete -o json``."""
+
+    organization: OrganizationDocument
+    accounts: list[DeletionJson]
+    summary: DeletionSummary
 
 
 def secrets_json(outcome: RunOutcome, *, show_secrets: bool) -> list[SecretJson]:
@@ -40,7 +80,7 @@ def secrets_json(outcome: RunOutcome, *, show_secrets: bool) -> list[SecretJson]
 
 def remediation_fields(
     run: AccountRun, *, show_secrets: bool, finish: str | None = None, sandbox: bool = False
-) -> JsonObject:
+) -> RemediationFields:
     """``remediation``, ``secrets``, ``mfa``, ``console_sign_in_url`` and ``handover`` (the
     commands that hand the secrets over, finish a run that ended early from ``finish``, the
     rerun command, and forget them; none on the sandbox, whose keyring ends with the command)
@@ -63,18 +103,19 @@ def remediation_fields(
 
 
 def one_account_document(
-    base: Mapping[str, Any],
+    base: Mapping[str, object],
     run: AccountRun,
     *,
     show_secrets: bool,
     finish: str | None,
     sandbox: bool,
     hub: ImportResult | None,
-) -> JsonObject:
+) -> dict[str, object]:
     """``root-use --create-admin -o json`` (``base``: the verdict's document) or ``playbook run
     -o json`` (``base``: the account): the remediation's fields added, and the account's
     Security Hub import when there was one."""
-    document = {
+    # Open: the keys of ``base`` are the caller's.
+    document: dict[str, object] = {
         **base,
         **remediation_fields(run, show_secrets=show_secrets, finish=finish, sandbox=sandbox),
     }
@@ -85,14 +126,14 @@ def one_account_document(
 
 def sweep_document(
     result: SweepResult, *, sandbox: bool, security_hub: Mapping[str, ImportResult] | None
-) -> JsonObject:
+) -> SweepJson:
     """``root-use --accounts/--all-accounts -o json``: every swept account's verdict, and its
     Security Hub import when the run sent findings (``security_hub`` given; null: none)."""
     document = result.to_json()
-    for account in document["accounts"]:
+    for swept, account in zip(result.accounts, document["accounts"], strict=True):
         account["sandbox"] = sandbox
         if security_hub is not None:
-            found = security_hub.get(account["account_id"])
+            found = security_hub.get(swept.account_id)
             account["security_hub"] = found.to_json() if found is not None else None
     return document
 
@@ -105,14 +146,14 @@ def sweep_remediation_document(
     sandbox: bool,
     finish: Callable[[str], str] | None = None,
     security_hub: Mapping[str, ImportResult] | None = None,
-) -> JsonObject:
+) -> SweepJson:
     """``root-use --accounts/--all-accounts --create-admin -o json``: every swept account's
     verdict, with its remediation where one ran (a failed one's ``error`` is the remediation's),
     and its Security Hub import when the run sent findings (``security_hub`` given)."""
     by_account = {r.account_id: r for r in runs}
-    documents = []
+    documents: list[dict[str, object]] = []
     for a in result.accounts:
-        doc = {**a.to_json(), "sandbox": sandbox}
+        doc: dict[str, object] = {**a.to_json(), "sandbox": sandbox}
         run = by_account.get(a.account_id)
         if run is not None:
             doc.update(
@@ -133,11 +174,11 @@ def sweep_remediation_document(
 
 
 def root_credentials_delete_document(
-    organization: Mapping[str, Any], runs: Sequence[AccountRun]
-) -> JsonObject:
+    organization: OrganizationDocument, runs: Sequence[AccountRun]
+) -> RootCredentialsDeleteJson:
     """``root-credentials delete -o json``: the organization's root access settings, each
     member account's deletion (or why it failed), and counts."""
-    documents = [
+    documents: list[DeletionJson] = [
         {
             "account_id": r.account_id,
             "account_name": r.target.account_name,
@@ -147,7 +188,7 @@ def root_credentials_delete_document(
         for r in runs
     ]
     return {
-        "organization": dict(organization),
+        "organization": organization.copy(),
         "accounts": documents,
         "summary": {
             "total": len(runs),

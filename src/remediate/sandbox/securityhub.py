@@ -51,8 +51,6 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any, TypedDict
 
-from remediate.core.jsonvalue import JsonObject
-
 REQUIRED = (
     "SchemaVersion",
     "Id",
@@ -240,7 +238,8 @@ def _batch_import_findings(self: Any) -> Any:
     )
 
 
-def _keep(data: JsonObject, old: JsonObject, customer: set[str]) -> None:
+# A stored finding's data, as moto keeps the JSON it was sent: any provider's or customer's.
+def _keep(data: dict[str, Any], old: dict[str, Any], customer: set[str]) -> None:
     """An updated finding: the customer's fields as they were, then the workflow rule."""
     for name in CUSTOMER_FIELDS + tuple(customer):
         if name in old:
@@ -302,7 +301,8 @@ def _batch_update_findings(self: Any) -> Any:
     return json.dumps({"ProcessedFindings": processed, "UnprocessedFindings": unprocessed})
 
 
-def _update(found: Any, body: JsonObject) -> None:
+# body: BatchUpdateFindings' request, as sent (JSON), checked by _batch_update_findings.
+def _update(found: Any, body: dict[str, Any]) -> None:
     """One finding's BatchUpdateFindings: the fields asked for; UpdatedAt as it was."""
     data = found.data
     if body.get("Workflow") is not None:

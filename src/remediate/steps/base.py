@@ -7,7 +7,6 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Generic, Literal, TypeVar
 
 from remediate.aws.calls import call, call_once, consistent, paginate
-from remediate.core.jsonvalue import AwsAnswer
 from remediate.steps.enrollment import NO_TERMINAL, Enrollment
 
 if TYPE_CHECKING:
@@ -217,13 +216,13 @@ class StepContext:
         once: bool = False,
         fresh: Fresh | None = None,
         **params: Any,
-    ) -> AwsAnswer:
+    ) -> dict[str, Any]:
         """An IAM call that waits out IAM's eventual consistency: a 409 conflict always, and "no
         such entity" about an entity in ``about`` that this run created or saw. ``once`` sends
         it through the client that never resends, for creates that must happen once.
         ``fresh()`` gives parameters computed anew for every send (TOTP codes expire)."""
 
-        def send() -> AwsAnswer:
+        def send() -> dict[str, Any]:
             if once:
                 return call_once(self.aws.iam_once, operation, fresh=fresh, **params)
             return call(self.aws.iam, operation, **params, **(fresh() if fresh else {}))

@@ -24,14 +24,13 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import NotRequired, TypedDict
 from urllib.parse import unquote
 
 from remediate.aws.calls import call_or_none
 from remediate.aws.errors import NOT_FOUND_CODES
 from remediate.core.errors import AwsError, InputError
-from remediate.core.jsonvalue import JsonObject
-from remediate.steps.access import Access, Arns, only_policy, the_user
+from remediate.steps.access import Access, Arns, Condition, only_policy, the_user
 from remediate.steps.base import Change, StepContext, Unchanged
 from remediate.steps.kind import Step, register
 from remediate.steps.params import param
@@ -42,7 +41,26 @@ DESCRIPTION = (
 )
 
 
-def self_service_document(partition: str) -> JsonObject:
+class SelfServiceStatement(TypedDict):
+    """A statement of the self-service policy: an Allow of ``Action`` or a Deny of all but
+    ``NotAction``, as AWS's example writes them."""
+
+    Sid: str
+    Effect: str
+    Action: NotRequired[str | list[str]]
+    NotAction: NotRequired[list[str]]
+    Resource: str
+    Condition: NotRequired[Condition]
+
+
+class SelfServicePolicy(TypedDict):
+    """The self-service policy's document."""
+
+    Version: str
+    Statement: list[SelfServiceStatement]
+
+
+def self_service_document(partition: str) -> SelfServicePolicy:
     """AWS's example policy as documented now, with ARNs in the account's partition.
 
     One addition, the one AWS documents for its sibling example ("...manage their own credentials
@@ -105,7 +123,7 @@ def policy_arn(name: str, account_id: str, partition: str) -> str:
     return f"arn:{partition}:iam::{account_id}:policy/{name}"
 
 
-def _document(raw: Any) -> Any:
+def _document(raw: object) -> object:
     # botocore decodes a policy version's document; a raw one is URL-encoded JSON.
     if isinstance(raw, str):
         return json.loads(unquote(raw))
