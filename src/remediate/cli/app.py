@@ -199,7 +199,9 @@ def _usage_error(exc: typer.TyperException, argv: list[str]) -> int:
     if type(exc).__name__ == "NoArgsIsHelpError":
         print(exc.format_message(), file=sys.stderr)
         return EXIT_INPUT
-    for line in usage_lines(exc, argv):
+    from typer.main import get_command
+
+    for line in usage_lines(exc, argv, get_command(app)):
         write_message(line, sys.stderr)
     return EXIT_INPUT
 

@@ -44,8 +44,8 @@ DELETE_EXIT_CODES = (
         AUDIT_EXIT_CODES,
         ("Every member account, from the management account", "remediate root-credentials audit"),
         (
-            "Two accounts, for a program",
-            "remediate root-credentials audit --accounts 111122223333,444455556666 -o json",
+            "One account, for a program",
+            "remediate root-credentials audit --accounts 111122223333 -o json",
         ),
     ),
     short_help="Show which member accounts' root users hold credentials.",
