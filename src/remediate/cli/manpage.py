@@ -36,7 +36,7 @@ def manpage() -> str:
         ".ad l",
         ".nh",
         ".SH NAME",
-        f"remediate \\- {roff(program.help.split(chr(10))[0].rstrip('.'))}",
+        f"remediate \\- {roff(program.help.partition(chr(10))[0].rstrip('.'))}",
         ".SH SYNOPSIS",
         f".B remediate\n{roff(program.usage.removeprefix('remediate '))}",
         ".SH DESCRIPTION",

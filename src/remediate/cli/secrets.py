@@ -13,7 +13,7 @@ EXIT_CODES = (
     "Exit codes: 0 done; 2 invalid input, no such secret, or no usable keyring; 130 "
     "interrupted (Ctrl-C)."
 )
-User = Annotated[str, typer.Argument(help="The IAM user.")]
+User = Annotated[str, typer.Argument(metavar="USER", help="The IAM user.")]
 
 app = typer.Typer(
     help="Secrets remediate keeps in the system keyring (passwords, access keys, MFA seeds).",
