@@ -424,7 +424,8 @@ def test_each_command_lists_only_its_own_exit_codes(
 
     def codes(*command: str) -> str:
         out = cli(*command, "--help").out
-        return " ".join(out[out.index("Exit codes:") :].split())
+        # The exit codes' paragraph: the examples follow it.
+        return " ".join(out[out.index("Exit codes:") : out.index("Examples:")].split())
 
     assert "1 root in use" in codes("root-use")
     assert "130 interrupted" in codes("root-use")

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+import remediate.cli.helptext as helptext
 import remediate.cli.journal as journal
 import remediate.cli.permissions as permissions
 import remediate.cli.playbook as playbook
@@ -43,14 +44,31 @@ EXIT_CODES_HELP = (
     "determined, or AWS failed; 130 interrupted (Ctrl-C). Each command's --help lists its own."
 )
 
+# What a shell sets when it asks for completions (typer's name for it: `_<PROG>_COMPLETE`).
+COMPLETE_VAR = "_REMEDIATE_COMPLETE"
+
 app = typer.Typer(
     name="remediate",
+    cls=helptext.PanelGroup,
     help="Find and fix use of the AWS account root user.",
-    epilog=EXIT_CODES_HELP,
+    epilog=helptext.epilog(
+        EXIT_CODES_HELP,
+        ("Is the root user of your account in use? (exit 1 if it is)", "remediate root-use"),
+        ("Plan the fix, with no write call", "remediate root-use --create-admin alice --dry-run"),
+        (
+            "Try it all on the built-in emulator",
+            "remediate root-use --sandbox --create-admin alice",
+        ),
+        ("A command's options and examples", "remediate root-use -h"),
+    ),
     no_args_is_help=True,
-    add_completion=False,
+    # --install-completion and --show-completion (typer's, for bash, zsh, fish, PowerShell).
+    add_completion=True,
     pretty_exceptions_enable=False,
+    # Plain text: panels are drawn by remediate.cli.helptext, without importing rich.
     rich_markup_mode=None,
+    # Inherited by every command's context.
+    context_settings={"help_option_names": ["-h", "--help"]},
 )
 
 
@@ -92,6 +110,7 @@ def _main(
 # In the order `remediate --help` lists them.
 for command in (root_use, playbook, secrets, permissions, root_credentials, journal, sandbox):
     command.register(app)
+helptext.adopt(app)
 
 
 def _log_handler() -> "logging.Handler":
@@ -144,11 +163,21 @@ def _invoke(args: list[str]) -> object:
     from typer.main import get_command
 
     command = get_command(app)
+    # A shell asking for completions: the script --install-completion put in its start-up file
+    # runs `remediate` with this variable set (what click's main would do).
+    instruction = os.environ.get(COMPLETE_VAR)
+    if instruction:
+        from typer.completion import shell_complete
+
+        return shell_complete(command, {}, "remediate", COMPLETE_VAR, instruction)
     try:
         with command.make_context("remediate", args) as ctx:
             return command.invoke(ctx)
     except typer.Exit as exc:
         return exc.exit_code
+    except SystemExit as exc:
+        # --install-completion and --show-completion end this way once they have written.
+        return exc.code if isinstance(exc.code, int) else EXIT_OK
     except EOFError as exc:
         raise typer.Abort() from exc
     except OSError as exc:
@@ -159,9 +188,10 @@ def _invoke(args: list[str]) -> object:
         return 1
 
 
-def _usage_error(exc: typer.TyperException) -> int:
-    """A usage error as one line and a tip, not click's usage block: scripts read the last line
-    of stderr. The message quotes the bad value as given."""
+def _usage_error(exc: typer.TyperException, argv: list[str]) -> int:
+    """A usage error as one line and a tip naming the command's help (remediate.cli.usage), not
+    click's usage block: scripts read the last line of stderr."""
+    from remediate.cli.usage import usage_lines
     from remediate.core.terminal import write_message
 
     # `remediate` or `remediate playbook` alone: the help, as click shows it. Told by its class's
@@ -169,8 +199,10 @@ def _usage_error(exc: typer.TyperException) -> int:
     if type(exc).__name__ == "NoArgsIsHelpError":
         print(exc.format_message(), file=sys.stderr)
         return EXIT_INPUT
-    write_message(f"error: {exc.format_message()}", sys.stderr)
-    print("Tip: see `remediate --help`", file=sys.stderr)
+    from typer.main import get_command
+
+    for line in usage_lines(exc, argv, get_command(app)):
+        write_message(line, sys.stderr)
     return EXIT_INPUT
 
 
@@ -179,10 +211,11 @@ def run(argv: list[str] | None = None, *, prompter: "Prompter | None" = None) ->
 
     ``prompter`` (a remediate.core.prompt.Prompter) replaces the terminal, for tests and embedding.
     """
-    state.debug = "--debug" in (argv if argv is not None else sys.argv[1:])
+    args = list(argv) if argv is not None else sys.argv[1:]
+    state.debug = "--debug" in args
     state.prompter = prompter
     try:
-        rv = _invoke(list(argv) if argv is not None else sys.argv[1:])
+        rv = _invoke(args)
     except Interrupted as exc:
         _report_interruption(exc.message)
         return exc.exit_code
@@ -196,7 +229,7 @@ def run(argv: list[str] | None = None, *, prompter: "Prompter | None" = None) ->
     except typer.TyperException as exc:
         # Every usage error of the command line (typer's vendored click raises them, and typer
         # exports their base class).
-        return _usage_error(exc)
+        return _usage_error(exc, args)
     except (typer.Abort, KeyboardInterrupt):
         # Pressed before any change was applied (the engine turns a Ctrl-C during one into
         # Interrupted, which says what was changed).

@@ -34,7 +34,10 @@ AWS_OPTIONS = (
     _option("allow_insecure_endpoint", o.AllowInsecureEndpoint, False),
     _option("sandbox", o.SandboxFlag, False),
 )
+# --adopt-existing-user and --reset-password first: --help shows them next to --create-admin.
 REMEDIATION_FLAGS = (
+    _option("adopt_existing_user", o.AdoptExistingUser, False),
+    _option("reset_password", o.ResetPassword, False),
     _option("dry_run", o.DryRun, False),
     _option("yes", o.Yes, False),
     _option("lock_timeout", o.LockTimeout, None),
@@ -47,8 +50,6 @@ REMEDIATION_FLAGS = (
     _option("qr_file", o.QrFile, None),
     _option("show_mfa_secret", o.ShowMfaSecret, False),
     _option("mfa_handoff", o.MfaHandoff, False),
-    _option("adopt_existing_user", o.AdoptExistingUser, False),
-    _option("reset_password", o.ResetPassword, False),
 )
 
 

@@ -3,6 +3,7 @@
 import typer
 
 import remediate.cli.options as o
+from remediate.cli import helptext
 from remediate.core import limits
 
 EXIT_CODES = (
@@ -31,6 +32,14 @@ def journal_show(
 def register(app: typer.Typer) -> None:
     app.command(
         "journal",
-        epilog=EXIT_CODES,
+        epilog=helptext.epilog(
+            EXIT_CODES,
+            ("The newest changes remediate made", "remediate journal"),
+            ("What it did to alice in the last week", "remediate journal --user alice --since 7d"),
+            (
+                "One account's changes, for a program",
+                "remediate journal --account 111122223333 --output json",
+            ),
+        ),
         short_help="Show every write remediate made, with its outcome.",
     )(journal_show)

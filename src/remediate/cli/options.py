@@ -17,12 +17,18 @@ from remediate.findings.formats import FORMATS
 # print.
 READ_EXIT_CODES = "Exit codes: 0 printed; 2 invalid input (a playbook that does not load)."
 
-AWS_PANEL = "AWS access"
+# The panels --help shows a command's options in (remediate.cli.helptext), in this order.
+DETECT_PANEL = "What to detect"
+FIX_PANEL = "The fix"
+MFA_PANEL = "MFA"
+HANDOVER_PANEL = "Hand-over"
+ORG_PANEL = "Organization"
 OUTPUT_PANEL = "Output"
-REMEDIATION_PANEL = "Remediation"
-ORG_PANEL = "Across accounts"
-MFA_PANEL = "MFA enrollment"
-FINDINGS_PANEL = "Evidence and findings"
+AWS_PANEL = "AWS connection"
+PANELS = (DETECT_PANEL, FIX_PANEL, MFA_PANEL, HANDOVER_PANEL, ORG_PANEL, OUTPUT_PANEL, AWS_PANEL)
+# Earlier names of two of them.
+REMEDIATION_PANEL = FIX_PANEL
+FINDINGS_PANEL = DETECT_PANEL
 
 
 class Output(StrEnum):
@@ -128,6 +134,7 @@ Days = Annotated[
         "--days",
         help="Root used within this many days counts as in use; the window is counted to the "
         f"second back from now, not in calendar days (1-{limits.MAX_DAYS}).",
+        rich_help_panel=DETECT_PANEL,
     ),
 ]
 ReportTimeout = Annotated[
@@ -136,6 +143,7 @@ ReportTimeout = Annotated[
         "--report-timeout",
         help=f"Seconds to wait for the credential report (1-{limits.MAX_REPORT_TIMEOUT:g}) "
         f"[default: {limits.DEFAULT_REPORT_TIMEOUT:g}].",
+        rich_help_panel=DETECT_PANEL,
     ),
 ]
 FailOnOption = Annotated[
@@ -144,6 +152,7 @@ FailOnOption = Annotated[
         "--fail-on",
         help="hygiene: also exit 1 when the root user has any hygiene finding "
         "(MFA not active, active access keys or signing certificates).",
+        rich_help_panel=DETECT_PANEL,
     ),
 ]
 CredentialReport = Annotated[
@@ -153,6 +162,7 @@ CredentialReport = Annotated[
         metavar="FILE",
         help="Judge a credential report instead of asking AWS: the CSV the console downloads, "
         "or the JSON `aws iam get-credential-report` prints (- reads standard input).",
+        rich_help_panel=DETECT_PANEL,
     ),
 ]
 
@@ -163,7 +173,7 @@ CloudTrail = Annotated[
         help="Also look up what root did, from where, with or without MFA: CloudTrail's event "
         "history in every enabled region (ec2:DescribeRegions, then cloudtrail:LookupEvents, "
         "at most 2 requests/s per account and region, the regions at once).",
-        rich_help_panel=FINDINGS_PANEL,
+        rich_help_panel=DETECT_PANEL,
     ),
 ]
 CloudTrailRegions = Annotated[
@@ -173,7 +183,7 @@ CloudTrailRegions = Annotated[
         metavar="R,R,...|all",
         help="With --cloudtrail: only these regions and us-east-1 (always: root's console "
         "sign-ins and IAM are recorded there) [default: all, every enabled region].",
-        rich_help_panel=FINDINGS_PANEL,
+        rich_help_panel=DETECT_PANEL,
     ),
 ]
 SecurityHub = Annotated[
@@ -183,7 +193,7 @@ SecurityHub = Annotated[
         help="Import the findings into AWS Security Hub (securityhub:BatchImportFindings); "
         "after --create-admin, the account's root-use finding again, as PASSED, then marked "
         "RESOLVED (securityhub:BatchUpdateFindings).",
-        rich_help_panel=FINDINGS_PANEL,
+        rich_help_panel=OUTPUT_PANEL,
     ),
 ]
 
@@ -195,7 +205,7 @@ CreateAdmin = Annotated[
         "--create-admin",
         metavar="NAME",
         help="Remediate: run the root-use playbook for this IAM user.",
-        rich_help_panel=REMEDIATION_PANEL,
+        rich_help_panel=FIX_PANEL,
     ),
 ]
 Group = Annotated[
@@ -203,7 +213,7 @@ Group = Annotated[
     typer.Option(
         "--group",
         help="The administrators group [default: the playbook's, Administrators].",
-        rich_help_panel=REMEDIATION_PANEL,
+        rich_help_panel=FIX_PANEL,
     ),
 ]
 AccessKind = Annotated[
@@ -212,7 +222,7 @@ AccessKind = Annotated[
         "--access",
         help="Console (login profile), programmatic (access key), both "
         "[default: the playbook's, console].",
-        rich_help_panel=REMEDIATION_PANEL,
+        rich_help_panel=FIX_PANEL,
     ),
 ]
 Tags = Annotated[
@@ -221,24 +231,29 @@ Tags = Annotated[
         "--tag",
         metavar="KEY=VALUE",
         help="Tag for the user (repeatable).",
-        rich_help_panel=REMEDIATION_PANEL,
+        rich_help_panel=FIX_PANEL,
     ),
 ]
 Variables = Annotated[
     list[str] | None,
-    typer.Option("--var", metavar="KEY=VALUE", help="A playbook variable (repeatable)."),
+    typer.Option(
+        "--var",
+        metavar="KEY=VALUE",
+        help="A playbook variable (repeatable).",
+        rich_help_panel=FIX_PANEL,
+    ),
 ]
 DryRun = Annotated[
     bool,
     typer.Option(
         "--dry-run",
         help="Print the plan; make no write call at all.",
-        rich_help_panel=REMEDIATION_PANEL,
+        rich_help_panel=FIX_PANEL,
     ),
 ]
 Yes = Annotated[
     bool,
-    typer.Option("--yes", "-y", help="Apply without asking.", rich_help_panel=REMEDIATION_PANEL),
+    typer.Option("--yes", "-y", help="Apply without asking.", rich_help_panel=FIX_PANEL),
 ]
 DeleteRootKeys = Annotated[
     bool,
@@ -247,7 +262,7 @@ DeleteRootKeys = Annotated[
         help="Signed in as root: delete root's own access keys, last, once the administrator "
         "exists with MFA (a device whose seed the keyring does not keep: not --mfa-auto) and is "
         "in the group.",
-        rich_help_panel=REMEDIATION_PANEL,
+        rich_help_panel=FIX_PANEL,
     ),
 ]
 LockTimeout = Annotated[
@@ -257,7 +272,7 @@ LockTimeout = Annotated[
         metavar="SECONDS",
         help="How long to wait for another run's lock on an account "
         f"(0-{limits.MAX_LOCK_TIMEOUT:g}) [default: {limits.DEFAULT_LOCK_TIMEOUT:g}].",
-        rich_help_panel=REMEDIATION_PANEL,
+        rich_help_panel=FIX_PANEL,
     ),
 ]
 ShowSecrets = Annotated[
@@ -265,7 +280,7 @@ ShowSecrets = Annotated[
     typer.Option(
         "--show-secrets",
         help="Print generated passwords, secret keys and MFA seeds once.",
-        rich_help_panel=REMEDIATION_PANEL,
+        rich_help_panel=HANDOVER_PANEL,
     ),
 ]
 AllowPlaintextKeyring = Annotated[
@@ -275,7 +290,7 @@ AllowPlaintextKeyring = Annotated[
         envvar="REMEDIATE_ALLOW_PLAINTEXT_KEYRING",
         show_envvar=True,
         help="Keep secrets in a keyring backend not known to encrypt them (e.g. a plain file).",
-        rich_help_panel=REMEDIATION_PANEL,
+        rich_help_panel=HANDOVER_PANEL,
     ),
 ]
 PasswordPrompt = Annotated[
@@ -283,7 +298,7 @@ PasswordPrompt = Annotated[
     typer.Option(
         "--password-prompt",
         help="Type the console password (twice).",
-        rich_help_panel=REMEDIATION_PANEL,
+        rich_help_panel=HANDOVER_PANEL,
     ),
 ]
 PasswordStdin = Annotated[
@@ -291,7 +306,7 @@ PasswordStdin = Annotated[
     typer.Option(
         "--password-stdin",
         help="Read the console password from standard input.",
-        rich_help_panel=REMEDIATION_PANEL,
+        rich_help_panel=HANDOVER_PANEL,
     ),
 ]
 
@@ -365,7 +380,7 @@ AdoptExistingUser = Annotated[
         "--adopt-existing-user",
         help="Let the run change an IAM user that remediate did not create (the plan says what "
         "it has).",
-        rich_help_panel=REMEDIATION_PANEL,
+        rich_help_panel=FIX_PANEL,
     ),
 ]
 ResetPassword = Annotated[
@@ -374,7 +389,7 @@ ResetPassword = Annotated[
         "--reset-password",
         help="Set a new generated console password on the existing login profile (reset "
         "required at next sign-in) and keep it in the keyring.",
-        rich_help_panel=REMEDIATION_PANEL,
+        rich_help_panel=FIX_PANEL,
     ),
 ]
 

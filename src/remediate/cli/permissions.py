@@ -5,6 +5,7 @@ from typing import Annotated
 import typer
 
 import remediate.cli.options as o
+from remediate.cli import helptext
 
 
 def permissions(
@@ -91,6 +92,14 @@ def permissions(
 def register(app: typer.Typer) -> None:
     app.command(
         "permissions",
-        epilog=o.READ_EXIT_CODES,
+        epilog=helptext.epilog(
+            o.READ_EXIT_CODES,
+            ("What root-use --create-admin alice needs", "remediate permissions --var user=alice"),
+            ("Only what detection needs", "remediate permissions --detect-only"),
+            (
+                "Detection across the organization, with CloudTrail evidence",
+                "remediate permissions --detect-only --organization --cloudtrail",
+            ),
+        ),
         short_help="Print the least-privilege IAM policy for a run.",
     )(permissions)

@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 import remediate.cli.options as o
+from remediate.cli import helptext
 from remediate.cli.groups import aws_options, remediation_flags
 from remediate.cli.state import prompter
 
@@ -28,7 +29,14 @@ app = typer.Typer(
 )
 
 
-@app.command("list", epilog=o.READ_EXIT_CODES)
+@app.command(
+    "list",
+    epilog=helptext.epilog(
+        o.READ_EXIT_CODES,
+        ("The shipped playbooks", "remediate playbook list"),
+        ("The same, for a program", "remediate playbook list --output json"),
+    ),
+)
 def playbook_list(output: o.OutputFormat = o.Output.text) -> None:
     """List the shipped playbooks."""
     from remediate.commands.playbook import playbook_list as run_list
@@ -36,7 +44,14 @@ def playbook_list(output: o.OutputFormat = o.Output.text) -> None:
     raise typer.Exit(run_list(output.value))
 
 
-@app.command("show", epilog=o.READ_EXIT_CODES)
+@app.command(
+    "show",
+    epilog=helptext.epilog(
+        o.READ_EXIT_CODES,
+        ("The steps root-use --create-admin runs", "remediate playbook show root-use"),
+        ("Check a playbook of your own", "remediate playbook show ./my-playbook.yaml"),
+    ),
+)
 def playbook_show(name: Name) -> None:
     """Print a playbook (after validating it)."""
     from remediate.commands.playbook import playbook_show as run_show
@@ -44,7 +59,24 @@ def playbook_show(name: Name) -> None:
     raise typer.Exit(run_show(name))
 
 
-@app.command("run", epilog=RUN_EXIT_CODES)
+@app.command(
+    "run",
+    epilog=helptext.epilog(
+        RUN_EXIT_CODES,
+        (
+            "Plan the root-use playbook for alice: no write call is made",
+            "remediate playbook run root-use --var user=alice --dry-run",
+        ),
+        (
+            "Onboard bob into the Dev group, on the built-in emulator",
+            "remediate playbook run onboard-user --var user=bob --var group=Dev --sandbox",
+        ),
+        (
+            "Run a playbook of your own without asking",
+            "remediate playbook run ./my-playbook.yaml --yes",
+        ),
+    ),
+)
 @aws_options
 @remediation_flags
 def playbook_run(

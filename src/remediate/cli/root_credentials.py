@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING
 import typer
 
 import remediate.cli.options as o
+from remediate.cli import helptext
 from remediate.cli.groups import aws_options
 from remediate.cli.state import prompter
 
@@ -39,7 +40,14 @@ DELETE_EXIT_CODES = (
 
 @app.command(
     "audit",
-    epilog=AUDIT_EXIT_CODES,
+    epilog=helptext.epilog(
+        AUDIT_EXIT_CODES,
+        ("Every member account, from the management account", "remediate root-credentials audit"),
+        (
+            "One account, for a program",
+            "remediate root-credentials audit --accounts 111122223333 -o json",
+        ),
+    ),
     short_help="Show which member accounts' root users hold credentials.",
 )
 @aws_options
@@ -69,7 +77,14 @@ def root_credentials_audit(
 
 @app.command(
     "centralize",
-    epilog=CENTRALIZE_EXIT_CODES,
+    epilog=helptext.epilog(
+        CENTRALIZE_EXIT_CODES,
+        (
+            "What it would turn on: no write call is made",
+            "remediate root-credentials centralize --dry-run",
+        ),
+        ("Turn it on without asking", "remediate root-credentials centralize --yes"),
+    ),
     short_help="Enable centralized root access for the organization.",
 )
 @aws_options
@@ -97,7 +112,17 @@ def root_credentials_centralize(
 
 @app.command(
     "delete",
-    epilog=DELETE_EXIT_CODES,
+    epilog=helptext.epilog(
+        DELETE_EXIT_CODES,
+        (
+            "Plan it for one member account: no write call is made",
+            "remediate root-credentials delete --accounts 111122223333 --dry-run",
+        ),
+        (
+            "Every member account whose root user holds credentials",
+            "remediate root-credentials delete --all-accounts",
+        ),
+    ),
     short_help="Delete member accounts' root credentials.",
 )
 @aws_options

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 import typer
 
 import remediate.cli.options as o
+from remediate.cli import helptext
 from remediate.cli.groups import aws_options, remediation_flags
 from remediate.cli.state import prompter
 from remediate.core import limits
@@ -24,6 +25,26 @@ EXIT_CODES = (
     "interrupted (Ctrl-C; the last line says what was changed)."
 )
 
+EPILOG = helptext.epilog(
+    EXIT_CODES,
+    (
+        "Is root in use in the account of profile prod? (exit 1 if it is)",
+        "remediate root-use --profile prod",
+    ),
+    (
+        "The fix for it, planned: no write call is made",
+        "remediate root-use --create-admin alice --dry-run",
+    ),
+    (
+        "Every account of the organization, for a program",
+        "remediate root-use --all-accounts -o json",
+    ),
+    (
+        "All of it on the built-in emulator, unattended",
+        "remediate root-use --sandbox --create-admin alice --mfa-auto --yes",
+    ),
+)
+
 
 @aws_options
 @remediation_flags
@@ -34,12 +55,12 @@ def root_use(
     credential_report: o.CredentialReport = None,
     fail_on: o.FailOnOption = None,
     create_admin: o.CreateAdmin = None,
+    flags: "RemediationFlags",
     group: o.Group = None,
     access: o.AccessKind = None,
     tag: o.Tags = None,
     no_mfa: o.NoMfa = False,
     delete_root_keys: o.DeleteRootKeys = False,
-    flags: "RemediationFlags",
     output: o.RootUseOutputFormat = o.ROOT_USE_TEXT,
     aws: "AwsChoice",
     all_accounts: o.AllAccounts = False,
@@ -89,5 +110,5 @@ def root_use(
 
 def register(app: typer.Typer) -> None:
     app.command(
-        "root-use", epilog=EXIT_CODES, short_help="Detect root use; with --create-admin, fix it."
+        "root-use", epilog=EPILOG, short_help="Detect root use; with --create-admin, fix it."
     )(root_use)

@@ -5,6 +5,8 @@ from typing import Annotated
 
 import typer
 
+from remediate.cli import helptext
+
 app = typer.Typer(
     help="The built-in sandbox: a local AWS emulator (no account needed).",
     short_help="Run the built-in AWS emulator for other commands.",
@@ -20,7 +22,17 @@ SANDBOX_EXIT_CODES = (
 
 @app.command(
     "serve",
-    epilog=SANDBOX_EXIT_CODES,
+    epilog=helptext.epilog(
+        SANDBOX_EXIT_CODES,
+        (
+            "Serve until Ctrl-C; paste the lines it prints into another shell",
+            "remediate sandbox serve",
+        ),
+        (
+            "Keep its keyring and journal in a folder of your own",
+            "remediate sandbox serve --dir ./sandbox --port 4566",
+        ),
+    ),
     short_help="Run the sandbox until Ctrl-C, for other commands.",
 )
 def sandbox_serve(

@@ -6,13 +6,14 @@ from typing import Annotated
 import typer
 
 import remediate.cli.options as o
+from remediate.cli import helptext
 from remediate.cli.state import prompter
 
 EXIT_CODES = (
     "Exit codes: 0 done; 2 invalid input, no such secret, or no usable keyring; 130 "
     "interrupted (Ctrl-C)."
 )
-User = Annotated[str, typer.Argument(help="The IAM user.")]
+User = Annotated[str, typer.Argument(metavar="USER", help="The IAM user.")]
 
 app = typer.Typer(
     help="Secrets remediate keeps in the system keyring (passwords, access keys, MFA seeds).",
@@ -24,7 +25,11 @@ app = typer.Typer(
 
 @app.command(
     "list",
-    epilog=EXIT_CODES,
+    epilog=helptext.epilog(
+        EXIT_CODES,
+        ("Which users' secrets the keyring holds", "remediate secrets list"),
+        ("The same, for a program", "remediate secrets list --output json"),
+    ),
     short_help="List the secrets the keyring holds, never their values.",
 )
 def secrets_list(
@@ -37,7 +42,24 @@ def secrets_list(
     raise typer.Exit(run_list(output.value, allow_plaintext=allow_plaintext_keyring))
 
 
-@app.command("show", epilog=EXIT_CODES)
+@app.command(
+    "show",
+    epilog=helptext.epilog(
+        EXIT_CODES,
+        (
+            "Alice's console password, to hand it to her",
+            "remediate secrets show alice --what password",
+        ),
+        (
+            "Her MFA QR code as a PNG file (mode 0600)",
+            "remediate secrets show alice --what mfa-qr --qr-file alice-mfa.png",
+        ),
+        (
+            "Her access key, when she is in several accounts",
+            "remediate secrets show alice --what access-key --account 111122223333",
+        ),
+    ),
+)
 def secrets_show(
     user: User,
     what: Annotated[o.What, typer.Option("--what", help="Which secret to hand over.")],
@@ -53,7 +75,20 @@ def secrets_show(
     )
 
 
-@app.command("forget", epilog=EXIT_CODES)
+@app.command(
+    "forget",
+    epilog=helptext.epilog(
+        EXIT_CODES,
+        (
+            "Once alice has her secrets: delete them from the keyring",
+            "remediate secrets forget alice",
+        ),
+        (
+            "In one account, without asking",
+            "remediate secrets forget alice --account 111122223333 --yes",
+        ),
+    ),
+)
 def secrets_forget(
     user: User,
     account: o.Account = None,
