@@ -350,3 +350,104 @@ def test_a_lost_answer_to_a_write_converges_in_one_run(
     assert NAME in attached_to(moto, root_of(moto)["Id"])
     again = deny_root(cli, moto, "--yes")
     assert "Nothing needs changing" in again.out
+
+
+# --- the printed policy is enough ------------------------------------------------------------
+
+
+@pytest.fixture
+def org_requests(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, dict[str, Any]]]:
+    """Every AWS Organizations request botocore sends: its operation and JSON parameters."""
+    from botocore.endpoint import Endpoint
+
+    requests: list[tuple[str, dict[str, Any]]] = []
+    make_request = Endpoint.make_request
+
+    def recording(self: Any, operation_model: Any, request_dict: Any) -> Any:
+        if operation_model.service_model.endpoint_prefix == "organizations":
+            body = request_dict.get("body") or b"{}"
+            text = body.decode() if isinstance(body, bytes) else str(body)
+            requests.append((operation_model.name, json.loads(text or "{}")))
+        return make_request(self, operation_model, request_dict)
+
+    monkeypatch.setattr(Endpoint, "make_request", recording)
+    return requests
+
+
+def authorized(operation: str, params: dict[str, Any], org: str) -> list[Any]:
+    """The requests IAM authorizes for one Organizations call, as the Service Authorization
+    Reference gives each action's resource types (AttachPolicy: the policy and the target) and
+    the organizations:PolicyType key; ``org`` is ``arn:aws:organizations::MGMT:`` + ``o-ID``."""
+    from support.iampolicy import Request
+
+    scp = {"organizations:PolicyType": SCP}
+
+    def target(target_id: str) -> str:
+        kind = (
+            "root"
+            if target_id.startswith("r-")
+            else "ou"
+            if target_id.startswith("ou-")
+            else "account"
+        )
+        prefix, org_id = org.rsplit(":", 1)
+        return f"{prefix}:{kind}/{org_id}/{target_id}"
+
+    prefix, org_id = org.rsplit(":", 1)
+    policy = f"{prefix}:policy/{org_id}/service_control_policy/{params.get('PolicyId', 'p-new')}"
+    action = f"organizations:{operation}"
+    if operation in ("DescribeOrganization", "ListRoots"):
+        return [Request(action)]
+    if operation == "ListPolicies":
+        return [Request(action, "*", {"organizations:PolicyType": params["Filter"]})]
+    if operation == "ListPoliciesForTarget":
+        context = {"organizations:PolicyType": params["Filter"]}
+        return [Request(action, target(params["TargetId"]), context)]
+    if operation == "EnablePolicyType":
+        context = {"organizations:PolicyType": params["PolicyType"]}
+        return [Request(action, target(params["RootId"]), context)]
+    if operation in ("CreatePolicy", "DescribePolicy"):
+        return [Request(action, policy, scp)]
+    if operation == "AttachPolicy":
+        return [Request(action, policy, scp), Request(action, target(params["TargetId"]), scp)]
+    raise AssertionError(f"no authorization written for {operation}")
+
+
+@pytest.mark.parametrize("with_targets", [False, True])
+def test_the_printed_policy_allows_every_call_a_run_makes(
+    moto: Moto,
+    cli: Any,
+    ids: dict[str, str],
+    org_requests: list[tuple[str, dict[str, Any]]],
+    with_targets: bool,
+) -> None:
+    from support.iampolicy import allows
+
+    organization = organizations(moto).describe_organization()["Organization"]
+    org = f"arn:aws:organizations::{ACCOUNT_ID}:{organization['Id']}"
+    root_id = root_of(moto)["Id"]
+    ou_id = organizations(moto).create_organizational_unit(ParentId=root_id, Name="Workloads")[
+        "OrganizationalUnit"
+    ]["Id"]
+    targets = [ou_id, ids["dev"]] if with_targets else []
+    given = [a for t in targets for a in ("--target", t)]
+    printed = cli(
+        "permissions",
+        "--deny-root",
+        "--account",
+        ACCOUNT_ID,
+        *(["--var", f"targets={','.join(targets)}"] if targets else []),
+    )
+    assert printed.code == 0, printed.err
+    document = json.loads(printed.out)
+    org_requests.clear()
+
+    r = deny_root(cli, moto, *given, "--yes")
+    assert r.code == 0, r.err
+    assert {op for op, _ in org_requests} >= {"EnablePolicyType", "CreatePolicy", "AttachPolicy"}
+    for operation, params in org_requests:
+        for request in authorized(operation, params, org):
+            assert allows(document, request), (operation, request)
+    # And nowhere else: the root is no target of a run that names its targets.
+    other = authorized("AttachPolicy", {"PolicyId": "p-x", "TargetId": ids["prod"]}, org)
+    assert not allows(document, other[1])
