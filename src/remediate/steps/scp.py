@@ -301,23 +301,25 @@ class PolicyAttachmentStep(Step[tuple[str, tuple[str, ...]]]):
         # Resolving the default target.
         Access(("organizations:DescribeOrganization", "organizations:ListRoots"), anywhere),
         Access(("organizations:ListPolicies",), anywhere, _scp_type),
+        # AttachPolicy is authorized on the policy and on the target: grants() adds each target
+        # named (the root when none is).
         Access(("organizations:AttachPolicy",), _scps, _scp_type),
+        Access(("organizations:ListPoliciesForTarget",), _the_root, _scp_type),
     )
 
     def grants(self, arns: Arns) -> list[Grant]:
-        """The table above, plus reading and attaching on each target named (the root when none
-        is): AttachPolicy is authorized on the policy and on the target."""
+        """The table above, with the targets named (the root when none is) where a target is
+        what the action is authorized on."""
         targets = targets_of(self.args.targets)
-        on = [target_arn(t, arns) for t in targets] if targets else [_the_root(None, arns)]
-        condition = _scp_type(None, arns)
-        return [
-            *super().grants(arns),
-            Grant(
-                ("organizations:ListPoliciesForTarget", "organizations:AttachPolicy"),
-                tuple(on),
-                condition,
-            ),
-        ]
+        on = tuple(target_arn(t, arns) for t in targets) or (_the_root(None, arns),)
+        result = []
+        for grant in super().grants(arns):
+            if "organizations:AttachPolicy" in grant.actions:
+                grant = Grant(grant.actions, (*grant.resources, *on), grant.condition)
+            elif "organizations:ListPoliciesForTarget" in grant.actions:
+                grant = Grant(grant.actions, on, grant.condition)
+            result.append(grant)
+        return result
 
     def resource(self, ctx: StepContext) -> str:
         return f"service control policy {self.args.policy} attached"
