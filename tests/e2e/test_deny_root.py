@@ -451,3 +451,26 @@ def test_the_printed_policy_allows_every_call_a_run_makes(
     # And nowhere else: the root is no target of a run that names its targets.
     other = authorized("AttachPolicy", {"PolicyId": "p-x", "TargetId": ids["prod"]}, org)
     assert not allows(document, other[1])
+
+
+def test_the_journal_names_what_each_write_acted_on(
+    moto: Moto, cli: Any, ids: dict[str, str], tmp_path: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
+    r = deny_root(cli, moto, "--yes")
+    assert r.code == 0, r.err
+    root_id = root_of(moto)["Id"]
+    policy = policy_named(moto)
+    assert policy is not None
+    lines = (tmp_path / "state" / "remediate" / "journal.jsonl").read_text().splitlines()
+    entries = [(e["action"], e["resource"], e["outcome"]) for e in map(json.loads, lines)]
+    assert entries == [
+        (
+            "organizations:EnablePolicyType",
+            f"policy type {SCP} in root {root_id}",
+            "applied",
+        ),
+        ("organizations:CreatePolicy", f"policy {NAME}", "applied"),
+        ("organizations:AttachPolicy", f"policy {policy['Id']} on {root_id}", "applied"),
+    ]
+    assert "aws:AssumedRoot" not in "".join(lines)  # names, never the document
