@@ -474,3 +474,22 @@ def test_the_journal_names_what_each_write_acted_on(
         ("organizations:AttachPolicy", f"policy {policy['Id']} on {root_id}", "applied"),
     ]
     assert "aws:AssumedRoot" not in "".join(lines)  # names, never the document
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("--root-credentials",), "--deny-root prints the policy for"),
+        (("onboard-user",), "--deny-root prints the policy for"),
+        (("--var", "user=alice"), "--deny-root takes one --var: targets="),
+        (("--var", "targets=ou-zz"), "invalid --target 'ou-zz'"),
+        (("--var", "targets=111122223333,111122223333"), "a target is given twice"),
+    ],
+)
+def test_permissions_deny_root_refuses_what_it_does_not_take(
+    cli: Any, args: tuple[str, ...], message: str
+) -> None:
+    r = cli("permissions", "--deny-root", *args)
+    assert r.code == 2, r.err
+    assert message in r.err
+    assert r.out == ""

@@ -133,10 +133,11 @@ def root_credentials_delete(
 
 
 DENY_ROOT_EXIT_CODES = (
-    "Exit codes: 0 the policy is attached (or nothing needed changing); 2 invalid input, a "
-    "policy of that name with another document, or not the management account: nothing was "
-    "changed; 3 AWS failed (a rerun continues); 130 interrupted (Ctrl-C; the last line says what "
-    "was changed)."
+    "Exit codes: 0 the policy is attached (or nothing needed changing); 2 invalid input, a bad "
+    "target, or a policy of that name with another document: nothing was changed; 3 AWS failed "
+    "or refused (not the management account or a delegated administrator for Organizations "
+    "policies; a rerun continues); 130 interrupted (Ctrl-C; the last line says what was "
+    "changed)."
 )
 
 
