@@ -76,6 +76,8 @@ UNSCOPED_ORGANIZATION = {
     "iam:ListOrganizationsFeatures",
     "iam:EnableOrganizationsRootCredentialsManagement",
     "iam:EnableOrganizationsRootSessions",
+    "organizations:ListRoots",
+    "organizations:ListPolicies",
 }
 
 
@@ -125,6 +127,9 @@ def test_every_kind_grants_exactly_its_permissions_on_scoped_resources(kind: str
         for resource in grant.resources:
             if resource == ANY_RESOURCE:
                 assert set(grant.actions) <= UNSCOPED | UNSCOPED_ORGANIZATION, grant
+            elif all(a.startswith("organizations:") for a in grant.actions):
+                # The organization the account manages (service control policies, its root).
+                assert resource.startswith(f"arn:aws:organizations::{ACCOUNT}:"), resource
             else:
                 assert resource.startswith(f"arn:aws:iam::{ACCOUNT}:"), resource
 

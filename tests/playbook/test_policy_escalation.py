@@ -166,6 +166,7 @@ def onboard(*extra: str, **kw: Any) -> Variant:
 
 
 A = ("--var", "user=alice")
+OU = "ou-abcd-12345678"
 FOR = ("--account", ACCOUNT)
 VARIANTS: dict[str, Variant] = {
     "root-use": root_use(*A, *FOR),
@@ -252,6 +253,12 @@ VARIANTS: dict[str, Variant] = {
     ),
     "onboard-user every group (warned)": onboard("--var", "group=*", *FOR, group=ANY, warned=True),
     "centralize": Variant(("root-credentials-centralize",)),
+    # root-credentials deny-root: the organization's root by default, or the targets named.
+    "deny-root": Variant(("--deny-root",), extra={"deny_root": ("r-abcd",)}),
+    "deny-root targets": Variant(
+        ("--deny-root", *FOR, "--var", f"targets={OU},{MEMBER}"),
+        extra={"deny_root": (OU, MEMBER)},
+    ),
     "root-credentials": Variant(("--root-credentials",), root_sessions=True),
     # The step reads whether the run's user has a device already: the user is named.
     "administrative root-use": Variant(
@@ -469,6 +476,68 @@ def test_security_hub_only_its_workflow_and_note(printed: tuple[Variant, dict[st
         assert not allows(document, Request(action, hub)), action
 
 
+ORG = f"arn:aws:organizations::{ACCOUNT}"
+ORG_ID = "o-exampleorgid"
+
+
+def org_target(target: str) -> str:
+    kind = "root" if target.startswith("r-") else "ou" if target.startswith("ou-") else "account"
+    return f"{ORG}:{kind}/{ORG_ID}/{target}"
+
+
+def org_policy(policy_type: str = "service_control_policy") -> str:
+    return f"{ORG}:policy/{ORG_ID}/{policy_type}/p-examplepolicy1"
+
+
+# Organizations writes no printed policy grants on any resource: each would change or remove
+# what governs the member accounts (a detached or rewritten SCP lets root act again).
+ORGANIZATIONS_NEVER = (
+    "organizations:UpdatePolicy",
+    "organizations:DeletePolicy",
+    "organizations:DetachPolicy",
+    "organizations:DisablePolicyType",
+    "organizations:PutResourcePolicy",
+    "organizations:DeleteResourcePolicy",
+    "organizations:RegisterDelegatedAdministrator",
+    "organizations:MoveAccount",
+    "organizations:RemoveAccountFromOrganization",
+    "organizations:CreateAccount",
+    "organizations:TagResource",
+)
+
+
+def test_service_control_policies_only_on_the_targets_it_names(
+    printed: tuple[Variant, dict[str, Any]],
+) -> None:
+    """--deny-root creates service control policies (a policy's ARN holds its id, not its name:
+    the grant is scoped to the SCP type) and attaches them to the targets named, the root by
+    default; no other policy type, no other target, nothing that detaches or rewrites a policy.
+    An SCP only takes permissions away: attaching one grants its holder nothing."""
+    variant, document = printed
+    targets = variant.extra.get("deny_root", ())
+    scp = {"organizations:PolicyType": "SERVICE_CONTROL_POLICY"}
+    tag = {"organizations:PolicyType": "TAG_POLICY"}
+    for candidate in ("r-abcd", OU, "ou-abcd-87654321", MEMBER, "777788889999"):
+        resource = org_target(candidate)
+        expected = candidate in targets
+        for action in ("organizations:AttachPolicy", "organizations:ListPoliciesForTarget"):
+            got = allows(document, Request(action, resource, scp))
+            assert got is expected, (action, candidate)
+            assert not allows(document, Request(action, resource, tag)), (action, candidate)
+    deny_root = bool(targets)
+    for action in ("organizations:CreatePolicy", "organizations:AttachPolicy"):
+        assert allows(document, Request(action, org_policy(), scp)) is deny_root, action
+        assert not allows(document, Request(action, org_policy("tag_policy"), tag)), action
+    enable = Request("organizations:EnablePolicyType", org_target("r-abcd"), scp)
+    assert allows(document, enable) is deny_root
+    assert not allows(
+        document, Request("organizations:EnablePolicyType", org_target("r-abcd"), tag)
+    )
+    for action in ORGANIZATIONS_NEVER:
+        for resource in (ANY, org_policy(), org_target("r-abcd"), org_target(MEMBER)):
+            assert not allows(document, Request(action, resource, scp)), (action, resource)
+
+
 def test_every_statement_is_an_allow_of_named_actions(
     printed: tuple[Variant, dict[str, Any]],
 ) -> None:
@@ -491,6 +560,8 @@ def test_every_statement_is_an_allow_of_named_actions(
         "iam:ListOrganizationsFeatures",
         "iam:EnableOrganizationsRootCredentialsManagement",
         "iam:EnableOrganizationsRootSessions",
+        "organizations:ListRoots",
+        "organizations:ListPolicies",
     }
     for statement in statements_of(document):
         assert statement["Effect"] == "Allow"
@@ -516,6 +587,7 @@ def test_every_variant_prints(cli: Any) -> None:
         "--cloudtrail",
         "--security-hub",
         "--administrative",
+        "--deny-root",
     }
     for option in options:
         assert option in text, option

@@ -216,7 +216,10 @@ class FaultProxy:
         length = int(handler.headers.get("Content-Length") or 0)
         body = handler.rfile.read(length) if length else b""
         params = _params(body)
-        op = params.get("Action", "")
+        # The query protocol (IAM, STS) names the operation in the body; the JSON protocol
+        # (Organizations) in the target header: "AWSOrganizationsV20161128.EnablePolicyType".
+        target = handler.headers.get("X-Amz-Target") or ""
+        op = params.get("Action", "") or target.rpartition(".")[2]
         f = self.faults
         if _service(handler) in f.not_aws:
             with f._lock:

@@ -39,6 +39,13 @@ NAME_PARAMETERS = (
     "AccessKeyId",
     "CertificateId",
     "ServicePrincipal",
+    # AWS Organizations: a service control policy (its name at create, its id after), the root
+    # a policy type is enabled in, the root, OU or account a policy is attached to.
+    "Name",
+    "PolicyId",
+    "PolicyType",
+    "RootId",
+    "TargetId",
 )
 # Where a create's answer names what it made (ids, never the secret beside them).
 _ANSWER_NAMES = (

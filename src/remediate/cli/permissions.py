@@ -65,6 +65,15 @@ def permissions(
             "self-service MFA policy), which the operator's policy never holds.",
         ),
     ] = False,
+    deny_root: Annotated[
+        bool,
+        typer.Option(
+            "--deny-root",
+            help="Instead: what `remediate root-credentials deny-root` needs (service control "
+            "policies: enable, create, attach to --var targets=r-...,ou-...,ID or the root); "
+            "--account names the management account.",
+        ),
+    ] = False,
 ) -> None:
     """Print the least-privilege IAM policy (JSON) for detection and a playbook's steps, scoped
     to the users, groups and MFA devices a run with these --var values touches: a required
@@ -85,6 +94,7 @@ def permissions(
         cloudtrail=cloudtrail,
         security_hub=security_hub,
         administrative=administrative,
+        deny_root=deny_root,
     )
     raise typer.Exit(run_permissions(request))
 

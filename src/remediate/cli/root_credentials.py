@@ -1,7 +1,7 @@
-"""``remediate root-credentials audit``, ``centralize`` and ``delete``: their options, and the
-calls to remediate.commands.root_credentials."""
+"""``remediate root-credentials audit``, ``centralize``, ``delete`` and ``deny-root``: their
+options, and the calls to remediate.commands.root_credentials."""
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -15,7 +15,7 @@ if TYPE_CHECKING:
 
 app = typer.Typer(
     help="Put root away across an AWS Organization: centralize root access, audit and delete "
-    "member accounts' root credentials (from the management account).",
+    "member accounts' root credentials, deny their root user (from the management account).",
     short_help="Put root away across an AWS Organization.",
     no_args_is_help=True,
     rich_markup_mode=None,
@@ -155,6 +155,55 @@ def root_credentials_delete(
         lock_timeout=lock_timeout,
     )
     raise typer.Exit(commands.root_credentials_delete(request, prompter()))
+
+
+DENY_ROOT_EXIT_CODES = (
+    "Exit codes: 0 the policy is attached (or nothing needed changing); 2 invalid input, a bad "
+    "target, or a policy of that name with another document: nothing was changed; 3 AWS failed "
+    "or refused (not the management account or a delegated administrator for Organizations "
+    "policies; a rerun continues); 130 interrupted (Ctrl-C; the last line says what was "
+    "changed)."
+)
+
+
+@app.command(
+    "deny-root",
+    epilog=DENY_ROOT_EXIT_CODES,
+    short_help="Deny member accounts' root user with a service control policy.",
+)
+@aws_options
+def root_credentials_deny_root(
+    *,
+    target: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--target",
+            metavar="r-...|ou-...|ACCOUNT",
+            help="Attach the policy here: a root, an OU or a member account id (repeatable) "
+            "[default: the organization's root].",
+        ),
+    ] = None,
+    dry_run: o.DryRun = False,
+    yes: o.Yes = False,
+    lock_timeout: o.LockTimeout = None,
+    output: o.OutputFormat = o.Output.text,
+    aws: "AwsChoice",
+) -> None:
+    """Deny the root user of member accounts, from the management account: enable service
+    control policies in the root if they are off, create the SCP RemediateDenyRootUser (every
+    action denied to root, except sts:AssumeRoot sessions, so `root-credentials delete` keeps
+    working) and attach it to the root or each --target. SCPs never apply to the management
+    account: watch its root user with `remediate root-activity watch`."""
+    from remediate.commands import root_credentials as commands
+    from remediate.commands.remediation_request import RemediationFlags
+
+    request = commands.deny_root_request(
+        target or (),
+        aws=aws,
+        flags=RemediationFlags(dry_run=dry_run, yes=yes, lock_timeout=lock_timeout),
+        output=output.value,
+    )
+    raise typer.Exit(commands.root_credentials_deny_root(request, prompter()))
 
 
 def register(root: typer.Typer) -> None:

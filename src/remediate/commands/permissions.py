@@ -12,7 +12,12 @@ from remediate.commands.request import playbook_variables
 from remediate.core import limits, validate
 from remediate.core.errors import EXIT_OK, InputError
 from remediate.core.terminal import print_json, write_line
-from remediate.playbook.permissions import policy, root_credentials_policy, wildcard_warnings
+from remediate.playbook.permissions import (
+    deny_root_policy,
+    policy,
+    root_credentials_policy,
+    wildcard_warnings,
+)
 
 
 @dataclass(frozen=True)
@@ -31,6 +36,7 @@ class PermissionsRequest:
     cloudtrail: bool = False
     security_hub: bool = False
     administrative: bool = False
+    deny_root: bool = False
 
 
 def permissions_request(
@@ -46,6 +52,7 @@ def permissions_request(
     cloudtrail: bool = False,
     security_hub: bool = False,
     administrative: bool = False,
+    deny_root: bool = False,
 ) -> PermissionsRequest:
     """``permissions``' options: ``--var KEY=VALUE`` once per key, a 12-digit ``--account``, the
     partition of ``--region``, else of the region the AWS configuration gives (``aws`` without
@@ -79,7 +86,27 @@ def permissions_request(
             tip="print the operator's policy with those options, and the administrator's on its "
             "own",
         )
+    if deny_root and (
+        root_credentials
+        or detect_only
+        or organization
+        or cloudtrail
+        or security_hub
+        or administrative
+        or playbook != "root-use"
+    ):
+        raise InputError(
+            "--deny-root prints the policy for `remediate root-credentials deny-root`: it takes "
+            "no PLAYBOOK, --root-credentials, --detect-only, --organization, --cloudtrail, "
+            "--security-hub or --administrative",
+            tip="scope it with --account MANAGEMENT_ACCOUNT and --var targets=r-...,ou-...,ID",
+        )
     given = playbook_variables(variables)
+    if deny_root and set(given) - {"targets"}:
+        raise InputError(
+            "--deny-root takes one --var: targets=r-...,ou-...,ACCOUNT (where the policy is "
+            "attached)"
+        )
     region = region or configured_region()
     # --security-hub scopes its statement to --account's default product, detection or not.
     if detect_only and (given or (account is not None and not security_hub)):
@@ -101,6 +128,7 @@ def permissions_request(
         cloudtrail=cloudtrail,
         security_hub=security_hub,
         administrative=administrative,
+        deny_root=deny_root,
     )
 
 
@@ -110,6 +138,15 @@ def permissions(request: PermissionsRequest) -> int:
     needs for root-credentials. A name given as ``*`` is warned about on standard error."""
     if request.root_credentials:
         print_json(root_credentials_policy(request.partition))
+        return EXIT_OK
+    if request.deny_root:
+        print_json(
+            deny_root_policy(
+                targets=request.variables.get("targets", ""),
+                account=request.account,
+                partition=request.partition,
+            )
+        )
         return EXIT_OK
     document = policy(
         request.playbook,

@@ -1,16 +1,23 @@
-"""``remediate root-credentials centralize``, ``audit`` and ``delete``: root put away across an
-AWS Organization, from the management account. Centralizing and deleting run shipped playbooks
-through the engine; the audit reads each member account in a root audit session."""
+"""``remediate root-credentials centralize``, ``audit``, ``delete`` and ``deny-root``: root put
+away across an AWS Organization, from the management account. Centralizing, deleting and denying
+root run shipped playbooks through the engine; the audit reads each member account in a root
+audit session."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Literal
 
 from remediate.aws.identity import caller_identity
 from remediate.commands.playbook import playbook_run
 from remediate.commands.remediation import prepare_remediation
-from remediate.commands.remediation_request import PlaybookRunRequest, RemediationRequest
+from remediate.commands.remediation_request import (
+    PlaybookRunRequest,
+    RemediationFlags,
+    RemediationRequest,
+    playbook_run_request,
+)
 from remediate.commands.request import (
     TEXT,
     AwsChoice,
@@ -100,6 +107,35 @@ def root_credentials_request(
 def root_credentials_centralize(request: PlaybookRunRequest, prompter: Prompter) -> int:
     """Centralize root access, from the management account: the shipped playbook
     root-credentials-centralize through the engine (plan, confirm, apply, journal)."""
+    return playbook_run(request, prompter, organization=True)
+
+
+DENY_ROOT_PLAYBOOK = "root-credentials-deny-root"
+
+
+def deny_root_request(
+    targets: Sequence[str],
+    *,
+    aws: AwsChoice,
+    flags: RemediationFlags,
+    output: OutputFormat = TEXT,
+) -> PlaybookRunRequest:
+    """``deny-root``'s options: each ``--target`` a root, an OU or an account id, none twice
+    (none: the organization's root)."""
+    checked = [validate.organization_target(t.strip()) for t in targets]
+    if len(set(checked)) != len(checked):
+        twice = next(t for t in checked if checked.count(t) > 1)
+        raise InputError(f"--target {twice} is given twice")
+    variables = [f"targets={','.join(checked)}"] if checked else []
+    return playbook_run_request(
+        DENY_ROOT_PLAYBOOK, aws=aws, variables=variables, flags=flags, output=output
+    )
+
+
+def root_credentials_deny_root(request: PlaybookRunRequest, prompter: Prompter) -> int:
+    """Deny member accounts' root user with a service control policy, from the management
+    account (or the delegated administrator for Organizations policies): the shipped playbook
+    root-credentials-deny-root through the engine (plan, lock, confirm, apply, journal)."""
     return playbook_run(request, prompter, organization=True)
 
 

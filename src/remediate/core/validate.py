@@ -281,9 +281,45 @@ def cloudtrail_regions(text: str) -> tuple[str, ...] | None:
     return tuple(seen)
 
 
+# AWS Organizations' TargetId: a root, an organizational unit, or an account (botocore's model).
+_ORGANIZATION_TARGET = re.compile(r"r-[0-9a-z]{4,32}|ou-[0-9a-z]{4,32}-[a-z0-9]{8,32}|[0-9]{12}")
+
+
+def organization_target(value: str, option: str = "--target") -> str:
+    """A policy target in AWS Organizations: a root (``r-...``), an OU (``ou-...``) or an account
+    id (12 digits)."""
+    if not _ORGANIZATION_TARGET.fullmatch(value):
+        raise InputError(
+            f"invalid {option} {value[:80]!r}: expected a root (r-...), an organizational unit "
+            "(ou-...-...) or a 12-digit account id",
+            tip="list them with `aws organizations list-roots`, `list-organizational-units-for-"
+            "parent` and `list-accounts`",
+        )
+    return value
+
+
+def organization_targets(value: str) -> str:
+    """Policy targets separated by commas (each :func:`organization_target`, none twice); empty:
+    the organization's root."""
+    items = [item.strip() for item in value.split(",")] if value else []
+    for item in items:
+        organization_target(item)
+    if len(set(items)) != len(items):
+        raise InputError(f"invalid targets {value[:120]!r}: a target is given twice")
+    return value
+
+
+def organizations_policy_name(value: str) -> str:
+    """An AWS Organizations policy name: 1-128 characters (remediate's own: letters, digits and
+    ``+=,.@_-``)."""
+    return _name("AWS Organizations policy name", value, 128)
+
+
 FORMATS = {
     "iam-user-name": user_name,
     "iam-group-name": group_name,
     "managed-policy": policy_name,
     "iam-policy-name": customer_policy_name,
+    "organization-targets": organization_targets,
+    "organizations-policy-name": organizations_policy_name,
 }

@@ -91,6 +91,12 @@ def resource_of(names: dict[str, str], action: str = "") -> str:
         return f"policy {names['PolicyArn']} on {target}"
     if user and "GroupName" in names:
         return f"user {user} in group {names['GroupName']}"
+    if "TargetId" in names:
+        return f"policy {names.get('PolicyId')} on {names['TargetId']}"
+    if "RootId" in names:
+        return f"policy type {names.get('PolicyType')} in root {names['RootId']}"
+    if "Name" in names and "PolicyType" not in names and "Policy" in action:
+        return f"policy {names['Name']}"
     for key, label in (
         ("UserName", "user"),
         ("GroupName", "group"),

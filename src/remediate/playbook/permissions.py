@@ -408,3 +408,25 @@ def root_credentials_policy(partition: str = "aws") -> PolicyDocument:
             },
         ],
     }
+
+
+DENY_ROOT_PLAYBOOK = "root-credentials-deny-root"
+
+
+def deny_root_policy(
+    *, targets: str = "", account: str | None = None, partition: str = "aws"
+) -> JsonObject:
+    """What `root-credentials deny-root` needs where it runs (the management account, or the
+    delegated administrator for AWS Organizations policies), from its steps' access: read the
+    organization and its root, enable service control policies there, read and create service
+    control policies, and attach them to the ``targets`` (comma-separated roots, OUs and account
+    ids; none: the organization's root), nothing else. ``account`` is the management account
+    (Organizations ARNs name it; any when ``None``).
+
+    A policy's ARN holds its id, not its name, so CreatePolicy cannot be scoped to the name a
+    run creates: the grants hold every action to the SCP policy type (organizations:PolicyType).
+    An SCP only ever takes permissions away, so these grants give their holder no permission of
+    its own; no UpdatePolicy, DetachPolicy, DeletePolicy or DisablePolicyType."""
+    variables = {"targets": targets} if targets else {}
+    _, grants = playbook_grants(DENY_ROOT_PLAYBOOK, variables, Arns(partition, account or "*"))
+    return {"Version": "2012-10-17", "Statement": statements(grants, "DenyRoot")}

@@ -126,6 +126,7 @@ BUILT_IN = (
     "remediate.steps.self_service_policy",
     "remediate.steps.organization",
     "remediate.steps.root",
+    "remediate.steps.scp",
 )
 
 
