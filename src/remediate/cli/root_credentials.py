@@ -168,7 +168,18 @@ DENY_ROOT_EXIT_CODES = (
 
 @app.command(
     "deny-root",
-    epilog=DENY_ROOT_EXIT_CODES,
+    epilog=helptext.epilog(
+        DENY_ROOT_EXIT_CODES,
+        (
+            "The policy and where it goes: no write call is made",
+            "remediate root-credentials deny-root --dry-run",
+        ),
+        ("Attach it to the organization's root", "remediate root-credentials deny-root --yes"),
+        (
+            "Only to one organizational unit",
+            "remediate root-credentials deny-root --target ou-ab12-cdef3456 --yes",
+        ),
+    ),
     short_help="Deny member accounts' root user with a service control policy.",
 )
 @aws_options

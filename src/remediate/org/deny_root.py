@@ -16,11 +16,10 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable, Mapping
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypedDict
 
 from remediate.aws.calls import call, paginate
 from remediate.core.errors import AwsError, InputError
-from remediate.core.jsonvalue import AwsAnswer, JsonObject
 
 if TYPE_CHECKING:
     from remediate.aws.session import Aws
@@ -34,7 +33,7 @@ DENY_ROOT_DESCRIPTION = (
 # Every action, on every resource, when the caller is an account's root user and the request
 # did not come from an sts:AssumeRoot session (aws:AssumedRoot absent): privileged root tasks
 # from the management account (remediate root-credentials delete) keep working.
-DENY_ROOT_DOCUMENT: JsonObject = {
+DENY_ROOT_DOCUMENT: Mapping[str, object] = {
     "Version": "2012-10-17",
     "Statement": [
         {
@@ -81,10 +80,10 @@ def _as_list(value: object) -> list[object]:
     return list(value) if isinstance(value, list) else [value]
 
 
-def _normal_statement(statement: Mapping[str, Any]) -> JsonObject:
+def _normal_statement(statement: Mapping[str, Any]) -> dict[str, object]:
     """A statement as IAM reads it: a single value is a list of one, values are a set, condition
     operators and keys are not case-sensitive; the Sid changes nothing."""
-    normal: JsonObject = {}
+    normal: dict[str, object] = {}
     for key, value in statement.items():
         if key == "Sid":
             continue
@@ -123,16 +122,43 @@ def same_document(text: str, document: Mapping[str, Any] = DENY_ROOT_DOCUMENT) -
     return statements(given) == statements(document)
 
 
-def organization_root(aws: Aws) -> AwsAnswer:
+class PolicyTypeSummary(TypedDict):
+    """A policy type's state in the organization's root (ListRoots)."""
+
+    Type: str
+    Status: str
+
+
+class OrganizationRoot(TypedDict, total=False):
+    """The organization's root as ListRoots answers it."""
+
+    Id: str
+    Arn: str
+    Name: str
+    PolicyTypes: list[PolicyTypeSummary]
+
+
+class PolicySummary(TypedDict, total=False):
+    """A policy as ListPolicies answers it."""
+
+    Id: str
+    Arn: str
+    Name: str
+    Description: str
+    Type: str
+    AwsManaged: bool
+
+
+def organization_root(aws: Aws) -> OrganizationRoot:
     """The organization's root (an organization has exactly one), with its policy types."""
     roots = paginate(aws.client("organizations"), "ListRoots", "Roots")
     if len(roots) != 1:
         raise AwsError(f"AWS Organizations listed {len(roots)} roots: expected exactly one")
-    root: AwsAnswer = roots[0]
+    root: OrganizationRoot = roots[0]
     return root
 
 
-def policy_type_status(root: Mapping[str, Any], policy_type: str) -> str | None:
+def policy_type_status(root: OrganizationRoot, policy_type: str) -> str | None:
     """``ENABLED``, ``PENDING_ENABLE`` or ``PENDING_DISABLE`` for ``policy_type`` in the root;
     ``None`` while it is not enabled there."""
     for entry in root.get("PolicyTypes", []):
@@ -168,10 +194,12 @@ def wait_for_policy_type(
         delay = min(delay * 2, _MAX_WAIT)
 
 
-def find_policy(aws: Aws, name: str, policy_type: str = SERVICE_CONTROL_POLICY) -> AwsAnswer | None:
+def find_policy(
+    aws: Aws, name: str, policy_type: str = SERVICE_CONTROL_POLICY
+) -> PolicySummary | None:
     """The summary (Id, Arn, Name, AwsManaged...) of the policy of that type named ``name``."""
     policies = paginate(aws.client("organizations"), "ListPolicies", "Policies", Filter=policy_type)
-    found: AwsAnswer | None = next((p for p in policies if p.get("Name") == name), None)
+    found: PolicySummary | None = next((p for p in policies if p.get("Name") == name), None)
     return found
 
 

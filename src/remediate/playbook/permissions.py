@@ -415,7 +415,7 @@ DENY_ROOT_PLAYBOOK = "root-credentials-deny-root"
 
 def deny_root_policy(
     *, targets: str = "", account: str | None = None, partition: str = "aws"
-) -> JsonObject:
+) -> PolicyDocument:
     """What `root-credentials deny-root` needs where it runs (the management account, or the
     delegated administrator for AWS Organizations policies), from its steps' access: read the
     organization and its root, enable service control policies there, read and create service

@@ -23,6 +23,7 @@ from remediate.org.deny_root import (
     DENY_ROOT_POLICY_NAME,
     MANAGEMENT_ACCOUNT_NOT_DENIED,
     SERVICE_CONTROL_POLICY,
+    PolicySummary,
     attached_policy_ids,
     document_lines,
     document_text,
@@ -256,7 +257,7 @@ def _wait_for_policy(
     timeout: float = POLICY_VISIBLE_TIMEOUT,
     sleep: Any = time.sleep,
     clock: Any = time.monotonic,
-) -> dict[str, Any]:
+) -> PolicySummary:
     """The summary of the policy named ``name``, waiting while ListPolicies does not show one
     just created."""
     deadline = clock() + timeout
