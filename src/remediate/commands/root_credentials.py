@@ -136,7 +136,7 @@ def root_credentials_audit(request: RootCredentialsRequest) -> int:
                     progress=progress,
                     management_left_out=left_out,
                 )
-    show_root_audit(result, request.output)
+    show_root_audit(result, request.output, sandbox=request.aws.sandbox)
     return result.exit_code()
 
 
