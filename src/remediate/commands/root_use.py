@@ -12,9 +12,11 @@ from remediate.commands.remediation import prepare_remediation, remediate_one_ac
 from remediate.commands.root_use_request import RootUseRequest
 from remediate.commands.sweep import root_use_many_accounts
 from remediate.commands.wiring import hub_journal, open_aws
-from remediate.core.errors import InputError
+from remediate.core.errors import EXIT_OK, InputError
 from remediate.detect.service import detect, detect_from_file
+from remediate.findings.explain import explain
 from remediate.findings.export import import_verdict, report_region, with_cloudtrail
+from remediate.render.explain import show_explanation
 from remediate.render.outputs import Output, output_for, render_detection
 
 if TYPE_CHECKING:
@@ -27,6 +29,9 @@ if TYPE_CHECKING:
 
 def root_use(request: RootUseRequest, prompter: Prompter) -> int:
     """Detect root use in one account or many; with a remediation, fix it."""
+    if request.explain is not None:
+        show_explanation(explain(request.explain), request.output)
+        return EXIT_OK
     output = output_for(
         request.output, sandbox=request.aws.sandbox, security_hub=request.security_hub
     )
