@@ -27,7 +27,7 @@ from remediate.org import accounts
 from remediate.org.accounts import AccountSession, Target
 from remediate.org.sweep import one_line, sweep
 from remediate.playbook import engine
-from remediate.render.outcome import TextView
+from remediate.render.outcome import DRY_RUN_END, TextView
 from remediate.render.outputs import render_sweep_detection
 
 if TYPE_CHECKING:
@@ -203,6 +203,8 @@ def _remediate_many_accounts(
     runs: list[AccountRun] = engine.run(remediation, targets, wired) if targets else []
     if runs and not any(r.pending for r in runs) and all(r.report for r in runs):
         out.print("Nothing needs changing in any account.")
+    elif remediation.dry_run and any(r.pending for r in runs):
+        out.print(DRY_RUN_END)
     failed = failed or any(r.failure is not None for r in runs)
     resolved = {r.account_id: resolved_by(r) for r in runs}
     imported = dict(hubs)

@@ -19,8 +19,16 @@ if TYPE_CHECKING:
     from remediate.steps.base import RunOutcome
 
 
-def render_plan(console: Console, report: RunReport, account_id: str) -> None:
-    """One line per step (``+`` create, ``~`` update, ``=`` no change), then its details."""
+# A dry run's last line: what it did (nothing), and how to do it.
+DRY_RUN_END = "Dry run: nothing was changed. To apply: the same command without --dry-run."
+
+
+def render_plan(
+    console: Console, report: RunReport, account_id: str, *, many: bool = False
+) -> None:
+    """One line per step (``+`` create, ``~`` update, ``=`` no change), then its details; a dry
+    run in one account ends saying nothing was changed and how to apply (across ``many``
+    accounts, the command says it once, after every plan: :data:`DRY_RUN_END`)."""
     title = f"Plan for playbook {safe(report.playbook)} in account {safe(account_id)}"
     if report.dry_run:
         title += " (dry run: nothing will be changed)"
@@ -50,7 +58,13 @@ def render_plan(console: Console, report: RunReport, account_id: str) -> None:
         console.print("Nothing needs changing: everything is already in place.")
     else:
         n = len(report.pending)
-        console.print(f"{n} change{'s' * (n != 1)} to apply.")
+        changes = f"{n} change{'s' * (n != 1)}"
+        if not report.dry_run:
+            console.print(f"{changes} to apply.")
+        else:
+            console.print(f"{changes} planned.")
+            if not many:
+                console.print(DRY_RUN_END)
 
 
 def credentials_profile(user: str, value: str) -> list[str]:
@@ -225,7 +239,7 @@ class TextView:
                     f"{safe(run.failure.message)}[/]"
                 )
             return
-        render_plan(self.console, run.report, run.account_id)
+        render_plan(self.console, run.report, run.account_id, many=self.many)
 
     def applied(self, run: AccountRun) -> None:
         if run.report is None:
