@@ -170,3 +170,75 @@ def test_a_playbook_dry_run_ends_the_same_way(moto: Any, cli: Any) -> None:
     )  # fmt: skip
     assert r.code == 0, r.err
     assert r.out.rstrip("\n").split("\n")[-1] == DRY_RUN_END
+
+
+# --- `secrets show --what mfa-qr`: the whole code on the screen, or refused --------------------
+
+
+ALICE = "alice"
+ACCOUNT = "123456789012"
+QR_GLYPHS = set("▄▀█")
+
+
+@pytest.fixture
+def kept_seed() -> str:
+    """alice's MFA seed in the keyring file a child process uses (as a --mfa-auto run leaves
+    it), returned as the otpauth URI its QR code must carry."""
+    import pyotp
+    from keyrings.alt.file import PlaintextKeyring
+
+    from remediate.credentials.store import SecretStore
+    from remediate.credentials.totp import otpauth_uri
+
+    seed = pyotp.random_base32(64)  # as long as the seeds AWS gives
+    SecretStore(PlaintextKeyring(), allow_plaintext=True).put(ACCOUNT, ALICE, "mfa-seed", seed)
+    return otpauth_uri(seed, ALICE, ACCOUNT)
+
+
+def show_qr(*extra: str, size: tuple[int, int] = (80, 24)) -> Terminal:
+    return Terminal("secrets", "show", ALICE, "--what", "mfa-qr", *extra, size=size)
+
+
+@needs_pty
+@pytest.mark.parametrize("size", [(80, 24), (100, 40), (60, 30)], ids=["80x24", "100x40", "60x30"])
+def test_secrets_show_draws_the_whole_code_on_the_screen(
+    kept_seed: str, size: tuple[int, int]
+) -> None:
+    from support.screen import decode
+
+    term = show_qr(size=size)
+    try:
+        term.expect("Press Enter: ")
+        term.settle()
+        rows = term.visible()
+        # All of it on the screen while the prompt waits, and a camera reads it.
+        assert decode(rows) == [kept_seed], "\n".join(rows)
+        assert any("Press Enter: " in row for row in rows)
+        term.type("\n")
+        assert term.wait() == 0, term.screen()
+    finally:
+        term.close()
+
+
+@needs_pty
+def test_secrets_show_on_a_terminal_too_small_is_refused_with_the_file_alternative(
+    kept_seed: str,
+) -> None:
+    from keyrings.alt.file import PlaintextKeyring
+
+    from remediate.credentials.store import SecretStore
+
+    term = show_qr(size=(80, 20))
+    try:
+        assert term.wait() == 2, term.screen()
+        screen = term.screen()
+    finally:
+        term.close()
+    assert "error: the QR code does not fit this terminal (80x20)" in screen
+    assert "--qr-file PATH" in " ".join(screen.split())
+    assert "--what mfa-secret" in " ".join(screen.split())
+    assert not QR_GLYPHS & set(screen)
+    # Nothing was handed over.
+    assert "mfa-seed" not in SecretStore(PlaintextKeyring(), allow_plaintext=True).shown(
+        ACCOUNT, ALICE
+    )
