@@ -20,7 +20,7 @@ from remediate.credentials.backends import (
     KeyringUnavailableError,
     memory_keyring,
 )
-from remediate.credentials.store import SecretStore
+from remediate.credentials.store import HANDOVER, SecretStore
 from remediate.playbook.engine import Services, View
 from remediate.playbook.journal import Journal
 from remediate.playbook.lock import account_lock
@@ -107,6 +107,23 @@ def secret_store(sandbox: bool, *, allow_plaintext: bool) -> SecretStore:
         allow_plaintext=allow_plaintext,
         ends_with_the_command=sandbox,
     )
+
+
+def never_shown(store: SecretStore) -> Callable[[str, str], tuple[str, ...]]:
+    """(account id, user) -> the kinds of the user's secrets ``store`` holds that remediate never
+    showed anybody: what a run's hand-over names, whichever run kept them."""
+
+    def kinds(account_id: str, user: str) -> tuple[str, ...]:
+        if not store.usable():
+            return ()
+        shown = store.shown(account_id, user)
+        return tuple(
+            kind
+            for a, u, kind in store.entries()
+            if a == account_id and u == user and kind != HANDOVER and kind not in shown
+        )
+
+    return kinds
 
 
 def usable_store(*, allow_plaintext: bool) -> SecretStore:
