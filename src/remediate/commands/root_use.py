@@ -4,6 +4,8 @@ the engine. CloudTrail's evidence and Security Hub's import are added where aske
 
 from __future__ import annotations
 
+import errno
+import os
 from typing import TYPE_CHECKING
 
 from remediate.aws.identity import caller_identity
@@ -58,7 +60,7 @@ def _check_report_file(path: Path) -> None:
     """A report file that is not there: said with where one comes from."""
     if str(path) != "-" and not path.exists():
         raise InputError(
-            f"cannot read credential report {path}: no such file",
+            f"cannot read credential report {path}: {os.strerror(errno.ENOENT)}",
             tip="save one with `aws iam generate-credential-report` then `aws iam "
             "get-credential-report > report.json`, or download it from the IAM console "
             "(Credential report); or leave --credential-report out to read the account's",

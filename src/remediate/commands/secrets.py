@@ -162,7 +162,7 @@ def _draw_qr(store: SecretStore, account_id: str, user: str, uri: str, prompter:
     if lines is None:
         assert size is not None
         raise InputError(
-            qr_too_large(uri, size),
+            qr_too_large(uri, size, waits=waits),
             tip="make the window larger, or pass --qr-file PATH for a PNG to scan (mode 0600), "
             "or use --what mfa-secret for the key to type in",
         )

@@ -77,9 +77,15 @@ def shown_qr(uri: str, size: tuple[int, int] | None, *, waits: bool) -> tuple[st
     return None
 
 
-def qr_too_large(uri: str, size: tuple[int, int]) -> str:
-    """Why the code of ``uri`` does not fit a terminal of ``size``: what it needs."""
+def qr_too_large(uri: str, size: tuple[int, int], *, waits: bool = True) -> str:
+    """Why the code of ``uri`` does not fit a terminal of ``size``: what it needs (``waits``: with
+    the prompt for Enter beside it or below; else the shell's row below it)."""
     width, height = qr_size(uri)
+    if not waits:
+        return (
+            f"the QR code does not fit this terminal ({size[0]}x{size[1]}): it needs "
+            f"{height + 1} rows"
+        )
     return (
         f"the QR code does not fit this terminal ({size[0]}x{size[1]}): it needs {height + 2} "
         f"rows, or {height} rows and {width + 2 + PROMPT_ROOM} columns"
