@@ -269,7 +269,8 @@ def test_handoff_summary_names_the_user_and_the_file(moto: Any, cli: Any, tmp_pa
     written = tmp_path / f"qr-{ACCOUNT}.png"
     assert written.exists()
     assert f"MFA device {SERIAL}: pending, waiting for alice's two codes (hand-off)" in r.out
-    assert f"send alice the QR code in {written} (mode 0600)" in r.out
+    assert "send alice the QR code in this file (mode 0600) to scan:" in r.out
+    assert f"\n    {written}\n" in r.out  # the path on a line of its own, to copy
     assert (
         f"remediate root-use --create-admin alice --endpoint-url {moto.endpoint_url} "
         "--mfa-codes CODE1 CODE2"

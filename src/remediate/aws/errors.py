@@ -42,6 +42,11 @@ CREDENTIALS_TIP = (
     "AWS_SECRET_ACCESS_KEY), or try the built-in sandbox with --sandbox"
 )
 ENDPOINT_TIP = "check the network, --region and --endpoint-url (or AWS_ENDPOINT_URL)"
+# Nothing listens on a loopback port: most often a sandbox that stopped (or restarted elsewhere).
+SANDBOX_TIP = (
+    "is `remediate sandbox serve` running? A restart picks a new port: paste its lines again; "
+    "else check --endpoint-url (or AWS_ENDPOINT_URL)"
+)
 NOT_AWS_TIP = (
     "check --endpoint-url (or AWS_ENDPOINT_URL, or the profile's endpoint_url): it must be an "
     "AWS API endpoint or an emulator of one"
@@ -172,11 +177,23 @@ def _connection_error(exc: Exception, action: str) -> AwsError:
         what = f"cannot reach the AWS endpoint{_endpoint_of(exc)} for {action}"
     return AwsError(
         f"{what} ({_network_reason(exc)})",
-        tip=ENDPOINT_TIP,
+        tip=SANDBOX_TIP if not sent and _loopback(exc) else ENDPOINT_TIP,
         code=None if sent else UNREACHABLE,
         action=action,
         ambiguous=sent,
     )
+
+
+def _loopback(exc: Exception) -> bool:
+    """Whether the endpoint is on this machine: where `remediate sandbox serve` listens."""
+    from urllib.parse import urlsplit
+
+    url = getattr(exc, "kwargs", {}).get("endpoint_url")
+    try:
+        host = urlsplit(str(url)).hostname if url else None
+    except ValueError:
+        return False
+    return host in ("127.0.0.1", "localhost", "::1")
 
 
 def _network_reason(exc: Exception) -> str:

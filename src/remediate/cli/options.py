@@ -155,6 +155,16 @@ FailOnOption = Annotated[
         rich_help_panel=DETECT_PANEL,
     ),
 ]
+Explain = Annotated[
+    str | None,
+    typer.Option(
+        "--explain",
+        metavar="ID",
+        help="Print what a finding (an id detection prints, e.g. root-mfa-not-active) means, why "
+        "it matters and how to fix it; nothing is read from AWS.",
+        rich_help_panel=FINDINGS_PANEL,
+    ),
+]
 CredentialReport = Annotated[
     Path | None,
     typer.Option(

@@ -73,6 +73,7 @@ def root_use(
     cloudtrail_regions: o.CloudTrailRegions = None,
     security_hub: o.SecurityHub = False,
     mfa_self_service: o.MfaSelfService = False,
+    explain: o.Explain = None,
 ) -> None:
     """Detect use of the root user; with --create-admin NAME, also fix it: an administrators
     group with AdministratorAccess, and an IAM user in it with console and/or programmatic
@@ -104,6 +105,7 @@ def root_use(
         cloudtrail_regions=cloudtrail_regions,
         security_hub=security_hub,
         mfa_self_service=mfa_self_service,
+        explain=explain,
     )
     raise typer.Exit(run_root_use(request, prompter()))
 

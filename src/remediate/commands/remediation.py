@@ -15,7 +15,7 @@ from remediate.commands.remediation_request import (
     check_steps,
 )
 from remediate.commands.root_use_request import RootUseRequest, rerun_command
-from remediate.commands.wiring import hub_journal, services
+from remediate.commands.wiring import hub_journal, never_shown, services
 from remediate.core import limits
 from remediate.core.errors import EXIT_OK, InputError
 from remediate.findings.export import merged, record_remediation, resolved_by
@@ -153,6 +153,7 @@ def remediate_one_account(
         allow_plaintext_keyring=allow_plaintext(request),
         lock_timeout=lock_timeout(request),
     )
+    view.held = never_shown(wired.secrets)
     [run] = engine.run(remediation, [Target(identity.account_id)], wired)
     if run.report is None:
         assert run.failure is not None

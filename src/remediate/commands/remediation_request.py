@@ -254,11 +254,14 @@ def check_steps(
                 "--password-stdin would set one password in every account",
                 tip="let each account's password be generated",
             )
-        if any(s.asks_for_codes for s in steps) and request.mfa.mode == "interactive":
+        # A dry run prompts nothing: it plans the enrollment, as it would for one account.
+        interactive = request.mfa.mode == "interactive" and not request.dry_run
+        if interactive and any(s.asks_for_codes for s in steps):
             raise InputError(
                 "across accounts, MFA enrollment cannot prompt in each account",
                 tip="pass --mfa-handoff with --qr-file 'qr/{account}.png' (each owner enrolls "
-                "their own), --mfa-auto (the seeds stay in the keyring), or --no-mfa",
+                "their own), --mfa-self-service (each user assigns their own device at first "
+                "sign-in), --mfa-auto (the seeds stay in the keyring), or --no-mfa",
             )
 
 

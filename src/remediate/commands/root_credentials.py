@@ -44,7 +44,7 @@ from remediate.org.root_credentials import (
 from remediate.org.sweep import one_line
 from remediate.playbook import engine
 from remediate.render.listings import show_root_audit, show_root_credentials_deleted
-from remediate.render.outcome import TextView
+from remediate.render.outcome import DRY_RUN_END, TextView
 from remediate.render.outputs import output_for
 
 if TYPE_CHECKING:
@@ -172,7 +172,7 @@ def root_credentials_audit(request: RootCredentialsRequest) -> int:
                     progress=progress,
                     management_left_out=left_out,
                 )
-    show_root_audit(result, request.output)
+    show_root_audit(result, request.output, sandbox=request.aws.sandbox)
     return result.exit_code()
 
 
@@ -223,6 +223,8 @@ def root_credentials_delete(request: RootCredentialsRequest, prompter: Prompter)
         out.print("No member account to delete root credentials in.")
     elif not any(r.pending for r in runs) and all(r.report for r in runs):
         out.print("Nothing needs changing: no member account's root user holds credentials.")
+    elif request.dry_run and any(r.pending for r in runs):
+        out.print(DRY_RUN_END)
     failed = any(r.failure is not None for r in runs)
     show_root_credentials_deleted(state, runs, request.output)
     stopped = engine.interrupted(runs)

@@ -4,6 +4,8 @@ the engine. CloudTrail's evidence and Security Hub's import are added where aske
 
 from __future__ import annotations
 
+import errno
+import os
 from typing import TYPE_CHECKING
 
 from remediate.aws.identity import caller_identity
@@ -12,11 +14,16 @@ from remediate.commands.remediation import prepare_remediation, remediate_one_ac
 from remediate.commands.root_use_request import RootUseRequest
 from remediate.commands.sweep import root_use_many_accounts
 from remediate.commands.wiring import hub_journal, open_aws
+from remediate.core.errors import EXIT_OK, InputError
 from remediate.detect.service import detect, detect_from_file
+from remediate.findings.explain import explain
 from remediate.findings.export import import_verdict, report_region, with_cloudtrail
+from remediate.render.explain import show_explanation
 from remediate.render.outputs import Output, output_for, render_detection
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from remediate.aws.session import Aws
     from remediate.core.prompt import Prompter
     from remediate.playbook.engine import Remediation
@@ -24,10 +31,14 @@ if TYPE_CHECKING:
 
 def root_use(request: RootUseRequest, prompter: Prompter) -> int:
     """Detect root use in one account or many; with a remediation, fix it."""
+    if request.explain is not None:
+        show_explanation(explain(request.explain), request.output)
+        return EXIT_OK
     output = output_for(
         request.output, sandbox=request.aws.sandbox, security_hub=request.security_hub
     )
     if request.credential_report is not None:
+        _check_report_file(request.credential_report)
         verdict = detect_from_file(request.credential_report, days=request.days)
         output.detected(verdict, region=report_region(verdict), hub=None)
         return verdict_exit(verdict, fail_on_hygiene=request.fail_on_hygiene)
@@ -43,6 +54,17 @@ def root_use(request: RootUseRequest, prompter: Prompter) -> int:
         if request.accounts is None:
             return _one_account(request, output, remediation, aws, prompter)
         return root_use_many_accounts(request, output, remediation, aws, prompter)
+
+
+def _check_report_file(path: Path) -> None:
+    """A report file that is not there: said with where one comes from."""
+    if str(path) != "-" and not path.exists():
+        raise InputError(
+            f"cannot read credential report {path}: {os.strerror(errno.ENOENT)}",
+            tip="save one with `aws iam generate-credential-report` then `aws iam "
+            "get-credential-report > report.json`, or download it from the IAM console "
+            "(Credential report); or leave --credential-report out to read the account's",
+        )
 
 
 def _one_account(

@@ -22,6 +22,7 @@ from remediate.commands.remediation_request import (
 from remediate.commands.request import TEXT, AwsChoice, OutputFormat, check_output, check_range
 from remediate.core import limits, validate
 from remediate.core.errors import InputError
+from remediate.findings.explain import explain
 from remediate.render.handover import with_codes
 from remediate.steps.base import QR_FILE_ACCOUNT
 
@@ -69,6 +70,8 @@ class RootUseRequest:
     cloudtrail: CloudTrailRequest | None = None
     # --security-hub: import the findings with securityhub:BatchImportFindings.
     security_hub: bool = False
+    # --explain ID: print a finding's long text, and nothing else.
+    explain: str | None = None
 
 
 def root_use_request(
@@ -96,12 +99,22 @@ def root_use_request(
     cloudtrail_regions: str | None = None,
     security_hub: bool = False,
     mfa_self_service: bool = False,
+    explain: str | None = None,
 ) -> RootUseRequest:
     """``root-use``'s options checked against each other, in this order: detection's and MFA's,
     the remediation's, the accounts', then what a credential report file and --security-hub
     take. Options left out of the playbook's variables take the playbook's own defaults.
     (Over a screen only for its signature: one keyword per option; each rule is a function.)"""
     flags = flags or RemediationFlags()
+    if explain is not None:
+        return _explain_request(
+            explain,
+            output,
+            alone=aws == AwsChoice()
+            and create_admin is None
+            and credential_report is None
+            and not (all_accounts or accounts is not None or cloudtrail or security_hub),
+        )
     _check_options(
         days=days,
         report_timeout=report_timeout,
@@ -313,6 +326,19 @@ def _one_account_options(flags: RemediationFlags, account_ids: tuple[str, ...] |
             f"{QR_FILE_ACCOUNT} in it (one file per account)",
             tip=f"--qr-file 'qr/{QR_FILE_ACCOUNT}-alice.png'",
         )
+
+
+def _explain_request(finding_id: str, output: OutputFormat, *, alone: bool) -> RootUseRequest:
+    """--explain ID prints a text and reads nothing: an id a finding has, text or json."""
+    if not alone:
+        raise InputError(
+            "--explain prints a finding's text and reads no account: it takes no other option "
+            "but --output"
+        )
+    if output not in ("text", "json"):
+        raise InputError("--explain prints text or json (--output text or json)")
+    explain(finding_id)
+    return RootUseRequest(output=output, explain=finding_id)
 
 
 def _cloudtrail_request(

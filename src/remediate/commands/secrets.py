@@ -4,6 +4,7 @@ for any that nobody was ever shown)."""
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
@@ -11,10 +12,11 @@ from remediate.commands.request import OutputFormat
 from remediate.commands.wiring import usable_store
 from remediate.core import validate
 from remediate.core.errors import EXIT_OK, InputError
-from remediate.core.prompt import Prompter, confirm_or_refuse
+from remediate.core.prompt import Prompter, TerminalPrompter, confirm_or_refuse
 from remediate.core.terminal import write_line
 from remediate.credentials.store import HANDOVER, SecretStore
-from remediate.credentials.totp import otpauth_uri, render_qr_terminal, seed_is_valid, write_qr_png
+from remediate.credentials.totp import otpauth_uri, seed_is_valid, write_qr_png
+from remediate.render.enrollment import SHOW_PROMPT, qr_too_large, shown_qr
 from remediate.render.handover import secrets_command
 from remediate.render.listings import show_secrets
 from remediate.render.outcome import credentials_profile
@@ -93,6 +95,7 @@ def secrets_show(
     qr_file: Path | None,
     *,
     allow_plaintext: bool = False,
+    prompter: Prompter | None = None,
 ) -> int:
     """Print (or render) a secret, to hand it to its owner: exactly as kept, never as markup.
     ``console`` is everything a console sign-in takes (URL, user name, password); an access key
@@ -133,13 +136,44 @@ def secrets_show(
                 tip=f"remove it with `remediate secrets forget {user}` and rerun to enroll afresh",
             )
         uri = otpauth_uri(value, user, account_id)
-        if qr_file is not None:
-            write_qr_png(uri, qr_file)
-            write_line(f"QR code written to {qr_file} (mode 0600).", sys.stderr)
-        else:
-            sys.stdout.write(render_qr_terminal(uri))
+        if qr_file is None:
+            _draw_qr(store, account_id, user, uri, prompter or TerminalPrompter())
+            return EXIT_OK
+        write_qr_png(uri, qr_file)
+        write_line(f"QR code written to {qr_file} (mode 0600).", sys.stderr)
     store.mark_shown(account_id, user, kind)
     return EXIT_OK
+
+
+def _stdout_size() -> tuple[int, int] | None:
+    try:
+        size = os.get_terminal_size(sys.stdout.fileno())
+    except (AttributeError, ValueError, OSError):  # no descriptor, or not a terminal's
+        return None
+    return size.columns, size.lines
+
+
+def _draw_qr(store: SecretStore, account_id: str, user: str, uri: str, prompter: Prompter) -> None:
+    """The QR code, whole on the terminal (the enrollment's rule: remediate.render.enrollment),
+    kept there until Enter is pressed; refused (exit 2, nothing shown) where it cannot fit."""
+    size = _stdout_size()
+    waits = prompter.interactive
+    lines = shown_qr(uri, size, waits=waits)
+    if lines is None:
+        assert size is not None
+        raise InputError(
+            qr_too_large(uri, size, waits=waits),
+            tip="make the window larger, or pass --qr-file PATH for a PNG to scan (mode 0600), "
+            "or use --what mfa-secret for the key to type in",
+        )
+    if waits and size is not None:
+        sys.stdout.write("\n".join(lines))
+    else:
+        sys.stdout.write("\n".join(lines) + "\n")
+    sys.stdout.flush()
+    store.mark_shown(account_id, user, "mfa-seed")
+    if waits and size is not None:
+        prompter.line(SHOW_PROMPT)
 
 
 def _forget_warnings(store: SecretStore, account_id: str, user: str, kinds: list[str]) -> list[str]:

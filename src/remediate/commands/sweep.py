@@ -10,7 +10,7 @@ from remediate.aws.identity import caller_identity
 from remediate.commands.exits import hub_exit, trail_exit
 from remediate.commands.remediation import allow_plaintext, finisher, lock_timeout
 from remediate.commands.root_use_request import RootUseRequest
-from remediate.commands.wiring import caller, hub_journal, services
+from remediate.commands.wiring import caller, hub_journal, never_shown, services
 from remediate.core.concurrency import each_concurrently
 from remediate.core.errors import EXIT_AWS, EXIT_OK, RemediateError
 from remediate.core.spinner import progress_bar
@@ -27,7 +27,7 @@ from remediate.org import accounts
 from remediate.org.accounts import AccountSession, Target
 from remediate.org.sweep import one_line, sweep
 from remediate.playbook import engine
-from remediate.render.outcome import TextView
+from remediate.render.outcome import DRY_RUN_END, TextView
 from remediate.render.outputs import render_sweep_detection
 
 if TYPE_CHECKING:
@@ -200,9 +200,12 @@ def _remediate_many_accounts(
         concurrency=request.accounts.concurrency,
         lock_timeout=lock_timeout(request),
     )
+    view.held = never_shown(wired.secrets)
     runs: list[AccountRun] = engine.run(remediation, targets, wired) if targets else []
     if runs and not any(r.pending for r in runs) and all(r.report for r in runs):
         out.print("Nothing needs changing in any account.")
+    elif remediation.dry_run and any(r.pending for r in runs):
+        out.print(DRY_RUN_END)
     failed = failed or any(r.failure is not None for r in runs)
     resolved = {r.account_id: resolved_by(r) for r in runs}
     imported = dict(hubs)

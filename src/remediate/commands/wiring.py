@@ -14,8 +14,13 @@ from remediate.commands.request import AwsChoice
 from remediate.core import limits
 from remediate.core.errors import InputError
 from remediate.core.terminal import note, stderr_console
-from remediate.credentials.backends import memory_keyring
-from remediate.credentials.store import SecretStore
+from remediate.credentials.backends import (
+    ALLOW_PLAINTEXT_ENV,
+    ENCRYPTED_CHOICES,
+    KeyringUnavailableError,
+    memory_keyring,
+)
+from remediate.credentials.store import HANDOVER, SecretStore
 from remediate.playbook.engine import Services, View
 from remediate.playbook.journal import Journal
 from remediate.playbook.lock import account_lock
@@ -76,10 +81,19 @@ def check_sandbox_keyring(aws: Aws) -> None:
     except OSError:
         served = None
     target = str(aws.iam.meta.endpoint_url)
-    if served is None or target.rstrip("/") != served.rstrip("/"):
+    if served is None:
+        # `sandbox serve` removes its endpoint file when it stops.
+        raise InputError(
+            f"{SANDBOX_KEYRING_ENV} is set (the keyring of `remediate sandbox serve`), and that "
+            f"sandbox has stopped ({Path(keyring_file).parent} names no endpoint)",
+            tip="the sandbox stopped; a restart picks a new port: paste its lines again (or, "
+            f"for a real account, unset {SANDBOX_KEYRING_ENV} and the sandbox's other lines: "
+            "a new shell)",
+        )
+    if target.rstrip("/") != served.rstrip("/"):
         raise InputError(
             f"{SANDBOX_KEYRING_ENV} is set (the keyring of `remediate sandbox serve`), but this "
-            f"command talks to {target}, not to that sandbox ({served or 'not serving'})",
+            f"command talks to {target}, not to that sandbox ({served})",
             tip=f"unset {SANDBOX_KEYRING_ENV} and the sandbox's other lines (a new shell) before "
             "working on a real account",
         )
@@ -95,10 +109,42 @@ def secret_store(sandbox: bool, *, allow_plaintext: bool) -> SecretStore:
     )
 
 
+def never_shown(store: SecretStore) -> Callable[[str, str], tuple[str, ...]]:
+    """(account id, user) -> the kinds of the user's secrets ``store`` holds that remediate never
+    showed anybody: what a run's hand-over names, whichever run kept them."""
+
+    def kinds(account_id: str, user: str) -> tuple[str, ...]:
+        if not store.usable():
+            return ()
+        shown = store.shown(account_id, user)
+        return tuple(
+            kind
+            for a, u, kind in store.entries()
+            if a == account_id and u == user and kind != HANDOVER and kind not in shown
+        )
+
+    return kinds
+
+
 def usable_store(*, allow_plaintext: bool) -> SecretStore:
     """The system keyring, refused (exit 2) when it cannot keep secrets."""
     store = SecretStore(sandbox_keyring_from_environment(), allow_plaintext=allow_plaintext)
-    store.require_usable()
+    try:
+        store.require_usable()
+    except KeyringUnavailableError as exc:
+        # The store's tip is a run's (--show-secrets prints them instead): the secrets commands
+        # read what runs kept, in this keyring.
+        if "--allow-plaintext-keyring" in (exc.tip or ""):  # a working backend, not encrypting
+            tip = (
+                f"Use an encrypted backend ({ENCRYPTED_CHOICES}), or accept this one with "
+                f"--allow-plaintext-keyring ({ALLOW_PLAINTEXT_ENV}=1)"
+            )
+        else:
+            tip = (
+                f"Install or unlock an encrypted keyring backend ({ENCRYPTED_CHOICES}): the "
+                "secrets commands read the keyring the runs kept their secrets in"
+            )
+        raise KeyringUnavailableError(exc.message, tip=tip) from None
     return store
 
 

@@ -192,12 +192,13 @@ def fit_terminal_qr(uri: str, columns: int, rows: int) -> TerminalQr | None:
 
 
 def lay_out_qr(
-    uri: str, columns: int, rows: int, *, above: str, beside: str
+    uri: str, columns: int, rows: int, *, above: str, beside: str | None
 ) -> tuple[str, ...] | None:
     """The lines that show all of the code of ``uri`` on a ``columns`` x ``rows`` terminal with a
     text, the prompt for code 1 to follow the last line: ``above`` wrapped over the code (the
     prompt on a line of its own below it), or else ``beside`` wrapped to its right (the prompt on
-    its last line); the widest quiet zone that fits, ``None`` when none does."""
+    its last line; ``None``: never beside); the widest quiet zone that fits, ``None`` when none
+    does."""
     import textwrap
 
     for quiet_zone in range(QUIET_ZONE, MIN_TERMINAL_QUIET_ZONE - 1, -1):
@@ -208,6 +209,8 @@ def lay_out_qr(
         heading = textwrap.wrap(above, columns)
         if height + len(heading) + 1 <= rows:
             return (*heading, *code, "")
+        if beside is None:
+            continue
         side = textwrap.wrap(beside, max(columns - width - 2, 1))
         if height <= rows and width + 2 + PROMPT_ROOM <= columns and len(side) < height:
             shown = [

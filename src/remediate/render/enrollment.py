@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 from remediate.core.errors import InputError
 from remediate.core.terminal import safe
 from remediate.credentials.totp import (
+    PROMPT_ROOM,
     MfaCodeError,
     check_code,
     check_codes,
@@ -49,6 +50,46 @@ def terminal_size(console: Console) -> tuple[int, int] | None:
     except (AttributeError, ValueError, OSError):
         return None
     return size.columns, size.lines
+
+
+# `secrets show --what mfa-qr`: the code stays whole on the screen until Enter is pressed.
+SHOW_SCAN = "Scan this QR code with an authenticator app, then press Enter."
+SHOW_PROMPT = "Press Enter"
+
+
+def shown_qr(uri: str, size: tuple[int, int] | None, *, waits: bool) -> tuple[str, ...] | None:
+    """The lines `secrets show --what mfa-qr` writes to a terminal of ``size`` (columns, rows):
+    the code laid out by the enrollment's rule, all of it on the screen while the prompt for
+    Enter waits on its last line or the line below (``waits``), or else with the row below it
+    left for the shell's prompt; ``None`` when it cannot fit. A terminal of unknown size gets the
+    code with the standard's full quiet zone, as ever."""
+    if size is None:
+        return tuple(render_qr_terminal(uri).splitlines())
+    columns, rows = size
+    if waits:
+        return lay_out_qr(uri, columns, rows, above=SHOW_SCAN, beside=SHOW_SCAN)
+    # Nobody presses Enter (standard input is no terminal): the line after the code is the
+    # shell's, and nothing may stand beside its last line.
+    for heading in (SHOW_SCAN.split(",")[0] + ":", ""):
+        laid = lay_out_qr(uri, columns, rows, above=heading, beside=None)
+        if laid is not None:
+            return laid[:-1]  # the empty line the prompt would take: the shell's
+    return None
+
+
+def qr_too_large(uri: str, size: tuple[int, int], *, waits: bool = True) -> str:
+    """Why the code of ``uri`` does not fit a terminal of ``size``: what it needs (``waits``: with
+    the prompt for Enter beside it or below; else the shell's row below it)."""
+    width, height = qr_size(uri)
+    if not waits:
+        return (
+            f"the QR code does not fit this terminal ({size[0]}x{size[1]}): it needs "
+            f"{height + 1} rows"
+        )
+    return (
+        f"the QR code does not fit this terminal ({size[0]}x{size[1]}): it needs {height + 2} "
+        f"rows, or {height} rows and {width + 2 + PROMPT_ROOM} columns"
+    )
 
 
 def _tries_left(left: int) -> str:

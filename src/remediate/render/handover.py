@@ -11,6 +11,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, TypedDict
 
 if TYPE_CHECKING:
+    from collections.abc import Callable, Sequence
+
     from remediate.steps.base import RunOutcome
 
 # What `remediate secrets show --what ...` hands over for each kind the keyring holds.
@@ -85,11 +87,19 @@ def secrets_command(verb: str, user: str, account_id: str, *extra: str) -> str:
     return " ".join(shlex.quote(a) for a in args)
 
 
-def handover(outcome: RunOutcome, account_id: str, *, finish: str | None) -> Handover | None:
+def handover(
+    outcome: RunOutcome,
+    account_id: str,
+    *,
+    finish: str | None,
+    held: Callable[[str], Sequence[str]] | None = None,
+) -> Handover | None:
     """What the operator hands over after a run, or ``None`` when there is nothing to.
 
     ``finish`` is the command that reruns the remediation
-    (remediate.commands.root_use_request.rerun_command).
+    (remediate.commands.root_use_request.rerun_command); ``held`` says which kinds of a user's
+    secrets the keyring holds that nobody was ever shown: an earlier run's (the one a resumed
+    enrollment finishes), to hand over as a fresh run's are.
     """
     mfa = outcome.mfa
     kept = [s for s in outcome.secrets if s.stored_in is not None]
@@ -99,13 +109,15 @@ def handover(outcome: RunOutcome, account_id: str, *, finish: str | None) -> Han
     # A seed whose QR code the owner scanned here, or that a hand-off's file carries, needs no
     # command to show it.
     seed_handed = mfa is not None and (mfa.handoff or mfa.scanned_here)
+    kinds = [(s.user, s.kind) for s in kept]
+    earlier = [(user, k) for k in (held(user) if held else ()) if (user, k) not in kinds]
     show = tuple(
-        (SHOWN_AS[s.kind], secrets_command("show", s.user, account_id, "--what", SHOW_WHAT[s.kind]))
-        for s in kept
-        if s.kind in SHOW_WHAT and not (s.kind == "mfa-seed" and seed_handed)
+        (SHOWN_AS[kind], secrets_command("show", owner, account_id, "--what", SHOW_WHAT[kind]))
+        for owner, kind in (*kinds, *earlier)
+        if kind in SHOW_WHAT and not (kind == "mfa-seed" and seed_handed)
     )
     pending = mfa is not None and not mfa.enabled and mfa.seed_kept
-    holds = bool(kept or outcome.kept_before) or (mfa is not None and mfa.seed_kept)
+    holds = bool(kept or earlier or outcome.kept_before) or (mfa is not None and mfa.seed_kept)
     forget = secrets_command("forget", user, account_id) if holds and not pending else None
     waiting = outcome.self_service_policy is not None and outcome.self_service_device is None
     finish_mfa = None

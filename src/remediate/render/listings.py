@@ -97,12 +97,12 @@ def show_journal(
             write_line(f"    {detail}")
 
 
-def show_root_audit(result: AuditResult, output: str) -> None:
+def show_root_audit(result: AuditResult, output: str, *, sandbox: bool = False) -> None:
     """Which member accounts' root users hold credentials."""
     if output == "json":
         print_json(result.to_json())
     else:
-        render_root_audit(stdout_console(), result)
+        render_root_audit(stdout_console(), result, sandbox=sandbox)
 
 
 def show_root_credentials_deleted(

@@ -4,7 +4,7 @@ through :func:`remediate.core.terminal.safe`."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
 from remediate.core.terminal import print_hanging, print_secret, safe
@@ -19,8 +19,16 @@ if TYPE_CHECKING:
     from remediate.steps.base import RunOutcome
 
 
-def render_plan(console: Console, report: RunReport, account_id: str) -> None:
-    """One line per step (``+`` create, ``~`` update, ``=`` no change), then its details."""
+# A dry run's last line: what it did (nothing), and how to do it.
+DRY_RUN_END = "Dry run: nothing was changed. To apply: the same command without --dry-run."
+
+
+def render_plan(
+    console: Console, report: RunReport, account_id: str, *, many: bool = False
+) -> None:
+    """One line per step (``+`` create, ``~`` update, ``=`` no change), then its details; a dry
+    run in one account ends saying nothing was changed and how to apply (across ``many``
+    accounts, the command says it once, after every plan: :data:`DRY_RUN_END`)."""
     title = f"Plan for playbook {safe(report.playbook)} in account {safe(account_id)}"
     if report.dry_run:
         title += " (dry run: nothing will be changed)"
@@ -50,7 +58,13 @@ def render_plan(console: Console, report: RunReport, account_id: str) -> None:
         console.print("Nothing needs changing: everything is already in place.")
     else:
         n = len(report.pending)
-        console.print(f"{n} change{'s' * (n != 1)} to apply.")
+        changes = f"{n} change{'s' * (n != 1)}"
+        if not report.dry_run:
+            console.print(f"{changes} to apply.")
+        else:
+            console.print(f"{changes} planned.")
+            if not many:
+                console.print(DRY_RUN_END)
 
 
 def credentials_profile(user: str, value: str) -> list[str]:
@@ -80,10 +94,13 @@ def render_outcome(
     sandbox: bool = False,
     account_id: str | None = None,
     finish: str | None = None,
+    held: Callable[[str], Sequence[str]] | None = None,
 ) -> None:
     """What was applied, where each secret went, how the new user signs in, any warning, and the
     hand-over: the exact commands that hand each secret to its owner, finish a run that ended
-    early (``finish``: the command that reruns it), and forget the secrets afterwards."""
+    early (``finish``: the command that reruns it), and forget the secrets afterwards; with
+    ``held`` (a user's secrets in the keyring never shown), an earlier run's too: a resumed run
+    hands over what the run it finishes kept."""
     if report.dry_run:
         return
     if report.pending:
@@ -128,26 +145,38 @@ def render_outcome(
         console.print("  The sandbox's keyring ends with this command: --show-secrets prints them.")
     if sandbox or account_id is None:
         return
-    _render_handover(console, outcome, account_id, finish)
+    _render_handover(console, outcome, account_id, finish, held)
+
+
+def _command(console: Console, command: str) -> None:
+    """A command (or a path) to copy, on a line of its own and never wrapped by rich: at 80
+    columns a wrapped command breaks where a copy would take it apart."""
+    console.print(f"    {safe(command)}", soft_wrap=True)
 
 
 def _render_handover(
-    console: Console, outcome: RunOutcome, account_id: str, finish: str | None
+    console: Console,
+    outcome: RunOutcome,
+    account_id: str,
+    finish: str | None,
+    held: Callable[[str], Sequence[str]] | None = None,
 ) -> None:
-    h = handover(outcome, account_id, finish=finish)
+    h = handover(outcome, account_id, finish=finish, held=held)
     if h is None:
         return
     user = safe(h.user)
     if h.show or h.qr_file:
         console.print(f"Hand over to {user} only, in person or over a channel you trust:")
         for what, command in h.show:
-            console.print(f"  {what}: {safe(command)}")
+            console.print(f"  {what}:")
+            _command(console, command)
         if h.qr_file:
-            again = safe(_qr_again(h.user, account_id))
             console.print(
-                f"  MFA device: send {user} the QR code in {safe(h.qr_file)} (mode 0600) to scan; "
-                f"{again} writes it again"
+                f"  MFA device: send {user} the QR code in this file (mode 0600) to scan:"
             )
+            _command(console, h.qr_file)
+            console.print("  and to write it again:")
+            _command(console, _qr_again(h.user, account_id))
     if h.first_sign_in:
         console.print(f"At first sign-in, {user} must:")
         for n, step in enumerate(h.first_sign_in, 1):
@@ -165,7 +194,7 @@ def _render_handover(
         console.print(
             f"Once {user} has enabled an MFA device, finish (the steps held back run then):"
         )
-        console.print(f"  {safe(h.finish_mfa)}")
+        _command(console, h.finish_mfa)
     elif h.finish_mfa:
         if outcome.mfa is not None and outcome.mfa.handoff:
             console.print(
@@ -177,9 +206,13 @@ def _render_handover(
                 "Finish the MFA enrollment: rerun to scan and type the codes here, or pass two "
                 "consecutive codes from the app that scanned it:"
             )
-        console.print(f"  {safe(h.finish_mfa)}")
+        _command(console, h.finish_mfa)
     if h.kept_seed:
-        console.print(f"[bold yellow]Warning:[/] {safe(h.kept_seed)}")
+        # Its command is the forget line's, below: said once, where it can be copied whole.
+        warning = h.kept_seed
+        if h.forget and warning.endswith(f": {h.forget}"):
+            warning = warning[: -len(h.forget) - 2] + ", forget it (below)"
+        console.print(f"[bold yellow]Warning:[/] {safe(warning)}")
     if h.finish_mfa and not self_service:
         # Forgetting now would lose the seed the finishing run needs: that run says when.
         console.print(
@@ -188,9 +221,9 @@ def _render_handover(
         )
     elif h.forget:
         console.print(
-            f"Once {user} holds them, forget them (the keyring is no place for {user}'s "
-            f"secrets): {safe(h.forget)}"
+            f"Once {user} holds them, forget them (the keyring is no place for {user}'s secrets):"
         )
+        _command(console, h.forget)
 
 
 def _qr_again(user: str, account_id: str) -> str:
@@ -216,6 +249,10 @@ class TextView:
         # The command that reruns the remediation in an account: it finishes a run that ended
         # early (self-service MFA; with --mfa-codes, a pending enrollment).
         self.finish = finish
+        # (account id, user) -> the kinds of the user's secrets the keyring holds that nobody
+        # was shown: an earlier run's are handed over too (set by the command, which has the
+        # keyring).
+        self.held: Callable[[str, str], Sequence[str]] | None = None
 
     def planned(self, run: AccountRun) -> None:
         if run.report is None:
@@ -225,7 +262,7 @@ class TextView:
                     f"{safe(run.failure.message)}[/]"
                 )
             return
-        render_plan(self.console, run.report, run.account_id)
+        render_plan(self.console, run.report, run.account_id, many=self.many)
 
     def applied(self, run: AccountRun) -> None:
         if run.report is None:
@@ -244,4 +281,11 @@ class TextView:
             sandbox=self.sandbox,
             account_id=run.account_id,
             finish=self.finish(run.account_id) if self.finish else None,
+            held=self._held(run.account_id),
         )
+
+    def _held(self, account_id: str) -> Callable[[str], Sequence[str]] | None:
+        held = self.held
+        if held is None:
+            return None
+        return lambda user: held(account_id, user)

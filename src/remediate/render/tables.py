@@ -138,9 +138,10 @@ def _yes_no_plain(value: bool) -> str:
     return "yes" if value else "[red]no[/]"
 
 
-def render_root_audit(console: Console, result: RootAuditResult) -> None:
+def render_root_audit(console: Console, result: RootAuditResult, *, sandbox: bool = False) -> None:
     """The organization's centralized root access, one row per member account (holding root
-    credentials first), a summary line, and what to do next."""
+    credentials first), a summary line, and what to do next (on the ``sandbox``, a command that
+    works on the next --sandbox run, whose member accounts have new ids)."""
     from rich.markup import escape
     from rich.table import Table
 
@@ -194,6 +195,12 @@ def render_root_audit(console: Console, result: RootAuditResult) -> None:
         )
     if not (org.trusted_access and org.root_credentials_management):
         console.print(f"Next step: [bold]{CENTRALIZE_COMMAND}[/] enables centralized root access.")
+    elif s["with_root_credentials"] and sandbox:
+        console.print(
+            "Next step: [bold]remediate root-credentials delete --sandbox --all-accounts[/] "
+            "deletes them in a new sandbox (its member accounts get new ids in every --sandbox "
+            "run; `remediate sandbox serve` keeps one)."
+        )
     elif s["with_root_credentials"]:
         holders = ",".join(a.account_id for a in result.accounts if a.holds_root_credentials)
         console.print(

@@ -102,14 +102,17 @@ def render_verdict(
 _SEVERITY_STYLE = {"CRITICAL": "bold red", "HIGH": "red", "MEDIUM": "yellow"}
 
 
-def render_findings(console: Console, findings: Sequence[Finding]) -> None:
-    """Each finding: severity, id and title, then how to fix it."""
-    from rich.markup import escape
+EXPLAIN = "remediate root-use --explain"
 
+
+def render_findings(console: Console, findings: Sequence[Finding]) -> None:
+    """Each finding on a line of its own (severity, id, title), then the command that says why
+    it matters and how to fix it: the long text would push the verdict off a 24-line screen."""
     if not findings:
         return
     console.print(f"Findings ({len(findings)}):")
     for f in findings:
         style = _SEVERITY_STYLE.get(f.severity.value, "default")
         print_hanging(console, f"  [{style}]{f.severity.value:<8}[/] ", f"{f.id}: {f.title}.")
-        print_hanging(console, "           Fix: ", escape(f.remediation))
+    which = findings[0].id if len(findings) == 1 else "ID"
+    console.print(f"Why and how to fix: {EXPLAIN} {which}", soft_wrap=True)

@@ -34,6 +34,10 @@ SANDBOX_ACCOUNT_ID = "123456789012"
 SANDBOX_REGION = "us-east-1"
 # Static, fake credentials: the sandbox never talks to AWS.
 SANDBOX_CREDENTIALS = {"AccessKeyId": "AKIASANDBOXEXAMPLE00", "SecretAccessKey": "sandbox"}
+# Who those keys are, as STS says it (moto's answer for a key it does not know is a user "moto"
+# of an "sts" ARN): the operator of the sandbox's account, named in its journal and findings.
+SANDBOX_CALLER_ARN = f"arn:aws:iam::{SANDBOX_ACCOUNT_ID}:user/sandbox-operator"
+_SANDBOX_CALLER_ID = "AIDASANDBOXOPERATOR0"
 
 _ISO = "%Y-%m-%dT%H:%M:%S+00:00"
 
@@ -225,10 +229,26 @@ def install_root_rows() -> None:
         _keep_password_reset_required()
         _keep_virtual_mfa_device_tags()
         root_requests.install()  # after the above: it looks root keys up first
+        _name_the_sandbox_caller()  # after root_requests: it wraps the same STS answer
         root_access.install()
         sandbox_cloudtrail.install()
         sandbox_securityhub.install()
         _patched = True
+
+
+def _name_the_sandbox_caller() -> None:
+    """GetCallerIdentity with the sandbox's own keys answers as the sandbox's operator, not as
+    moto's placeholder; every other key as before."""
+    from moto.sts.models import STSBackend
+
+    original = STSBackend.get_caller_identity
+
+    def get_caller_identity(self: Any, access_key_id: str, region: str) -> Any:
+        if access_key_id == SANDBOX_CREDENTIALS["AccessKeyId"]:
+            return _SANDBOX_CALLER_ID, SANDBOX_CALLER_ARN, SANDBOX_ACCOUNT_ID
+        return original(self, access_key_id, region)
+
+    setattr(STSBackend, "get_caller_identity", get_caller_identity)  # noqa: B010
 
 
 def _keep_password_reset_required() -> None:
