@@ -87,7 +87,9 @@ CisAlarm = Annotated[
 ]
 
 
-@app.command("watch", epilog=WATCH_EXAMPLES, short_help="Notify on every root sign-in and API call.")
+@app.command(
+    "watch", epilog=WATCH_EXAMPLES, short_help="Notify on every root sign-in and API call."
+)
 @aws_options
 def root_activity_watch(
     *,

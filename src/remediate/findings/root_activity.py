@@ -37,9 +37,7 @@ def _monitored(m: Monitoring, partition: str) -> CheckResult:
             else "the rules and alarms that select root's activity reach nobody: "
             + "; ".join(_why_not(w) for w in found)
         )
-        return _result(
-            m, partition, ROOT_ACTIVITY_NOT_MONITORED, FAILED, f"In {m.region}: {why}."
-        )
+        return _result(m, partition, ROOT_ACTIVITY_NOT_MONITORED, FAILED, f"In {m.region}: {why}.")
     sign_in = any(w.sign_in for w in reaching)
     api = any(w.api_calls for w in reaching) and trail
     covered = [x for x, on in (("console sign-ins", sign_in), ("API calls", api)) if on]
@@ -102,4 +100,9 @@ def _pending(m: Monitoring, partition: str) -> CheckResult:
 
 def root_activity_results(m: Monitoring, partition: str = "aws") -> list[CheckResult]:
     """Every root-activity check's result for the account, in ROOT_ACTIVITY_CHECKS' order."""
-    return [_monitored(m, partition), _trail(m, partition), _scp(m, partition), _pending(m, partition)]
+    return [
+        _monitored(m, partition),
+        _trail(m, partition),
+        _scp(m, partition),
+        _pending(m, partition),
+    ]

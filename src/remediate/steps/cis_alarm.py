@@ -90,12 +90,15 @@ class RootActivityAlarmStep(Step[AlarmPlan]):
         if trail is None or trail.log_group is None:
             raise InputError(NO_CIS_TRAIL, tip=NO_CIS_TRAIL_TIP)
         group = trail.log_group
-        filters = call(
-            ctx.aws.client("logs"),
-            "DescribeMetricFilters",
-            logGroupName=group,
-            filterNamePrefix=METRIC_FILTER,
-        ).get("metricFilters") or []
+        filters = (
+            call(
+                ctx.aws.client("logs"),
+                "DescribeMetricFilters",
+                logGroupName=group,
+                filterNamePrefix=METRIC_FILTER,
+            ).get("metricFilters")
+            or []
+        )
         have_filter = any(
             f.get("filterName") == METRIC_FILTER
             and f.get("filterPattern") == CIS_FILTER_PATTERN
@@ -111,9 +114,13 @@ class RootActivityAlarmStep(Step[AlarmPlan]):
             return Change(self.resource(ctx), "none")
         details = []
         if not have_filter:
-            details.append(f"metric filter {METRIC_FILTER} on log group {group} (trail {trail.name})")
+            details.append(
+                f"metric filter {METRIC_FILTER} on log group {group} (trail {trail.name})"
+            )
         if not have_alarm:
-            details.append(f"alarm {ALARM_NAME}: {METRIC_NAME} Sum >= 1 over 5 minutes, to the topic")
+            details.append(
+                f"alarm {ALARM_NAME}: {METRIC_NAME} Sum >= 1 over 5 minutes, to the topic"
+            )
         return Change(
             self.resource(ctx),
             "create",

@@ -9,7 +9,6 @@ management events, and without one the plan says that API calls are not covered.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 
 from remediate.aws.calls import call
@@ -160,7 +159,12 @@ class RootActivityRulesStep(Step[tuple[Rule, ...]]):
     args: RulesArgs
     access = (
         Access(
-            ("events:DescribeRule", "events:ListTargetsByRule", "events:PutRule", "events:PutTargets"),
+            (
+                "events:DescribeRule",
+                "events:ListTargetsByRule",
+                "events:PutRule",
+                "events:PutTargets",
+            ),
             the_rules,
         ),
         Access(("iam:PassRole",), the_role, _to_events),
@@ -179,7 +183,10 @@ class RootActivityRulesStep(Step[tuple[Rule, ...]]):
         warnings = [] if management_trail(trails(ctx.aws)) else [NO_TRAIL]
         if not missing:
             return Change(self.resource(ctx), "none", warnings=warnings)
-        details = [f"{r.region}: rule {r.name} ({r.description.removeprefix('remediate: ')})" for r in missing]
+        details = [
+            f"{r.region}: rule {r.name} ({r.description.removeprefix('remediate: ')})"
+            for r in missing
+        ]
         return Change(self.resource(ctx), "create", details, state=missing, warnings=warnings)
 
     def apply(self, ctx: StepContext, change: Change[tuple[Rule, ...]]) -> None:

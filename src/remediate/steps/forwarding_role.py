@@ -60,7 +60,13 @@ class ForwardingRoleStep(Step[RolePlan]):
     administrative = True
     access = (
         Access(
-            ("iam:GetRole", "iam:GetRolePolicy", "iam:CreateRole", "iam:TagRole", "iam:PutRolePolicy"),
+            (
+                "iam:GetRole",
+                "iam:GetRolePolicy",
+                "iam:CreateRole",
+                "iam:TagRole",
+                "iam:PutRolePolicy",
+            ),
             the_role,
         ),
     )

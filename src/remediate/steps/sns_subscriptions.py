@@ -73,9 +73,13 @@ class EmailSubscriptionsStep(Step[tuple[str, ...]]):
             if exc.code not in _GONE:
                 raise
             subs = []  # the topic is created by this run
-        have = {str(s.get("Endpoint", "")).casefold(): s for s in subs if s.get("Protocol") == "email"}
+        have = {
+            str(s.get("Endpoint", "")).casefold(): s for s in subs if s.get("Protocol") == "email"
+        }
         missing = tuple(a for a in wanted if a.casefold() not in have)
-        pending = [a for a in wanted if have.get(a.casefold(), {}).get("SubscriptionArn") == PENDING]
+        pending = [
+            a for a in wanted if have.get(a.casefold(), {}).get("SubscriptionArn") == PENDING
+        ]
         if not missing:
             details = [f"{a}: subscribed, pending its confirmation" for a in pending]
             return Change(self.resource(ctx), "none", details)

@@ -73,9 +73,7 @@ def merged_policy(current: JsonObject, ours: list[JsonObject]) -> JsonObject:
 
 
 def _ours_in_place(current: JsonObject, ours: list[JsonObject]) -> bool:
-    present = {
-        s.get("Sid"): s for s in current.get("Statement") or [] if isinstance(s, dict)
-    }
+    present = {s.get("Sid"): s for s in current.get("Statement") or [] if isinstance(s, dict)}
     wanted_sids = {s["Sid"] for s in ours}
     if any(sid in present for sid in set(_OURS) - wanted_sids):
         return False  # an alarm statement left from a run with --cis-alarm is fine to keep
@@ -167,7 +165,8 @@ class SnsTopicStep(Step[TopicPlan]):
                 raise
             if adopted:
                 raise InputError(
-                    f"--topic-arn {arn}: no such topic", tip="create it first, or leave --topic-arn out"
+                    f"--topic-arn {arn}: no such topic",
+                    tip="create it first, or leave --topic-arn out",
                 ) from None
             return Change(
                 self.resource(ctx),
@@ -211,7 +210,9 @@ class SnsTopicStep(Step[TopicPlan]):
                 Tags=[{"Key": MANAGED_BY_KEY, "Value": MANAGED_BY_VALUE}],
             )
         attributes = call(client, "GetTopicAttributes", TopicArn=planned.arn)["Attributes"]
-        document = merged_policy(policy_document(attributes.get("Policy")), list(planned.statements))
+        document = merged_policy(
+            policy_document(attributes.get("Policy")), list(planned.statements)
+        )
         call(
             client,
             "SetTopicAttributes",
