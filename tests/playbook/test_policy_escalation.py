@@ -263,6 +263,16 @@ VARIANTS: dict[str, Variant] = {
     "administrative playbook": Variant(
         ("mfa-self-service-policy", "--administrative", *FOR), administrative=True
     ),
+    "watch": Variant(("--watch", *FOR)),
+    "watch any account": Variant(("--watch",)),
+    "watch cis-alarm security hub": Variant(
+        ("--watch", "--cis-alarm", "--security-hub", *FOR), security_hub="detect"
+    ),
+    "watch organization": Variant(
+        ("--watch", "--organization"), role="OrganizationAccountAccessRole"
+    ),
+    # The forwarding role's trust and inline policy: an administrator's to write.
+    "administrative watch": Variant(("--watch", "--administrative", *FOR)),
 }
 
 
@@ -491,6 +501,10 @@ def test_every_statement_is_an_allow_of_named_actions(
         "iam:ListOrganizationsFeatures",
         "iam:EnableOrganizationsRootCredentialsManagement",
         "iam:EnableOrganizationsRootSessions",
+        # --watch's status reads: the Service Authorization Reference gives them no resource.
+        "cloudtrail:DescribeTrails",
+        "events:ListRules",
+        "organizations:ListParents",
     }
     for statement in statements_of(document):
         assert statement["Effect"] == "Allow"
@@ -516,6 +530,8 @@ def test_every_variant_prints(cli: Any) -> None:
         "--cloudtrail",
         "--security-hub",
         "--administrative",
+        "--watch",
+        "--cis-alarm",
     }
     for option in options:
         assert option in text, option

@@ -12,7 +12,12 @@ from remediate.commands.request import playbook_variables
 from remediate.core import limits, validate
 from remediate.core.errors import EXIT_OK, InputError
 from remediate.core.terminal import print_json, write_line
-from remediate.playbook.permissions import policy, root_credentials_policy, wildcard_warnings
+from remediate.playbook.permissions import (
+    policy,
+    root_credentials_policy,
+    watch_policy,
+    wildcard_warnings,
+)
 
 
 @dataclass(frozen=True)
@@ -31,6 +36,9 @@ class PermissionsRequest:
     cloudtrail: bool = False
     security_hub: bool = False
     administrative: bool = False
+    # --watch: root-activity watch and status (--cis-alarm: with the CIS alarm).
+    watch: bool = False
+    cis_alarm: bool = False
 
 
 def permissions_request(
@@ -46,6 +54,8 @@ def permissions_request(
     cloudtrail: bool = False,
     security_hub: bool = False,
     administrative: bool = False,
+    watch: bool = False,
+    cis_alarm: bool = False,
 ) -> PermissionsRequest:
     """``permissions``' options: ``--var KEY=VALUE`` once per key, a 12-digit ``--account``, the
     partition of ``--region``, else of the region the AWS configuration gives (``aws`` without
@@ -79,6 +89,12 @@ def permissions_request(
             tip="print the operator's policy with those options, and the administrator's on its "
             "own",
         )
+    _check_watch(
+        playbook,
+        watch=watch,
+        cis_alarm=cis_alarm,
+        other=root_credentials or detect_only or cloudtrail,
+    )
     given = playbook_variables(variables)
     region = region or configured_region()
     # --security-hub scopes its statement to --account's default product, detection or not.
@@ -101,7 +117,20 @@ def permissions_request(
         cloudtrail=cloudtrail,
         security_hub=security_hub,
         administrative=administrative,
+        watch=watch,
+        cis_alarm=cis_alarm,
     )
+
+
+def _check_watch(playbook: str, *, watch: bool, cis_alarm: bool, other: bool) -> None:
+    if cis_alarm and not watch:
+        raise InputError("--cis-alarm adds to --watch's policy: give --watch too")
+    if watch and (other or playbook != "root-use"):
+        raise InputError(
+            "--watch prints what `remediate root-activity watch` and `status` need: it takes "
+            "no PLAYBOOK, --root-credentials, --detect-only or --cloudtrail",
+            tip="`remediate permissions root-activity-watch` prints the playbook's alone",
+        )
 
 
 def permissions(request: PermissionsRequest) -> int:
@@ -110,6 +139,19 @@ def permissions(request: PermissionsRequest) -> int:
     needs for root-credentials. A name given as ``*`` is warned about on standard error."""
     if request.root_credentials:
         print_json(root_credentials_policy(request.partition))
+        return EXIT_OK
+    if request.watch:
+        print_json(
+            watch_policy(
+                cis_alarm=request.cis_alarm,
+                variables=request.variables,
+                account=request.account,
+                partition=request.partition,
+                security_hub=request.security_hub,
+                organization_role=request.organization_role,
+                administrative=request.administrative,
+            )
+        )
         return EXIT_OK
     document = policy(
         request.playbook,

@@ -4,6 +4,7 @@ playbook touches, from what each step kind declares (remediate.steps.kind.Step.a
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping, Sequence
 from typing import Any, NotRequired, TypedDict
 
@@ -120,8 +121,16 @@ def _statement_order(item: tuple[tuple[tuple[str, ...], str], list[str]]) -> tup
 
 
 def _resource_type(arn: str) -> str:
-    """``user`` for ``arn:aws:iam::123456789012:user/alice``; ``""`` for ``*``."""
-    return arn.split(":", 5)[-1].split("/", 1)[0] if arn.startswith("arn:") else ""
+    """``user`` for ``arn:aws:iam::123456789012:user/alice``, ``rule`` for an EventBridge
+    rule, ``log-group`` for a log group, ``topic`` for an SNS topic (whose ARN names no type);
+    ``""`` for ``*``."""
+    if not arn.startswith("arn:"):
+        return ""
+    parts = arn.split(":", 5)
+    rest = parts[-1]
+    if parts[2] == "sns" and "/" not in rest and ":" not in rest:
+        return "topic"
+    return re.split(r"[/:]", rest, maxsplit=1)[0]
 
 
 def _sid(prefix: str, scope: tuple[str, ...], conditioned: bool, taken: set[str]) -> str:
@@ -129,7 +138,9 @@ def _sid(prefix: str, scope: tuple[str, ...], conditioned: bool, taken: set[str]
         base = prefix + "AnyResource"
     else:
         kind = _resource_type(scope[0])
-        base = prefix + _SID_BY_TYPE.get(kind, kind.capitalize() + "s")
+        # A Sid is letters and digits only: log-group -> LogGroups.
+        named = "".join(w.capitalize() for w in re.split(r"[^A-Za-z0-9]+", kind) if w)
+        base = prefix + _SID_BY_TYPE.get(kind, named + "s")
         if conditioned:
             base += "WithCondition"
     sid, n = base, 2
@@ -402,3 +413,92 @@ def root_credentials_policy(partition: str = "aws") -> JsonObject:
             },
         ],
     }
+
+
+WATCH_PLAYBOOK = "root-activity-watch"
+
+
+def status_statements(account: str | None, partition: str = "aws") -> list[Statement]:
+    """What `root-activity status` reads: every rule and alarm that may watch root (not only
+    remediate's), the topics they notify, the trails, and the service control policies above a
+    member account (from the management account). Each on the resource type the Service
+    Authorization Reference gives it; ``*`` only where it gives none."""
+    who = account or "*"
+    org = f"arn:{partition}:organizations::"
+    return [
+        {
+            "Sid": "ListRootActivityWatchers",
+            "Effect": "Allow",
+            "Action": [
+                "cloudtrail:DescribeTrails",
+                "ec2:DescribeRegions",
+                "events:ListRules",
+                "organizations:DescribeOrganization",
+                "organizations:ListParents",
+            ],
+            "Resource": ANY_RESOURCE,
+        },
+        {
+            "Sid": "ReadRootActivityWatchers",
+            "Effect": "Allow",
+            "Action": [
+                "cloudtrail:GetEventSelectors",
+                "cloudtrail:GetTrailStatus",
+                "cloudwatch:DescribeAlarms",
+                "events:DescribeRule",
+                "events:ListTargetsByRule",
+                "logs:DescribeMetricFilters",
+                "sns:ListSubscriptionsByTopic",
+            ],
+            "Resource": [
+                f"arn:{partition}:cloudtrail:*:{who}:trail/*",
+                f"arn:{partition}:cloudwatch:*:{who}:alarm:*",
+                f"arn:{partition}:events:*:{who}:rule/*",
+                f"arn:{partition}:logs:*:{who}:log-group:*",
+                f"arn:{partition}:sns:*:{who}:*",
+            ],
+        },
+        {
+            "Sid": "ReadServiceControlPolicies",
+            "Effect": "Allow",
+            "Action": ["organizations:DescribePolicy", "organizations:ListPoliciesForTarget"],
+            "Resource": [
+                f"{org}*:account/o-*/*",
+                f"{org}*:ou/o-*/ou-*",
+                f"{org}*:root/o-*/r-*",
+                f"{org}*:policy/o-*/service_control_policy/p-*",
+                f"{org}aws:policy/service_control_policy/p-*",
+            ],
+        },
+    ]
+
+
+def watch_policy(
+    *,
+    cis_alarm: bool = False,
+    variables: Mapping[str, str] | None = None,
+    account: str | None = None,
+    partition: str = "aws",
+    security_hub: bool = False,
+    organization_role: str | None = None,
+    administrative: bool = False,
+) -> JsonObject:
+    """`remediate permissions --watch`: what `root-activity watch` needs (the playbook
+    root-activity-watch's steps, scoped to the rules, topic and role a run names) and what
+    `root-activity status` reads (and, with ``security_hub``, imports); with
+    ``administrative``, the forwarding role's writes alone (an administrator's)."""
+    given = dict(variables or {})
+    if cis_alarm:
+        given["cis_alarm"] = "true"
+    arns = Arns(partition, account or "*")
+    if administrative:
+        _, grants = playbook_grants(WATCH_PLAYBOOK, given, arns, administrative=True)
+        return {"Version": "2012-10-17", "Statement": statements(grants, "AdministrativeWatch")}
+    _, grants = playbook_grants(WATCH_PLAYBOOK, given, arns)
+    document = [*status_statements(account, partition), *statements(grants, "WatchRootActivity")]
+    if security_hub:
+        # status imports its findings; it never changes a finding's workflow.
+        document.extend(security_hub_statements(account, partition, resolve=False)[:1])
+    if organization_role is not None:
+        document.extend(organization_statements(organization_role, partition))
+    return {"Version": "2012-10-17", "Statement": document}

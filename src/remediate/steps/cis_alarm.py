@@ -17,6 +17,7 @@ from remediate.detect.root_watch import (
     METRIC_FILTER,
     METRIC_NAME,
     METRIC_NAMESPACE,
+    TOPIC_NAME,
     topic_arn,
 )
 from remediate.steps.access import Access, Arns, anywhere
@@ -27,7 +28,7 @@ from remediate.steps.params import param
 
 @dataclass(frozen=True)
 class AlarmArgs:
-    topic: str = param()
+    topic: str = param(default=TOPIC_NAME)
 
 
 def the_log_groups(args: AlarmArgs, arns: Arns) -> str:

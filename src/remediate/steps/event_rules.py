@@ -24,6 +24,7 @@ from remediate.detect.root_watch import (
     SIGN_IN_RULE,
     SIGN_IN_TRANSFORMER,
     TARGET_ID,
+    TOPIC_NAME,
     api_call_pattern,
     bus_arn,
     forward_pattern,
@@ -47,7 +48,7 @@ NO_TRAIL = (
 
 @dataclass(frozen=True)
 class RulesArgs:
-    topic: str = param()
+    topic: str = param(default=TOPIC_NAME)
     role: str = param(default=FORWARDING_ROLE)
 
 
@@ -167,6 +168,9 @@ class RootActivityRulesStep(Step[tuple[Rule, ...]]):
             ),
             the_rules,
         ),
+        # The forwarding role is an administrator's to write (events-forwarding-role); the
+        # operator reads it (its step plans) and passes it to EventBridge only.
+        Access(("iam:GetRole", "iam:GetRolePolicy"), the_role),
         Access(("iam:PassRole",), the_role, _to_events),
         Access(("ec2:DescribeRegions", "cloudtrail:DescribeTrails"), anywhere),
         Access(("cloudtrail:GetTrailStatus", "cloudtrail:GetEventSelectors"), the_trails),

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from remediate.aws.calls import call, paginate
 from remediate.core.errors import AwsError
 from remediate.detect.monitoring import PENDING
-from remediate.detect.root_watch import topic_arn
+from remediate.detect.root_watch import TOPIC_NAME, topic_arn
 from remediate.steps.access import Access, Arns, Condition
 from remediate.steps.base import Change, StepContext
 from remediate.steps.kind import Step, register
@@ -22,7 +22,7 @@ _GONE = frozenset({"NotFound", "NotFoundException"})
 
 @dataclass(frozen=True)
 class SubscriptionArgs:
-    topic: str = param()
+    topic: str = param(default=TOPIC_NAME)
     emails: str = param(default="")  # comma-separated
 
 

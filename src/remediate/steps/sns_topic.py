@@ -14,6 +14,7 @@ from remediate.detect.root_watch import (
     ALARM_POLICY_SID,
     API_CALL_RULE,
     SIGN_IN_RULE,
+    TOPIC_NAME,
     TOPIC_POLICY_SID,
     alarm_arn,
     policy_document,
@@ -33,7 +34,7 @@ _OURS = (TOPIC_POLICY_SID, ALARM_POLICY_SID)
 
 @dataclass(frozen=True)
 class TopicArgs:
-    topic: str = param()  # a name (created) or an ARN (adopted, never created)
+    topic: str = param(default=TOPIC_NAME)  # a name (created), or an ARN (adopted)
     cis_alarm: bool = param(default=False)
 
 
