@@ -12,12 +12,8 @@ from remediate.commands.request import playbook_variables
 from remediate.core import limits, validate
 from remediate.core.errors import EXIT_OK, InputError
 from remediate.core.terminal import print_json, write_line
-from remediate.playbook.permissions import (
-    policy,
-    root_credentials_policy,
-    watch_policy,
-    wildcard_warnings,
-)
+from remediate.playbook.permissions import policy, root_credentials_policy, wildcard_warnings
+from remediate.playbook.watch_permissions import watch_policy
 
 
 @dataclass(frozen=True)
