@@ -219,3 +219,23 @@ def test_cis_alarm_on_a_multi_region_trail(cli: Any, moto: Any) -> None:
     status = _status(cli, moto)
     assert status["no-multi-region-management-trail"] == "PASSED"
     assert _watch(cli, moto, "--cis-alarm", "--yes").code == 0
+
+
+@pytest.mark.parametrize(
+    "command",
+    [("root-activity",), ("root-activity", "watch"), ("root-activity", "status")],
+)
+def test_help_fits_80_columns_with_examples(
+    cli: Any, monkeypatch: pytest.MonkeyPatch, command: tuple[str, ...]
+) -> None:
+    monkeypatch.setenv("COLUMNS", "80")
+    r = cli(*command, "--help")
+    assert r.code == 0, r.err
+    assert all(len(line) <= 80 for line in r.out.splitlines())
+    if len(command) == 2:
+        assert "Exit codes:" in r.out
+        examples = [ln for ln in r.out.splitlines() if ln.strip().startswith("remediate ")]
+        assert 2 <= len(examples) <= 4, examples
+    else:
+        assert "watch" in r.out
+        assert "status" in r.out

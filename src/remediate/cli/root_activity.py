@@ -32,12 +32,10 @@ STATUS_EXIT_CODES = (
 )
 WATCH_EXAMPLES = (
     "Examples:\n\n"
-    "  remediate root-activity watch --notify security@example.com --dry-run\n\n"
-    "  remediate root-activity watch --notify sec@example.com --notify ops@example.com --yes\n\n"
-    "  remediate root-activity watch --topic-arn arn:aws:sns:us-east-1:111122223333:alerts "
-    "--cis-alarm\n\n"
-    "  remediate root-activity watch --notify sec@example.com --all-accounts --yes\n\n"
-    + WATCH_EXIT_CODES
+    "  remediate root-activity watch --notify sec@example.com --dry-run\n\n"
+    "  remediate root-activity watch --notify sec@example.com --yes\n\n"
+    "  remediate root-activity watch --topic-arn ARN --cis-alarm --yes\n\n"
+    "  remediate root-activity watch --notify sec@example.com --all-accounts\n\n" + WATCH_EXIT_CODES
 )
 STATUS_EXAMPLES = (
     "Examples:\n\n"
