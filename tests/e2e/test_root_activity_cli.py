@@ -239,3 +239,26 @@ def test_help_fits_80_columns_with_examples(
     else:
         assert "watch" in r.out
         assert "status" in r.out
+
+
+def test_status_imports_its_findings_into_security_hub(cli: Any, moto: Any) -> None:
+    from remediate.sandbox import securityhub as sandbox_securityhub
+
+    sandbox_securityhub.enable(ACCOUNT, "us-east-1")
+    r = cli("root-activity", "status", "--security-hub", "--endpoint-url", moto.endpoint_url)
+    assert r.code == 0, r.err
+    found = moto.client("securityhub").get_findings()["Findings"]
+    by_id = {f["Id"]: f["Compliance"]["Status"] for f in found}
+    assert by_id[f"remediate/{ACCOUNT}/root-activity-not-monitored"] == "FAILED"
+    assert f"remediate/{ACCOUNT}/root-activity-subscription-pending" in by_id
+
+
+def test_a_later_run_without_the_cis_alarm_keeps_its_topic_statement() -> None:
+    from remediate.steps.sns_topic import merged_policy
+
+    alarm = {"Sid": "RemediateRootActivityAlarm", "Effect": "Allow"}
+    other = {"Sid": "TheirOwn", "Effect": "Allow"}
+    ours = {"Sid": "RemediateRootActivityPublish", "Effect": "Allow", "Action": "sns:Publish"}
+    stale = {"Sid": "RemediateRootActivityPublish", "Effect": "Allow", "Action": "old"}
+    merged = merged_policy({"Statement": [other, alarm, stale]}, [ours])
+    assert merged["Statement"] == [other, alarm, ours]

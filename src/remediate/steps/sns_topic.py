@@ -11,11 +11,9 @@ from remediate.aws.calls import call
 from remediate.core.errors import AwsError, InputError
 from remediate.core.jsonvalue import JsonObject
 from remediate.detect.root_watch import (
-    ALARM_POLICY_SID,
     API_CALL_RULE,
     SIGN_IN_RULE,
     TOPIC_NAME,
-    TOPIC_POLICY_SID,
     alarm_arn,
     policy_document,
     publish_statements,
@@ -29,7 +27,6 @@ from remediate.steps.kind import Step, register
 from remediate.steps.params import param
 
 _GONE = frozenset({"NotFound", "NotFoundException", "ResourceNotFoundException"})
-_OURS = (TOPIC_POLICY_SID, ALARM_POLICY_SID)
 
 
 @dataclass(frozen=True)
@@ -60,11 +57,13 @@ def desired_statements(ctx: StepContext, arn: str, cis_alarm: bool) -> list[Json
 
 
 def merged_policy(current: JsonObject, ours: list[JsonObject]) -> JsonObject:
-    """The topic's policy with remediate's statements in place, everybody else's kept."""
+    """The topic's policy with remediate's statements in place, everybody else's kept (and the
+    CIS alarm's, from an earlier run with --cis-alarm: its alarm still publishes)."""
+    replaced = {s["Sid"] for s in ours}
     kept = [
         s
         for s in current.get("Statement") or []
-        if not (isinstance(s, dict) and s.get("Sid") in _OURS)
+        if not (isinstance(s, dict) and s.get("Sid") in replaced)
     ]
     return {
         "Version": current.get("Version", "2012-10-17"),
@@ -75,9 +74,6 @@ def merged_policy(current: JsonObject, ours: list[JsonObject]) -> JsonObject:
 
 def _ours_in_place(current: JsonObject, ours: list[JsonObject]) -> bool:
     present = {s.get("Sid"): s for s in current.get("Statement") or [] if isinstance(s, dict)}
-    wanted_sids = {s["Sid"] for s in ours}
-    if any(sid in present for sid in set(_OURS) - wanted_sids):
-        return False  # an alarm statement left from a run with --cis-alarm is fine to keep
     return all(_same(present.get(s["Sid"]), s) for s in ours)
 
 
