@@ -262,3 +262,14 @@ def test_a_later_run_without_the_cis_alarm_keeps_its_topic_statement() -> None:
     stale = {"Sid": "RemediateRootActivityPublish", "Effect": "Allow", "Action": "old"}
     merged = merged_policy({"Statement": [other, alarm, stale]}, [ours])
     assert merged["Statement"] == [other, alarm, ours]
+
+
+def test_the_journal_names_what_each_write_acted_on(cli: Any, moto: Any) -> None:
+    assert _watch(cli, moto, "--yes").code == 0
+    r = cli("journal")
+    assert r.code == 0, r.err
+    assert "EventBridge rule remediate-root-sign-in" in r.out
+    assert "SNS topic remediate-root-activity" in r.out
+    assert f"SNS topic {TOPIC}" in r.out  # its policy, and the subscription
+    assert "role RemediateRootActivityForwarding" in r.out
+    assert "sec@example.com" not in r.out  # an address is not a name the journal keeps

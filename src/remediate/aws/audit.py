@@ -39,6 +39,12 @@ NAME_PARAMETERS = (
     "AccessKeyId",
     "CertificateId",
     "ServicePrincipal",
+    # Watching root: EventBridge rules, SNS topics, CloudWatch alarms and metric filters.
+    "Name",
+    "Rule",
+    "TopicArn",
+    "AlarmName",
+    "filterName",
 )
 # Where a create's answer names what it made (ids, never the secret beside them).
 _ANSWER_NAMES = (
