@@ -266,7 +266,8 @@ VARIANTS: dict[str, Variant] = {
     "watch": Variant(("--watch", *FOR)),
     "watch any account": Variant(("--watch",)),
     "watch cis-alarm security hub": Variant(
-        ("--watch", "--cis-alarm", "--security-hub", *FOR), security_hub="detect"
+        # status imports its findings and never updates their workflow.
+        ("--watch", "--cis-alarm", "--security-hub", *FOR)
     ),
     "watch organization": Variant(
         ("--watch", "--organization"), role="OrganizationAccountAccessRole"
