@@ -105,3 +105,14 @@ def test_scp_denying_root_is_judged_by_its_document(cli: Any, moto: Any) -> None
     for member in members:
         assert after[member]["root-not-denied-by-scp"] == "PASSED"
     assert after["123456789012"]["root-not-denied-by-scp"] == "NOT_AVAILABLE"
+
+
+def test_a_dry_run_across_accounts_writes_nothing(cli: Any, moto: Any, monkeypatch: Any) -> None:
+    _organization(moto)
+    requests = record_requests(monkeypatch)
+    args = ("root-activity", "watch", "--notify", "sec@example.com", "--all-accounts")
+    r = cli(*args, "--dry-run", "--endpoint-url", moto.endpoint_url)
+    assert r.code == 0, r.err
+    assert r.out.count("changes planned (dry run)") == 3, r.out
+    # Assuming the role in each member account is how it reads them; nothing is written.
+    assert [w for w in writes(requests) if w != "sts:AssumeRole"] == []
