@@ -273,3 +273,49 @@ def test_the_journal_names_what_each_write_acted_on(cli: Any, moto: Any) -> None
     assert f"SNS topic {TOPIC}" in r.out  # its policy, and the subscription
     assert "role RemediateRootActivityForwarding" in r.out
     assert "sec@example.com" not in r.out  # an address is not a name the journal keeps
+
+
+def test_a_given_topic_is_adopted_and_its_policy_kept(cli: Any, moto: Any) -> None:
+    sns = moto.client("sns")
+    theirs = sns.create_topic(Name="alerts")["TopicArn"]
+    before = json.loads(sns.get_topic_attributes(TopicArn=theirs)["Attributes"]["Policy"])
+    r = cli(
+        "root-activity",
+        "watch",
+        "--topic-arn",
+        theirs,
+        "--yes",
+        "--endpoint-url",
+        moto.endpoint_url,
+    )
+    assert r.code == 0, r.err
+    after = json.loads(sns.get_topic_attributes(TopicArn=theirs)["Attributes"]["Policy"])
+    assert [s for s in after["Statement"] if s["Sid"] != "RemediateRootActivityPublish"] == before[
+        "Statement"
+    ]
+    assert sns.list_tags_for_resource(ResourceArn=theirs)["Tags"] == []  # not ours to tag
+    [target] = moto.client("events").list_targets_by_rule(Rule="remediate-root-sign-in")["Targets"]
+    assert target["Arn"] == theirs
+    topics = [t["TopicArn"] for t in sns.list_topics()["Topics"]]
+    assert topics == [theirs]  # none created
+
+
+def test_someone_elses_topic_of_the_same_name_is_refused(
+    cli: Any, moto: Any, monkeypatch: Any
+) -> None:
+    moto.client("sns").create_topic(Name="remediate-root-activity")
+    requests = record_requests(monkeypatch)
+    r = _watch(cli, moto, "--yes")
+    assert r.code == 2, r.err
+    assert "remediate did not create it" in r.err
+    assert f"--topic-arn {TOPIC}" in r.err
+    assert writes(requests) == []
+
+
+def test_a_topic_in_another_region_is_refused(cli: Any, moto: Any) -> None:
+    other = TOPIC.replace("us-east-1", "eu-west-1")
+    r = cli(
+        "root-activity", "watch", "--topic-arn", other, "--yes", "--endpoint-url", moto.endpoint_url
+    )
+    assert r.code == 2, r.err
+    assert "EventBridge rules notify a topic of their own region" in r.err
