@@ -319,3 +319,29 @@ def test_a_topic_in_another_region_is_refused(cli: Any, moto: Any) -> None:
     )
     assert r.code == 2, r.err
     assert "EventBridge rules notify a topic of their own region" in r.err
+
+
+def test_lost_answers_to_creates_leave_one_of_each(cli: Any, moto: Any) -> None:
+    from support.faultproxy import FaultProxy, Faults, Rule
+
+    # Each create reached AWS, and its answer was lost: botocore sends it again.
+    faults = Faults(
+        rules=[Rule("CreateRole", "lose"), Rule("CreateTopic", "lose"), Rule("Subscribe", "lose")]
+    )
+    with FaultProxy(moto.endpoint_url, faults) as proxy:
+        r = _watch(cli, _Endpoint(proxy.endpoint_url), "--yes")
+    assert r.code == 0, r.err
+    assert [rule.hits for rule in faults.rules] == [1, 1, 1]
+    assert faults.operations.count("CreateTopic") == 2  # sent again after the lost answer
+    sns = moto.client("sns")
+    assert [t["TopicArn"] for t in sns.list_topics()["Topics"]] == [TOPIC]
+    assert len(sns.list_subscriptions_by_topic(TopicArn=TOPIC)["Subscriptions"]) == 1
+    again = _watch(cli, moto, "--yes")
+    assert "Nothing needs changing" in again.out + again.err
+
+
+class _Endpoint:
+    """Stands in for the `moto` fixture, at another endpoint (the fault proxy)."""
+
+    def __init__(self, endpoint_url: str) -> None:
+        self.endpoint_url = endpoint_url
