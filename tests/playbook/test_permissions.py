@@ -67,6 +67,21 @@ UNSCOPED = {
     "iam:GetAccountPasswordPolicy",
     "iam:ListVirtualMFADevices",
 }
+# Watching root (root-activity watch): the enabled regions and the trails (the service
+# authorization reference lists no resource type for either).
+UNSCOPED_WATCH = {"ec2:DescribeRegions", "cloudtrail:DescribeTrails"}
+# The services step kinds act in: IAM and Organizations, and for watching root EventBridge, SNS,
+# CloudTrail (reads), EC2 (the regions), CloudWatch Logs and CloudWatch.
+SERVICES = (
+    "iam:",
+    "organizations:",
+    "events:",
+    "sns:",
+    "cloudtrail:",
+    "ec2:",
+    "logs:",
+    "cloudwatch:",
+)
 # The organization's own actions, which take no resource ARN (the service authorization
 # reference lists no resource type for them).
 UNSCOPED_ORGANIZATION = {
@@ -107,7 +122,7 @@ def all_actions(document: dict[str, Any]) -> list[str]:
 def test_every_step_kind_declares_permissions() -> None:
     for kind, cls in registry().items():
         assert cls.permissions, f"step kind {kind} declares no IAM permissions"
-        assert all(a.startswith(("iam:", "organizations:")) for a in cls.permissions), kind
+        assert all(a.startswith(SERVICES) for a in cls.permissions), kind
 
 
 @pytest.mark.parametrize("kind", sorted(registry()))
@@ -126,12 +141,16 @@ def test_every_kind_grants_exactly_its_permissions_on_scoped_resources(kind: str
     for grant in grants:
         for resource in grant.resources:
             if resource == ANY_RESOURCE:
-                assert set(grant.actions) <= UNSCOPED | UNSCOPED_ORGANIZATION, grant
+                assert set(grant.actions) <= UNSCOPED | UNSCOPED_ORGANIZATION | UNSCOPED_WATCH, (
+                    grant
+                )
             elif all(a.startswith("organizations:") for a in grant.actions):
                 # The organization the account manages (service control policies, its root).
                 assert resource.startswith(f"arn:aws:organizations::{ACCOUNT}:"), resource
             else:
-                assert resource.startswith(f"arn:aws:iam::{ACCOUNT}:"), resource
+                # The account's own resources, of whichever service (region may be any).
+                assert resource.startswith("arn:aws:"), resource
+                assert resource.split(":")[4] == ACCOUNT, resource
 
 
 def test_root_use_for_alice_in_one_account() -> None:

@@ -737,8 +737,10 @@ def test_every_kind_declares_permissions(kind: str) -> None:
     assert isinstance(permissions, tuple)
     assert permissions
     for action in permissions:
-        # IAM, and for centralized root access Organizations: never a wildcard.
-        assert re.fullmatch(r"(iam|organizations):[A-Z][A-Za-z]+", action), action
+        # IAM, for centralized root access Organizations, and for watching root EventBridge,
+        # SNS, CloudTrail, EC2 (regions), CloudWatch Logs and CloudWatch: never a wildcard.
+        services = "iam|organizations|events|sns|cloudtrail|ec2|logs|cloudwatch"
+        assert re.fullmatch(rf"({services}):[A-Z][A-Za-z]+", action), action
 
 
 @pytest.mark.parametrize("kind", KINDS)

@@ -270,6 +270,17 @@ VARIANTS: dict[str, Variant] = {
     "administrative playbook": Variant(
         ("mfa-self-service-policy", "--administrative", *FOR), administrative=True
     ),
+    "watch": Variant(("--watch", *FOR)),
+    "watch any account": Variant(("--watch",)),
+    "watch cis-alarm security hub": Variant(
+        # status imports its findings and never updates their workflow.
+        ("--watch", "--cis-alarm", "--security-hub", *FOR)
+    ),
+    "watch organization": Variant(
+        ("--watch", "--organization"), role="OrganizationAccountAccessRole"
+    ),
+    # The forwarding role's trust and inline policy: an administrator's to write.
+    "administrative watch": Variant(("--watch", "--administrative", *FOR)),
 }
 
 
@@ -562,6 +573,10 @@ def test_every_statement_is_an_allow_of_named_actions(
         "iam:EnableOrganizationsRootSessions",
         "organizations:ListRoots",
         "organizations:ListPolicies",
+        # --watch's status reads: the Service Authorization Reference gives them no resource.
+        "cloudtrail:DescribeTrails",
+        "events:ListRules",
+        "organizations:ListParents",
     }
     for statement in statements_of(document):
         assert statement["Effect"] == "Allow"
@@ -588,6 +603,8 @@ def test_every_variant_prints(cli: Any) -> None:
         "--security-hub",
         "--administrative",
         "--deny-root",
+        "--watch",
+        "--cis-alarm",
     }
     for option in options:
         assert option in text, option

@@ -46,6 +46,12 @@ NAME_PARAMETERS = (
     "PolicyType",
     "RootId",
     "TargetId",
+    # Watching root (and Name above): EventBridge rules, SNS topics, CloudWatch alarms and
+    # metric filters.
+    "Rule",
+    "TopicArn",
+    "AlarmName",
+    "filterName",
 )
 # Where a create's answer names what it made (ids, never the secret beside them).
 _ANSWER_NAMES = (

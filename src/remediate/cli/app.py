@@ -17,6 +17,7 @@ import remediate.cli.helptext as helptext
 import remediate.cli.journal as journal
 import remediate.cli.permissions as permissions
 import remediate.cli.playbook as playbook
+import remediate.cli.root_activity as root_activity
 import remediate.cli.root_credentials as root_credentials
 import remediate.cli.root_use as root_use
 import remediate.cli.sandbox as sandbox
@@ -108,7 +109,16 @@ def _main(
 
 
 # In the order `remediate --help` lists them.
-for command in (root_use, playbook, secrets, permissions, root_credentials, journal, sandbox):
+for command in (
+    root_use,
+    playbook,
+    secrets,
+    permissions,
+    root_credentials,
+    root_activity,
+    journal,
+    sandbox,
+):
     command.register(app)
 helptext.adopt(app)
 

@@ -74,6 +74,18 @@ def permissions(
             "--account names the management account.",
         ),
     ] = False,
+    watch: Annotated[
+        bool,
+        typer.Option(
+            "--watch",
+            help="Instead of a playbook's: what `root-activity watch` and `status` need (the "
+            "rules, topic and role a run names; iam:PassRole to EventBridge only).",
+        ),
+    ] = False,
+    cis_alarm: Annotated[
+        bool,
+        typer.Option("--cis-alarm", help="With --watch: the CIS metric filter and alarm too."),
+    ] = False,
 ) -> None:
     """Print the least-privilege IAM policy (JSON) for detection and a playbook's steps, scoped
     to the users, groups and MFA devices a run with these --var values touches: a required
@@ -95,6 +107,8 @@ def permissions(
         security_hub=security_hub,
         administrative=administrative,
         deny_root=deny_root,
+        watch=watch,
+        cis_alarm=cis_alarm,
     )
     raise typer.Exit(run_permissions(request))
 

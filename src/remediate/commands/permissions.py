@@ -18,6 +18,7 @@ from remediate.playbook.permissions import (
     root_credentials_policy,
     wildcard_warnings,
 )
+from remediate.playbook.watch_permissions import watch_policy
 
 
 @dataclass(frozen=True)
@@ -37,6 +38,9 @@ class PermissionsRequest:
     security_hub: bool = False
     administrative: bool = False
     deny_root: bool = False
+    # --watch: root-activity watch and status (--cis-alarm: with the CIS alarm).
+    watch: bool = False
+    cis_alarm: bool = False
 
 
 def permissions_request(
@@ -53,6 +57,8 @@ def permissions_request(
     security_hub: bool = False,
     administrative: bool = False,
     deny_root: bool = False,
+    watch: bool = False,
+    cis_alarm: bool = False,
 ) -> PermissionsRequest:
     """``permissions``' options: ``--var KEY=VALUE`` once per key, a 12-digit ``--account``, the
     partition of ``--region``, else of the region the AWS configuration gives (``aws`` without
@@ -87,7 +93,8 @@ def permissions_request(
             "own",
         )
     if deny_root and (
-        root_credentials
+        watch
+        or root_credentials
         or detect_only
         or organization
         or cloudtrail
@@ -97,10 +104,16 @@ def permissions_request(
     ):
         raise InputError(
             "--deny-root prints the policy for `remediate root-credentials deny-root`: it takes "
-            "no PLAYBOOK, --root-credentials, --detect-only, --organization, --cloudtrail, "
-            "--security-hub or --administrative",
+            "no PLAYBOOK, --watch, --root-credentials, --detect-only, --organization, "
+            "--cloudtrail, --security-hub or --administrative",
             tip="scope it with --account MANAGEMENT_ACCOUNT and --var targets=r-...,ou-...,ID",
         )
+    _check_watch(
+        playbook,
+        watch=watch,
+        cis_alarm=cis_alarm,
+        other=root_credentials or detect_only or cloudtrail,
+    )
     given = playbook_variables(variables)
     if deny_root and set(given) - {"targets"}:
         raise InputError(
@@ -129,7 +142,20 @@ def permissions_request(
         security_hub=security_hub,
         administrative=administrative,
         deny_root=deny_root,
+        watch=watch,
+        cis_alarm=cis_alarm,
     )
+
+
+def _check_watch(playbook: str, *, watch: bool, cis_alarm: bool, other: bool) -> None:
+    if cis_alarm and not watch:
+        raise InputError("--cis-alarm adds to --watch's policy: give --watch too")
+    if watch and (other or playbook != "root-use"):
+        raise InputError(
+            "--watch prints what `remediate root-activity watch` and `status` need: it takes "
+            "no PLAYBOOK, --root-credentials, --detect-only or --cloudtrail",
+            tip="`remediate permissions root-activity-watch` prints the playbook's alone",
+        )
 
 
 def permissions(request: PermissionsRequest) -> int:
@@ -145,6 +171,19 @@ def permissions(request: PermissionsRequest) -> int:
                 targets=request.variables.get("targets", ""),
                 account=request.account,
                 partition=request.partition,
+            )
+        )
+        return EXIT_OK
+    if request.watch:
+        print_json(
+            watch_policy(
+                cis_alarm=request.cis_alarm,
+                variables=request.variables,
+                account=request.account,
+                partition=request.partition,
+                security_hub=request.security_hub,
+                organization_role=request.organization_role,
+                administrative=request.administrative,
             )
         )
         return EXIT_OK

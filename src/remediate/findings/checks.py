@@ -86,6 +86,51 @@ CHECKS: tuple[Check, ...] = (
 )
 TYPES = (CIS, BEST_PRACTICES)
 
+# Root activity watched (`remediate root-activity status`): the same model, their own ids;
+# remediate.findings.root_activity judges them.
+ROOT_ACTIVITY_NOT_MONITORED = "root-activity-not-monitored"
+NO_MULTI_REGION_MANAGEMENT_TRAIL = "no-multi-region-management-trail"
+ROOT_NOT_DENIED_BY_SCP = "root-not-denied-by-scp"
+ROOT_ACTIVITY_SUBSCRIPTION_PENDING = "root-activity-subscription-pending"
+_HUB_GUIDE = "https://docs.aws.amazon.com/securityhub/latest/userguide"
+ROOT_ACTIVITY_CHECKS: tuple[Check, ...] = (
+    Check(
+        ROOT_ACTIVITY_NOT_MONITORED,
+        "Use of the root user should reach people within minutes",
+        Severity.HIGH,
+        "Notify on every root sign-in and API call: `remediate root-activity watch --notify "
+        "EMAIL` (EventBridge rules in every enabled region, an SNS topic; --cis-alarm adds the "
+        "CIS metric filter and alarm).",
+        f"{_HUB_GUIDE}/cloudwatch-controls.html#cloudwatch-1",
+    ),
+    Check(
+        NO_MULTI_REGION_MANAGEMENT_TRAIL,
+        "A multi-region trail should log management events",
+        Severity.HIGH,
+        "Create a multi-region CloudTrail trail that logs management events (read and write): "
+        "without one, root's API calls reach neither EventBridge nor a log group.",
+        f"{_HUB_GUIDE}/cloudtrail-controls.html#cloudtrail-1",
+    ),
+    Check(
+        ROOT_NOT_DENIED_BY_SCP,
+        "The root user of a member account should be denied by a service control policy",
+        Severity.MEDIUM,
+        "From the management account: `remediate root-credentials deny-root --yes` (an SCP "
+        "denying every action to member accounts' root users, attached to the organization "
+        "root). SCPs never apply to the management account: watch it instead.",
+        "https://docs.aws.amazon.com/organizations/latest/userguide/orgs_manage_policies_scps_examples_general.html",
+    ),
+    Check(
+        ROOT_ACTIVITY_SUBSCRIPTION_PENDING,
+        "Every subscription to root activity notifications should be confirmed",
+        Severity.LOW,
+        "Each recipient confirms with the link in the e-mail from AWS Notifications; until "
+        "then nothing reaches them. To send it again, unsubscribe the address and rerun "
+        "`remediate root-activity watch --notify EMAIL`.",
+        "https://docs.aws.amazon.com/sns/latest/dg/sns-email-notifications.html",
+    ),
+)
+
 
 @dataclass(frozen=True)
 class CheckResult:

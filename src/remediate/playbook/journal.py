@@ -102,9 +102,16 @@ def resource_of(names: dict[str, str], action: str = "") -> str:
         ("GroupName", "group"),
         ("RoleName", "role"),
         ("ServicePrincipal", "service"),
+        ("Rule", "EventBridge rule"),
+        ("TopicArn", "SNS topic"),
+        ("AlarmName", "CloudWatch alarm"),
+        ("filterName", "metric filter"),
     ):
         if key in names:
             return f"{label} {names[key]}"
+    if "Name" in names:
+        service = {"events": "EventBridge rule", "sns": "SNS topic"}
+        return f"{service.get(action.split(':')[0], 'resource')} {names['Name']}"
     return "the root user"
 
 

@@ -4,6 +4,7 @@ playbook touches, from what each step kind declares (remediate.steps.kind.Step.a
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping, Sequence
 from typing import Any, NotRequired, TypedDict
 
@@ -126,8 +127,16 @@ def _statement_order(item: tuple[tuple[tuple[str, ...], str], list[str]]) -> tup
 
 
 def _resource_type(arn: str) -> str:
-    """``user`` for ``arn:aws:iam::123456789012:user/alice``; ``""`` for ``*``."""
-    return arn.split(":", 5)[-1].split("/", 1)[0] if arn.startswith("arn:") else ""
+    """``user`` for ``arn:aws:iam::123456789012:user/alice``, ``rule`` for an EventBridge
+    rule, ``log-group`` for a log group, ``topic`` for an SNS topic (whose ARN names no type);
+    ``""`` for ``*``."""
+    if not arn.startswith("arn:"):
+        return ""
+    parts = arn.split(":", 5)
+    rest = parts[-1]
+    if parts[2] == "sns" and "/" not in rest and ":" not in rest:
+        return "topic"
+    return re.split(r"[/:]", rest, maxsplit=1)[0]
 
 
 def _sid(prefix: str, scope: tuple[str, ...], conditioned: bool, taken: set[str]) -> str:
@@ -135,7 +144,9 @@ def _sid(prefix: str, scope: tuple[str, ...], conditioned: bool, taken: set[str]
         base = prefix + "AnyResource"
     else:
         kind = _resource_type(scope[0])
-        base = prefix + _SID_BY_TYPE.get(kind, kind.capitalize() + "s")
+        # A Sid is letters and digits only: log-group -> LogGroups.
+        named = "".join(w.capitalize() for w in re.split(r"[^A-Za-z0-9]+", kind) if w)
+        base = prefix + _SID_BY_TYPE.get(kind, named + "s")
         if conditioned:
             base += "WithCondition"
     sid, n = base, 2

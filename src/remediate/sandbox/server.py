@@ -20,7 +20,7 @@ from typing import Any
 
 from remediate.core.errors import InputError
 from remediate.sandbox import cloudtrail as sandbox_cloudtrail
-from remediate.sandbox import cloudtrail_events, root_access, root_requests
+from remediate.sandbox import cloudtrail_events, notifications, root_access, root_requests
 from remediate.sandbox import root as sandbox_root
 from remediate.sandbox import securityhub as sandbox_securityhub
 from remediate.sandbox.root import (
@@ -233,6 +233,7 @@ def install_root_rows() -> None:
         root_access.install()
         sandbox_cloudtrail.install()
         sandbox_securityhub.install()
+        notifications.install()
         _patched = True
 
 

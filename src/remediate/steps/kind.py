@@ -127,6 +127,11 @@ BUILT_IN = (
     "remediate.steps.organization",
     "remediate.steps.root",
     "remediate.steps.scp",
+    "remediate.steps.sns_topic",
+    "remediate.steps.sns_subscriptions",
+    "remediate.steps.forwarding_role",
+    "remediate.steps.event_rules",
+    "remediate.steps.cis_alarm",
 )
 
 
