@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 import remediate.cli.options as o
+from remediate.cli import helptext
 from remediate.cli.groups import aws_options
 from remediate.cli.state import prompter
 
@@ -30,18 +31,33 @@ STATUS_EXIT_CODES = (
     "Exit codes: 0 read (whatever was found, unless --fail-on); 1 --fail-on matched a failed "
     "finding; 2 invalid input; 3 AWS failed, or an account could not be read."
 )
-WATCH_EXAMPLES = (
-    "Examples:\n\n"
-    "  remediate root-activity watch --notify sec@example.com --dry-run\n\n"
-    "  remediate root-activity watch --notify sec@example.com --yes\n\n"
-    "  remediate root-activity watch --topic-arn ARN --cis-alarm --yes\n\n"
-    "  remediate root-activity watch --notify sec@example.com --all-accounts\n\n" + WATCH_EXIT_CODES
+WATCH_EXAMPLES = helptext.epilog(
+    WATCH_EXIT_CODES,
+    (
+        "What it would set up: no write call is made",
+        "remediate root-activity watch --notify sec@example.com --dry-run",
+    ),
+    (
+        "E-mail root's sign-ins and API calls",
+        "remediate root-activity watch --notify sec@example.com --yes",
+    ),
+    (
+        "An existing topic, and the CIS alarm too",
+        "remediate root-activity watch --topic-arn ARN --cis-alarm --yes",
+    ),
+    (
+        "Every account of the organization, one confirmation",
+        "remediate root-activity watch --notify sec@example.com --all-accounts",
+    ),
 )
-STATUS_EXAMPLES = (
-    "Examples:\n\n"
-    "  remediate root-activity status\n\n"
-    "  remediate root-activity status --all-accounts -o asff --security-hub\n\n"
-    "  remediate root-activity status --fail-on monitoring\n\n" + STATUS_EXIT_CODES
+STATUS_EXAMPLES = helptext.epilog(
+    STATUS_EXIT_CODES,
+    ("What watches root in this account", "remediate root-activity status"),
+    (
+        "Every account, into Security Hub",
+        "remediate root-activity status --all-accounts -o asff --security-hub",
+    ),
+    ("Exit 1 when root is not monitored", "remediate root-activity status --fail-on monitoring"),
 )
 
 
