@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import re
+import shlex
 import subprocess
 import sys
 import types
@@ -98,3 +99,38 @@ def test_the_worked_step_kind_registers_and_runs_in_a_playbook(
     again = cli(*run)
     assert again.code == 0
     assert "Nothing needs changing" in again.out
+
+
+def _sandbox_examples() -> list[str]:
+    """Every command in README.md and docs/ that runs on the built-in sandbox, as written."""
+    pages = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
+    found = set()
+    for page in pages:
+        for command in re.findall(
+            r"remediate [a-z-]+ [^`|\n]*--sandbox[^`|\n#]*", page.read_text()
+        ):
+            found.add(" ".join(command.split()))
+    return sorted(found)
+
+
+@pytest.mark.parametrize("command", _sandbox_examples())
+def test_the_sandbox_examples_of_the_docs_run(command: str, tmp_path: Path) -> None:
+    """Each in a process of its own, as a reader runs it (a sandbox lives as long as its
+    command). Exit 1 is detection's "root in use" (and the audit's "root credentials found"):
+    the sandbox's root is in use by design. Anything else is a broken example."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "REMEDIATE_"))}
+    env["XDG_STATE_HOME"] = str(tmp_path / "state")
+    r = subprocess.run(
+        [sys.executable, "-m", "remediate", *shlex.split(command)[1:]],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=300,
+        check=False,
+    )
+    assert r.returncode in (0, 1), (command, r.stderr)
+    assert "error:" not in r.stderr, (command, r.stderr)
+
+
+def test_the_docs_have_sandbox_examples() -> None:
+    assert len(_sandbox_examples()) >= 4
