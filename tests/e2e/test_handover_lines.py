@@ -4,6 +4,7 @@ is on a line of its own, never wrapped at 80 columns."""
 
 from __future__ import annotations
 
+import json
 import sys
 import time
 from pathlib import Path
@@ -82,6 +83,22 @@ def test_finishing_a_handoff_with_mfa_codes_ends_with_the_handover(
     assert shown.code == 0, shown.err
     again = fix(cli, moto, "--mfa-auto")
     assert SHOW_CONSOLE not in again.out
+
+
+def test_finishing_a_handoff_in_json_hands_over_what_the_earlier_run_kept(
+    moto: Any, cli: Any, test_keyring: Any, tmp_path: Path
+) -> None:
+    """The document says what the text says: the password the hand-off run kept, never shown,
+    is handed over by the run that finishes it."""
+    r = fix(cli, moto, "--mfa-handoff", "--qr-file", str(tmp_path / "qr.png"))
+    assert r.code == 0, r.err
+    seed = SecretStore(test_keyring).get(ACCOUNT, USER, "mfa-seed")
+    assert seed is not None
+    done = fix(cli, moto, "--mfa-codes", *codes_of(seed), "-o", "json")
+    assert done.code == 0, done.err
+    handover = json.loads(done.out)["handover"]
+    assert SHOW_CONSOLE in [entry["command"] for entry in handover["show"]]
+    assert handover["forget"] == FORGET
 
 
 @needs_pty

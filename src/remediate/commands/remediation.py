@@ -153,7 +153,7 @@ def remediate_one_account(
         allow_plaintext_keyring=allow_plaintext(request),
         lock_timeout=lock_timeout(request),
     )
-    view.held = never_shown(wired.secrets)
+    view.held = output.held = never_shown(wired.secrets)
     [run] = engine.run(remediation, [Target(identity.account_id)], wired)
     if run.report is None:
         assert run.failure is not None

@@ -200,7 +200,7 @@ def _remediate_many_accounts(
         concurrency=request.accounts.concurrency,
         lock_timeout=lock_timeout(request),
     )
-    view.held = never_shown(wired.secrets)
+    view.held = output.held = never_shown(wired.secrets)
     runs: list[AccountRun] = engine.run(remediation, targets, wired) if targets else []
     if runs and not any(r.pending for r in runs) and all(r.report for r in runs):
         out.print("Nothing needs changing in any account.")

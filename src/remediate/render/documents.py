@@ -79,7 +79,12 @@ def secrets_json(outcome: RunOutcome, *, show_secrets: bool) -> list[SecretJson]
 
 
 def remediation_fields(
-    run: AccountRun, *, show_secrets: bool, finish: str | None = None, sandbox: bool = False
+    run: AccountRun,
+    *,
+    show_secrets: bool,
+    finish: str | None = None,
+    sandbox: bool = False,
+    held: Callable[[str, str], Sequence[str]] | None = None,
 ) -> RemediationFields:
     """``remediation``, ``secrets``, ``mfa``, ``console_sign_in_url`` and ``handover`` (the
     commands that hand the secrets over, finish a run that ended early from ``finish``, the
@@ -91,7 +96,12 @@ def remediation_fields(
     hand = (
         None
         if sandbox or report is None or report.dry_run
-        else handover(outcome, run.account_id, finish=finish)
+        else handover(
+            outcome,
+            run.account_id,
+            finish=finish,
+            held=(lambda user: held(run.account_id, user)) if held else None,
+        )
     )
     return {
         "remediation": report.to_json() if report is not None else None,
@@ -110,6 +120,7 @@ def one_account_document(
     finish: str | None,
     sandbox: bool,
     hub: ImportResult | None,
+    held: Callable[[str, str], Sequence[str]] | None = None,
 ) -> dict[str, object]:
     """``root-use --create-admin -o json`` (``base``: the verdict's document) or ``playbook run
     -o json`` (``base``: the account): the remediation's fields added, and the account's
@@ -117,7 +128,9 @@ def one_account_document(
     # Open: the keys of ``base`` are the caller's.
     document: dict[str, object] = {
         **base,
-        **remediation_fields(run, show_secrets=show_secrets, finish=finish, sandbox=sandbox),
+        **remediation_fields(
+            run, show_secrets=show_secrets, finish=finish, sandbox=sandbox, held=held
+        ),
     }
     if hub is not None:
         document["security_hub"] = hub.to_json()
@@ -146,6 +159,7 @@ def sweep_remediation_document(
     sandbox: bool,
     finish: Callable[[str], str] | None = None,
     security_hub: Mapping[str, ImportResult] | None = None,
+    held: Callable[[str, str], Sequence[str]] | None = None,
 ) -> SweepJson:
     """``root-use --accounts/--all-accounts --create-admin -o json``: every swept account's
     verdict, with its remediation where one ran (a failed one's ``error`` is the remediation's),
@@ -162,6 +176,7 @@ def sweep_remediation_document(
                     show_secrets=show_secrets,
                     finish=finish(run.account_id) if finish else None,
                     sandbox=sandbox,
+                    held=held,
                 )
             )
             if run.failure is not None:

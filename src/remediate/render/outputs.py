@@ -63,6 +63,9 @@ class Output:
 
     def __init__(self, *, sandbox: bool = False, security_hub: bool = False) -> None:
         self.sandbox = sandbox
+        # (account id, user) -> the kinds of the user's secrets the keyring holds that nobody
+        # was shown: a resumed run's document hands them over as its text does.
+        self.held: Callable[[str, str], Sequence[str]] | None = None
         # --security-hub: each account's document says what its import did (null: nothing).
         self.security_hub = security_hub
 
@@ -161,7 +164,13 @@ class JsonOutput(Output):
     ) -> None:
         print_json(
             one_account_document(
-                base, run, show_secrets=show_secrets, finish=finish, sandbox=self.sandbox, hub=hub
+                base,
+                run,
+                show_secrets=show_secrets,
+                finish=finish,
+                sandbox=self.sandbox,
+                hub=hub,
+                held=self.held,
             )
         )
 
@@ -184,6 +193,7 @@ class JsonOutput(Output):
                 sandbox=self.sandbox,
                 finish=finish,
                 security_hub=hubs if self.security_hub else None,
+                held=self.held,
             )
         )
 
