@@ -25,6 +25,7 @@ from remediate.aws.options import AwsOptions
 from remediate.aws.session import Aws
 from remediate.detect.service import detect
 from remediate.sandbox.server import SANDBOX_CREDENTIALS, SANDBOX_REGION, Sandbox
+from sandbox_client import sandbox_client_environment
 
 # GetCallerIdentity, GenerateCredentialReport, GetCredentialReport; and GetAccountSummary, asked
 # because the sandbox's root has a password and no MFA (an account with root MFA pays 3).
@@ -49,15 +50,7 @@ def cli_command() -> list[str]:
 
 
 def cli_run(endpoint_url: str) -> float:
-    env = {name: value for name, value in os.environ.items() if not name.startswith("AWS_")}
-    env.update(
-        AWS_ACCESS_KEY_ID=SANDBOX_CREDENTIALS["AccessKeyId"],
-        AWS_SECRET_ACCESS_KEY=SANDBOX_CREDENTIALS["SecretAccessKey"],
-        AWS_DEFAULT_REGION=SANDBOX_REGION,
-        AWS_CONFIG_FILE=os.devnull,
-        AWS_SHARED_CREDENTIALS_FILE=os.devnull,
-        AWS_EC2_METADATA_DISABLED="true",
-    )
+    env = sandbox_client_environment(os.environ)
     command = [*cli_command(), "root-use", "--endpoint-url", endpoint_url, "--output", "json"]
     start = time.perf_counter()
     result = subprocess.run(command, env=env, capture_output=True, text=True, check=False)

@@ -28,13 +28,13 @@ from typing import Any
 
 from remediate.sandbox.server import (
     SANDBOX_ACCOUNT_ID,
-    SANDBOX_CREDENTIALS,
     SANDBOX_REGION,
     RootState,
     Sandbox,
     generate_credential_report,
     set_root_state,
 )
+from sandbox_client import SANDBOX_CLIENT
 
 OPERATIONS = ("GetFindings", "BatchImportFindings", "BatchUpdateFindings")
 IN_USE = f"remediate/{SANDBOX_ACCOUNT_ID}/root-user-in-use"
@@ -70,15 +70,7 @@ def main() -> None:
     from remediate.credentials.backends import memory_keyring
 
     keyring.set_keyring(memory_keyring())
-    os.environ.update(
-        AWS_ACCESS_KEY_ID=SANDBOX_CREDENTIALS["AccessKeyId"],
-        AWS_SECRET_ACCESS_KEY=SANDBOX_CREDENTIALS["SecretAccessKey"],
-        AWS_DEFAULT_REGION=SANDBOX_REGION,
-        AWS_CONFIG_FILE=os.devnull,
-        AWS_SHARED_CREDENTIALS_FILE=os.devnull,
-        AWS_EC2_METADATA_DISABLED="true",
-        XDG_STATE_HOME=tempfile.mkdtemp(prefix="bench-securityhub-"),
-    )
+    os.environ.update(SANDBOX_CLIENT, XDG_STATE_HOME=tempfile.mkdtemp(prefix="bench-securityhub-"))
     sent = count_requests()
     fix = ("--create-admin", "alice", "--mfa-auto", "--yes")
     missed = False

@@ -78,19 +78,10 @@ def cpu_seconds(command: list[str], env: dict[str, str], expect: int = 0) -> flo
 def detection_ratio(runs: int) -> tuple[float, float, float]:
     """(floor, detection, ratio of the medians): median CPU seconds of ``runs`` paired runs,
     each pair in alternating order, against the sandbox served from this process."""
-    from remediate.sandbox.server import SANDBOX_CREDENTIALS, SANDBOX_REGION, Sandbox
+    from remediate.sandbox.server import Sandbox
+    from sandbox_client import sandbox_client_environment
 
-    env = bytecode_environment()
-    for name in [n for n in env if n.startswith("AWS_")]:
-        del env[name]
-    env.update(
-        AWS_ACCESS_KEY_ID=SANDBOX_CREDENTIALS["AccessKeyId"],
-        AWS_SECRET_ACCESS_KEY=SANDBOX_CREDENTIALS["SecretAccessKey"],
-        AWS_DEFAULT_REGION=SANDBOX_REGION,
-        AWS_CONFIG_FILE=os.devnull,
-        AWS_SHARED_CREDENTIALS_FILE=os.devnull,
-        AWS_EC2_METADATA_DISABLED="true",
-    )
+    env = sandbox_client_environment(bytecode_environment())
     floor = [sys.executable, "-c", FLOOR]
     floors: list[float] = []
     detections: list[float] = []
