@@ -958,3 +958,22 @@ def test_shared_flags_are_declared_once_for_both_commands() -> None:
         names = set(inspect.signature(command).parameters)
         assert flags | {p.name for p in AWS_OPTIONS} <= names
         assert not {"flags", "aws"} & names
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        ({"all_accounts": True, "external_id": "x"}, "invalid --external-id"),
+        ({"all_accounts": True, "accounts": "111122223333"}, "not both"),
+        ({"accounts": "1234"}, "account"),
+        ({"all_accounts": True, "concurrency": 0}, "invalid --concurrency"),
+    ],
+)
+def test_root_activity_checks_its_account_options_as_root_use_does(
+    options: dict[str, Any], message: str
+) -> None:
+    from remediate.commands.root_activity import accounts_choice
+
+    given = {"all_accounts": False, "accounts": None, "role_name": None, "external_id": None}
+    with pytest.raises(InputError, match=message):
+        accounts_choice(**{**given, "concurrency": None, **options})

@@ -1,13 +1,14 @@
-"""What every command's request shares: how to reach AWS, the output format, range checks and
-``--var KEY=VALUE`` options. Typer-free and AWS-free, so each rule is unit-tested on its own;
-every violation is an InputError (exit 2) before anything is changed."""
+"""What every command's request shares: how to reach AWS, the output format, range checks, the
+options that name accounts, and ``--var KEY=VALUE`` options. Typer-free and AWS-free, so each
+rule is unit-tested on its own; every violation is an InputError (exit 2) before anything is
+changed."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from remediate.core import validate
+from remediate.core import limits, validate
 from remediate.core.errors import InputError
 from remediate.findings.formats import FINDINGS_FORMATS
 
@@ -23,6 +24,25 @@ def check_range(option: str, value: float, low: float, high: float | None = None
     if value < low or (high is not None and value > high):
         bound = f"{low:g}-{high:g}" if high is not None else f"at least {low:g}"
         raise InputError(f"invalid {option} {value:g}: expected {bound}")
+
+
+def named_accounts(
+    *, all_accounts: bool, accounts: str | None, concurrency: int | None
+) -> tuple[str, ...] | None:
+    """``--accounts ID,ID,...`` validated (None: not given), ``--all-accounts`` not with it, and
+    ``--concurrency`` in range: every command that works across accounts checks these alike."""
+    if all_accounts and accounts is not None:
+        raise InputError("give --all-accounts or --accounts, not both")
+    if concurrency is not None:
+        check_range("--concurrency", concurrency, 1, limits.MAX_CONCURRENCY)
+    return validate.account_ids(accounts) if accounts is not None else None
+
+
+def member_role(role_name: str | None, external_id: str | None) -> tuple[str, str | None]:
+    """``--role-name`` (the default when not given) and ``--external-id``, validated: the role
+    assumed in each member account."""
+    role = validate.role_name(role_name or limits.DEFAULT_ROLE_NAME)
+    return role, validate.external_id(external_id) if external_id is not None else None
 
 
 def check_output(output: OutputFormat, *, findings: bool = False) -> OutputFormat:

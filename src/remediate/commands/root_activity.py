@@ -14,9 +14,16 @@ from remediate.aws.identity import caller_identity
 from remediate.commands.playbook import playbook_run
 from remediate.commands.remediation import prepare_remediation
 from remediate.commands.remediation_request import PlaybookRunRequest, RemediationRequest
-from remediate.commands.request import TEXT, AwsChoice, OutputFormat, check_range
+from remediate.commands.request import (
+    TEXT,
+    AwsChoice,
+    OutputFormat,
+    check_range,
+    member_role,
+    named_accounts,
+)
 from remediate.commands.wiring import open_aws, services
-from remediate.core import limits, validate
+from remediate.core import limits
 from remediate.core.concurrency import each_concurrently
 from remediate.core.errors import EXIT_AWS, EXIT_OK, EXIT_ROOT_IN_USE, AwsError, InputError
 from remediate.detect.cloudtrail import enabled_regions
@@ -107,20 +114,21 @@ def accounts_choice(
     external_id: str | None,
     concurrency: int | None,
 ) -> AccountsChoice:
-    if all_accounts and accounts is not None:
-        raise InputError("give --all-accounts or --accounts, not both")
-    many = all_accounts or accounts is not None
-    if not many and (role_name or external_id or concurrency is not None):
+    account_ids = named_accounts(
+        all_accounts=all_accounts, accounts=accounts, concurrency=concurrency
+    )
+    if not (all_accounts or account_ids is not None) and (
+        role_name or external_id or concurrency is not None
+    ):
         raise InputError(
             "--role-name, --external-id and --concurrency are for --accounts or --all-accounts"
         )
-    if concurrency is not None:
-        check_range("--concurrency", concurrency, 1, limits.MAX_CONCURRENCY)
+    role, external = member_role(role_name, external_id)
     return AccountsChoice(
-        account_ids=validate.account_ids(accounts) if accounts is not None else None,
+        account_ids=account_ids,
         every=all_accounts,
-        role_name=validate.role_name(role_name) if role_name else limits.DEFAULT_ROLE_NAME,
-        external_id=external_id,
+        role_name=role,
+        external_id=external,
         concurrency=concurrency or limits.DEFAULT_CONCURRENCY,
     )
 

@@ -24,6 +24,7 @@ from remediate.commands.request import (
     OutputFormat,
     check_output,
     check_range,
+    named_accounts,
 )
 from remediate.commands.wiring import open_aws, services
 from remediate.core import limits, validate
@@ -79,8 +80,9 @@ def root_credentials_request(
     lock_timeout: float | None = None,
 ) -> RootCredentialsRequest:
     """Audit defaults to every member account; delete, which cannot be undone, names them."""
-    if all_accounts and accounts is not None:
-        raise InputError("give --all-accounts or --accounts, not both")
+    account_ids = named_accounts(
+        all_accounts=all_accounts, accounts=accounts, concurrency=concurrency
+    )
     if command == "delete" and not all_accounts and accounts is None:
         raise InputError(
             "name the accounts whose root credentials to delete: --accounts ID,ID,... or "
@@ -91,11 +93,9 @@ def root_credentials_request(
         raise InputError("audit changes nothing: it takes no --dry-run, --yes or --lock-timeout")
     if lock_timeout is not None:
         check_range("--lock-timeout", lock_timeout, 0, limits.MAX_LOCK_TIMEOUT)
-    if concurrency is not None:
-        check_range("--concurrency", concurrency, 1, limits.MAX_CONCURRENCY)
     return RootCredentialsRequest(
         aws=aws,
-        account_ids=validate.account_ids(accounts) if accounts is not None else None,
+        account_ids=account_ids,
         concurrency=concurrency or limits.DEFAULT_CONCURRENCY,
         output=check_output(output),
         dry_run=dry_run,

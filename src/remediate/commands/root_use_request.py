@@ -19,7 +19,15 @@ from remediate.commands.remediation_request import (
     kept_seed_tip,
     remediation_request,
 )
-from remediate.commands.request import TEXT, AwsChoice, OutputFormat, check_output, check_range
+from remediate.commands.request import (
+    TEXT,
+    AwsChoice,
+    OutputFormat,
+    check_output,
+    check_range,
+    member_role,
+    named_accounts,
+)
 from remediate.core import limits, validate
 from remediate.core.errors import InputError
 from remediate.findings.explain import explain
@@ -288,21 +296,20 @@ def _accounts_request(
         if every_account or any(v is not None for v in (role_name, external_id, concurrency)):
             raise InputError(f"{SWEEP_OPTIONS} need --all-accounts or --accounts")
         return None
-    if all_accounts and accounts is not None:
-        raise InputError("give --all-accounts or --accounts, not both")
+    account_ids = named_accounts(
+        all_accounts=all_accounts, accounts=accounts, concurrency=concurrency
+    )
     if credential_report is not None:
         raise InputError("--credential-report judges one file: it takes no account option")
-    if concurrency is not None:
-        check_range("--concurrency", concurrency, 1, limits.MAX_CONCURRENCY)
     if every_account and flags is None:
         raise InputError("--all needs --create-admin NAME")
-    account_ids = validate.account_ids(accounts) if accounts is not None else None
     if flags is not None:
         _one_account_options(flags, account_ids)
+    role, external = member_role(role_name, external_id)
     return AccountsRequest(
         account_ids=account_ids,
-        role_name=validate.role_name(role_name or limits.DEFAULT_ROLE_NAME),
-        external_id=validate.external_id(external_id) if external_id is not None else None,
+        role_name=role,
+        external_id=external,
         concurrency=concurrency or limits.DEFAULT_CONCURRENCY,
         every_account=every_account,
     )
