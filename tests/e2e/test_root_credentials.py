@@ -21,6 +21,7 @@ from remediate.sandbox import root as sandbox_root
 from remediate.sandbox.server import SANDBOX_ACCOUNT_ID as ACCOUNT_ID
 from remediate.sandbox.server import RootState, generate_credential_report
 from support.orgs import root_access_key, seed_sandbox_organization
+from support.taskpolicies import AUDIT_POLICY_ACTIONS, DELETE_POLICY_ACTIONS
 
 if TYPE_CHECKING:
     from conftest import Moto, Result
@@ -978,30 +979,6 @@ def test_a_root_caller_is_not_told_to_use_root_keys_for_the_password(
 
 
 # --- permissions -------------------------------------------------------------------------------
-
-
-# The AWS task policies, as the IAM user guide prints them (the actions each one allows).
-AUDIT_POLICY_ACTIONS = {
-    "iam:ListAccessKeys",
-    "iam:ListSigningCertificates",
-    "iam:GetLoginProfile",
-    "iam:ListMFADevices",
-    "iam:GetAccountSummary",
-    "iam:GetUser",
-    "iam:GetAccessKeyLastUsed",
-}
-DELETE_POLICY_ACTIONS = {
-    "iam:DeleteAccessKey",
-    "iam:DeleteSigningCertificate",
-    "iam:DeleteLoginProfile",
-    "iam:DeactivateMFADevice",
-    "iam:ListAccessKeys",
-    "iam:ListSigningCertificates",
-    "iam:GetLoginProfile",
-    "iam:ListMFADevices",
-    "iam:GetUser",
-    "iam:GetAccessKeyLastUsed",
-}
 
 
 def test_the_delete_playbook_needs_nothing_its_task_policy_denies() -> None:

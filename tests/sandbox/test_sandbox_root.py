@@ -17,6 +17,7 @@ from botocore.exceptions import ClientError
 from remediate.sandbox import root as sandbox_root
 from remediate.sandbox.server import SANDBOX_ACCOUNT_ID as ACCOUNT_ID
 from support.orgs import root_access_key, seed_sandbox_organization
+from support.taskpolicies import DELETE_POLICY_ACTIONS
 
 if TYPE_CHECKING:
     from conftest import Moto
@@ -24,19 +25,6 @@ if TYPE_CHECKING:
 TASK = "arn:aws:iam::aws:policy/root-task/"
 AUDIT = TASK + "IAMAuditRootUserCredentials"
 DELETE = TASK + "IAMDeleteRootUserCredentials"
-# IAMDeleteRootUserCredentials, as the IAM user guide prints it: every other action is denied.
-DELETE_POLICY_ACTIONS = {
-    "iam:DeleteAccessKey",
-    "iam:DeleteSigningCertificate",
-    "iam:DeleteLoginProfile",
-    "iam:DeactivateMFADevice",
-    "iam:ListAccessKeys",
-    "iam:ListSigningCertificates",
-    "iam:GetLoginProfile",
-    "iam:ListMFADevices",
-    "iam:GetUser",
-    "iam:GetAccessKeyLastUsed",
-}
 
 
 def code(exc: pytest.ExceptionInfo[ClientError]) -> str:
