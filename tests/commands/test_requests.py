@@ -15,10 +15,9 @@ from remediate.commands.permissions import permissions_request
 from remediate.commands.remediation import prepare
 from remediate.commands.remediation_request import (
     PasswordSource,
-    RemediationFlags,
     playbook_run_request,
 )
-from remediate.commands.request import AwsChoice
+from remediate.commands.request import AwsChoice, RemediationFlags
 from remediate.commands.root_credentials import root_credentials_request
 from remediate.commands.root_use_request import (
     AccountsRequest,

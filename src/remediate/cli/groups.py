@@ -14,8 +14,7 @@ from typing import TYPE_CHECKING, Any
 import remediate.cli.options as o
 
 if TYPE_CHECKING:
-    from remediate.commands.remediation_request import RemediationFlags
-    from remediate.commands.request import AwsChoice
+    from remediate.commands.request import AwsChoice, RemediationFlags
 
 Command = Callable[..., None]
 
@@ -90,7 +89,7 @@ def _aws_choice(**given: Any) -> "AwsChoice":
 
 
 def _remediation_flags(**given: Any) -> "RemediationFlags":
-    from remediate.commands.remediation_request import RemediationFlags
+    from remediate.commands.request import RemediationFlags
 
     return RemediationFlags(**given)
 

@@ -11,8 +11,7 @@ from remediate.cli.groups import aws_options, remediation_flags
 from remediate.cli.state import prompter
 
 if TYPE_CHECKING:
-    from remediate.commands.remediation_request import RemediationFlags
-    from remediate.commands.request import AwsChoice
+    from remediate.commands.request import AwsChoice, RemediationFlags
 
 RUN_EXIT_CODES = (
     "Exit codes: 0 the playbook completed, or had nothing to change; 2 invalid input, nothing "

@@ -99,7 +99,8 @@ def root_credentials_centralize(
     """Enable centralized root access, from the management account: trusted access for IAM in
     Organizations, root credentials management, root sessions; each only if it is off."""
     from remediate.commands import root_credentials as commands
-    from remediate.commands.remediation_request import RemediationFlags, playbook_run_request
+    from remediate.commands.remediation_request import playbook_run_request
+    from remediate.commands.request import RemediationFlags
 
     request = playbook_run_request(
         "root-credentials-centralize",
@@ -206,7 +207,7 @@ def root_credentials_deny_root(
     working) and attach it to the root or each --target. SCPs never apply to the management
     account: watch its root user with `remediate root-activity watch`."""
     from remediate.commands import root_credentials as commands
-    from remediate.commands.remediation_request import RemediationFlags
+    from remediate.commands.request import RemediationFlags
 
     request = commands.deny_root_request(
         target or (),

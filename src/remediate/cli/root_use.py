@@ -4,7 +4,7 @@ No ``from __future__ import annotations`` here or in the other command modules o
 would evaluate every annotation string when it builds the commands, which `remediate --help`
 would pay for."""
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 import typer
 
@@ -15,8 +15,7 @@ from remediate.cli.state import prompter
 from remediate.core import limits
 
 if TYPE_CHECKING:
-    from remediate.commands.remediation_request import RemediationFlags
-    from remediate.commands.request import AwsChoice
+    from remediate.commands.request import AwsChoice, RemediationFlags
 
 EXIT_CODES = (
     "Exit codes: 0 root not in use, or a remediation completed; 1 root in use (detection "
@@ -24,6 +23,12 @@ EXIT_CODES = (
     "3 root use could not be determined, AWS failed, or a step failed (a rerun continues); 130 "
     "interrupted (Ctrl-C; the last line says what was changed)."
 )
+
+# What remediate.commands.detection takes: the outputs it prints (a findings format is root-use's
+# whole path's), and the options (parameters of root_use below) it reads; any other given
+# makes the run root-use's whole path (remediate.commands.root_use).
+DETECTION_OUTPUTS = ("text", "json")
+DETECTION_OPTIONS = frozenset({"days", "report_timeout", "fail_on", "output", "aws"})
 
 EPILOG = helptext.epilog(
     EXIT_CODES,
@@ -78,6 +83,19 @@ def root_use(
     """Detect use of the root user; with --create-admin NAME, also fix it: an administrators
     group with AdministratorAccess, and an IAM user in it with console and/or programmatic
     access and a virtual MFA device."""
+    options = dict(locals())  # first: root-use's options as given
+    if output.value in DETECTION_OUTPUTS and not beyond_detection(options):
+        # Detection alone: a command module that loads only what detection uses (start-up).
+        from remediate.commands.detection import detect_root_use, detection_request
+
+        detection = detection_request(
+            aws=aws,
+            days=days,
+            report_timeout=report_timeout,
+            output=output.value,
+            fail_on=fail_on.value if fail_on is not None else None,
+        )
+        raise typer.Exit(detect_root_use(detection))
     from remediate.commands.root_use import root_use as run_root_use
     from remediate.commands.root_use_request import root_use_request
 
@@ -108,6 +126,21 @@ def root_use(
         explain=explain,
     )
     raise typer.Exit(run_root_use(request, prompter()))
+
+
+def beyond_detection(options: dict[str, object]) -> bool:
+    """Whether any option of root-use but detection's was given: each is None, False or empty
+    when not (--allow-plaintext-keyring, which may come from the environment, asks for nothing
+    by itself). An option added to root-use counts here without being named."""
+    for name, value in options.items():
+        if name in DETECTION_OPTIONS:
+            continue
+        if name == "flags":
+            if cast("RemediationFlags", value).any_given():
+                return True
+        elif not (value is None or value is False or value == []):
+            return True
+    return False
 
 
 def register(app: typer.Typer) -> None:

@@ -10,7 +10,7 @@ from remediate.aws.identity import caller_identity
 from remediate.commands.remediation import prepare_remediation, remediate_one_account
 from remediate.commands.remediation_request import PlaybookRunRequest
 from remediate.commands.request import OutputFormat
-from remediate.commands.wiring import open_aws
+from remediate.commands.session import open_aws
 from remediate.core.errors import EXIT_OK
 from remediate.core.terminal import safe
 from remediate.playbook.loading import load_playbook, shipped_names

@@ -7,15 +7,15 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from enum import Enum
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from remediate.commands.request import (
     TEXT,
     AwsChoice,
     OutputFormat,
+    RemediationFlags,
     check_output,
     check_range,
     playbook_variables,
@@ -36,42 +36,6 @@ class PasswordSource(Enum):
     GENERATED = "generated"
     PROMPT = "--password-prompt"
     STDIN = "--password-stdin"
-
-
-@dataclass(frozen=True)
-class RemediationFlags:
-    """The command-line flags of a remediation run, as given: declared once for root-use and
-    playbook run (remediate.cli.groups), which both build this."""
-
-    dry_run: bool = False
-    yes: bool = False
-    show_secrets: bool = False
-    password_prompt: bool = False
-    password_stdin: bool = False
-    mfa_auto: bool = False
-    mfa_codes: tuple[str, str] | None = None
-    qr_file: Path | None = None
-    show_mfa_secret: bool = False
-    allow_plaintext_keyring: bool = False
-    # The hand-over: the device for its owner, users remediate did not create, a new password
-    # on an existing login profile.
-    mfa_handoff: bool = False
-    adopt_existing_user: bool = False
-    reset_password: bool = False
-    lock_timeout: float | None = None
-
-    def any_given(self) -> bool:
-        # The keyring opt-in may come from the environment: it asks for no remediation.
-        return replace(self, allow_plaintext_keyring=False) != RemediationFlags()
-
-    def any_mfa_option(self) -> bool:
-        return bool(
-            self.mfa_auto
-            or self.mfa_codes
-            or self.qr_file
-            or self.show_mfa_secret
-            or self.mfa_handoff
-        )
 
 
 @dataclass(frozen=True)

@@ -1,12 +1,13 @@
 """What every command's request shares: how to reach AWS, the output format, range checks, the
-options that name accounts, and ``--var KEY=VALUE`` options. Typer-free and AWS-free, so each
-rule is unit-tested on its own; every violation is an InputError (exit 2) before anything is
-changed."""
+options that name accounts, a remediation's flags as given, and ``--var KEY=VALUE`` options.
+Typer-free and AWS-free, so each rule is unit-tested on its own; every violation is an
+InputError (exit 2) before anything is changed."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from pathlib import Path
 
 from remediate.core import limits, validate
 from remediate.core.errors import InputError
@@ -80,6 +81,42 @@ class AwsChoice:
                 "passwords and secret keys would cross the network in clear text",
                 tip=validate.PLAIN_HTTP_TIP,
             )
+
+
+@dataclass(frozen=True)
+class RemediationFlags:
+    """The command-line flags of a remediation run, as given: declared once for root-use and
+    playbook run (remediate.cli.groups), which both build this."""
+
+    dry_run: bool = False
+    yes: bool = False
+    show_secrets: bool = False
+    password_prompt: bool = False
+    password_stdin: bool = False
+    mfa_auto: bool = False
+    mfa_codes: tuple[str, str] | None = None
+    qr_file: Path | None = None
+    show_mfa_secret: bool = False
+    allow_plaintext_keyring: bool = False
+    # The hand-over: the device for its owner, users remediate did not create, a new password
+    # on an existing login profile.
+    mfa_handoff: bool = False
+    adopt_existing_user: bool = False
+    reset_password: bool = False
+    lock_timeout: float | None = None
+
+    def any_given(self) -> bool:
+        # The keyring opt-in may come from the environment: it asks for no remediation.
+        return replace(self, allow_plaintext_keyring=False) != RemediationFlags()
+
+    def any_mfa_option(self) -> bool:
+        return bool(
+            self.mfa_auto
+            or self.mfa_codes
+            or self.qr_file
+            or self.show_mfa_secret
+            or self.mfa_handoff
+        )
 
 
 def playbook_variables(texts: Sequence[str]) -> dict[str, str]:

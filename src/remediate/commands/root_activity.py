@@ -22,7 +22,8 @@ from remediate.commands.request import (
     member_role,
     named_accounts,
 )
-from remediate.commands.wiring import open_aws, services
+from remediate.commands.session import open_aws
+from remediate.commands.wiring import services
 from remediate.core import limits
 from remediate.core.concurrency import each_concurrently
 from remediate.core.errors import EXIT_AWS, EXIT_OK, EXIT_ROOT_IN_USE, AwsError, InputError

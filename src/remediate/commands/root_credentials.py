@@ -14,7 +14,6 @@ from remediate.commands.playbook import playbook_run
 from remediate.commands.remediation import prepare_remediation
 from remediate.commands.remediation_request import (
     PlaybookRunRequest,
-    RemediationFlags,
     RemediationRequest,
     playbook_run_request,
 )
@@ -22,11 +21,13 @@ from remediate.commands.request import (
     TEXT,
     AwsChoice,
     OutputFormat,
+    RemediationFlags,
     check_output,
     check_range,
     named_accounts,
 )
-from remediate.commands.wiring import open_aws, services
+from remediate.commands.session import open_aws
+from remediate.commands.wiring import services
 from remediate.core import limits, validate
 from remediate.core.errors import EXIT_AWS, EXIT_OK, InputError
 from remediate.core.spinner import progress_bar

@@ -12,14 +12,16 @@ from remediate.aws.identity import caller_identity
 from remediate.commands.exits import hub_exit, trail_exit, verdict_exit
 from remediate.commands.remediation import prepare_remediation, remediate_one_account
 from remediate.commands.root_use_request import RootUseRequest
+from remediate.commands.session import open_aws
 from remediate.commands.sweep import root_use_many_accounts
-from remediate.commands.wiring import hub_journal, open_aws
+from remediate.commands.wiring import hub_journal
 from remediate.core.errors import EXIT_OK, InputError
 from remediate.detect.service import detect, detect_from_file
 from remediate.findings.explain import explain
 from remediate.findings.export import import_verdict, report_region, with_cloudtrail
+from remediate.render.detection import render_detection, verdict_document
 from remediate.render.explain import show_explanation
-from remediate.render.outputs import Output, output_for, render_detection
+from remediate.render.outputs import Output, output_for
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -93,7 +95,7 @@ def _one_account(
     # --create-admin is the next step: not suggested, taken.
     render_detection(output.console, verdict, next_step=False)
     output.trail_failures([verdict])
-    base = {**verdict.to_json(), "sandbox": request.aws.sandbox}
+    base = verdict_document(verdict, sandbox=request.aws.sandbox)
     return remediate_one_account(
         remediation, aws, identity, prompter, request, output, base, verdict=verdict, hub=hub
     )

@@ -11,9 +11,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from remediate.commands.detection import check_detection_options
 from remediate.commands.remediation_request import (
     PlaybookRunRequest,
-    RemediationFlags,
     RemediationRequest,
     kept_seed,
     kept_seed_tip,
@@ -23,8 +23,8 @@ from remediate.commands.request import (
     TEXT,
     AwsChoice,
     OutputFormat,
+    RemediationFlags,
     check_output,
-    check_range,
     member_role,
     named_accounts,
 )
@@ -35,7 +35,6 @@ from remediate.render.handover import with_codes
 from remediate.steps.base import QR_FILE_ACCOUNT
 
 SWEEP_OPTIONS = "--all, --role-name, --external-id and --concurrency"
-FAIL_ON = ("hygiene",)
 ROOT_CREDENTIALS_DELETE_TIP = (
     "in an AWS Organization, `remediate root-credentials delete --accounts ID` from the "
     "management account deletes member accounts' root credentials"
@@ -191,10 +190,9 @@ def _check_options(
     mfa_self_service: bool,
     across_accounts: bool,
 ) -> None:
-    """Detection's ranges, MFA's exclusive choices, --fail-on and --delete-root-keys."""
-    check_range("--days", days, 1, limits.MAX_DAYS)
-    if report_timeout is not None:
-        check_range("--report-timeout", report_timeout, 1, limits.MAX_REPORT_TIMEOUT)
+    """Detection's options (as detection alone checks them), MFA's exclusive choices, --fail-on
+    and --delete-root-keys."""
+    check_detection_options(days=days, report_timeout=report_timeout, fail_on=fail_on)
     if no_mfa and flags.any_mfa_option():
         raise InputError("--no-mfa skips MFA enrollment: it takes no other MFA option")
     if mfa_self_service and (no_mfa or flags.any_mfa_option()):
@@ -202,14 +200,11 @@ def _check_options(
             "--mfa-self-service creates no device (the user assigns their own): it takes no "
             "other MFA option"
         )
-    if fail_on is not None:
-        if fail_on not in FAIL_ON:
-            raise InputError(f"invalid --fail-on {fail_on[:40]!r}: expected {', '.join(FAIL_ON)}")
-        if create_admin is not None:
-            raise InputError(
-                "--fail-on sets detection's exit code; a remediation exits 0 when it completes",
-                tip="run detection with --fail-on hygiene on its own",
-            )
+    if fail_on is not None and create_admin is not None:
+        raise InputError(
+            "--fail-on sets detection's exit code; a remediation exits 0 when it completes",
+            tip="run detection with --fail-on hygiene on its own",
+        )
     if delete_root_keys:
         if create_admin is None:
             raise InputError(

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from remediate.commands.request import check_range
-from remediate.commands.wiring import SANDBOX_ENDPOINT_FILE, SANDBOX_KEYRING_FILE
+from remediate.commands.session import SANDBOX_ENDPOINT_FILE, SANDBOX_KEYRING_FILE
 from remediate.core.errors import EXIT_OK, InputError
 from remediate.core.terminal import note
 from remediate.sandbox.keyring_file import SANDBOX_KEYRING_ENV

@@ -18,6 +18,7 @@ from remediate.core.terminal import (
 )
 from remediate.findings.export import documents
 from remediate.render.cloudtrail import render_cloudtrail_failures, render_root_activity
+from remediate.render.detection import render_detection, verdict_document
 from remediate.render.documents import (
     one_account_document,
     sweep_document,
@@ -25,7 +26,6 @@ from remediate.render.documents import (
 )
 from remediate.render.securityhub import render_security_hub
 from remediate.render.tables import render_sweep
-from remediate.render.verdict import render_verdict
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -34,13 +34,6 @@ if TYPE_CHECKING:
     from remediate.findings.securityhub import ImportResult
     from remediate.org.sweep import SweepResult
     from remediate.playbook.engine import AccountRun
-
-
-def render_detection(console: Console, verdict: Verdict, *, next_step: bool = True) -> None:
-    """The verdict, then what CloudTrail shows root did (with --cloudtrail)."""
-    now = datetime.now(UTC)
-    render_verdict(console, verdict, now, next_step=next_step)
-    render_root_activity(console, verdict, now)
 
 
 def render_sweep_detection(console: Console, result: SweepResult) -> None:
@@ -138,7 +131,7 @@ class JsonOutput(Output):
         return False
 
     def detected(self, verdict: Verdict, *, region: str, hub: ImportResult | None) -> None:
-        document = {**verdict.to_json(), "sandbox": self.sandbox}
+        document = verdict_document(verdict, sandbox=self.sandbox)
         if self.security_hub:
             document["security_hub"] = hub.to_json() if hub is not None else None
         print_json(document)
