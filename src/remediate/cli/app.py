@@ -258,10 +258,16 @@ def run(argv: list[str] | None = None, *, prompter: "Prompter | None" = None) ->
 def main() -> None:
     """The ``remediate`` command (and ``python -m remediate``). Core dumps are turned off first,
     before anything is read or generated: no secret may end up in a core file. (run() leaves
-    the process's limits alone: a program embedding it, or the tests, keep their own.)"""
+    the process's limits and its garbage collector alone: a program embedding it, or the tests,
+    keep their own.)"""
+    import gc
+
     from remediate.core.process import disable_core_dumps
 
     disable_core_dumps()
+    # What is alive now (typer, the command line's modules) lives until the process ends: the
+    # cyclic garbage collector need not walk it again at every collection of the command's run.
+    gc.freeze()
     code = run()
     if code == EXIT_INTERRUPTED:
         # Worker threads (a sweep's, a plan's) may be waiting on AWS for many seconds, and the
