@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 from remediate.aws.identity import caller_identity
 from remediate.commands.exits import verdict_exit
-from remediate.commands.request import JSON, TEXT, AwsChoice, check_range
+from remediate.commands.request import JSON, TEXT, AwsChoice, check_output, check_range
 from remediate.commands.session import open_aws
 from remediate.core import limits
 from remediate.core.errors import InputError
@@ -21,8 +21,6 @@ from remediate.detect.service import detect
 from remediate.render.detection import render_detection, verdict_document
 
 FAIL_ON = ("hygiene",)
-# The outputs detection alone prints; a findings format is remediate.commands.root_use's.
-OUTPUTS = (TEXT, JSON)
 
 
 @dataclass(frozen=True)
@@ -56,15 +54,14 @@ def detection_request(
     output: str = TEXT,
     fail_on: str | None = None,
 ) -> DetectionRequest:
-    """Detection's options checked (``output``: text or json)."""
+    """Detection's options checked (``output``: text or json; a findings format is
+    remediate.commands.root_use's)."""
     check_detection_options(days=days, report_timeout=report_timeout, fail_on=fail_on)
-    if output not in OUTPUTS:
-        raise InputError(f"invalid --output {output[:40]!r}: expected {', '.join(OUTPUTS)}")
     return DetectionRequest(
         aws=aws,
         days=days,
         report_timeout=report_timeout or limits.DEFAULT_REPORT_TIMEOUT,
-        output=output,
+        output=check_output(output),
         fail_on_hygiene=fail_on == "hygiene",
     )
 
